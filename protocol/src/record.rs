@@ -1,0 +1,432 @@
+//! Records: a signed header that commits to a body by hash, plus the body (absent once redacted).
+//!
+//! The typestate keeps unverified bytes out of storage and off the network: only
+//! [`Record<Verified>`] can be stored, served or forwarded, and the only way to get one is
+//! [`crate::validate`].
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{domain, Hash, PublicKey, Signature, SigningKey};
+use crate::encoding::{self, DecodeError, MAX_BODY_BYTES, MAX_RECORD_BYTES};
+
+/// Version of the record format. A header with any other value is rejected.
+pub const FORMAT_VERSION: u8 = 1;
+/// Most countersignatures on one record: every member of the largest federation we plan for
+/// (Sweden's 290 kommuner and 21 regions) with room to spare.
+pub const MAX_COUNTERSIGNATURES: usize = 512;
+
+/// A record's id: SHA-256 over the canonical header and the author's signature.
+pub type RecordId = Hash;
+
+/// What a record is. Encoded as a `u16` code that never changes meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "u16", try_from = "u16")]
+#[repr(u16)]
+pub enum Kind {
+    /// The genesis record; body [`crate::Charter`].
+    Charter = 0,
+    /// A new roster version; body [`crate::RosterUpdate`].
+    RosterUpdate = 1,
+    /// Proof that an author signed two records at one position; body [`crate::evidence::Equivocation`].
+    Equivocation = 2,
+    /// Removal of another record's body (GDPR, gallring); body [`crate::evidence::Redaction`].
+    Redaction = 3,
+    /// A free-text note or announcement; body UTF-8 text.
+    Note = 4,
+    /// A matter (ärende) put to the steering group.
+    Matter = 10,
+    /// A meeting (sammanträde) called with an agenda.
+    Meeting = 11,
+    /// A styrgrupp member's vote.
+    Vote = 12,
+    /// The closing of a ballot, naming the votes counted.
+    BallotClose = 13,
+    /// Minutes (protokoll) of a meeting.
+    Minutes = 14,
+    /// A signature attesting minutes (justering).
+    Justering = 15,
+    /// A paper (underlag): a document's metadata and content hash.
+    Paper = 16,
+    /// Registration of a matter in the diarium with a diarienummer.
+    Diarium = 17,
+    /// An agreement (överenskommelse) or an amendment to one.
+    Agreement = 20,
+    /// A party's signatory signing an agreement's text.
+    AgreementSignature = 21,
+    /// A plan: förvaltningsplan, utvecklingsplan or budget.
+    Plan = 30,
+    /// A need (behov / ändringsförfrågan) in the shared backlog.
+    Need = 40,
+    /// A member endorsing a need, or a step on the need's path.
+    NeedUpdate = 41,
+    /// A support escalation.
+    SupportCase = 50,
+    /// An outage notice to every member.
+    OutageNotice = 51,
+}
+
+impl Kind {
+    /// Every kind, in code order.
+    pub const ALL: [Kind; 20] = [
+        Kind::Charter,
+        Kind::RosterUpdate,
+        Kind::Equivocation,
+        Kind::Redaction,
+        Kind::Note,
+        Kind::Matter,
+        Kind::Meeting,
+        Kind::Vote,
+        Kind::BallotClose,
+        Kind::Minutes,
+        Kind::Justering,
+        Kind::Paper,
+        Kind::Diarium,
+        Kind::Agreement,
+        Kind::AgreementSignature,
+        Kind::Plan,
+        Kind::Need,
+        Kind::NeedUpdate,
+        Kind::SupportCase,
+        Kind::OutageNotice,
+    ];
+
+    /// The lowercase name used in the API (`roster-update`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Charter => "charter",
+            Kind::RosterUpdate => "roster-update",
+            Kind::Equivocation => "equivocation",
+            Kind::Redaction => "redaction",
+            Kind::Note => "note",
+            Kind::Matter => "matter",
+            Kind::Meeting => "meeting",
+            Kind::Vote => "vote",
+            Kind::BallotClose => "ballot-close",
+            Kind::Minutes => "minutes",
+            Kind::Justering => "justering",
+            Kind::Paper => "paper",
+            Kind::Diarium => "diarium",
+            Kind::Agreement => "agreement",
+            Kind::AgreementSignature => "agreement-signature",
+            Kind::Plan => "plan",
+            Kind::Need => "need",
+            Kind::NeedUpdate => "need-update",
+            Kind::SupportCase => "support-case",
+            Kind::OutageNotice => "outage-notice",
+        }
+    }
+
+    /// Parses the API name.
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == s)
+    }
+}
+
+impl From<Kind> for u16 {
+    fn from(k: Kind) -> u16 {
+        k as u16
+    }
+}
+
+impl TryFrom<u16> for Kind {
+    type Error = String;
+    fn try_from(code: u16) -> Result<Kind, String> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| *k as u16 == code)
+            .ok_or_else(|| format!("unknown record kind {code}"))
+    }
+}
+
+/// The signed part of a record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// [`FORMAT_VERSION`].
+    pub format: u8,
+    /// The federation: the charter's record id ([`Hash::ZERO`] in the charter itself).
+    pub federation: Hash,
+    /// The author's public key.
+    pub author: PublicKey,
+    /// Position in the author's chain, from 0.
+    pub seq: u64,
+    /// Id of the author's record at `seq - 1`; `None` exactly when `seq == 0`.
+    pub prev: Option<RecordId>,
+    /// The roster version the record was made under and is judged by.
+    pub roster: u64,
+    /// What the record is.
+    pub kind: Kind,
+    /// Hash of the body (domain `samverka/v1/body`).
+    pub body_hash: Hash,
+    /// Length of the body in bytes.
+    pub body_len: u32,
+    /// The author's claimed time, milliseconds since 1970-01-01 UTC. Informational: no rule
+    /// compares it with any node's clock.
+    pub time_ms: i64,
+}
+
+impl Header {
+    /// The canonical header bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        encoding::encode(self)
+    }
+
+    /// The exact bytes the author and every countersigner sign.
+    pub fn signing_input(&self) -> Vec<u8> {
+        let mut m = domain::HEADER.to_vec();
+        m.extend_from_slice(&self.encode());
+        m
+    }
+}
+
+/// A signature by another key over the same signing input as the author's, used where a record
+/// needs several signers (roster versions, the charter).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Countersignature {
+    /// The signer.
+    pub key: PublicKey,
+    /// Its signature over [`Header::signing_input`].
+    pub signature: Signature,
+}
+
+/// The wire form of a record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Envelope {
+    header: Header,
+    signature: Signature,
+    countersignatures: Vec<Countersignature>,
+    #[serde(with = "serde_bytes")]
+    body: Option<Vec<u8>>,
+}
+
+/// Marker: the bytes were decoded but nothing has been checked.
+#[derive(Clone, Copy, Debug)]
+pub struct Unverified;
+/// Marker: signature, body hash and every validation rule passed.
+#[derive(Clone, Copy, Debug)]
+pub struct Verified;
+
+/// A record in state `S`.
+pub struct Record<S> {
+    envelope: Arc<Envelope>,
+    id: RecordId,
+    bytes: Arc<[u8]>,
+    state: PhantomData<S>,
+}
+
+impl<S> Clone for Record<S> {
+    fn clone(&self) -> Self {
+        Record { envelope: self.envelope.clone(), id: self.id, bytes: self.bytes.clone(), state: PhantomData }
+    }
+}
+
+impl<S> fmt::Debug for Record<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Record")
+            .field("id", &self.id)
+            .field("kind", &self.envelope.header.kind)
+            .field("author", &self.envelope.header.author)
+            .field("seq", &self.envelope.header.seq)
+            .finish()
+    }
+}
+
+impl<S> PartialEq for Record<S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+impl<S> Eq for Record<S> {}
+
+impl<S> Record<S> {
+    /// The record id.
+    pub fn id(&self) -> RecordId {
+        self.id
+    }
+    /// The signed header.
+    pub fn header(&self) -> &Header {
+        &self.envelope.header
+    }
+    /// The author's signature.
+    pub fn signature(&self) -> &Signature {
+        &self.envelope.signature
+    }
+    /// Countersignatures (empty for most kinds).
+    pub fn countersignatures(&self) -> &[Countersignature] {
+        &self.envelope.countersignatures
+    }
+    /// The body, or `None` if it was redacted.
+    pub fn body(&self) -> Option<&[u8]> {
+        self.envelope.body.as_deref()
+    }
+    /// The canonical wire bytes of the whole record.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+    /// Shared handle to the wire bytes.
+    pub fn shared_bytes(&self) -> Arc<[u8]> {
+        self.bytes.clone()
+    }
+
+    fn from_envelope(envelope: Envelope) -> Record<S> {
+        let bytes: Arc<[u8]> = encoding::encode(&envelope).into();
+        let id = record_id(&envelope.header, &envelope.signature);
+        Record { envelope: Arc::new(envelope), id, bytes, state: PhantomData }
+    }
+}
+
+/// Computes a record id from its header and the author's signature.
+pub fn record_id(header: &Header, signature: &Signature) -> RecordId {
+    Hash::of(domain::RECORD_ID, &[&header.encode(), &signature.0])
+}
+
+/// Computes a body hash.
+pub fn body_hash(body: &[u8]) -> Hash {
+    Hash::of(domain::BODY, &[body])
+}
+
+impl Record<Unverified> {
+    /// Decodes wire bytes. Checks size limits and canonical form; checks nothing cryptographic.
+    pub fn decode(bytes: &[u8]) -> Result<Record<Unverified>, DecodeError> {
+        let envelope: Envelope = encoding::decode("record", bytes, MAX_RECORD_BYTES)?;
+        if envelope.countersignatures.len() > MAX_COUNTERSIGNATURES {
+            return Err(DecodeError::TooLarge {
+                what: "countersignatures",
+                len: envelope.countersignatures.len(),
+                max: MAX_COUNTERSIGNATURES,
+            });
+        }
+        if let Some(body) = &envelope.body {
+            if body.len() > MAX_BODY_BYTES {
+                return Err(DecodeError::TooLarge { what: "body", len: body.len(), max: MAX_BODY_BYTES });
+            }
+        }
+        let id = record_id(&envelope.header, &envelope.signature);
+        Ok(Record { envelope: Arc::new(envelope), id, bytes: bytes.into(), state: PhantomData })
+    }
+
+    /// Adds a countersignature by `key` (for roster versions and the charter).
+    pub fn countersign(&self, key: &SigningKey) -> Record<Unverified> {
+        let mut envelope = (*self.envelope).clone();
+        let signature = key.sign(&envelope.header.signing_input());
+        envelope.countersignatures.retain(|c| c.key != key.public());
+        envelope.countersignatures.push(Countersignature { key: key.public(), signature });
+        envelope.countersignatures.sort_by_key(|c| c.key);
+        Record::from_envelope(envelope)
+    }
+
+    /// Merges the countersignatures of another copy of the same record.
+    pub fn merge_countersignatures(&self, other: &[Countersignature]) -> Record<Unverified> {
+        let mut envelope = (*self.envelope).clone();
+        for c in other {
+            if !envelope.countersignatures.iter().any(|x| x.key == c.key) {
+                envelope.countersignatures.push(c.clone());
+            }
+        }
+        envelope.countersignatures.sort_by_key(|c| c.key);
+        Record::from_envelope(envelope)
+    }
+
+    /// Marks the record verified. Only [`crate::validate`] calls this, after every check.
+    pub(crate) fn into_verified(self) -> Record<Verified> {
+        Record { envelope: self.envelope, id: self.id, bytes: self.bytes, state: PhantomData }
+    }
+}
+
+impl Record<Verified> {
+    /// The same record with its body removed. The header, and so every signature, still verifies.
+    pub fn redacted(&self) -> Record<Verified> {
+        let mut envelope = (*self.envelope).clone();
+        envelope.body = None;
+        Record::from_envelope(envelope)
+    }
+
+    /// Back to unverified, e.g. to re-check an archive.
+    pub fn to_unverified(&self) -> Record<Unverified> {
+        Record { envelope: self.envelope.clone(), id: self.id, bytes: self.bytes.clone(), state: PhantomData }
+    }
+
+    /// Re-wraps bytes that this node stored after verifying them. Only the storage layer calls
+    /// this, on bytes it wrote itself; it re-checks the canonical form and the id.
+    pub fn from_trusted_storage(bytes: &[u8], expected: &RecordId) -> Result<Record<Verified>, DecodeError> {
+        let r = Record::<Unverified>::decode(bytes)?;
+        assert_eq!(&r.id, expected, "stored record bytes do not match their key: storage is corrupt");
+        Ok(r.into_verified())
+    }
+}
+
+/// An unsigned record: what an author has decided to say, before signing.
+///
+/// A node persists a draft durably before signing it, so a crash between signing and storing
+/// re-signs the same header (ed25519 is deterministic) and never signs two different records at
+/// one position in its chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    /// The header to sign.
+    pub header: Header,
+    /// The body it commits to.
+    #[serde(with = "serde_bytes")]
+    pub body: Vec<u8>,
+}
+
+impl Draft {
+    /// A draft with `body_hash` and `body_len` computed from `body`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        federation: Hash,
+        author: PublicKey,
+        seq: u64,
+        prev: Option<RecordId>,
+        roster: u64,
+        kind: Kind,
+        body: Vec<u8>,
+        time_ms: i64,
+    ) -> Draft {
+        let header = Header {
+            format: FORMAT_VERSION,
+            federation,
+            author,
+            seq,
+            prev,
+            roster,
+            kind,
+            body_hash: body_hash(&body),
+            body_len: u32::try_from(body.len()).expect("bodies are far below 4 GiB"),
+            time_ms,
+        };
+        Draft { header, body }
+    }
+
+    /// Signs the draft with the author's key.
+    pub fn sign(&self, key: &SigningKey) -> Record<Unverified> {
+        assert_eq!(key.public(), self.header.author, "a draft is signed by its author");
+        let signature = key.sign(&self.header.signing_input());
+        Record::from_envelope(Envelope {
+            header: self.header.clone(),
+            signature,
+            countersignatures: Vec::new(),
+            body: Some(self.body.clone()),
+        })
+    }
+}
+
+/// A typed body: how each kind's body encodes.
+pub trait Body: Serialize + serde::de::DeserializeOwned {
+    /// The kind whose body this is.
+    const KIND: Kind;
+    /// Canonical bytes.
+    fn to_bytes(&self) -> Vec<u8> {
+        encoding::encode(self)
+    }
+    /// Decodes canonically.
+    fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        encoding::decode(Self::KIND.name(), bytes, MAX_BODY_BYTES)
+    }
+}
+
+impl Body for crate::Charter {
+    const KIND: Kind = Kind::Charter;
+}

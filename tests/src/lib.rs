@@ -1,0 +1,1 @@
+//! Multi-node scenario tests live in `tests/`.
