@@ -10,6 +10,7 @@ pub mod encoding;
 pub mod evidence;
 pub mod record;
 pub mod roster;
+pub mod testkit;
 pub mod validate;
 
 pub use charter::{Charter, DecisionRule, Majority, MatterKind, Member, MemberId, MemberKind, Role, Rules};
