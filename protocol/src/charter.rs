@@ -208,11 +208,7 @@ pub struct Rules {
 impl Rules {
     /// The rule that applies to `kind`.
     pub fn rule_for(&self, kind: MatterKind) -> DecisionRule {
-        self.decisions
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map(|(_, r)| *r)
-            .unwrap_or(self.default_rule)
+        self.decisions.iter().find(|(k, _)| *k == kind).map(|(_, r)| *r).unwrap_or(self.default_rule)
     }
 
     /// Rules as in the WebCare agreement and Norrbotten's model: half the members for quorum,
@@ -227,10 +223,7 @@ impl Rules {
                 (MatterKind::UppsagningAvAvtal, unanimous),
                 (
                     MatterKind::Medlemskap,
-                    DecisionRule {
-                        quorum_percent: 50,
-                        majority: Majority::Qualified { numerator: 2, denominator: 3 },
-                    },
+                    DecisionRule { quorum_percent: 50, majority: Majority::Qualified { numerator: 2, denominator: 3 } },
                 ),
             ],
             default_rule: DecisionRule { quorum_percent: 50, majority: Majority::Simple },

@@ -54,18 +54,11 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 
 /// Decodes `bytes` as a `T`, refusing input over `max` bytes before looking at it, and refusing
 /// any input that is not the canonical encoding of the decoded value.
-pub fn decode<T: Serialize + DeserializeOwned>(
-    what: &'static str,
-    bytes: &[u8],
-    max: usize,
-) -> Result<T, DecodeError> {
+pub fn decode<T: Serialize + DeserializeOwned>(what: &'static str, bytes: &[u8], max: usize) -> Result<T, DecodeError> {
     if bytes.len() > max {
         return Err(DecodeError::TooLarge { what, len: bytes.len(), max });
     }
-    let value: T = postcard::from_bytes(bytes).map_err(|e| DecodeError::Malformed {
-        what,
-        reason: e.to_string(),
-    })?;
+    let value: T = postcard::from_bytes(bytes).map_err(|e| DecodeError::Malformed { what, reason: e.to_string() })?;
     if encode(&value) != bytes {
         return Err(DecodeError::NotCanonical { what });
     }
@@ -95,19 +88,13 @@ mod tests {
     #[test]
     fn rejects_overlong_varint() {
         // 5 encoded as the two-byte varint 0x85 0x00 instead of the single byte 0x05.
-        assert_eq!(
-            decode::<u64>("number", &[0x85, 0x00], 16),
-            Err(DecodeError::NotCanonical { what: "number" })
-        );
+        assert_eq!(decode::<u64>("number", &[0x85, 0x00], 16), Err(DecodeError::NotCanonical { what: "number" }));
         assert_eq!(decode::<u64>("number", &[0x05], 16), Ok(5));
     }
 
     #[test]
     fn rejects_trailing_bytes() {
-        assert_eq!(
-            decode::<u64>("number", &[0x05, 0x00], 16),
-            Err(DecodeError::NotCanonical { what: "number" })
-        );
+        assert_eq!(decode::<u64>("number", &[0x05, 0x00], 16), Err(DecodeError::NotCanonical { what: "number" }));
     }
 
     #[test]

@@ -135,10 +135,7 @@ impl From<Kind> for u16 {
 impl TryFrom<u16> for Kind {
     type Error = String;
     fn try_from(code: u16) -> Result<Kind, String> {
-        Kind::ALL
-            .into_iter()
-            .find(|k| *k as u16 == code)
-            .ok_or_else(|| format!("unknown record kind {code}"))
+        Kind::ALL.into_iter().find(|k| *k as u16 == code).ok_or_else(|| format!("unknown record kind {code}"))
     }
 }
 

@@ -170,10 +170,7 @@ pub struct Roster {
 impl Roster {
     /// The organisation key of `member`.
     pub fn org_key(&self, member: &str) -> Option<PublicKey> {
-        self.keys
-            .iter()
-            .find(|(_, g)| g.member == member && g.kind == KeyKind::Organisation)
-            .map(|(k, _)| *k)
+        self.keys.iter().find(|(_, g)| g.member == member && g.kind == KeyKind::Organisation).map(|(k, _)| *k)
     }
 
     /// Keys of `member`.
@@ -229,7 +226,12 @@ impl Roster {
 
     /// The next version: this one with `update` applied. `retired` holds every key ever used,
     /// since a key once ended is never certified again.
-    pub fn apply(&self, update: &RosterUpdate, head: RecordId, retired: &BTreeSet<PublicKey>) -> Result<Roster, String> {
+    pub fn apply(
+        &self,
+        update: &RosterUpdate,
+        head: RecordId,
+        retired: &BTreeSet<PublicKey>,
+    ) -> Result<Roster, String> {
         check_list("roster changes", update.changes.len()).map_err(|e| e.to_string())?;
         check_text("roster change reason", &update.reason).map_err(|e| e.to_string())?;
         if update.changes.is_empty() {
@@ -367,11 +369,13 @@ impl RosterChain {
     pub fn push(&mut self, update: &RosterUpdate, head: RecordId) -> Result<(), Rejection> {
         let current = self.current();
         if update.version != current.version + 1 || update.previous != current.head {
-            return Err(Rejection::CompetingRosterVersion { version: update.version, existing: self.at(update.version).map(|r| r.head) });
+            return Err(Rejection::CompetingRosterVersion {
+                version: update.version,
+                existing: self.at(update.version).map(|r| r.head),
+            });
         }
-        let next = current
-            .apply(update, head, &self.ever)
-            .map_err(|reason| Rejection::InvalidRosterChange { reason })?;
+        let next =
+            current.apply(update, head, &self.ever).map_err(|reason| Rejection::InvalidRosterChange { reason })?;
         for change in &update.changes {
             if let Change::RevokeKey { key, compromised_since_seq } = change {
                 self.revoked.insert(*key, *compromised_since_seq);

@@ -91,10 +91,8 @@ pub struct Federation {
 impl Federation {
     /// Founds a federation of `members` (the host is `host`), the charter signed by every founder.
     pub fn found(name: &str, members: &[Member], host: &str) -> Federation {
-        let mut orgs: BTreeMap<MemberId, Author> = members
-            .iter()
-            .map(|m| (m.id.clone(), Author::new(key(&format!("{name}/{}/org", m.id)))))
-            .collect();
+        let mut orgs: BTreeMap<MemberId, Author> =
+            members.iter().map(|m| (m.id.clone(), Author::new(key(&format!("{name}/{}/org", m.id))))).collect();
         let charter = Charter {
             name: name.into(),
             system: "Treserva".into(),
@@ -138,12 +136,8 @@ impl Federation {
     /// The unsigned-by-others proposal for the next version.
     pub fn propose(&mut self, proposer: &str, changes: Vec<Change>) -> Record<Unverified> {
         let current = self.chain.current().clone();
-        let update = RosterUpdate {
-            version: current.version + 1,
-            previous: current.head,
-            changes,
-            reason: "testkit".into(),
-        };
+        let update =
+            RosterUpdate { version: current.version + 1, previous: current.head, changes, reason: "testkit".into() };
         let federation = self.id();
         let org = self.orgs.get_mut(proposer).expect("the proposer is a member");
         org.next(federation, current.version, Kind::RosterUpdate, update.to_bytes())

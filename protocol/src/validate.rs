@@ -226,8 +226,7 @@ pub fn verify_charter(record: Record<Unverified>) -> Result<(Record<Verified>, R
     if h.kind != Kind::Charter || h.federation != Hash::ZERO || h.seq != 0 || h.prev.is_some() || h.roster != 0 {
         return Err(Rejection::BadBody {
             kind: Kind::Charter,
-            reason: "the charter is kind charter, federation zero, seq 0, no previous record, roster version 0"
-                .into(),
+            reason: "the charter is kind charter, federation zero, seq 0, no previous record, roster version 0".into(),
         });
     }
     let body = record.body().ok_or(Rejection::MissingBody { kind: Kind::Charter })?;
