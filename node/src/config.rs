@@ -1,0 +1,171 @@
+//! Node configuration: defaults → TOML file → `SAMVERKA_*` environment → command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Everything a node needs to run. Unknown keys in the file are an error, so a typo is caught.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Directory holding the store and the node key.
+    pub data_dir: PathBuf,
+    /// Where the HTTP API listens. Loopback by default.
+    pub api_listen: SocketAddr,
+    /// Operator token for endpoints that act as the node itself. Unset: those endpoints are
+    /// refused.
+    pub api_token: Option<String>,
+    /// libp2p listen addresses (multiaddr), e.g. `/ip4/0.0.0.0/tcp/7070`.
+    pub p2p_listen: Vec<String>,
+    /// Peers to dial at start (multiaddr including `/p2p/<peer id>`).
+    pub bootstrap: Vec<String>,
+    /// Relay to reserve a slot on when this node cannot accept inbound connections.
+    pub relay: Option<String>,
+    /// sled page-cache size in bytes.
+    pub cache_bytes: u64,
+    /// Log format: `text` or `json`.
+    pub log_format: LogFormat,
+    /// Log filter in `RUST_LOG` syntax.
+    pub log: String,
+}
+
+/// How logs are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            data_dir: PathBuf::from("samverka-data"),
+            api_listen: SocketAddr::from(([127, 0, 0, 1], 7080)),
+            api_token: None,
+            p2p_listen: vec!["/ip4/0.0.0.0/tcp/7070".into()],
+            bootstrap: Vec::new(),
+            relay: None,
+            cache_bytes: crate::storage::DEFAULT_CACHE_BYTES,
+            log_format: LogFormat::Text,
+            log: "info".into(),
+        }
+    }
+}
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for a config.
+    #[error("config file {path} is invalid: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with line and column.
+        message: String,
+    },
+    /// An environment variable has a value that does not parse.
+    #[error("environment variable {name}={value:?} is invalid: {message}")]
+    Env {
+        /// The variable.
+        name: String,
+        /// Its value.
+        value: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Loads defaults, then `file` if given, then `SAMVERKA_*` variables from `env`.
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, Error> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.into(), source })?;
+                toml::from_str(&text).map_err(|e| Error::Parse { path: path.into(), message: e.to_string() })?
+            }
+            None => Config::default(),
+        };
+        for (name, value) in env {
+            config.apply_env(&name, &value)?;
+        }
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, name: &str, value: &str) -> Result<(), Error> {
+        let bad = |message: String| Error::Env { name: name.into(), value: value.into(), message };
+        let list = |v: &str| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+        match name {
+            "SAMVERKA_DATA_DIR" => self.data_dir = value.into(),
+            "SAMVERKA_API_LISTEN" => self.api_listen = value.parse().map_err(|e| bad(format!("{e}")))?,
+            "SAMVERKA_API_TOKEN" => self.api_token = Some(value.into()),
+            "SAMVERKA_P2P_LISTEN" => self.p2p_listen = list(value),
+            "SAMVERKA_BOOTSTRAP" => self.bootstrap = list(value),
+            "SAMVERKA_RELAY" => self.relay = Some(value.into()),
+            "SAMVERKA_CACHE_BYTES" => self.cache_bytes = value.parse().map_err(|e| bad(format!("{e}")))?,
+            "SAMVERKA_LOG_FORMAT" => {
+                self.log_format = match value {
+                    "text" => LogFormat::Text,
+                    "json" => LogFormat::Json,
+                    _ => return Err(bad("expected text or json".into())),
+                }
+            }
+            "SAMVERKA_LOG" => self.log = value.into(),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The store's directory.
+    pub fn store_dir(&self) -> PathBuf {
+        self.data_dir.join("store")
+    }
+
+    /// The node key file.
+    pub fn node_key_file(&self) -> PathBuf {
+        self.data_dir.join("node.key")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_file_and_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("samverka.toml");
+        std::fs::write(&file, "data_dir = \"/srv/samverka\"\nlog = \"debug\"\n").expect("write");
+        let env = [("SAMVERKA_LOG".to_string(), "warn".to_string()), ("HOME".into(), "/root".into())];
+        let config = Config::load(Some(&file), env).expect("loads");
+        assert_eq!(config.data_dir, PathBuf::from("/srv/samverka"));
+        assert_eq!(config.log, "warn");
+        assert_eq!(config.api_listen, Config::default().api_listen);
+    }
+
+    #[test]
+    fn rejects_unknown_keys_naming_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("samverka.toml");
+        std::fs::write(&file, "data_dri = \"x\"\n").expect("write");
+        let err = Config::load(Some(&file), []).expect_err("typo is an error");
+        assert!(err.to_string().contains("data_dri"), "{err}");
+    }
+
+    #[test]
+    fn committed_example_config_loads() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samverka.example.toml");
+        Config::load(Some(&example), []).expect("the example config is valid");
+    }
+}
