@@ -246,11 +246,38 @@ pub fn verify_charter(record: Record<Unverified>) -> Result<(Record<Verified>, R
     Ok((record.into_verified(), chain))
 }
 
-/// Verifies any record but the charter against the roster chain.
+/// Records already held, for rules that look at the records a record references (a vote's
+/// matter, the votes a closing counts). A reference not found gives
+/// [`Rejection::MissingDependency`], so the record waits rather than being refused.
+pub trait Lookup {
+    /// The verified record with `id`, if held.
+    fn record(&self, id: &RecordId) -> Option<Record<Verified>>;
+}
+
+/// A [`Lookup`] that holds nothing.
+pub struct NoLookup;
+
+impl Lookup for NoLookup {
+    fn record(&self, _id: &RecordId) -> Option<Record<Verified>> {
+        None
+    }
+}
+
+/// Verifies any record but the charter against the roster chain, with no referenced records
+/// at hand. See [`verify_in`].
+pub fn verify(record: Record<Unverified>, chain: &RosterChain) -> Result<Record<Verified>, Rejection> {
+    verify_in(record, chain, &NoLookup)
+}
+
+/// Verifies any record but the charter against the roster chain and the records it references.
 ///
 /// A roster update naming the newest version is checked as the next version (threshold and
 /// applicability); the caller then appends it with [`RosterChain::push`].
-pub fn verify(record: Record<Unverified>, chain: &RosterChain) -> Result<Record<Verified>, Rejection> {
+pub fn verify_in(
+    record: Record<Unverified>,
+    chain: &RosterChain,
+    lookup: &dyn Lookup,
+) -> Result<Record<Verified>, Rejection> {
     let h = record.header();
     check_format(h)?;
     if h.federation != chain.federation() {
@@ -282,7 +309,7 @@ pub fn verify(record: Record<Unverified>, chain: &RosterChain) -> Result<Record<
         return Ok(record.into_verified());
     };
     check_body_commitment(&record, body)?;
-    check_body(&record, body, roster, chain)?;
+    check_body(&record, body, roster, chain, lookup)?;
     check_signature(&record)?;
     Ok(record.into_verified())
 }
@@ -336,7 +363,13 @@ fn bad(kind: Kind) -> impl Fn(String) -> Rejection {
     move |reason| Rejection::BadBody { kind, reason }
 }
 
-fn check_body(record: &Record<Unverified>, body: &[u8], roster: &Roster, chain: &RosterChain) -> Result<(), Rejection> {
+fn check_body(
+    record: &Record<Unverified>,
+    body: &[u8],
+    roster: &Roster,
+    chain: &RosterChain,
+    _lookup: &dyn Lookup,
+) -> Result<(), Rejection> {
     let kind = record.header().kind;
     match kind {
         Kind::RosterUpdate => check_roster_update(record, body, roster, chain),
