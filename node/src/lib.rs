@@ -1,7 +1,10 @@
 //! The samverka node: storage, the ledger (ingest path), network, sync, HTTP API and CLI.
 
+pub mod archive;
 pub mod config;
+pub mod daemon;
 pub mod keyfile;
 pub mod ledger;
 pub mod network;
+pub mod signer;
 pub mod storage;

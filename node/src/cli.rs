@@ -1,0 +1,511 @@
+//! The `samverka` command line: what a municipal IT operator types.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use samverka_node::config::{Config, LogFormat};
+use samverka_node::ledger::Ledger;
+use samverka_node::signer::{Position, Signer};
+use samverka_node::{archive, keyfile};
+use samverka_protocol::charter::{Founder, RosterThreshold};
+use samverka_protocol::{
+    Body, Change, Charter, Hash, KeyKind, Kind, Member, MemberKind, Record, Role, RosterUpdate, Rules, Unverified,
+};
+
+/// Samverka: a node of a federation of municipalities that govern a shared IT system together.
+///
+/// Each member runs a node that keeps signed, shared records — the charter, the roster of
+/// members and keys, decisions, plans — and replicates them with the other members' nodes.
+#[derive(Parser, Debug)]
+#[command(name = "samverka", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (TOML). See samverka.example.toml.
+    #[arg(long, short = 'c', global = true, env = "SAMVERKA_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Directory of the node's store and node key (overrides the config file).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create and inspect keys. Private keys never leave the file they are created in.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Write a new federation's charter, signed by your organisation key; the other founders
+    /// countersign the file, then every node is initialised from it.
+    CreateFederation(CreateFederation),
+    /// Add your organisation's signature to a charter or roster proposal file (in place).
+    Countersign {
+        /// The record file.
+        file: PathBuf,
+        /// Your organisation key file.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Propose a roster change (member, key or rule); writes a proposal file to countersign.
+    #[command(subcommand)]
+    Roster(RosterCommand),
+    /// Initialise this node's store from a charter file (once, on a new node).
+    Init {
+        /// The fully countersigned charter file.
+        #[arg(long)]
+        charter: PathBuf,
+    },
+    /// Store a record file in this node's store (the node must be stopped; for a running node
+    /// use the HTTP API: POST /api/v1/records).
+    Submit {
+        /// The record file.
+        file: PathBuf,
+    },
+    /// Show a record file: kind, author, signatures, body.
+    Show {
+        /// The record file.
+        file: PathBuf,
+    },
+    /// Run the node: store, peer-to-peer network and HTTP API, until Ctrl-C.
+    Run(RunArgs),
+    /// Ask a running node for its status.
+    Status {
+        /// The node's API address.
+        #[arg(long, default_value = "http://127.0.0.1:7080")]
+        api: String,
+    },
+    /// Write every record of the store to one archive file (backup). The node must be stopped.
+    Export {
+        /// The archive file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Load an archive into the store, verifying every record (restore). The node must be stopped.
+    Import {
+        /// The archive file.
+        file: PathBuf,
+    },
+    /// Re-check every signature and rule of an archive, or of this node's store, offline.
+    Verify {
+        /// An archive file; without it, the store in the data directory is checked.
+        #[arg(long)]
+        archive: Option<PathBuf>,
+    },
+}
+
+/// Key commands.
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Generate a new private key into a file (mode 0600) and print its public key.
+    Generate {
+        /// Where to write the private key.
+        #[arg(long)]
+        out: PathBuf,
+        /// A label for people, e.g. "Luleå kommun organisation".
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Print the public key of a key file, or write it to a public key file to send to others.
+    Public {
+        /// The key file.
+        file: PathBuf,
+        /// Write a public key file here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Arguments of `create-federation`.
+#[derive(Args, Debug)]
+pub struct CreateFederation {
+    /// The federation's name, e.g. "Ekosystem Norrbotten".
+    #[arg(long)]
+    pub name: String,
+    /// The shared system, e.g. "Treserva".
+    #[arg(long)]
+    pub system: String,
+    /// A founding member: "ID;NAME;KIND;KEY" where ID is the kommunkod (four digits) or
+    /// organisation number, KIND is kommun, region or forvaltning, and KEY is the member's
+    /// public key (hex) or public key file. Repeat for every founder.
+    #[arg(long = "member", required = true)]
+    pub members: Vec<String>,
+    /// The host member's ID (värdkommun).
+    #[arg(long)]
+    pub host: String,
+    /// Signatures required for roster changes: majority or all.
+    #[arg(long, default_value = "majority")]
+    pub roster_threshold: String,
+    /// Days of notice for a meeting.
+    #[arg(long, default_value_t = 5)]
+    pub notice_days: u32,
+    /// Your organisation key (one of the founders').
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Where to write the charter file.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Roster proposals.
+#[derive(Subcommand, Debug)]
+pub enum RosterCommand {
+    /// Propose a change; other members countersign the file; submit it when enough have signed.
+    Propose(Propose),
+}
+
+/// Arguments of `roster propose`.
+#[derive(Args, Debug)]
+pub struct Propose {
+    /// Your organisation key.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Where to write the proposal file.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Why (e.g. the decision's diarienummer and paragraph).
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// Admit a member: "ID;NAME;KIND;KEY".
+    #[arg(long)]
+    pub add_member: Vec<String>,
+    /// Remove a member by ID.
+    #[arg(long)]
+    pub remove_member: Vec<String>,
+    /// Certify a key (hex or public key file) for --member, in --role roles or as --node.
+    #[arg(long)]
+    pub certify: Option<String>,
+    /// The member the certified key speaks for.
+    #[arg(long)]
+    pub member: Option<String>,
+    /// A role for the certified person key (styrgrupp-ordinarie, styrgrupp-ersattare, ordforande,
+    /// objektspecialist, forvaltare, firmatecknare). Repeatable.
+    #[arg(long)]
+    pub role: Vec<String>,
+    /// Certify the key as the member's node key.
+    #[arg(long)]
+    pub node: bool,
+    /// First day the person key is valid (YYYY-MM-DD, Europe/Stockholm).
+    #[arg(long)]
+    pub valid_from: Option<String>,
+    /// Last day the person key is valid (YYYY-MM-DD, Europe/Stockholm).
+    #[arg(long)]
+    pub valid_until: Option<String>,
+    /// Rotate a key: "OLD NEW" (hex or files).
+    #[arg(long, num_args = 2, value_names = ["OLD", "NEW"])]
+    pub rotate: Vec<String>,
+    /// Revoke a compromised key (hex or file) ...
+    #[arg(long)]
+    pub revoke: Option<String>,
+    /// ... from this position of its chain on (0 = all its records).
+    #[arg(long, default_value_t = 0)]
+    pub since_seq: u64,
+    /// Make another member the host.
+    #[arg(long)]
+    pub set_host: Option<String>,
+}
+
+/// Arguments of `run`.
+#[derive(Args, Debug, Default)]
+pub struct RunArgs {
+    /// HTTP API address (default 127.0.0.1:7080).
+    #[arg(long)]
+    pub api_listen: Option<std::net::SocketAddr>,
+    /// libp2p listen address; repeatable.
+    #[arg(long)]
+    pub p2p_listen: Vec<String>,
+    /// A peer to dial at start; repeatable.
+    #[arg(long)]
+    pub bootstrap: Vec<String>,
+}
+
+impl RunArgs {
+    /// The configuration with these flags applied on top.
+    pub fn apply(self, mut config: Config) -> Config {
+        if let Some(addr) = self.api_listen {
+            config.api_listen = addr;
+        }
+        if !self.p2p_listen.is_empty() {
+            config.p2p_listen = self.p2p_listen;
+        }
+        if !self.bootstrap.is_empty() {
+            config.bootstrap = self.bootstrap;
+        }
+        config
+    }
+}
+
+impl Cli {
+    /// The configuration: defaults, file, environment, then these flags.
+    pub fn config(&self) -> Result<Config> {
+        let mut config = Config::load(self.config.as_deref(), std::env::vars())?;
+        if let Some(dir) = &self.data_dir {
+            config.data_dir = dir.clone();
+        }
+        if let Some(format) = self.log_format {
+            config.log_format = format;
+        }
+        Ok(config)
+    }
+}
+
+/// Parses "ID;NAME;KIND;KEY".
+fn parse_founder(spec: &str) -> Result<Founder> {
+    let parts: Vec<&str> = spec.split(';').map(str::trim).collect();
+    let [id, name, kind, key] = parts[..] else {
+        bail!("member {spec:?} must be \"ID;NAME;KIND;KEY\", e.g. \"2580;Luleå kommun;kommun;lulea.pub\"");
+    };
+    let kind = match kind {
+        "kommun" => MemberKind::Kommun,
+        "region" => MemberKind::Region,
+        "forvaltning" | "förvaltning" => MemberKind::Forvaltning,
+        other => bail!("member kind {other:?} must be kommun, region or forvaltning"),
+    };
+    let member = Member { id: id.into(), name: name.into(), kind };
+    member.check().map_err(anyhow::Error::msg)?;
+    let org_key = keyfile::read_public(key).with_context(|| format!("reading the key of member {id}"))?;
+    Ok(Founder { member, org_key })
+}
+
+/// Parses a date as the first (or last) millisecond of that day in Europe/Stockholm.
+fn parse_day(s: &str, end_of_day: bool) -> Result<i64> {
+    let date: jiff::civil::Date = s.parse().with_context(|| format!("{s:?} is not a date like 2026-11-23"))?;
+    let time = if end_of_day { jiff::civil::time(23, 59, 59, 999_000_000) } else { jiff::civil::time(0, 0, 0, 0) };
+    let zoned = date.to_datetime(time).in_tz("Europe/Stockholm").context("resolving Europe/Stockholm")?;
+    Ok(zoned.timestamp().as_millisecond())
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+fn read_record(path: &Path) -> Result<Record<Unverified>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Record::decode(&bytes).with_context(|| format!("{} is not a samverka record file", path.display()))
+}
+
+fn write_record(path: &Path, record: &Record<Unverified>) -> Result<()> {
+    std::fs::write(path, record.bytes()).with_context(|| format!("writing {}", path.display()))
+}
+
+fn open_ledger(config: &Config) -> Result<Ledger> {
+    let dir = config.store_dir();
+    Ledger::open(&dir, config.cache_bytes)
+        .with_context(|| format!("opening the store in {} (is the node running? stop it first)", dir.display()))
+}
+
+/// Runs one command.
+pub async fn execute(cli: Cli) -> Result<()> {
+    let config = cli.config()?;
+    match cli.command {
+        Command::Key(KeyCommand::Generate { out, label }) => {
+            let key = keyfile::generate(&out, &label)?;
+            println!("{}", key.public());
+            eprintln!("private key written to {} (keep it on this machine)", out.display());
+        }
+        Command::Key(KeyCommand::Public { file, out }) => {
+            let key = keyfile::read_public(&file.display().to_string())?;
+            match out {
+                Some(out) => keyfile::write_public(&out, "", &key)?,
+                None => println!("{key}"),
+            }
+        }
+        Command::CreateFederation(args) => create_federation(args)?,
+        Command::Countersign { file, key } => {
+            let record = read_record(&file)?;
+            let key = keyfile::read_secret(&key)?;
+            let signed = record.countersign(&key);
+            write_record(&file, &signed)?;
+            println!("{} signatures on {} ({})", signed.countersignatures().len() + 1, file.display(), signed.id());
+        }
+        Command::Roster(RosterCommand::Propose(args)) => propose(&config, args)?,
+        Command::Init { charter } => {
+            let record = read_record(&charter)?;
+            let ledger = open_ledger(&config)?;
+            ledger.ingest(record).context("the charter was refused")?;
+            let federation = ledger.federation().expect("the charter was stored");
+            keyfile::node_key(&config.node_key_file())?;
+            println!("federation {federation} initialised in {}", config.data_dir.display());
+        }
+        Command::Submit { file } => {
+            let record = read_record(&file)?;
+            let ledger = open_ledger(&config)?;
+            let outcome = ledger.ingest(record).context("the record was refused")?;
+            println!("{outcome:?}");
+        }
+        Command::Show { file } => show(&read_record(&file)?),
+        Command::Run(args) => samverka_node::daemon::run(args.apply(config)).await?,
+        Command::Status { api } => status(&api).await?,
+        Command::Export { out } => {
+            let ledger = open_ledger(&config)?;
+            let n = archive::export(&ledger, &out)?;
+            println!("{n} records written to {}", out.display());
+        }
+        Command::Import { file } => {
+            let ledger = open_ledger(&config)?;
+            let (read, stored) = archive::import(&ledger, &file)?;
+            println!("{read} records read, {stored} new records stored");
+        }
+        Command::Verify { archive: path } => verify(&config, path)?,
+    }
+    Ok(())
+}
+
+fn create_federation(args: CreateFederation) -> Result<()> {
+    let founders = args.members.iter().map(|m| parse_founder(m)).collect::<Result<Vec<_>>>()?;
+    let mut rules = Rules::standard();
+    rules.roster_threshold = match args.roster_threshold.as_str() {
+        "majority" => RosterThreshold::Majority,
+        "all" => RosterThreshold::All,
+        other => bail!("--roster-threshold {other:?} must be majority or all"),
+    };
+    rules.meeting_notice_days = args.notice_days;
+    let charter =
+        Charter { name: args.name, system: args.system, founders, host: args.host, rules, roles: Role::ALL.to_vec() };
+    charter.check().map_err(anyhow::Error::msg).context("the charter is not valid")?;
+    let signer = Signer::open(&args.key)?;
+    if !charter.founders.iter().any(|f| f.org_key == signer.key().public()) {
+        bail!("the key in {} is not the organisation key of any founding member", args.key.display());
+    }
+    let record = signer.sign(Position::default(), Hash::ZERO, 0, Kind::Charter, charter.to_bytes(), now_ms())?;
+    write_record(&args.out, &record)?;
+    let need = charter.rules.roster_threshold.required(charter.founders.len());
+    println!("charter {} written to {}", record.id(), args.out.display());
+    println!("it needs the signatures of {need} of the {} founders: each runs", charter.founders.len());
+    println!("  samverka countersign {} --key <their organisation key>", args.out.display());
+    Ok(())
+}
+
+fn propose(config: &Config, args: Propose) -> Result<()> {
+    let ledger = open_ledger(config)?;
+    let chain = ledger.chain().context("this node has no federation yet: run `samverka init` first")?;
+    let roster = chain.current();
+    let mut changes = Vec::new();
+    for spec in &args.add_member {
+        let f = parse_founder(spec)?;
+        changes.push(Change::AddMember { member: f.member, org_key: f.org_key });
+    }
+    for id in &args.remove_member {
+        changes.push(Change::RemoveMember { member: id.clone() });
+    }
+    if let Some(key) = &args.certify {
+        let member = args.member.clone().context("--certify needs --member")?;
+        let kind = if args.node {
+            KeyKind::Node
+        } else {
+            let roles = args
+                .role
+                .iter()
+                .map(|r| Role::parse(r).with_context(|| format!("unknown role {r:?}")))
+                .collect::<Result<Vec<_>>>()?;
+            if roles.is_empty() {
+                bail!("--certify needs --node or at least one --role");
+            }
+            KeyKind::Person {
+                roles,
+                valid_from_ms: args.valid_from.as_deref().map(|d| parse_day(d, false)).transpose()?,
+                valid_until_ms: args.valid_until.as_deref().map(|d| parse_day(d, true)).transpose()?,
+            }
+        };
+        changes.push(Change::CertifyKey { member, key: keyfile::read_public(key)?, kind });
+    }
+    if let [old, new] = &args.rotate[..] {
+        changes.push(Change::RotateKey { old: keyfile::read_public(old)?, new: keyfile::read_public(new)? });
+    }
+    if let Some(key) = &args.revoke {
+        changes.push(Change::RevokeKey { key: keyfile::read_public(key)?, compromised_since_seq: args.since_seq });
+    }
+    if let Some(member) = &args.set_host {
+        changes.push(Change::SetHost { member: member.clone() });
+    }
+    if changes.is_empty() {
+        bail!("nothing to propose: give --add-member, --remove-member, --certify, --rotate, --revoke or --set-host");
+    }
+    let update = RosterUpdate { version: roster.version + 1, previous: roster.head, changes, reason: args.reason };
+    roster
+        .apply(&update, Hash::ZERO, chain.retired_or_used())
+        .map_err(anyhow::Error::msg)
+        .context("the change cannot be applied to the current roster")?;
+    let signer = Signer::open(&args.key)?;
+    let position = match signer.position()? {
+        Some(p) => p,
+        None => {
+            let (seq, prev) = ledger.next_position(&signer.key().public())?;
+            Position { seq, prev }
+        }
+    };
+    let record =
+        signer.sign(position, chain.federation(), roster.version, Kind::RosterUpdate, update.to_bytes(), now_ms())?;
+    write_record(&args.out, &record)?;
+    let (_, need) = roster.required_signers(&update.changes);
+    println!("proposal for roster version {} written to {} ({})", update.version, args.out.display(), record.id());
+    println!("it needs {need} member signatures; others run `samverka countersign {} --key …`", args.out.display());
+    Ok(())
+}
+
+fn show(record: &Record<Unverified>) {
+    let h = record.header();
+    println!("id:         {}", record.id());
+    println!("kind:       {}", h.kind.name());
+    println!("federation: {}", h.federation);
+    println!("author:     {} (seq {})", h.author, h.seq);
+    println!("roster:     version {}", h.roster);
+    println!("signatures: {}", record.countersignatures().len() + 1);
+    match (h.kind, record.body()) {
+        (Kind::Charter, Some(b)) => println!("{:#?}", Charter::from_bytes(b)),
+        (Kind::RosterUpdate, Some(b)) => println!("{:#?}", RosterUpdate::from_bytes(b)),
+        (Kind::Note, Some(b)) => println!("{}", String::from_utf8_lossy(b)),
+        (_, Some(b)) => println!("body: {} bytes", b.len()),
+        (_, None) => println!("body: redacted"),
+    }
+}
+
+async fn status(api: &str) -> Result<()> {
+    let url = format!("{}/api/v1/status", api.trim_end_matches('/'));
+    let response = reqwest::get(&url).await.with_context(|| format!("no node answers at {api}"))?;
+    let code = response.status();
+    let body: serde_json::Value = response.json().await.context("the node's answer is not JSON")?;
+    if !code.is_success() {
+        bail!("the node answered {code}: {body}");
+    }
+    println!("{}", serde_json::to_string_pretty(&body)?);
+    Ok(())
+}
+
+fn verify(config: &Config, path: Option<PathBuf>) -> Result<()> {
+    let (path, _tmp) = match path {
+        Some(p) => (p, None),
+        None => {
+            let ledger = open_ledger(config)?;
+            let tmp = tempfile_path(config)?;
+            archive::export(&ledger, &tmp)?;
+            (tmp.clone(), Some(TempFile(tmp)))
+        }
+    };
+    let report = archive::verify(&path)?;
+    println!("{} records checked, {} roster versions", report.checked, report.roster_versions);
+    for (id, reason) in &report.failures {
+        println!("FAILED {id}: {reason}");
+    }
+    if !report.failures.is_empty() {
+        bail!("{} of {} records failed verification", report.failures.len(), report.checked);
+    }
+    println!("every signature and rule verified");
+    Ok(())
+}
+
+fn tempfile_path(config: &Config) -> Result<PathBuf> {
+    let p = config.data_dir.join(format!("verify-{}.archive", std::process::id()));
+    Ok(p)
+}
+
+struct TempFile(PathBuf);
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

@@ -1,0 +1,93 @@
+//! A running node: the ledger, the network task and the HTTP API, started together and stopped
+//! together. `samverka run` runs one; `samverka demo` and the cluster tests run several in one
+//! process.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use samverka_protocol::SigningKey;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::keyfile;
+use crate::ledger::Ledger;
+
+/// A node started in this process.
+pub struct Node {
+    /// Where the HTTP API answers.
+    pub api_addr: SocketAddr,
+    /// The node's ledger.
+    pub ledger: Arc<Ledger>,
+    /// The node's key.
+    pub key: SigningKey,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Node {
+    /// Opens the store in `config.data_dir` and starts the network and the API.
+    pub async fn start(config: &Config, key: SigningKey) -> Result<Node> {
+        let dir = config.store_dir();
+        let ledger = Arc::new(
+            Ledger::open(&dir, config.cache_bytes)
+                .with_context(|| format!("opening the store in {} (is another node using it?)", dir.display()))?,
+        );
+        let (stop, stopped) = watch::channel(false);
+        let listener = tokio::net::TcpListener::bind(config.api_listen)
+            .await
+            .with_context(|| format!("the API cannot listen on {}", config.api_listen))?;
+        let api_addr = listener.local_addr()?;
+        let router = axum::Router::new();
+        let mut stopped_api = stopped.clone();
+        let api = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped_api.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
+                tracing::error!(error = %e, "the API server stopped");
+            }
+        });
+        drop(stopped);
+        Ok(Node { api_addr, ledger, key, stop, tasks: vec![api] })
+    }
+
+    /// Stops every task of the node and waits for them.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// `samverka run`: runs the node until Ctrl-C or SIGTERM.
+pub async fn run(config: Config) -> Result<()> {
+    let key = keyfile::node_key(&config.node_key_file())?;
+    let node = Node::start(&config, key).await?;
+    if node.ledger.federation().is_none() {
+        tracing::warn!("this node has no federation yet: run `samverka init --charter FILE`");
+    }
+    println!("samverka node {} — API at http://{}/api/v1/status", node.key.public(), node.api_addr);
+    shutdown_signal().await;
+    tracing::info!("stopping");
+    node.shutdown().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM can be caught");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
