@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, lints, unit/property/integration tests, docs, and the
+# multi-host Docker tests when a Docker engine is available (SAMVERKA_SKIP_DOCKER=1 skips them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+echo "== cargo test"
+cargo test --workspace
+
+echo "== cargo doc"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+
+if [ -x scripts/docker-test.sh ] && [ "${SAMVERKA_SKIP_DOCKER:-0}" != 1 ] && docker info >/dev/null 2>&1; then
+  echo "== docker multi-host tests"
+  scripts/docker-test.sh
+fi
