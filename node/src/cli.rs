@@ -73,6 +73,25 @@ pub enum Command {
     },
     /// Run the node: store, peer-to-peer network and HTTP API, until Ctrl-C.
     Run(RunArgs),
+    /// Start a demo federation (Norrbotten's 14 kommuner, Luleå as host) as separate nodes on
+    /// loopback, each with its own store, keys and API port. Demo keys are not secret.
+    Demo {
+        /// Number of members.
+        #[arg(long, default_value_t = 14)]
+        members: usize,
+        /// Keep the nodes' data here instead of a fresh temporary directory.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// API port of the first node (the host); the others count up.
+        #[arg(long, default_value_t = 7080)]
+        api_port: u16,
+        /// Peer-to-peer port of the first node; the others count up.
+        #[arg(long, default_value_t = 7170)]
+        p2p_port: u16,
+        /// Only write the members' data directories (for Docker), then exit.
+        #[arg(long, requires = "dir")]
+        prepare_only: bool,
+    },
     /// Ask a running node for its status.
     Status {
         /// The node's API address.
@@ -340,6 +359,20 @@ pub async fn execute(cli: Cli) -> Result<()> {
         Command::Show { file } => show(&read_record(&file)?),
         Command::Run(args) => samverka_node::daemon::run(args.apply(config)).await?,
         Command::Status { api } => status(&api).await?,
+        Command::Demo { members, dir, api_port, p2p_port, prepare_only } => {
+            if prepare_only {
+                let dir = dir.expect("clap requires --dir with --prepare-only");
+                let fed = samverka_node::demo::federation(members);
+                for m in samverka_node::demo::members(members).0 {
+                    samverka_node::demo::prepare_member(&fed, &m.id, &dir.join(&m.id))?;
+                    let key = samverka_protocol::testkit::key(&format!("demo/{}/node", m.id)).public();
+                    println!("{} {}", m.id, samverka_node::demo::dial_address("", &key).trim_start_matches("/p2p/"));
+                }
+            } else {
+                let options = samverka_node::demo::Options { members, dir, api_port, p2p_port };
+                samverka_node::demo::run(options).await?;
+            }
+        }
         Command::Export { out } => {
             let ledger = open_ledger(&config)?;
             let n = archive::export(&ledger, &out)?;

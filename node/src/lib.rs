@@ -3,8 +3,10 @@
 pub mod archive;
 pub mod config;
 pub mod daemon;
+pub mod demo;
 pub mod keyfile;
 pub mod ledger;
 pub mod network;
 pub mod signer;
 pub mod storage;
+pub mod sync;
