@@ -33,7 +33,8 @@ impl Vectors {
     }
 
     fn from_json(text: &str) -> Vectors {
-        let inner = text.trim().strip_prefix('{').and_then(|t| t.strip_suffix('}')).expect("a vector file is one object");
+        let inner =
+            text.trim().strip_prefix('{').and_then(|t| t.strip_suffix('}')).expect("a vector file is one object");
         let pairs = inner
             .lines()
             .map(str::trim)

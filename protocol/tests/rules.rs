@@ -33,7 +33,13 @@ fn note(author: &mut Author, fed: &Federation, roster: u64) -> Record<Unverified
 }
 
 /// A record by `key` at seq 0 under the current roster, after `edit` changed its draft.
-fn signed(fed: &Federation, key: &SigningKey, kind: Kind, body: &[u8], edit: impl FnOnce(&mut Draft)) -> Record<Unverified> {
+fn signed(
+    fed: &Federation,
+    key: &SigningKey,
+    kind: Kind,
+    body: &[u8],
+    edit: impl FnOnce(&mut Draft),
+) -> Record<Unverified> {
     let mut draft = Draft::new(fed.id(), key.public(), 0, None, fed.version(), kind, body.to_vec(), T0_MS);
     edit(&mut draft);
     draft.sign(key)
@@ -106,10 +112,7 @@ fn rejects_record_naming_another_federation() {
     let fed = fed3();
     let other = Hash([7; 32]);
     let record = signed(&fed, &org(&fed, HOST), Kind::Note, b"hej", |d| d.header.federation = other);
-    assert_eq!(
-        verify(record, &fed.chain).err(),
-        Some(Rejection::WrongFederation { expected: fed.id(), got: other })
-    );
+    assert_eq!(verify(record, &fed.chain).err(), Some(Rejection::WrongFederation { expected: fed.id(), got: other }));
 }
 
 #[test]
@@ -168,10 +171,7 @@ fn rejects_record_by_a_key_not_in_the_roster() {
     let fed = fed3();
     let stranger = key("stranger");
     let record = signed(&fed, &stranger, Kind::Note, b"hej", |_| ());
-    assert_eq!(
-        verify(record, &fed.chain).err(),
-        Some(Rejection::UnknownAuthor { key: stranger.public(), roster: 0 })
-    );
+    assert_eq!(verify(record, &fed.chain).err(), Some(Rejection::UnknownAuthor { key: stranger.public(), roster: 0 }));
 }
 
 #[test]
@@ -179,10 +179,7 @@ fn rejects_node_key_record_naming_a_version_before_its_certification() {
     let mut fed = fed3();
     let mut node = fed.certify_node("1001", "regler/1001/node");
     let record = note(&mut node, &fed, 0);
-    assert_eq!(
-        verify(record, &fed.chain).err(),
-        Some(Rejection::UnknownAuthor { key: node.key.public(), roster: 0 })
-    );
+    assert_eq!(verify(record, &fed.chain).err(), Some(Rejection::UnknownAuthor { key: node.key.public(), roster: 0 }));
 }
 
 /// 1001's node writes seqs 0, 1, 2 under version 1; version 2 revokes it as compromised from seq 2.
@@ -205,10 +202,7 @@ fn accepts_record_from_revoked_key_before_compromise_seq() {
 #[test]
 fn rejects_record_from_revoked_key_after_compromise_seq() {
     let (fed, records, key) = revoked_node();
-    assert_eq!(
-        verify(records[2].clone(), &fed.chain).err(),
-        Some(Rejection::RevokedKey { key, since: 2, seq: 2 })
-    );
+    assert_eq!(verify(records[2].clone(), &fed.chain).err(), Some(Rejection::RevokedKey { key, since: 2, seq: 2 }));
 }
 
 #[test]
@@ -275,7 +269,11 @@ fn rejects_roster_update_authored_by_an_objektspecialist() {
     let record = specialist.next(fed.id(), 1, Kind::RosterUpdate, update.to_bytes());
     assert_eq!(
         verify(record, &fed.chain).err(),
-        Some(Rejection::NotAuthorised { key: specialist.key.public(), member: "1001".into(), kind: Kind::RosterUpdate })
+        Some(Rejection::NotAuthorised {
+            key: specialist.key.public(),
+            member: "1001".into(),
+            kind: Kind::RosterUpdate
+        })
     );
 }
 
@@ -359,10 +357,7 @@ fn rejects_roster_update_countersigned_by_a_node_key() {
     let mut fed = fed3();
     let node = fed.certify_node("1002", "regler/1002/node");
     let record = fed.propose("1001", vec![Change::SetHost { member: "1001".into() }]).countersign(&node.key);
-    assert_eq!(
-        verify(record, &fed.chain).err(),
-        Some(Rejection::BadCountersignature { key: node.key.public() })
-    );
+    assert_eq!(verify(record, &fed.chain).err(), Some(Rejection::BadCountersignature { key: node.key.public() }));
 }
 
 #[test]
@@ -657,7 +652,8 @@ fn counts_two_organisation_keys_of_one_member_once() {
 #[test]
 fn accepts_self_service_node_certification_signed_only_by_own_org_key() {
     let mut fed = fed3();
-    let change = Change::CertifyKey { member: "1001".into(), key: key("regler/1001/node").public(), kind: KeyKind::Node };
+    let change =
+        Change::CertifyKey { member: "1001".into(), key: key("regler/1001/node").public(), kind: KeyKind::Node };
     let record = fed.propose("1001", vec![change]);
     assert!(record.countersignatures().is_empty());
     fed.apply(record).expect("a member certifies its own node key alone");
@@ -667,8 +663,11 @@ fn accepts_self_service_node_certification_signed_only_by_own_org_key() {
 #[test]
 fn rejects_organisation_key_certification_signed_only_by_own_org_key() {
     let mut fed = fed3();
-    let change =
-        Change::CertifyKey { member: "1001".into(), key: key("regler/1001/org2").public(), kind: KeyKind::Organisation };
+    let change = Change::CertifyKey {
+        member: "1001".into(),
+        key: key("regler/1001/org2").public(),
+        kind: KeyKind::Organisation,
+    };
     let record = fed.propose("1001", vec![change]);
     assert_eq!(verify(record, &fed.chain).err(), Some(Rejection::ThresholdNotMet { have: 1, need: 2 }));
 }
@@ -676,7 +675,8 @@ fn rejects_organisation_key_certification_signed_only_by_own_org_key() {
 #[test]
 fn rejects_certifying_another_members_node_key_without_its_signature() {
     let mut fed = fed3();
-    let change = Change::CertifyKey { member: "1001".into(), key: key("regler/1001/node").public(), kind: KeyKind::Node };
+    let change =
+        Change::CertifyKey { member: "1001".into(), key: key("regler/1001/node").public(), kind: KeyKind::Node };
     let record = fed.propose(HOST, vec![change]);
     assert_eq!(verify(record, &fed.chain).err(), Some(Rejection::ThresholdNotMet { have: 0, need: 1 }));
 }
@@ -684,7 +684,8 @@ fn rejects_certifying_another_members_node_key_without_its_signature() {
 #[test]
 fn rejects_self_service_changes_for_two_members_without_the_threshold() {
     let mut fed = fed3();
-    let node = |m: &str| Change::CertifyKey { member: m.into(), key: key(&format!("{m}/node")).public(), kind: KeyKind::Node };
+    let node =
+        |m: &str| Change::CertifyKey { member: m.into(), key: key(&format!("{m}/node")).public(), kind: KeyKind::Node };
     let record = fed.propose("1001", vec![node("1001"), node("1002")]);
     assert_eq!(verify(record, &fed.chain).err(), Some(Rejection::ThresholdNotMet { have: 1, need: 2 }));
 }
@@ -692,7 +693,8 @@ fn rejects_self_service_changes_for_two_members_without_the_threshold() {
 #[test]
 fn rejects_competing_roster_version() {
     let mut fed = fed3();
-    let node = |m: &str| Change::CertifyKey { member: m.into(), key: key(&format!("{m}/node")).public(), kind: KeyKind::Node };
+    let node =
+        |m: &str| Change::CertifyKey { member: m.into(), key: key(&format!("{m}/node")).public(), kind: KeyKind::Node };
     let first = fed.propose("1001", vec![node("1001")]);
     let second = fed.propose("1002", vec![node("1002")]);
     let first = fed.apply(first).expect("the first version 1");
@@ -714,7 +716,8 @@ fn accepts_the_record_that_holds_a_roster_version_again() {
 #[test]
 fn refuses_to_push_a_stale_roster_update() {
     let mut fed = fed3();
-    let node = |m: &str| Change::CertifyKey { member: m.into(), key: key(&format!("{m}/node")).public(), kind: KeyKind::Node };
+    let node =
+        |m: &str| Change::CertifyKey { member: m.into(), key: key(&format!("{m}/node")).public(), kind: KeyKind::Node };
     let stale = RosterUpdate { version: 1, previous: fed.id(), changes: vec![node("1002")], reason: "sent".into() };
     fed.update("1001", vec![node("1001")]).expect("version 1");
     let head = fed.chain.current().head;
