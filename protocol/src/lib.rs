@@ -8,6 +8,7 @@ pub mod charter;
 pub mod crypto;
 pub mod encoding;
 pub mod evidence;
+pub mod governance;
 pub mod record;
 pub mod roster;
 pub mod testkit;

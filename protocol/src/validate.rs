@@ -153,6 +153,14 @@ pub enum Rejection {
         /// The missing record.
         id: RecordId,
     },
+    /// A ballot closing's result or tally is not what the votes it names give.
+    #[error("the closing claims {claimed}, but its votes give {computed}")]
+    TallyMismatch {
+        /// What the closing claims.
+        claimed: Box<crate::governance::Decision>,
+        /// What every node computes from the named votes.
+        computed: Box<crate::governance::Decision>,
+    },
 }
 
 impl Rejection {
@@ -179,6 +187,7 @@ impl Rejection {
             Rejection::ThresholdNotMet { .. } => "threshold_not_met",
             Rejection::CompetingRosterVersion { .. } => "competing_roster_version",
             Rejection::MissingDependency { .. } => "missing_dependency",
+            Rejection::TallyMismatch { .. } => "tally_mismatch",
         }
     }
 
@@ -368,7 +377,7 @@ fn check_body(
     body: &[u8],
     roster: &Roster,
     chain: &RosterChain,
-    _lookup: &dyn Lookup,
+    lookup: &dyn Lookup,
 ) -> Result<(), Rejection> {
     let kind = record.header().kind;
     match kind {
@@ -384,6 +393,14 @@ fn check_body(
             Ok(_) => Err(bad(kind)(format!("a note is at most {MAX_TEXT_BYTES} bytes"))),
             Err(_) => Err(bad(kind)("a note is UTF-8 text".into())),
         },
+        Kind::Matter
+        | Kind::Meeting
+        | Kind::Vote
+        | Kind::BallotClose
+        | Kind::Minutes
+        | Kind::Justering
+        | Kind::Paper
+        | Kind::Diarium => crate::governance::check_body(record, body, roster, chain, lookup),
         _ => Err(Rejection::UnsupportedKind { kind }),
     }
 }

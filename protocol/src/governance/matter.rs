@@ -1,0 +1,120 @@
+//! A matter (ärende): what the styrgrupp is asked to decide, its proposal, the papers it rests on
+//! and how it is decided (at a meeting or per capsulam).
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Choice, Context, Meeting, MAX_ALTERNATIVES, MAX_PAPERS, MAX_PAPER_BYTES, MAX_VOTING_WINDOW_DAYS};
+use crate::charter::MatterKind;
+use crate::crypto::Hash;
+use crate::record::{Body, Kind, RecordId};
+use crate::validate::Rejection;
+
+/// The body of a matter record. Fields encode in this order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Matter {
+    /// The kind of matter: picks the decision rule (quorum, majority) from the charter's rules.
+    pub kind: MatterKind,
+    /// One-line title, e.g. `Förvaltningsplan 2027`.
+    pub title: String,
+    /// The proposal (förslag till beslut): what a yes adopts.
+    pub proposal: String,
+    /// The alternatives voted between. Empty: a yes / no / abstain matter. Otherwise two to
+    /// [`MAX_ALTERNATIVES`] distinct, non-blank lines, voted by index.
+    pub alternatives: Vec<String>,
+    /// The papers (underlag) the matter rests on, by content hash.
+    pub papers: Vec<PaperRef>,
+    /// How the matter is decided.
+    pub procedure: Procedure,
+}
+
+impl Body for Matter {
+    const KIND: Kind = Kind::Matter;
+}
+
+/// A paper (underlag) a matter rests on: the document's name, size and content hash (see
+/// [`super::content_hash`]). The content travels separately as a content-addressed blob.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaperRef {
+    /// File name or title, one line.
+    pub name: String,
+    /// SHA-256 of the content, domain `samverka/v1/paper`.
+    pub content_hash: Hash,
+    /// Size of the content in bytes, at most [`MAX_PAPER_BYTES`].
+    pub size: u64,
+}
+
+/// How a matter is decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Procedure {
+    /// At a meeting (sammanträde). Normally `None`: the meeting's agenda names the matter (a
+    /// matter cannot name a meeting that names it). `Some` adds the matter to a meeting already
+    /// called, which must then be held.
+    Meeting {
+        /// The meeting, if already called.
+        meeting: Option<RecordId>,
+    },
+    /// By correspondence (per capsulam): members vote within a window after the matter is
+    /// published. The window is for the closer's node; no rule compares it with a clock.
+    PerCapsulam {
+        /// Days members have to vote, 1 to [`MAX_VOTING_WINDOW_DAYS`].
+        voting_window_days: u32,
+    },
+}
+
+impl Matter {
+    /// Whether `choice` is a valid vote on this matter: yes / no / abstain on a matter without
+    /// alternatives, an alternative's index or abstain on a matter with them.
+    pub fn admits(&self, choice: Choice) -> bool {
+        match choice {
+            Choice::Abstain => true,
+            Choice::Yes | Choice::No => self.alternatives.is_empty(),
+            Choice::Alternative(i) => usize::try_from(i).is_ok_and(|i| i < self.alternatives.len()),
+        }
+    }
+}
+
+/// Checks a matter body.
+pub(super) fn check(cx: &Context<'_>, m: &Matter) -> Result<(), Rejection> {
+    cx.line("title", &m.title, true)?;
+    cx.text("proposal", &m.proposal)?;
+    if m.proposal.trim().is_empty() {
+        return Err(cx.bad("the proposal (förslag till beslut) is empty"));
+    }
+    cx.list("alternatives", m.alternatives.len(), MAX_ALTERNATIVES)?;
+    if m.alternatives.len() == 1 {
+        return Err(cx.bad("a matter has no alternatives or at least two"));
+    }
+    let mut seen = BTreeSet::new();
+    for a in &m.alternatives {
+        cx.line("alternative", a, true)?;
+        if !seen.insert(a.trim()) {
+            return Err(cx.bad(format!("the alternative {a:?} is given twice")));
+        }
+    }
+    check_papers(cx, &m.papers)?;
+    match m.procedure {
+        Procedure::Meeting { meeting: None } => Ok(()),
+        Procedure::Meeting { meeting: Some(id) } => cx.fetch::<Meeting>(&id).map(|_| ()),
+        Procedure::PerCapsulam { voting_window_days: d } if (1..=MAX_VOTING_WINDOW_DAYS).contains(&d) => Ok(()),
+        Procedure::PerCapsulam { voting_window_days: d } => {
+            Err(cx.bad(format!("a voting window of {d} days is not within 1 to {MAX_VOTING_WINDOW_DAYS}")))
+        }
+    }
+}
+
+fn check_papers(cx: &Context<'_>, papers: &[PaperRef]) -> Result<(), Rejection> {
+    cx.list("papers", papers.len(), MAX_PAPERS)?;
+    let mut names = BTreeSet::new();
+    for p in papers {
+        cx.line("paper name", &p.name, true)?;
+        if !names.insert(p.name.as_str()) {
+            return Err(cx.bad(format!("the paper {:?} is listed twice", p.name)));
+        }
+        if p.size > MAX_PAPER_BYTES {
+            return Err(cx.bad(format!("the paper {:?} is {} bytes, more than {MAX_PAPER_BYTES}", p.name, p.size)));
+        }
+    }
+    Ok(())
+}
