@@ -226,7 +226,11 @@ impl Ledger {
     fn admit_charter(&self, record: Record<Unverified>) -> Result<Outcome, Error> {
         let id = record.id();
         if let Some(existing) = self.federation() {
-            return Err(if existing == id { return Ok(Outcome::Duplicate(id)) } else { Error::OtherFederation(existing) });
+            return Err(if existing == id {
+                return Ok(Outcome::Duplicate(id));
+            } else {
+                Error::OtherFederation(existing)
+            });
         }
         let (verified, chain) = validate::verify_charter(record)?;
         let _guard = self.roster_writer.lock().expect("roster lock poisoned");
@@ -246,7 +250,8 @@ impl Ledger {
             }
         }
         let mut conflicts = self.store.at_position(&h.author, h.seq)?;
-        conflicts.extend(batch.iter().filter(|r| r.header().author == h.author && r.header().seq == h.seq).map(|r| r.id()));
+        conflicts
+            .extend(batch.iter().filter(|r| r.header().author == h.author && r.header().seq == h.seq).map(|r| r.id()));
         if conflicts.is_empty() {
             return Ok(Outcome::Stored(record.id()));
         }
@@ -286,8 +291,7 @@ impl Ledger {
         }
         let chain = self.chain().ok_or(Error::NoFederation)?;
         let (seq, prev) = self.next_position(&author)?;
-        let draft =
-            Draft::new(chain.federation(), author, seq, prev, chain.current().version, kind, body, time_ms);
+        let draft = Draft::new(chain.federation(), author, seq, prev, chain.current().version, kind, body, time_ms);
         self.store.put_draft(&draft)?;
         self.finish_draft(key, &draft)
     }
@@ -310,7 +314,13 @@ impl Ledger {
     }
 
     /// Writes evidence of an equivocation as a record signed by `key` (the node's key).
-    pub fn publish_evidence(&self, key: &SigningKey, a: &Record<Verified>, b: &Record<Verified>, time_ms: i64) -> Result<Record<Verified>, Error> {
+    pub fn publish_evidence(
+        &self,
+        key: &SigningKey,
+        a: &Record<Verified>,
+        b: &Record<Verified>,
+        time_ms: i64,
+    ) -> Result<Record<Verified>, Error> {
         let signed = |r: &Record<Verified>| SignedHeader { header: r.header().clone(), signature: *r.signature() };
         let body = Equivocation::new(signed(a), signed(b)).to_bytes();
         self.author(key, Kind::Equivocation, body, time_ms)
@@ -325,7 +335,8 @@ fn rebuild_chain(store: &Store) -> Result<Option<RosterChain>, Error> {
     let (_, mut chain) = validate::verify_charter(charter.to_unverified())?;
     for id in rest {
         let record = store.get(id)?.ok_or_else(|| storage::Error::Corrupt(format!("roster record {id} missing")))?;
-        let update = RosterUpdate::from_bytes(record.body().expect("roster updates keep their body")).map_err(Rejection::from)?;
+        let update = RosterUpdate::from_bytes(record.body().expect("roster updates keep their body"))
+            .map_err(Rejection::from)?;
         chain.push(&update, *id)?;
     }
     Ok(Some(chain))
