@@ -1,9 +1,76 @@
-//! The peer-to-peer network: libp2p (TCP + Noise + Yamux), gossip, catch-up sync, peer gating.
-//! Only this module imports libp2p.
+//! The peer-to-peer network: libp2p (TCP + Noise + Yamux, identify, ping, relay, dcutr), gossip
+//! of new records, catch-up sync, and the gate that admits only certified nodes. Only this module
+//! imports libp2p.
 //!
-//! INTERFACE (kept stable for the API): [`Handle`] with `peers()` and `holders()`.
+//! One task owns the [`Swarm`]; everything else talks to it through the cloneable [`Handle`] over a
+//! bounded channel with oneshot replies. Records from peers go through the ledger's one ingest
+//! path, in batches, on blocking threads ([`tokio::task::spawn_blocking`]), one batch at a time
+//! so chain positions are judged in order.
+//!
+//! - Push: every record the ledger stores that did not come from the network is published on the
+//!   federation's gossipsub topic. Gossip validation is strict and explicit: a message is
+//!   forwarded only after our ledger accepted it; a message id is the record id.
+//! - Catch-up: [`crate::sync`] decides when to ask whom and what to answer.
+//! - Contiguity: a record is stored only once its author's previous record is held (otherwise it
+//!   waits, and we sync with the peer that sent it), so heads are exact version vectors.
+//! - Gate: see [`gate`] for how a node that holds only the charter still finds its peers.
 
-use samverka_protocol::{MemberId, RecordId};
+mod gate;
+mod metrics;
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::stream::FuturesUnordered;
+use futures::StreamExt;
+use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageAuthenticity, MessageId, ValidationMode};
+use libp2p::metrics::Recorder;
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
+use libp2p::swarm::behaviour::toggle::Toggle;
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{connection_limits, dcutr, identify, identity, noise, ping, relay, tcp, yamux, Multiaddr, PeerId, Swarm};
+use prometheus_client::registry::Registry;
+use samverka_protocol::evidence::Equivocation;
+use samverka_protocol::{Body, Kind, MemberId, PublicKey, Record, RecordId, SigningKey, Unverified, Verified};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::ledger::{self, Ledger, Outcome};
+use crate::storage::Store;
+use crate::sync::{self, Effect, Engine, Heads, Input};
+
+pub use gate::peer_id;
+
+/// Capacity of the command channel from handles to the swarm task.
+pub const COMMAND_CAPACITY: usize = 256;
+/// Largest gossip message: one record of the largest size plus gossipsub framing.
+pub const MAX_GOSSIP_BYTES: usize = samverka_protocol::encoding::MAX_RECORD_BYTES + 16 * 1024;
+/// Most records from the network waiting to be ingested.
+pub const MAX_QUEUED: usize = 20_000;
+/// Most records in one ingest batch (one durable group commit).
+pub const MAX_INGEST_BATCH: usize = 1000;
+/// Most records held back because their author's previous record has not arrived.
+pub const MAX_DEFERRED: usize = 10_000;
+/// Most sync requests answered at once; more are dropped and the requester retries.
+pub const MAX_SERVING: usize = 8;
+/// Most peers whose addresses we remember.
+pub const MAX_KNOWN_PEERS: usize = 1024;
+/// Connections this node keeps open at most.
+pub const MAX_CONNECTIONS: u32 = 256;
+/// Peers this node dials on its own when it has fewer.
+pub const TARGET_PEERS: usize = 32;
+/// How long a peer we dialed may stay while we learn whether its key is certified.
+pub const PROVISIONAL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often the task checks timers.
+const TICK: Duration = Duration::from_millis(200);
+/// How often missing peers are dialed again.
+const DIAL_INTERVAL: Duration = Duration::from_secs(3);
+/// How long an idle connection stays open.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// The sync protocol name (a compatibility boundary).
+const SYNC_PROTOCOL: &str = "/samverka/sync/1";
 
 /// A connected peer as the API shows it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -16,19 +83,1053 @@ pub struct Peer {
     pub address: String,
 }
 
-/// A cloneable handle to the task that owns the swarm.
+/// Counters for tests and the status page.
 #[derive(Clone, Debug, Default)]
-pub struct Handle {}
+pub struct Stats {
+    /// Certified peers connected now.
+    pub connected: usize,
+    /// Connections the gate refused.
+    pub refused: u64,
+    /// Peers banned.
+    pub banned: Vec<PeerId>,
+    /// Records from peers refused as invalid.
+    pub rejected: u64,
+    /// Records stored from peers.
+    pub received: u64,
+}
+
+/// Why the network could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The node has no charter yet, so it does not know its federation or roster.
+    #[error("this node has no federation yet: initialise it with a charter before starting the network")]
+    NoFederation,
+    /// An address does not parse as a multiaddr.
+    #[error("invalid address {address:?}: {reason}")]
+    Address {
+        /// The text.
+        address: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// libp2p could not be set up (transport, behaviour or listener).
+    #[error("libp2p: {0}")]
+    Libp2p(String),
+}
+
+/// Tunables for [`start_with`]; [`Options::new`] gives the production values.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Listen addresses (multiaddr text), e.g. `/ip4/0.0.0.0/tcp/7070`.
+    pub listen: Vec<String>,
+    /// Peers to dial at start and whenever not connected.
+    pub bootstrap: Vec<String>,
+    /// A relay (multiaddr with `/p2p/<id>`) to reserve a circuit on.
+    pub relay: Option<String>,
+    /// Run a relay server. `None`: only the host member's node does.
+    pub relay_server: Option<bool>,
+    /// Sync timing.
+    pub sync: sync::Config,
+}
+
+impl Options {
+    /// Production options.
+    pub fn new(listen: Vec<String>, bootstrap: Vec<String>, relay: Option<String>) -> Options {
+        Options { listen, bootstrap, relay, relay_server: None, sync: sync::Config::default() }
+    }
+}
+
+enum Command {
+    Peers(oneshot::Sender<Vec<Peer>>),
+    Holders { author: PublicKey, seq: u64, reply: oneshot::Sender<Vec<MemberId>> },
+    ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
+    Block(PeerId, oneshot::Sender<()>),
+    Unblock(PeerId, oneshot::Sender<()>),
+    Stats(oneshot::Sender<Stats>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// A cloneable handle to the task that owns the swarm.
+#[derive(Clone)]
+pub struct Handle {
+    commands: mpsc::Sender<Command>,
+    ledger: Arc<Ledger>,
+    peer_id: PeerId,
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle").field("peer_id", &self.peer_id).finish()
+    }
+}
 
 impl Handle {
-    /// Peers connected now.
-    pub async fn peers(&self) -> Vec<Peer> {
-        Vec::new()
+    async fn ask<T: Default>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> T {
+        let (tx, rx) = oneshot::channel();
+        if self.commands.send(make(tx)).await.is_err() {
+            return T::default();
+        }
+        rx.await.unwrap_or_default()
     }
 
-    /// Members whose nodes have confirmed holding `id` (replication receipts), this node's
-    /// member included when it holds the record.
-    pub async fn holders(&self, _id: &RecordId) -> Vec<MemberId> {
-        Vec::new()
+    /// This node's libp2p peer id.
+    pub fn peer_id(&self) -> PeerId {
+        self.peer_id
+    }
+
+    /// Peers connected now.
+    pub async fn peers(&self) -> Vec<Peer> {
+        self.ask(Command::Peers).await
+    }
+
+    /// Members whose nodes hold `id`, as their last sync requests said (replication receipts),
+    /// this node's member included when it holds the record.
+    pub async fn holders(&self, id: &RecordId) -> Vec<MemberId> {
+        let (ledger, id) = (self.ledger.clone(), *id);
+        let record = tokio::task::spawn_blocking(move || ledger.store().get(&id)).await;
+        let Ok(Ok(Some(record))) = record else { return Vec::new() };
+        let (author, seq) = (record.header().author, record.header().seq);
+        self.ask(|reply| Command::Holders { author, seq, reply }).await
+    }
+
+    /// The addresses the node listens on (empty until the listeners are up).
+    pub async fn listen_addrs(&self) -> Vec<Multiaddr> {
+        self.ask(Command::ListenAddrs).await
+    }
+
+    /// Disconnects `peer` and refuses it until [`Handle::unblock`] (an operator's ban; tests use it
+    /// to partition a federation).
+    pub async fn block(&self, peer: PeerId) {
+        self.ask(|r| Command::Block(peer, r)).await
+    }
+
+    /// Lifts a block or ban.
+    pub async fn unblock(&self, peer: PeerId) {
+        self.ask(|r| Command::Unblock(peer, r)).await
+    }
+
+    /// Counters.
+    pub async fn stats(&self) -> Stats {
+        self.ask(Command::Stats).await
+    }
+
+    /// Stops the swarm task; returns once it has stopped taking commands.
+    pub async fn shutdown(&self) {
+        self.ask(Command::Shutdown).await
+    }
+}
+
+/// Starts the network with production options. See [`start_with`].
+pub fn start(
+    ledger: Arc<Ledger>,
+    node_key: SigningKey,
+    listen: Vec<String>,
+    bootstrap: Vec<String>,
+    relay: Option<String>,
+    registry: Option<&mut Registry>,
+) -> Result<(Handle, JoinHandle<()>), Error> {
+    start_with(ledger, node_key, Options::new(listen, bootstrap, relay), registry)
+}
+
+/// Starts the task that owns the swarm; it runs until [`Handle::shutdown`] or until every handle
+/// is dropped. Must be called inside a tokio runtime. The node's libp2p identity is its node key.
+pub fn start_with(
+    ledger: Arc<Ledger>,
+    node_key: SigningKey,
+    options: Options,
+    registry: Option<&mut Registry>,
+) -> Result<(Handle, JoinHandle<()>), Error> {
+    let chain = ledger.chain().ok_or(Error::NoFederation)?;
+    let mut private = Registry::default();
+    let registry = registry.unwrap_or(&mut private);
+    let keypair = identity::Keypair::ed25519_from_bytes(node_key.to_seed()).map_err(lib)?;
+    let local = keypair.public().to_peer_id();
+    let own_member = chain.current().keys.get(&node_key.public()).map(|g| g.member.clone());
+    let relay_server = options.relay_server.unwrap_or(own_member.as_ref() == Some(&chain.current().host));
+    let topic = IdentTopic::new(format!("samverka/{}/records", chain.federation().to_hex()));
+
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
+        .map_err(lib)?
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .map_err(lib)?
+        .with_bandwidth_metrics(registry)
+        .with_behaviour(|key, relay_client| Behaviour::new(key, relay_client, relay_server, &topic))
+        .map_err(lib)?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_TIMEOUT))
+        .build();
+    swarm.behaviour_mut().gate.set_roster(chain.current());
+    swarm.behaviour_mut().gossipsub.subscribe(&topic).map_err(lib)?;
+    for address in &options.listen {
+        swarm.listen_on(parse(address)?).map_err(lib)?;
+    }
+    let bootstrap = options.bootstrap.iter().map(|a| parse(a)).collect::<Result<Vec<_>, _>>()?;
+    let relay = options.relay.as_deref().map(parse).transpose()?;
+
+    let (commands, rx) = mpsc::channel(COMMAND_CAPACITY);
+    let handle = Handle { commands, ledger: ledger.clone(), peer_id: local };
+    let task = Task {
+        swarm,
+        announced: ledger.subscribe(),
+        ledger,
+        key: node_key,
+        own_member,
+        topic,
+        engine: Engine::new(options.sync),
+        epoch: Instant::now(),
+        queue: VecDeque::new(),
+        queued: 0,
+        deferred: VecDeque::new(),
+        ingesting: None,
+        from_network: HashSet::new(),
+        serving: FuturesUnordered::new(),
+        outbound: HashMap::new(),
+        provisional: HashMap::new(),
+        connected: HashMap::new(),
+        addresses: HashMap::new(),
+        bootstrap,
+        relay,
+        relay_listening: false,
+        last_dial: None,
+        metrics: metrics::Metrics::new(registry),
+        stats: Stats::default(),
+    };
+    let join = tokio::spawn(task.run(rx));
+    Ok((handle, join))
+}
+
+fn lib(e: impl std::fmt::Display) -> Error {
+    Error::Libp2p(e.to_string())
+}
+
+fn parse(address: &str) -> Result<Multiaddr, Error> {
+    address.parse().map_err(|e: libp2p::multiaddr::Error| Error::Address { address: address.into(), reason: e.to_string() })
+}
+
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+    gate: gate::Gate,
+    limits: connection_limits::Behaviour,
+    identify: identify::Behaviour,
+    ping: ping::Behaviour,
+    gossipsub: gossipsub::Behaviour,
+    sync: request_response::cbor::Behaviour<sync::Request, sync::Response>,
+    relay_client: relay::client::Behaviour,
+    relay_server: Toggle<relay::Behaviour>,
+    dcutr: dcutr::Behaviour,
+}
+
+impl Behaviour {
+    fn new(
+        key: &identity::Keypair,
+        relay_client: relay::client::Behaviour,
+        relay_server: bool,
+        topic: &IdentTopic,
+    ) -> Result<Behaviour, Box<dyn std::error::Error + Send + Sync>> {
+        let local = key.public().to_peer_id();
+        let gossip_config = gossipsub::ConfigBuilder::default()
+            .validation_mode(ValidationMode::Strict)
+            .validate_messages()
+            .max_transmit_size(MAX_GOSSIP_BYTES)
+            .message_id_fn(message_id)
+            .heartbeat_interval(Duration::from_millis(700))
+            .build()?;
+        let mut gossipsub = gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), gossip_config)?;
+        let (params, thresholds) = scoring(topic);
+        gossipsub.with_peer_score(params, thresholds)?;
+        let limits = connection_limits::ConnectionLimits::default()
+            .with_max_established(Some(MAX_CONNECTIONS))
+            .with_max_established_per_peer(Some(2));
+        let codec = request_response::cbor::codec::Codec::default()
+            .set_request_size_maximum(sync::MAX_REQUEST_BYTES)
+            .set_response_size_maximum(sync::MAX_RESPONSE_BYTES);
+        let sync = request_response::Behaviour::with_codec(
+            codec,
+            [(libp2p::StreamProtocol::new(SYNC_PROTOCOL), ProtocolSupport::Full)],
+            request_response::Config::default().with_request_timeout(Duration::from_secs(60)),
+        );
+        Ok(Behaviour {
+            gate: gate::Gate::default(),
+            limits: connection_limits::Behaviour::new(limits),
+            identify: identify::Behaviour::new(identify::Config::new("/samverka/1".into(), key.public())),
+            ping: ping::Behaviour::default(),
+            gossipsub,
+            sync,
+            relay_client,
+            relay_server: Toggle::from(relay_server.then(|| relay::Behaviour::new(local, relay::Config::default()))),
+            dcutr: dcutr::Behaviour::new(local),
+        })
+    }
+}
+
+/// A gossip message's id is the record id, so the same record is one message however it came.
+fn message_id(message: &gossipsub::Message) -> MessageId {
+    match Record::<Unverified>::decode(&message.data) {
+        Ok(r) => MessageId::from(r.id().0.to_vec()),
+        Err(_) => {
+            use sha2::Digest;
+            MessageId::from(sha2::Sha256::digest(&message.data).to_vec())
+        }
+    }
+}
+
+/// Invalid records cost the sender heavily; a peer below the graylist threshold is ignored.
+fn scoring(topic: &IdentTopic) -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds) {
+    let mut params = gossipsub::PeerScoreParams::default();
+    let topic_params = gossipsub::TopicScoreParams {
+        topic_weight: 1.0,
+        invalid_message_deliveries_weight: -100.0,
+        invalid_message_deliveries_decay: 0.9,
+        ..gossipsub::TopicScoreParams::default()
+    };
+    params.topics.insert(topic.hash(), topic_params);
+    (params, gossipsub::PeerScoreThresholds::default())
+}
+
+/// Where a record from the network came from.
+#[derive(Clone, Debug)]
+enum Origin {
+    Gossip { source: PeerId, message: MessageId },
+    Sync(PeerId),
+}
+
+impl Origin {
+    fn peer(&self) -> PeerId {
+        match self {
+            Origin::Gossip { source, .. } => *source,
+            Origin::Sync(p) => *p,
+        }
+    }
+}
+
+struct Pending {
+    record: Record<Unverified>,
+    origin: Origin,
+}
+
+/// Records to ingest together; `sync` names the response they came in, if any.
+struct Batch {
+    records: Vec<Pending>,
+    sync: Option<(PeerId, bool)>,
+}
+
+/// What the ledger made of one record.
+enum Verdict {
+    Stored,
+    Duplicate,
+    Waiting,
+    Deferred,
+    Refused { code: &'static str, offence: bool },
+}
+
+struct Report {
+    results: Vec<(Pending, Verdict)>,
+    sync: Option<(PeerId, bool)>,
+    stored: usize,
+}
+
+struct Task {
+    swarm: Swarm<Behaviour>,
+    ledger: Arc<Ledger>,
+    key: SigningKey,
+    own_member: Option<MemberId>,
+    topic: IdentTopic,
+    engine: Engine<PeerId>,
+    epoch: Instant,
+    announced: broadcast::Receiver<Record<Verified>>,
+    queue: VecDeque<Batch>,
+    queued: usize,
+    deferred: VecDeque<Pending>,
+    ingesting: Option<JoinHandle<Report>>,
+    /// Ids in the batch being ingested: stored records with these ids came from peers and are not
+    /// published again.
+    from_network: HashSet<RecordId>,
+    serving: FuturesUnordered<JoinHandle<Option<(ResponseChannel<sync::Response>, sync::Response)>>>,
+    outbound: HashMap<OutboundRequestId, PeerId>,
+    /// Peers we dialed whose keys our roster does not certify (yet), with their deadline.
+    provisional: HashMap<PeerId, Instant>,
+    /// Connected peers and one remote address each.
+    connected: HashMap<PeerId, Multiaddr>,
+    addresses: HashMap<PeerId, Vec<Multiaddr>>,
+    bootstrap: Vec<Multiaddr>,
+    relay: Option<Multiaddr>,
+    relay_listening: bool,
+    last_dial: Option<Instant>,
+    metrics: metrics::Metrics,
+    stats: Stats,
+}
+
+impl Task {
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                command = commands.recv() => match command {
+                    None => break,
+                    Some(Command::Shutdown(reply)) => {
+                        let _ = reply.send(());
+                        break;
+                    }
+                    Some(c) => self.on_command(c),
+                },
+                record = self.announced.recv() => self.on_announced(record),
+                report = async { self.ingesting.as_mut().expect("guarded").await }, if self.ingesting.is_some() => {
+                    self.ingesting = None;
+                    match report {
+                        Ok(report) => self.on_ingested(report),
+                        Err(e) => tracing::error!(error = %e, "ingest task failed"),
+                    }
+                }
+                Some(served) = self.serving.next(), if !self.serving.is_empty() => {
+                    if let Ok(Some((channel, response))) = served {
+                        self.metrics.records_out("sync", response.records.len() as u64);
+                        let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
+                    }
+                }
+                _ = tick.tick() => self.on_tick(),
+            }
+            self.start_ingest();
+        }
+        tracing::info!("network stopped");
+    }
+
+    fn now(&self) -> Duration {
+        self.epoch.elapsed()
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Peers(reply) => {
+                let gate = &self.swarm.behaviour().gate;
+                let peers = self
+                    .connected
+                    .iter()
+                    .filter_map(|(p, a)| {
+                        let member = gate.member(p)?.clone();
+                        Some(Peer { peer_id: p.to_string(), member, address: a.to_string() })
+                    })
+                    .collect();
+                let _ = reply.send(peers);
+            }
+            Command::Holders { author, seq, reply } => {
+                let gate = &self.swarm.behaviour().gate;
+                let mut members: BTreeSet<MemberId> = self
+                    .engine
+                    .peer_heads()
+                    .iter()
+                    .filter(|(_, heads)| heads.get(&author).is_some_and(|h| *h >= seq))
+                    .filter_map(|(p, _)| gate.member(p).cloned())
+                    .collect();
+                members.extend(self.own_member.clone());
+                let _ = reply.send(members.into_iter().collect());
+            }
+            Command::ListenAddrs(reply) => {
+                let _ = reply.send(self.swarm.listeners().cloned().collect());
+            }
+            Command::Block(peer, reply) => {
+                self.ban(peer);
+                let _ = reply.send(());
+            }
+            Command::Unblock(peer, reply) => {
+                self.swarm.behaviour_mut().gate.unban(&peer);
+                self.swarm.behaviour_mut().gossipsub.remove_blacklisted_peer(&peer);
+                self.stats.banned.retain(|p| *p != peer);
+                self.last_dial = None;
+                let _ = reply.send(());
+            }
+            Command::Stats(reply) => {
+                let mut stats = self.stats.clone();
+                stats.connected = self.connected.keys().filter(|p| !self.provisional.contains_key(p)).count();
+                stats.refused = self.swarm.behaviour().gate.refused;
+                let _ = reply.send(stats);
+            }
+            Command::Shutdown(_) => unreachable!("handled by the loop"),
+        }
+    }
+
+    fn ban(&mut self, peer: PeerId) {
+        tracing::warn!(%peer, "peer banned");
+        self.swarm.behaviour_mut().gate.ban(peer);
+        self.swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
+        if !self.stats.banned.contains(&peer) {
+            self.stats.banned.push(peer);
+        }
+        let _ = self.swarm.disconnect_peer_id(peer);
+    }
+
+    fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        self.metrics.libp2p.record(&event);
+        match event {
+            SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. } => {
+                self.connected.insert(peer_id, endpoint.get_remote_address().clone());
+                if num_established.get() > 1 {
+                    return;
+                }
+                let certified = self.swarm.behaviour().gate.is_certified(&peer_id);
+                if !certified {
+                    tracing::info!(peer = %peer_id, "provisional connection: asking for roster records first");
+                    self.provisional.insert(peer_id, Instant::now() + PROVISIONAL_TIMEOUT);
+                    self.swarm.behaviour_mut().gossipsub.blacklist_peer(&peer_id);
+                }
+                self.feed(Input::Connected { peer: peer_id, certified });
+                self.update_peer_gauge();
+            }
+            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
+                self.connected.remove(&peer_id);
+                self.provisional.remove(&peer_id);
+                self.feed(Input::Disconnected(peer_id));
+                self.update_peer_gauge();
+            }
+            SwarmEvent::NewListenAddr { address, .. } => {
+                if address.iter().any(|p| p == Protocol::P2pCircuit) {
+                    self.relay_listening = true;
+                }
+                tracing::debug!(%address, "listening");
+            }
+            SwarmEvent::ListenerClosed { addresses, .. } => {
+                if addresses.iter().any(|a| a.iter().any(|p| p == Protocol::P2pCircuit)) {
+                    self.relay_listening = false;
+                }
+            }
+            SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
+            _ => {}
+        }
+    }
+
+    fn update_peer_gauge(&mut self) {
+        let n = self.connected.keys().filter(|p| !self.provisional.contains_key(p)).count();
+        self.metrics.peers.set(n as i64);
+    }
+
+    fn on_behaviour_event(&mut self, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Gossipsub(e) => {
+                self.metrics.libp2p.record(&e);
+                if let gossipsub::Event::Message { propagation_source, message_id, message } = e {
+                    self.on_gossip(propagation_source, message_id, message);
+                }
+            }
+            BehaviourEvent::Sync(e) => self.on_sync_event(e),
+            BehaviourEvent::Identify(e) => {
+                self.metrics.libp2p.record(&e);
+                if let identify::Event::Received { peer_id, info, .. } = e {
+                    self.learn(peer_id, info.listen_addrs);
+                }
+            }
+            BehaviourEvent::Ping(e) => self.metrics.libp2p.record(&e),
+            BehaviourEvent::RelayServer(e) => self.metrics.libp2p.record(&e),
+            BehaviourEvent::Dcutr(e) => self.metrics.libp2p.record(&e),
+            BehaviourEvent::RelayClient(e) => tracing::debug!(event = ?e, "relay client"),
+            BehaviourEvent::Gate(never) => match never {},
+            BehaviourEvent::Limits(never) => match never {},
+        }
+    }
+
+    fn learn(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
+        if peer == *self.swarm.local_peer_id() {
+            return;
+        }
+        if self.addresses.len() >= MAX_KNOWN_PEERS && !self.addresses.contains_key(&peer) {
+            return;
+        }
+        let addrs: Vec<Multiaddr> = addrs.into_iter().filter(dialable).take(sync::MAX_SHARED_ADDRS).collect();
+        if !addrs.is_empty() {
+            self.addresses.insert(peer, addrs);
+        }
+    }
+
+    fn on_gossip(&mut self, source: PeerId, message_id: MessageId, message: gossipsub::Message) {
+        let report = |task: &mut Task, acceptance| {
+            let _ = task.swarm.behaviour_mut().gossipsub.report_message_validation_result(
+                &message_id,
+                &source,
+                acceptance,
+            );
+        };
+        if !self.swarm.behaviour().gate.is_certified(&source) {
+            return report(self, MessageAcceptance::Ignore);
+        }
+        let record = match Record::<Unverified>::decode(&message.data) {
+            Ok(r) => r,
+            Err(e) => {
+                self.metrics.rejection("malformed");
+                self.stats.rejected += 1;
+                tracing::debug!(peer = %source, reason = %e, "malformed gossip");
+                report(self, MessageAcceptance::Reject);
+                return self.feed(Input::Offence(source));
+            }
+        };
+        if self.queued >= MAX_QUEUED {
+            return report(self, MessageAcceptance::Ignore);
+        }
+        let pending = Pending { record, origin: Origin::Gossip { source, message: message_id.clone() } };
+        match self.queue.back_mut() {
+            Some(b) if b.sync.is_none() && b.records.len() < MAX_INGEST_BATCH => b.records.push(pending),
+            _ => self.queue.push_back(Batch { records: vec![pending], sync: None }),
+        }
+        self.queued += 1;
+    }
+
+    fn on_sync_event(&mut self, event: request_response::Event<sync::Request, sync::Response>) {
+        use request_response::{Event, Message};
+        match event {
+            Event::Message { peer, message: Message::Request { request, channel, .. }, .. } => {
+                self.on_sync_request(peer, request, channel);
+            }
+            Event::Message { peer, message: Message::Response { request_id, response }, .. } => {
+                self.outbound.remove(&request_id);
+                self.on_sync_response(peer, response);
+            }
+            Event::OutboundFailure { peer, request_id, error, .. } => {
+                self.outbound.remove(&request_id);
+                tracing::debug!(%peer, %error, "sync request failed");
+                self.feed(Input::Failed(peer));
+            }
+            Event::InboundFailure { peer, error, .. } => tracing::debug!(%peer, %error, "sync answer failed"),
+            Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn on_sync_request(&mut self, peer: PeerId, mut request: sync::Request, channel: ResponseChannel<sync::Response>) {
+        if !request.within_limits() {
+            self.metrics.rejection("oversized_request");
+            return self.feed(Input::Offence(peer));
+        }
+        let certified = self.swarm.behaviour().gate.is_certified(&peer);
+        if certified {
+            let heads: Heads = request.heads.iter().copied().collect();
+            self.feed(Input::Heads { peer, heads });
+        } else {
+            request.roster_only = true;
+        }
+        if self.serving.len() >= MAX_SERVING {
+            return; // dropping the channel fails the request; the peer retries
+        }
+        let peers = if certified { self.shared_peers(&peer) } else { Vec::new() };
+        let ledger = self.ledger.clone();
+        self.serving.push(tokio::task::spawn_blocking(move || {
+            let log = StoreLog(ledger.store());
+            match sync::answer(&log, &request) {
+                Ok((records, complete)) => Some((channel, sync::Response { records, complete, peers })),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the store to answer a sync request");
+                    None
+                }
+            }
+        }));
+    }
+
+    fn shared_peers(&self, to: &PeerId) -> Vec<sync::SharedPeer> {
+        let gate = &self.swarm.behaviour().gate;
+        self.addresses
+            .iter()
+            .filter(|(p, _)| *p != to && gate.is_certified(p) && self.connected.contains_key(p))
+            .take(sync::MAX_SHARED_PEERS)
+            .map(|(p, a)| sync::SharedPeer { peer: p.to_bytes(), addrs: a.iter().map(|a| a.to_string()).collect() })
+            .collect()
+    }
+
+    fn on_sync_response(&mut self, peer: PeerId, response: sync::Response) {
+        if !response.within_limits() {
+            self.metrics.rejection("oversized_response");
+            self.feed(Input::Offence(peer));
+            return self.feed(Input::Failed(peer));
+        }
+        if self.swarm.behaviour().gate.is_certified(&peer) {
+            for shared in response.peers {
+                let Ok(p) = PeerId::from_bytes(&shared.peer) else { continue };
+                let addrs = shared.addrs.iter().take(sync::MAX_SHARED_ADDRS).filter_map(|a| a.parse().ok()).collect();
+                if !self.addresses.contains_key(&p) {
+                    self.learn(p, addrs);
+                }
+            }
+        }
+        let mut records = Vec::with_capacity(response.records.len());
+        for bytes in response.records {
+            match Record::<Unverified>::decode(&bytes) {
+                Ok(record) => records.push(Pending { record, origin: Origin::Sync(peer) }),
+                Err(e) => {
+                    tracing::debug!(%peer, reason = %e, "malformed record in sync response");
+                    self.metrics.rejection("malformed");
+                    self.stats.rejected += 1;
+                    self.feed(Input::Offence(peer));
+                }
+            }
+        }
+        self.queued += records.len();
+        self.queue.push_back(Batch { records, sync: Some((peer, response.complete)) });
+    }
+
+    /// Starts ingesting the next batch if none is being ingested.
+    fn start_ingest(&mut self) {
+        if self.ingesting.is_some() {
+            return;
+        }
+        let Some(batch) = self.queue.pop_front() else { return };
+        self.queued -= batch.records.len();
+        self.from_network = batch.records.iter().map(|p| p.record.id()).collect();
+        let (ledger, key) = (self.ledger.clone(), self.key.clone());
+        self.ingesting = Some(tokio::task::spawn_blocking(move || ingest(&ledger, &key, batch)));
+    }
+
+    fn on_ingested(&mut self, report: Report) {
+        // Every record this batch stored was announced before the batch returned: handle those
+        // announcements while their ids still mark them as from the network.
+        loop {
+            match self.announced.try_recv() {
+                Ok(r) => self.on_announced(Ok(r)),
+                Err(broadcast::error::TryRecvError::Lagged(n)) => self.on_announced(Err(
+                    broadcast::error::RecvError::Lagged(n),
+                )),
+                Err(_) => break,
+            }
+        }
+        self.from_network.clear();
+        let mut gaps = BTreeSet::new();
+        for (pending, verdict) in report.results {
+            let peer = pending.origin.peer();
+            let acceptance = match verdict {
+                Verdict::Stored => {
+                    self.stats.received += 1;
+                    self.metrics.record_in(match pending.origin {
+                        Origin::Gossip { .. } => "gossip",
+                        Origin::Sync(_) => "sync",
+                    });
+                    MessageAcceptance::Accept
+                }
+                Verdict::Duplicate | Verdict::Waiting => MessageAcceptance::Ignore,
+                Verdict::Deferred => {
+                    gaps.insert(peer);
+                    if self.deferred.len() >= MAX_DEFERRED {
+                        if let Some(old) = self.deferred.pop_front() {
+                            self.settle(&old.origin, MessageAcceptance::Ignore);
+                        }
+                    }
+                    self.deferred.push_back(pending);
+                    continue;
+                }
+                Verdict::Refused { code, offence } => {
+                    self.metrics.rejection(code);
+                    if offence {
+                        self.stats.rejected += 1;
+                        self.feed(Input::Offence(peer));
+                        MessageAcceptance::Reject
+                    } else {
+                        MessageAcceptance::Ignore
+                    }
+                }
+            };
+            self.settle(&pending.origin, acceptance);
+        }
+        for peer in gaps {
+            self.feed(Input::Gap(peer));
+        }
+        if let Some((peer, complete)) = report.sync {
+            self.feed(Input::Synced { peer, complete });
+            if self.provisional.contains_key(&peer) && !self.swarm.behaviour().gate.is_certified(&peer) {
+                tracing::info!(%peer, "peer's key is not certified even in the newest roster: closing");
+                self.provisional.remove(&peer);
+                self.ban(peer);
+            }
+        }
+        if report.stored > 0 && !self.deferred.is_empty() {
+            let records: Vec<Pending> = self.deferred.drain(..).collect();
+            self.queued += records.len();
+            self.queue.push_back(Batch { records, sync: None });
+        }
+    }
+
+    fn settle(&mut self, origin: &Origin, acceptance: MessageAcceptance) {
+        if let Origin::Gossip { source, message } = origin {
+            let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(message, source, acceptance);
+        }
+    }
+
+    fn on_announced(&mut self, record: Result<Record<Verified>, broadcast::error::RecvError>) {
+        let record = match record {
+            Ok(r) => r,
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "fell behind the ledger's announcements; peers will sync them");
+                return;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        if record.header().kind == Kind::RosterUpdate {
+            self.on_roster_changed();
+        }
+        if self.from_network.contains(&record.id()) {
+            return;
+        }
+        let topic = self.topic.clone();
+        match self.swarm.behaviour_mut().gossipsub.publish(topic, record.bytes().to_vec()) {
+            Ok(_) => self.metrics.records_out("gossip", 1),
+            Err(e) => tracing::debug!(record = %record.id(), error = %e, "not published on gossip"),
+        }
+    }
+
+    /// A new roster version: certify peers it names, close connections to keys it no longer names.
+    fn on_roster_changed(&mut self) {
+        let Some(chain) = self.ledger.chain() else { return };
+        let roster = chain.current();
+        self.own_member = roster.keys.get(&self.key.public()).map(|g| g.member.clone());
+        self.swarm.behaviour_mut().gate.set_roster(roster);
+        let peers: Vec<PeerId> = self.connected.keys().copied().collect();
+        for peer in peers {
+            let certified = self.swarm.behaviour().gate.is_certified(&peer);
+            if certified && self.provisional.remove(&peer).is_some() {
+                tracing::info!(%peer, "peer's key is certified in our newer roster");
+                self.swarm.behaviour_mut().gossipsub.remove_blacklisted_peer(&peer);
+                self.feed(Input::Certified(peer));
+            } else if !certified && !self.provisional.contains_key(&peer) {
+                tracing::info!(%peer, "peer's key left the roster: disconnecting");
+                let _ = self.swarm.disconnect_peer_id(peer);
+            }
+        }
+        self.update_peer_gauge();
+    }
+
+    fn on_tick(&mut self) {
+        let now = Instant::now();
+        let expired: Vec<PeerId> = self.provisional.iter().filter(|(_, d)| **d <= now).map(|(p, _)| *p).collect();
+        for peer in expired {
+            self.provisional.remove(&peer);
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
+        let effects = self.engine.poll(self.now());
+        self.apply(effects);
+        if self.last_dial.is_none_or(|t| now.duration_since(t) >= DIAL_INTERVAL) {
+            self.last_dial = Some(now);
+            self.dial_missing();
+            self.update_lag();
+        }
+    }
+
+    fn dial_missing(&mut self) {
+        let local = *self.swarm.local_peer_id();
+        for address in self.bootstrap.clone() {
+            let peer = address.iter().find_map(|p| match p {
+                Protocol::P2p(id) => Some(id),
+                _ => None,
+            });
+            if peer.is_some_and(|p| p == local || self.connected.contains_key(&p)) {
+                continue;
+            }
+            if peer.is_some_and(|p| self.swarm.behaviour().gate.is_banned(&p)) {
+                continue;
+            }
+            let _ = self.swarm.dial(address);
+        }
+        let gate = &self.swarm.behaviour().gate;
+        let missing: Vec<(PeerId, Vec<Multiaddr>)> = self
+            .addresses
+            .iter()
+            .filter(|(p, _)| gate.is_certified(p) && !gate.is_banned(p) && !self.connected.contains_key(p))
+            .map(|(p, a)| (*p, a.clone()))
+            .take(TARGET_PEERS.saturating_sub(self.connected.len()))
+            .collect();
+        for (peer, addrs) in missing {
+            let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer).addresses(addrs).build();
+            let _ = self.swarm.dial(opts);
+        }
+        if let (Some(relay), false) = (self.relay.clone(), self.relay_listening) {
+            if let Err(e) = self.swarm.listen_on(relay.with(Protocol::P2pCircuit)) {
+                tracing::warn!(error = %e, "cannot reserve a circuit on the relay");
+            }
+            self.relay_listening = true; // reset by ListenerClosed if the reservation fails
+        }
+    }
+
+    fn update_lag(&mut self) {
+        let Ok(ours) = self.ledger.store().heads() else { return };
+        let lag = self.engine.peer_heads().values().map(|theirs| sync::lag(&ours, theirs)).max().unwrap_or(0);
+        self.metrics.sync_lag.set(i64::try_from(lag).unwrap_or(i64::MAX));
+    }
+
+    fn feed(&mut self, input: Input<PeerId>) {
+        let effects = self.engine.handle(self.now(), input);
+        self.apply(effects);
+    }
+
+    fn apply(&mut self, effects: Vec<Effect<PeerId>>) {
+        for effect in effects {
+            match effect {
+                Effect::Request { peer, roster_only } => match self.request(roster_only) {
+                    Ok(request) => {
+                        let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+                        self.outbound.insert(id, peer);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot read heads for a sync request");
+                        let effects = self.engine.handle(self.now(), Input::Failed(peer));
+                        self.apply(effects);
+                    }
+                },
+                Effect::Ban(peer) => self.ban(peer),
+            }
+        }
+    }
+
+    /// Our side of a sync request. Reads the heads index (one key per author, in memory) on the
+    /// swarm task: bounded by [`sync::MAX_HEADS`] and far cheaper than a record write.
+    fn request(&self, roster_only: bool) -> Result<sync::Request, crate::storage::Error> {
+        let store = self.ledger.store();
+        let roster_version = self.ledger.chain().map_or(0, |c| c.current().version);
+        if roster_only {
+            return Ok(sync::Request { roster_version, roster_only, ..sync::Request::default() });
+        }
+        let heads = store.heads()?.into_iter().take(sync::MAX_HEADS).collect();
+        let flagged = store.equivocators()?.into_keys().take(sync::MAX_FLAGGED).collect();
+        Ok(sync::Request { roster_version, roster_only, heads, flagged })
+    }
+}
+
+fn dialable(address: &Multiaddr) -> bool {
+    !address.iter().any(|p| match p {
+        Protocol::Ip4(ip) => ip.is_unspecified(),
+        Protocol::Ip6(ip) => ip.is_unspecified(),
+        _ => false,
+    })
+}
+
+/// The store as [`sync::answer`] reads it.
+struct StoreLog<'a>(&'a Store);
+
+impl sync::Log for StoreLog<'_> {
+    type Item = serde_bytes::ByteBuf;
+    type Error = crate::storage::Error;
+
+    fn heads(&self) -> Result<Heads, Self::Error> {
+        self.0.heads()
+    }
+
+    fn roster_after(&self, version: u64, limit: usize) -> Result<Vec<Self::Item>, Self::Error> {
+        let ids = self.0.roster_ids()?;
+        let skip = usize::try_from(version.saturating_add(1)).unwrap_or(usize::MAX);
+        ids.iter().skip(skip).take(limit).map(|id| self.bytes(id)).filter_map(Result::transpose).collect()
+    }
+
+    fn range(&self, author: &PublicKey, from_seq: u64, limit: usize) -> Result<Vec<Self::Item>, Self::Error> {
+        Ok(self.0.by_author(author, from_seq, limit)?.iter().map(|r| serde_bytes::ByteBuf::from(r.bytes())).collect())
+    }
+
+    fn equivocations(&self, known: &BTreeSet<PublicKey>, limit: usize) -> Result<Vec<Self::Item>, Self::Error> {
+        let mut out = Vec::new();
+        for (author, ids) in self.0.equivocators()? {
+            if known.contains(&author) {
+                continue;
+            }
+            for id in ids {
+                if out.len() >= limit {
+                    return Ok(out);
+                }
+                out.extend(self.bytes(&id)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn size(item: &Self::Item) -> usize {
+        item.len()
+    }
+}
+
+impl StoreLog<'_> {
+    fn bytes(&self, id: &RecordId) -> Result<Option<serde_bytes::ByteBuf>, crate::storage::Error> {
+        Ok(self.0.get(id)?.map(|r| serde_bytes::ByteBuf::from(r.bytes())))
+    }
+}
+
+/// Ingests a batch on a blocking thread: holds back records whose predecessor is missing, stores
+/// the rest in one group commit, publishes evidence of equivocations it finds, and flags authors
+/// named by evidence records it stores.
+fn ingest(ledger: &Ledger, key: &SigningKey, batch: Batch) -> Report {
+    let store = ledger.store();
+    let mut ready = Vec::new();
+    let mut results = Vec::new();
+    let mut records = batch.records;
+    // Roster versions first, in the order they came (version order); then each author's chain.
+    records.sort_by_key(|p| {
+        let h = p.record.header();
+        if h.kind == Kind::RosterUpdate {
+            (false, PublicKey([0; 32]), 0)
+        } else {
+            (true, h.author, h.seq)
+        }
+    });
+    let mut in_batch: HashSet<(PublicKey, u64)> = HashSet::new();
+    for pending in records {
+        let h = pending.record.header();
+        let follows = match h.seq.checked_sub(1) {
+            None => true,
+            Some(before) => {
+                in_batch.contains(&(h.author, before)) || store.head(&h.author).ok().flatten().is_some_and(|s| s >= before)
+            }
+        };
+        if follows || h.kind == Kind::RosterUpdate {
+            in_batch.insert((h.author, h.seq));
+            ready.push(pending);
+        } else {
+            results.push((pending, Verdict::Deferred));
+        }
+    }
+    let outcomes = ledger.ingest_many(ready.iter().map(|p| p.record.clone()).collect());
+    let mut stored = 0;
+    for (pending, outcome) in ready.into_iter().zip(outcomes) {
+        let verdict = match outcome {
+            Ok(Outcome::Stored(_)) => {
+                stored += 1;
+                if pending.record.header().kind == Kind::Equivocation {
+                    flag_from_evidence(store, &pending.record);
+                }
+                Verdict::Stored
+            }
+            Ok(Outcome::Equivocation { id, conflicts }) => {
+                stored += 1;
+                publish_evidence(ledger, key, &id, &conflicts);
+                Verdict::Stored
+            }
+            Ok(Outcome::Duplicate(_)) => Verdict::Duplicate,
+            Ok(Outcome::Parked(_)) => Verdict::Waiting,
+            Err(e) => refused(&pending, &e),
+        };
+        results.push((pending, verdict));
+    }
+    Report { results, sync: batch.sync, stored }
+}
+
+fn refused(pending: &Pending, e: &ledger::Error) -> Verdict {
+    let offence = e.is_offence();
+    if offence {
+        tracing::debug!(record = %pending.record.id(), peer = %pending.origin.peer(), reason = %e, "record rejected");
+    } else {
+        tracing::warn!(record = %pending.record.id(), reason = %e, "record not stored");
+    }
+    Verdict::Refused { code: e.code(), offence }
+}
+
+fn flag_from_evidence(store: &Store, record: &Record<Unverified>) {
+    let Some(evidence) = record.body().and_then(|b| Equivocation::from_bytes(b).ok()) else { return };
+    let ids = [evidence.first.id(), evidence.second.id()];
+    if let Err(e) = store.flag_equivocation(&evidence.first.header.author, &ids) {
+        tracing::error!(error = %e, "cannot flag an equivocation");
+    }
+}
+
+fn publish_evidence(ledger: &Ledger, key: &SigningKey, id: &RecordId, conflicts: &[RecordId]) {
+    let store = ledger.store();
+    let (Ok(Some(a)), Some(Ok(Some(b)))) = (store.get(id), conflicts.first().map(|c| store.get(c))) else { return };
+    let certified = ledger.chain().is_some_and(|c| c.current().is_node_key(&key.public()));
+    if !certified || a.header().author == key.public() {
+        return;
+    }
+    let time_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    match ledger.publish_evidence(key, &a, &b, time_ms) {
+        Ok(r) => tracing::warn!(evidence = %r.id(), author = %a.header().author, "published equivocation evidence"),
+        Err(e) => tracing::warn!(error = %e, "cannot publish equivocation evidence"),
     }
 }
