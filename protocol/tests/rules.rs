@@ -840,3 +840,58 @@ fn rejects_equivocation_evidence_with_a_forged_signature() {
     let record = evidence_record(&fed, &Equivocation::new(a, b));
     assert!(matches!(verify(record, &fed.chain), Err(Rejection::BadBody { kind: Kind::Equivocation, .. })));
 }
+
+// --- The authorship table of docs/protocol.md §5 ----------------------------------------------
+
+#[test]
+fn authorship_follows_the_table_in_the_specification() {
+    use samverka_protocol::roster::KeyGrant;
+    let fed = fed3();
+    let roster = fed.chain.current();
+    let grant = |member: &str, kind: KeyKind| KeyGrant { member: member.into(), kind, certified_at: 0 };
+    let mut who: Vec<(String, KeyGrant)> = vec![
+        ("host-org".into(), grant(HOST, KeyKind::Organisation)),
+        ("host-node".into(), grant(HOST, KeyKind::Node)),
+        ("org".into(), grant("1001", KeyKind::Organisation)),
+        ("node".into(), grant("1001", KeyKind::Node)),
+    ];
+    who.extend(Role::ALL.iter().map(|r| (r.swedish().to_owned(), grant("1001", person(&[*r])))));
+    let all = "host-org host-node org node styrgrupp-ordinarie styrgrupp-ersattare ordforande objektspecialist forvaltare firmatecknare";
+    let persons = "styrgrupp-ordinarie styrgrupp-ersattare ordforande objektspecialist forvaltare firmatecknare";
+    let preparers = "host-org host-node forvaltare ordforande";
+    let first_line = "host-node node objektspecialist forvaltare";
+    let table: Vec<(Kind, &str)> = vec![
+        (Kind::Charter, ""),
+        (Kind::RosterUpdate, "host-org org"),
+        (Kind::Equivocation, all),
+        (Kind::Redaction, "host-org host-node org node forvaltare"),
+        (Kind::Note, all),
+        (Kind::Matter, preparers),
+        (Kind::Meeting, preparers),
+        (Kind::Vote, "styrgrupp-ordinarie styrgrupp-ersattare"),
+        (Kind::BallotClose, "host-org host-node ordforande"),
+        (Kind::Minutes, preparers),
+        (Kind::Justering, persons),
+        (Kind::Paper, preparers),
+        (Kind::Diarium, "host-org host-node"),
+        (Kind::Agreement, preparers),
+        (Kind::AgreementSignature, "firmatecknare"),
+        (Kind::Plan, preparers),
+        (Kind::Need, first_line),
+        (Kind::NeedUpdate, first_line),
+        (Kind::SupportCase, first_line),
+        (Kind::OutageNotice, first_line),
+    ];
+    assert_eq!(table.len(), Kind::ALL.len(), "every kind is in the table");
+    for (kind, allowed) in table {
+        let allowed: Vec<&str> = allowed.split_whitespace().collect();
+        for (name, g) in &who {
+            assert_eq!(
+                validate::permits(kind, g, roster),
+                allowed.contains(&name.as_str()),
+                "{} by {name}",
+                kind.name()
+            );
+        }
+    }
+}
