@@ -3,7 +3,11 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use samverka_tests::Cluster;
+use libp2p::PeerId;
+use samverka_node::ledger::Outcome;
+use samverka_protocol::record::Draft;
+use samverka_protocol::{testkit, Kind};
+use samverka_tests::{eventually, Cluster, Node};
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
@@ -35,6 +39,93 @@ async fn fourteen_nodes_converge() -> Result<()> {
     }
     let ids = cluster.converge(DEADLINE).await?;
     assert!(written.iter().all(|id| ids.contains(id)));
+    cluster.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_federation_heals_to_one_record_set() -> Result<()> {
+    let mut cluster = Cluster::start(14).await?;
+    cluster.connected(13, DEADLINE).await?;
+    let (a, b): (Vec<usize>, Vec<usize>) = ((0..9).collect(), (9..14).collect());
+    let ids: Vec<PeerId> = cluster.nodes.iter().map(|n| n.net().peer_id()).collect();
+    for (side, other) in [(&a, &b), (&b, &a)] {
+        for i in side.iter() {
+            for j in other.iter() {
+                cluster.nodes[*i].net().block(ids[*j]).await;
+            }
+        }
+    }
+    for i in 0..14 {
+        let want = if i < 9 { 8 } else { 4 };
+        let node = &cluster.nodes[i];
+        eventually(DEADLINE, "the partition closes cross connections", || async move {
+            Ok(node.net().stats().await.connected == want)
+        })
+        .await?;
+    }
+    for i in [0, 4, 8, 9, 13] {
+        cluster.nodes[i].write(&format!("written on side of node {i} during the split")).await?;
+    }
+    let side_a = cluster.converge_among(&a, DEADLINE).await?;
+    let side_b = cluster.converge_among(&b, DEADLINE).await?;
+    assert_ne!(side_a, side_b, "the sides diverge while split");
+    for (side, other) in [(&a, &b), (&b, &a)] {
+        for i in side.iter() {
+            for j in other.iter() {
+                cluster.nodes[*i].net().unblock(ids[*j]).await;
+            }
+        }
+    }
+    let all = cluster.converge(DEADLINE).await?;
+    assert!(side_a.is_subset(&all) && side_b.is_subset(&all));
+    cluster.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uncertified_node_cannot_connect() -> Result<()> {
+    let mut cluster = Cluster::start(2).await?;
+    cluster.connected(1, DEADLINE).await?;
+    let member = cluster.nodes[1].member.clone();
+    let mut outsider = Node::new(member, testkit::key("outsider/node"), &cluster.fed, true)?;
+    outsider.start(vec![cluster.nodes[0].address.clone().expect("listening")]).await?;
+    let node0 = &cluster.nodes[0];
+    eventually(DEADLINE, "node 0 refuses the outsider", || async move { Ok(node0.net().stats().await.refused >= 2) })
+        .await?;
+    let outsider_id = outsider.net().peer_id().to_string();
+    assert!(node0.net().peers().await.iter().all(|p| p.peer_id != outsider_id));
+    assert_eq!(outsider.net().stats().await.connected, 0);
+    assert_eq!(outsider.net().peers().await.len(), 0);
+    cluster.nodes[1].write("members hear this").await?;
+    cluster.converge(DEADLINE).await?;
+    assert_eq!(outsider.ledger.store().count()?, cluster.fed.updates.len() as u64 + 1, "the outsider got nothing");
+    outsider.stop().await;
+    cluster.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn equivocation_is_detected_and_flagged_by_all() -> Result<()> {
+    let mut cluster = Cluster::start(3).await?;
+    cluster.connected(2, DEADLINE).await?;
+    let original = cluster.nodes[1].write("the one true note").await?;
+    cluster.converge(DEADLINE).await?;
+    let held = cluster.nodes[1].ledger.store().get(&original)?.expect("stored");
+    let h = held.header();
+    let twin = Draft::new(h.federation, h.author, h.seq, h.prev, h.roster, Kind::Note, b"a second note".to_vec(), h.time_ms)
+        .sign(&cluster.nodes[1].key);
+    let ledger = cluster.nodes[2].ledger.clone();
+    let outcome = tokio::task::spawn_blocking(move || ledger.ingest(twin)).await??;
+    assert!(matches!(outcome, Outcome::Equivocation { .. }), "{outcome:?}");
+    let author = cluster.nodes[1].key.public();
+    for node in &cluster.nodes {
+        eventually(DEADLINE, "every node flags the equivocator", || async move {
+            Ok(node.ledger.store().equivocators()?.contains_key(&author))
+        })
+        .await?;
+    }
+    cluster.converge(DEADLINE).await?;
     cluster.stop().await;
     Ok(())
 }
