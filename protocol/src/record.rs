@@ -296,6 +296,9 @@ impl Record<Unverified> {
                 max: MAX_COUNTERSIGNATURES,
             });
         }
+        if !envelope.countersignatures.windows(2).all(|w| w[0].key < w[1].key) {
+            return Err(DecodeError::NotCanonical { what: "countersignatures (sorted by key, each key once)" });
+        }
         if let Some(body) = &envelope.body {
             if body.len() > MAX_BODY_BYTES {
                 return Err(DecodeError::TooLarge { what: "body", len: body.len(), max: MAX_BODY_BYTES });

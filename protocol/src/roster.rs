@@ -38,6 +38,17 @@ impl KeyKind {
         matches!(self, KeyKind::Person { roles, .. } if roles.contains(&role))
     }
 
+    /// Whether a member may certify such a key on its own signature: node keys and its own
+    /// people's roles. Organisation keys and the federation-wide roles (ordförande, förvaltare)
+    /// need the roster threshold.
+    pub fn is_member_level(&self) -> bool {
+        match self {
+            KeyKind::Organisation => false,
+            KeyKind::Node => true,
+            KeyKind::Person { roles, .. } => !roles.iter().any(|r| matches!(r, Role::Ordforande | Role::Forvaltare)),
+        }
+    }
+
     /// Whether a record claiming time `time_ms` falls in the key's validity period.
     pub fn valid_at(&self, time_ms: i64) -> bool {
         match self {
@@ -120,7 +131,7 @@ impl Change {
             roster.keys.get(key).filter(|g| g.kind != KeyKind::Organisation).map(|g| g.member.clone())
         };
         match self {
-            Change::CertifyKey { member, kind, .. } if *kind != KeyKind::Organisation => Some(member.clone()),
+            Change::CertifyKey { member, kind, .. } if kind.is_member_level() => Some(member.clone()),
             Change::RotateKey { old, .. } | Change::RevokeKey { key: old, .. } => own(old),
             _ => None,
         }

@@ -661,6 +661,26 @@ fn accepts_self_service_node_certification_signed_only_by_own_org_key() {
 }
 
 #[test]
+fn accepts_own_styrgrupp_member_certified_by_own_org_key_alone() {
+    let mut fed = fed3();
+    let kind = person(&[Role::StyrgruppOrdinarie, Role::Firmatecknare]);
+    let change = Change::CertifyKey { member: "1001".into(), key: key("regler/1001/anna").public(), kind };
+    let record = fed.propose("1001", vec![change]);
+    fed.apply(record).expect("a member appoints its own styrgrupp member alone");
+}
+
+#[test]
+fn rejects_federation_wide_role_certified_by_own_org_key_alone() {
+    for role in [Role::Ordforande, Role::Forvaltare] {
+        let mut fed = fed3();
+        let change =
+            Change::CertifyKey { member: "1001".into(), key: key("regler/1001/chair").public(), kind: person(&[role]) };
+        let record = fed.propose("1001", vec![change]);
+        assert_eq!(verify(record, &fed.chain).err(), Some(Rejection::ThresholdNotMet { have: 1, need: 2 }), "{role:?}");
+    }
+}
+
+#[test]
 fn rejects_organisation_key_certification_signed_only_by_own_org_key() {
     let mut fed = fed3();
     let change = Change::CertifyKey {
