@@ -17,6 +17,14 @@ use crate::storage::{self, Store};
 
 /// Most records parked while waiting for a roster version or a dependency.
 pub const MAX_PARKED: usize = 10_000;
+/// Batches smaller than this are verified on the calling thread.
+const PARALLEL_THRESHOLD: usize = 64;
+/// Most threads verifying one batch.
+const MAX_VERIFY_THREADS: usize = 8;
+
+/// The result of verifying a record before admitting it.
+type Early = Result<Record<Verified>, Rejection>;
+
 /// Capacity of the channel announcing newly stored records (to the network and API streams).
 pub const ANNOUNCE_CAPACITY: usize = 4096;
 
@@ -166,11 +174,17 @@ impl Ledger {
 
     /// Ingests records, verifying each once, storing the valid ones in one durable group commit.
     /// Results are in input order.
+    ///
+    /// Signature checks dominate the cost, so records are first verified in parallel against a
+    /// snapshot of the roster chain (after dropping those already held); the ones that depend
+    /// on something earlier in the same batch (a roster version, a referenced record) are
+    /// verified again, in order, as they are admitted.
     pub fn ingest_many(&self, records: Vec<Record<Unverified>>) -> Vec<Result<Outcome, Error>> {
-        let mut results = Vec::with_capacity(records.len());
+        let checked = self.verify_parallel(records);
+        let mut results = Vec::with_capacity(checked.len());
         let mut batch: Vec<Record<Verified>> = Vec::new();
-        for record in records {
-            let result = self.admit(record, &mut batch);
+        for (record, early) in checked {
+            let result = self.admit(record, early, &mut batch);
             results.push(result);
         }
         if !batch.is_empty() {
@@ -188,9 +202,49 @@ impl Ledger {
         results
     }
 
-    /// Verifies one record and either queues it in `batch`, or stores it at once when it changes
-    /// the roster (later records of the batch are judged by the new version).
-    fn admit(&self, record: Record<Unverified>, batch: &mut Vec<Record<Verified>>) -> Result<Outcome, Error> {
+    /// Verifies ordinary records on every core. Records already held, charters and roster
+    /// updates are left for [`Ledger::admit`], which handles them in order.
+    fn verify_parallel(&self, records: Vec<Record<Unverified>>) -> Vec<(Record<Unverified>, Option<Early>)> {
+        let Some(chain) = self.chain() else {
+            return records.into_iter().map(|r| (r, None)).collect();
+        };
+        let check = |record: &Record<Unverified>| -> Option<Early> {
+            if matches!(record.header().kind, Kind::Charter | Kind::RosterUpdate) {
+                return None;
+            }
+            match self.store.contains(&record.id()) {
+                Ok(true) | Err(_) => return None,
+                Ok(false) => {}
+            }
+            let lookup = StoreLookup { store: &self.store, batch: &[] };
+            match validate::verify_in(record.clone(), &chain, &lookup) {
+                Ok(v) => Some(Ok(v)),
+                Err(r) if r.is_pending() => None,
+                Err(r) => Some(Err(r)),
+            }
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_VERIFY_THREADS);
+        if threads < 2 || records.len() < PARALLEL_THRESHOLD {
+            return records.into_iter().map(|r| (check(&r), r)).map(|(e, r)| (r, e)).collect();
+        }
+        let chunk = records.len().div_ceil(threads);
+        let early: Vec<Option<Early>> = std::thread::scope(|s| {
+            let handles: Vec<_> =
+                records.chunks(chunk).map(|part| s.spawn(move || part.iter().map(check).collect::<Vec<_>>())).collect();
+            handles.into_iter().flat_map(|h| h.join().expect("verification threads do not panic")).collect()
+        });
+        records.into_iter().zip(early).collect()
+    }
+
+    /// Admits one record: uses its early verification when there is one, else verifies it now
+    /// (with the batch's earlier records visible). Queues it in `batch`, or stores it at once
+    /// when it changes the roster, so later records are judged by the new version.
+    fn admit(
+        &self,
+        record: Record<Unverified>,
+        early: Option<Early>,
+        batch: &mut Vec<Record<Verified>>,
+    ) -> Result<Outcome, Error> {
         let id = record.id();
         if batch.iter().any(|r| r.id() == id) || self.store.contains(&id)? {
             return Ok(Outcome::Duplicate(id));
@@ -200,9 +254,13 @@ impl Ledger {
             return self.admit_charter(record);
         }
         let chain = self.chain().ok_or(Error::NoFederation)?;
-        let verified = match validate::verify(record.clone(), &chain) {
+        let verified = match early {
+            Some(result) => result,
+            None => validate::verify_in(record.clone(), &chain, &StoreLookup { store: &self.store, batch }),
+        };
+        let verified = match verified {
             Ok(v) => v,
-            Err(r @ Rejection::UnknownRosterVersion { .. }) => {
+            Err(r) if r.is_pending() => {
                 let mut parked = self.parked.lock().expect("parked lock poisoned");
                 if parked.len() >= MAX_PARKED {
                     return Err(r.into());
@@ -276,7 +334,7 @@ impl Ledger {
     fn retry_parked(&self, batch: &mut Vec<Record<Verified>>) {
         let parked = std::mem::take(&mut *self.parked.lock().expect("parked lock poisoned"));
         for (_, record) in parked {
-            if let Err(e) = self.admit(record, batch) {
+            if let Err(e) = self.admit(record, None, batch) {
                 tracing::debug!(reason = %e, "parked record rejected on retry");
             }
         }
@@ -324,6 +382,21 @@ impl Ledger {
         let signed = |r: &Record<Verified>| SignedHeader { header: r.header().clone(), signature: *r.signature() };
         let body = Equivocation::new(signed(a), signed(b)).to_bytes();
         self.author(key, Kind::Equivocation, body, time_ms)
+    }
+}
+
+/// Referenced records, looked up in the store and in the batch being admitted.
+struct StoreLookup<'a> {
+    store: &'a Store,
+    batch: &'a [Record<Verified>],
+}
+
+impl validate::Lookup for StoreLookup<'_> {
+    fn record(&self, id: &RecordId) -> Option<Record<Verified>> {
+        if let Some(r) = self.batch.iter().find(|r| r.id() == *id) {
+            return Some(r.clone());
+        }
+        self.store.get(id).ok().flatten()
     }
 }
 
