@@ -51,7 +51,7 @@ impl Default for Config {
             relay: None,
             cache_bytes: crate::storage::DEFAULT_CACHE_BYTES,
             log_format: LogFormat::Text,
-            log: "info".into(),
+            log: "info,libp2p_swarm=warn,libp2p_gossipsub=warn".into(),
         }
     }
 }

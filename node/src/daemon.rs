@@ -10,9 +10,12 @@ use samverka_protocol::SigningKey;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::api;
 use crate::config::Config;
 use crate::keyfile;
 use crate::ledger::Ledger;
+use crate::metrics::Metrics;
+use crate::network;
 
 /// A node started in this process.
 pub struct Node {
@@ -22,6 +25,8 @@ pub struct Node {
     pub ledger: Arc<Ledger>,
     /// The node's key.
     pub key: SigningKey,
+    /// The network task's handle, when the node has a federation to replicate.
+    pub network: Option<network::Handle>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -34,28 +39,53 @@ impl Node {
             Ledger::open(&dir, config.cache_bytes)
                 .with_context(|| format!("opening the store in {} (is another node using it?)", dir.display()))?,
         );
+        let metrics = Arc::new(Metrics::new());
+        let mut tasks = Vec::new();
+        let network = match ledger.federation() {
+            Some(_) => {
+                let (handle, task) = metrics.with_registry(|registry| {
+                    network::start(
+                        ledger.clone(),
+                        key.clone(),
+                        config.p2p_listen.clone(),
+                        config.bootstrap.clone(),
+                        config.relay.clone(),
+                        Some(registry),
+                    )
+                })?;
+                tasks.push(task);
+                Some(handle)
+            }
+            None => None,
+        };
+        let mut state = api::State::new(ledger.clone(), key.clone(), metrics);
+        state.token = config.api_token.clone();
+        state.network = network.clone();
         let (stop, stopped) = watch::channel(false);
         let listener = tokio::net::TcpListener::bind(config.api_listen)
             .await
             .with_context(|| format!("the API cannot listen on {}", config.api_listen))?;
         let api_addr = listener.local_addr()?;
-        let router = axum::Router::new();
+        let router = api::router(state);
         let mut stopped_api = stopped.clone();
-        let api = tokio::spawn(async move {
+        tasks.push(tokio::spawn(async move {
             let shutdown = async move {
                 let _ = stopped_api.wait_for(|s| *s).await;
             };
             if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
                 tracing::error!(error = %e, "the API server stopped");
             }
-        });
+        }));
         drop(stopped);
-        Ok(Node { api_addr, ledger, key, stop, tasks: vec![api] })
+        Ok(Node { api_addr, ledger, key, network, stop, tasks })
     }
 
     /// Stops every task of the node and waits for them.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
+        if let Some(network) = &self.network {
+            network.shutdown().await;
+        }
         for task in self.tasks {
             let _ = task.await;
         }
@@ -70,6 +100,11 @@ pub async fn run(config: Config) -> Result<()> {
         tracing::warn!("this node has no federation yet: run `samverka init --charter FILE`");
     }
     println!("samverka node {} — API at http://{}/api/v1/status", node.key.public(), node.api_addr);
+    if let Some(network) = &node.network {
+        for addr in network.listen_addrs().await {
+            println!("peers reach it at {addr}/p2p/{}", network.peer_id());
+        }
+    }
     shutdown_signal().await;
     tracing::info!("stopping");
     node.shutdown().await;
