@@ -27,11 +27,7 @@ pub fn fast_sync() -> sync::Config {
 pub fn federation(n: usize) -> (Federation, Vec<SigningKey>) {
     let members = testkit::kommuner(n);
     let mut fed = Federation::found("Testförbundet", &members, &members[0].id);
-    let keys = members
-        .iter()
-        .enumerate()
-        .map(|(i, m)| fed.certify_node(&m.id, &format!("node/{i}")).key)
-        .collect();
+    let keys = members.iter().enumerate().map(|(i, m)| fed.certify_node(&m.id, &format!("node/{i}")).key).collect();
     (fed, keys)
 }
 
@@ -79,10 +75,8 @@ impl Node {
 
     /// Starts the network, listening on 127.0.0.1 and dialing `bootstrap`.
     pub async fn start(&mut self, bootstrap: Vec<String>) -> Result<()> {
-        let options = Options {
-            sync: fast_sync(),
-            ..Options::new(vec!["/ip4/127.0.0.1/tcp/0".into()], bootstrap, None)
-        };
+        let options =
+            Options { sync: fast_sync(), ..Options::new(vec!["/ip4/127.0.0.1/tcp/0".into()], bootstrap, None) };
         self.start_with(options).await
     }
 
@@ -118,7 +112,8 @@ impl Node {
     /// Authors a note with the node key.
     pub async fn write(&self, text: &str) -> Result<RecordId> {
         let (ledger, key, body) = (self.ledger.clone(), self.key.clone(), text.as_bytes().to_vec());
-        let record = tokio::task::spawn_blocking(move || ledger.author(&key, Kind::Note, body, testkit::T0_MS)).await??;
+        let record =
+            tokio::task::spawn_blocking(move || ledger.author(&key, Kind::Note, body, testkit::T0_MS)).await??;
         Ok(record.id())
     }
 
@@ -142,6 +137,14 @@ pub fn record_ids(ledger: &Ledger) -> Result<BTreeSet<RecordId>> {
     }
 }
 
+/// Sends logs to the test output when `RUST_LOG` is set.
+pub fn logs() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let filter = tracing_subscriber::EnvFilter::from_default_env();
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    }
+}
+
 /// In-process nodes of one federation.
 pub struct Cluster {
     /// The federation, with every organisation key.
@@ -153,6 +156,7 @@ pub struct Cluster {
 impl Cluster {
     /// `n` nodes with stores holding the charter and roster, not yet on the network.
     pub fn new(n: usize) -> Result<Cluster> {
+        logs();
         let (fed, keys) = federation(n);
         let members: Vec<MemberId> = fed.chain.current().members.keys().cloned().collect();
         let nodes =
