@@ -17,7 +17,7 @@ mod tally;
 
 pub use ballot::{close, settle, BallotClose, Choice, Settlement, Vote};
 pub use date::Date;
-pub use diarium::{Diarienummer, Diarium};
+pub use diarium::{previous_diarium, Diarienummer, Diarium};
 pub use matter::{Matter, PaperRef, Procedure};
 pub use meeting::Meeting;
 pub use minutes::{justering_status, Justering, JusteringStatus, Minutes, MinutesItem};

@@ -517,6 +517,28 @@ fn a_meeting_is_called_with_the_charters_notice() {
 }
 
 #[test]
+fn a_matter_may_join_a_meeting_already_called() {
+    let mut s = Styrgrupp::new();
+    let first = s.matter(MatterKind::Ovrigt, &[]);
+    let meeting = s.by_host(&meeting_body(vec![first.id()], "2026-12-01", "2026-11-23")).expect("meeting");
+    let mut extra = matter_body(&first);
+    extra.procedure = Procedure::Meeting { meeting: Some(meeting.id()) };
+    s.by_host(&extra).expect("an extra matter for a called meeting");
+    extra.procedure = Procedure::Meeting { meeting: Some(first.id()) };
+    bad_body(s.by_host(&extra), Kind::Matter, "not a meeting");
+    let unknown = Hash([6; 32]);
+    extra.procedure = Procedure::Meeting { meeting: Some(unknown) };
+    assert_eq!(s.by_host(&extra), Err(Rejection::MissingDependency { id: unknown }));
+    extra.procedure = Procedure::PerCapsulam { voting_window_days: 0 };
+    bad_body(s.by_host(&extra), Kind::Matter, "voting window");
+    extra.procedure = Procedure::PerCapsulam { voting_window_days: 7 };
+    extra.alternatives = vec!["Ja".into()];
+    bad_body(s.by_host(&extra), Kind::Matter, "at least two");
+    extra.alternatives = vec!["Ja".into(), " Ja ".into()];
+    bad_body(s.by_host(&extra), Kind::Matter, "twice");
+}
+
+#[test]
 fn minutes_are_final_only_when_the_chair_and_both_justerare_have_signed() {
     let mut s = Styrgrupp::new();
     let matter = s.matter(MatterKind::Forvaltningsplan, &[]);

@@ -95,7 +95,7 @@ impl Body for Diarium {
 
 /// The nearest diarium record before `header` in its author's chain, walking `prev` links.
 /// Each step is one lookup; a missing link is a [`Rejection::MissingDependency`].
-pub fn previous_in_chain(header: &Header, lookup: &dyn Lookup) -> Result<Option<RecordId>, Rejection> {
+pub fn previous_diarium(header: &Header, lookup: &dyn Lookup) -> Result<Option<RecordId>, Rejection> {
     let mut prev = header.prev;
     while let Some(id) = prev {
         let record = lookup.record(&id).ok_or(Rejection::MissingDependency { id })?;
@@ -119,7 +119,7 @@ pub(super) fn check(cx: &Context<'_>, d: &Diarium) -> Result<(), Rejection> {
     d.diarienummer.check().map_err(|r| cx.bad(r))?;
     cx.fetch::<Matter>(&d.matter)?;
     let header = cx.record.header();
-    let own = previous_in_chain(header, cx.lookup)?;
+    let own = previous_diarium(header, cx.lookup)?;
     let previous = match (own, d.previous) {
         (Some(own), Some(named)) if own == named => Some(fetch::<Diarium>(cx.lookup, &own, Kind::Diarium)?.1),
         (Some(own), _) => {
