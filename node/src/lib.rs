@@ -1,11 +1,13 @@
 //! The samverka node: storage, the ledger (ingest path), network, sync, HTTP API and CLI.
 
+pub mod api;
 pub mod archive;
 pub mod config;
 pub mod daemon;
 pub mod demo;
 pub mod keyfile;
 pub mod ledger;
+pub mod metrics;
 pub mod network;
 pub mod signer;
 pub mod storage;

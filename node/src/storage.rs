@@ -15,6 +15,8 @@
 //! - `v` version → id (roster chain: 0 is the charter)
 //! - `e` author id → () (records proving the author equivocated)
 //! - `d` author → draft bytes (drafts persisted before signing)
+//! - `p` id → record bytes (roster proposals still collecting countersignatures; kept apart from
+//!   the records, never served or forwarded as records, re-verified whenever used)
 //! - `m` name → meta values (`count`, `next`)
 
 use std::collections::{BTreeMap, HashSet};
@@ -24,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use samverka_protocol::record::Draft;
-use samverka_protocol::{encoding, Kind, PublicKey, Record, RecordId, Verified};
+use samverka_protocol::{encoding, Kind, PublicKey, Record, RecordId, Unverified, Verified};
 
 /// Default sled page-cache size: keeps resident memory bounded for a store of millions of records.
 pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
@@ -331,6 +333,38 @@ impl Store {
         Ok(())
     }
 
+    /// Stores a roster proposal durably under its id, replacing an earlier copy (the same record
+    /// with fewer countersignatures). Proposals are not records of the ledger: they are kept
+    /// apart and verified again whenever they are used.
+    pub fn put_proposal(&self, record: &Record<Unverified>) -> Result<(), Error> {
+        self.db.insert(key(b'p', &[&record.id().0]), record.bytes())?;
+        self.applied.fetch_add(1, Ordering::Release);
+        self.sync()
+    }
+
+    /// Every pending roster proposal, in id order.
+    pub fn proposals(&self) -> Result<Vec<Record<Unverified>>, Error> {
+        self.db
+            .scan_prefix([b'p'])
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode_proposal(&v, &id_at(&k, 1))
+            })
+            .collect()
+    }
+
+    /// The pending roster proposal with `id`.
+    pub fn proposal(&self, id: &RecordId) -> Result<Option<Record<Unverified>>, Error> {
+        self.db.get(key(b'p', &[&id.0]))?.map(|bytes| decode_proposal(&bytes, id)).transpose()
+    }
+
+    /// Forgets a roster proposal (adopted, or withdrawn), durably.
+    pub fn remove_proposal(&self, id: &RecordId) -> Result<(), Error> {
+        self.db.remove(key(b'p', &[&id.0]))?;
+        self.applied.fetch_add(1, Ordering::Release);
+        self.sync()
+    }
+
     /// Bytes on disk used by the store's files.
     pub fn size_on_disk(&self) -> Result<u64, Error> {
         Ok(self.db.size_on_disk()?)
@@ -339,4 +373,10 @@ impl Store {
 
 fn decode_stored(bytes: &[u8], id: &RecordId) -> Result<Record<Verified>, Error> {
     Record::<Verified>::from_trusted_storage(bytes, id).map_err(|e| Error::Corrupt(format!("record {id}: {e}")))
+}
+
+fn decode_proposal(bytes: &[u8], id: &RecordId) -> Result<Record<Unverified>, Error> {
+    let record = Record::<Unverified>::decode(bytes).map_err(|e| Error::Corrupt(format!("proposal {id}: {e}")))?;
+    assert_eq!(&record.id(), id, "stored proposal bytes do not match their key: storage is corrupt");
+    Ok(record)
 }

@@ -1,0 +1,79 @@
+//! The node itself: liveness, readiness, status, peers, metrics and the API's own description.
+
+use axum::extract::State as S;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+use super::extract::Json;
+use super::records::refresh_stored;
+use super::{Error, State};
+
+/// The OpenAPI 3.1 document describing every route of [`super::router`].
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// `GET /healthz`: the process answers.
+pub(super) async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "alive" }))
+}
+
+/// `GET /readyz`: the store answers and the node has a federation.
+pub(super) async fn readyz(S(state): S<State>) -> Response {
+    if let Err(e) = state.ledger.store().count() {
+        tracing::error!(error = %e, "readiness: the store does not answer");
+        let body = json!({ "error": "the store does not answer; the operator should check the node's log", "code": "store_unavailable" });
+        return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+    }
+    match state.ledger.federation() {
+        Some(id) => Json(json!({ "status": "ready", "federation": id.to_hex() })).into_response(),
+        None => Error::NoFederation.into_response(),
+    }
+}
+
+/// `GET /api/v1/status`
+pub(super) async fn status(S(state): S<State>) -> Result<Json<Value>, Error> {
+    let store = state.ledger.store();
+    let chain = state.ledger.chain();
+    let peers = match &state.network {
+        Some(n) => n.peers().await.len(),
+        None => 0,
+    };
+    Ok(Json(json!({
+        "federation_id": chain.as_ref().map(|c| c.federation().to_hex()),
+        "federation_name": chain.as_ref().map(|c| c.current().name.clone()),
+        "roster_version": chain.as_ref().map(|c| c.current().version),
+        "records": store.count()?,
+        "parked": state.ledger.parked(),
+        "proposals": store.proposals()?.len(),
+        "peers": peers,
+        "node_key": state.node_public().to_hex(),
+        "member": state.member(),
+        "equivocators": store.equivocators()?.len(),
+        "uptime_seconds": state.started.elapsed().as_secs(),
+        "version": env!("CARGO_PKG_VERSION"),
+    })))
+}
+
+/// `GET /api/v1/peers`
+pub(super) async fn peers(S(state): S<State>) -> Json<Value> {
+    let peers = match &state.network {
+        Some(n) => n.peers().await,
+        None => Vec::new(),
+    };
+    Json(json!({ "peers": peers }))
+}
+
+/// `GET /metrics`: Prometheus text exposition.
+pub(super) async fn metrics(S(state): S<State>) -> Response {
+    refresh_stored(&state);
+    if let Some(n) = &state.network {
+        state.metrics.peers.set(i64::try_from(n.peers().await.len()).unwrap_or(i64::MAX));
+    }
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    ([(header::CONTENT_TYPE, content_type)], state.metrics.encode()).into_response()
+}
+
+/// `GET /api/v1/openapi.json`
+pub(super) async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
