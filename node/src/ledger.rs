@@ -17,6 +17,8 @@ use crate::storage::{self, Store};
 
 /// Most records parked while waiting for a roster version or a dependency.
 pub const MAX_PARKED: usize = 10_000;
+/// Most rounds of retrying parked records after one ingest (each round must store something).
+const MAX_RETRY_ROUNDS: usize = 8;
 /// Batches smaller than this are verified on the calling thread.
 const PARALLEL_THRESHOLD: usize = 64;
 /// Most threads verifying one batch.
@@ -198,8 +200,40 @@ impl Ledger {
             for r in batch {
                 let _ = self.announce.send(r);
             }
+            self.retry_dependents();
         }
         results
+    }
+
+    /// Gives parked records another chance after new records were stored: a vote whose matter
+    /// just arrived, a closing whose votes did. Each retry stores at least one record or stops.
+    fn retry_dependents(&self) {
+        for _ in 0..MAX_RETRY_ROUNDS {
+            let parked = std::mem::take(&mut *self.parked.lock().expect("parked lock poisoned"));
+            if parked.is_empty() {
+                return;
+            }
+            let before = parked.len();
+            let mut batch = Vec::new();
+            for (_, record) in parked {
+                if let Err(e) = self.admit(record, None, &mut batch) {
+                    tracing::debug!(reason = %e, "parked record rejected on retry");
+                }
+            }
+            if batch.is_empty() {
+                return;
+            }
+            if let Err(e) = self.store.put(&batch, &[]) {
+                tracing::error!(error = %e, "storing records released from parking failed");
+                return;
+            }
+            for r in batch {
+                let _ = self.announce.send(r);
+            }
+            if self.parked() >= before {
+                return;
+            }
+        }
     }
 
     /// Verifies ordinary records on every core. Records already held, charters and roster
