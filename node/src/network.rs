@@ -438,6 +438,9 @@ struct Report {
     stored: usize,
 }
 
+/// A sync response ready to send on its channel.
+type Answer = (ResponseChannel<sync::Response>, sync::Response);
+
 struct Task {
     swarm: Swarm<Behaviour>,
     ledger: Arc<Ledger>,
@@ -454,7 +457,7 @@ struct Task {
     /// Ids in the batch being ingested: stored records with these ids came from peers and are not
     /// published again.
     from_network: HashSet<RecordId>,
-    serving: FuturesUnordered<JoinHandle<Option<(ResponseChannel<sync::Response>, sync::Response)>>>,
+    serving: FuturesUnordered<JoinHandle<Option<Answer>>>,
     outbound: HashMap<OutboundRequestId, PeerId>,
     /// Peers we dialed whose keys our roster does not certify (yet), with their deadline.
     provisional: HashMap<PeerId, Instant>,
@@ -598,10 +601,10 @@ impl Task {
                 }
                 tracing::debug!(%address, "listening");
             }
-            SwarmEvent::ListenerClosed { addresses, .. } => {
-                if addresses.iter().any(|a| a.iter().any(|p| p == Protocol::P2pCircuit)) {
-                    self.relay_listening = false;
-                }
+            SwarmEvent::ListenerClosed { addresses, .. }
+                if addresses.iter().any(|a| a.iter().any(|p| p == Protocol::P2pCircuit)) =>
+            {
+                self.relay_listening = false;
             }
             SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
             _ => {}

@@ -319,7 +319,7 @@ impl<P: Ord + Clone> Engine<P> {
 
     /// Requests that are due at `now`, within the in-flight bound.
     pub fn poll(&mut self, now: Duration) -> Vec<Effect<P>> {
-        let mut in_flight = self.peers.values().filter(|s| s.in_flight).count();
+        let in_flight = self.peers.values().filter(|s| s.in_flight).count();
         let mut effects = Vec::new();
         // Least recently asked first, so no peer starves under the in-flight bound.
         let mut due: Vec<(Duration, P)> = self
@@ -329,13 +329,9 @@ impl<P: Ord + Clone> Engine<P> {
             .map(|(p, s)| (s.next.unwrap_or_default(), p.clone()))
             .collect();
         due.sort();
-        for (_, peer) in due {
-            if in_flight >= self.config.max_in_flight {
-                break;
-            }
+        for (_, peer) in due.into_iter().take(self.config.max_in_flight.saturating_sub(in_flight)) {
             let s = self.peers.get_mut(&peer).expect("a due peer is tracked");
             s.in_flight = true;
-            in_flight += 1;
             effects.push(Effect::Request { peer, roster_only: !s.certified });
         }
         effects

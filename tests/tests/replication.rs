@@ -113,8 +113,9 @@ async fn equivocation_is_detected_and_flagged_by_all() -> Result<()> {
     cluster.converge(DEADLINE).await?;
     let held = cluster.nodes[1].ledger.store().get(&original)?.expect("stored");
     let h = held.header();
-    let twin = Draft::new(h.federation, h.author, h.seq, h.prev, h.roster, Kind::Note, b"a second note".to_vec(), h.time_ms)
-        .sign(&cluster.nodes[1].key);
+    let twin =
+        Draft::new(h.federation, h.author, h.seq, h.prev, h.roster, Kind::Note, b"a second note".to_vec(), h.time_ms)
+            .sign(&cluster.nodes[1].key);
     let ledger = cluster.nodes[2].ledger.clone();
     let outcome = tokio::task::spawn_blocking(move || ledger.ingest(twin)).await??;
     assert!(matches!(outcome, Outcome::Equivocation { .. }), "{outcome:?}");

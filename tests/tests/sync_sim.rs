@@ -140,7 +140,8 @@ impl Sim {
                     let id = self.next_id;
                     self.next_id += 1;
                     let log = &self.nodes[node].log;
-                    let request = Request { heads: log.heads().expect("mem").into_iter().collect(), ..Request::default() };
+                    let request =
+                        Request { heads: log.heads().expect("mem").into_iter().collect(), ..Request::default() };
                     self.nodes[node].outstanding.insert(peer, (id, self.now + REQUEST_TIMEOUT));
                     self.send(node, peer, Message::Request { id, request });
                 }
@@ -189,7 +190,8 @@ impl Sim {
                 self.side = (0..NODES).map(|_| self.rng.gen_range(0..2)).collect();
             }
         }
-        let (due, later): (Vec<InFlight>, Vec<InFlight>) = std::mem::take(&mut self.wire).into_iter().partition(|m| m.at <= self.now);
+        let (due, later): (Vec<InFlight>, Vec<InFlight>) =
+            std::mem::take(&mut self.wire).into_iter().partition(|m| m.at <= self.now);
         self.wire = later;
         for m in due {
             self.deliver(m);
