@@ -23,6 +23,14 @@ async fn three_nodes_converge_on_records_written_at_each() -> Result<()> {
     }
     let ids = cluster.converge(DEADLINE).await?;
     assert!(written.iter().all(|id| ids.contains(id)), "every written record is everywhere");
+    // Replication receipts: the author's node learns from its peers' heads who holds its record.
+    let (node, last) = (&cluster.nodes[0], written[4]);
+    let members: Vec<_> = cluster.nodes.iter().map(|n| n.member.clone()).collect();
+    eventually(DEADLINE, "every member's node is known to hold node 0's record", || {
+        let members = members.clone();
+        async move { Ok(node.net().holders(&last).await == members) }
+    })
+    .await?;
     cluster.stop().await;
     Ok(())
 }
