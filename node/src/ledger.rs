@@ -95,7 +95,8 @@ impl Error {
     /// Whether the peer or user that sent the record is at fault (as opposed to this node's disk).
     pub fn is_offence(&self) -> bool {
         match self {
-            Error::Rejected(r) => !r.is_pending(),
+            // A kind this version does not know may come from a newer peer: not its fault.
+            Error::Rejected(r) => !r.is_pending() && !matches!(r, Rejection::UnsupportedKind { .. }),
             Error::ChainMismatch { .. } | Error::OtherFederation(_) => true,
             Error::NoFederation | Error::Storage(_) => false,
         }
@@ -118,6 +119,7 @@ pub struct Ledger {
     store: Store,
     chain: RwLock<Option<Arc<RosterChain>>>,
     roster_writer: Mutex<()>,
+    author_lock: Mutex<()>,
     parked: Mutex<BTreeMap<RecordId, Record<Unverified>>>,
     announce: broadcast::Sender<Record<Verified>>,
 }
@@ -132,6 +134,7 @@ impl Ledger {
             store,
             chain: RwLock::new(chain.map(Arc::new)),
             roster_writer: Mutex::new(()),
+            author_lock: Mutex::new(()),
             parked: Mutex::new(BTreeMap::new()),
             announce,
         })
@@ -377,6 +380,8 @@ impl Ledger {
     /// Authors a record with `key`: persists the draft durably, signs it, and ingests it. After a
     /// crash between the two, the same draft is signed again, so the chain never forks.
     pub fn author(&self, key: &SigningKey, kind: Kind, body: Vec<u8>, time_ms: i64) -> Result<Record<Verified>, Error> {
+        // One author at a time: two concurrent calls with one key must not take one position.
+        let _guard = self.author_lock.lock().expect("author lock poisoned");
         let author = key.public();
         if let Some(draft) = self.store.draft(&author)? {
             self.finish_draft(key, &draft)?;

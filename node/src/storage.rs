@@ -134,7 +134,7 @@ impl Store {
         for r in records {
             let id = r.id();
             let rk = key(b'r', &[&id.0]);
-            let fresh = self.db.get(&rk)?.is_none();
+            let fresh = !self.db.contains_key(&rk)?;
             batch.insert(rk, r.bytes());
             if !fresh {
                 continue; // same record again (e.g. more countersignatures, or redacted): bytes replaced
