@@ -222,10 +222,7 @@ impl Store {
 
     /// Ids stored at one position of an author's chain (more than one means equivocation).
     pub fn at_position(&self, author: &PublicKey, seq: u64) -> Result<Vec<RecordId>, Error> {
-        self.db
-            .scan_prefix(key(b'c', &[&author.0, &seq.to_be_bytes()]))
-            .map(|kv| Ok(id_at(&kv?.0, 41)))
-            .collect()
+        self.db.scan_prefix(key(b'c', &[&author.0, &seq.to_be_bytes()])).map(|kv| Ok(id_at(&kv?.0, 41))).collect()
     }
 
     /// An author's records from `from_seq` on, at most `limit`.
