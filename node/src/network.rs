@@ -631,7 +631,15 @@ impl Task {
                     self.learn(peer_id, info.listen_addrs);
                 }
             }
-            BehaviourEvent::Ping(e) => self.metrics.libp2p.record(&e),
+            BehaviourEvent::Ping(e) => {
+                self.metrics.libp2p.record(&e);
+                // libp2p's ping only reports a failure; a peer that stopped answering (cut off,
+                // crashed host) would otherwise keep a half-open connection for minutes.
+                if let Err(failure) = &e.result {
+                    tracing::info!(peer = %e.peer, %failure, "ping failed: closing the connection");
+                    self.swarm.close_connection(e.connection);
+                }
+            }
             BehaviourEvent::RelayServer(e) => self.metrics.libp2p.record(&e),
             BehaviourEvent::Dcutr(e) => self.metrics.libp2p.record(&e),
             BehaviourEvent::RelayClient(e) => tracing::debug!(event = ?e, "relay client"),
