@@ -9,6 +9,7 @@
 
 mod error;
 mod extract;
+mod governance;
 mod notes;
 mod proposals;
 mod records;
@@ -179,6 +180,7 @@ fn routes() -> Routes {
         .get("/api/v1/authors/{key}/records", records::by_author)
         .get("/api/v1/equivocators", records::equivocators)
         .post("/api/v1/notes", notes::publish)
+        .governance()
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> Error {

@@ -1,5 +1,7 @@
 //! The `samverka` command line: what a municipal IT operator types.
 
+mod governance;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -108,6 +110,53 @@ pub enum Command {
     Import {
         /// The archive file.
         file: PathBuf,
+    },
+    /// Sign a matter, meeting, vote, minutes or justering with your personal key on this machine
+    /// and send it to a node (or write it to a file). The private key never leaves the machine.
+    Sign(governance::Sign),
+    /// List the matters a node holds (diarienummer, status, outcome), or only the decisions.
+    Matters {
+        #[command(flatten)]
+        node: governance::Node,
+        /// Only closed matters.
+        #[arg(long)]
+        decided: bool,
+    },
+    /// Show a decision with its votes and proof, or download it as PDF or CSV.
+    Decision {
+        #[command(flatten)]
+        node: governance::Node,
+        /// The matter's record id.
+        #[arg(long)]
+        matter: String,
+        /// Write the decision as PDF here.
+        #[arg(long)]
+        pdf: Option<PathBuf>,
+        /// Write the votes as CSV (Swedish Excel) here.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// Operator, on the host's node: register a matter with the next diarienummer.
+    Register {
+        #[command(flatten)]
+        node: governance::Node,
+        /// The operator token.
+        #[arg(long, env = "SAMVERKA_API_TOKEN", hide_env_values = true)]
+        token: String,
+        /// The matter's record id.
+        #[arg(long)]
+        matter: String,
+    },
+    /// Operator, on the host's node: close a matter's ballot over the votes the node holds.
+    Close {
+        #[command(flatten)]
+        node: governance::Node,
+        /// The operator token.
+        #[arg(long, env = "SAMVERKA_API_TOKEN", hide_env_values = true)]
+        token: String,
+        /// The matter's record id.
+        #[arg(long)]
+        matter: String,
     },
     /// Re-check every signature and rule of an archive, or of this node's store, offline.
     Verify {
@@ -384,6 +433,11 @@ pub async fn execute(cli: Cli) -> Result<()> {
             println!("{read} records read, {stored} new records stored");
         }
         Command::Verify { archive: path } => verify(&config, path)?,
+        Command::Sign(args) => governance::sign(args).await?,
+        Command::Matters { node, decided } => governance::matters(node, decided).await?,
+        Command::Decision { node, matter, pdf, csv } => governance::decision(node, matter, pdf, csv).await?,
+        Command::Register { node, token, matter } => governance::operate(node, token, matter, "diarium").await?,
+        Command::Close { node, token, matter } => governance::operate(node, token, matter, "close").await?,
     }
     Ok(())
 }

@@ -18,6 +18,8 @@
 //! - `p` id → record bytes (roster proposals still collecting countersignatures; kept apart from
 //!   the records, never served or forwarded as records, re-verified whenever used)
 //! - `m` name → meta values (`count`, `next`)
+//! - `b` content hash → bytes (paper blobs, content-addressed: the key is
+//!   `governance::content_hash` of the value, checked on the way in and on the way out)
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
@@ -360,6 +362,25 @@ impl Store {
         self.db.remove(key(b'p', &[&id.0]))?;
         self.applied.fetch_add(1, Ordering::Release);
         self.sync()
+    }
+
+    /// Stores a paper's content under its content hash, durably, and returns the hash. Storing
+    /// the same content again changes nothing.
+    pub fn put_blob(&self, content: &[u8]) -> Result<samverka_protocol::Hash, Error> {
+        let hash = samverka_protocol::governance::content_hash(content);
+        self.db.insert(key(b'b', &[&hash.0]), content)?;
+        self.applied.fetch_add(1, Ordering::Release);
+        self.sync()?;
+        Ok(hash)
+    }
+
+    /// The content stored under `hash`, checked against it.
+    pub fn get_blob(&self, hash: &samverka_protocol::Hash) -> Result<Option<Vec<u8>>, Error> {
+        let Some(bytes) = self.db.get(key(b'b', &[&hash.0]))? else { return Ok(None) };
+        if samverka_protocol::governance::content_hash(&bytes) != *hash {
+            return Err(Error::Corrupt(format!("blob {hash} does not hash to its key")));
+        }
+        Ok(Some(bytes.to_vec()))
     }
 
     /// Bytes on disk used by the store's files.

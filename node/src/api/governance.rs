@@ -1,0 +1,517 @@
+//! Styrgrupp governance over HTTP: matters with their diarienummer, votes, closings and
+//! settlement; decisions with their proof as JSON, PDF and CSV; meetings; minutes with their
+//! justering status; paper blobs; an author's chain head (for signing outside the node).
+//!
+//! Signed records (matter, meeting, vote, minutes, justering) arrive through
+//! `POST /api/v1/records` like every other record. The two operator endpoints here make the node
+//! author as itself — register a matter in the diarium, close a ballot — which the rules permit
+//! only to the host member's node key.
+
+use std::sync::Mutex;
+
+use axum::extract::{Request, State as S};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use samverka_protocol::governance::{Choice, Matter, Outcome, PaperRef, Procedure, Settlement, Tally};
+use samverka_protocol::{Body as _, Hash, Kind, PublicKey, Record, RecordId, Rejection, RosterChain, Verified};
+use serde_json::{json, Value};
+
+use super::extract::{self, Json, Operator, Path};
+use super::records::refresh_stored;
+use super::{Error, Routes, State};
+use crate::governance::{
+    self as gov, choice_text, matter_kind_name, member_name, member_of_key, outcome_text, Held, MatterReport,
+    MinutesReport, Refusal,
+};
+use crate::ledger;
+use crate::metrics::Source;
+use crate::report;
+
+/// Largest paper accepted in one upload. The protocol allows papers up to 1 GiB
+/// ([`samverka_protocol::governance::MAX_PAPER_BYTES`]); this node keeps them in its store, so it
+/// takes documents of a styrgrupp's usual size and refuses larger ones with 413.
+pub const MAX_UPLOAD_PAPER_BYTES: usize = 16 * 1024 * 1024;
+
+/// Serialises the records this node authors for governance (diarium numbers run along the node
+/// key's chain; two registrations computed at once would claim the same predecessor).
+static AUTHORING: Mutex<()> = Mutex::new(());
+
+impl Routes {
+    /// The governance routes.
+    pub(super) fn governance(self) -> Routes {
+        self.get("/api/v1/matters", matters)
+            .get("/api/v1/matters/{id}", matter)
+            .get("/api/v1/matters/{id}/decision.pdf", decision_pdf)
+            .get("/api/v1/matters/{id}/decision.csv", decision_csv)
+            .post("/api/v1/matters/{id}/diarium", register)
+            .post("/api/v1/matters/{id}/close", close)
+            .get("/api/v1/decisions", decisions)
+            .get("/api/v1/meetings", meetings)
+            .get("/api/v1/minutes/{id}", minutes)
+            .get("/api/v1/minutes/{id}/minutes.pdf", minutes_pdf)
+            .post("/api/v1/papers", upload_paper)
+            .get("/api/v1/papers/{hash}", paper)
+            .get("/api/v1/authors/{key}/head", head)
+    }
+}
+
+impl From<gov::Error> for Error {
+    fn from(e: gov::Error) -> Error {
+        match e {
+            gov::Error::NoFederation => Error::NoFederation,
+            e => Error::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<Refusal> for Error {
+    fn from(r: Refusal) -> Error {
+        match r {
+            Refusal::Query(e) => e.into(),
+            Refusal::UnknownMatter(id) => unknown_matter(&id),
+            r @ Refusal::AlreadyRegistered { .. } => {
+                Error::Conflict { code: "already_registered", message: r.to_string() }
+            }
+            r @ Refusal::AlreadyClosed { .. } => Error::Conflict { code: "already_closed", message: r.to_string() },
+            Refusal::Rejected(r) => Error::rejection(&r, Some(Kind::BallotClose)),
+        }
+    }
+}
+
+fn unknown_matter(id: &RecordId) -> Error {
+    Error::not_found("unknown_matter", format!("no matter {id} is held here; see GET /api/v1/matters"))
+}
+
+fn chain(state: &State) -> Result<std::sync::Arc<RosterChain>, Error> {
+    state.ledger.chain().ok_or(Error::NoFederation)
+}
+
+/// `GET /api/v1/matters`: every matter, newest first.
+async fn matters(S(state): S<State>) -> Result<Json<Value>, Error> {
+    let list = state.blocking(|s| Ok(gov::matters(s.ledger.store())?)).await?;
+    let views: Vec<Value> = list.iter().map(summary_view).collect();
+    Ok(Json(json!({ "matters": views })))
+}
+
+/// `GET /api/v1/decisions`: closed matters with their outcome, newest first.
+async fn decisions(S(state): S<State>) -> Result<Json<Value>, Error> {
+    let list = state.blocking(|s| Ok(gov::matters(s.ledger.store())?)).await?;
+    let views: Vec<Value> = list.iter().filter(|m| m.status == gov::Status::Closed).map(summary_view).collect();
+    Ok(Json(json!({ "decisions": views })))
+}
+
+fn summary_view(m: &gov::MatterSummary) -> Value {
+    let h = m.matter.record.header();
+    json!({
+        "id": m.matter.id().to_hex(),
+        "title": m.matter.body.title,
+        "kind": matter_kind_name(m.matter.body.kind),
+        "diarienummer": m.diarium.as_ref().map(|d| d.body.diarienummer.to_string()),
+        "status": m.status.name(),
+        "outcome": m.outcome.map(|o| outcome_view(o, &m.matter.body)),
+        "author": h.author.to_hex(),
+        "time_ms": h.time_ms,
+    })
+}
+
+fn outcome_view(o: Outcome, matter: &Matter) -> Value {
+    let (result, alternative) = match o {
+        Outcome::Adopted { alternative } => ("adopted", alternative),
+        Outcome::Rejected => ("rejected", None),
+        Outcome::NoQuorum => ("no_quorum", None),
+    };
+    json!({ "result": result, "alternative": alternative, "text": outcome_text(o, matter) })
+}
+
+fn tally_view(t: &Tally) -> Value {
+    json!({
+        "yes": t.yes, "no": t.no, "abstain": t.abstain, "alternatives": t.alternatives,
+        "members_voting": t.members_voting, "members_total": t.members_total,
+    })
+}
+
+fn choice_view(c: Choice) -> Value {
+    match c {
+        Choice::Yes => json!("yes"),
+        Choice::No => json!("no"),
+        Choice::Abstain => json!("abstain"),
+        Choice::Alternative(i) => json!({ "alternative": i }),
+    }
+}
+
+fn matter_view(m: &Matter, store: &crate::storage::Store) -> Value {
+    let procedure = match m.procedure {
+        Procedure::Meeting { meeting } => json!({ "type": "meeting", "meeting": meeting.map(|id| id.to_hex()) }),
+        Procedure::PerCapsulam { voting_window_days } => {
+            json!({ "type": "per_capsulam", "voting_window_days": voting_window_days })
+        }
+    };
+    let paper = |p: &PaperRef| {
+        let stored = store.get_blob(&p.content_hash).ok().flatten().is_some();
+        json!({ "name": p.name, "content_hash": p.content_hash.to_hex(), "size": p.size, "stored": stored })
+    };
+    json!({
+        "kind": matter_kind_name(m.kind),
+        "title": m.title,
+        "proposal": m.proposal,
+        "alternatives": m.alternatives,
+        "papers": m.papers.iter().map(paper).collect::<Vec<_>>(),
+        "procedure": procedure,
+    })
+}
+
+fn report_view(r: &MatterReport, chain: &RosterChain, store: &crate::storage::Store) -> Value {
+    let m = &r.matter.body;
+    let votes: Vec<Value> = r
+        .votes
+        .iter()
+        .map(|v| {
+            json!({
+                "id": v.id.to_hex(),
+                "member": v.member,
+                "member_name": v.member_name,
+                "author": v.author.to_hex(),
+                "choice": choice_view(v.choice),
+                "choice_text": choice_text(v.choice, m),
+                "time_ms": v.time_ms,
+                "counted": v.counted,
+                "excluded": v.excluded,
+            })
+        })
+        .collect();
+    let closings: Vec<Value> = r
+        .closings
+        .iter()
+        .map(|c| {
+            let author = c.record.header().author;
+            json!({
+                "id": c.id().to_hex(),
+                "author": author.to_hex(),
+                "member": member_of_key(chain, &author),
+                "outcome": outcome_view(c.body.result, m),
+                "tally": tally_view(&c.body.tally),
+                "counted": c.body.counted.iter().map(|id| id.to_hex()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let settled: Vec<String> = match &r.settlement {
+        Settlement::Open => Vec::new(),
+        Settlement::Closed { closings, .. } | Settlement::Disputed { closings } => {
+            closings.iter().map(|id| id.to_hex()).collect()
+        }
+    };
+    let counted: Vec<String> = r.votes.iter().filter(|v| v.counted).map(|v| v.id.to_hex()).collect();
+    json!({
+        "id": r.matter.id().to_hex(),
+        "matter": matter_view(m, store),
+        "author": r.matter.record.header().author.to_hex(),
+        "diarium": r.diarium.as_ref().map(|d| json!({ "id": d.id().to_hex(), "diarienummer": d.body.diarienummer.to_string() })),
+        "status": r.status().name(),
+        "outcome": outcome_view(r.outcome, m),
+        "provisional": r.provisional,
+        "tally": tally_view(&r.tally),
+        "votes": votes,
+        "closings": closings,
+        "proof": {
+            "matter": r.matter.id().to_hex(),
+            "diarium": r.diarium.as_ref().map(|d| d.id().to_hex()),
+            "closings": settled,
+            "counted_votes": counted,
+            "how_to_verify": "every id is a signed record: fetch it with GET /api/v1/records/{id}?format=raw from any member's node, or check a whole archive offline with `samverka verify --archive FILE`; each node recomputes a closing's tally from the votes it names",
+        },
+    })
+}
+
+async fn report_of(state: &State, id: String) -> Result<(MatterReport, std::sync::Arc<RosterChain>), Error> {
+    let id = extract::record_id(&id)?;
+    let chain = chain(state)?;
+    let c = chain.clone();
+    let report = state.blocking(move |s| Ok(gov::matter_report(s.ledger.store(), &c, &id)?)).await?;
+    Ok((report.ok_or_else(|| unknown_matter(&id))?, chain))
+}
+
+/// `GET /api/v1/matters/{id}`: the matter, its diarienummer, every vote and whether it counts,
+/// the closings, the settlement, the tally and the record ids that prove it.
+async fn matter(S(state): S<State>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
+    let (report, chain) = report_of(&state, id).await?;
+    Ok(Json(report_view(&report, &chain, state.ledger.store())))
+}
+
+fn file(content_type: &'static str, name: String, bytes: Vec<u8>) -> Response {
+    let disposition = format!("inline; filename=\"{name}\"");
+    let mut response = ([(header::CONTENT_TYPE, content_type)], bytes).into_response();
+    if let Ok(v) = disposition.parse() {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+/// A file name for a matter's documents: its diarienummer, else its id.
+fn file_stem(report: &MatterReport) -> String {
+    match &report.diarium {
+        Some(d) => d.body.diarienummer.to_string().replace([' ', '/'], "-"),
+        None => report.matter.id().to_hex()[..16].to_owned(),
+    }
+}
+
+/// `GET /api/v1/matters/{id}/decision.pdf`
+async fn decision_pdf(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
+    let (report, chain) = report_of(&state, id).await?;
+    let pdf = report::decision_document(&report, &chain).to_pdf();
+    Ok(file("application/pdf", format!("beslut-{}.pdf", file_stem(&report)), pdf))
+}
+
+/// `GET /api/v1/matters/{id}/decision.csv`
+async fn decision_csv(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
+    let (report, _) = report_of(&state, id).await?;
+    Ok(file("text/csv; charset=utf-8", format!("beslut-{}.csv", file_stem(&report)), report::decision_csv(&report)))
+}
+
+/// Authors `body` of `kind` with the node key, explaining the refusals an operator can act on.
+fn author_as_node(s: &State, kind: Kind, body: Vec<u8>) -> Result<Record<Verified>, Error> {
+    let now = jiff::Timestamp::now().as_millisecond();
+    s.ledger.author(&s.node_key, kind, body, now).map_err(|e| {
+        if e.is_offence() {
+            s.metrics.rejection(e.code());
+        }
+        match e {
+            ledger::Error::Rejected(r @ (Rejection::NotAuthorised { .. } | Rejection::UnknownAuthor { .. })) => {
+                Error::Rejected {
+                    code: r.code(),
+                    message: format!(
+                        "{r}: only the host member's node may author a {} record; run this on the host's node \
+                         (its node key certified for the host member)",
+                        kind.name()
+                    ),
+                }
+            }
+            e => Error::ingest(e, Some(kind)),
+        }
+    })
+}
+
+fn authored(state: &State, record: &Record<Verified>, extra: Value) -> Response {
+    state.metrics.record_ingested(Source::Local);
+    refresh_stored(state);
+    let mut body = json!({ "id": record.id().to_hex(), "outcome": "stored" });
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
+    if let Ok(v) = format!("/api/v1/records/{}", record.id()).parse() {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+}
+
+/// `POST /api/v1/matters/{id}/diarium` (operator): the node registers the matter with the next
+/// diarienummer of the current year (Europe/Stockholm).
+async fn register(_: Operator, S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
+    let id = extract::record_id(&id)?;
+    chain(&state)?;
+    let (record, number) = state
+        .blocking(move |s| {
+            let _guard = AUTHORING.lock().expect("authoring lock poisoned");
+            let year = gov::stockholm_year(jiff::Timestamp::now().as_millisecond());
+            let body = gov::next_registration(s.ledger.store(), &s.node_public(), &id, year)?;
+            let number = body.diarienummer.to_string();
+            Ok((author_as_node(s, Kind::Diarium, body.to_bytes())?, number))
+        })
+        .await?;
+    tracing::info!(record = %record.id(), matter = %id, diarienummer = %number, "the node registered a matter");
+    Ok(authored(&state, &record, json!({ "matter": id.to_hex(), "diarienummer": number })))
+}
+
+/// `POST /api/v1/matters/{id}/close` (operator): the node closes the ballot over the votes it
+/// holds, unless a closing of the matter is already held.
+async fn close(_: Operator, S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
+    let id = extract::record_id(&id)?;
+    let chain = chain(&state)?;
+    let (record, body) = state
+        .blocking(move |s| {
+            let _guard = AUTHORING.lock().expect("authoring lock poisoned");
+            let body = gov::next_closing(s.ledger.store(), &chain, &id)?;
+            Ok((author_as_node(s, Kind::BallotClose, body.to_bytes())?, body))
+        })
+        .await?;
+    let matter = gov::get::<Matter>(state.ledger.store(), &id).map_err(Error::from)?;
+    let outcome = matter.map(|m| outcome_view(body.result, &m.body));
+    tracing::info!(record = %record.id(), matter = %id, votes = body.counted.len(), "the node closed a ballot");
+    Ok(authored(
+        &state,
+        &record,
+        json!({ "matter": id.to_hex(), "outcome": outcome, "tally": tally_view(&body.tally), "counted": body.counted.len() }),
+    ))
+}
+
+/// `GET /api/v1/meetings`: every meeting, newest first, with its agenda and minutes.
+async fn meetings(S(state): S<State>) -> Result<Json<Value>, Error> {
+    let list = state.blocking(|s| Ok(gov::meetings(s.ledger.store())?)).await?;
+    let views: Vec<Value> = list
+        .iter()
+        .map(|m| {
+            let b = &m.meeting.body;
+            json!({
+                "id": m.meeting.id().to_hex(),
+                "title": b.title,
+                "date": b.date,
+                "place": b.place,
+                "notice_given_on": b.notice_given_on,
+                "agenda": m.agenda.iter().map(|(id, title, dn)| json!({
+                    "matter": id.to_hex(), "title": title, "diarienummer": dn.as_ref().map(ToString::to_string),
+                })).collect::<Vec<_>>(),
+                "minutes": m.minutes.iter().map(|id| id.to_hex()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "meetings": views })))
+}
+
+async fn minutes_of(state: &State, id: String) -> Result<(MinutesReport, std::sync::Arc<RosterChain>), Error> {
+    let id = extract::record_id(&id)?;
+    let chain = chain(state)?;
+    let report = state.blocking(move |s| Ok(gov::minutes_report(s.ledger.store(), &id)?)).await?;
+    let report = report.ok_or_else(|| {
+        Error::not_found("unknown_minutes", format!("no minutes {id} are held here; see GET /api/v1/meetings"))
+    })?;
+    Ok((report, chain))
+}
+
+fn signer_view(key: &PublicKey, report: &MinutesReport, chain: &RosterChain) -> Value {
+    let member = member_of_key(chain, key);
+    let justering = report.justeringar.iter().find(|j| j.record.header().author == *key).map(Held::id);
+    json!({
+        "key": key.to_hex(),
+        "member": member,
+        "member_name": member.as_deref().map(|m| member_name(chain, m)),
+        "signed": justering.is_some(),
+        "justering": justering.map(|id| id.to_hex()),
+    })
+}
+
+/// `GET /api/v1/minutes/{id}`: the minutes with their items and justering status.
+async fn minutes(S(state): S<State>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
+    let (r, chain) = minutes_of(&state, id).await?;
+    let m = &r.minutes.body;
+    let (status, missing) = match &r.status {
+        samverka_protocol::governance::JusteringStatus::Justerat => ("justerat", Vec::new()),
+        samverka_protocol::governance::JusteringStatus::Pending { missing } => {
+            ("pending", missing.iter().map(PublicKey::to_hex).collect())
+        }
+    };
+    Ok(Json(json!({
+        "id": r.minutes.id().to_hex(),
+        "meeting": r.meeting.as_ref().map(|h| json!({
+            "id": h.id().to_hex(), "title": h.body.title, "date": h.body.date, "place": h.body.place,
+        })),
+        "present": m.present.iter().map(|p| json!({ "member": p, "name": member_name(&chain, p) })).collect::<Vec<_>>(),
+        "items": r.items.iter().map(|i| json!({
+            "matter": i.matter.to_hex(),
+            "title": i.title,
+            "diarienummer": i.diarienummer.as_ref().map(ToString::to_string),
+            "closing": i.closing.map(|(c, _)| c.to_hex()),
+            "outcome": i.closing.and_then(|(_, o)| o).map(|o| match o {
+                Outcome::Adopted { alternative } => json!({ "result": "adopted", "alternative": alternative }),
+                Outcome::Rejected => json!({ "result": "rejected" }),
+                Outcome::NoQuorum => json!({ "result": "no_quorum" }),
+            }),
+            "text": i.text,
+        })).collect::<Vec<_>>(),
+        "chair": signer_view(&m.chair, &r, &chain),
+        "justerare": m.justerare.iter().map(|k| signer_view(k, &r, &chain)).collect::<Vec<_>>(),
+        "anslag_date": m.anslag_date,
+        "justering": {
+            "status": status,
+            "missing": missing,
+            "records": r.justeringar.iter().map(|j| j.id().to_hex()).collect::<Vec<_>>(),
+        },
+    })))
+}
+
+/// `GET /api/v1/minutes/{id}/minutes.pdf`
+async fn minutes_pdf(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
+    let (r, chain) = minutes_of(&state, id).await?;
+    let pdf = report::minutes_document(&r, &chain).to_pdf();
+    Ok(file("application/pdf", format!("protokoll-{}.pdf", &r.minutes.id().to_hex()[..16]), pdf))
+}
+
+/// `POST /api/v1/papers`: a paper's bytes (`application/octet-stream`, at most
+/// [`MAX_UPLOAD_PAPER_BYTES`]), stored under their content hash when a held paper record or
+/// matter names that hash and size — so nothing unreferenced fills the store.
+async fn upload_paper(S(state): S<State>, req: Request) -> Result<Response, Error> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type.split(';').next().unwrap_or("").trim() != "application/octet-stream" {
+        return Err(Error::UnsupportedMediaType {
+            message: "send the paper's bytes as `application/octet-stream`".into(),
+        });
+    }
+    let bytes = axum::body::to_bytes(req.into_body(), MAX_UPLOAD_PAPER_BYTES).await.map_err(|_| {
+        Error::bad_request(
+            "paper_too_large",
+            format!("the paper is larger than this node accepts ({MAX_UPLOAD_PAPER_BYTES} bytes) or could not be read"),
+        )
+    })?;
+    if bytes.is_empty() {
+        return Err(Error::bad_request("empty_paper", "the body is empty: send the paper's bytes"));
+    }
+    let (hash, fresh) = state
+        .blocking(move |s| {
+            let store = s.ledger.store();
+            let hash = samverka_protocol::governance::content_hash(&bytes);
+            let size = u64::try_from(bytes.len()).expect("a length fits in u64");
+            if !paper_is_named(store, &hash, size)? {
+                return Err(Error::Rejected {
+                    code: "unreferenced_paper",
+                    message: format!(
+                        "no paper record or matter held here names content hash {hash} with size {size}: submit \
+                         the signed record naming the paper first, then its bytes"
+                    ),
+                });
+            }
+            let fresh = store.get_blob(&hash)?.is_none();
+            let stored = store.put_blob(&bytes)?;
+            assert_eq!(stored, hash, "the store keys a blob by its content hash");
+            Ok((hash, fresh))
+        })
+        .await?;
+    let status = if fresh { StatusCode::CREATED } else { StatusCode::OK };
+    let body = json!({ "content_hash": hash.to_hex(), "outcome": if fresh { "stored" } else { "duplicate" } });
+    Ok((status, axum::Json(body)).into_response())
+}
+
+fn paper_is_named(store: &crate::storage::Store, hash: &Hash, size: u64) -> Result<bool, Error> {
+    let papers = gov::scan_bodies::<samverka_protocol::governance::Paper>(store)?;
+    if papers.iter().any(|p| p.body.content_hash == *hash && p.body.size == size) {
+        return Ok(true);
+    }
+    let matters = gov::scan_bodies::<Matter>(store)?;
+    Ok(matters.iter().any(|m| m.body.papers.iter().any(|p| p.content_hash == *hash && p.size == size)))
+}
+
+/// `GET /api/v1/papers/{hash}`: a stored paper's bytes.
+async fn paper(S(state): S<State>, Path(hash): Path<String>) -> Result<Response, Error> {
+    let hash = Hash::from_hex(&hash).map_err(|_| {
+        Error::bad_request("bad_hash", format!("{hash:?} is not a content hash: expected 64 hex digits"))
+    })?;
+    let bytes = state.blocking(move |s| Ok(s.ledger.store().get_blob(&hash)?)).await?;
+    let bytes = bytes.ok_or_else(|| Error::not_found("unknown_paper", format!("no paper {hash} is stored here")))?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+}
+
+/// `GET /api/v1/authors/{key}/head`: the next position of a key's chain as this node sees it,
+/// for signing outside the node (`samverka sign` on a key without a chain file).
+async fn head(S(state): S<State>, Path(key): Path<String>) -> Result<Json<Value>, Error> {
+    let author = extract::public_key(&key)?;
+    let chain = chain(&state)?;
+    let (seq, prev) = state.ledger.next_position(&author).map_err(|e| Error::ingest(e, None))?;
+    let grant = chain.current().keys.get(&author);
+    Ok(Json(json!({
+        "author": author.to_hex(),
+        "member": grant.map(|g| &g.member),
+        "certified": grant.is_some(),
+        "next_seq": seq,
+        "prev": prev.map(|p| p.to_hex()),
+        "roster_version": chain.current().version,
+        "federation": chain.federation().to_hex(),
+    })))
+}

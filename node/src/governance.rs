@@ -1,0 +1,538 @@
+//! Node-side governance queries: matters with their diarienummer, votes, closings and
+//! settlement; meetings; minutes with their justering status — computed from the store with the
+//! pure rules of `samverka_protocol::governance`, and the bodies the host's node authors itself
+//! (the next diarienummer, a closing).
+//!
+//! Every query scans the records of the kinds it needs with [`Store::by_kind`], a page of
+//! [`storage::MAX_PAGE`] at a time and at most [`MAX_SCAN_PAGES`] pages per kind. That is fine for
+//! a styrgrupp's volume (hundreds of matters a year, a vote per member each); the missing indexes
+//! — votes, closings and diarium records by matter, justeringar by minutes — are the next step
+//! when it is not.
+
+use std::collections::BTreeMap;
+
+use samverka_protocol::governance::{
+    close, count, justering_status, settle, BallotClose, Choice, Diarienummer, Diarium, Excluded, Justering,
+    JusteringStatus, Matter, Meeting, Minutes, Outcome, Settlement, Tally,
+};
+use samverka_protocol::{
+    Body, Kind, MatterKind, MemberId, PublicKey, Record, RecordId, Rejection, RosterChain, Verified,
+};
+
+use crate::storage::{self, Store, MAX_PAGE};
+
+/// The diarium series of the federation (`SAM 2026/0007`).
+pub const SERIES: &str = "SAM";
+/// Most pages of [`MAX_PAGE`] records of one kind a query scans (100 000 records).
+pub const MAX_SCAN_PAGES: usize = 100;
+
+/// Why a governance query failed. Input problems are not among these: they are absent records.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] storage::Error),
+    /// More records of one kind than a scan reads: the node needs an index for this query.
+    #[error("more than {} {} records: this query needs an index", MAX_SCAN_PAGES * MAX_PAGE, .0.name())]
+    ScanLimit(Kind),
+    /// The node has no federation yet.
+    #[error("this node has no federation yet")]
+    NoFederation,
+}
+
+/// A record with its decoded body.
+#[derive(Clone, Debug)]
+pub struct Held<T> {
+    /// The record.
+    pub record: Record<Verified>,
+    /// Its body, decoded.
+    pub body: T,
+}
+
+impl<T> Held<T> {
+    /// The record's id.
+    pub fn id(&self) -> RecordId {
+        self.record.id()
+    }
+}
+
+/// Every record of `kind` held, in arrival order, bounded by [`MAX_SCAN_PAGES`].
+pub fn scan(store: &Store, kind: Kind) -> Result<Vec<Record<Verified>>, Error> {
+    let mut out = Vec::new();
+    let mut after = None;
+    for _ in 0..MAX_SCAN_PAGES {
+        let (page, last) = store.by_kind(Some(kind), after, MAX_PAGE)?;
+        let full = page.len() >= MAX_PAGE;
+        out.extend(page);
+        if !full {
+            return Ok(out);
+        }
+        after = last;
+    }
+    Err(Error::ScanLimit(kind))
+}
+
+/// Every record of `T::KIND` held whose body decodes (redacted bodies are skipped).
+pub fn scan_bodies<T: Body>(store: &Store) -> Result<Vec<Held<T>>, Error> {
+    Ok(scan(store, T::KIND)?.into_iter().filter_map(decoded).collect())
+}
+
+/// The record with its body decoded, if it is of kind `T::KIND` and has a body.
+pub fn decoded<T: Body>(record: Record<Verified>) -> Option<Held<T>> {
+    if record.header().kind != T::KIND {
+        return None;
+    }
+    let body = T::from_bytes(record.body()?).ok()?;
+    Some(Held { record, body })
+}
+
+/// The record `id` of kind `T::KIND`, if held with its body.
+pub fn get<T: Body>(store: &Store, id: &RecordId) -> Result<Option<Held<T>>, Error> {
+    Ok(store.get(id)?.and_then(decoded))
+}
+
+/// Where a matter stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// No closing held.
+    Open,
+    /// Closed: every closing held agrees.
+    Closed,
+    /// Closings disagree: nothing is decided.
+    Disputed,
+}
+
+impl Status {
+    /// The API's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Closed => "closed",
+            Status::Disputed => "disputed",
+        }
+    }
+}
+
+/// A matter in a listing.
+#[derive(Clone, Debug)]
+pub struct MatterSummary {
+    /// The matter.
+    pub matter: Held<Matter>,
+    /// Its registration, if any: the diarium record and number.
+    pub diarium: Option<Held<Diarium>>,
+    /// Open, closed or disputed.
+    pub status: Status,
+    /// The outcome, when closed.
+    pub outcome: Option<Outcome>,
+}
+
+/// A vote held on a matter, and whether it counts.
+#[derive(Clone, Debug)]
+pub struct VoteLine {
+    /// The vote record.
+    pub id: RecordId,
+    /// The member the vote is for.
+    pub member: MemberId,
+    /// The member's name (from the newest roster version listing it).
+    pub member_name: String,
+    /// The key that signed it.
+    pub author: PublicKey,
+    /// The choice.
+    pub choice: Choice,
+    /// Claimed time (ms since the epoch).
+    pub time_ms: i64,
+    /// Whether it counts.
+    pub counted: bool,
+    /// Why it does not count.
+    pub excluded: Option<String>,
+}
+
+/// A matter in full: what the decision page, PDF and CSV show.
+#[derive(Clone, Debug)]
+pub struct MatterReport {
+    /// The matter.
+    pub matter: Held<Matter>,
+    /// Its registration.
+    pub diarium: Option<Held<Diarium>>,
+    /// Every vote held on it, counted ones first, by member.
+    pub votes: Vec<VoteLine>,
+    /// The closings held, sorted by id.
+    pub closings: Vec<Held<BallotClose>>,
+    /// How the closings settle the matter.
+    pub settlement: Settlement,
+    /// The tally: the closing's when closed, else the provisional count over the votes held.
+    pub tally: Tally,
+    /// The outcome when closed; otherwise the provisional outcome of the votes held so far.
+    pub outcome: Outcome,
+    /// Whether `tally` and `outcome` are provisional (no agreed closing).
+    pub provisional: bool,
+}
+
+impl MatterReport {
+    /// Open, closed or disputed.
+    pub fn status(&self) -> Status {
+        status_of(&self.settlement)
+    }
+}
+
+fn status_of(s: &Settlement) -> Status {
+    match s {
+        Settlement::Open => Status::Open,
+        Settlement::Closed { .. } => Status::Closed,
+        Settlement::Disputed { .. } => Status::Disputed,
+    }
+}
+
+/// The earliest registration of each matter (the rules cannot stop a matter being registered
+/// twice; the first number given is the one shown).
+fn registrations(store: &Store) -> Result<BTreeMap<RecordId, Held<Diarium>>, Error> {
+    let mut out: BTreeMap<RecordId, Held<Diarium>> = BTreeMap::new();
+    for d in scan_bodies::<Diarium>(store)? {
+        let slot = out.entry(d.body.matter).or_insert_with(|| d.clone());
+        if d.body.diarienummer < slot.body.diarienummer {
+            *slot = d;
+        }
+    }
+    Ok(out)
+}
+
+/// The registration of one matter.
+pub fn registration(store: &Store, matter: &RecordId) -> Result<Option<Held<Diarium>>, Error> {
+    Ok(registrations(store)?.remove(matter))
+}
+
+/// Every matter held, newest first, with its diarienummer and settlement.
+pub fn matters(store: &Store) -> Result<Vec<MatterSummary>, Error> {
+    let mut diaria = registrations(store)?;
+    let closings = scan(store, Kind::BallotClose)?;
+    let mut out: Vec<MatterSummary> = scan_bodies::<Matter>(store)?
+        .into_iter()
+        .map(|matter| {
+            let settlement = settle(&matter.id(), &closings);
+            let outcome = match settlement {
+                Settlement::Closed { result, .. } => Some(result),
+                _ => None,
+            };
+            MatterSummary { diarium: diaria.remove(&matter.id()), status: status_of(&settlement), outcome, matter }
+        })
+        .collect();
+    out.reverse();
+    Ok(out)
+}
+
+/// Closings held for `matter`, sorted by id.
+pub fn closings_of(store: &Store, matter: &RecordId) -> Result<Vec<Held<BallotClose>>, Error> {
+    let mut out: Vec<Held<BallotClose>> =
+        scan_bodies::<BallotClose>(store)?.into_iter().filter(|c| c.body.matter == *matter).collect();
+    out.sort_by_key(Held::id);
+    Ok(out)
+}
+
+/// Votes held on `matter` (by body), in arrival order.
+pub fn votes_on(store: &Store, matter: &RecordId) -> Result<Vec<Record<Verified>>, Error> {
+    Ok(scan(store, Kind::Vote)?
+        .into_iter()
+        .filter(|r| {
+            r.body()
+                .and_then(|b| samverka_protocol::governance::Vote::from_bytes(b).ok())
+                .is_some_and(|v| v.matter == *matter)
+        })
+        .collect())
+}
+
+/// The member's display name, from the newest roster version listing it.
+pub fn member_name(chain: &RosterChain, member: &str) -> String {
+    chain
+        .versions()
+        .iter()
+        .rev()
+        .find_map(|r| r.members.get(member))
+        .map_or_else(|| member.to_owned(), |m| m.name.clone())
+}
+
+/// The member a key speaks (or spoke) for.
+pub fn member_of_key(chain: &RosterChain, key: &PublicKey) -> Option<MemberId> {
+    chain.versions().iter().rev().find_map(|r| r.keys.get(key)).map(|g| g.member.clone())
+}
+
+/// The matter `id` in full, or `None` if no matter with that id is held.
+pub fn matter_report(store: &Store, chain: &RosterChain, id: &RecordId) -> Result<Option<MatterReport>, Error> {
+    let Some(matter) = get::<Matter>(store, id)? else { return Ok(None) };
+    let diarium = registration(store, id)?;
+    let votes = votes_on(store, id)?;
+    let closings = closings_of(store, id)?;
+    let records: Vec<Record<Verified>> = closings.iter().map(|c| c.record.clone()).collect();
+    let settlement = settle(id, &records);
+    let live = count(*id, &matter.body, &votes, chain, chain.current());
+    let agreed = match &settlement {
+        Settlement::Closed { closings: ids, .. } => closings.iter().find(|c| Some(&c.id()) == ids.first()),
+        _ => None,
+    };
+    let why: BTreeMap<RecordId, Excluded> = live.excluded.iter().copied().collect();
+    let lines = votes
+        .iter()
+        .filter_map(|r| {
+            let v = samverka_protocol::governance::Vote::from_bytes(r.body()?).ok()?;
+            let (counted, excluded) = match agreed {
+                Some(c) if c.body.counted.contains(&r.id()) => (true, None),
+                Some(c) => {
+                    let reason = match why.get(&r.id()) {
+                        Some(e) if !matches!(e, Excluded::Superseded { .. }) => e.to_string(),
+                        _ => format!("the closing {} does not name it: it arrived after the ballot closed", c.id()),
+                    };
+                    (false, Some(reason))
+                }
+                None => match why.get(&r.id()) {
+                    Some(e) => (false, Some(e.to_string())),
+                    None => (true, None),
+                },
+            };
+            Some(VoteLine {
+                id: r.id(),
+                member_name: member_name(chain, &v.member),
+                member: v.member,
+                author: r.header().author,
+                choice: v.choice,
+                time_ms: r.header().time_ms,
+                counted,
+                excluded,
+            })
+        })
+        .collect::<Vec<_>>();
+    let mut lines = lines;
+    lines.sort_by(|a, b| (!a.counted, &a.member, a.time_ms).cmp(&(!b.counted, &b.member, b.time_ms)));
+    let (tally, outcome, provisional) = match agreed {
+        Some(c) => (c.body.tally.clone(), c.body.result, false),
+        None => (live.decision.tally, live.decision.result, true),
+    };
+    Ok(Some(MatterReport { matter, diarium, votes: lines, closings, settlement, tally, outcome, provisional }))
+}
+
+/// A meeting with its agenda resolved and the minutes held for it.
+#[derive(Clone, Debug)]
+pub struct MeetingSummary {
+    /// The meeting (kallelse).
+    pub meeting: Held<Meeting>,
+    /// The agenda: each matter id with its title and diarienummer, when held.
+    pub agenda: Vec<(RecordId, Option<String>, Option<Diarienummer>)>,
+    /// Minutes records of this meeting.
+    pub minutes: Vec<RecordId>,
+}
+
+/// Every meeting held, newest first.
+pub fn meetings(store: &Store) -> Result<Vec<MeetingSummary>, Error> {
+    let diaria = registrations(store)?;
+    let minutes = scan_bodies::<Minutes>(store)?;
+    let mut out = Vec::new();
+    for meeting in scan_bodies::<Meeting>(store)? {
+        let agenda = meeting
+            .body
+            .agenda
+            .iter()
+            .map(|m| {
+                let title = get::<Matter>(store, m)?.map(|h| h.body.title);
+                Ok((*m, title, diaria.get(m).map(|d| d.body.diarienummer.clone())))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let held = minutes.iter().filter(|m| m.body.meeting == meeting.id()).map(Held::id).collect();
+        out.push(MeetingSummary { meeting, agenda, minutes: held });
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// One item (paragraf) of minutes, resolved.
+#[derive(Clone, Debug)]
+pub struct ItemLine {
+    /// The matter.
+    pub matter: RecordId,
+    /// Its title, when held.
+    pub title: Option<String>,
+    /// Its diarienummer, when registered.
+    pub diarienummer: Option<Diarienummer>,
+    /// The closing named, and its outcome when held.
+    pub closing: Option<(RecordId, Option<Outcome>)>,
+    /// The text.
+    pub text: String,
+}
+
+/// Minutes in full, with their justering status.
+#[derive(Clone, Debug)]
+pub struct MinutesReport {
+    /// The minutes.
+    pub minutes: Held<Minutes>,
+    /// The meeting, when held.
+    pub meeting: Option<Held<Meeting>>,
+    /// The items, resolved.
+    pub items: Vec<ItemLine>,
+    /// Justerat or pending.
+    pub status: JusteringStatus,
+    /// The justering records of exactly these minutes by one of their signers.
+    pub justeringar: Vec<Held<Justering>>,
+}
+
+/// The minutes `id` in full, or `None` if no minutes with that id are held.
+pub fn minutes_report(store: &Store, id: &RecordId) -> Result<Option<MinutesReport>, Error> {
+    let Some(minutes) = get::<Minutes>(store, id)? else { return Ok(None) };
+    let meeting = get::<Meeting>(store, &minutes.body.meeting)?;
+    let diaria = registrations(store)?;
+    let signers = minutes.body.signers();
+    let justeringar: Vec<Held<Justering>> = scan_bodies::<Justering>(store)?
+        .into_iter()
+        .filter(|j| j.body.minutes == *id && signers.contains(&j.record.header().author))
+        .collect();
+    let records: Vec<Record<Verified>> = justeringar.iter().map(|j| j.record.clone()).collect();
+    let status = justering_status(id, &minutes.body, &records);
+    let items = minutes
+        .body
+        .items
+        .iter()
+        .map(|item| {
+            let title = get::<Matter>(store, &item.matter)?.map(|m| m.body.title);
+            let closing = match item.closing {
+                Some(c) => Some((c, get::<BallotClose>(store, &c)?.map(|h| h.body.result))),
+                None => None,
+            };
+            Ok(ItemLine {
+                matter: item.matter,
+                title,
+                diarienummer: diaria.get(&item.matter).map(|d| d.body.diarienummer.clone()),
+                closing,
+                text: item.text.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(Some(MinutesReport { minutes, meeting, items, status, justeringar }))
+}
+
+/// Why the node will not author a governance record.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// The query failed.
+    #[error(transparent)]
+    Query(#[from] Error),
+    /// No matter with that id is held.
+    #[error("no matter {0} is held here")]
+    UnknownMatter(RecordId),
+    /// The matter already has a diarienummer.
+    #[error("matter {matter} is already registered as {diarienummer}")]
+    AlreadyRegistered {
+        /// The matter.
+        matter: RecordId,
+        /// Its number.
+        diarienummer: Diarienummer,
+    },
+    /// A closing of the matter is already held.
+    #[error("matter {matter} is already closed by {closing}; a node does not author a second closing")]
+    AlreadyClosed {
+        /// The matter.
+        matter: RecordId,
+        /// The closing held.
+        closing: RecordId,
+    },
+    /// The closing could not be built.
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+}
+
+/// The diarium body registering `matter` as the next number of `year`, for the node key `author`.
+///
+/// `previous` is the author's own latest diarium record if it has one; otherwise the highest
+/// number anyone registered (a hand-over: a new host or a rotated key continues the series), or
+/// none for the federation's first registration. The caller must author it before another
+/// diarium record by the same key (one writer at a time).
+pub fn next_registration(store: &Store, author: &PublicKey, matter: &RecordId, year: u16) -> Result<Diarium, Refusal> {
+    if get::<Matter>(store, matter)?.is_none() {
+        return Err(Refusal::UnknownMatter(*matter));
+    }
+    let all = scan_bodies::<Diarium>(store)?;
+    if let Some(d) =
+        all.iter().filter(|d| d.body.matter == *matter).min_by(|a, b| a.body.diarienummer.cmp(&b.body.diarienummer))
+    {
+        return Err(Refusal::AlreadyRegistered { matter: *matter, diarienummer: d.body.diarienummer.clone() });
+    }
+    let own = all.iter().filter(|d| d.record.header().author == *author).max_by_key(|d| d.record.header().seq);
+    let previous = own.or_else(|| all.iter().max_by(|a, b| a.body.diarienummer.cmp(&b.body.diarienummer)));
+    let series = previous.map_or(SERIES, |p| p.body.diarienummer.series.as_str()).to_owned();
+    let year = previous.map_or(year, |p| year.max(p.body.diarienummer.year));
+    let diarienummer = Diarienummer::next(previous.map(|p| &p.body.diarienummer), &series, year);
+    Ok(Diarium { matter: *matter, diarienummer, previous: previous.map(Held::id) })
+}
+
+/// The closing of `matter` over every vote held, under the current roster version; refused if a
+/// closing of it is already held.
+pub fn next_closing(store: &Store, chain: &RosterChain, matter: &RecordId) -> Result<BallotClose, Refusal> {
+    let Some(record) = store.get(matter).map_err(Error::from)?.filter(|r| r.header().kind == Kind::Matter) else {
+        return Err(Refusal::UnknownMatter(*matter));
+    };
+    if let Some(c) = closings_of(store, matter)?.first() {
+        return Err(Refusal::AlreadyClosed { matter: *matter, closing: c.id() });
+    }
+    let votes = votes_on(store, matter)?;
+    Ok(close(&record, &votes, chain, chain.current().version)?)
+}
+
+/// The year of `time_ms` in Europe/Stockholm (the diarium's year).
+pub fn stockholm_year(time_ms: i64) -> u16 {
+    let ts = jiff::Timestamp::from_millisecond(time_ms).expect("the clock is within jiff's range");
+    let zoned = ts.in_tz("Europe/Stockholm").expect("the bundled tz database has Europe/Stockholm");
+    u16::try_from(zoned.year()).expect("a year of this era fits in u16")
+}
+
+/// The date (`YYYY-MM-DD`) of `time_ms` in Europe/Stockholm.
+pub fn stockholm_date(time_ms: i64) -> String {
+    match jiff::Timestamp::from_millisecond(time_ms).and_then(|t| t.in_tz("Europe/Stockholm")) {
+        Ok(z) => z.date().to_string(),
+        Err(_) => String::from("?"),
+    }
+}
+
+/// A choice in Swedish, alternatives numbered from 1 as people read them.
+pub fn choice_text(choice: Choice, matter: &Matter) -> String {
+    match choice {
+        Choice::Yes => "ja".into(),
+        Choice::No => "nej".into(),
+        Choice::Abstain => "avstår".into(),
+        Choice::Alternative(i) => {
+            let name = usize::try_from(i).ok().and_then(|i| matter.alternatives.get(i));
+            match name {
+                Some(n) => format!("alternativ {} ({n})", i + 1),
+                None => format!("alternativ {}", i + 1),
+            }
+        }
+    }
+}
+
+/// An outcome in Swedish.
+pub fn outcome_text(outcome: Outcome, matter: &Matter) -> String {
+    match outcome {
+        Outcome::Adopted { alternative: None } => "bifallet (förslaget antogs)".into(),
+        Outcome::Adopted { alternative: Some(i) } => {
+            let name = usize::try_from(i).ok().and_then(|i| matter.alternatives.get(i)).map_or("", String::as_str);
+            format!("alternativ {} antogs ({name})", i + 1)
+        }
+        Outcome::Rejected => "avslaget".into(),
+        Outcome::NoQuorum => "ej beslutsmässigt (för få röstande)".into(),
+    }
+}
+
+/// The API's and the CLI's name of a matter kind (`budget`, `storre-forandring`, …).
+pub fn matter_kind_name(kind: MatterKind) -> &'static str {
+    match kind {
+        MatterKind::Forvaltningsplan => "forvaltningsplan",
+        MatterKind::Utvecklingsplan => "utvecklingsplan",
+        MatterKind::Budget => "budget",
+        MatterKind::Investering => "investering",
+        MatterKind::StorreForandring => "storre-forandring",
+        MatterKind::Avtalsforlangning => "avtalsforlangning",
+        MatterKind::UppsagningAvAvtal => "uppsagning-av-avtal",
+        MatterKind::NyttAvtal => "nytt-avtal",
+        MatterKind::Medlemskap => "medlemskap",
+        MatterKind::Ovrigt => "ovrigt",
+    }
+}
+
+/// Parses [`matter_kind_name`].
+pub fn parse_matter_kind(name: &str) -> Option<MatterKind> {
+    MatterKind::ALL.into_iter().find(|k| matter_kind_name(*k) == name)
+}

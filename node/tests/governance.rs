@@ -1,0 +1,538 @@
+//! Styrgrupp governance through the HTTP API of a real ledger: Norrbotten's 14 kommuner put a
+//! matter, the host's node registers it in the diarium, every member votes, the host's node closes
+//! the ballot, and the decision is served as JSON, PDF and CSV — plus meetings, minutes and their
+//! justering, paper blobs, and the refusals (nothing stored on bad input).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use samverka_node::api::{self, State};
+use samverka_node::ledger::Ledger;
+use samverka_node::metrics::Metrics;
+use samverka_protocol::governance::{
+    content_hash, Choice, Justering, Matter, Meeting, Minutes, MinutesItem, PaperRef, Procedure, Vote,
+};
+use samverka_protocol::testkit::{self, Author, Federation};
+use samverka_protocol::{Body as _, Kind, MatterKind, MemberId, Record, RecordId, Role, Unverified};
+use serde_json::Value;
+use tower::ServiceExt;
+
+const TOKEN: &str = "operator-s3cret";
+const HOST: &str = "2580";
+const KIRUNA: &str = "2584";
+const BODEN: &str = "2582";
+
+/// A node of the host (Luleå) in a 14-member federation with a styrgrupp: one ordinarie per
+/// member, Luleå's förvaltare (prepares matters) and ordförande (chairs), and two node keys —
+/// Luleå's (this node's) and Kiruna's (for a node that is not the host's).
+struct Styrgrupp {
+    _dir: tempfile::TempDir,
+    ledger: Arc<Ledger>,
+    router: Router,
+    fed: Federation,
+    ordinarie: BTreeMap<MemberId, Author>,
+    forvaltare: Author,
+    chair: Author,
+    kiruna_node: samverka_protocol::SigningKey,
+}
+
+fn styrgrupp() -> Styrgrupp {
+    let mut fed = Federation::found("Ekosystem Norrbotten", &testkit::norrbotten(), HOST);
+    let members: Vec<MemberId> = fed.chain.current().members.keys().cloned().collect();
+    let ordinarie = members
+        .iter()
+        .map(|m| (m.clone(), fed.certify_person(m, &format!("{m}/ordinarie"), &[Role::StyrgruppOrdinarie])))
+        .collect();
+    let forvaltare = fed.certify_person(HOST, "2580/forvaltare", &[Role::Forvaltare]);
+    let chair = fed.certify_person(HOST, "2580/ordforande", &[Role::Ordforande]);
+    let host_node = fed.certify_node(HOST, "2580/node");
+    let kiruna_node = fed.certify_node(KIRUNA, "2584/node").key;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = Arc::new(Ledger::open(dir.path(), 8 * 1024 * 1024).expect("ledger opens"));
+    ledger.ingest(fed.charter.to_unverified()).expect("charter ingests");
+    for u in &fed.updates {
+        ledger.ingest(u.to_unverified()).expect("roster update ingests");
+    }
+    let router = router_with(&ledger, host_node.key, Some(TOKEN));
+    Styrgrupp { _dir: dir, ledger, router, fed, ordinarie, forvaltare, chair, kiruna_node }
+}
+
+fn router_with(ledger: &Arc<Ledger>, node_key: samverka_protocol::SigningKey, token: Option<&str>) -> Router {
+    let state = State::new(ledger.clone(), node_key, Arc::new(Metrics::new())).with_token(token.map(String::from));
+    api::router(state)
+}
+
+struct Reply {
+    status: StatusCode,
+    content_type: String,
+    bytes: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.bytes)))
+    }
+
+    fn ok(&self, status: StatusCode) -> Value {
+        let body = self.json();
+        assert_eq!(self.status, status, "{body}");
+        body
+    }
+
+    fn refused(&self, status: StatusCode, code: &str) -> Value {
+        let body = self.json();
+        assert_eq!(self.status, status, "{body}");
+        assert_eq!(body["code"], code, "{body}");
+        assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{body}");
+        body
+    }
+}
+
+async fn send(router: &Router, req: Request<Body>) -> Reply {
+    let res = router.clone().oneshot(req).await.expect("the router is infallible");
+    let status = res.status();
+    let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let bytes = to_bytes(res.into_body(), usize::MAX).await.expect("body reads").to_vec();
+    Reply { status, content_type, bytes }
+}
+
+async fn get(router: &Router, uri: &str) -> Reply {
+    send(router, Request::get(uri).body(Body::empty()).expect("request")).await
+}
+
+async fn post(router: &Router, uri: &str, token: Option<&str>) -> Reply {
+    let mut req = Request::post(uri);
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    send(router, req.body(Body::empty()).expect("request")).await
+}
+
+async fn post_bytes(router: &Router, uri: &str, content_type: &str, bytes: Vec<u8>) -> Reply {
+    let req = Request::post(uri).header(header::CONTENT_TYPE, content_type).body(Body::from(bytes)).expect("request");
+    send(router, req).await
+}
+
+impl Styrgrupp {
+    fn sign(&self, author: &mut Author, kind: Kind, body: Vec<u8>) -> Record<Unverified> {
+        author.next(self.fed.id(), self.fed.version(), kind, body)
+    }
+
+    /// Submits a signed record through `POST /api/v1/records`, expecting it stored.
+    async fn submit(&self, record: &Record<Unverified>) -> RecordId {
+        let r = post_bytes(&self.router, "/api/v1/records", "application/octet-stream", record.bytes().to_vec()).await;
+        let body = r.ok(StatusCode::CREATED);
+        assert_eq!(body["outcome"], "stored", "{body}");
+        record.id()
+    }
+
+    async fn put_matter(&mut self, title: &str, kind: MatterKind, papers: Vec<PaperRef>) -> RecordId {
+        let matter = Matter {
+            kind,
+            title: title.into(),
+            proposal: format!("Styrgruppen beslutar att anta {title}."),
+            alternatives: vec![],
+            papers,
+            procedure: Procedure::Meeting { meeting: None },
+        };
+        let mut author = self.forvaltare.clone();
+        let record = self.sign(&mut author, Kind::Matter, matter.to_bytes());
+        self.forvaltare = author;
+        self.submit(&record).await
+    }
+
+    fn vote(&mut self, member: &str, matter: RecordId, choice: Choice) -> Record<Unverified> {
+        let body = Vote { matter, member: member.into(), choice }.to_bytes();
+        let (fed, version) = (self.fed.id(), self.fed.version());
+        let author = self.ordinarie.get_mut(member).expect("a member");
+        author.next(fed, version, Kind::Vote, body)
+    }
+
+    /// Every member votes: 9 yes, 3 no, 2 abstain.
+    async fn vote_9_3_2(&mut self, matter: RecordId) {
+        let members: Vec<MemberId> = self.ordinarie.keys().cloned().collect();
+        for (i, m) in members.iter().enumerate() {
+            let choice = match i {
+                0..=8 => Choice::Yes,
+                9..=11 => Choice::No,
+                _ => Choice::Abstain,
+            };
+            let record = self.vote(m, matter, choice);
+            self.submit(&record).await;
+        }
+    }
+
+    fn count(&self) -> u64 {
+        self.ledger.store().count().expect("count")
+    }
+}
+
+fn year_now() -> i16 {
+    jiff::Timestamp::now().in_tz("Europe/Stockholm").expect("tz").year()
+}
+
+/// Extracts the text of a PDF with `pdftotext` (poppler-utils), or `None` if it is not installed.
+fn pdftotext(pdf: &[u8]) -> Option<String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8", "-", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    child.stdin.take().expect("stdin").write_all(pdf).expect("write to pdftotext");
+    let out = child.wait_with_output().expect("pdftotext runs");
+    assert!(out.status.success(), "pdftotext refused the PDF: {}", String::from_utf8_lossy(&out.stderr));
+    Some(String::from_utf8(out.stdout).expect("pdftotext writes UTF-8"))
+}
+
+/// Checks the PDF's cross-reference table: each entry points at its object.
+fn check_xref(pdf: &[u8]) {
+    let tail_at = pdf.windows(10).rposition(|w| w == b"startxref\n").expect("startxref") + 10;
+    let tail = std::str::from_utf8(&pdf[tail_at..]).expect("the trailer is ASCII");
+    let start: usize = tail.lines().next().and_then(|n| n.parse().ok()).expect("startxref names an offset");
+    assert!(pdf[start..].starts_with(b"xref\n"), "startxref points at the xref table");
+    let table = std::str::from_utf8(&pdf[start..]).expect("the xref table is ASCII");
+    for (i, entry) in table.lines().skip(3).take_while(|l| !l.starts_with("trailer")).enumerate() {
+        assert_eq!(entry.len() + 1, 20, "xref entries are 20 bytes");
+        let offset: usize = entry[..10].parse().expect("an offset");
+        assert!(pdf[offset..].starts_with(format!("{} 0 obj", i + 1).as_bytes()), "xref entry {}", i + 1);
+    }
+}
+
+// ---------------------------------------------------------------- the full flow
+
+#[tokio::test]
+async fn matter_is_registered_voted_closed_and_decided() {
+    let mut s = styrgrupp();
+    let a = s.put_matter("Förvaltningsplan 2027", MatterKind::Forvaltningsplan, vec![]).await;
+    let b = s.put_matter("Byte av inloggningstjänst", MatterKind::Ovrigt, vec![]).await;
+
+    let year = year_now();
+    let r = post(&s.router, &format!("/api/v1/matters/{}/diarium", a.to_hex()), Some(TOKEN)).await;
+    assert_eq!(r.ok(StatusCode::CREATED)["diarienummer"], format!("SAM {year}/0001"));
+    let r = post(&s.router, &format!("/api/v1/matters/{}/diarium", b.to_hex()), Some(TOKEN)).await;
+    assert_eq!(r.ok(StatusCode::CREATED)["diarienummer"], format!("SAM {year}/0002"));
+    let r = post(&s.router, &format!("/api/v1/matters/{}/diarium", a.to_hex()), Some(TOKEN)).await;
+    r.refused(StatusCode::CONFLICT, "already_registered");
+
+    let list = get(&s.router, "/api/v1/matters").await.ok(StatusCode::OK);
+    let matters = list["matters"].as_array().expect("matters");
+    assert_eq!(matters.len(), 2);
+    let first = matters.iter().find(|m| m["id"] == a.to_hex()).expect("matter a listed");
+    assert_eq!(first["diarienummer"], format!("SAM {year}/0001"));
+    assert_eq!(first["status"], "open");
+    assert_eq!(first["kind"], "forvaltningsplan");
+
+    s.vote_9_3_2(a).await;
+    let open = get(&s.router, &format!("/api/v1/matters/{}", a.to_hex())).await.ok(StatusCode::OK);
+    assert_eq!(open["status"], "open");
+    assert_eq!(open["provisional"], true);
+    assert_eq!(open["tally"]["yes"], 9);
+
+    let closed = post(&s.router, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN)).await;
+    let closed = closed.ok(StatusCode::CREATED);
+    assert_eq!(closed["outcome"]["result"], "adopted", "{closed}");
+    assert_eq!(closed["counted"], 14);
+    let closing = closed["id"].as_str().expect("closing id").to_owned();
+
+    let view = get(&s.router, &format!("/api/v1/matters/{}", a.to_hex())).await.ok(StatusCode::OK);
+    assert_eq!(view["status"], "closed");
+    assert_eq!(view["provisional"], false);
+    assert_eq!(view["outcome"]["result"], "adopted");
+    let t = &view["tally"];
+    assert_eq!((t["yes"].as_u64(), t["no"].as_u64(), t["abstain"].as_u64()), (Some(9), Some(3), Some(2)));
+    assert_eq!((t["members_voting"].as_u64(), t["members_total"].as_u64()), (Some(14), Some(14)));
+    assert_eq!(view["diarium"]["diarienummer"], format!("SAM {year}/0001"));
+    let votes = view["votes"].as_array().expect("votes");
+    assert_eq!(votes.len(), 14);
+    assert!(votes.iter().all(|v| v["counted"] == true), "{view}");
+    assert_eq!(view["proof"]["closings"], serde_json::json!([closing]));
+    assert_eq!(view["proof"]["counted_votes"].as_array().map(Vec::len), Some(14));
+    assert_eq!(view["closings"][0]["member"], HOST);
+
+    let decisions = get(&s.router, "/api/v1/decisions").await.ok(StatusCode::OK);
+    let decided: Vec<&Value> = decisions["decisions"].as_array().expect("decisions").iter().collect();
+    assert_eq!(decided.len(), 1);
+    assert_eq!(decided[0]["id"], a.to_hex());
+    assert_eq!(decided[0]["outcome"]["result"], "adopted");
+
+    let before = s.count();
+    post(&s.router, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN))
+        .await
+        .refused(StatusCode::CONFLICT, "already_closed");
+    assert_eq!(s.count(), before, "a refused closing stores nothing");
+}
+
+#[tokio::test]
+async fn a_vote_after_the_closing_is_not_counted() {
+    let mut s = styrgrupp();
+    let a = s.put_matter("Investering i ny server", MatterKind::Investering, vec![]).await;
+    let members: Vec<MemberId> = s.ordinarie.keys().cloned().collect();
+    for m in &members[..8] {
+        let v = s.vote(m, a, Choice::Yes);
+        s.submit(&v).await;
+    }
+    post(&s.router, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN)).await.ok(StatusCode::CREATED);
+    // One member changes its mind, another votes for the first time: both too late.
+    let changed = s.vote(&members[0], a, Choice::No);
+    let late = s.vote(&members[10], a, Choice::No);
+    s.submit(&changed).await;
+    s.submit(&late).await;
+
+    let view = get(&s.router, &format!("/api/v1/matters/{}", a.to_hex())).await.ok(StatusCode::OK);
+    assert_eq!(view["status"], "closed");
+    assert_eq!(view["tally"]["yes"], 8);
+    assert_eq!(view["tally"]["no"], 0);
+    assert_eq!(view["tally"]["members_voting"], 8);
+    assert_eq!(view["outcome"]["result"], "adopted");
+    for id in [changed.id(), late.id()] {
+        let v = view["votes"].as_array().expect("votes").iter().find(|v| v["id"] == id.to_hex()).expect("listed");
+        assert_eq!(v["counted"], false, "{v}");
+        assert!(v["excluded"].as_str().is_some_and(|w| w.contains("after the ballot closed")), "{v}");
+    }
+}
+
+#[tokio::test]
+async fn decision_pdf_and_csv_name_every_vote_and_the_proof() {
+    let mut s = styrgrupp();
+    let a =
+        s.put_matter("Förvaltningsplan 2027 för Övertorneå och Älvsbyn", MatterKind::Forvaltningsplan, vec![]).await;
+    post(&s.router, &format!("/api/v1/matters/{}/diarium", a.to_hex()), Some(TOKEN)).await.ok(StatusCode::CREATED);
+    s.vote_9_3_2(a).await;
+    let closing = post(&s.router, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN)).await;
+    let closing = closing.ok(StatusCode::CREATED)["id"].as_str().expect("id").to_owned();
+
+    let pdf = get(&s.router, &format!("/api/v1/matters/{}/decision.pdf", a.to_hex())).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(pdf.content_type, "application/pdf");
+    assert!(pdf.bytes.starts_with(b"%PDF-1.4") && pdf.bytes.ends_with(b"%%EOF\n"));
+    check_xref(&pdf.bytes);
+    match pdftotext(&pdf.bytes) {
+        Some(text) => {
+            let flat = text.replace('\n', " ");
+            for needle in [
+                "Förvaltningsplan 2027 för Övertorneå och Älvsbyn",
+                &format!("SAM {}/0001", year_now()),
+                "Arjeplog kommun (2506): ja",
+                "Luleå kommun (2580): nej",
+                "Övertorneå kommun (2518)",
+                "Ja: 9 Nej: 3 Avstår: 2",
+                "samverka verify",
+                &closing[..40],
+            ] {
+                let squeezed = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+                assert!(squeezed.contains(needle), "the PDF text lacks {needle:?}:\n{text}");
+            }
+        }
+        None => eprintln!("pdftotext is not installed (apt-get install poppler-utils): checked the structure only"),
+    }
+
+    let csv = get(&s.router, &format!("/api/v1/matters/{}/decision.csv", a.to_hex())).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.content_type.starts_with("text/csv"));
+    assert!(csv.bytes.starts_with("\u{feff}".as_bytes()), "UTF-8 with BOM for Excel");
+    let text = String::from_utf8(csv.bytes[3..].to_vec()).expect("UTF-8");
+    let rows: Vec<&str> = text.split("\r\n").filter(|r| !r.is_empty()).collect();
+    assert_eq!(rows.len(), 1 + 14, "a header and one row per member vote");
+    assert!(rows[0].starts_with("diarienummer;ärende;kommunkod;medlem;val;"));
+    assert!(rows.iter().all(|r| r.split(';').count() == 11), "{text}");
+    let lulea = rows.iter().find(|r| r.contains(";2580;")).expect("Luleå's vote");
+    assert!(lulea.contains(";Luleå kommun;nej;ja;;2026-11-23;"), "{lulea}");
+    assert!(rows.iter().any(|r| r.contains("Övertorneå kommun")));
+    assert_eq!(rows.iter().filter(|r| r.contains(";nej;ja;")).count(), 3, "three counted no votes");
+}
+
+// ---------------------------------------------------------------- refusals
+
+#[tokio::test]
+async fn unknown_and_malformed_matter_ids_are_refused() {
+    let s = styrgrupp();
+    let unknown = "ab".repeat(32);
+    for uri in [
+        format!("/api/v1/matters/{unknown}"),
+        format!("/api/v1/matters/{unknown}/decision.pdf"),
+        format!("/api/v1/matters/{unknown}/decision.csv"),
+    ] {
+        get(&s.router, &uri).await.refused(StatusCode::NOT_FOUND, "unknown_matter");
+    }
+    get(&s.router, "/api/v1/matters/not-an-id").await.refused(StatusCode::BAD_REQUEST, "bad_id");
+    get(&s.router, &format!("/api/v1/minutes/{unknown}")).await.refused(StatusCode::NOT_FOUND, "unknown_minutes");
+    get(&s.router, "/api/v1/minutes/xyz/minutes.pdf").await.refused(StatusCode::BAD_REQUEST, "bad_id");
+    let before = s.count();
+    for action in ["diarium", "close"] {
+        post(&s.router, &format!("/api/v1/matters/{unknown}/{action}"), Some(TOKEN))
+            .await
+            .refused(StatusCode::NOT_FOUND, "unknown_matter");
+        post(&s.router, &format!("/api/v1/matters/zz/{action}"), Some(TOKEN))
+            .await
+            .refused(StatusCode::BAD_REQUEST, "bad_id");
+    }
+    // A record id that is not a matter (the charter) is not a matter either.
+    let charter = s.fed.charter.id().to_hex();
+    post(&s.router, &format!("/api/v1/matters/{charter}/close"), Some(TOKEN))
+        .await
+        .refused(StatusCode::NOT_FOUND, "unknown_matter");
+    assert_eq!(s.count(), before);
+}
+
+#[tokio::test]
+async fn operator_endpoints_need_the_token_and_store_nothing_without_it() {
+    let mut s = styrgrupp();
+    let a = s.put_matter("Budget 2027", MatterKind::Budget, vec![]).await;
+    let before = s.count();
+    for action in ["diarium", "close"] {
+        let uri = format!("/api/v1/matters/{}/{action}", a.to_hex());
+        post(&s.router, &uri, None).await.refused(StatusCode::UNAUTHORIZED, "unauthorized");
+        post(&s.router, &uri, Some("wrong")).await.refused(StatusCode::FORBIDDEN, "bad_token");
+    }
+    assert_eq!(s.count(), before);
+}
+
+#[tokio::test]
+async fn a_node_that_is_not_the_hosts_cannot_register_or_close() {
+    let mut s = styrgrupp();
+    let a = s.put_matter("Nytt avtal med leverantören", MatterKind::NyttAvtal, vec![]).await;
+    let v = s.vote(KIRUNA, a, Choice::Yes);
+    s.submit(&v).await;
+    let kiruna = router_with(&s.ledger, s.kiruna_node.clone(), Some(TOKEN));
+    let before = s.count();
+    for action in ["diarium", "close"] {
+        let r = post(&kiruna, &format!("/api/v1/matters/{}/{action}", a.to_hex()), Some(TOKEN)).await;
+        let body = r.refused(StatusCode::UNPROCESSABLE_ENTITY, "not_authorised");
+        assert!(body["error"].as_str().is_some_and(|e| e.contains("host")), "{body}");
+    }
+    assert_eq!(s.count(), before, "nothing stored");
+    let view = get(&s.router, &format!("/api/v1/matters/{}", a.to_hex())).await.ok(StatusCode::OK);
+    assert_eq!(view["status"], "open");
+    assert_eq!(view["diarium"], Value::Null);
+}
+
+// ---------------------------------------------------------------- meetings and minutes
+
+#[tokio::test]
+async fn minutes_are_justerade_when_chair_and_both_justerare_sign() {
+    let mut s = styrgrupp();
+    let a = s.put_matter("Utvecklingsplan 2027", MatterKind::Utvecklingsplan, vec![]).await;
+    let meeting = Meeting {
+        title: "Styrgruppsmöte december".into(),
+        date: "2026-12-03".into(),
+        place: "Luleå stadshus".into(),
+        agenda: vec![a],
+        notice_given_on: "2026-11-23".into(),
+    };
+    let mut f = s.forvaltare.clone();
+    let meeting_record = s.sign(&mut f, Kind::Meeting, meeting.to_bytes());
+    s.forvaltare = f;
+    let meeting_id = s.submit(&meeting_record).await;
+    s.vote_9_3_2(a).await;
+    let closing = post(&s.router, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN)).await;
+    let closing = RecordId::from_hex(closing.ok(StatusCode::CREATED)["id"].as_str().expect("id")).expect("hex");
+
+    let meetings = get(&s.router, "/api/v1/meetings").await.ok(StatusCode::OK);
+    let m = &meetings["meetings"][0];
+    assert_eq!(m["id"], meeting_id.to_hex());
+    assert_eq!(m["agenda"][0]["title"], "Utvecklingsplan 2027");
+
+    let justerare = [s.ordinarie[KIRUNA].key.public(), s.ordinarie[BODEN].key.public()];
+    let mut present: Vec<MemberId> = s.ordinarie.keys().cloned().collect();
+    present.sort();
+    let minutes = Minutes {
+        meeting: meeting_id,
+        present,
+        items: vec![MinutesItem { matter: a, closing: Some(closing), text: "Styrgruppen antog planen.".into() }],
+        justerare,
+        chair: s.chair.key.public(),
+        anslag_date: Some("2026-12-10".into()),
+    };
+    let mut chair = s.chair.clone();
+    let minutes_record = s.sign(&mut chair, Kind::Minutes, minutes.to_bytes());
+    let minutes_id = s.submit(&minutes_record).await;
+
+    let view = get(&s.router, &format!("/api/v1/minutes/{}", minutes_id.to_hex())).await.ok(StatusCode::OK);
+    assert_eq!(view["justering"]["status"], "pending");
+    assert_eq!(view["justering"]["missing"].as_array().map(Vec::len), Some(3));
+    assert_eq!(view["items"][0]["outcome"]["result"], "adopted");
+
+    let justering = Justering { minutes: minutes_id }.to_bytes();
+    let r = s.sign(&mut chair, Kind::Justering, justering.clone());
+    s.submit(&r).await;
+    for member in [KIRUNA, BODEN] {
+        let mut j = s.ordinarie[member].clone();
+        let r = s.sign(&mut j, Kind::Justering, justering.clone());
+        s.ordinarie.insert(member.into(), j);
+        s.submit(&r).await;
+    }
+    let view = get(&s.router, &format!("/api/v1/minutes/{}", minutes_id.to_hex())).await.ok(StatusCode::OK);
+    assert_eq!(view["justering"]["status"], "justerat", "{view}");
+    assert_eq!(view["chair"]["signed"], true);
+    assert_eq!(view["justering"]["records"].as_array().map(Vec::len), Some(3));
+    let meetings = get(&s.router, "/api/v1/meetings").await.ok(StatusCode::OK);
+    assert_eq!(meetings["meetings"][0]["minutes"][0], minutes_id.to_hex());
+
+    let pdf = get(&s.router, &format!("/api/v1/minutes/{}/minutes.pdf", minutes_id.to_hex())).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    check_xref(&pdf.bytes);
+    if let Some(text) = pdftotext(&pdf.bytes) {
+        assert!(text.contains("Status: justerat"), "{text}");
+        assert!(text.contains("Luleå stadshus"), "{text}");
+    }
+}
+
+// ---------------------------------------------------------------- papers and chain heads
+
+#[tokio::test]
+async fn paper_bytes_are_stored_by_hash_only_when_a_record_names_them() {
+    let mut s = styrgrupp();
+    let content = "Förvaltningsplan 2027 — underlag".repeat(100).into_bytes();
+    let hash = content_hash(&content);
+    let paper = PaperRef { name: "plan.pdf".into(), content_hash: hash, size: content.len() as u64 };
+    // Before any record names it, the bytes are refused.
+    post_bytes(&s.router, "/api/v1/papers", "application/octet-stream", content.clone())
+        .await
+        .refused(StatusCode::UNPROCESSABLE_ENTITY, "unreferenced_paper");
+    let a = s.put_matter("Förvaltningsplan 2027", MatterKind::Forvaltningsplan, vec![paper]).await;
+    let r = post_bytes(&s.router, "/api/v1/papers", "application/octet-stream", content.clone()).await;
+    assert_eq!(r.ok(StatusCode::CREATED)["content_hash"], hash.to_hex());
+    let again = post_bytes(&s.router, "/api/v1/papers", "application/octet-stream", content.clone()).await;
+    assert_eq!(again.ok(StatusCode::OK)["outcome"], "duplicate");
+    let served = get(&s.router, &format!("/api/v1/papers/{}", hash.to_hex())).await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.bytes, content);
+    let view = get(&s.router, &format!("/api/v1/matters/{}", a.to_hex())).await.ok(StatusCode::OK);
+    assert_eq!(view["matter"]["papers"][0]["stored"], true);
+
+    post_bytes(&s.router, "/api/v1/papers", "application/json", b"{}".to_vec())
+        .await
+        .refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    post_bytes(&s.router, "/api/v1/papers", "application/octet-stream", vec![])
+        .await
+        .refused(StatusCode::BAD_REQUEST, "empty_paper");
+    get(&s.router, &format!("/api/v1/papers/{}", "cd".repeat(32)))
+        .await
+        .refused(StatusCode::NOT_FOUND, "unknown_paper");
+    get(&s.router, "/api/v1/papers/nope").await.refused(StatusCode::BAD_REQUEST, "bad_hash");
+}
+
+#[tokio::test]
+async fn author_head_gives_the_next_chain_position() {
+    let mut s = styrgrupp();
+    let key = s.ordinarie[KIRUNA].key.public().to_hex();
+    let head = get(&s.router, &format!("/api/v1/authors/{key}/head")).await.ok(StatusCode::OK);
+    assert_eq!(head["next_seq"], 0);
+    assert_eq!(head["prev"], Value::Null);
+    assert_eq!(head["member"], KIRUNA);
+    assert_eq!(head["federation"], s.fed.id().to_hex());
+    let a = s.put_matter("Övrigt ärende", MatterKind::Ovrigt, vec![]).await;
+    let v = s.vote(KIRUNA, a, Choice::Abstain);
+    s.submit(&v).await;
+    let head = get(&s.router, &format!("/api/v1/authors/{key}/head")).await.ok(StatusCode::OK);
+    assert_eq!(head["next_seq"], 1);
+    assert_eq!(head["prev"], v.id().to_hex());
+    get(&s.router, "/api/v1/authors/xyz/head").await.refused(StatusCode::BAD_REQUEST, "bad_key");
+}
