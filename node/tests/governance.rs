@@ -536,3 +536,147 @@ async fn author_head_gives_the_next_chain_position() {
     assert_eq!(head["prev"], v.id().to_hex());
     get(&s.router, "/api/v1/authors/xyz/head").await.refused(StatusCode::BAD_REQUEST, "bad_key");
 }
+
+// ---------------------------------------------------------------- the command line
+
+/// Runs the `samverka` binary with `args`, returning (success, stdout, stderr).
+async fn samverka(args: Vec<String>) -> (bool, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_samverka"))
+            .args(&args)
+            .env_remove("SAMVERKA_API_TOKEN")
+            .output()
+            .expect("the samverka binary runs");
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.success(), text(&out.stdout), text(&out.stderr))
+    })
+    .await
+    .expect("the process finished")
+}
+
+fn args(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_transcript_sign_register_vote_close_and_download() {
+    let s = styrgrupp();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let api = format!("http://{}", listener.local_addr().expect("address"));
+    let router = s.router.clone();
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key_file = |name: &str, author: &Author| {
+        let path = dir.path().join(format!("{name}.key"));
+        samverka_node::keyfile::write_secret(&path, name, &author.key).expect("key file written");
+        path.display().to_string()
+    };
+    let forvaltare = key_file("forvaltare", &s.forvaltare);
+    let paper = dir.path().join("underlag.txt");
+    std::fs::write(&paper, "Underlag för Kalix och Överkalix").expect("paper written");
+
+    // The förvaltare signs a matter on her own machine; the node stores it and its paper.
+    let (ok, out, err) = samverka(args(&[
+        "sign",
+        "--key",
+        &forvaltare,
+        "--api",
+        &api,
+        "matter",
+        "--kind",
+        "ovrigt",
+        "--title",
+        "Gemensam e-tjänst",
+        "--proposal",
+        "Styrgruppen beslutar att införa e-tjänsten.",
+        "--paper",
+        &paper.display().to_string(),
+    ]))
+    .await;
+    assert!(ok, "{out}{err}");
+    let line = out.lines().next().expect("a line");
+    assert!(line.starts_with("matter ") && line.ends_with(" stored"), "{out}");
+    assert!(out.contains("paper ") && out.lines().nth(1).is_some_and(|l| l.ends_with(" stored")), "{out}");
+    let matter = line.split(' ').nth(1).expect("the id").to_owned();
+
+    // The host's operator registers it.
+    let (ok, out, err) = samverka(args(&["register", "--api", &api, "--token", TOKEN, "--matter", &matter])).await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains(&format!("SAM {}/0001", year_now())), "{out}");
+
+    // Eight members vote from their own machines; one writes the record to a file instead.
+    let members: Vec<MemberId> = s.ordinarie.keys().cloned().collect();
+    for (i, m) in members.iter().take(8).enumerate() {
+        let key = key_file(&format!("ordinarie-{m}"), &s.ordinarie[m]);
+        let choice = if i < 6 { "ja" } else { "nej" };
+        let (ok, out, err) =
+            samverka(args(&["sign", "--key", &key, "--api", &api, "vote", "--matter", &matter, "--choice", choice]))
+                .await;
+        assert!(ok, "{out}{err}");
+        assert!(out.starts_with("vote ") && out.trim_end().ends_with(" stored"), "{out}");
+        assert!(std::path::Path::new(&format!("{key}.chain")).exists(), "the chain position is kept beside the key");
+    }
+    let offline = key_file("ordinarie-offline", &s.ordinarie[&members[8]]);
+    let vote_file = dir.path().join("vote.rec");
+    let (ok, out, err) = samverka(args(&[
+        "sign",
+        "--key",
+        &offline,
+        "--api",
+        &api,
+        "--out",
+        &vote_file.display().to_string(),
+        "vote",
+        "--matter",
+        &matter,
+        "--choice",
+        "avstar",
+    ]))
+    .await;
+    assert!(ok, "{out}{err}");
+    let bytes = std::fs::read(&vote_file).expect("the vote file");
+    let r = post_bytes(&s.router, "/api/v1/records", "application/octet-stream", bytes).await;
+    r.ok(StatusCode::CREATED);
+
+    // A choice the matter does not offer is refused before anything is signed.
+    let key = key_file("ordinarie-bad", &s.ordinarie[&members[9]]);
+    let (ok, _, err) =
+        samverka(args(&["sign", "--key", &key, "--api", &api, "vote", "--matter", &matter, "--choice", "kanske"]))
+            .await;
+    assert!(!ok && err.contains("--choice"), "{err}");
+    let (ok, _, err) =
+        samverka(args(&["sign", "--key", &key, "--api", &api, "vote", "--matter", &matter, "--choice", "2"])).await;
+    assert!(!ok && err.contains("yes/no matter"), "{err}");
+    assert!(!std::path::Path::new(&format!("{key}.chain")).exists(), "nothing was signed");
+
+    let (ok, out, err) = samverka(args(&["close", "--api", &api, "--token", TOKEN, "--matter", &matter])).await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("\"adopted\""), "{out}");
+
+    let (ok, out, err) = samverka(args(&["matters", "--api", &api, "--decided"])).await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains(&format!("SAM {}/0001", year_now())) && out.contains("bifallet"), "{out}");
+
+    let (ok, out, err) = samverka(args(&["decision", "--api", &api, "--matter", &matter])).await;
+    assert!(ok, "{out}{err}");
+    let view: Value = serde_json::from_str(&out).expect("the decision as JSON");
+    assert_eq!(view["tally"]["yes"], 6);
+    assert_eq!(view["tally"]["no"], 2);
+    assert_eq!(view["tally"]["abstain"], 1);
+
+    let pdf = dir.path().join("beslut.pdf");
+    let (ok, out, err) =
+        samverka(args(&["decision", "--api", &api, "--matter", &matter, "--pdf", &pdf.display().to_string()])).await;
+    assert!(ok, "{out}{err}");
+    let pdf = std::fs::read(&pdf).expect("the PDF");
+    check_xref(&pdf);
+    let csv = dir.path().join("beslut.csv");
+    let (ok, out, err) =
+        samverka(args(&["decision", "--api", &api, "--matter", &matter, "--csv", &csv.display().to_string()])).await;
+    assert!(ok, "{out}{err}");
+    assert_eq!(std::fs::read_to_string(&csv).expect("the CSV").lines().count(), 1 + 9);
+
+    let (ok, _, err) = samverka(args(&["close", "--api", &api, "--token", "wrong", "--matter", &matter])).await;
+    assert!(!ok && err.contains("bad_token"), "{err}");
+    server.abort();
+}

@@ -159,6 +159,28 @@ fn parse_choice(s: &str) -> Result<Choice> {
     })
 }
 
+/// Refuses, before signing, a choice the matter does not offer: a refused record would still
+/// use up the key's chain position.
+async fn check_choice(api: &str, matter: &RecordId, choice: Choice) -> Result<()> {
+    let view = get_json(api, &format!("/api/v1/matters/{matter}")).await?;
+    if view["status"] != "open" {
+        eprintln!("note: the ballot on this matter is {}: a vote now is not counted", view["status"]);
+    }
+    let alternatives = view["matter"]["alternatives"].as_array().map_or(0, Vec::len);
+    let admitted = match choice {
+        Choice::Abstain => true,
+        Choice::Yes | Choice::No => alternatives == 0,
+        Choice::Alternative(i) => usize::try_from(i).is_ok_and(|i| i < alternatives),
+    };
+    if !admitted {
+        match alternatives {
+            0 => bail!("the matter is a yes/no matter: --choice ja, nej or avstar"),
+            n => bail!("the matter has {n} alternatives: --choice 1 to {n}, or avstar"),
+        }
+    }
+    Ok(())
+}
+
 fn today() -> String {
     stockholm_date(jiff::Timestamp::now().as_millisecond())
 }
@@ -186,7 +208,9 @@ pub async fn sign(args: Sign) -> Result<()> {
     let (kind, body) = match args.what {
         SignWhat::Vote { matter, choice } => {
             let member = member.context("the node does not know which member this key speaks for")?;
-            let body = Vote { matter: record_id(&matter, "--matter")?, member, choice: parse_choice(&choice)? };
+            let (matter, choice) = (record_id(&matter, "--matter")?, parse_choice(&choice)?);
+            check_choice(&args.api, &matter, choice).await?;
+            let body = Vote { matter, member, choice };
             (Kind::Vote, body.to_bytes())
         }
         SignWhat::Matter { kind, title, proposal, alternatives, per_capsulam, papers: files } => {
