@@ -291,7 +291,7 @@ pub fn start_with(
         addresses: HashMap::new(),
         bootstrap,
         relay,
-        relay_listening: false,
+        relay_listener: None,
         last_dial: None,
         metrics: metrics::Metrics::new(registry),
         stats: Stats::default(),
@@ -466,7 +466,8 @@ struct Task {
     addresses: HashMap<PeerId, Vec<Multiaddr>>,
     bootstrap: Vec<Multiaddr>,
     relay: Option<Multiaddr>,
-    relay_listening: bool,
+    /// The listener reserving a circuit on the relay, while one is open or being opened.
+    relay_listener: Option<libp2p::core::transport::ListenerId>,
     last_dial: Option<Instant>,
     metrics: metrics::Metrics,
     stats: Stats,
@@ -596,15 +597,16 @@ impl Task {
                 self.update_peer_gauge();
             }
             SwarmEvent::NewListenAddr { address, .. } => {
-                if address.iter().any(|p| p == Protocol::P2pCircuit) {
-                    self.relay_listening = true;
+                if !address.iter().any(|p| p == Protocol::P2pCircuit) {
+                    // Members' nodes are reached at the addresses they listen on; announcing them
+                    // lets this node's relay hand out reservations (they carry its addresses).
+                    self.swarm.add_external_address(address.clone());
                 }
                 tracing::debug!(%address, "listening");
             }
-            SwarmEvent::ListenerClosed { addresses, .. }
-                if addresses.iter().any(|a| a.iter().any(|p| p == Protocol::P2pCircuit)) =>
-            {
-                self.relay_listening = false;
+            SwarmEvent::ListenerClosed { listener_id, reason, .. } if Some(listener_id) == self.relay_listener => {
+                tracing::info!(?reason, "the relay reservation ended; retrying");
+                self.relay_listener = None;
             }
             SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
             _ => {}
@@ -959,11 +961,11 @@ impl Task {
             let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer).addresses(addrs).build();
             let _ = self.swarm.dial(opts);
         }
-        if let (Some(relay), false) = (self.relay.clone(), self.relay_listening) {
-            if let Err(e) = self.swarm.listen_on(relay.with(Protocol::P2pCircuit)) {
-                tracing::warn!(error = %e, "cannot reserve a circuit on the relay");
+        if let (Some(relay), None) = (self.relay.clone(), self.relay_listener) {
+            match self.swarm.listen_on(relay.with(Protocol::P2pCircuit)) {
+                Ok(id) => self.relay_listener = Some(id),
+                Err(e) => tracing::warn!(error = %e, "cannot reserve a circuit on the relay"),
             }
-            self.relay_listening = true; // reset by ListenerClosed if the reservation fails
         }
     }
 

@@ -138,3 +138,28 @@ async fn equivocation_is_detected_and_flagged_by_all() -> Result<()> {
     cluster.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn member_that_accepts_no_inbound_connections_replicates_through_the_host_relay() -> Result<()> {
+    let mut cluster = Cluster::new(4)?;
+    cluster.nodes[0].start(Vec::new()).await?;
+    let host = cluster.nodes[0].address.clone().expect("the host listens");
+    for node in cluster.nodes.iter_mut().take(3).skip(1) {
+        node.start(vec![host.clone()]).await?;
+    }
+    // The firewalled member listens on nothing: it is reachable only through a relay circuit
+    // reserved on the host's node, which its own start-up waits for.
+    let options = samverka_node::network::Options {
+        sync: samverka_tests::fast_sync(),
+        ..samverka_node::network::Options::new(Vec::new(), vec![host.clone()], Some(host.clone()))
+    };
+    cluster.nodes[3].start_with(options).await?;
+    let circuit = cluster.nodes[3].address.clone().expect("a circuit address");
+    assert!(circuit.contains("/p2p-circuit"), "the firewalled node is reachable via the relay: {circuit}");
+    let from_inside = cluster.nodes[3].write("från brandväggen").await?;
+    let from_outside = cluster.nodes[1].write("till brandväggen").await?;
+    let ids = cluster.converge(DEADLINE).await?;
+    assert!(ids.contains(&from_inside) && ids.contains(&from_outside));
+    cluster.stop().await;
+    Ok(())
+}
