@@ -36,6 +36,8 @@ pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 pub const MAX_PAGE: usize = 1000;
 
 const SEGMENT_SIZE: usize = 8 * 1024 * 1024;
+/// How long opening waits for a file lock still held by a store closing in this process.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Storage failures. Input problems are never storage errors; these mean the disk or the store.
 #[derive(Debug, thiserror::Error)]
@@ -97,12 +99,12 @@ impl Store {
     /// Opens (or creates) the store at `path` with a page cache of `cache_bytes`. Reads only a
     /// few meta keys: opening never scans the records.
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Store, Error> {
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(path)
             .cache_capacity(cache_bytes)
             .segment_size(SEGMENT_SIZE)
-            .mode(sled::Mode::HighThroughput)
-            .open()?;
+            .mode(sled::Mode::HighThroughput);
+        let db = open_waiting_for_lock(&config)?;
         let log_path = path.join("db");
         let log = File::open(&log_path).map_err(|source| Error::Io { path: log_path, source })?;
         let next = db.get(key(b'm', &[b"next"]))?.map(|v| u64_at(&v, 0)).unwrap_or(0);
@@ -386,6 +388,24 @@ impl Store {
     /// Bytes on disk used by the store's files.
     pub fn size_on_disk(&self) -> Result<u64, Error> {
         Ok(self.db.size_on_disk()?)
+    }
+}
+
+/// Opens sled, waiting briefly when the previous instance in this process is still letting go of
+/// the file lock (sled's background flusher holds it for a moment after the last handle drops).
+/// Another process holding the store keeps it locked, and the error says so.
+fn open_waiting_for_lock(config: &sled::Config) -> Result<sled::Db, Error> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                if std::time::Instant::now() >= deadline {
+                    return Err(Error::Sled(sled::Error::Io(e)));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return Ok(other?),
+        }
     }
 }
 
