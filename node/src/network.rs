@@ -13,7 +13,7 @@
 //! - Catch-up: [`crate::sync`] decides when to ask whom and what to answer.
 //! - Contiguity: a record is stored only once its author's previous record is held (otherwise it
 //!   waits, and we sync with the peer that sent it), so heads are exact version vectors.
-//! - Gate: see [`gate`] for how a node that holds only the charter still finds its peers.
+//! - Gate: see the `gate` module for how a node that holds only the charter still finds its peers.
 
 mod gate;
 mod metrics;
