@@ -1,11 +1,13 @@
 //! The HTTP API against a real ledger in a temporary directory: every endpoint, its success and
 //! its refusals, and that a refused request stores nothing.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use axum::body::{to_bytes, Body};
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use samverka_node::api::{self, State, MAX_REQUEST_BYTES};
 use samverka_node::ledger::Ledger;
@@ -14,7 +16,7 @@ use samverka_protocol::roster::Change;
 use samverka_protocol::testkit::{key, kommuner, Author, Federation};
 use samverka_protocol::{Kind, Record, Role, Unverified};
 use serde_json::{json, Value};
-use tower::ServiceExt;
+use support::{get, ledger_with, post_json, post_raw, router_with, send, Reply};
 
 const TOKEN: &str = "operator-s3cret";
 
@@ -45,14 +47,9 @@ fn node_with(token: Option<&str>, certify_node_key: bool) -> Node {
     let before_revocation = fed.version();
     fed.update("1001", vec![Change::RevokeKey { key: revoked.key.public(), compromised_since_seq: 0 }])
         .expect("revocation is valid");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let ledger = Arc::new(Ledger::open(dir.path(), 8 * 1024 * 1024).expect("ledger opens"));
-    ledger.ingest(fed.charter.to_unverified()).expect("charter ingests");
-    for u in &fed.updates {
-        ledger.ingest(u.to_unverified()).expect("roster update ingests");
-    }
-    let state = State::new(ledger.clone(), node_key, Arc::new(Metrics::new())).with_token(token.map(String::from));
-    Node { _dir: dir, router: api::router(state), ledger, fed, anna, revoked, before_revocation }
+    let (dir, ledger) = ledger_with(&fed);
+    let router = router_with(&ledger, node_key, token);
+    Node { _dir: dir, router, ledger, fed, anna, revoked, before_revocation }
 }
 
 /// A node with an empty store: no federation.
@@ -61,53 +58,6 @@ fn empty_node() -> (tempfile::TempDir, Arc<Ledger>, Router) {
     let ledger = Arc::new(Ledger::open(dir.path(), 8 * 1024 * 1024).expect("ledger opens"));
     let state = State::new(ledger.clone(), key("lonely"), Arc::new(Metrics::new()));
     (dir, ledger.clone(), api::router(state))
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    bytes: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.bytes)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.bytes)))
-    }
-
-    /// Asserts a refusal in the API's error format.
-    fn refused(&self, status: StatusCode, code: &str) -> Value {
-        let body = self.json();
-        assert_eq!(self.status, status, "{body}");
-        assert_eq!(body["code"], code, "{body}");
-        assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{body}");
-        body
-    }
-}
-
-async fn send(router: &Router, req: Request<Body>) -> Reply {
-    let res = router.clone().oneshot(req).await.expect("the router is infallible");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = to_bytes(res.into_body(), usize::MAX).await.expect("body reads").to_vec();
-    Reply { status, headers, bytes }
-}
-
-async fn get(router: &Router, uri: &str) -> Reply {
-    send(router, Request::get(uri).body(Body::empty()).expect("request")).await
-}
-
-async fn post_json(router: &Router, uri: &str, body: Value, token: Option<&str>) -> Reply {
-    let mut req = Request::post(uri).header(header::CONTENT_TYPE, "application/json");
-    if let Some(t) = token {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    send(router, req.body(Body::from(body.to_string())).expect("request")).await
-}
-
-async fn post_raw(router: &Router, uri: &str, content_type: &str, body: Vec<u8>) -> Reply {
-    let req = Request::post(uri).header(header::CONTENT_TYPE, content_type).body(Body::from(body)).expect("request");
-    send(router, req).await
 }
 
 async fn submit(router: &Router, record: &Record<Unverified>) -> Reply {

@@ -3,22 +3,21 @@
 //! the ballot, and the decision is served as JSON, PDF and CSV — plus meetings, minutes and their
 //! justering, paper blobs, and the refusals (nothing stored on bad input).
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::body::{to_bytes, Body};
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use axum::Router;
-use samverka_node::api::{self, State};
 use samverka_node::ledger::Ledger;
-use samverka_node::metrics::Metrics;
 use samverka_protocol::governance::{
     content_hash, Choice, Justering, Matter, Meeting, Minutes, MinutesItem, PaperRef, Procedure, Vote,
 };
 use samverka_protocol::testkit::{self, Author, Federation};
 use samverka_protocol::{Body as _, Kind, MatterKind, MemberId, Record, RecordId, Role, Unverified};
 use serde_json::Value;
-use tower::ServiceExt;
+use support::{get, ledger_with, post_empty, post_raw, router_with};
 
 const TOKEN: &str = "operator-s3cret";
 const HOST: &str = "2580";
@@ -50,71 +49,9 @@ fn styrgrupp() -> Styrgrupp {
     let chair = fed.certify_person(HOST, "2580/ordforande", &[Role::Ordforande]);
     let host_node = fed.certify_node(HOST, "2580/node");
     let kiruna_node = fed.certify_node(KIRUNA, "2584/node").key;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let ledger = Arc::new(Ledger::open(dir.path(), 8 * 1024 * 1024).expect("ledger opens"));
-    ledger.ingest(fed.charter.to_unverified()).expect("charter ingests");
-    for u in &fed.updates {
-        ledger.ingest(u.to_unverified()).expect("roster update ingests");
-    }
+    let (dir, ledger) = ledger_with(&fed);
     let router = router_with(&ledger, host_node.key, Some(TOKEN));
     Styrgrupp { _dir: dir, ledger, router, fed, ordinarie, forvaltare, chair, kiruna_node }
-}
-
-fn router_with(ledger: &Arc<Ledger>, node_key: samverka_protocol::SigningKey, token: Option<&str>) -> Router {
-    let state = State::new(ledger.clone(), node_key, Arc::new(Metrics::new())).with_token(token.map(String::from));
-    api::router(state)
-}
-
-struct Reply {
-    status: StatusCode,
-    content_type: String,
-    bytes: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.bytes)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.bytes)))
-    }
-
-    fn ok(&self, status: StatusCode) -> Value {
-        let body = self.json();
-        assert_eq!(self.status, status, "{body}");
-        body
-    }
-
-    fn refused(&self, status: StatusCode, code: &str) -> Value {
-        let body = self.json();
-        assert_eq!(self.status, status, "{body}");
-        assert_eq!(body["code"], code, "{body}");
-        assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{body}");
-        body
-    }
-}
-
-async fn send(router: &Router, req: Request<Body>) -> Reply {
-    let res = router.clone().oneshot(req).await.expect("the router is infallible");
-    let status = res.status();
-    let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    let bytes = to_bytes(res.into_body(), usize::MAX).await.expect("body reads").to_vec();
-    Reply { status, content_type, bytes }
-}
-
-async fn get(router: &Router, uri: &str) -> Reply {
-    send(router, Request::get(uri).body(Body::empty()).expect("request")).await
-}
-
-async fn post(router: &Router, uri: &str, token: Option<&str>) -> Reply {
-    let mut req = Request::post(uri);
-    if let Some(t) = token {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    send(router, req.body(Body::empty()).expect("request")).await
-}
-
-async fn post_bytes(router: &Router, uri: &str, content_type: &str, bytes: Vec<u8>) -> Reply {
-    let req = Request::post(uri).header(header::CONTENT_TYPE, content_type).body(Body::from(bytes)).expect("request");
-    send(router, req).await
 }
 
 impl Styrgrupp {
@@ -124,7 +61,7 @@ impl Styrgrupp {
 
     /// Submits a signed record through `POST /api/v1/records`, expecting it stored.
     async fn submit(&self, record: &Record<Unverified>) -> RecordId {
-        let r = post_bytes(&self.router, "/api/v1/records", "application/octet-stream", record.bytes().to_vec()).await;
+        let r = post_raw(&self.router, "/api/v1/records", "application/octet-stream", record.bytes().to_vec()).await;
         let body = r.ok(StatusCode::CREATED);
         assert_eq!(body["outcome"], "stored", "{body}");
         record.id()
@@ -214,11 +151,11 @@ async fn matter_is_registered_voted_closed_and_decided() {
     let b = s.put_matter("Byte av inloggningstjänst", MatterKind::Ovrigt, vec![]).await;
 
     let year = year_now();
-    let r = post(&s.router, &format!("/api/v1/matters/{}/diarium", a.to_hex()), Some(TOKEN)).await;
+    let r = post_empty(&s.router, &format!("/api/v1/matters/{}/diarium", a.to_hex()), Some(TOKEN)).await;
     assert_eq!(r.ok(StatusCode::CREATED)["diarienummer"], format!("SAM {year}/0001"));
-    let r = post(&s.router, &format!("/api/v1/matters/{}/diarium", b.to_hex()), Some(TOKEN)).await;
+    let r = post_empty(&s.router, &format!("/api/v1/matters/{}/diarium", b.to_hex()), Some(TOKEN)).await;
     assert_eq!(r.ok(StatusCode::CREATED)["diarienummer"], format!("SAM {year}/0002"));
-    let r = post(&s.router, &format!("/api/v1/matters/{}/diarium", a.to_hex()), Some(TOKEN)).await;
+    let r = post_empty(&s.router, &format!("/api/v1/matters/{}/diarium", a.to_hex()), Some(TOKEN)).await;
     r.refused(StatusCode::CONFLICT, "already_registered");
 
     let list = get(&s.router, "/api/v1/matters").await.ok(StatusCode::OK);
@@ -235,7 +172,7 @@ async fn matter_is_registered_voted_closed_and_decided() {
     assert_eq!(open["provisional"], true);
     assert_eq!(open["tally"]["yes"], 9);
 
-    let closed = post(&s.router, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN)).await;
+    let closed = post_empty(&s.router, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN)).await;
     let closed = closed.ok(StatusCode::CREATED);
     assert_eq!(closed["outcome"]["result"], "adopted", "{closed}");
     assert_eq!(closed["counted"], 14);
@@ -263,7 +200,7 @@ async fn matter_is_registered_voted_closed_and_decided() {
     assert_eq!(decided[0]["outcome"]["result"], "adopted");
 
     let before = s.count();
-    post(&s.router, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN))
+    post_empty(&s.router, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN))
         .await
         .refused(StatusCode::CONFLICT, "already_closed");
     assert_eq!(s.count(), before, "a refused closing stores nothing");
@@ -278,7 +215,7 @@ async fn a_vote_after_the_closing_is_not_counted() {
         let v = s.vote(m, a, Choice::Yes);
         s.submit(&v).await;
     }
-    post(&s.router, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN)).await.ok(StatusCode::CREATED);
+    post_empty(&s.router, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN)).await.ok(StatusCode::CREATED);
     // One member changes its mind, another votes for the first time: both too late.
     let changed = s.vote(&members[0], a, Choice::No);
     let late = s.vote(&members[10], a, Choice::No);
@@ -303,14 +240,16 @@ async fn decision_pdf_and_csv_name_every_vote_and_the_proof() {
     let mut s = styrgrupp();
     let a =
         s.put_matter("Förvaltningsplan 2027 för Övertorneå och Älvsbyn", MatterKind::Forvaltningsplan, vec![]).await;
-    post(&s.router, &format!("/api/v1/matters/{}/diarium", a.to_hex()), Some(TOKEN)).await.ok(StatusCode::CREATED);
+    post_empty(&s.router, &format!("/api/v1/matters/{}/diarium", a.to_hex()), Some(TOKEN))
+        .await
+        .ok(StatusCode::CREATED);
     s.vote_9_3_2(a).await;
-    let closing = post(&s.router, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN)).await;
+    let closing = post_empty(&s.router, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN)).await;
     let closing = closing.ok(StatusCode::CREATED)["id"].as_str().expect("id").to_owned();
 
     let pdf = get(&s.router, &format!("/api/v1/matters/{}/decision.pdf", a.to_hex())).await;
     assert_eq!(pdf.status, StatusCode::OK);
-    assert_eq!(pdf.content_type, "application/pdf");
+    assert_eq!(pdf.content_type(), "application/pdf");
     assert!(pdf.bytes.starts_with(b"%PDF-1.4") && pdf.bytes.ends_with(b"%%EOF\n"));
     check_xref(&pdf.bytes);
     match pdftotext(&pdf.bytes) {
@@ -335,7 +274,7 @@ async fn decision_pdf_and_csv_name_every_vote_and_the_proof() {
 
     let csv = get(&s.router, &format!("/api/v1/matters/{}/decision.csv", a.to_hex())).await;
     assert_eq!(csv.status, StatusCode::OK);
-    assert!(csv.content_type.starts_with("text/csv"));
+    assert!(csv.content_type().starts_with("text/csv"));
     assert!(csv.bytes.starts_with("\u{feff}".as_bytes()), "UTF-8 with BOM for Excel");
     let text = String::from_utf8(csv.bytes[3..].to_vec()).expect("UTF-8");
     let rows: Vec<&str> = text.split("\r\n").filter(|r| !r.is_empty()).collect();
@@ -366,16 +305,16 @@ async fn unknown_and_malformed_matter_ids_are_refused() {
     get(&s.router, "/api/v1/minutes/xyz/minutes.pdf").await.refused(StatusCode::BAD_REQUEST, "bad_id");
     let before = s.count();
     for action in ["diarium", "close"] {
-        post(&s.router, &format!("/api/v1/matters/{unknown}/{action}"), Some(TOKEN))
+        post_empty(&s.router, &format!("/api/v1/matters/{unknown}/{action}"), Some(TOKEN))
             .await
             .refused(StatusCode::NOT_FOUND, "unknown_matter");
-        post(&s.router, &format!("/api/v1/matters/zz/{action}"), Some(TOKEN))
+        post_empty(&s.router, &format!("/api/v1/matters/zz/{action}"), Some(TOKEN))
             .await
             .refused(StatusCode::BAD_REQUEST, "bad_id");
     }
     // A record id that is not a matter (the charter) is not a matter either.
     let charter = s.fed.charter.id().to_hex();
-    post(&s.router, &format!("/api/v1/matters/{charter}/close"), Some(TOKEN))
+    post_empty(&s.router, &format!("/api/v1/matters/{charter}/close"), Some(TOKEN))
         .await
         .refused(StatusCode::NOT_FOUND, "unknown_matter");
     assert_eq!(s.count(), before);
@@ -388,8 +327,8 @@ async fn operator_endpoints_need_the_token_and_store_nothing_without_it() {
     let before = s.count();
     for action in ["diarium", "close"] {
         let uri = format!("/api/v1/matters/{}/{action}", a.to_hex());
-        post(&s.router, &uri, None).await.refused(StatusCode::UNAUTHORIZED, "unauthorized");
-        post(&s.router, &uri, Some("wrong")).await.refused(StatusCode::FORBIDDEN, "bad_token");
+        post_empty(&s.router, &uri, None).await.refused(StatusCode::UNAUTHORIZED, "unauthorized");
+        post_empty(&s.router, &uri, Some("wrong")).await.refused(StatusCode::FORBIDDEN, "bad_token");
     }
     assert_eq!(s.count(), before);
 }
@@ -403,7 +342,7 @@ async fn a_node_that_is_not_the_hosts_cannot_register_or_close() {
     let kiruna = router_with(&s.ledger, s.kiruna_node.clone(), Some(TOKEN));
     let before = s.count();
     for action in ["diarium", "close"] {
-        let r = post(&kiruna, &format!("/api/v1/matters/{}/{action}", a.to_hex()), Some(TOKEN)).await;
+        let r = post_empty(&kiruna, &format!("/api/v1/matters/{}/{action}", a.to_hex()), Some(TOKEN)).await;
         let body = r.refused(StatusCode::UNPROCESSABLE_ENTITY, "not_authorised");
         assert!(body["error"].as_str().is_some_and(|e| e.contains("host")), "{body}");
     }
@@ -431,7 +370,7 @@ async fn minutes_are_justerade_when_chair_and_both_justerare_sign() {
     s.forvaltare = f;
     let meeting_id = s.submit(&meeting_record).await;
     s.vote_9_3_2(a).await;
-    let closing = post(&s.router, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN)).await;
+    let closing = post_empty(&s.router, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN)).await;
     let closing = RecordId::from_hex(closing.ok(StatusCode::CREATED)["id"].as_str().expect("id")).expect("hex");
 
     let meetings = get(&s.router, "/api/v1/meetings").await.ok(StatusCode::OK);
@@ -493,13 +432,13 @@ async fn paper_bytes_are_stored_by_hash_only_when_a_record_names_them() {
     let hash = content_hash(&content);
     let paper = PaperRef { name: "plan.pdf".into(), content_hash: hash, size: content.len() as u64 };
     // Before any record names it, the bytes are refused.
-    post_bytes(&s.router, "/api/v1/papers", "application/octet-stream", content.clone())
+    post_raw(&s.router, "/api/v1/papers", "application/octet-stream", content.clone())
         .await
         .refused(StatusCode::UNPROCESSABLE_ENTITY, "unreferenced_paper");
     let a = s.put_matter("Förvaltningsplan 2027", MatterKind::Forvaltningsplan, vec![paper]).await;
-    let r = post_bytes(&s.router, "/api/v1/papers", "application/octet-stream", content.clone()).await;
+    let r = post_raw(&s.router, "/api/v1/papers", "application/octet-stream", content.clone()).await;
     assert_eq!(r.ok(StatusCode::CREATED)["content_hash"], hash.to_hex());
-    let again = post_bytes(&s.router, "/api/v1/papers", "application/octet-stream", content.clone()).await;
+    let again = post_raw(&s.router, "/api/v1/papers", "application/octet-stream", content.clone()).await;
     assert_eq!(again.ok(StatusCode::OK)["outcome"], "duplicate");
     let served = get(&s.router, &format!("/api/v1/papers/{}", hash.to_hex())).await;
     assert_eq!(served.status, StatusCode::OK);
@@ -507,10 +446,10 @@ async fn paper_bytes_are_stored_by_hash_only_when_a_record_names_them() {
     let view = get(&s.router, &format!("/api/v1/matters/{}", a.to_hex())).await.ok(StatusCode::OK);
     assert_eq!(view["matter"]["papers"][0]["stored"], true);
 
-    post_bytes(&s.router, "/api/v1/papers", "application/json", b"{}".to_vec())
+    post_raw(&s.router, "/api/v1/papers", "application/json", b"{}".to_vec())
         .await
         .refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
-    post_bytes(&s.router, "/api/v1/papers", "application/octet-stream", vec![])
+    post_raw(&s.router, "/api/v1/papers", "application/octet-stream", vec![])
         .await
         .refused(StatusCode::BAD_REQUEST, "empty_paper");
     get(&s.router, &format!("/api/v1/papers/{}", "cd".repeat(32)))
@@ -635,7 +574,7 @@ async fn cli_transcript_sign_register_vote_close_and_download() {
     .await;
     assert!(ok, "{out}{err}");
     let bytes = std::fs::read(&vote_file).expect("the vote file");
-    let r = post_bytes(&s.router, "/api/v1/records", "application/octet-stream", bytes).await;
+    let r = post_raw(&s.router, "/api/v1/records", "application/octet-stream", bytes).await;
     r.ok(StatusCode::CREATED);
 
     // A choice the matter does not offer is refused before anything is signed.

@@ -1,0 +1,116 @@
+//! Helpers shared by the HTTP test binaries: a ledger holding a testkit federation, a router
+//! over it, and requests sent straight to the router (no sockets).
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::Router;
+use samverka_node::api::{self, State};
+use samverka_node::ledger::Ledger;
+use samverka_node::metrics::Metrics;
+use samverka_protocol::testkit::Federation;
+use samverka_protocol::SigningKey;
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// A ledger in a fresh directory holding `fed`'s charter and roster versions.
+pub fn ledger_with(fed: &Federation) -> (tempfile::TempDir, Arc<Ledger>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = Arc::new(Ledger::open(dir.path(), 8 * 1024 * 1024).expect("ledger opens"));
+    ledger.ingest(fed.charter.to_unverified()).expect("charter ingests");
+    for u in &fed.updates {
+        ledger.ingest(u.to_unverified()).expect("roster update ingests");
+    }
+    (dir, ledger)
+}
+
+/// The API over `ledger` for a node with `node_key` and an optional operator token.
+pub fn router_with(ledger: &Arc<Ledger>, node_key: SigningKey, token: Option<&str>) -> Router {
+    let state = State::new(ledger.clone(), node_key, Arc::new(Metrics::new())).with_token(token.map(String::from));
+    api::router(state)
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+impl Reply {
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.bytes)))
+    }
+
+    /// Asserts the status and returns the JSON body.
+    pub fn ok(&self, status: StatusCode) -> Value {
+        let body = self.json();
+        assert_eq!(self.status, status, "{body}");
+        body
+    }
+
+    /// Asserts a refusal in the API's error format.
+    pub fn refused(&self, status: StatusCode, code: &str) -> Value {
+        let body = self.ok(status);
+        assert_eq!(body["code"], code, "{body}");
+        assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{body}");
+        body
+    }
+
+    /// The Content-Type header, or "".
+    pub fn content_type(&self) -> &str {
+        self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+/// Sends a request to the router.
+pub async fn send(router: &Router, req: Request<Body>) -> Reply {
+    let res = router.clone().oneshot(req).await.expect("the router is infallible");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = to_bytes(res.into_body(), usize::MAX).await.expect("body reads").to_vec();
+    Reply { status, headers, bytes }
+}
+
+/// `GET uri`.
+pub async fn get(router: &Router, uri: &str) -> Reply {
+    send(router, Request::get(uri).body(Body::empty()).expect("request")).await
+}
+
+/// `POST uri` with `body` of `content_type`, and a Bearer token if given.
+pub async fn post_with(
+    router: &Router,
+    uri: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+    token: Option<&str>,
+) -> Reply {
+    let mut req = Request::post(uri);
+    if let Some(ct) = content_type {
+        req = req.header(header::CONTENT_TYPE, ct);
+    }
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    send(router, req.body(Body::from(body)).expect("request")).await
+}
+
+/// `POST uri` with a JSON body.
+pub async fn post_json(router: &Router, uri: &str, body: Value, token: Option<&str>) -> Reply {
+    post_with(router, uri, Some("application/json"), body.to_string().into_bytes(), token).await
+}
+
+/// `POST uri` with raw bytes of `content_type`.
+pub async fn post_raw(router: &Router, uri: &str, content_type: &str, body: Vec<u8>) -> Reply {
+    post_with(router, uri, Some(content_type), body, None).await
+}
+
+/// `POST uri` with no body.
+pub async fn post_empty(router: &Router, uri: &str, token: Option<&str>) -> Reply {
+    post_with(router, uri, None, Vec::new(), token).await
+}
