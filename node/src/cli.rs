@@ -415,7 +415,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
                 for m in samverka_node::demo::members(members).0 {
                     samverka_node::demo::prepare_member(&fed, &m.id, &dir.join(&m.id))?;
                     let key = samverka_protocol::testkit::key(&format!("demo/{}/node", m.id)).public();
-                    println!("{} {}", m.id, samverka_node::demo::dial_address("", &key).trim_start_matches("/p2p/"));
+                    println!("{} {}", m.id, samverka_node::network::dial_address("", &key).trim_start_matches("/p2p/"));
                 }
             } else {
                 let options = samverka_node::demo::Options { members, dir, api_port, p2p_port };

@@ -98,7 +98,7 @@ pub async fn run(options: Options) -> Result<()> {
     let host_index = members.iter().position(|m| m.id == host).expect("the host is a member");
     let p2p = |i: usize| options.p2p_port + u16::try_from(i).expect("fewer than 65536 members");
     let host_key = testkit::key(&node_label(&host)).public();
-    let bootstrap = dial_address(&format!("/ip4/127.0.0.1/tcp/{}", p2p(host_index)), &host_key);
+    let bootstrap = crate::network::dial_address(&format!("/ip4/127.0.0.1/tcp/{}", p2p(host_index)), &host_key);
     let mut nodes: Vec<(Member, Node)> = Vec::new();
     println!(
         "Samverka demo: {} ({} members, host {host}), data in {}",
@@ -131,10 +131,4 @@ pub async fn run(options: Options) -> Result<()> {
         node.shutdown().await;
     }
     Ok(())
-}
-
-/// The multiaddr to dial a node with `key` at `address`.
-pub fn dial_address(address: &str, key: &samverka_protocol::PublicKey) -> String {
-    let public = libp2p::identity::ed25519::PublicKey::try_from_bytes(&key.0).expect("node keys are valid points");
-    format!("{address}/p2p/{}", libp2p::identity::PublicKey::from(public).to_peer_id())
 }

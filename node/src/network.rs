@@ -1167,3 +1167,10 @@ fn publish_evidence(ledger: &Ledger, key: &SigningKey, id: &RecordId, conflicts:
         Err(e) => tracing::warn!(error = %e, "cannot publish equivocation evidence"),
     }
 }
+
+/// The multiaddr to dial the node whose node key is `key` at `address` (e.g.
+/// `/ip4/10.0.0.5/tcp/7070`): the address followed by `/p2p/<peer id>`.
+pub fn dial_address(address: &str, key: &samverka_protocol::PublicKey) -> String {
+    let public = identity::ed25519::PublicKey::try_from_bytes(&key.0).expect("node keys are valid points");
+    format!("{address}/p2p/{}", identity::PublicKey::from(public).to_peer_id())
+}
