@@ -714,6 +714,9 @@ async fn operator_note_is_authored_with_the_node_key() {
     assert_eq!(v["author"], key("node-1000").public().to_hex());
     assert_eq!(v["author_member"], "1000");
     assert_eq!(v["body"]["text"], "Planerat underhåll ikväll");
+    let status = get(&n.router, "/api/v1/status").await.json();
+    assert_eq!(status["latest_own_record"]["id"], id.as_str(), "the status shows the note's receipt");
+    assert_eq!(status["latest_own_record"]["text"], "lagrad hos 1 av 3 medlemmar");
 }
 
 #[tokio::test]

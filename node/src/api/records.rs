@@ -172,15 +172,21 @@ pub(super) fn outcome_response(outcome: &Outcome) -> Response {
 pub(super) async fn receipts(S(state): S<State>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
     let id = extract::record_id(&id)?;
     held(&state, &id)?;
+    Ok(Json(receipt(&state, &id).await))
+}
+
+/// Which members' nodes hold `id`, as the receipts endpoint and the status show it
+/// ("lagrad hos 12 av 14 medlemmar").
+pub(super) async fn receipt(state: &State, id: &RecordId) -> Value {
     let mut held_by: Vec<MemberId> = match &state.network {
-        Some(network) => network.holders(&id).await,
+        Some(network) => network.holders(id).await,
         None => state.member().into_iter().collect(),
     };
     held_by.sort();
     held_by.dedup();
     let members = state.ledger.chain().map_or(0, |c| c.current().members.len());
     let text = format!("lagrad hos {} av {members} medlemmar", held_by.len());
-    Ok(Json(json!({ "id": id.to_hex(), "held_by": held_by, "members": members, "text": text })))
+    json!({ "id": id.to_hex(), "held_by": held_by, "members": members, "text": text })
 }
 
 /// `GET /api/v1/equivocators`

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::extract::Json;
-use super::records::refresh_stored;
+use super::records::{receipt, refresh_stored};
 use super::{Error, State};
 
 /// The OpenAPI 3.1 document describing every route of [`super::router`].
@@ -38,7 +38,13 @@ pub(super) async fn status(S(state): S<State>) -> Result<Json<Value>, Error> {
         Some(n) => n.peers().await.len(),
         None => 0,
     };
+    let own = store.head(&state.node_public())?.map(|seq| store.at_position(&state.node_public(), seq)).transpose()?;
+    let latest_own_record = match own.and_then(|ids| ids.first().copied()) {
+        Some(id) => receipt(&state, &id).await,
+        None => Value::Null,
+    };
     Ok(Json(json!({
+        "latest_own_record": latest_own_record,
         "federation_id": chain.as_ref().map(|c| c.federation().to_hex()),
         "federation_name": chain.as_ref().map(|c| c.current().name.clone()),
         "roster_version": chain.as_ref().map(|c| c.current().version),
