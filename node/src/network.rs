@@ -637,8 +637,9 @@ impl Task {
                 self.metrics.libp2p.record(&e);
                 // libp2p's ping only reports a failure; a peer that stopped answering (cut off,
                 // crashed host) would otherwise keep a half-open connection for minutes.
-                if let Err(failure) = &e.result {
-                    tracing::info!(peer = %e.peer, %failure, "ping failed: closing the connection");
+                // A peer that does not speak ping is judged by the other protocols instead.
+                if let Err(failure @ ping::Failure::Timeout) = &e.result {
+                    tracing::info!(peer = %e.peer, %failure, "ping timed out: closing the connection");
                     self.swarm.close_connection(e.connection);
                 }
             }
