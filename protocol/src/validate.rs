@@ -111,7 +111,8 @@ pub enum Rejection {
         /// The record kind.
         kind: Kind,
     },
-    /// The body does not decode, or breaks a rule of its kind.
+    /// The body decodes but breaks a rule of its kind (a body that does not decode is
+    /// [`Rejection::Malformed`]).
     #[error("invalid {kind:?} body: {reason}")]
     BadBody {
         /// The record kind.
