@@ -9,14 +9,14 @@
 //! — votes, closings and diarium records by matter, justeringar by minutes — are the next step
 //! when it is not.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use samverka_protocol::governance::{
     close, count, justering_status, settle, BallotClose, Choice, Diarienummer, Diarium, Excluded, Justering,
-    JusteringStatus, Matter, Meeting, Minutes, Outcome, Settlement, Tally,
+    JusteringStatus, Matter, Meeting, Minutes, Outcome, Paper, Settlement, Tally,
 };
 use samverka_protocol::{
-    Body, Kind, MatterKind, MemberId, PublicKey, Record, RecordId, Rejection, RosterChain, Verified,
+    Body, Hash, Kind, MatterKind, MemberId, PublicKey, Record, RecordId, Rejection, RosterChain, Verified,
 };
 
 use crate::storage::{self, Store, MAX_PAGE};
@@ -535,4 +535,33 @@ pub fn matter_kind_name(kind: MatterKind) -> &'static str {
 /// Parses [`matter_kind_name`].
 pub fn parse_matter_kind(name: &str) -> Option<MatterKind> {
     MatterKind::ALL.into_iter().find(|k| matter_kind_name(*k) == name)
+}
+
+/// Content hashes of the papers (underlag) a record names: a paper record's content, or the
+/// papers a matter rests on. Other kinds name none.
+pub fn papers_named<S>(record: &Record<S>) -> Vec<Hash> {
+    let Some(body) = record.body() else { return Vec::new() };
+    match record.header().kind {
+        Kind::Paper => Paper::from_bytes(body).map(|p| vec![p.content_hash]).unwrap_or_default(),
+        Kind::Matter => {
+            Matter::from_bytes(body).map(|m| m.papers.iter().map(|p| p.content_hash).collect()).unwrap_or_default()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Papers that held records name but whose content this store lacks. Reads every paper and
+/// matter record once: called when the network starts, then kept up to date as records arrive.
+pub fn missing_papers(store: &Store) -> Result<BTreeSet<Hash>, Error> {
+    let mut missing = BTreeSet::new();
+    for kind in [Kind::Paper, Kind::Matter] {
+        for record in scan(store, kind)? {
+            for hash in papers_named(&record) {
+                if store.get_blob(&hash)?.is_none() {
+                    missing.insert(hash);
+                }
+            }
+        }
+    }
+    Ok(missing)
 }

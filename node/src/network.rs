@@ -34,7 +34,7 @@ use libp2p::{connection_limits, dcutr, identify, identity, noise, ping, relay, t
 use prometheus_client::registry::Registry;
 use samverka_protocol::evidence::Equivocation;
 use samverka_protocol::validate;
-use samverka_protocol::{Body, Kind, MemberId, PublicKey, Record, RecordId, SigningKey, Unverified, Verified};
+use samverka_protocol::{Body, Hash, Kind, MemberId, PublicKey, Record, RecordId, SigningKey, Unverified, Verified};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -116,6 +116,9 @@ pub enum Error {
     /// libp2p could not be set up (transport, behaviour or listener).
     #[error("libp2p: {0}")]
     Libp2p(String),
+    /// The store could not be read at start.
+    #[error("store: {0}")]
+    Store(String),
 }
 
 /// Tunables for [`start_with`]; [`Options::new`] gives the production values.
@@ -268,6 +271,7 @@ pub fn start_with(
     let bootstrap = options.bootstrap.iter().map(|a| parse(a)).collect::<Result<Vec<_>, _>>()?;
     let relay = options.relay.as_deref().map(parse).transpose()?;
 
+    let missing = crate::governance::missing_papers(ledger.store()).map_err(|e| Error::Store(e.to_string()))?;
     let (commands, rx) = mpsc::channel(COMMAND_CAPACITY);
     let handle = Handle { commands, ledger: ledger.clone(), peer_id: local };
     let task = Task {
@@ -295,6 +299,7 @@ pub fn start_with(
         last_dial: None,
         metrics: metrics::Metrics::new(registry),
         stats: Stats::default(),
+        wanted_papers: missing,
     };
     let join = tokio::spawn(task.run(rx));
     Ok((handle, join))
@@ -458,6 +463,8 @@ struct Task {
     /// published again.
     from_network: HashSet<RecordId>,
     serving: FuturesUnordered<JoinHandle<Option<Answer>>>,
+    /// Papers (underlag) that held records name but this node does not hold: asked for in sync.
+    wanted_papers: BTreeSet<Hash>,
     outbound: HashMap<OutboundRequestId, PeerId>,
     /// Peers we dialed whose keys our roster does not certify (yet), with their deadline.
     provisional: HashMap<PeerId, Instant>,
@@ -733,7 +740,10 @@ impl Task {
         self.serving.push(tokio::task::spawn_blocking(move || {
             let log = StoreLog(ledger.store());
             match sync::answer(&log, &request) {
-                Ok((records, complete)) => Some((channel, sync::Response { records, complete, peers })),
+                Ok((records, complete)) => {
+                    let papers = if request.roster_only { Vec::new() } else { papers_for(log.0, &request.papers) };
+                    Some((channel, sync::Response { records, complete, peers, papers }))
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the store to answer a sync request");
                     None
@@ -767,6 +777,7 @@ impl Task {
                 }
             }
         }
+        self.take_papers(peer, response.papers);
         let mut records = Vec::with_capacity(response.records.len());
         for bytes in response.records {
             match Record::<Unverified>::decode(&bytes) {
@@ -781,6 +792,26 @@ impl Task {
         }
         self.queued += records.len();
         self.queue.push_back(Batch { records, sync: Some((peer, response.complete)) });
+    }
+
+    /// Stores the papers a peer sent that this node asked for, each checked by its hash. A paper
+    /// nobody asked for is an offence: it may be junk meant to fill the disk.
+    fn take_papers(&mut self, peer: PeerId, papers: Vec<serde_bytes::ByteBuf>) {
+        for content in papers {
+            let hash = samverka_protocol::governance::content_hash(&content);
+            if !self.wanted_papers.remove(&hash) {
+                self.metrics.rejection("unwanted_paper");
+                self.feed(Input::Offence(peer));
+                continue;
+            }
+            let ledger = self.ledger.clone();
+            // Off the swarm task: storing is a durable write.
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = ledger.store().put_blob(&content) {
+                    tracing::error!(paper = %hash, error = %e, "cannot store a replicated paper");
+                }
+            });
+        }
     }
 
     /// Starts ingesting the next batch if none is being ingested.
@@ -879,6 +910,11 @@ impl Task {
         };
         if record.header().kind == Kind::RosterUpdate {
             self.on_roster_changed();
+        }
+        for hash in crate::governance::papers_named(&record) {
+            if matches!(self.ledger.store().get_blob(&hash), Ok(None)) {
+                self.wanted_papers.insert(hash);
+            }
         }
         if self.from_network.contains(&record.id()) {
             return;
@@ -1010,7 +1046,8 @@ impl Task {
         }
         let heads = store.heads()?.into_iter().take(sync::MAX_HEADS).collect();
         let flagged = store.equivocators()?.into_keys().take(sync::MAX_FLAGGED).collect();
-        Ok(sync::Request { roster_version, roster_only, heads, flagged })
+        let papers = self.wanted_papers.iter().take(sync::MAX_WANTED_PAPERS).copied().collect();
+        Ok(sync::Request { roster_version, roster_only, heads, flagged, papers })
     }
 }
 
@@ -1174,4 +1211,21 @@ fn publish_evidence(ledger: &Ledger, key: &SigningKey, id: &RecordId, conflicts:
 pub fn dial_address(address: &str, key: &samverka_protocol::PublicKey) -> String {
     let public = identity::ed25519::PublicKey::try_from_bytes(&key.0).expect("node keys are valid points");
     format!("{address}/p2p/{}", identity::PublicKey::from(public).to_peer_id())
+}
+
+/// The contents of the wanted papers this store holds, within one response's byte budget.
+fn papers_for(store: &Store, wanted: &[Hash]) -> Vec<serde_bytes::ByteBuf> {
+    let mut out = Vec::new();
+    let mut bytes = 0;
+    for hash in wanted.iter().take(sync::MAX_WANTED_PAPERS) {
+        match store.get_blob(hash) {
+            Ok(Some(content)) if bytes + content.len() <= sync::MAX_PAPER_BYTES_PER_RESPONSE => {
+                bytes += content.len();
+                out.push(serde_bytes::ByteBuf::from(content));
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(paper = %hash, error = %e, "cannot read a paper to send"),
+        }
+    }
+    out
 }

@@ -35,7 +35,12 @@ pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 pub const MAX_REQUEST_BYTES: u64 = 2 * 1024 * 1024;
 /// Largest encoded response accepted: a full batch plus one maximal record plus framing.
 pub const MAX_RESPONSE_BYTES: u64 =
-    (MAX_BATCH_BYTES + samverka_protocol::encoding::MAX_RECORD_BYTES) as u64 * 3 / 2 + 64 * 1024;
+    (MAX_BATCH_BYTES + samverka_protocol::encoding::MAX_RECORD_BYTES + MAX_PAPER_BYTES_PER_RESPONSE) as u64 * 3 / 2
+        + 64 * 1024;
+/// Most papers (underlag) asked for in one request.
+pub const MAX_WANTED_PAPERS: usize = 4;
+/// Most bytes of paper content in one response: the largest paper a node accepts for upload.
+pub const MAX_PAPER_BYTES_PER_RESPONSE: usize = 16 * 1024 * 1024;
 /// Most peer addresses shared in one response.
 pub const MAX_SHARED_PEERS: usize = 64;
 /// Most addresses per shared peer.
@@ -52,12 +57,15 @@ pub struct Request {
     pub heads: Vec<(PublicKey, u64)>,
     /// Authors the requester already knows equivocated (at most [`MAX_FLAGGED`]).
     pub flagged: Vec<PublicKey>,
+    /// Content hashes of papers the requester's records name but it does not hold (at most
+    /// [`MAX_WANTED_PAPERS`]).
+    pub papers: Vec<samverka_protocol::Hash>,
 }
 
 impl Request {
     /// Whether the request is within the limits a responder accepts.
     pub fn within_limits(&self) -> bool {
-        self.heads.len() <= MAX_HEADS && self.flagged.len() <= MAX_FLAGGED
+        self.heads.len() <= MAX_HEADS && self.flagged.len() <= MAX_FLAGGED && self.papers.len() <= MAX_WANTED_PAPERS
     }
 }
 
@@ -80,12 +88,18 @@ pub struct Response {
     pub complete: bool,
     /// Certified peers the responder is connected to.
     pub peers: Vec<SharedPeer>,
+    /// Contents of wanted papers the responder holds (at most [`MAX_WANTED_PAPERS`], together at
+    /// most [`MAX_PAPER_BYTES_PER_RESPONSE`] bytes). The requester checks each by its hash.
+    pub papers: Vec<serde_bytes::ByteBuf>,
 }
 
 impl Response {
     /// Whether the response is within the limits a requester accepts.
     pub fn within_limits(&self) -> bool {
-        self.records.len() <= MAX_BATCH_RECORDS + MAX_FLAGGED && self.peers.len() <= MAX_SHARED_PEERS
+        self.records.len() <= MAX_BATCH_RECORDS + MAX_FLAGGED
+            && self.peers.len() <= MAX_SHARED_PEERS
+            && self.papers.len() <= MAX_WANTED_PAPERS
+            && self.papers.iter().map(|p| p.len()).sum::<usize>() <= MAX_PAPER_BYTES_PER_RESPONSE
     }
 }
 

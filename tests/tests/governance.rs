@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use samverka_node::governance::{self, Status};
-use samverka_protocol::governance::{Choice, Matter, Procedure, Vote};
+use samverka_protocol::governance::{content_hash, Choice, Matter, PaperRef, Procedure, Vote};
 use samverka_protocol::testkit::Author;
 use samverka_protocol::{Body, Kind, MatterKind, Role};
 use samverka_tests::{eventually, federation, Cluster, Node};
@@ -13,7 +13,7 @@ use samverka_tests::{eventually, federation, Cluster, Node};
 const DEADLINE: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn decision_replicates_and_every_node_computes_the_same_result() -> Result<()> {
+async fn decision_and_its_papers_replicate_and_every_node_computes_the_same_result() -> Result<()> {
     let (mut fed, keys) = federation(5);
     let members: Vec<String> = fed.chain.current().members.keys().cloned().collect();
     let mut voters: Vec<Author> = members
@@ -28,16 +28,20 @@ async fn decision_replicates_and_every_node_computes_the_same_result() -> Result
     cluster.connected(2, DEADLINE).await?;
     let (fid, version) = (cluster.fed.id(), cluster.fed.version());
 
+    let paper = "%PDF-1.4 offert för mobil lösning, 1 250 000,00 kr".repeat(2000).into_bytes();
+    let paper_hash = content_hash(&paper);
     let matter = Matter {
         kind: MatterKind::Investering,
         title: "Ny mobil lösning för hemtjänsten".into(),
         proposal: "Styrgruppen beslutar att investera i en mobil lösning.".into(),
         alternatives: Vec::new(),
-        papers: Vec::new(),
+        papers: vec![PaperRef { name: "Offert.pdf".into(), content_hash: paper_hash, size: paper.len() as u64 }],
         procedure: Procedure::PerCapsulam { voting_window_days: 14 },
     };
     let matter = forvaltare.next(fid, version, Kind::Matter, matter.to_bytes());
     let matter_id = matter.id();
+    // The paper is uploaded at the host's node only; the others fetch it during sync.
+    cluster.nodes[0].ledger.store().put_blob(&paper)?;
     cluster.nodes[0].ledger.ingest(matter)?;
     // Each member votes at its own node: four yes, one no.
     for (i, voter) in voters.iter_mut().enumerate() {
@@ -76,6 +80,14 @@ async fn decision_replicates_and_every_node_computes_the_same_result() -> Result
     }
     assert!(results.windows(2).all(|w| w[0] == w[1]), "every node computes the same result: {results:#?}");
     assert!(results[0].contains("Adopted"), "four of five voted yes: {}", results[0]);
+    for node in &cluster.nodes {
+        let ledger = node.ledger.clone();
+        eventually(DEADLINE, "the matter's paper reaches every node, checked by its hash", || {
+            let ledger = ledger.clone();
+            async move { Ok(ledger.store().get_blob(&paper_hash)?.is_some()) }
+        })
+        .await?;
+    }
     cluster.stop().await;
     Ok(())
 }
