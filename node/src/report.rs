@@ -381,13 +381,7 @@ pub fn minutes_document(report: &MinutesReport, chain: &RosterChain) -> Document
         doc.text(format!("§ {} {}{dn}", i + 1, item.title.as_deref().unwrap_or("(ärendet finns inte på denna nod)")));
         doc.text(&item.text);
         if let Some((closing, outcome)) = &item.closing {
-            let o = match outcome {
-                Some(Outcome::Adopted { .. }) => "bifall",
-                Some(Outcome::Rejected) => "avslag",
-                Some(Outcome::NoQuorum) => "ej beslutsmässigt",
-                None => "stängningen finns inte på denna nod",
-            };
-            doc.text(format!("Omröstning: {o}; stängning:"));
+            doc.text(format!("Omröstning: {}; stängning:", item_outcome(outcome.as_ref())));
             doc.small(closing.to_hex());
         }
         doc.gap();
@@ -423,8 +417,51 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// The votes on a matter as CSV for Swedish Excel: UTF-8 with BOM, `;` separated, CRLF line
-/// ends, one row per member vote held, dates `YYYY-MM-DD` in Europe/Stockholm.
+/// A minutes item's ballot result in words.
+fn item_outcome(outcome: Option<&Outcome>) -> &'static str {
+    match outcome {
+        Some(Outcome::Adopted { .. }) => "bifall",
+        Some(Outcome::Rejected) => "avslag",
+        Some(Outcome::NoQuorum) => "ej beslutsmässigt",
+        None => "stängningen finns inte på denna nod",
+    }
+}
+
+/// A CSV file for Swedish Excel: UTF-8 with BOM, `;` separated, CRLF line ends.
+fn csv(header: &str, rows: impl IntoIterator<Item = Vec<String>>) -> Vec<u8> {
+    let mut out = format!("\u{feff}{header}\r\n");
+    for row in rows {
+        let fields: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&fields.join(";"));
+        out.push_str("\r\n");
+    }
+    out.into_bytes()
+}
+
+/// The minutes as CSV (see [`csv`]): one row per paragraph, with the justering status.
+pub fn minutes_csv(report: &MinutesReport) -> Vec<u8> {
+    let status = match &report.status {
+        JusteringStatus::Justerat => "justerat".to_owned(),
+        JusteringStatus::Pending { missing } => format!("väntar på {} underskrift(er)", missing.len()),
+    };
+    let minutes_id = report.minutes.id().to_hex();
+    let rows = report.items.iter().enumerate().map(|(i, item)| {
+        vec![
+            format!("§ {}", i + 1),
+            item.diarienummer.as_ref().map(ToString::to_string).unwrap_or_default(),
+            item.title.clone().unwrap_or_default(),
+            item.text.clone(),
+            item.closing.as_ref().map(|(_, o)| item_outcome(o.as_ref()).to_owned()).unwrap_or_default(),
+            item.closing.as_ref().map(|(c, _)| c.to_hex()).unwrap_or_default(),
+            status.clone(),
+            minutes_id.clone(),
+        ]
+    });
+    csv("paragraf;diarienummer;ärende;beslut;omröstning;stängning-id;justering;protokoll-id", rows)
+}
+
+/// The votes on a matter as CSV (see [`csv`]): one row per member vote held, dates
+/// `YYYY-MM-DD` in Europe/Stockholm.
 pub fn decision_csv(report: &MatterReport) -> Vec<u8> {
     let m = &report.matter.body;
     let dn = report.diarium.as_ref().map(|d| d.body.diarienummer.to_string()).unwrap_or_default();
@@ -434,10 +471,8 @@ pub fn decision_csv(report: &MatterReport) -> Vec<u8> {
         outcome_text(report.outcome, m)
     };
     let closing = report.closings.first().map(|c| c.id().to_hex()).unwrap_or_default();
-    let mut out = String::from("\u{feff}");
-    out.push_str("diarienummer;ärende;kommunkod;medlem;val;räknas;anmärkning;datum;röst-id;utfall;stängning-id\r\n");
-    for v in &report.votes {
-        let row = [
+    let rows = report.votes.iter().map(|v| {
+        vec![
             dn.clone(),
             m.title.clone(),
             v.member.clone(),
@@ -449,12 +484,9 @@ pub fn decision_csv(report: &MatterReport) -> Vec<u8> {
             v.id.to_hex(),
             outcome.clone(),
             closing.clone(),
-        ];
-        let fields: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&fields.join(";"));
-        out.push_str("\r\n");
-    }
-    out.into_bytes()
+        ]
+    });
+    csv("diarienummer;ärende;kommunkod;medlem;val;räknas;anmärkning;datum;röst-id;utfall;stängning-id", rows)
 }
 
 #[cfg(test)]

@@ -421,6 +421,17 @@ async fn minutes_are_justerade_when_chair_and_both_justerare_sign() {
         assert!(text.contains("Status: justerat"), "{text}");
         assert!(text.contains("Luleå stadshus"), "{text}");
     }
+    let csv = get(&s.router, &format!("/api/v1/minutes/{}/minutes.csv", minutes_id.to_hex())).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.content_type().starts_with("text/csv"));
+    let text = String::from_utf8(csv.bytes).expect("UTF-8");
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert!(lines[0].starts_with("paragraf;diarienummer;ärende;beslut"), "{text}");
+    assert!(lines[1].starts_with("§ 1;"), "{text}");
+    assert!(
+        lines.iter().skip(1).all(|l| l.contains(";justerat;")),
+        "every paragraph shows the minutes justerat: {text}"
+    );
 }
 
 // ---------------------------------------------------------------- papers and chain heads

@@ -49,6 +49,7 @@ impl Routes {
             .get("/api/v1/meetings", meetings)
             .get("/api/v1/minutes/{id}", minutes)
             .get("/api/v1/minutes/{id}/minutes.pdf", minutes_pdf)
+            .get("/api/v1/minutes/{id}/minutes.csv", minutes_csv)
             .post("/api/v1/papers", upload_paper)
             .get("/api/v1/papers/{hash}", paper)
             .get("/api/v1/authors/{key}/head", head)
@@ -433,6 +434,13 @@ async fn minutes_pdf(S(state): S<State>, Path(id): Path<String>) -> Result<Respo
     let (r, chain) = minutes_of(&state, id).await?;
     let pdf = report::minutes_document(&r, &chain).to_pdf();
     Ok(file("application/pdf", format!("protokoll-{}.pdf", &r.minutes.id().to_hex()[..16]), pdf))
+}
+
+/// `GET /api/v1/minutes/{id}/minutes.csv`: the minutes as CSV, one row per paragraph.
+async fn minutes_csv(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
+    let (r, _) = minutes_of(&state, id).await?;
+    let name = format!("protokoll-{}.csv", &r.minutes.id().to_hex()[..16]);
+    Ok(file("text/csv; charset=utf-8", name, report::minutes_csv(&r)))
 }
 
 /// `POST /api/v1/papers`: a paper's bytes (`application/octet-stream`, at most
