@@ -552,6 +552,7 @@ fn request_for(heads: &sync::Heads, roster_version: u64) -> sync::Request {
         roster_only: false,
         heads: heads.iter().map(|(a, s)| (*a, *s)).take(sync::MAX_HEADS).collect(),
         flagged: Vec::new(),
+        papers: Vec::new(),
     }
 }
 
@@ -571,7 +572,7 @@ fn exchange(store: &Store, mut heads: sync::Heads, roster_version: u64) -> Resul
             *e = (*e).max(h.seq);
         }
         records += items.len();
-        received += response_bytes(&sync::Response { records: items, complete, peers: Vec::new() });
+        received += response_bytes(&sync::Response { records: items, complete, peers: Vec::new(), papers: Vec::new() });
         rounds += 1;
         if complete {
             return Ok((rounds, sent, received, records));
@@ -602,7 +603,8 @@ fn reconcile(n: usize, authors: usize, cache: &Path) -> Result<()> {
     // On connect the peer asks too (both sides sync on connect), in parallel: it lacks nothing.
     let back = request_for(&theirs, roster_version);
     let back_sent = request_bytes(&back);
-    let back_received = response_bytes(&sync::Response { records: Vec::new(), complete: true, peers: Vec::new() });
+    let back_received =
+        response_bytes(&sync::Response { records: Vec::new(), complete: true, peers: Vec::new(), papers: Vec::new() });
     let total = sent + received + back_sent + back_received;
     let (rtt, _) = loopback_rtt()?;
 
@@ -640,8 +642,9 @@ fn reconcile(n: usize, authors: usize, cache: &Path) -> Result<()> {
             sync::SharedPeer { peer: id, addrs: vec![format!("/ip4/10.0.{}.{}/tcp/7070", i / 250, i % 250 + 1)] }
         })
         .collect();
-    let empty = response_bytes(&sync::Response { records: Vec::new(), complete: true, peers: Vec::new() });
-    let shared = response_bytes(&sync::Response { records: Vec::new(), complete: true, peers });
+    let empty =
+        response_bytes(&sync::Response { records: Vec::new(), complete: true, peers: Vec::new(), papers: Vec::new() });
+    let shared = response_bytes(&sync::Response { records: Vec::new(), complete: true, peers, papers: Vec::new() });
     println!("  every response also lists the responder's certified peers: 32 peers add {} B", shared - empty);
     Ok(())
 }
