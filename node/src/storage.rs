@@ -18,6 +18,7 @@
 //! - `p` id → record bytes (roster proposals still collecting countersignatures; kept apart from
 //!   the records, never served or forwarded as records, re-verified whenever used)
 //! - `m` name → meta values (`count`, `next`)
+//! - `l` matter id → this member's own diarienummer for the matter (local, never replicated)
 //! - `b` content hash → bytes (paper blobs, content-addressed: the key is
 //!   `governance::content_hash` of the value, checked on the way in and on the way out)
 
@@ -383,6 +384,22 @@ impl Store {
             return Err(Error::Corrupt(format!("blob {hash} does not hash to its key")));
         }
         Ok(Some(bytes.to_vec()))
+    }
+
+    /// Notes this member's own diarienummer (local dnr) for a matter, durably. Local to this
+    /// node: it is the member's registration, not the federation's, and never replicates.
+    pub fn put_local_dnr(&self, matter: &RecordId, dnr: &str) -> Result<(), Error> {
+        self.db.insert(key(b'l', &[&matter.0]), dnr.as_bytes())?;
+        self.applied.fetch_add(1, Ordering::Release);
+        self.sync()
+    }
+
+    /// This member's own diarienummer for a matter, if noted.
+    pub fn local_dnr(&self, matter: &RecordId) -> Result<Option<String>, Error> {
+        match self.db.get(key(b'l', &[&matter.0]))? {
+            Some(v) => String::from_utf8(v.to_vec()).map(Some).map_err(|e| Error::Corrupt(format!("local dnr: {e}"))),
+            None => Ok(None),
+        }
     }
 
     /// Bytes on disk used by the store's files.

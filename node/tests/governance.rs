@@ -16,8 +16,8 @@ use samverka_protocol::governance::{
 };
 use samverka_protocol::testkit::{self, Author, Federation};
 use samverka_protocol::{Body as _, Kind, MatterKind, MemberId, Record, RecordId, Role, Unverified};
-use serde_json::Value;
-use support::{get, ledger_with, post_empty, post_raw, router_with};
+use serde_json::{json, Value};
+use support::{get, ledger_with, post_empty, post_json, post_raw, router_with};
 
 const TOKEN: &str = "operator-s3cret";
 const HOST: &str = "2580";
@@ -331,6 +331,33 @@ async fn operator_endpoints_need_the_token_and_store_nothing_without_it() {
         post_empty(&s.router, &uri, Some("wrong")).await.refused(StatusCode::FORBIDDEN, "bad_token");
     }
     assert_eq!(s.count(), before);
+}
+
+#[tokio::test]
+async fn a_member_notes_its_own_local_diarienummer_on_its_node() {
+    let mut s = styrgrupp();
+    let a = s.put_matter("Förvaltningsplan 2027", MatterKind::Forvaltningsplan, vec![]).await;
+    let uri = format!("/api/v1/matters/{}/local-dnr", a.to_hex());
+    post_json(&s.router, &uri, json!({ "dnr": "KS 2026/0412" }), None)
+        .await
+        .refused(StatusCode::UNAUTHORIZED, "unauthorized");
+    post_json(&s.router, &uri, json!({ "dnr": "" }), Some(TOKEN))
+        .await
+        .refused(StatusCode::BAD_REQUEST, "bad_local_dnr");
+    post_json(&s.router, &uri, json!({ "dnr": "rad 1\nrad 2" }), Some(TOKEN))
+        .await
+        .refused(StatusCode::BAD_REQUEST, "bad_local_dnr");
+    let unknown = format!("/api/v1/matters/{}/local-dnr", "ab".repeat(32));
+    post_json(&s.router, &unknown, json!({ "dnr": "KS 1" }), Some(TOKEN))
+        .await
+        .refused(StatusCode::NOT_FOUND, "unknown_matter");
+    let view = get(&s.router, &format!("/api/v1/matters/{}", a.to_hex())).await.ok(StatusCode::OK);
+    assert_eq!(view["local_dnr"], Value::Null);
+    let before = s.count();
+    post_json(&s.router, &uri, json!({ "dnr": "KS 2026/0412" }), Some(TOKEN)).await.ok(StatusCode::OK);
+    let view = get(&s.router, &format!("/api/v1/matters/{}", a.to_hex())).await.ok(StatusCode::OK);
+    assert_eq!(view["local_dnr"], "KS 2026/0412");
+    assert_eq!(s.count(), before, "a local note is not a shared record");
 }
 
 #[tokio::test]

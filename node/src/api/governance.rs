@@ -45,6 +45,7 @@ impl Routes {
             .get("/api/v1/matters/{id}/decision.csv", decision_csv)
             .post("/api/v1/matters/{id}/diarium", register)
             .post("/api/v1/matters/{id}/close", close)
+            .post("/api/v1/matters/{id}/local-dnr", set_local_dnr)
             .get("/api/v1/decisions", decisions)
             .get("/api/v1/meetings", meetings)
             .get("/api/v1/minutes/{id}", minutes)
@@ -207,6 +208,7 @@ fn report_view(r: &MatterReport, chain: &RosterChain, store: &crate::storage::St
         "matter": matter_view(m, store),
         "author": r.matter.record.header().author.to_hex(),
         "diarium": r.diarium.as_ref().map(|d| json!({ "id": d.id().to_hex(), "diarienummer": d.body.diarienummer.to_string() })),
+        "local_dnr": store.local_dnr(&r.matter.id()).ok().flatten(),
         "status": r.status().name(),
         "outcome": outcome_view(r.outcome, m),
         "provisional": r.provisional,
@@ -321,6 +323,41 @@ async fn register(_: Operator, S(state): S<State>, Path(id): Path<String>) -> Re
         .await?;
     tracing::info!(record = %record.id(), matter = %id, diarienummer = %number, "the node registered a matter");
     Ok(authored(&state, &record, json!({ "matter": id.to_hex(), "diarienummer": number })))
+}
+
+/// Longest local diarienummer accepted.
+const MAX_LOCAL_DNR: usize = 64;
+
+/// The body of `POST /api/v1/matters/{id}/local-dnr`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LocalDnr {
+    dnr: String,
+}
+
+/// `POST /api/v1/matters/{id}/local-dnr` (operator): notes this member's own diarienummer for
+/// the matter (e.g. `KS 2026/0412`). Kept on this node only.
+async fn set_local_dnr(
+    _: Operator,
+    S(state): S<State>,
+    Path(id): Path<String>,
+    Json(body): Json<LocalDnr>,
+) -> Result<Json<Value>, Error> {
+    let id = extract::record_id(&id)?;
+    let dnr = body.dnr.trim().to_owned();
+    if dnr.is_empty() || dnr.len() > MAX_LOCAL_DNR || dnr.chars().any(char::is_control) {
+        return Err(Error::bad_request(
+            "bad_local_dnr",
+            format!("a local diarienummer is one line of 1 to {MAX_LOCAL_DNR} bytes, e.g. \"KS 2026/0412\""),
+        ));
+    }
+    let held = state.blocking(move |s| Ok(gov::get::<Matter>(s.ledger.store(), &id)?.is_some())).await?;
+    if !held {
+        return Err(unknown_matter(&id));
+    }
+    let stored = dnr.clone();
+    state.blocking(move |s| Ok(s.ledger.store().put_local_dnr(&id, &stored)?)).await?;
+    Ok(Json(json!({ "matter": id.to_hex(), "local_dnr": dnr })))
 }
 
 /// `POST /api/v1/matters/{id}/close` (operator): the node closes the ballot over the votes it
