@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet -p samverka-node --bin samverka
-exec target/debug/samverka demo "$@"
+exec "${CARGO_TARGET_DIR:-target}/debug/samverka" demo "$@"
