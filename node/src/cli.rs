@@ -137,33 +137,28 @@ pub enum Command {
         csv: Option<PathBuf>,
     },
     /// Operator, on the host's node: register a matter with the next diarienummer.
-    Register {
-        #[command(flatten)]
-        node: governance::Node,
-        /// The operator token.
-        #[arg(long, env = "SAMVERKA_API_TOKEN", hide_env_values = true)]
-        token: String,
-        /// The matter's record id.
-        #[arg(long)]
-        matter: String,
-    },
+    Register(OperatorMatter),
     /// Operator, on the host's node: close a matter's ballot over the votes the node holds.
-    Close {
-        #[command(flatten)]
-        node: governance::Node,
-        /// The operator token.
-        #[arg(long, env = "SAMVERKA_API_TOKEN", hide_env_values = true)]
-        token: String,
-        /// The matter's record id.
-        #[arg(long)]
-        matter: String,
-    },
+    Close(OperatorMatter),
     /// Re-check every signature and rule of an archive, or of this node's store, offline.
     Verify {
         /// An archive file; without it, the store in the data directory is checked.
         #[arg(long)]
         archive: Option<PathBuf>,
     },
+}
+
+/// What an operator names to act on a matter as the host's node.
+#[derive(Args, Debug)]
+pub struct OperatorMatter {
+    #[command(flatten)]
+    node: governance::Node,
+    /// The operator token.
+    #[arg(long, env = "SAMVERKA_API_TOKEN", hide_env_values = true)]
+    token: String,
+    /// The matter's record id.
+    #[arg(long)]
+    matter: String,
 }
 
 /// Key commands.
@@ -436,8 +431,8 @@ pub async fn execute(cli: Cli) -> Result<()> {
         Command::Sign(args) => governance::sign(args).await?,
         Command::Matters { node, decided } => governance::matters(node, decided).await?,
         Command::Decision { node, matter, pdf, csv } => governance::decision(node, matter, pdf, csv).await?,
-        Command::Register { node, token, matter } => governance::operate(node, token, matter, "diarium").await?,
-        Command::Close { node, token, matter } => governance::operate(node, token, matter, "close").await?,
+        Command::Register(op) => governance::operate(op.node, op.token, op.matter, "diarium").await?,
+        Command::Close(op) => governance::operate(op.node, op.token, op.matter, "close").await?,
     }
     Ok(())
 }
