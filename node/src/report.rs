@@ -460,7 +460,8 @@ fn csv(header: &str, rows: impl IntoIterator<Item = Vec<String>>) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// The minutes as CSV (see [`csv`]): one row per paragraph, with the justering status.
+/// The minutes as CSV for Swedish Excel (UTF-8 with BOM, `;`, CRLF): one row per paragraph,
+/// with the justering status.
 pub fn minutes_csv(report: &MinutesReport) -> Vec<u8> {
     let status = match &report.status {
         JusteringStatus::Justerat => "justerat".to_owned(),
@@ -482,7 +483,7 @@ pub fn minutes_csv(report: &MinutesReport) -> Vec<u8> {
     csv("paragraf;diarienummer;ärende;beslut;omröstning;stängning-id;justering;protokoll-id", rows)
 }
 
-/// The votes on a matter as CSV (see [`csv`]): one row per member vote held, dates
+/// The votes on a matter as CSV for Swedish Excel: one row per member vote held, dates
 /// `YYYY-MM-DD` in Europe/Stockholm.
 pub fn decision_csv(report: &MatterReport) -> Vec<u8> {
     let m = &report.matter.body;
