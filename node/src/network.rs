@@ -1059,8 +1059,9 @@ fn dialable(address: &Multiaddr) -> bool {
     })
 }
 
-/// The store as [`sync::answer`] reads it.
-struct StoreLog<'a>(&'a Store);
+/// The store as [`sync::answer`] reads it (public so the replication benchmark measures the
+/// very answers a node gives).
+pub struct StoreLog<'a>(pub &'a Store);
 
 impl sync::Log for StoreLog<'_> {
     type Item = serde_bytes::ByteBuf;

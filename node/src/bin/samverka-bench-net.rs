@@ -13,7 +13,7 @@
 //! Stores of N signed records are generated once and kept under `<target>/bench-data` (or
 //! `--cache DIR`), keyed by N and the number of authors.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -27,7 +27,7 @@ use samverka_node::network::{self, Handle, Options};
 use samverka_node::storage::{self, Store};
 use samverka_node::sync;
 use samverka_protocol::testkit::{self, Author, Federation};
-use samverka_protocol::{Change, KeyKind, Kind, PublicKey, Record, RecordId, Role, SigningKey, Unverified};
+use samverka_protocol::{Change, KeyKind, Kind, Record, RecordId, Role, SigningKey, Unverified};
 use tokio::task::JoinHandle;
 
 /// Header, signature and framing bring a record to about 500 bytes.
@@ -482,49 +482,6 @@ fn uptime() -> String {
 // ---------------------------------------------------------------------------------------------
 // 2. Reconciliation
 
-/// The store as the node's sync answers read it (mirrors `network::StoreLog`).
-struct StoreLog<'a>(&'a Store);
-
-impl sync::Log for StoreLog<'_> {
-    type Item = serde_bytes::ByteBuf;
-    type Error = storage::Error;
-
-    fn heads(&self) -> Result<sync::Heads, storage::Error> {
-        self.0.heads()
-    }
-
-    fn roster_after(&self, version: u64, limit: usize) -> Result<Vec<Self::Item>, storage::Error> {
-        let ids = self.0.roster_ids()?;
-        let skip = usize::try_from(version.saturating_add(1)).unwrap_or(usize::MAX);
-        let mut out = Vec::new();
-        for id in ids.iter().skip(skip).take(limit) {
-            out.extend(self.0.get(id)?.map(|r| serde_bytes::ByteBuf::from(r.bytes())));
-        }
-        Ok(out)
-    }
-
-    fn range(&self, author: &PublicKey, from_seq: u64, limit: usize) -> Result<Vec<Self::Item>, storage::Error> {
-        Ok(self.0.by_author(author, from_seq, limit)?.iter().map(|r| serde_bytes::ByteBuf::from(r.bytes())).collect())
-    }
-
-    fn equivocations(&self, known: &BTreeSet<PublicKey>, limit: usize) -> Result<Vec<Self::Item>, storage::Error> {
-        let mut out = Vec::new();
-        for (author, ids) in self.0.equivocators()? {
-            if known.contains(&author) {
-                continue;
-            }
-            for id in ids.iter().take(limit.saturating_sub(out.len())) {
-                out.extend(self.0.get(id)?.map(|r| serde_bytes::ByteBuf::from(r.bytes())));
-            }
-        }
-        Ok(out)
-    }
-
-    fn size(item: &Self::Item) -> usize {
-        item.len()
-    }
-}
-
 /// Bytes the sync protocol's codec writes on the stream for a request (the same libp2p CBOR
 /// codec the node uses; the stream's end delimits the message).
 fn request_bytes(request: &sync::Request) -> usize {
@@ -563,7 +520,7 @@ fn exchange(store: &Store, mut heads: sync::Heads, roster_version: u64) -> Resul
     let (mut rounds, mut sent, mut received, mut records) = (0, 0, 0, 0);
     loop {
         let request = request_for(&heads, roster_version);
-        let (items, complete) = sync::answer(&StoreLog(store), &request)?;
+        let (items, complete) = sync::answer(&samverka_node::network::StoreLog(store), &request)?;
         sent += request_bytes(&request);
         for bytes in &items {
             let r = Record::<Unverified>::decode(bytes).context("a stored record decodes")?;
