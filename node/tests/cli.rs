@@ -130,43 +130,13 @@ fn bad_input_gets_a_message_a_person_can_act_on() {
     ok(dir, &["key", "generate", "--out", "a.key"]);
     let err = fails(dir, &["key", "generate", "--out", "a.key"]);
     assert!(err.contains("refusing to overwrite"), "{err}");
-    let err = fails(
-        dir,
-        &[
-            "create-federation",
-            "--name",
-            "X",
-            "--system",
-            "Y",
-            "--host",
-            "2580",
-            "--member",
-            "2580;Luleå",
-            "--key",
-            "a.key",
-            "--out",
-            "c.rec",
-        ],
-    );
+    let create_with = |member: &str| {
+        let args = ["create-federation", "--name", "X", "--system", "Y", "--host", "2580", "--member", member];
+        fails(dir, &[&args[..], &["--key", "a.key", "--out", "c.rec"]].concat())
+    };
+    let err = create_with("2580;Luleå");
     assert!(err.contains("ID;NAME;KIND;KEY"), "{err}");
-    let err = fails(
-        dir,
-        &[
-            "create-federation",
-            "--name",
-            "X",
-            "--system",
-            "Y",
-            "--host",
-            "2580",
-            "--member",
-            "25800;Luleå kommun;kommun;a.key",
-            "--key",
-            "a.key",
-            "--out",
-            "c.rec",
-        ],
-    );
+    let err = create_with("25800;Luleå kommun;kommun;a.key");
     assert!(err.contains("kommunkod"), "{err}");
     std::fs::write(dir.join("junk.rec"), b"not a record").expect("write");
     let err = fails(dir, &["show", "junk.rec"]);
