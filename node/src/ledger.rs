@@ -239,37 +239,42 @@ impl Ledger {
         }
     }
 
-    /// Verifies ordinary records on every core. Records already held, charters and roster
-    /// updates are left for [`Ledger::admit`], which handles them in order.
+    /// Verifies ordinary records on every core, in signature batches. Records already held,
+    /// charters and roster updates are left for [`Ledger::admit`], which handles them in order.
     fn verify_parallel(&self, records: Vec<Record<Unverified>>) -> Vec<(Record<Unverified>, Option<Early>)> {
         let Some(chain) = self.chain() else {
             return records.into_iter().map(|r| (r, None)).collect();
         };
-        let check = |record: &Record<Unverified>| -> Option<Early> {
-            if matches!(record.header().kind, Kind::Charter | Kind::RosterUpdate) {
-                return None;
-            }
-            match self.store.contains(&record.id()) {
-                Ok(true) | Err(_) => return None,
-                Ok(false) => {}
-            }
+        let check = |part: &[Record<Unverified>]| -> Vec<Option<Early>> {
+            let wanted: Vec<bool> = part
+                .iter()
+                .map(|r| {
+                    !matches!(r.header().kind, Kind::Charter | Kind::RosterUpdate)
+                        && matches!(self.store.contains(&r.id()), Ok(false))
+                })
+                .collect();
+            let chosen: Vec<Record<Unverified>> =
+                part.iter().zip(&wanted).filter(|(_, w)| **w).map(|(r, _)| r.clone()).collect();
             let lookup = StoreLookup { store: &self.store, batch: &[] };
-            match validate::verify_in(record.clone(), &chain, &lookup) {
-                Ok(v) => Some(Ok(v)),
-                Err(r) if r.is_pending() => None,
-                Err(r) => Some(Err(r)),
-            }
+            let mut judged = validate::verify_many(chosen, &chain, &lookup).into_iter();
+            wanted
+                .into_iter()
+                .map(|w| match w.then(|| judged.next()).flatten() {
+                    Some(Err(r)) if r.is_pending() => None,
+                    other => other,
+                })
+                .collect()
         };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_VERIFY_THREADS);
-        if threads < 2 || records.len() < PARALLEL_THRESHOLD {
-            return records.into_iter().map(|r| (check(&r), r)).map(|(e, r)| (r, e)).collect();
-        }
-        let chunk = records.len().div_ceil(threads);
-        let early: Vec<Option<Early>> = std::thread::scope(|s| {
-            let handles: Vec<_> =
-                records.chunks(chunk).map(|part| s.spawn(move || part.iter().map(check).collect::<Vec<_>>())).collect();
-            handles.into_iter().flat_map(|h| h.join().expect("verification threads do not panic")).collect()
-        });
+        let early: Vec<Option<Early>> = if threads < 2 || records.len() < PARALLEL_THRESHOLD {
+            check(&records)
+        } else {
+            let chunk = records.len().div_ceil(threads);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = records.chunks(chunk).map(|part| s.spawn(move || check(part))).collect();
+                handles.into_iter().flat_map(|h| h.join().expect("verification threads do not panic")).collect()
+            })
+        };
         records.into_iter().zip(early).collect()
     }
 

@@ -1,9 +1,13 @@
-//! Hashes, keys and signatures: SHA-256 with domain separation, ed25519 with strict verification.
+//! Hashes, keys and signatures: SHA-256 with domain separation, ed25519 with strict verification
+//! (single or in batches, under one rule).
 
 use std::fmt;
 
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 
 /// Domain-separation prefixes. Every hash and signature input starts with one, so bytes signed or
 /// hashed for one purpose can never be replayed as another.
@@ -78,13 +82,20 @@ impl PublicKey {
         Ok(PublicKey(out))
     }
 
-    /// Verifies `sig` over `message` strictly: rejects small-order keys, non-canonical points
-    /// and malleable signatures, so a signature has one valid form.
+    /// Verifies `sig` over `message` under Samverka's strict rule (see [`verify_batch`] and
+    /// docs/protocol.md §4): canonical encodings, no small-order key or `R`, `S < L`, and the
+    /// cofactored equation `[8][S]B = [8]R + [8][k]A`. One rule for single and batch checks, so
+    /// every node accepts exactly the same signatures however it groups them.
     pub fn verify_strict(&self, message: &[u8], sig: &Signature) -> bool {
-        let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&self.0) else {
-            return false;
-        };
-        key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&sig.0)).is_ok()
+        let Some(key) = self.point() else { return false };
+        let Some(check) = Prepared::new(self, message, sig) else { return false };
+        let discrepancy = EdwardsPoint::vartime_double_scalar_mul_basepoint(&check.k, &-key, &check.s) - check.r;
+        discrepancy.mul_by_cofactor().is_identity()
+    }
+
+    /// The key as a curve point, if its encoding is canonical and it is not of small order.
+    fn point(&self) -> Option<EdwardsPoint> {
+        strict_point(&self.0)
     }
 
     /// Same key in ed25519-dalek's type, or `None` if the bytes are not a valid point.
@@ -183,5 +194,220 @@ impl SigningKey {
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SigningKey({:?})", self.public())
+    }
+}
+
+/// Decompresses a point under the strict rule: the encoding must be canonical (`y < p`) and the
+/// point must not be of small order.
+fn strict_point(bytes: &[u8; 32]) -> Option<EdwardsPoint> {
+    // y ≥ p = 2^255 − 19 is a non-canonical encoding of y − p.
+    let high_ones = bytes[31] & 0x7f == 0x7f && bytes[1..31].iter().all(|b| *b == 0xff);
+    if high_ones && bytes[0] >= 0xed {
+        return None;
+    }
+    let point = CompressedEdwardsY(*bytes).decompress()?;
+    (!point.is_small_order()).then_some(point)
+}
+
+/// One signature's parts, checked for encoding and ready for the verification equation.
+struct Prepared {
+    r: EdwardsPoint,
+    s: Scalar,
+    k: Scalar,
+}
+
+impl Prepared {
+    fn new(key: &PublicKey, message: &[u8], sig: &Signature) -> Option<Prepared> {
+        let r_bytes: [u8; 32] = sig.0[..32].try_into().expect("32 bytes");
+        let s_bytes: [u8; 32] = sig.0[32..].try_into().expect("32 bytes");
+        let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))?;
+        let r = strict_point(&r_bytes)?;
+        let mut h = Sha512::new();
+        h.update(r_bytes);
+        h.update(key.0);
+        h.update(message);
+        let k = Scalar::from_bytes_mod_order_wide(&h.finalize().into());
+        Some(Prepared { r, s, k })
+    }
+}
+
+/// One signature to check in a batch.
+#[derive(Clone, Copy, Debug)]
+pub struct SignedMessage<'a> {
+    /// The signer's key.
+    pub key: &'a PublicKey,
+    /// The signed bytes.
+    pub message: &'a [u8],
+    /// The signature.
+    pub signature: &'a Signature,
+}
+
+/// Whether every signature in `items` is valid under [`PublicKey::verify_strict`]'s rule.
+///
+/// Checks `[8](Σ zᵢRᵢ + Σ (zᵢkᵢ)Aᵢ − (Σ zᵢSᵢ)B) = 0` in one multiscalar multiplication, with
+/// 128-bit weights `zᵢ` derived by SHA-512 from every item of the batch (so the function is
+/// deterministic and pure, and an invalid signature passes only if its author can predict a hash).
+/// Valid signatures always pass (the cofactored equation holds for each); a batch holding an
+/// invalid one fails except with probability about 2⁻¹²⁸. When it fails, check the items one by
+/// one to find which.
+pub fn verify_batch(items: &[SignedMessage<'_>]) -> bool {
+    let mut keys: Vec<(PublicKey, EdwardsPoint)> = Vec::new();
+    let mut prepared = Vec::with_capacity(items.len());
+    let mut transcript = Sha512::new();
+    transcript.update(b"samverka/v1/batch-weights\0");
+    for item in items {
+        let point = match keys.iter().find(|(k, _)| k == item.key) {
+            Some((_, p)) => *p,
+            None => {
+                let Some(p) = item.key.point() else { return false };
+                keys.push((*item.key, p));
+                p
+            }
+        };
+        let Some(check) = Prepared::new(item.key, item.message, item.signature) else { return false };
+        transcript.update(item.key.0);
+        transcript.update(item.signature.0);
+        transcript.update(check.k.as_bytes());
+        prepared.push((point, check));
+    }
+    let seed: [u8; 64] = transcript.finalize().into();
+    let mut scalars = Vec::with_capacity(2 * items.len() + 1);
+    let mut points = Vec::with_capacity(2 * items.len() + 1);
+    let mut s_sum = Scalar::ZERO;
+    for (i, (key, check)) in prepared.iter().enumerate() {
+        let z = weight(&seed, i);
+        s_sum += z * check.s;
+        scalars.push(z);
+        points.push(check.r);
+        scalars.push(z * check.k);
+        points.push(*key);
+    }
+    scalars.push(-s_sum);
+    points.push(curve25519_dalek::constants::ED25519_BASEPOINT_POINT);
+    EdwardsPoint::vartime_multiscalar_mul(&scalars, &points).mul_by_cofactor().is_identity()
+}
+
+/// The `i`th 128-bit batch weight drawn from `seed`.
+fn weight(seed: &[u8; 64], i: usize) -> Scalar {
+    let mut h = Sha512::new();
+    h.update(seed);
+    h.update((i as u64).to_be_bytes());
+    let digest = h.finalize();
+    let mut wide = [0u8; 32];
+    wide[..16].copy_from_slice(&digest[..16]);
+    Scalar::from_bytes_mod_order(wide)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use curve25519_dalek::constants::EIGHT_TORSION;
+
+    fn signed(i: u8) -> (PublicKey, Vec<u8>, Signature) {
+        let key = SigningKey::from_seed(&[i; 32]);
+        let message = format!("message {i}").into_bytes();
+        let sig = key.sign(&message);
+        (key.public(), message, sig)
+    }
+
+    /// A signature over `message` by seed `i` whose `R` carries a small-order component: only
+    /// the signer can make one (the nonce is the signer's), and only the cofactored equation
+    /// accepts it.
+    fn with_torsion(i: u8, message: &[u8]) -> Signature {
+        let a = ed25519_dalek::SigningKey::from_bytes(&[i; 32]).to_scalar();
+        let r = Scalar::from_bytes_mod_order([i.wrapping_add(1); 32]);
+        let big_r = curve25519_dalek::constants::ED25519_BASEPOINT_POINT * r + EIGHT_TORSION[1];
+        let key = SigningKey::from_seed(&[i; 32]).public();
+        let mut h = Sha512::new();
+        h.update(big_r.compress().as_bytes());
+        h.update(key.0);
+        h.update(message);
+        let k = Scalar::from_bytes_mod_order_wide(&h.finalize().into());
+        let mut out = [0u8; 64];
+        out[..32].copy_from_slice(big_r.compress().as_bytes());
+        out[32..].copy_from_slice((r + k * a).as_bytes());
+        Signature(out)
+    }
+
+    fn batch_of(items: &[(PublicKey, Vec<u8>, Signature)]) -> bool {
+        let items: Vec<_> =
+            items.iter().map(|(key, message, signature)| SignedMessage { key, message, signature }).collect();
+        verify_batch(&items)
+    }
+
+    #[test]
+    fn honest_signatures_verify_singly_and_in_batches() {
+        let items: Vec<_> = (0..70).map(signed).collect();
+        assert!(items.iter().all(|(k, m, s)| k.verify_strict(m, s)));
+        assert!(batch_of(&items));
+        assert!(batch_of(&items[..1]));
+        assert!(batch_of(&[]));
+    }
+
+    #[test]
+    fn one_bad_signature_fails_the_batch_and_its_own_check() {
+        let mut items: Vec<_> = (0..20).map(signed).collect();
+        items[7].1.push(b'!');
+        assert!(!batch_of(&items));
+        assert!(!items[7].0.verify_strict(&items[7].1, &items[7].2));
+        // Two signatures swapped between messages: each is a valid signature, of something else.
+        let mut items: Vec<_> = (0..4).map(signed).collect();
+        let (a, b) = (items[0].2, items[1].2);
+        items[0].2 = b;
+        items[1].2 = a;
+        assert!(!batch_of(&items));
+    }
+
+    #[test]
+    fn a_torsion_component_in_r_is_judged_alike_singly_and_in_batches() {
+        // The cofactored equation accepts it (unlike ed25519-dalek's cofactorless
+        // `verify_strict`); what matters is that batch and single checks agree. Adding torsion
+        // to someone else's `R` changes `k` and breaks the signature, so only the signer can
+        // make such a variant, and the record id does not cover the signature anyway.
+        let (key, message, sig) = signed(3);
+        let variant = with_torsion(3, &message);
+        assert!(key.verify_strict(&message, &variant));
+        let dalek = key.to_dalek().expect("a key");
+        assert!(dalek.verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&variant.0)).is_err());
+        let mut tampered = sig;
+        let r = CompressedEdwardsY(sig.0[..32].try_into().expect("32 bytes")).decompress().expect("a point");
+        tampered.0[..32].copy_from_slice((r + EIGHT_TORSION[1]).compress().as_bytes());
+        assert!(!key.verify_strict(&message, &tampered));
+        let mut items: Vec<_> = (10..15).map(signed).collect();
+        items.push((key, message.clone(), variant));
+        assert!(batch_of(&items));
+        items.push((key, message, tampered));
+        assert!(!batch_of(&items));
+    }
+
+    #[test]
+    fn non_canonical_and_small_order_encodings_are_refused() {
+        let (key, message, sig) = signed(5);
+        // S + L: the same scalar, not reduced.
+        let mut unreduced = sig;
+        let s = Scalar::from_canonical_bytes(sig.0[32..].try_into().expect("32 bytes")).expect("canonical");
+        let mut wide = [0u8; 33];
+        let l = curve25519_dalek::constants::BASEPOINT_ORDER.to_bytes();
+        let mut carry = 0u16;
+        for i in 0..32 {
+            let v = u16::from(s.as_bytes()[i]) + u16::from(l[i]) + carry;
+            wide[i] = v as u8;
+            carry = v >> 8;
+        }
+        unreduced.0[32..].copy_from_slice(&wide[..32]);
+        assert!(!key.verify_strict(&message, &unreduced));
+        assert!(!batch_of(&[(key, message.clone(), unreduced)]));
+        // A small-order R, and a small-order key.
+        let mut small_r = sig;
+        small_r.0[..32].copy_from_slice(EIGHT_TORSION[2].compress().as_bytes());
+        assert!(!key.verify_strict(&message, &small_r));
+        let identity = PublicKey(EIGHT_TORSION[0].compress().to_bytes());
+        assert!(!identity.verify_strict(&message, &sig));
+        // y = p: a non-canonical encoding of y = 0.
+        let mut p = [0xffu8; 32];
+        p[0] = 0xed;
+        p[31] = 0x7f;
+        assert!(strict_point(&p).is_none());
+        assert!(strict_point(&key.0).is_some());
     }
 }

@@ -17,7 +17,7 @@ pub struct SignedHeader {
 impl SignedHeader {
     /// The id of the record this header belongs to.
     pub fn id(&self) -> RecordId {
-        record_id(&self.header, &self.signature)
+        record_id(&self.header)
     }
 
     /// Whether the author's signature verifies.

@@ -270,14 +270,16 @@ impl<S> Record<S> {
 
     fn from_envelope(envelope: Envelope) -> Record<S> {
         let bytes: Arc<[u8]> = encoding::encode(&envelope).into();
-        let id = record_id(&envelope.header, &envelope.signature);
+        let id = record_id(&envelope.header);
         Record { envelope: Arc::new(envelope), id, bytes, state: PhantomData }
     }
 }
 
-/// Computes a record id from its header and the author's signature.
-pub fn record_id(header: &Header, signature: &Signature) -> RecordId {
-    Hash::of(domain::RECORD_ID, &[&header.encode(), &signature.0])
+/// Computes a record id: the hash of the signed header. The signature is not part of it, so
+/// nobody can make a second id for a record by re-encoding its signature (with the cofactored
+/// rule, adding a small-order point to `R` gives another valid signature over the same header).
+pub fn record_id(header: &Header) -> RecordId {
+    Hash::of(domain::RECORD_ID, &[&header.encode()])
 }
 
 /// Computes a body hash.
@@ -304,7 +306,7 @@ impl Record<Unverified> {
                 return Err(DecodeError::TooLarge { what: "body", len: body.len(), max: MAX_BODY_BYTES });
             }
         }
-        let id = record_id(&envelope.header, &envelope.signature);
+        let id = record_id(&envelope.header);
         Ok(Record { envelope: Arc::new(envelope), id, bytes: bytes.into(), state: PhantomData })
     }
 

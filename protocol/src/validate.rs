@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use crate::charter::{Charter, MemberId, Role};
-use crate::crypto::{Hash, PublicKey};
+use crate::crypto::{verify_batch, Hash, PublicKey, SignedMessage};
 use crate::encoding::{check_text, DecodeError, MAX_TEXT_BYTES};
 use crate::evidence::{Equivocation, Redaction};
 use crate::record::{Body, Kind, Record, RecordId, Unverified, Verified, FORMAT_VERSION};
@@ -288,6 +288,57 @@ pub fn verify_in(
     chain: &RosterChain,
     lookup: &dyn Lookup,
 ) -> Result<Record<Verified>, Rejection> {
+    check_rules(&record, chain, lookup)?;
+    check_signature(&record)?;
+    Ok(record.into_verified())
+}
+
+/// Verifies many records as [`verify_in`] verifies each, with the same result per record, but
+/// checks the authors' signatures in batches ([`crate::crypto::verify_batch`]): about half the
+/// cost of checking them one by one. Results are in input order.
+pub fn verify_many(
+    records: Vec<Record<Unverified>>,
+    chain: &RosterChain,
+    lookup: &dyn Lookup,
+) -> Vec<Result<Record<Verified>, Rejection>> {
+    let ruled: Vec<Result<(), Rejection>> = records.iter().map(|r| check_rules(r, chain, lookup)).collect();
+    let mut signatures_ok = vec![false; records.len()];
+    let passed: Vec<usize> = (0..records.len()).filter(|i| ruled[*i].is_ok()).collect();
+    let inputs: Vec<Vec<u8>> = passed.iter().map(|i| records[*i].header().signing_input()).collect();
+    for (chunk, messages) in passed.chunks(BATCH).zip(inputs.chunks(BATCH)) {
+        let items: Vec<SignedMessage<'_>> = chunk
+            .iter()
+            .zip(messages)
+            .map(|(i, message)| SignedMessage {
+                key: &records[*i].header().author,
+                message,
+                signature: records[*i].signature(),
+            })
+            .collect();
+        let all_valid = verify_batch(&items);
+        for (i, item) in chunk.iter().zip(&items) {
+            signatures_ok[*i] = all_valid || item.key.verify_strict(item.message, item.signature);
+        }
+    }
+    records
+        .into_iter()
+        .zip(ruled)
+        .zip(signatures_ok)
+        .map(|((record, ruled), signature_ok)| {
+            ruled?;
+            if !signature_ok {
+                return Err(Rejection::BadSignature { key: record.header().author });
+            }
+            Ok(record.into_verified())
+        })
+        .collect()
+}
+
+/// Signatures checked in one batch by [`verify_many`].
+const BATCH: usize = 64;
+
+/// Every rule of [`verify_in`] except the author's signature.
+fn check_rules(record: &Record<Unverified>, chain: &RosterChain, lookup: &dyn Lookup) -> Result<(), Rejection> {
     let h = record.header();
     check_format(h)?;
     if h.federation != chain.federation() {
@@ -311,17 +362,14 @@ pub fn verify_in(
     if h.kind != Kind::RosterUpdate && !record.countersignatures().is_empty() {
         return Err(Rejection::UnexpectedCountersignatures { kind: h.kind });
     }
-    let Some(body) = record.body() else {
-        if !redactable(h.kind) {
-            return Err(Rejection::MissingBody { kind: h.kind });
+    match record.body() {
+        None if !redactable(h.kind) => Err(Rejection::MissingBody { kind: h.kind }),
+        None => Ok(()),
+        Some(body) => {
+            check_body_commitment(record, body)?;
+            check_body(record, body, roster, chain, lookup)
         }
-        check_signature(&record)?;
-        return Ok(record.into_verified());
-    };
-    check_body_commitment(&record, body)?;
-    check_body(&record, body, roster, chain, lookup)?;
-    check_signature(&record)?;
-    Ok(record.into_verified())
+    }
 }
 
 fn check_format(h: &crate::record::Header) -> Result<(), Rejection> {

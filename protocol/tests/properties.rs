@@ -11,7 +11,7 @@ use samverka_protocol::evidence::{Equivocation, SignedHeader};
 use samverka_protocol::record::{Body, Draft, Header, Kind, Record, Unverified};
 use samverka_protocol::roster::{Change, KeyKind, RosterChain};
 use samverka_protocol::testkit::{self, key, Author, Federation};
-use samverka_protocol::validate::{verify, verify_charter, Rejection};
+use samverka_protocol::validate::{verify, verify_charter, verify_many, NoLookup, Rejection};
 
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig { cases, ..ProptestConfig::default() }
@@ -349,5 +349,34 @@ proptest! {
             prop_assert!(current.members.contains_key(&current.host), "the host is always a member");
         }
         prop_assert_eq!(model.fed.chain.versions().len(), appended + 1);
+    }
+}
+
+proptest! {
+    #![proptest_config(config(24))]
+
+    /// Batched verification judges every record exactly as one-by-one verification does, whatever
+    /// mix of valid and damaged records a batch holds (70 records: across a batch boundary).
+    #[test]
+    fn verify_many_agrees_with_verify_record_by_record(
+        flips in prop::collection::vec((0usize..70, any::<usize>()), 0..6),
+    ) {
+        let fx = fixture();
+        let mut node = fx.node.clone();
+        let mut records: Vec<Record<Unverified>> = (0..70)
+            .map(|i| node.next(fx.fed.id(), 1, Kind::Note, format!("anteckning {i}").into_bytes()))
+            .collect();
+        for (which, bit) in flips {
+            let mut bytes = records[which].bytes().to_vec();
+            let bit = bit % (bytes.len() * 8);
+            bytes[bit / 8] ^= 1 << (bit % 8);
+            if let Ok(flipped) = Record::decode(&bytes) {
+                records[which] = flipped;
+            }
+        }
+        let one_by_one: Vec<_> = records.iter().map(|r| verify(r.clone(), &fx.fed.chain).map(|v| v.id())).collect();
+        let batched: Vec<_> =
+            verify_many(records, &fx.fed.chain, &NoLookup).into_iter().map(|r| r.map(|v| v.id())).collect();
+        prop_assert_eq!(batched, one_by_one);
     }
 }
