@@ -344,7 +344,9 @@ impl Ledger {
     fn check_position(&self, record: &Record<Verified>, batch: &[Record<Verified>]) -> Result<Outcome, Error> {
         let h = record.header();
         if let (Some(prev), Some(before)) = (h.prev, h.seq.checked_sub(1)) {
-            let held = self.store.at_position(&h.author, before)?;
+            // The usual case, a record extending the newest position held, needs no index lookup.
+            let extends_head = self.store.head_record(&h.author) == Some((before, prev));
+            let held = if extends_head { vec![prev] } else { self.store.at_position(&h.author, before)? };
             if !held.is_empty() && !held.contains(&prev) {
                 return Err(Error::ChainMismatch { seq: h.seq, claimed: prev, held: held[0] });
             }

@@ -1,32 +1,48 @@
-//! The record store: sled, confined to this module.
+//! The record store, confined to this module: record bytes in append-only files, indexes and
+//! everything else in sled.
 //!
-//! One sled tree holds everything under one-byte key prefixes, so a batch of records and their
-//! indexes is applied atomically. A write is acknowledged only when durable: sled's `flush` ends
-//! in `sync_file_range`, which neither flushes the drive's cache nor survives power loss, so
-//! [`Store::put`] follows it with `fdatasync` of the log file (and of any blob files), grouping
-//! concurrent writers into one sync ("group commit").
+//! Record bytes and the per-record indexes that grow in order live in plain files under
+//! `records/`, written with positioned writes; sled holds the one index that needs random keys
+//! (record id → local number) and every small, mutable value. Keeping the bulk out of sled
+//! keeps the store close to the size of the records (sled's log-structured pages roughly double
+//! whatever they hold) and costs one sled insert per record instead of four.
 //!
-//! Key layout (all integers big-endian so byte order is numeric order):
-//! - `r` id → record bytes
-//! - `c` author seq id → local number (chain index; two ids at one position = equivocation)
-//! - `a` author → highest seq held (the version vector used by sync)
-//! - `k` kind n → id (records by kind, in arrival order)
-//! - `n` n → id (every record in arrival order; export and paging)
+//! A write is acknowledged only when durable: [`Store::put`] writes the files, `fdatasync`s them,
+//! then applies the sled batch that makes the records visible (ids, heads, the new record count)
+//! and syncs sled's log too — sled's own `flush` ends in `sync_file_range`, which neither flushes
+//! the drive's cache nor survives power loss. Concurrent writers share one sync ("group
+//! commit"). Because the files are synced before sled names them, sled never points past what is
+//! on disk; on opening, anything the files hold beyond sled's record count (a write cut off by a
+//! crash, never acknowledged) is cut away.
+//!
+//! Files (all integers big-endian):
+//! - `records/log` — record bytes, back to back
+//! - `records/offsets` — per local number `n`: offset u64 ‖ length u32 into `log`
+//! - `records/kind-XXXX` — per record kind (hex code): the `n` of each record of that kind, ascending
+//! - `records/chain-XXXXXXXX` — per author (local author number): seq u64 ‖ n u64 ‖ id\[32\] for
+//!   each record that extended the chain, ascending seq
+//!
+//! sled keys:
+//! - `i` id → n (every record; two records never share an id)
+//! - `a` author → author number u32 ‖ highest seq held u64 ‖ id there (the version vector)
+//! - `x` author number seq n → id (chain positions that arrived out of order, or a second record
+//!   at one position: equivocation)
 //! - `v` version → id (roster chain: 0 is the charter)
 //! - `e` author id → () (records proving the author equivocated)
 //! - `d` author → draft bytes (drafts persisted before signing)
 //! - `p` id → record bytes (roster proposals still collecting countersignatures; kept apart from
 //!   the records, never served or forwarded as records, re-verified whenever used)
-//! - `m` name → meta values (`count`, `next`)
+//! - `m` name → meta values (`format`, `count`, `next`, `log` = durable length of `records/log`)
 //! - `l` matter id → this member's own diarienummer for the matter (local, never replicated)
 //! - `b` content hash → bytes (paper blobs, content-addressed: the key is
 //!   `governance::content_hash` of the value, checked on the way in and on the way out)
 
-use std::collections::{BTreeMap, HashSet};
-use std::fs::File;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use samverka_protocol::record::Draft;
 use samverka_protocol::{encoding, Kind, PublicKey, Record, RecordId, Unverified, Verified};
@@ -39,6 +55,11 @@ pub const MAX_PAGE: usize = 1000;
 const SEGMENT_SIZE: usize = 8 * 1024 * 1024;
 /// How long opening waits for a file lock still held by a store closing in this process.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+/// The layout this module writes; a store in another layout is refused with a clear error.
+const FORMAT: u64 = 2;
+const OFFSET_ENTRY: u64 = 12;
+const KIND_ENTRY: u64 = 8;
+const CHAIN_ENTRY: u64 = 48;
 
 /// Storage failures. Input problems are never storage errors; these mean the disk or the store.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +78,9 @@ pub enum Error {
     /// Bytes in the store do not decode: the store is damaged.
     #[error("store is damaged: {0}")]
     Corrupt(String),
+    /// An earlier write could not be made durable; the node must restart to recover.
+    #[error("an earlier write to the store failed; restart the node (it recovers on opening)")]
+    Failed,
 }
 
 /// Where a record sits in the store's arrival order; a stable paging cursor.
@@ -66,17 +90,59 @@ pub type Cursor = u64;
 pub struct Store {
     db: sled::Db,
     path: PathBuf,
-    log: File,
-    writer: Mutex<()>,
-    next: AtomicU64,
+    sled_log: File,
+    log_file: Arc<File>,
+    offsets_file: Arc<File>,
+    files: Mutex<Files>,
+    /// Records numbered below this are durable and indexed.
+    durable: AtomicU64,
     applied: AtomicU64,
     synced: Mutex<SyncState>,
+    failed: AtomicBool,
 }
 
 #[derive(Default)]
 struct SyncState {
     ticket: u64,
     blobs: HashSet<PathBuf>,
+}
+
+/// The newest position held in an author's chain.
+#[derive(Clone, Copy, Debug)]
+struct Head {
+    no: u32,
+    seq: u64,
+    id: RecordId,
+}
+
+/// A shared handle to an index file and its length in bytes when it was taken.
+type Snapshot = (Arc<File>, u64);
+
+/// An append-only file and its length in bytes.
+struct Appended {
+    file: Arc<File>,
+    len: u64,
+}
+
+/// The writer's state: files, heads, and what the next sync makes visible.
+struct Files {
+    dir: PathBuf,
+    log: Appended,
+    offsets: Arc<File>,
+    kinds: HashMap<u16, Appended>,
+    chains: HashMap<u32, Appended>,
+    /// Highest seq in each chain file (entries are appended in seq order).
+    chain_last: HashMap<u32, u64>,
+    heads: HashMap<PublicKey, Head>,
+    next: u64,
+    count: u64,
+    next_author: u32,
+    /// Written to the files, not yet in sled.
+    pending: HashMap<RecordId, u64>,
+    /// sled operations that the next sync applies once the files are durable.
+    staged: Vec<(Vec<u8>, Vec<u8>)>,
+    dirty: HashMap<PathBuf, Arc<File>>,
+    created: bool,
 }
 
 fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
@@ -92,13 +158,150 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_be_bytes(bytes[at..at + 8].try_into().expect("the slice is eight bytes"))
 }
 
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes(bytes[at..at + 4].try_into().expect("the slice is four bytes"))
+}
+
 fn id_at(bytes: &[u8], at: usize) -> RecordId {
     samverka_protocol::Hash(bytes[at..at + 32].try_into().expect("the slice is 32 bytes"))
 }
 
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io { path: path.to_owned(), source }
+}
+
+fn open_file(path: &Path) -> Result<File, Error> {
+    OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(io(path))
+}
+
+fn read_at(file: &File, path: &Path, at: u64, len: usize) -> Result<Vec<u8>, Error> {
+    let mut buf = vec![0u8; len];
+    file.read_exact_at(&mut buf, at).map_err(io(path))?;
+    Ok(buf)
+}
+
+/// Cuts an index file of `entry`-byte entries back to those naming records below `next` (the
+/// `n` is the u64 at `n_at` in each entry; entries are in ascending `n`). Returns its new length.
+fn trim_index(file: &File, path: &Path, entry: u64, n_at: usize, next: u64) -> Result<u64, Error> {
+    let mut len = file.metadata().map_err(io(path))?.len() / entry * entry;
+    while len > 0 {
+        let last = read_at(file, path, len - entry, entry as usize)?;
+        if u64_at(&last, n_at) < next {
+            break;
+        }
+        len -= entry;
+    }
+    file.set_len(len).map_err(io(path))?;
+    Ok(len)
+}
+
+impl Head {
+    fn encode(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(44);
+        v.extend_from_slice(&self.no.to_be_bytes());
+        v.extend_from_slice(&self.seq.to_be_bytes());
+        v.extend_from_slice(&self.id.0);
+        v
+    }
+
+    fn decode(v: &[u8]) -> Result<Head, Error> {
+        if v.len() != 44 {
+            return Err(Error::Corrupt("an author head is not 44 bytes".into()));
+        }
+        Ok(Head { no: u32_at(v, 0), seq: u64_at(v, 4), id: id_at(v, 12) })
+    }
+}
+
+impl Files {
+    /// Opens the record files, cutting away whatever lies beyond the durable state `next`/`log`.
+    fn open(dir: &Path, next: u64, log_len: u64) -> Result<Files, Error> {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let log_path = dir.join("log");
+        let log = open_file(&log_path)?;
+        if log.metadata().map_err(io(&log_path))?.len() < log_len {
+            return Err(Error::Corrupt(format!("{} is shorter than the store says", log_path.display())));
+        }
+        log.set_len(log_len).map_err(io(&log_path))?;
+        let offsets_path = dir.join("offsets");
+        let offsets = open_file(&offsets_path)?;
+        if offsets.metadata().map_err(io(&offsets_path))?.len() < next * OFFSET_ENTRY {
+            return Err(Error::Corrupt(format!("{} is shorter than the store says", offsets_path.display())));
+        }
+        offsets.set_len(next * OFFSET_ENTRY).map_err(io(&offsets_path))?;
+        let mut files = Files {
+            dir: dir.to_owned(),
+            log: Appended { file: Arc::new(log), len: log_len },
+            offsets: Arc::new(offsets),
+            kinds: HashMap::new(),
+            chains: HashMap::new(),
+            chain_last: HashMap::new(),
+            heads: HashMap::new(),
+            next,
+            count: 0,
+            next_author: 0,
+            pending: HashMap::new(),
+            staged: Vec::new(),
+            dirty: HashMap::new(),
+            created: false,
+        };
+        for entry in std::fs::read_dir(dir).map_err(io(dir))?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            if let Some(code) = name.strip_prefix("kind-").and_then(|h| u16::from_str_radix(h, 16).ok()) {
+                let file = open_file(&path)?;
+                let len = trim_index(&file, &path, KIND_ENTRY, 0, next)?;
+                files.kinds.insert(code, Appended { file: Arc::new(file), len });
+            } else if let Some(no) = name.strip_prefix("chain-").and_then(|h| u32::from_str_radix(h, 16).ok()) {
+                let file = open_file(&path)?;
+                let len = trim_index(&file, &path, CHAIN_ENTRY, 8, next)?;
+                if len > 0 {
+                    files.chain_last.insert(no, u64_at(&read_at(&file, &path, len - CHAIN_ENTRY, 8)?, 0));
+                }
+                files.chains.insert(no, Appended { file: Arc::new(file), len });
+            }
+        }
+        Ok(files)
+    }
+
+    fn kind_file(&mut self, code: u16) -> Result<&mut Appended, Error> {
+        if !self.kinds.contains_key(&code) {
+            let file = open_file(&self.dir.join(format!("kind-{code:04x}")))?;
+            self.created = true;
+            self.kinds.insert(code, Appended { file: Arc::new(file), len: 0 });
+        }
+        Ok(self.kinds.get_mut(&code).expect("just inserted"))
+    }
+
+    fn chain_file(&mut self, no: u32) -> Result<&mut Appended, Error> {
+        if !self.chains.contains_key(&no) {
+            let file = open_file(&self.dir.join(format!("chain-{no:08x}")))?;
+            self.created = true;
+            self.chains.insert(no, Appended { file: Arc::new(file), len: 0 });
+        }
+        Ok(self.chains.get_mut(&no).expect("just inserted"))
+    }
+}
+
+/// Appends `bytes` to an append-only file and marks it for the next sync.
+fn append(
+    dirty: &mut HashMap<PathBuf, Arc<File>>,
+    path: PathBuf,
+    file: &mut Appended,
+    bytes: &[u8],
+) -> Result<(), Error> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    file.file.write_all_at(bytes, file.len).map_err(io(&path))?;
+    file.len += bytes.len() as u64;
+    dirty.entry(path).or_insert_with(|| file.file.clone());
+    Ok(())
+}
+
 impl Store {
-    /// Opens (or creates) the store at `path` with a page cache of `cache_bytes`. Reads only a
-    /// few meta keys: opening never scans the records.
+    /// Opens (or creates) the store at `path` with a page cache of `cache_bytes`. Reads a few
+    /// meta keys, the authors' heads and the tail of each index file: opening never scans the
+    /// records.
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Store, Error> {
         let config = sled::Config::new()
             .path(path)
@@ -106,83 +309,213 @@ impl Store {
             .segment_size(SEGMENT_SIZE)
             .mode(sled::Mode::HighThroughput);
         let db = open_waiting_for_lock(&config)?;
-        let log_path = path.join("db");
-        let log = File::open(&log_path).map_err(|source| Error::Io { path: log_path, source })?;
-        let next = db.get(key(b'm', &[b"next"]))?.map(|v| u64_at(&v, 0)).unwrap_or(0);
+        let meta =
+            |name: &[u8]| -> Result<Option<u64>, Error> { Ok(db.get(key(b'm', &[name]))?.map(|v| u64_at(&v, 0))) };
+        match meta(b"format")? {
+            Some(FORMAT) => {}
+            None if meta(b"count")?.is_none() => db.insert(key(b'm', &[b"format"]), &FORMAT.to_be_bytes()).map(drop)?,
+            other => {
+                return Err(Error::Corrupt(format!(
+                    "{} holds a store in layout {}, this version reads layout {FORMAT}: export it with the version that wrote it and import the archive",
+                    path.display(),
+                    other.map_or("1".to_string(), |f| f.to_string())
+                )))
+            }
+        }
+        let next = meta(b"next")?.unwrap_or(0);
+        let mut files = Files::open(&path.join("records"), next, meta(b"log")?.unwrap_or(0))?;
+        files.count = meta(b"count")?.unwrap_or(0);
+        for kv in db.scan_prefix([b'a']) {
+            let (k, v) = kv?;
+            let head = Head::decode(&v)?;
+            files.next_author = files.next_author.max(head.no + 1);
+            files.heads.insert(PublicKey(k[1..33].try_into().expect("author keys are 32 bytes")), head);
+        }
+        let sled_log_path = path.join("db");
+        let sled_log = File::open(&sled_log_path).map_err(io(&sled_log_path))?;
+        let (log_file, offsets_file) = (files.log.file.clone(), files.offsets.clone());
         let store = Store {
             db,
             path: path.to_owned(),
-            log,
-            writer: Mutex::new(()),
-            next: AtomicU64::new(next),
+            sled_log,
+            log_file,
+            offsets_file,
+            files: Mutex::new(files),
+            durable: AtomicU64::new(next),
             applied: AtomicU64::new(0),
             synced: Mutex::new(SyncState::default()),
+            failed: AtomicBool::new(false),
         };
+        for file in ["log", "offsets"] {
+            let p = path.join("records").join(file);
+            File::open(&p).and_then(|f| f.sync_all()).map_err(io(&p))?;
+        }
+        store.sync_dir(&path.join("records"))?;
         store.sync_dir(path)?;
         Ok(store)
     }
 
+    fn files(&self) -> MutexGuard<'_, Files> {
+        self.files.lock().expect("store files lock poisoned")
+    }
+
     /// Stores records durably (indexes included), all or none. `roster_versions` pairs a
-    /// roster-update's id with the version it creates. Returns once the write survives power loss.
+    /// roster-update's id with the version it creates. A record already held is left as it is.
+    /// Returns once the write survives power loss.
     pub fn put(&self, records: &[Record<Verified>], roster_versions: &[(u64, RecordId)]) -> Result<(), Error> {
-        self.put_batch(records, roster_versions)?;
+        self.write(records, roster_versions)?;
         self.sync()
     }
 
-    /// Applies a batch without waiting for durability; call [`Store::sync`] before acknowledging.
-    pub fn put_batch(&self, records: &[Record<Verified>], roster_versions: &[(u64, RecordId)]) -> Result<(), Error> {
-        let _guard = self.writer.lock().expect("store writer lock poisoned");
-        let mut batch = sled::Batch::default();
-        let mut heads: BTreeMap<PublicKey, u64> = BTreeMap::new();
-        let mut n = self.next.load(Ordering::Relaxed);
-        let mut added = 0u64;
+    /// Writes records to the files and stages their sled entries for the next [`Store::sync`].
+    /// Any failure leaves the files ahead of sled, so the store refuses further writes until it
+    /// is opened again (which cuts the files back).
+    fn write(&self, records: &[Record<Verified>], roster_versions: &[(u64, RecordId)]) -> Result<(), Error> {
+        if self.failed.load(Ordering::Acquire) {
+            return Err(Error::Failed);
+        }
+        let result = self.write_files(&mut self.files(), records, roster_versions);
+        match result {
+            Ok(()) => {
+                self.applied.fetch_add(1, Ordering::Release);
+                Ok(())
+            }
+            Err(e) => {
+                self.failed.store(true, Ordering::Release);
+                Err(e)
+            }
+        }
+    }
+
+    fn write_files(
+        &self,
+        files: &mut Files,
+        records: &[Record<Verified>],
+        roster_versions: &[(u64, RecordId)],
+    ) -> Result<(), Error> {
+        let first = files.next;
+        let mut log = Vec::new();
+        let mut offsets = Vec::new();
+        let mut kinds: BTreeMap<u16, Vec<u8>> = BTreeMap::new();
+        let mut chains: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
+        let mut touched: BTreeMap<PublicKey, Head> = BTreeMap::new();
         for r in records {
             let id = r.id();
-            let rk = key(b'r', &[&id.0]);
-            let fresh = !self.db.contains_key(&rk)?;
-            batch.insert(rk, r.bytes());
-            if !fresh {
-                continue; // same record again (e.g. more countersignatures, or redacted): bytes replaced
+            if files.pending.contains_key(&id) || self.db.contains_key(key(b'i', &[&id.0]))? {
+                continue; // already held: left as it is
             }
+            let n = files.next;
             let h = r.header();
-            let nb = n.to_be_bytes();
-            batch.insert(key(b'c', &[&h.author.0, &h.seq.to_be_bytes(), &id.0]), &nb);
-            batch.insert(key(b'k', &[&u16::from(h.kind).to_be_bytes(), &nb]), &id.0);
-            batch.insert(key(b'n', &[&nb]), &id.0);
-            let head = match heads.get(&h.author) {
-                Some(s) => *s,
-                None => self.head(&h.author)?.unwrap_or(0),
+            offsets.extend_from_slice(&(files.log.len + log.len() as u64).to_be_bytes());
+            offsets.extend_from_slice(&(r.bytes().len() as u32).to_be_bytes());
+            log.extend_from_slice(r.bytes());
+            kinds.entry(u16::from(h.kind)).or_default().extend_from_slice(&n.to_be_bytes());
+            let known = touched.get(&h.author).or_else(|| files.heads.get(&h.author)).copied();
+            let no = match known {
+                Some(head) => head.no,
+                None => {
+                    files.next_author += 1;
+                    files.next_author - 1
+                }
             };
-            heads.insert(h.author, head.max(h.seq));
-            n += 1;
-            added += 1;
+            if files.chain_last.get(&no).is_none_or(|last| h.seq > *last) {
+                let entry = chains.entry(no).or_default();
+                entry.extend_from_slice(&h.seq.to_be_bytes());
+                entry.extend_from_slice(&n.to_be_bytes());
+                entry.extend_from_slice(&id.0);
+                files.chain_last.insert(no, h.seq);
+            } else {
+                let k = key(b'x', &[&no.to_be_bytes(), &h.seq.to_be_bytes(), &n.to_be_bytes()]);
+                files.staged.push((k, id.0.to_vec()));
+            }
+            let head = match known {
+                Some(head) if head.seq >= h.seq => head,
+                _ => Head { no, seq: h.seq, id },
+            };
+            touched.insert(h.author, head);
+            files.staged.push((key(b'i', &[&id.0]), n.to_be_bytes().to_vec()));
+            files.pending.insert(id, n);
+            files.next += 1;
+            files.count += 1;
         }
-        for (author, seq) in &heads {
-            batch.insert(key(b'a', &[&author.0]), &seq.to_be_bytes());
+        let dir = files.dir.clone();
+        let Files { log: log_file, dirty, .. } = &mut *files;
+        append(dirty, dir.join("log"), log_file, &log)?;
+        let offsets_path = dir.join("offsets");
+        files.offsets.write_all_at(&offsets, first * OFFSET_ENTRY).map_err(io(&offsets_path))?;
+        files.dirty.entry(offsets_path).or_insert_with(|| files.offsets.clone());
+        for (code, bytes) in kinds {
+            files.kind_file(code)?;
+            let Files { kinds, dirty, .. } = &mut *files;
+            append(dirty, dir.join(format!("kind-{code:04x}")), kinds.get_mut(&code).expect("opened"), &bytes)?;
+        }
+        for (no, bytes) in chains {
+            files.chain_file(no)?;
+            let Files { chains, dirty, .. } = &mut *files;
+            append(dirty, dir.join(format!("chain-{no:08x}")), chains.get_mut(&no).expect("opened"), &bytes)?;
+        }
+        for (author, head) in touched {
+            files.staged.push((key(b'a', &[&author.0]), head.encode()));
+            files.heads.insert(author, head);
         }
         for (version, id) in roster_versions {
-            batch.insert(key(b'v', &[&version.to_be_bytes()]), &id.0);
+            files.staged.push((key(b'v', &[&version.to_be_bytes()]), id.0.to_vec()));
         }
-        let count = self.count()? + added;
-        batch.insert(key(b'm', &[b"count"]), &count.to_be_bytes());
-        batch.insert(key(b'm', &[b"next"]), &n.to_be_bytes());
-        self.db.apply_batch(batch)?;
-        self.next.store(n, Ordering::Relaxed);
-        self.applied.fetch_add(1, Ordering::Release);
+        let meta: [(&[u8], u64); 3] = [(b"count", files.count), (b"next", files.next), (b"log", files.log.len)];
+        for (name, value) in meta {
+            files.staged.push((key(b'm', &[name]), value.to_be_bytes().to_vec()));
+        }
         Ok(())
     }
 
-    /// Makes every applied batch durable. Concurrent callers share one sync.
+    /// Makes every write so far durable: the record files first, then sled, which names them.
+    /// Concurrent callers share one sync.
     pub fn sync(&self) -> Result<(), Error> {
         let target = self.applied.load(Ordering::Acquire);
         let mut state = self.synced.lock().expect("store sync lock poisoned");
         if state.ticket >= target {
             return Ok(());
         }
-        let covered = self.applied.load(Ordering::Acquire);
+        if self.failed.load(Ordering::Acquire) {
+            return Err(Error::Failed);
+        }
+        let result = self.sync_now(&mut state);
+        if result.is_err() {
+            self.failed.store(true, Ordering::Release);
+        }
+        result
+    }
+
+    fn sync_now(&self, state: &mut SyncState) -> Result<(), Error> {
+        let (covered, dirty, staged, created, next) = {
+            let mut files = self.files();
+            let covered = self.applied.load(Ordering::Acquire);
+            let created = std::mem::take(&mut files.created);
+            (covered, std::mem::take(&mut files.dirty), std::mem::take(&mut files.staged), created, files.next)
+        };
+        for (path, file) in &dirty {
+            file.sync_data().map_err(io(path))?;
+        }
+        if created {
+            self.sync_dir(&self.path.join("records"))?;
+        }
+        let mut batch = sled::Batch::default();
+        let mut ids = Vec::new();
+        for (k, v) in staged {
+            if k[0] == b'i' {
+                ids.push(id_at(&k, 1));
+            }
+            batch.insert(k, v);
+        }
+        self.db.apply_batch(batch)?;
         self.db.flush()?;
-        self.log.sync_data().map_err(|source| Error::Io { path: self.path.join("db"), source })?;
-        self.sync_blobs(&mut state)?;
+        self.sled_log.sync_data().map_err(io(&self.path.join("db")))?;
+        self.sync_blobs(state)?;
+        self.durable.fetch_max(next, Ordering::AcqRel);
+        let mut files = self.files();
+        for id in ids {
+            files.pending.remove(&id);
+        }
         state.ticket = covered;
         Ok(())
     }
@@ -197,8 +530,7 @@ impl Store {
             if state.blobs.contains(&path) {
                 continue;
             }
-            let io = |source| Error::Io { path: path.clone(), source };
-            File::open(&path).and_then(|f| f.sync_data()).map_err(io)?;
+            File::open(&path).and_then(|f| f.sync_data()).map_err(io(&path))?;
             state.blobs.insert(path);
             any = true;
         }
@@ -209,53 +541,128 @@ impl Store {
     }
 
     fn sync_dir(&self, dir: &Path) -> Result<(), Error> {
-        File::open(dir).and_then(|f| f.sync_all()).map_err(|source| Error::Io { path: dir.to_owned(), source })
+        File::open(dir).and_then(|f| f.sync_all()).map_err(io(dir))
+    }
+
+    /// The local number of the record with `id`, if held.
+    fn number(&self, id: &RecordId) -> Result<Option<u64>, Error> {
+        // Pending first: a sync moves an id into sled before it leaves `pending`.
+        if let Some(n) = self.files().pending.get(id) {
+            return Ok(Some(*n));
+        }
+        Ok(self.db.get(key(b'i', &[&id.0]))?.map(|v| u64_at(&v, 0)))
+    }
+
+    /// The record numbered `n`.
+    fn record_at(&self, n: u64) -> Result<Record<Verified>, Error> {
+        let dir = self.path.join("records");
+        let entry = read_at(&self.offsets_file, &dir.join("offsets"), n * OFFSET_ENTRY, OFFSET_ENTRY as usize)?;
+        let bytes = read_at(&self.log_file, &dir.join("log"), u64_at(&entry, 0), u32_at(&entry, 8) as usize)?;
+        Record::<Verified>::from_trusted_storage(&bytes).map_err(|e| Error::Corrupt(format!("record number {n}: {e}")))
     }
 
     /// The record with `id`.
     pub fn get(&self, id: &RecordId) -> Result<Option<Record<Verified>>, Error> {
-        match self.db.get(key(b'r', &[&id.0]))? {
-            Some(bytes) => Ok(Some(decode_stored(&bytes, id)?)),
-            None => Ok(None),
+        let Some(n) = self.number(id)? else { return Ok(None) };
+        let record = self.record_at(n)?;
+        if record.id() != *id {
+            return Err(Error::Corrupt(format!("record number {n} is not {id}")));
         }
+        Ok(Some(record))
     }
 
     /// Whether the store holds `id`.
     pub fn contains(&self, id: &RecordId) -> Result<bool, Error> {
-        Ok(self.db.contains_key(key(b'r', &[&id.0]))?)
+        Ok(self.number(id)?.is_some())
+    }
+
+    /// An author's number, newest position, and chain file (with its length), if any is held.
+    fn chain_of(&self, author: &PublicKey) -> Option<(Head, Option<Snapshot>)> {
+        let files = self.files();
+        let head = *files.heads.get(author)?;
+        Some((head, files.chains.get(&head.no).map(|c| (c.file.clone(), c.len))))
+    }
+
+    /// Entries of a chain file from the first with seq ≥ `from_seq`, at most `limit`:
+    /// (seq, n, id).
+    fn chain_entries(
+        &self,
+        no: u32,
+        (file, len): &Snapshot,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, u64, RecordId)>, Error> {
+        let path = self.path.join("records").join(format!("chain-{no:08x}"));
+        let count = len / CHAIN_ENTRY;
+        let (mut lo, mut hi) = (0, count);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if u64_at(&read_at(file, &path, mid * CHAIN_ENTRY, 8)?, 0) < from_seq {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let take = (count - lo).min(limit as u64);
+        let bytes = read_at(file, &path, lo * CHAIN_ENTRY, (take * CHAIN_ENTRY) as usize)?;
+        Ok(bytes.chunks(CHAIN_ENTRY as usize).map(|e| (u64_at(e, 0), u64_at(e, 8), id_at(e, 16))).collect())
+    }
+
+    /// Out-of-order chain positions of author number `no` from `from_seq`, at most `limit`.
+    fn chain_exceptions(&self, no: u32, from_seq: u64, limit: usize) -> Result<Vec<(u64, u64, RecordId)>, Error> {
+        let start = key(b'x', &[&no.to_be_bytes(), &from_seq.to_be_bytes()]);
+        let end = key(b'x', &[&no.to_be_bytes(), &[0xff; 16]]);
+        self.db
+            .range(start..=end)
+            .take(limit)
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((u64_at(&k, 5), u64_at(&k, 13), id_at(&v, 0)))
+            })
+            .collect()
+    }
+
+    /// An author's chain positions from `from_seq`, in (seq, arrival) order, at most `limit`.
+    fn positions(&self, author: &PublicKey, from_seq: u64, limit: usize) -> Result<Vec<(u64, u64, RecordId)>, Error> {
+        let Some((head, chain)) = self.chain_of(author) else { return Ok(Vec::new()) };
+        let mut out = match &chain {
+            Some(chain) => self.chain_entries(head.no, chain, from_seq, limit)?,
+            None => Vec::new(),
+        };
+        out.extend(self.chain_exceptions(head.no, from_seq, limit)?);
+        out.sort_unstable_by_key(|(seq, n, _)| (*seq, *n));
+        out.truncate(limit);
+        Ok(out)
     }
 
     /// Ids stored at one position of an author's chain (more than one means equivocation).
     pub fn at_position(&self, author: &PublicKey, seq: u64) -> Result<Vec<RecordId>, Error> {
-        self.db.scan_prefix(key(b'c', &[&author.0, &seq.to_be_bytes()])).map(|kv| Ok(id_at(&kv?.0, 41))).collect()
+        if self.head(author)?.is_none_or(|head| head < seq) {
+            return Ok(Vec::new());
+        }
+        let positions = self.positions(author, seq, MAX_PAGE)?;
+        Ok(positions.into_iter().take_while(|(s, _, _)| *s == seq).map(|(_, _, id)| id).collect())
     }
 
     /// An author's records from `from_seq` on, at most `limit`.
     pub fn by_author(&self, author: &PublicKey, from_seq: u64, limit: usize) -> Result<Vec<Record<Verified>>, Error> {
-        let start = key(b'c', &[&author.0, &from_seq.to_be_bytes()]);
-        let end = key(b'c', &[&author.0, &[0xff; 8], &[0xff; 32]]);
-        let mut out = Vec::new();
-        for kv in self.db.range(start..=end).take(limit.min(MAX_PAGE)) {
-            let id = id_at(&kv?.0, 41);
-            out.extend(self.get(&id)?);
-        }
-        Ok(out)
+        self.positions(author, from_seq, limit.min(MAX_PAGE))?.into_iter().map(|(_, n, _)| self.record_at(n)).collect()
     }
 
     /// The highest seq stored for `author`.
     pub fn head(&self, author: &PublicKey) -> Result<Option<u64>, Error> {
-        Ok(self.db.get(key(b'a', &[&author.0]))?.map(|v| u64_at(&v, 0)))
+        Ok(self.files().heads.get(author).map(|h| h.seq))
+    }
+
+    /// The highest seq stored for `author` and the id of the record there (the first to arrive,
+    /// if the author equivocated at that position).
+    pub fn head_record(&self, author: &PublicKey) -> Option<(u64, RecordId)> {
+        self.files().heads.get(author).map(|h| (h.seq, h.id))
     }
 
     /// Highest seq per author: the version vector that sync exchanges.
     pub fn heads(&self) -> Result<BTreeMap<PublicKey, u64>, Error> {
-        self.db
-            .scan_prefix([b'a'])
-            .map(|kv| {
-                let (k, v) = kv?;
-                Ok((PublicKey(k[1..33].try_into().expect("author keys are 32 bytes")), u64_at(&v, 0)))
-            })
-            .collect()
+        Ok(self.files().heads.iter().map(|(author, head)| (*author, head.seq)).collect())
     }
 
     /// Records of `kind` after `cursor` (exclusive), at most `limit`, with the cursor of the last.
@@ -265,23 +672,34 @@ impl Store {
         after: Option<Cursor>,
         limit: usize,
     ) -> Result<(Vec<Record<Verified>>, Option<Cursor>), Error> {
-        let start_n = after.map_or(0, |c| c.saturating_add(1));
-        let (start, end) = match kind {
-            Some(k) => {
-                let code = u16::from(k).to_be_bytes();
-                (key(b'k', &[&code, &start_n.to_be_bytes()]), key(b'k', &[&code, &[0xff; 8]]))
+        let start = after.map_or(0, |c| c.saturating_add(1));
+        let durable = self.durable.load(Ordering::Acquire);
+        let limit = limit.min(MAX_PAGE) as u64;
+        let numbers: Vec<u64> = match kind {
+            None => (start..durable.max(start)).take(limit as usize).collect(),
+            Some(kind) => {
+                let code = u16::from(kind);
+                let Some((file, len)) = self.files().kinds.get(&code).map(|k| (k.file.clone(), k.len)) else {
+                    return Ok((Vec::new(), None));
+                };
+                let path = self.path.join("records").join(format!("kind-{code:04x}"));
+                let count = len / KIND_ENTRY;
+                let (mut lo, mut hi) = (0, count);
+                while lo < hi {
+                    let mid = (lo + hi) / 2;
+                    if u64_at(&read_at(&file, &path, mid * KIND_ENTRY, 8)?, 0) < start {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                let take = (count - lo).min(limit);
+                let bytes = read_at(&file, &path, lo * KIND_ENTRY, (take * KIND_ENTRY) as usize)?;
+                bytes.chunks(8).map(|e| u64_at(e, 0)).take_while(|n| *n < durable).collect()
             }
-            None => (key(b'n', &[&start_n.to_be_bytes()]), key(b'n', &[&[0xff; 8]])),
         };
-        let offset = if kind.is_some() { 3 } else { 1 };
-        let mut out = Vec::new();
-        let mut last = None;
-        for kv in self.db.range(start..=end).take(limit.min(MAX_PAGE)) {
-            let (k, v) = kv?;
-            last = Some(u64_at(&k, offset));
-            out.extend(self.get(&id_at(&v, 0))?);
-        }
-        Ok((out, last))
+        let records = numbers.iter().map(|n| self.record_at(*n)).collect::<Result<Vec<_>, _>>()?;
+        Ok((records, numbers.last().copied()))
     }
 
     /// The roster chain's record ids, version 0 (the charter) first.
@@ -289,7 +707,7 @@ impl Store {
         self.db.scan_prefix([b'v']).map(|kv| Ok(id_at(&kv?.1, 0))).collect()
     }
 
-    /// How many records the store holds.
+    /// How many records the store holds (durably).
     pub fn count(&self) -> Result<u64, Error> {
         Ok(self.db.get(key(b'm', &[b"count"]))?.map(|v| u64_at(&v, 0)).unwrap_or(0))
     }
@@ -404,7 +822,12 @@ impl Store {
 
     /// Bytes on disk used by the store's files.
     pub fn size_on_disk(&self) -> Result<u64, Error> {
-        Ok(self.db.size_on_disk()?)
+        let mut size = self.db.size_on_disk()?;
+        let dir = self.path.join("records");
+        for entry in std::fs::read_dir(&dir).map_err(io(&dir))?.flatten() {
+            size += entry.metadata().map_err(io(&entry.path()))?.len();
+        }
+        Ok(size)
     }
 }
 
@@ -426,12 +849,91 @@ fn open_waiting_for_lock(config: &sled::Config) -> Result<sled::Db, Error> {
     }
 }
 
-fn decode_stored(bytes: &[u8], id: &RecordId) -> Result<Record<Verified>, Error> {
-    Record::<Verified>::from_trusted_storage(bytes, id).map_err(|e| Error::Corrupt(format!("record {id}: {e}")))
-}
-
 fn decode_proposal(bytes: &[u8], id: &RecordId) -> Result<Record<Unverified>, Error> {
     let record = Record::<Unverified>::decode(bytes).map_err(|e| Error::Corrupt(format!("proposal {id}: {e}")))?;
-    assert_eq!(&record.id(), id, "stored proposal bytes do not match their key: storage is corrupt");
+    if &record.id() != id {
+        return Err(Error::Corrupt(format!("stored proposal {id} holds another record")));
+    }
     Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use samverka_protocol::testkit::{self, Federation};
+    use samverka_protocol::validate;
+
+    use super::*;
+
+    fn notes(count: usize) -> (Federation, Vec<Record<Verified>>) {
+        let mut fed = Federation::found("Lager", &testkit::kommuner(1), "1000");
+        let mut author = fed.certify_node("1000", "lager/node");
+        let records = (0..count)
+            .map(|i| {
+                let r = author.next(fed.id(), fed.version(), Kind::Note, format!("anteckning {i}").into_bytes());
+                validate::verify(r, &fed.chain).expect("valid")
+            })
+            .collect();
+        (fed, records)
+    }
+
+    #[test]
+    fn records_arriving_out_of_order_are_served_in_chain_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_, records) = notes(6);
+        let store = Store::open(dir.path(), 1 << 20).expect("opens");
+        let order = [0, 1, 4, 5, 2, 3];
+        for i in order {
+            store.put(std::slice::from_ref(&records[i]), &[]).expect("stored");
+        }
+        store.put(&records[..2], &[]).expect("duplicates are left alone");
+        let author = records[0].header().author;
+        {
+            let got: Vec<_> = store.by_author(&author, 0, 10).expect("reads").iter().map(|r| r.id()).collect();
+            assert_eq!(got, records.iter().map(|r| r.id()).collect::<Vec<_>>());
+            assert_eq!(store.at_position(&author, 3).expect("reads"), vec![records[3].id()]);
+            assert_eq!(store.head(&author).expect("reads"), Some(5));
+            let (page, cursor) = store.by_kind(Some(Kind::Note), Some(1), 2).expect("reads");
+            assert_eq!(page.iter().map(|r| r.id()).collect::<Vec<_>>(), vec![records[4].id(), records[5].id()]);
+            assert_eq!(cursor, Some(3));
+            assert_eq!(store.count().expect("count"), 6);
+        }
+        drop(store);
+        let reopened = Store::open(dir.path(), 1 << 20).expect("reopens");
+        assert_eq!(reopened.by_author(&author, 2, 2).expect("reads"), records[2..4].to_vec());
+        assert_eq!(reopened.at_position(&author, 4).expect("reads"), vec![records[4].id()]);
+    }
+
+    #[test]
+    fn a_write_cut_off_before_its_sync_is_cut_away_on_opening() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_, records) = notes(5);
+        let author = records[0].header().author;
+        {
+            let store = Store::open(dir.path(), 1 << 20).expect("opens");
+            store.put(&records[..2], &[]).expect("stored");
+            // Written to the files, never synced: as if the process died here.
+            store.write(&records[2..4], &[]).expect("written");
+        }
+        let store = Store::open(dir.path(), 1 << 20).expect("reopens");
+        assert_eq!(store.count().expect("count"), 2);
+        assert_eq!(store.head(&author).expect("reads"), Some(1));
+        assert!(!store.contains(&records[2].id()).expect("reads"));
+        assert_eq!(store.by_kind(None, None, 10).expect("reads").0.len(), 2);
+        store.put(&records[2..], &[]).expect("stored again");
+        let ids: Vec<_> = store.by_author(&author, 0, 10).expect("reads").iter().map(|r| r.id()).collect();
+        assert_eq!(ids, records.iter().map(|r| r.id()).collect::<Vec<_>>());
+        assert_eq!(store.by_kind(Some(Kind::Note), None, 10).expect("reads").0, records);
+    }
+
+    #[test]
+    fn a_store_in_the_old_layout_is_refused_with_advice() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let db = sled::Config::new().path(dir.path()).segment_size(SEGMENT_SIZE).open().expect("sled");
+            db.insert(key(b'm', &[b"count"]), &7u64.to_be_bytes()).expect("insert");
+            db.flush().expect("flush");
+        }
+        let err = Store::open(dir.path(), 1 << 20).err().expect("refused").to_string();
+        assert!(err.contains("layout 1") && err.contains("export"), "{err}");
+    }
 }

@@ -387,7 +387,10 @@ mod tests {
         let mut unreduced = sig;
         let s = Scalar::from_canonical_bytes(sig.0[32..].try_into().expect("32 bytes")).expect("canonical");
         let mut wide = [0u8; 33];
-        let l = curve25519_dalek::constants::BASEPOINT_ORDER.to_bytes();
+        let l: [u8; 32] = hex::decode("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")
+            .expect("hex")
+            .try_into()
+            .expect("32 bytes");
         let mut carry = 0u16;
         for i in 0..32 {
             let v = u16::from(s.as_bytes()[i]) + u16::from(l[i]) + carry;
