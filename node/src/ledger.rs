@@ -2,7 +2,7 @@
 //! the one ingest path every record takes, whether it comes from a user, a file or a peer:
 //! decode → drop duplicates → verify once → check its chain position → store durably → announce.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -114,6 +114,35 @@ impl Error {
     }
 }
 
+/// Records admitted but not yet stored, indexed by id and by chain position.
+#[derive(Default)]
+struct Batch {
+    records: Vec<Record<Verified>>,
+    ids: HashMap<RecordId, usize>,
+    positions: HashMap<(PublicKey, u64), Vec<RecordId>>,
+}
+
+impl Batch {
+    fn push(&mut self, record: Record<Verified>) {
+        let h = record.header();
+        self.ids.insert(record.id(), self.records.len());
+        self.positions.entry((h.author, h.seq)).or_default().push(record.id());
+        self.records.push(record);
+    }
+
+    fn contains(&self, id: &RecordId) -> bool {
+        self.ids.contains_key(id)
+    }
+
+    fn get(&self, id: &RecordId) -> Option<&Record<Verified>> {
+        self.ids.get(id).map(|i| &self.records[*i])
+    }
+
+    fn at(&self, author: &PublicKey, seq: u64) -> &[RecordId] {
+        self.positions.get(&(*author, seq)).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// A node's verified records and roster.
 pub struct Ledger {
     store: Store,
@@ -187,20 +216,20 @@ impl Ledger {
     pub fn ingest_many(&self, records: Vec<Record<Unverified>>) -> Vec<Result<Outcome, Error>> {
         let checked = self.verify_parallel(records);
         let mut results = Vec::with_capacity(checked.len());
-        let mut batch: Vec<Record<Verified>> = Vec::new();
+        let mut batch = Batch::default();
         for (record, early) in checked {
             let result = self.admit(record, early, &mut batch);
             results.push(result);
         }
-        if !batch.is_empty() {
-            if let Err(e) = self.store.put(&batch, &[]) {
+        if !batch.records.is_empty() {
+            if let Err(e) = self.store.put(&batch.records, &[]) {
                 let msg = e.to_string();
                 for r in results.iter_mut().filter(|r| matches!(r, Ok(Outcome::Stored(_)))) {
                     *r = Err(Error::Storage(storage::Error::Corrupt(format!("write failed: {msg}"))));
                 }
                 return results;
             }
-            for r in batch {
+            for r in batch.records {
                 let _ = self.announce.send(r);
             }
             self.retry_dependents();
@@ -217,20 +246,20 @@ impl Ledger {
                 return;
             }
             let before = parked.len();
-            let mut batch = Vec::new();
+            let mut batch = Batch::default();
             for (_, record) in parked {
                 if let Err(e) = self.admit(record, None, &mut batch) {
                     tracing::debug!(reason = %e, "parked record rejected on retry");
                 }
             }
-            if batch.is_empty() {
+            if batch.records.is_empty() {
                 return;
             }
-            if let Err(e) = self.store.put(&batch, &[]) {
+            if let Err(e) = self.store.put(&batch.records, &[]) {
                 tracing::error!(error = %e, "storing records released from parking failed");
                 return;
             }
-            for r in batch {
+            for r in batch.records {
                 let _ = self.announce.send(r);
             }
             if self.parked() >= before {
@@ -255,7 +284,7 @@ impl Ledger {
                 .collect();
             let chosen: Vec<Record<Unverified>> =
                 part.iter().zip(&wanted).filter(|(_, w)| **w).map(|(r, _)| r.clone()).collect();
-            let lookup = StoreLookup { store: &self.store, batch: &[] };
+            let lookup = StoreLookup { store: &self.store, batch: None };
             let mut judged = validate::verify_many(chosen, &chain, &lookup).into_iter();
             wanted
                 .into_iter()
@@ -285,10 +314,10 @@ impl Ledger {
         &self,
         record: Record<Unverified>,
         early: Option<Early>,
-        batch: &mut Vec<Record<Verified>>,
+        batch: &mut Batch,
     ) -> Result<Outcome, Error> {
         let id = record.id();
-        if batch.iter().any(|r| r.id() == id) || self.store.contains(&id)? {
+        if batch.contains(&id) || self.store.contains(&id)? {
             return Ok(Outcome::Duplicate(id));
         }
         let kind = record.header().kind;
@@ -298,7 +327,7 @@ impl Ledger {
         let chain = self.chain().ok_or(Error::NoFederation)?;
         let verified = match early {
             Some(result) => result,
-            None => validate::verify_in(record.clone(), &chain, &StoreLookup { store: &self.store, batch }),
+            None => validate::verify_in(record.clone(), &chain, &StoreLookup { store: &self.store, batch: Some(batch) }),
         };
         let verified = match verified {
             Ok(v) => v,
@@ -341,7 +370,7 @@ impl Ledger {
     }
 
     /// Checks the record against what is held at its author's chain position and the one before.
-    fn check_position(&self, record: &Record<Verified>, batch: &[Record<Verified>]) -> Result<Outcome, Error> {
+    fn check_position(&self, record: &Record<Verified>, batch: &Batch) -> Result<Outcome, Error> {
         let h = record.header();
         if let (Some(prev), Some(before)) = (h.prev, h.seq.checked_sub(1)) {
             // The usual case, a record extending the newest position held, needs no index lookup.
@@ -352,8 +381,7 @@ impl Ledger {
             }
         }
         let mut conflicts = self.store.at_position(&h.author, h.seq)?;
-        conflicts
-            .extend(batch.iter().filter(|r| r.header().author == h.author && r.header().seq == h.seq).map(|r| r.id()));
+        conflicts.extend_from_slice(batch.at(&h.author, h.seq));
         if conflicts.is_empty() {
             return Ok(Outcome::Stored(record.id()));
         }
@@ -375,7 +403,7 @@ impl Ledger {
         Ok(())
     }
 
-    fn retry_parked(&self, batch: &mut Vec<Record<Verified>>) {
+    fn retry_parked(&self, batch: &mut Batch) {
         let parked = std::mem::take(&mut *self.parked.lock().expect("parked lock poisoned"));
         for (_, record) in parked {
             if let Err(e) = self.admit(record, None, batch) {
@@ -434,12 +462,12 @@ impl Ledger {
 /// Referenced records, looked up in the store and in the batch being admitted.
 struct StoreLookup<'a> {
     store: &'a Store,
-    batch: &'a [Record<Verified>],
+    batch: Option<&'a Batch>,
 }
 
 impl validate::Lookup for StoreLookup<'_> {
     fn record(&self, id: &RecordId) -> Option<Record<Verified>> {
-        if let Some(r) = self.batch.iter().find(|r| r.id() == *id) {
+        if let Some(r) = self.batch.and_then(|b| b.get(id)) {
             return Some(r.clone());
         }
         self.store.get(id).ok().flatten()

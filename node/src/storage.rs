@@ -493,9 +493,12 @@ impl Store {
             let created = std::mem::take(&mut files.created);
             (covered, std::mem::take(&mut files.dirty), std::mem::take(&mut files.staged), created, files.next)
         };
-        for (path, file) in &dirty {
-            file.sync_data().map_err(io(path))?;
-        }
+        // One thread per file: the disk sees the syncs together and can commit them as one.
+        std::thread::scope(|s| {
+            let syncs: Vec<_> =
+                dirty.iter().map(|(path, file)| s.spawn(move || file.sync_data().map_err(io(path)))).collect();
+            syncs.into_iter().try_for_each(|h| h.join().expect("sync threads do not panic"))
+        })?;
         if created {
             self.sync_dir(&self.path.join("records"))?;
         }
