@@ -180,6 +180,23 @@ fn read_at(file: &File, path: &Path, at: u64, len: usize) -> Result<Vec<u8>, Err
     Ok(buf)
 }
 
+/// Reads at most `limit` entries of an index file of `entry`-byte entries sorted by their leading
+/// u64, from the first whose leading u64 is at least `from`; `len` is the file's length.
+fn entries_from(file: &File, path: &Path, len: u64, entry: u64, from: u64, limit: u64) -> Result<Vec<u8>, Error> {
+    let count = len / entry;
+    let (mut lo, mut hi) = (0, count);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if u64_at(&read_at(file, path, mid * entry, 8)?, 0) < from {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let take = (count - lo).min(limit);
+    read_at(file, path, lo * entry, (take * entry) as usize)
+}
+
 /// Cuts an index file of `entry`-byte entries back to those naming records below `next` (the
 /// `n` is the u64 at `n_at` in each entry; entries are in ascending `n`). Returns its new length.
 fn trim_index(file: &File, path: &Path, entry: u64, n_at: usize, next: u64) -> Result<u64, Error> {
@@ -262,24 +279,27 @@ impl Files {
         }
         Ok(files)
     }
+}
 
-    fn kind_file(&mut self, code: u16) -> Result<&mut Appended, Error> {
-        if !self.kinds.contains_key(&code) {
-            let file = open_file(&self.dir.join(format!("kind-{code:04x}")))?;
-            self.created = true;
-            self.kinds.insert(code, Appended { file: Arc::new(file), len: 0 });
+/// Appends `bytes` to the index file `name` of `map` under `key`, creating the file on first use.
+fn append_index<K: std::hash::Hash + Eq + Copy>(
+    files: &mut Files,
+    pick: impl Fn(&mut Files) -> &mut HashMap<K, Appended>,
+    key: K,
+    name: String,
+    bytes: &[u8],
+) -> Result<(), Error> {
+    let path = files.dir.join(name);
+    let mut file = match pick(files).remove(&key) {
+        Some(file) => file,
+        None => {
+            files.created = true;
+            Appended { file: Arc::new(open_file(&path)?), len: 0 }
         }
-        Ok(self.kinds.get_mut(&code).expect("just inserted"))
-    }
-
-    fn chain_file(&mut self, no: u32) -> Result<&mut Appended, Error> {
-        if !self.chains.contains_key(&no) {
-            let file = open_file(&self.dir.join(format!("chain-{no:08x}")))?;
-            self.created = true;
-            self.chains.insert(no, Appended { file: Arc::new(file), len: 0 });
-        }
-        Ok(self.chains.get_mut(&no).expect("just inserted"))
-    }
+    };
+    let result = append(&mut files.dirty, path, &mut file, bytes);
+    pick(files).insert(key, file);
+    result
 }
 
 /// Appends `bytes` to an append-only file and marks it for the next sync.
@@ -445,14 +465,10 @@ impl Store {
         files.offsets.write_all_at(&offsets, first * OFFSET_ENTRY).map_err(io(&offsets_path))?;
         files.dirty.entry(offsets_path).or_insert_with(|| files.offsets.clone());
         for (code, bytes) in kinds {
-            files.kind_file(code)?;
-            let Files { kinds, dirty, .. } = &mut *files;
-            append(dirty, dir.join(format!("kind-{code:04x}")), kinds.get_mut(&code).expect("opened"), &bytes)?;
+            append_index(files, |f| &mut f.kinds, code, format!("kind-{code:04x}"), &bytes)?;
         }
         for (no, bytes) in chains {
-            files.chain_file(no)?;
-            let Files { chains, dirty, .. } = &mut *files;
-            append(dirty, dir.join(format!("chain-{no:08x}")), chains.get_mut(&no).expect("opened"), &bytes)?;
+            append_index(files, |f| &mut f.chains, no, format!("chain-{no:08x}"), &bytes)?;
         }
         for (author, head) in touched {
             files.staged.push((key(b'a', &[&author.0]), head.encode()));
@@ -596,18 +612,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<(u64, u64, RecordId)>, Error> {
         let path = self.path.join("records").join(format!("chain-{no:08x}"));
-        let count = len / CHAIN_ENTRY;
-        let (mut lo, mut hi) = (0, count);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if u64_at(&read_at(file, &path, mid * CHAIN_ENTRY, 8)?, 0) < from_seq {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        let take = (count - lo).min(limit as u64);
-        let bytes = read_at(file, &path, lo * CHAIN_ENTRY, (take * CHAIN_ENTRY) as usize)?;
+        let bytes = entries_from(file, &path, *len, CHAIN_ENTRY, from_seq, limit as u64)?;
         Ok(bytes.chunks(CHAIN_ENTRY as usize).map(|e| (u64_at(e, 0), u64_at(e, 8), id_at(e, 16))).collect())
     }
 
@@ -686,18 +691,7 @@ impl Store {
                     return Ok((Vec::new(), None));
                 };
                 let path = self.path.join("records").join(format!("kind-{code:04x}"));
-                let count = len / KIND_ENTRY;
-                let (mut lo, mut hi) = (0, count);
-                while lo < hi {
-                    let mid = (lo + hi) / 2;
-                    if u64_at(&read_at(&file, &path, mid * KIND_ENTRY, 8)?, 0) < start {
-                        lo = mid + 1;
-                    } else {
-                        hi = mid;
-                    }
-                }
-                let take = (count - lo).min(limit);
-                let bytes = read_at(&file, &path, lo * KIND_ENTRY, (take * KIND_ENTRY) as usize)?;
+                let bytes = entries_from(&file, &path, len, KIND_ENTRY, start, limit)?;
                 bytes.chunks(8).map(|e| u64_at(e, 0)).take_while(|n| *n < durable).collect()
             }
         };
