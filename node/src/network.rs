@@ -8,9 +8,12 @@
 //! so chain positions are judged in order.
 //!
 //! - Push: every record the ledger stores that did not come from the network is published on the
-//!   federation's gossipsub topic. Gossip validation is strict and explicit: a message is
-//!   forwarded only after our ledger accepted it; a message id is the record id.
-//! - Catch-up: [`crate::sync`] decides when to ask whom and what to answer.
+//!   federation's gossipsub topic, unsigned (the record is signed; only certified nodes connect).
+//!   Validation is explicit: a message is forwarded only after our ledger verified and stored
+//!   it; a message id is a hash of the record's bytes, so duplicates cost a hash, not a decode.
+//! - Catch-up: [`crate::sync`] decides when to ask whom and what to answer (a probe of the
+//!   heads' fingerprint first); responses are ingested as whole batches, and the next request
+//!   goes out while the previous batch is being verified and stored.
 //! - Contiguity: a record is stored only once its author's previous record is held (otherwise it
 //!   waits, and we sync with the peer that sent it), so heads are exact version vectors.
 //! - Gate: see the `gate` module for how a node that holds only the charter still finds its peers.
@@ -40,7 +43,7 @@ use tokio::task::JoinHandle;
 
 use crate::ledger::{self, Ledger, Outcome};
 use crate::storage::Store;
-use crate::sync::{self, Effect, Engine, Heads, Input};
+use crate::sync::{self, Ask, Effect, Engine, Heads, Input, Reply};
 
 pub use gate::peer_id;
 
@@ -68,10 +71,12 @@ pub const PROVISIONAL_TIMEOUT: Duration = Duration::from_secs(30);
 const TICK: Duration = Duration::from_millis(200);
 /// How often missing peers are dialed again.
 const DIAL_INTERVAL: Duration = Duration::from_secs(3);
+/// How often the sync-lag gauge is recomputed (every peer's heads against ours).
+const LAG_INTERVAL: Duration = Duration::from_secs(15);
 /// How long an idle connection stays open.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// The sync protocol name (a compatibility boundary).
-const SYNC_PROTOCOL: &str = "/samverka/sync/1";
+const SYNC_PROTOCOL: &str = "/samverka/sync/2";
 
 /// A connected peer as the API shows it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -250,7 +255,7 @@ pub fn start_with(
     let local = keypair.public().to_peer_id();
     let own_member = chain.current().keys.get(&node_key.public()).map(|g| g.member.clone());
     let relay_server = options.relay_server.unwrap_or(own_member.as_ref() == Some(&chain.current().host));
-    let topic = IdentTopic::new(format!("samverka/{}/records", chain.federation().to_hex()));
+    let topic = IdentTopic::new(gossip_topic(&chain.federation()));
 
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
@@ -290,6 +295,7 @@ pub fn start_with(
         from_network: HashSet::new(),
         serving: FuturesUnordered::new(),
         outbound: HashMap::new(),
+        ingesting_heads: Heads::new(),
         provisional: HashMap::new(),
         connected: HashMap::new(),
         addresses: HashMap::new(),
@@ -297,12 +303,20 @@ pub fn start_with(
         relay,
         relay_listener: None,
         last_dial: None,
+        last_lag: None,
         metrics: metrics::Metrics::new(registry),
         stats: Stats::default(),
         wanted_papers: missing,
     };
     let join = tokio::spawn(task.run(rx));
     Ok((handle, join))
+}
+
+/// The federation's gossip topic. Version 2: unsigned messages (version 1 wrapped each record in
+/// a libp2p-signed envelope); the two do not share a topic, so nodes of either version ignore,
+/// rather than penalise, each other's messages.
+pub fn gossip_topic(federation: &Hash) -> String {
+    format!("samverka/{}/records/2", federation.to_hex())
 }
 
 fn lib(e: impl std::fmt::Display) -> Error {
@@ -336,14 +350,16 @@ impl Behaviour {
         topic: &IdentTopic,
     ) -> Result<Behaviour, Box<dyn std::error::Error + Send + Sync>> {
         let local = key.public().to_peer_id();
+        // Records are self-authenticating and only certified nodes connect, so messages carry no
+        // libp2p envelope (no source, seqno or signature): nothing per copy but a hash.
         let gossip_config = gossipsub::ConfigBuilder::default()
-            .validation_mode(ValidationMode::Strict)
+            .validation_mode(ValidationMode::Anonymous)
             .validate_messages()
             .max_transmit_size(MAX_GOSSIP_BYTES)
-            .message_id_fn(message_id)
-            .heartbeat_interval(Duration::from_millis(700))
+            .message_id_fn(gossip_message_id)
+            .heartbeat_interval(Duration::from_secs(1))
             .build()?;
-        let mut gossipsub = gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), gossip_config)?;
+        let mut gossipsub = gossipsub::Behaviour::new(MessageAuthenticity::Anonymous, gossip_config)?;
         let (params, thresholds) = scoring(topic);
         gossipsub.with_peer_score(params, thresholds)?;
         let limits = connection_limits::ConnectionLimits::default()
@@ -371,15 +387,22 @@ impl Behaviour {
     }
 }
 
-/// A gossip message's id is the record id, so the same record is one message however it came.
-fn message_id(message: &gossipsub::Message) -> MessageId {
-    match Record::<Unverified>::decode(&message.data) {
-        Ok(r) => MessageId::from(r.id().0.to_vec()),
-        Err(_) => {
-            use sha2::Digest;
-            MessageId::from(sha2::Sha256::digest(&message.data).to_vec())
-        }
-    }
+/// Domain prefix of a gossip message id.
+const MESSAGE_ID_DOMAIN: &[u8] = b"samverka/gossip-id/1\0";
+
+/// A gossip message's id: SHA-256 over a domain prefix and the message data (the record's
+/// canonical bytes), so the same record is one message whoever forwards it. Computed for every
+/// copy before duplicates are dropped, so it decodes nothing.
+fn message_id(data: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(MESSAGE_ID_DOMAIN);
+    h.update(data);
+    h.finalize().into()
+}
+
+fn gossip_message_id(message: &gossipsub::Message) -> MessageId {
+    MessageId::from(message_id(&message.data).to_vec())
 }
 
 /// Invalid records cost the sender (the penalty grows with the square of their number, so three
@@ -425,7 +448,15 @@ struct Pending {
 /// Records to ingest together; `sync` names the response they came in, if any.
 struct Batch {
     records: Vec<Pending>,
-    sync: Option<(PeerId, bool)>,
+    sync: Option<FromSync>,
+}
+
+/// A sync response being ingested: from whom, and how the exchange ended if the engine has not
+/// been told yet (an incomplete batch is reported as soon as it starts ingesting, so the next
+/// request overlaps this batch's verification and storage: a pipeline one batch deep).
+struct FromSync {
+    peer: PeerId,
+    reply: Option<Reply>,
 }
 
 /// What the ledger made of one record.
@@ -439,12 +470,12 @@ enum Verdict {
 
 struct Report {
     results: Vec<(Pending, Verdict)>,
-    sync: Option<(PeerId, bool)>,
+    sync: Option<FromSync>,
     stored: usize,
 }
 
-/// A sync response ready to send on its channel.
-type Answer = (ResponseChannel<sync::Response>, sync::Response);
+/// A sync response ready to send on its channel, and what the request told of the peer's heads.
+type Answer = (ResponseChannel<sync::Response>, sync::Response, PeerId, Option<Heads>);
 
 struct Task {
     swarm: Swarm<Behaviour>,
@@ -465,7 +496,9 @@ struct Task {
     serving: FuturesUnordered<JoinHandle<Option<Answer>>>,
     /// Papers (underlag) that held records name but this node does not hold: asked for in sync.
     wanted_papers: BTreeSet<Hash>,
-    outbound: HashMap<OutboundRequestId, PeerId>,
+    outbound: HashMap<OutboundRequestId, (PeerId, Ask)>,
+    /// Heads of the sync batches queued or being ingested: the next request starts after them.
+    ingesting_heads: Heads,
     /// Peers we dialed whose keys our roster does not certify (yet), with their deadline.
     provisional: HashMap<PeerId, Instant>,
     /// Connected peers and one remote address each.
@@ -476,6 +509,7 @@ struct Task {
     /// The listener reserving a circuit on the relay, while one is open or being opened.
     relay_listener: Option<libp2p::core::transport::ListenerId>,
     last_dial: Option<Instant>,
+    last_lag: Option<Instant>,
     metrics: metrics::Metrics,
     stats: Stats,
 }
@@ -504,7 +538,10 @@ impl Task {
                     }
                 }
                 Some(served) = self.serving.next(), if !self.serving.is_empty() => {
-                    if let Ok(Some((channel, response))) = served {
+                    if let Ok(Some((channel, response, peer, theirs))) = served {
+                        if let Some(heads) = theirs {
+                            self.feed(Input::Heads { peer, heads });
+                        }
                         self.metrics.records_out("sync", response.records.len() as u64);
                         let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
                     }
@@ -707,8 +744,8 @@ impl Task {
                 self.on_sync_request(peer, request, channel);
             }
             Event::Message { peer, message: Message::Response { request_id, response }, .. } => {
-                self.outbound.remove(&request_id);
-                self.on_sync_response(peer, response);
+                let ask = self.outbound.remove(&request_id).map(|(_, ask)| ask).unwrap_or_default();
+                self.on_sync_response(peer, ask, response);
             }
             Event::OutboundFailure { peer, request_id, error, .. } => {
                 self.outbound.remove(&request_id);
@@ -726,10 +763,7 @@ impl Task {
             return self.feed(Input::Offence(peer));
         }
         let certified = self.swarm.behaviour().gate.is_certified(&peer);
-        if certified {
-            let heads: Heads = request.heads.iter().copied().collect();
-            self.feed(Input::Heads { peer, heads });
-        } else {
+        if !certified {
             request.roster_only = true;
         }
         if self.serving.len() >= MAX_SERVING {
@@ -740,9 +774,11 @@ impl Task {
         self.serving.push(tokio::task::spawn_blocking(move || {
             let log = StoreLog(ledger.store());
             match sync::answer(&log, &request) {
-                Ok((records, complete)) => {
+                Ok(answer) => {
                     let papers = if request.roster_only { Vec::new() } else { papers_for(log.0, &request.papers) };
-                    Some((channel, sync::Response { records, complete, peers, papers }))
+                    let (records, complete, buckets) = (answer.items, answer.complete, answer.buckets);
+                    let response = sync::Response { records, complete, peers, papers, buckets };
+                    Some((channel, response, peer, answer.theirs.filter(|_| certified)))
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the store to answer a sync request");
@@ -762,7 +798,7 @@ impl Task {
             .collect()
     }
 
-    fn on_sync_response(&mut self, peer: PeerId, response: sync::Response) {
+    fn on_sync_response(&mut self, peer: PeerId, ask: Ask, response: sync::Response) {
         if !response.within_limits() {
             self.metrics.rejection("oversized_response");
             self.feed(Input::Offence(peer));
@@ -790,8 +826,34 @@ impl Task {
                 }
             }
         }
+        let reply = if ask == Ask::Probe {
+            // Told at once: a probe's batch holds at most roster and evidence records.
+            let reply = if response.complete {
+                Reply::InStep
+            } else {
+                match self.heads() {
+                    Ok(ours) => Reply::Differs(sync::differing_buckets(&ours, &response.buckets)),
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot read heads");
+                        Reply::Differs(Vec::new())
+                    }
+                }
+            };
+            self.feed(Input::Synced { peer, reply });
+            None
+        } else if response.complete {
+            Some(Reply::Complete)
+        } else {
+            Some(Reply::Incomplete)
+        };
+        if records.is_empty() {
+            if let Some(reply) = reply {
+                self.feed(Input::Synced { peer, reply });
+            }
+            return;
+        }
         self.queued += records.len();
-        self.queue.push_back(Batch { records, sync: Some((peer, response.complete)) });
+        self.queue.push_back(Batch { records, sync: Some(FromSync { peer, reply }) });
     }
 
     /// Stores the papers a peer sent that this node asked for, each checked by its hash. A paper
@@ -819,11 +881,26 @@ impl Task {
         if self.ingesting.is_some() {
             return;
         }
-        let Some(batch) = self.queue.pop_front() else { return };
+        let Some(mut batch) = self.queue.pop_front() else { return };
         self.queued -= batch.records.len();
         self.from_network = batch.records.iter().map(|p| p.record.id()).collect();
+        self.ingesting_heads.clear();
+        let mut pipelined = None;
+        if let Some(from) = &mut batch.sync {
+            for p in &batch.records {
+                let h = p.record.header();
+                let e = self.ingesting_heads.entry(h.author).or_insert(h.seq);
+                *e = (*e).max(h.seq);
+            }
+            if from.reply == Some(Reply::Incomplete) {
+                pipelined = from.reply.take().map(|reply| (from.peer, reply));
+            }
+        }
         let (ledger, key) = (self.ledger.clone(), self.key.clone());
         self.ingesting = Some(tokio::task::spawn_blocking(move || ingest(&ledger, &key, batch)));
+        if let Some((peer, reply)) = pipelined {
+            self.feed(Input::Synced { peer, reply });
+        }
     }
 
     fn on_ingested(&mut self, report: Report) {
@@ -840,6 +917,7 @@ impl Task {
         }
         self.from_network.clear();
         let mut gaps = BTreeSet::new();
+        let mut rejected = false;
         for (pending, verdict) in report.results {
             let peer = pending.origin.peer();
             let acceptance = match verdict {
@@ -867,6 +945,7 @@ impl Task {
                     if offence {
                         self.stats.rejected += 1;
                         self.feed(Input::Offence(peer));
+                        rejected = true;
                         MessageAcceptance::Reject
                     } else {
                         MessageAcceptance::Ignore
@@ -878,8 +957,14 @@ impl Task {
         for peer in gaps {
             self.feed(Input::Gap(peer));
         }
-        if let Some((peer, complete)) = report.sync {
-            self.feed(Input::Synced { peer, complete });
+        if rejected {
+            self.ban_graylisted();
+        }
+        self.ingesting_heads.clear();
+        if let Some(FromSync { peer, reply }) = report.sync {
+            if let Some(reply) = reply {
+                self.feed(Input::Synced { peer, reply });
+            }
             if self.provisional.contains_key(&peer) && !self.swarm.behaviour().gate.is_certified(&peer) {
                 tracing::info!(%peer, "peer's key is not certified even in the newest roster: closing");
                 self.provisional.remove(&peer);
@@ -954,6 +1039,23 @@ impl Task {
             self.provisional.remove(&peer);
             let _ = self.swarm.disconnect_peer_id(peer);
         }
+        let effects = self.engine.poll(self.now());
+        self.apply(effects);
+        if self.last_dial.is_none_or(|t| now.duration_since(t) >= DIAL_INTERVAL) {
+            self.last_dial = Some(now);
+            self.ban_graylisted();
+            self.dial_missing();
+        }
+        if self.last_lag.is_none_or(|t| now.duration_since(t) >= LAG_INTERVAL) {
+            self.last_lag = Some(now);
+            self.update_lag();
+        }
+    }
+
+    /// Bans peers whose gossip score fell below the graylist threshold (checked after every
+    /// rejected gossip message and every [`DIAL_INTERVAL`], not on every tick: a score is
+    /// computed per peer, and a large federation has many peers).
+    fn ban_graylisted(&mut self) {
         let graylist = gossipsub::PeerScoreThresholds::default().graylist_threshold;
         let gossip = &self.swarm.behaviour().gossipsub;
         let graylisted: Vec<PeerId> =
@@ -961,13 +1063,6 @@ impl Task {
         for peer in graylisted {
             tracing::info!(%peer, "gossip score below the graylist threshold");
             self.ban(peer);
-        }
-        let effects = self.engine.poll(self.now());
-        self.apply(effects);
-        if self.last_dial.is_none_or(|t| now.duration_since(t) >= DIAL_INTERVAL) {
-            self.last_dial = Some(now);
-            self.dial_missing();
-            self.update_lag();
         }
     }
 
@@ -1020,10 +1115,10 @@ impl Task {
     fn apply(&mut self, effects: Vec<Effect<PeerId>>) {
         for effect in effects {
             match effect {
-                Effect::Request { peer, roster_only } => match self.request(roster_only) {
+                Effect::Request { peer, ask } => match self.request(&ask) {
                     Ok(request) => {
                         let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-                        self.outbound.insert(id, peer);
+                        self.outbound.insert(id, (peer, ask));
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "cannot read heads for a sync request");
@@ -1036,18 +1131,33 @@ impl Task {
         }
     }
 
-    /// Our side of a sync request. Reads the heads index (one key per author, in memory) on the
-    /// swarm task: bounded by [`sync::MAX_HEADS`] and far cheaper than a record write.
-    fn request(&self, roster_only: bool) -> Result<sync::Request, crate::storage::Error> {
+    /// Our heads as a request states them: the store's, advanced by the sync batches queued or
+    /// being ingested (their records extend our chains once stored; if some are refused, the
+    /// next exchange after the pipeline drains asks for them again). Reads the heads index (one
+    /// key per author) on the swarm task: bounded by [`sync::MAX_HEADS`], far cheaper than a
+    /// record write.
+    fn heads(&self) -> Result<Heads, crate::storage::Error> {
+        let mut heads = self.ledger.store().heads()?;
+        let queued = self.queue.iter().filter(|b| b.sync.is_some()).flat_map(|b| &b.records);
+        let pending = queued.map(|p| (p.record.header().author, p.record.header().seq));
+        for (author, seq) in self.ingesting_heads.iter().map(|(a, s)| (*a, *s)).chain(pending) {
+            let e = heads.entry(author).or_insert(seq);
+            *e = (*e).max(seq);
+        }
+        Ok(heads)
+    }
+
+    /// Our side of a sync request.
+    fn request(&self, ask: &Ask) -> Result<sync::Request, crate::storage::Error> {
         let store = self.ledger.store();
         let roster_version = self.ledger.chain().map_or(0, |c| c.current().version);
-        if roster_only {
-            return Ok(sync::Request { roster_version, roster_only, ..sync::Request::default() });
+        if *ask == Ask::Roster {
+            return Ok(sync::Request::new(ask, &Heads::new(), roster_version));
         }
-        let heads = store.heads()?.into_iter().take(sync::MAX_HEADS).collect();
-        let flagged = store.equivocators()?.into_keys().take(sync::MAX_FLAGGED).collect();
-        let papers = self.wanted_papers.iter().take(sync::MAX_WANTED_PAPERS).copied().collect();
-        Ok(sync::Request { roster_version, roster_only, heads, flagged, papers })
+        let mut request = sync::Request::new(ask, &self.heads()?, roster_version);
+        request.flagged = store.equivocators()?.into_keys().take(sync::MAX_FLAGGED).collect();
+        request.papers = self.wanted_papers.iter().take(sync::MAX_WANTED_PAPERS).copied().collect();
+        Ok(request)
     }
 }
 

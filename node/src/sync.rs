@@ -15,8 +15,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use samverka_protocol::PublicKey;
+use samverka_protocol::{Hash, PublicKey};
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
 /// Highest contiguous seq held per author: the version vector sync exchanges.
 pub type Heads = BTreeMap<PublicKey, u64>;
@@ -27,7 +28,7 @@ pub const MAX_HEADS: usize = 16_384;
 /// Most authors named as equivocators in one request.
 pub const MAX_FLAGGED: usize = 1024;
 /// Most records in one sync response.
-pub const MAX_BATCH_RECORDS: usize = 500;
+pub const MAX_BATCH_RECORDS: usize = 2000;
 /// Soft limit on the bytes of records in one response: records are added until it is passed,
 /// so a response is at most this plus one record.
 pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
@@ -45,6 +46,111 @@ pub const MAX_PAPER_BYTES_PER_RESPONSE: usize = 16 * 1024 * 1024;
 pub const MAX_SHARED_PEERS: usize = 64;
 /// Most addresses per shared peer.
 pub const MAX_SHARED_ADDRS: usize = 8;
+/// Authors are split into this many buckets by the first byte of their key (`key[0] / 4`); a
+/// probe that does not match is answered with one fingerprint per bucket.
+pub const BUCKETS: usize = 64;
+/// Bytes of one bucket fingerprint.
+pub const BUCKET_FINGERPRINT_BYTES: usize = 8;
+/// Domain prefix of heads fingerprints.
+const FINGERPRINT_DOMAIN: &[u8] = b"samverka/sync/heads/1\0";
+
+/// The bucket of an author.
+pub fn bucket(author: &PublicKey) -> u8 {
+    author.0[0] / (256 / BUCKETS) as u8
+}
+
+/// SHA-256 over a domain prefix and each `(author, seq)` in key order (32 key bytes, then the
+/// seq as 8 bytes big-endian).
+pub fn fingerprint<'a>(heads: impl Iterator<Item = (&'a PublicKey, &'a u64)>) -> [u8; 32] {
+    let mut h = sha2::Sha256::new();
+    h.update(FINGERPRINT_DOMAIN);
+    for (author, seq) in heads {
+        h.update(author.0);
+        h.update(seq.to_be_bytes());
+    }
+    h.finalize().into()
+}
+
+/// The first [`BUCKET_FINGERPRINT_BYTES`] of each bucket's fingerprint, bucket 0 first.
+pub fn bucket_fingerprints(heads: &Heads) -> Vec<u8> {
+    let mut out = Vec::with_capacity(BUCKETS * BUCKET_FINGERPRINT_BYTES);
+    for b in 0..BUCKETS {
+        let f = fingerprint(heads.iter().filter(|(a, _)| usize::from(bucket(a)) == b));
+        out.extend_from_slice(&f[..BUCKET_FINGERPRINT_BYTES]);
+    }
+    out
+}
+
+/// Buckets whose fingerprint in `theirs` (from [`bucket_fingerprints`]) differs from ours. A
+/// malformed list counts as every bucket differing.
+pub fn differing_buckets(ours: &Heads, theirs: &[u8]) -> Vec<u8> {
+    let mine = bucket_fingerprints(ours);
+    if theirs.len() != mine.len() {
+        return (0..BUCKETS as u8).collect();
+    }
+    (0..BUCKETS)
+        .filter(|b| {
+            let r = b * BUCKET_FINGERPRINT_BYTES..(b + 1) * BUCKET_FINGERPRINT_BYTES;
+            mine[r.clone()] != theirs[r]
+        })
+        .map(|b| b as u8)
+        .collect()
+}
+
+/// Keys and hashes travel as CBOR byte strings of 32 bytes (serde would otherwise write an array
+/// of 32 integers).
+mod wire {
+    use samverka_protocol::{Hash, PublicKey};
+    use serde::{Deserialize, Deserializer, Serializer};
+    use serde_bytes::{ByteArray, Bytes};
+
+    pub mod heads {
+        use super::*;
+        pub fn serialize<S: Serializer>(v: &[(PublicKey, u64)], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(|(k, seq)| (Bytes::new(&k.0), *seq)))
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(PublicKey, u64)>, D::Error> {
+            let v: Vec<(ByteArray<32>, u64)> = Deserialize::deserialize(d)?;
+            Ok(v.into_iter().map(|(k, seq)| (PublicKey(k.into_array()), seq)).collect())
+        }
+    }
+
+    pub mod keys {
+        use super::*;
+        pub fn serialize<S: Serializer>(v: &[PublicKey], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(|k| Bytes::new(&k.0)))
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PublicKey>, D::Error> {
+            let v: Vec<ByteArray<32>> = Deserialize::deserialize(d)?;
+            Ok(v.into_iter().map(|k| PublicKey(k.into_array())).collect())
+        }
+    }
+
+    pub mod hashes {
+        use super::*;
+        pub fn serialize<S: Serializer>(v: &[Hash], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(|k| Bytes::new(&k.0)))
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Hash>, D::Error> {
+            let v: Vec<ByteArray<32>> = Deserialize::deserialize(d)?;
+            Ok(v.into_iter().map(|k| Hash(k.into_array())).collect())
+        }
+    }
+}
+
+/// What a request asks for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Ask {
+    /// Roster records only (the peer is not known to be certified yet).
+    Roster,
+    /// Whether the peer holds exactly what we hold: the fingerprint of our heads, no heads.
+    #[default]
+    Probe,
+    /// What we lack, given our heads in these buckets only (the others matched).
+    Buckets(Vec<u8>),
+    /// What we lack, given all our heads.
+    Full,
+}
 
 /// A sync request: what the requester holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,19 +159,51 @@ pub struct Request {
     pub roster_version: u64,
     /// Only roster records are wanted (a peer not yet known to be certified is asked only this).
     pub roster_only: bool,
-    /// The requester's heads (at most [`MAX_HEADS`]).
+    /// The requester's heads (at most [`MAX_HEADS`]): all of them, or those in `buckets`.
+    #[serde(with = "wire::heads")]
     pub heads: Vec<(PublicKey, u64)>,
     /// Authors the requester already knows equivocated (at most [`MAX_FLAGGED`]).
+    #[serde(with = "wire::keys")]
     pub flagged: Vec<PublicKey>,
     /// Content hashes of papers the requester's records name but it does not hold (at most
     /// [`MAX_WANTED_PAPERS`]).
-    pub papers: Vec<samverka_protocol::Hash>,
+    #[serde(with = "wire::hashes")]
+    pub papers: Vec<Hash>,
+    /// A probe: the [`fingerprint`] of all the requester's heads (`heads` is then empty).
+    #[serde(default)]
+    pub digest: Option<serde_bytes::ByteArray<32>>,
+    /// The buckets `heads` covers (empty: every bucket).
+    #[serde(default, with = "serde_bytes")]
+    pub buckets: Vec<u8>,
 }
 
 impl Request {
     /// Whether the request is within the limits a responder accepts.
     pub fn within_limits(&self) -> bool {
-        self.heads.len() <= MAX_HEADS && self.flagged.len() <= MAX_FLAGGED && self.papers.len() <= MAX_WANTED_PAPERS
+        self.heads.len() <= MAX_HEADS
+            && self.flagged.len() <= MAX_FLAGGED
+            && self.papers.len() <= MAX_WANTED_PAPERS
+            && self.buckets.len() <= BUCKETS
+            && self.buckets.iter().all(|b| usize::from(*b) < BUCKETS)
+    }
+
+    /// The request for `ask` from a node holding `heads` (and, for `Buckets`, naming only the
+    /// heads in those buckets).
+    pub fn new(ask: &Ask, heads: &Heads, roster_version: u64) -> Request {
+        let mut request = Request { roster_version, ..Request::default() };
+        match ask {
+            Ask::Roster => request.roster_only = true,
+            Ask::Probe => request.digest = Some(serde_bytes::ByteArray::new(fingerprint(heads.iter()))),
+            Ask::Buckets(buckets) => {
+                let wanted: BTreeSet<u8> = buckets.iter().copied().collect();
+                request.heads =
+                    heads.iter().filter(|(a, _)| wanted.contains(&bucket(a))).map(|(a, s)| (*a, *s)).collect();
+                request.buckets = wanted.into_iter().collect();
+            }
+            Ask::Full => request.heads = heads.iter().map(|(a, s)| (*a, *s)).collect(),
+        }
+        request.heads.truncate(MAX_HEADS);
+        request
     }
 }
 
@@ -73,6 +211,7 @@ impl Request {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SharedPeer {
     /// The peer id's bytes.
+    #[serde(with = "serde_bytes")]
     pub peer: Vec<u8>,
     /// Its multiaddrs as text (at most [`MAX_SHARED_ADDRS`]).
     pub addrs: Vec<String>,
@@ -84,13 +223,17 @@ pub struct Response {
     /// Canonical record bytes, in an order the requester can ingest (roster first, then each
     /// author's chain in seq order).
     pub records: Vec<serde_bytes::ByteBuf>,
-    /// False when the batch was cut short and the requester should ask again.
+    /// False when the batch was cut short and the requester should ask again (or, with
+    /// `buckets`, when a probe did not match).
     pub complete: bool,
     /// Certified peers the responder is connected to.
     pub peers: Vec<SharedPeer>,
     /// Contents of wanted papers the responder holds (at most [`MAX_WANTED_PAPERS`], together at
     /// most [`MAX_PAPER_BYTES_PER_RESPONSE`] bytes). The requester checks each by its hash.
     pub papers: Vec<serde_bytes::ByteBuf>,
+    /// To a probe that did not match: the responder's [`bucket_fingerprints`]; else empty.
+    #[serde(default, with = "serde_bytes")]
+    pub buckets: Vec<u8>,
 }
 
 impl Response {
@@ -100,6 +243,7 @@ impl Response {
             && self.peers.len() <= MAX_SHARED_PEERS
             && self.papers.len() <= MAX_WANTED_PAPERS
             && self.papers.iter().map(|p| p.len()).sum::<usize>() <= MAX_PAPER_BYTES_PER_RESPONSE
+            && (self.buckets.is_empty() || self.buckets.len() == BUCKETS * BUCKET_FINGERPRINT_BYTES)
     }
 }
 
@@ -121,30 +265,58 @@ pub trait Log {
     fn size(item: &Self::Item) -> usize;
 }
 
+/// What [`answer`] sends back.
+#[derive(Debug)]
+pub struct Answer<I> {
+    /// Records the requester lacks.
+    pub items: Vec<I>,
+    /// Whether that was everything (false also for a probe that did not match).
+    pub complete: bool,
+    /// Our [`bucket_fingerprints`], when a probe did not match.
+    pub buckets: Vec<u8>,
+    /// The requester's heads as far as the request tells (replication receipts): the heads it
+    /// sent, completed from ours in the buckets that matched; ours when a probe matched.
+    pub theirs: Option<Heads>,
+}
+
 /// What to send for `request`: the records the requester lacks, at most [`MAX_BATCH_RECORDS`]
-/// and about [`MAX_BATCH_BYTES`], and whether that was everything.
-pub fn answer<L: Log>(log: &L, request: &Request) -> Result<(Vec<L::Item>, bool), L::Error> {
+/// and about [`MAX_BATCH_BYTES`], and whether that was everything; for a probe, whether the
+/// requester holds what we hold.
+pub fn answer<L: Log>(log: &L, request: &Request) -> Result<Answer<L::Item>, L::Error> {
     let mut out = Vec::new();
     let mut bytes = 0usize;
     let full = |out: &Vec<L::Item>, bytes: usize| out.len() >= MAX_BATCH_RECORDS || bytes >= MAX_BATCH_BYTES;
+    let done = |items, complete| Answer { items, complete, buckets: Vec::new(), theirs: None };
     for item in log.roster_after(request.roster_version, MAX_BATCH_RECORDS)? {
         bytes += L::size(&item);
         out.push(item);
     }
     if full(&out, bytes) {
-        return Ok((out, false));
+        return Ok(done(out, false));
     }
     if request.roster_only {
-        return Ok((out, true));
+        return Ok(done(out, true));
     }
-    let theirs: Heads = request.heads.iter().copied().collect();
     let flagged: BTreeSet<PublicKey> = request.flagged.iter().copied().collect();
     out.extend(log.equivocations(&flagged, MAX_FLAGGED)?);
+    let ours = log.heads()?;
+    if let Some(digest) = &request.digest {
+        if fingerprint(ours.iter()) == digest.into_array() {
+            return Ok(Answer { items: out, complete: true, buckets: Vec::new(), theirs: Some(ours) });
+        }
+        return Ok(Answer { items: out, complete: false, buckets: bucket_fingerprints(&ours), theirs: None });
+    }
+    let covered: Option<BTreeSet<u8>> =
+        (!request.buckets.is_empty()).then(|| request.buckets.iter().copied().collect());
+    let in_scope = |a: &PublicKey| covered.as_ref().is_none_or(|c| c.contains(&bucket(a)));
+    let theirs: Heads = request.heads.iter().filter(|(a, _)| in_scope(a)).copied().collect();
+    let mut known = theirs.clone();
+    known.extend(ours.iter().filter(|(a, _)| !in_scope(a)).map(|(a, s)| (*a, *s)));
     // Authors where the requester is furthest behind first, so a late joiner gets the bulk in
     // large runs; ties by key for determinism.
-    let mut behind: Vec<(u64, PublicKey, u64)> = log
-        .heads()?
+    let mut behind: Vec<(u64, PublicKey, u64)> = ours
         .into_iter()
+        .filter(|(author, _)| in_scope(author))
         .filter_map(|(author, ours)| match theirs.get(&author) {
             None => Some((ours + 1, author, 0)),
             Some(&t) if t < ours => Some((ours - t, author, t + 1)),
@@ -152,24 +324,28 @@ pub fn answer<L: Log>(log: &L, request: &Request) -> Result<(Vec<L::Item>, bool)
         })
         .collect();
     behind.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut answer = Answer { items: out, complete: false, buckets: Vec::new(), theirs: Some(known) };
     for (_, author, from) in behind {
-        if full(&out, bytes) {
-            return Ok((out, false));
+        if full(&answer.items, bytes) {
+            return Ok(answer);
         }
-        let room = MAX_BATCH_RECORDS - out.len();
+        let room = MAX_BATCH_RECORDS.saturating_sub(answer.items.len());
         for item in log.range(&author, from, room)? {
             bytes += L::size(&item);
-            out.push(item);
-            if full(&out, bytes) {
-                return Ok((out, false));
+            answer.items.push(item);
+            if full(&answer.items, bytes) {
+                return Ok(answer);
             }
         }
     }
-    Ok((out, true))
+    answer.complete = true;
+    Ok(answer)
 }
 
 /// How often each connected peer is synced with, absent other reasons.
 pub const SYNC_INTERVAL: Duration = Duration::from_secs(10);
+/// How often a peer whose last probe matched is probed again (gossip is keeping us in step).
+pub const QUIET_INTERVAL: Duration = Duration::from_secs(30);
 /// Wait after a failed request before asking that peer again.
 pub const RETRY_DELAY: Duration = Duration::from_secs(2);
 /// Most sync requests this node has in flight at once.
@@ -184,6 +360,8 @@ pub const MAX_PEERS: usize = 1024;
 pub struct Config {
     /// [`SYNC_INTERVAL`].
     pub interval: Duration,
+    /// [`QUIET_INTERVAL`].
+    pub quiet_interval: Duration,
     /// [`RETRY_DELAY`].
     pub retry: Duration,
     /// [`MAX_IN_FLIGHT`].
@@ -194,8 +372,28 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Config {
-        Config { interval: SYNC_INTERVAL, retry: RETRY_DELAY, max_in_flight: MAX_IN_FLIGHT, max_offences: MAX_OFFENCES }
+        Config {
+            interval: SYNC_INTERVAL,
+            quiet_interval: QUIET_INTERVAL,
+            retry: RETRY_DELAY,
+            max_in_flight: MAX_IN_FLIGHT,
+            max_offences: MAX_OFFENCES,
+        }
     }
+}
+
+/// How an exchange with a peer ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// The peer sent everything we lacked.
+    Complete,
+    /// The batch was cut short: ask again.
+    Incomplete,
+    /// A probe matched: the peer holds what we hold.
+    InStep,
+    /// A probe did not match; these buckets differ (empty: they matched after all by the time
+    /// the answer came).
+    Differs(Vec<u8>),
 }
 
 /// Something that happened, fed to the [`Engine`].
@@ -213,18 +411,18 @@ pub enum Input<P> {
     Certified(P),
     /// The last connection to a peer closed.
     Disconnected(P),
-    /// Our request to a peer was answered and the records were ingested.
+    /// Our request to a peer was answered (and, unless pipelined, the records were ingested).
     Synced {
         /// The peer.
         peer: P,
-        /// Whether the peer sent everything we lacked.
-        complete: bool,
+        /// How it ended.
+        reply: Reply,
     },
     /// Our request to a peer failed (timeout, closed stream, oversized response).
     Failed(P),
     /// A peer sent a record whose predecessor we lack: sync with it soon.
     Gap(P),
-    /// A peer sent its heads in a request (what it holds: replication receipts).
+    /// A peer's heads, as its request told (replication receipts).
     Heads {
         /// The peer.
         peer: P,
@@ -238,12 +436,12 @@ pub enum Input<P> {
 /// What the event loop should do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect<P> {
-    /// Send a sync request to the peer (roster only if it is not yet certified).
+    /// Send a sync request to the peer.
     Request {
         /// The peer.
         peer: P,
-        /// Ask only for roster records.
-        roster_only: bool,
+        /// What to ask.
+        ask: Ask,
     },
     /// Disconnect the peer and refuse it from now on.
     Ban(P),
@@ -255,6 +453,8 @@ struct PeerState {
     in_flight: bool,
     /// When to ask next (`None`: at once).
     next: Option<Duration>,
+    /// What to ask next (when certified).
+    ask: Ask,
     offences: u32,
     banned: bool,
 }
@@ -285,25 +485,46 @@ impl<P: Ord + Clone> Engine<P> {
                 let state = self.peers.entry(peer).or_default();
                 state.certified = certified;
                 state.next = None;
+                state.ask = Ask::Probe;
             }
             Input::Certified(peer) => {
                 if let Some(s) = self.peers.get_mut(&peer) {
                     s.certified = true;
                     s.next = None;
+                    s.ask = Ask::Probe;
                 }
             }
             Input::Disconnected(peer) => {
                 self.peers.remove(&peer);
             }
-            Input::Synced { peer, complete } => {
+            Input::Synced { peer, reply } => {
                 if let Some(s) = self.peers.get_mut(&peer) {
                     s.in_flight = false;
-                    s.next = if complete { Some(now + self.config.interval) } else { None };
+                    match reply {
+                        Reply::Complete => {
+                            s.ask = Ask::Probe;
+                            s.next = Some(now + self.config.interval);
+                        }
+                        Reply::Incomplete => s.next = None,
+                        Reply::InStep => {
+                            s.ask = Ask::Probe;
+                            s.next = Some(now + self.config.quiet_interval);
+                        }
+                        Reply::Differs(buckets) if buckets.is_empty() => {
+                            s.ask = Ask::Probe;
+                            s.next = Some(now + self.config.interval);
+                        }
+                        Reply::Differs(buckets) => {
+                            s.ask = if buckets.len() >= BUCKETS { Ask::Full } else { Ask::Buckets(buckets) };
+                            s.next = None;
+                        }
+                    }
                 }
             }
             Input::Failed(peer) => {
                 if let Some(s) = self.peers.get_mut(&peer) {
                     s.in_flight = false;
+                    s.ask = Ask::Probe;
                     s.next = Some(now + self.config.retry);
                 }
             }
@@ -346,7 +567,8 @@ impl<P: Ord + Clone> Engine<P> {
         for (_, peer) in due.into_iter().take(self.config.max_in_flight.saturating_sub(in_flight)) {
             let s = self.peers.get_mut(&peer).expect("a due peer is tracked");
             s.in_flight = true;
-            effects.push(Effect::Request { peer, roster_only: !s.certified });
+            let ask = if s.certified { s.ask.clone() } else { Ask::Roster };
+            effects.push(Effect::Request { peer, ask });
         }
         effects
     }
@@ -412,23 +634,43 @@ mod tests {
     #[test]
     fn answers_what_the_requester_lacks_in_bounded_resumable_batches() {
         let (a, b) = (PublicKey([1; 32]), PublicKey([2; 32]));
-        let log = Mem([(a, (0..1200).collect()), (b, (0..3).collect())].into_iter().collect());
-        let mut heads = vec![(b, 0)];
+        let log = Mem([(a, (0..4500).collect()), (b, (0..3).collect())].into_iter().collect());
+        let mut heads: Heads = [(b, 0)].into_iter().collect();
         let mut got = 0;
         loop {
-            let (items, complete) = answer(&log, &Request { heads: heads.clone(), ..Request::default() }).expect("mem");
-            assert!(items.len() <= MAX_BATCH_RECORDS);
-            got += items.len();
-            let mut h: Heads = heads.iter().copied().collect();
-            for (author, seq) in items {
-                h.insert(author, seq);
+            let answer = answer(&log, &Request::new(&Ask::Full, &heads, 0)).expect("mem");
+            assert!(answer.items.len() <= MAX_BATCH_RECORDS);
+            got += answer.items.len();
+            for (author, seq) in answer.items {
+                heads.insert(author, seq);
             }
-            heads = h.into_iter().collect();
-            if complete {
+            if answer.complete {
                 break;
             }
         }
-        assert_eq!(got, 1200 + 2);
+        assert_eq!(got, 4500 + 2);
+        assert_eq!(log.heads().expect("mem"), heads);
+    }
+
+    #[test]
+    fn a_probe_finds_the_one_bucket_that_differs_and_that_bucket_the_missing_record() {
+        let authors: Vec<PublicKey> = (0..=255u8).step_by(3).map(|i| PublicKey([i; 32])).collect();
+        let log = Mem(authors.iter().map(|a| (*a, (0..5).collect())).collect());
+        let mut ours = log.heads().expect("mem");
+        let probe = answer(&log, &Request::new(&Ask::Probe, &ours, 0)).expect("mem");
+        assert!(probe.complete && probe.items.is_empty() && probe.theirs == Some(ours.clone()));
+        let lagging = authors[40];
+        ours.insert(lagging, 3);
+        let probe = answer(&log, &Request::new(&Ask::Probe, &ours, 0)).expect("mem");
+        assert!(!probe.complete && probe.items.is_empty());
+        let differing = differing_buckets(&ours, &probe.buckets);
+        assert_eq!(differing, vec![bucket(&lagging)]);
+        let request = Request::new(&Ask::Buckets(differing), &ours, 0);
+        assert!(request.heads.len() < 3 && request.within_limits());
+        let answer = answer(&log, &request).expect("mem");
+        assert!(answer.complete);
+        assert_eq!(answer.items, vec![(lagging, 4)]);
+        assert_eq!(answer.theirs, Some(ours));
     }
 
     #[test]
@@ -437,13 +679,17 @@ mod tests {
         let t = Duration::ZERO;
         assert_eq!(
             e.handle(t, Input::Connected { peer: 1, certified: true }),
-            vec![Effect::Request { peer: 1, roster_only: false }]
+            vec![Effect::Request { peer: 1, ask: Ask::Probe }]
         );
         assert_eq!(
-            e.handle(t, Input::Synced { peer: 1, complete: false }),
-            vec![Effect::Request { peer: 1, roster_only: false }]
+            e.handle(t, Input::Synced { peer: 1, reply: Reply::Differs(vec![3]) }),
+            vec![Effect::Request { peer: 1, ask: Ask::Buckets(vec![3]) }]
         );
-        assert!(e.handle(t, Input::Synced { peer: 1, complete: true }).is_empty());
+        assert_eq!(
+            e.handle(t, Input::Synced { peer: 1, reply: Reply::Incomplete }),
+            vec![Effect::Request { peer: 1, ask: Ask::Buckets(vec![3]) }]
+        );
+        assert!(e.handle(t, Input::Synced { peer: 1, reply: Reply::Complete }).is_empty());
         assert!(e.handle(t, Input::Offence(1)).is_empty());
         assert_eq!(e.handle(t, Input::Offence(1)), vec![Effect::Ban(1)]);
     }

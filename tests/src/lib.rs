@@ -19,7 +19,12 @@ pub const CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Sync timing for tests: fast, so convergence takes seconds.
 pub fn fast_sync() -> sync::Config {
-    sync::Config { interval: Duration::from_millis(700), retry: Duration::from_millis(300), ..sync::Config::default() }
+    sync::Config {
+        interval: Duration::from_millis(700),
+        quiet_interval: Duration::from_millis(1400),
+        retry: Duration::from_millis(300),
+        ..sync::Config::default()
+    }
 }
 
 /// A federation of `n` made-up kommuner (the first is the host) with one certified node key each

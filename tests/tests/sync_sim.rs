@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use samverka_node::sync::{self, Effect, Engine, Heads, Input, Log, Request};
+use samverka_node::sync::{self, Ask, Effect, Engine, Heads, Input, Log, Reply, Request};
 use samverka_protocol::PublicKey;
 
 const NODES: usize = 5;
@@ -64,7 +64,7 @@ impl Log for MemLog {
 
 enum Message {
     Request { id: u64, request: Request },
-    Response { id: u64, records: Vec<Rec>, complete: bool },
+    Response { id: u64, records: Vec<Rec>, complete: bool, buckets: Vec<u8> },
 }
 
 struct InFlight {
@@ -77,8 +77,8 @@ struct InFlight {
 struct Node {
     engine: Engine<usize>,
     log: MemLog,
-    /// Outstanding requests: peer → (request id, deadline).
-    outstanding: HashMap<usize, (u64, Duration)>,
+    /// Outstanding requests: peer → (request id, what was asked, deadline).
+    outstanding: HashMap<usize, (u64, Ask, Duration)>,
 }
 
 struct Sim {
@@ -97,6 +97,7 @@ impl Sim {
     fn new(seed: u64) -> Sim {
         let config = sync::Config {
             interval: Duration::from_secs(1),
+            quiet_interval: Duration::from_secs(3),
             retry: Duration::from_millis(500),
             max_in_flight: 2,
             ..sync::Config::default()
@@ -125,9 +126,12 @@ impl Sim {
             let delay = Duration::from_millis(self.rng.gen_range(1..300));
             let message = match &message {
                 Message::Request { id, request } => Message::Request { id: *id, request: request.clone() },
-                Message::Response { id, records, complete } => {
-                    Message::Response { id: *id, records: records.clone(), complete: *complete }
-                }
+                Message::Response { id, records, complete, buckets } => Message::Response {
+                    id: *id,
+                    records: records.clone(),
+                    complete: *complete,
+                    buckets: buckets.clone(),
+                },
             };
             self.wire.push(InFlight { at: self.now + delay, from, to, message });
         }
@@ -136,13 +140,12 @@ impl Sim {
     fn apply(&mut self, node: usize, effects: Vec<Effect<usize>>) {
         for effect in effects {
             match effect {
-                Effect::Request { peer, .. } => {
+                Effect::Request { peer, ask } => {
                     let id = self.next_id;
                     self.next_id += 1;
-                    let log = &self.nodes[node].log;
-                    let request =
-                        Request { heads: log.heads().expect("mem").into_iter().collect(), ..Request::default() };
-                    self.nodes[node].outstanding.insert(peer, (id, self.now + REQUEST_TIMEOUT));
+                    let heads = self.nodes[node].log.heads().expect("mem");
+                    let request = Request::new(&ask, &heads, 0);
+                    self.nodes[node].outstanding.insert(peer, (id, ask, self.now + REQUEST_TIMEOUT));
                     self.send(node, peer, Message::Request { id, request });
                 }
                 Effect::Ban(peer) => panic!("node {node} banned honest peer {peer}"),
@@ -158,21 +161,32 @@ impl Sim {
     fn deliver(&mut self, m: InFlight) {
         match m.message {
             Message::Request { id, request } => {
-                let (records, complete) = sync::answer(&self.nodes[m.to].log, &request).expect("mem");
-                let heads = request.heads.iter().copied().collect();
-                self.feed(m.to, Input::Heads { peer: m.from, heads });
-                self.send(m.to, m.from, Message::Response { id, records, complete });
-            }
-            Message::Response { id, records, complete } => {
-                let node = &mut self.nodes[m.to];
-                if node.outstanding.get(&m.from).map(|(i, _)| *i) != Some(id) {
-                    return; // a duplicate, or an answer to a request already given up on
+                let answer = sync::answer(&self.nodes[m.to].log, &request).expect("mem");
+                if let Some(heads) = answer.theirs {
+                    self.feed(m.to, Input::Heads { peer: m.from, heads });
                 }
+                let (records, complete, buckets) = (answer.items, answer.complete, answer.buckets);
+                self.send(m.to, m.from, Message::Response { id, records, complete, buckets });
+            }
+            Message::Response { id, records, complete, buckets } => {
+                let node = &mut self.nodes[m.to];
+                let ask = match node.outstanding.get(&m.from) {
+                    Some((i, ask, _)) if *i == id => ask.clone(),
+                    _ => return, // a duplicate, or an answer to a request already given up on
+                };
                 node.outstanding.remove(&m.from);
                 for r in records {
                     node.log.ingest(r);
                 }
-                self.feed(m.to, Input::Synced { peer: m.from, complete });
+                let reply = match (ask, complete) {
+                    (Ask::Probe, true) => Reply::InStep,
+                    (Ask::Probe, false) => {
+                        Reply::Differs(sync::differing_buckets(&node.log.heads().expect("mem"), &buckets))
+                    }
+                    (_, true) => Reply::Complete,
+                    (_, false) => Reply::Incomplete,
+                };
+                self.feed(m.to, Input::Synced { peer: m.from, reply });
             }
         }
     }
@@ -200,7 +214,7 @@ impl Sim {
             let expired: Vec<usize> = self.nodes[node]
                 .outstanding
                 .iter()
-                .filter(|(_, (_, deadline))| *deadline <= self.now)
+                .filter(|(_, (_, _, deadline))| *deadline <= self.now)
                 .map(|(p, _)| *p)
                 .collect();
             for peer in expired {

@@ -13,7 +13,7 @@
 //! Stores of N signed records are generated once and kept under `<target>/bench-data` (or
 //! `--cache DIR`), keyed by N and the number of authors.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -27,7 +27,7 @@ use samverka_node::network::{self, Handle, Options};
 use samverka_node::storage::{self, Store};
 use samverka_node::sync;
 use samverka_protocol::testkit::{self, Author, Federation};
-use samverka_protocol::{Change, KeyKind, Kind, Record, RecordId, Role, SigningKey, Unverified};
+use samverka_protocol::{Change, KeyKind, Kind, PublicKey, Record, RecordId, Role, SigningKey, Unverified};
 use tokio::task::JoinHandle;
 
 /// Header, signature and framing bring a record to about 500 bytes.
@@ -488,7 +488,7 @@ fn request_bytes(request: &sync::Request) -> usize {
     use libp2p::request_response::Codec;
     let mut codec = libp2p::request_response::cbor::codec::Codec::<sync::Request, sync::Response>::default();
     let mut out = futures::io::Cursor::new(Vec::new());
-    let protocol = libp2p::StreamProtocol::new("/samverka/sync/1");
+    let protocol = libp2p::StreamProtocol::new("/samverka/sync/2");
     futures::executor::block_on(codec.write_request(&protocol, &mut out, request.clone())).expect("encodes");
     out.into_inner().len()
 }
@@ -498,46 +498,148 @@ fn response_bytes(response: &sync::Response) -> usize {
     use libp2p::request_response::Codec;
     let mut codec = libp2p::request_response::cbor::codec::Codec::<sync::Request, sync::Response>::default();
     let mut out = futures::io::Cursor::new(Vec::new());
-    let protocol = libp2p::StreamProtocol::new("/samverka/sync/1");
+    let protocol = libp2p::StreamProtocol::new("/samverka/sync/2");
     futures::executor::block_on(codec.write_response(&protocol, &mut out, response.clone())).expect("encodes");
     out.into_inner().len()
 }
 
-fn request_for(heads: &sync::Heads, roster_version: u64) -> sync::Request {
-    sync::Request {
-        roster_version,
-        roster_only: false,
-        heads: heads.iter().map(|(a, s)| (*a, *s)).take(sync::MAX_HEADS).collect(),
-        flagged: Vec::new(),
-        papers: Vec::new(),
+/// A log that lacks the newest record of one author: the requester's side of the exchange.
+struct Lacking<L> {
+    log: L,
+    author: PublicKey,
+}
+
+impl<L: sync::Log> sync::Log for Lacking<L> {
+    type Item = L::Item;
+    type Error = L::Error;
+    fn heads(&self) -> Result<sync::Heads, L::Error> {
+        let mut heads = self.log.heads()?;
+        if let Some(s) = heads.get_mut(&self.author) {
+            *s -= 1;
+        }
+        Ok(heads)
+    }
+    fn roster_after(&self, version: u64, limit: usize) -> Result<Vec<L::Item>, L::Error> {
+        self.log.roster_after(version, limit)
+    }
+    fn range(&self, author: &PublicKey, from_seq: u64, limit: usize) -> Result<Vec<L::Item>, L::Error> {
+        let head = self.heads()?.get(author).copied().unwrap_or(0);
+        let limit = limit.min(usize::try_from((head + 1).saturating_sub(from_seq)).unwrap_or(0));
+        self.log.range(author, from_seq, limit)
+    }
+    fn equivocations(&self, known: &BTreeSet<PublicKey>, limit: usize) -> Result<Vec<L::Item>, L::Error> {
+        self.log.equivocations(known, limit)
+    }
+    fn size(item: &L::Item) -> usize {
+        L::size(item)
     }
 }
 
-/// Runs the sync exchange (requests built as the node builds them, answered by `sync::answer`
-/// over the store) between a requester holding `heads` and the store, until the answer is
-/// complete. Returns round trips, request bytes, response bytes, records received.
-fn exchange(store: &Store, mut heads: sync::Heads, roster_version: u64) -> Result<(usize, usize, usize, usize)> {
-    let (mut rounds, mut sent, mut received, mut records) = (0, 0, 0, 0);
+/// `authors` authors with 1000 + i records each, in memory; a record is 541 bytes starting with
+/// its author and seq (for the reconciliation of federation-sized version vectors).
+struct Synthetic(sync::Heads);
+
+impl sync::Log for Synthetic {
+    type Item = serde_bytes::ByteBuf;
+    type Error = anyhow::Error;
+    fn heads(&self) -> Result<sync::Heads> {
+        Ok(self.0.clone())
+    }
+    fn roster_after(&self, _: u64, _: usize) -> Result<Vec<Self::Item>> {
+        Ok(Vec::new())
+    }
+    fn range(&self, author: &PublicKey, from_seq: u64, limit: usize) -> Result<Vec<Self::Item>> {
+        let head = self.0.get(author).copied().unwrap_or(0);
+        Ok((from_seq..=head).take(limit).map(|seq| synthetic_record(author, seq)).collect())
+    }
+    fn equivocations(&self, _: &BTreeSet<PublicKey>, _: usize) -> Result<Vec<Self::Item>> {
+        Ok(Vec::new())
+    }
+    fn size(item: &Self::Item) -> usize {
+        item.len()
+    }
+}
+
+fn synthetic_record(author: &PublicKey, seq: u64) -> serde_bytes::ByteBuf {
+    let mut bytes = author.0.to_vec();
+    bytes.extend_from_slice(&seq.to_be_bytes());
+    bytes.resize(541, 0);
+    serde_bytes::ByteBuf::from(bytes)
+}
+
+/// Bytes and round trips of one side's sync exchange.
+#[derive(Default)]
+struct Exchange {
+    rounds: usize,
+    sent: usize,
+    received: usize,
+    records: usize,
+}
+
+/// Runs the sync exchange as the node runs it (a probe; on a mismatch the differing buckets'
+/// heads; then batches until complete), requests built by `sync::Request::new` and answered by
+/// `sync::answer` over `log`, from a requester holding `heads`. `position` reads a record's
+/// author and seq.
+fn exchange<L: sync::Log<Item = serde_bytes::ByteBuf>>(
+    log: &L,
+    mut heads: sync::Heads,
+    roster_version: u64,
+    position: impl Fn(&[u8]) -> Result<(PublicKey, u64)>,
+) -> Result<Exchange>
+where
+    L::Error: Into<anyhow::Error>,
+{
+    let mut x = Exchange::default();
+    let mut ask = sync::Ask::Probe;
     loop {
-        let request = request_for(&heads, roster_version);
-        let (items, complete) = sync::answer(&samverka_node::network::StoreLog(store), &request)?;
-        sent += request_bytes(&request);
-        for bytes in &items {
-            let r = Record::<Unverified>::decode(bytes).context("a stored record decodes")?;
-            let h = r.header();
-            let e = heads.entry(h.author).or_insert(h.seq);
-            *e = (*e).max(h.seq);
+        let request = sync::Request::new(&ask, &heads, roster_version);
+        let answer = sync::answer(log, &request).map_err(Into::into)?;
+        x.sent += request_bytes(&request);
+        for bytes in &answer.items {
+            let (author, seq) = position(bytes)?;
+            let e = heads.entry(author).or_insert(seq);
+            *e = (*e).max(seq);
         }
-        records += items.len();
-        received += response_bytes(&sync::Response { records: items, complete, peers: Vec::new(), papers: Vec::new() });
-        rounds += 1;
-        if complete {
-            return Ok((rounds, sent, received, records));
-        }
-        if rounds > 10_000 {
+        x.records += answer.items.len();
+        let (complete, buckets) = (answer.complete, answer.buckets.clone());
+        x.received += response_bytes(&sync::Response {
+            records: answer.items,
+            complete,
+            peers: Vec::new(),
+            papers: Vec::new(),
+            buckets: answer.buckets,
+        });
+        x.rounds += 1;
+        ask = match (&ask, complete) {
+            (_, true) => return Ok(x),
+            (sync::Ask::Probe, false) => {
+                let differ = sync::differing_buckets(&heads, &buckets);
+                if differ.is_empty() {
+                    return Ok(x);
+                }
+                if differ.len() == sync::BUCKETS {
+                    sync::Ask::Full
+                } else {
+                    sync::Ask::Buckets(differ)
+                }
+            }
+            (ask, false) => ask.clone(),
+        };
+        if x.rounds > 10_000 {
             bail!("the exchange did not complete");
         }
     }
+}
+
+fn record_position(bytes: &[u8]) -> Result<(PublicKey, u64)> {
+    let r = Record::<Unverified>::decode(bytes).context("a stored record decodes")?;
+    Ok((r.header().author, r.header().seq))
+}
+
+fn synthetic_position(bytes: &[u8]) -> Result<(PublicKey, u64)> {
+    let key: [u8; 32] = bytes.get(..32).context("short")?.try_into()?;
+    let seq: [u8; 8] = bytes.get(32..40).context("short")?.try_into()?;
+    Ok((PublicKey(key), u64::from_be_bytes(seq)))
 }
 
 fn reconcile(n: usize, authors: usize, cache: &Path) -> Result<()> {
@@ -554,15 +656,13 @@ fn reconcile(n: usize, authors: usize, cache: &Path) -> Result<()> {
     let mut ours = theirs.clone();
     ours.insert(author, head - 1);
     let missing = store.by_author(&author, head, 1)?.first().map_or(0, |r| r.bytes().len());
-
-    let (rounds, sent, received, got) = exchange(store, ours.clone(), roster_version)?;
-    assert_eq!(got, 1, "the requester lacks exactly one record");
+    let full = network::StoreLog(store);
+    let lacking = Lacking { log: network::StoreLog(store), author };
+    let x = exchange(&full, ours.clone(), roster_version, record_position)?;
+    assert_eq!(x.records, 1, "the requester lacks exactly one record");
     // On connect the peer asks too (both sides sync on connect), in parallel: it lacks nothing.
-    let back = request_for(&theirs, roster_version);
-    let back_sent = request_bytes(&back);
-    let back_received =
-        response_bytes(&sync::Response { records: Vec::new(), complete: true, peers: Vec::new(), papers: Vec::new() });
-    let total = sent + received + back_sent + back_received;
+    let back = exchange(&lacking, theirs.clone(), roster_version, record_position)?;
+    let total = x.sent + x.received + back.sent + back.received;
     let (rtt, _) = loopback_rtt()?;
 
     println!(
@@ -571,26 +671,30 @@ fn reconcile(n: usize, authors: usize, cache: &Path) -> Result<()> {
         theirs.len()
     );
     println!("minimum: 1 round trip carrying {missing} bytes; loopback round trip {:.0} µs", rtt.as_secs_f64() * 1e6);
-    println!(
-        "reconcile, one record missing: {rounds} round trip, request {sent} B + response {received} B  \
-         target ≤ 4 round trips ({}), ≤ 10 KB ({})",
-        verdict(rounds <= 4),
-        verdict(sent + received <= 10_240)
-    );
-    println!(
-        "  with the peer's own request on connect: {} exchanges (one each way, concurrent), {total} B in all ({})",
-        rounds + 1,
-        verdict(total <= 10_240)
-    );
-    println!(
-        "  per author in a request's version vector: {:.1} B (full vector every request: bytes grow with authors, not records)",
-        (back_sent - request_bytes(&request_for(&BTreeMap::new(), roster_version))) as f64 / theirs.len() as f64
-    );
+    report_exchange(&x, &back, total);
+
+    // A federation's worth of authors (Sweden's 290 kommuner, one node key each).
+    for k in [290, 2_900] {
+        let heads: sync::Heads =
+            (0..k).map(|i| (testkit::key(&format!("bench/heads/{i}")).public(), 1000 + i as u64)).collect();
+        let author = *heads.keys().nth(k / 2).context("authors")?;
+        let mut ours = heads.clone();
+        *ours.get_mut(&author).context("author")? -= 1;
+        let x = exchange(&Synthetic(heads.clone()), ours.clone(), roster_version, synthetic_position)?;
+        let back = exchange(&Synthetic(ours), heads.clone(), roster_version, synthetic_position)?;
+        assert_eq!(x.records, 1, "the requester lacks exactly one record");
+        println!("{k} authors (in memory, 541-byte records), one record missing:");
+        report_exchange(&x, &back, x.sent + x.received + back.sent + back.received);
+    }
     for k in [14, 290, 2_900, sync::MAX_HEADS] {
         let heads: sync::Heads =
             (0..k).map(|i| (testkit::key(&format!("bench/heads/{i}")).public(), 1000 + i as u64)).collect();
-        let bytes = request_bytes(&request_for(&heads, roster_version));
-        println!("  request with {k:>6} authors: {bytes:>8} B ({})", verdict(bytes <= 10_240));
+        let bytes = request_bytes(&sync::Request::new(&sync::Ask::Full, &heads, roster_version));
+        let probe = request_bytes(&sync::Request::new(&sync::Ask::Probe, &heads, roster_version));
+        println!(
+            "  request with {k:>6} authors: full heads {bytes:>8} B ({:.1} B per author), probe {probe} B",
+            bytes as f64 / k as f64
+        );
     }
     let peers: Vec<sync::SharedPeer> = (0..32)
         .map(|i| {
@@ -599,11 +703,28 @@ fn reconcile(n: usize, authors: usize, cache: &Path) -> Result<()> {
             sync::SharedPeer { peer: id, addrs: vec![format!("/ip4/10.0.{}.{}/tcp/7070", i / 250, i % 250 + 1)] }
         })
         .collect();
-    let empty =
-        response_bytes(&sync::Response { records: Vec::new(), complete: true, peers: Vec::new(), papers: Vec::new() });
-    let shared = response_bytes(&sync::Response { records: Vec::new(), complete: true, peers, papers: Vec::new() });
+    let empty = response_bytes(&sync::Response { complete: true, ..sync::Response::default() });
+    let shared = response_bytes(&sync::Response { complete: true, peers, ..sync::Response::default() });
     println!("  every response also lists the responder's certified peers: 32 peers add {} B", shared - empty);
     Ok(())
+}
+
+fn report_exchange(x: &Exchange, back: &Exchange, total: usize) {
+    println!(
+        "reconcile, one record missing: {} round trips, requests {} B + responses {} B = {} B  \
+         target ≤ 4 round trips ({}), ≤ 10 KB ({})",
+        x.rounds,
+        x.sent,
+        x.received,
+        x.sent + x.received,
+        verdict(x.rounds <= 4),
+        verdict(x.sent + x.received <= 10_240)
+    );
+    println!(
+        "  with the peer's own exchange on connect ({} round trips, concurrent): {total} B in all ({})",
+        back.rounds,
+        verdict(total <= 10_240)
+    );
 }
 
 /// The bytes of the libp2p peer id of a node key (as `SharedPeer` carries it).
