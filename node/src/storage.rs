@@ -197,6 +197,39 @@ fn entries_from(file: &File, path: &Path, len: u64, entry: u64, from: u64, limit
     read_at(file, path, lo * entry, (take * entry) as usize)
 }
 
+/// Removes the id entries of records numbered `next` or above: a sync cut off by a crash after
+/// some of its id entries reached sled but before its record count did. Their bytes are in the
+/// files (files are synced before sled names them), so each can be read back to find its id.
+/// Runs before the files are cut back, and makes the removals durable first.
+fn forget_cut_off(db: &sled::Db, dir: &Path, next: u64) -> Result<(), Error> {
+    let (offsets_path, log_path) = (dir.join("offsets"), dir.join("log"));
+    let (Ok(offsets), Ok(log)) = (File::open(&offsets_path), File::open(&log_path)) else {
+        return Ok(()); // a new store
+    };
+    let entries = offsets.metadata().map_err(io(&offsets_path))?.len() / OFFSET_ENTRY;
+    let log_len = log.metadata().map_err(io(&log_path))?.len();
+    let mut removed = false;
+    for n in next..entries {
+        let entry = read_at(&offsets, &offsets_path, n * OFFSET_ENTRY, OFFSET_ENTRY as usize)?;
+        let (at, len) = (u64_at(&entry, 0), u64::from(u32_at(&entry, 8)));
+        if at.saturating_add(len) > log_len {
+            continue; // never synced, so never named
+        }
+        let Ok(record) = Record::<Unverified>::decode(&read_at(&log, &log_path, at, len as usize)?) else { continue };
+        let k = key(b'i', &[&record.id().0]);
+        if db.get(&k)?.is_some_and(|v| u64_at(&v, 0) == n) {
+            db.remove(k)?;
+            removed = true;
+        }
+    }
+    if removed {
+        db.flush()?;
+        let sled_log = dir.parent().map_or_else(|| PathBuf::from("db"), |p| p.join("db"));
+        File::open(&sled_log).and_then(|f| f.sync_data()).map_err(io(&sled_log))?;
+    }
+    Ok(())
+}
+
 /// Cuts an index file of `entry`-byte entries back to those naming records below `next` (the
 /// `n` is the u64 at `n_at` in each entry; entries are in ascending `n`). Returns its new length.
 fn trim_index(file: &File, path: &Path, entry: u64, n_at: usize, next: u64) -> Result<u64, Error> {
@@ -343,6 +376,7 @@ impl Store {
             }
         }
         let next = meta(b"next")?.unwrap_or(0);
+        forget_cut_off(&db, &path.join("records"), next)?;
         let mut files = Files::open(&path.join("records"), next, meta(b"log")?.unwrap_or(0))?;
         files.count = meta(b"count")?.unwrap_or(0);
         for kv in db.scan_prefix([b'a']) {
@@ -518,13 +552,20 @@ impl Store {
         if created {
             self.sync_dir(&self.path.join("records"))?;
         }
+        // The id entries go in one by one: an atomic sled batch would hold sled's global write
+        // lock, stalling every reader (other writers' duplicate checks) while it applies. An
+        // id entry whose number is not yet counted below is harmless, and opening removes any a
+        // crash left behind (`forget_cut_off`). The rest — heads, chain exceptions, roster
+        // versions and the record count that makes the records visible — is one atomic batch.
         let mut batch = sled::Batch::default();
         let mut ids = Vec::new();
         for (k, v) in staged {
             if k[0] == b'i' {
                 ids.push(id_at(&k, 1));
+                self.db.insert(k, v)?;
+            } else {
+                batch.insert(k, v);
             }
-            batch.insert(k, v);
         }
         self.db.apply_batch(batch)?;
         self.db.flush()?;
@@ -910,11 +951,20 @@ mod tests {
             store.put(&records[..2], &[]).expect("stored");
             // Written to the files, never synced: as if the process died here.
             store.write(&records[2..4], &[]).expect("written");
+            // ... and one more whose sync got as far as its id entry, not its record count.
+            store.write(&records[4..5], &[]).expect("written");
+            let staged = std::mem::take(&mut store.files().staged);
+            for (k, v) in staged.into_iter().filter(|(k, _)| k[0] == b'i') {
+                store.db.insert(k, v).expect("insert");
+            }
+            store.db.flush().expect("flush");
         }
         let store = Store::open(dir.path(), 1 << 20).expect("reopens");
         assert_eq!(store.count().expect("count"), 2);
         assert_eq!(store.head(&author).expect("reads"), Some(1));
         assert!(!store.contains(&records[2].id()).expect("reads"));
+        assert!(!store.contains(&records[4].id()).expect("reads"));
+        assert_eq!(store.get(&records[4].id()).expect("reads"), None);
         assert_eq!(store.by_kind(None, None, 10).expect("reads").0.len(), 2);
         store.put(&records[2..], &[]).expect("stored again");
         let ids: Vec<_> = store.by_author(&author, 0, 10).expect("reads").iter().map(|r| r.id()).collect();
