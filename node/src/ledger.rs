@@ -310,12 +310,7 @@ impl Ledger {
     /// Admits one record: uses its early verification when there is one, else verifies it now
     /// (with the batch's earlier records visible). Queues it in `batch`, or stores it at once
     /// when it changes the roster, so later records are judged by the new version.
-    fn admit(
-        &self,
-        record: Record<Unverified>,
-        early: Option<Early>,
-        batch: &mut Batch,
-    ) -> Result<Outcome, Error> {
+    fn admit(&self, record: Record<Unverified>, early: Option<Early>, batch: &mut Batch) -> Result<Outcome, Error> {
         let id = record.id();
         if batch.contains(&id) || self.store.contains(&id)? {
             return Ok(Outcome::Duplicate(id));
@@ -327,7 +322,9 @@ impl Ledger {
         let chain = self.chain().ok_or(Error::NoFederation)?;
         let verified = match early {
             Some(result) => result,
-            None => validate::verify_in(record.clone(), &chain, &StoreLookup { store: &self.store, batch: Some(batch) }),
+            None => {
+                validate::verify_in(record.clone(), &chain, &StoreLookup { store: &self.store, batch: Some(batch) })
+            }
         };
         let verified = match verified {
             Ok(v) => v,
@@ -439,9 +436,9 @@ impl Ledger {
 
     /// The next free position in `author`'s chain.
     pub fn next_position(&self, author: &PublicKey) -> Result<(u64, Option<RecordId>), Error> {
-        Ok(match self.store.head(author)? {
+        Ok(match self.store.head_record(author) {
             None => (0, None),
-            Some(seq) => (seq + 1, self.store.at_position(author, seq)?.first().copied()),
+            Some((seq, id)) => (seq + 1, Some(id)),
         })
     }
 
