@@ -292,12 +292,20 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// CPU time (user + system) of this process so far, from /proc/self/stat.
 fn cpu_time() -> Result<Duration> {
+    let (user, system) = cpu_split()?;
+    Ok(user + system)
+}
+
+/// User and system CPU time of this process so far.
+fn cpu_split() -> Result<(Duration, Duration)> {
     let stat = std::fs::read_to_string("/proc/self/stat").context("while reading /proc/self/stat")?;
     let after = stat.rsplit_once(')').context("/proc/self/stat has no ')'")?.1;
     let fields: Vec<&str> = after.split_whitespace().collect();
     // Fields 14 and 15 of stat(5) (utime, stime) are the 12th and 13th after the command name.
-    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
-    Ok(Duration::from_secs_f64(ticks as f64 / clock_ticks()))
+    let tick = |i: usize| -> Result<Duration> {
+        Ok(Duration::from_secs_f64(fields[i].parse::<u64>()? as f64 / clock_ticks()))
+    };
+    Ok((tick(11)?, tick(12)?))
 }
 
 fn clock_ticks() -> f64 {
@@ -853,7 +861,9 @@ fn propagate(count: usize, messages: usize, cache: &Path) -> Result<()> {
         let mut arrived: HashMap<RecordId, Vec<Instant>> = HashMap::new();
         let mut early: Vec<Arrival> = Vec::new();
         let cpu0 = cpu_time()?;
+        let split0 = cpu_split()?;
         let t_all = Instant::now();
+        let mut authored: Vec<Duration> = Vec::with_capacity(messages);
         for k in 0..messages {
             if k > 0 && k % 50 == 0 {
                 let done = published.keys().filter(|id| arrived.get(id).map_or(0, Vec::len) == count - 1).count();
@@ -866,6 +876,7 @@ fn propagate(count: usize, messages: usize, cache: &Path) -> Result<()> {
             let record =
                 tokio::task::spawn_blocking(move || ledger.author(&key, Kind::Note, body, testkit::T0_MS)).await??;
             let id = record.id();
+            authored.push(t0.elapsed());
             published.insert(id, (from, t0));
             for a in early.drain(..) {
                 note_arrival(&published, &mut arrived, a);
@@ -883,6 +894,8 @@ fn propagate(count: usize, messages: usize, cache: &Path) -> Result<()> {
         }
         let busy = t_all.elapsed();
         let cpu = (cpu_time()? - cpu0).as_secs_f64();
+        let split = cpu_split()?;
+        let (user, system) = ((split.0 - split0.0).as_secs_f64(), (split.1 - split0.1).as_secs_f64());
         // Records that missed the gossip may still come by periodic sync.
         let end = Instant::now() + GRACE;
         while published.keys().any(|id| arrived.get(id).map_or(0, Vec::len) < count - 1) {
@@ -931,6 +944,12 @@ fn propagate(count: usize, messages: usize, cache: &Path) -> Result<()> {
             p99.as_secs_f64() / rtt.as_secs_f64(),
             2.0 * ms(fsync)
         );
+        authored.sort();
+        println!(
+            "  of which at the publisher (Ledger::author: draft, sign, verify, store durably): median {:.1} ms, p99 {:.1} ms",
+            ms(percentile(&authored, 50.0)),
+            ms(percentile(&authored, 99.0))
+        );
         println!(
             "  per delivery (message × receiving node): median {:.1} ms, p99 {:.1} ms, max {:.1} ms",
             ms(percentile(&deliveries, 50.0)),
@@ -956,7 +975,8 @@ fn propagate(count: usize, messages: usize, cache: &Path) -> Result<()> {
             verdict(net / limit.single_us <= 10.0)
         );
         println!(
-            "  process CPU {cpu:.2} s over {:.2} s publishing; includes signing and storing at the publisher",
+            "  process CPU {cpu:.2} s ({user:.2} s user, {system:.2} s system) over {:.2} s publishing; \
+             includes signing and storing at the publisher",
             busy.as_secs_f64()
         );
         for w in watchers {
