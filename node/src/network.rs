@@ -53,7 +53,8 @@ pub const COMMAND_CAPACITY: usize = 256;
 pub const MAX_GOSSIP_BYTES: usize = samverka_protocol::encoding::MAX_RECORD_BYTES + 16 * 1024;
 /// Most records from the network waiting to be ingested.
 pub const MAX_QUEUED: usize = 20_000;
-/// Most records in one ingest batch (one durable group commit).
+/// Most gossip records gathered into one ingest batch (one durable group commit); a sync
+/// response is one batch of its own (at most [`sync::MAX_BATCH_RECORDS`] records).
 pub const MAX_INGEST_BATCH: usize = 1000;
 /// Most records held back because their author's previous record has not arrived.
 pub const MAX_DEFERRED: usize = 10_000;
