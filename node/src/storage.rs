@@ -60,6 +60,9 @@ const FORMAT: u64 = 2;
 const OFFSET_ENTRY: u64 = 12;
 const KIND_ENTRY: u64 = 8;
 const CHAIN_ENTRY: u64 = 48;
+/// Most per-author chain files kept open at once: a federation may have thousands of authors, and
+/// a process may hold many stores (tests, benchmarks).
+const MAX_OPEN_CHAINS: usize = 16;
 
 /// Storage failures. Input problems are never storage errors; these mean the disk or the store.
 #[derive(Debug, thiserror::Error)]
@@ -307,17 +310,19 @@ impl Files {
                 if len > 0 {
                     files.chain_last.insert(no, u64_at(&read_at(&file, &path, len - CHAIN_ENTRY, 8)?, 0));
                 }
-                files.chains.insert(no, Appended { file: Arc::new(file), len });
+                // Not kept open: a federation may have thousands of authors (see MAX_OPEN_CHAINS).
             }
         }
         Ok(files)
     }
 }
 
-/// Appends `bytes` to the index file `name` of `map` under `key`, creating the file on first use.
+/// Appends `bytes` to the index file `name` of `map` under `key`, opening (or creating) the file
+/// when it is not open. Keeps at most `max_open` files of the map open.
 fn append_index<K: std::hash::Hash + Eq + Copy>(
     files: &mut Files,
     pick: impl Fn(&mut Files) -> &mut HashMap<K, Appended>,
+    max_open: usize,
     key: K,
     name: String,
     bytes: &[u8],
@@ -326,12 +331,20 @@ fn append_index<K: std::hash::Hash + Eq + Copy>(
     let mut file = match pick(files).remove(&key) {
         Some(file) => file,
         None => {
-            files.created = true;
-            Appended { file: Arc::new(open_file(&path)?), len: 0 }
+            files.created |= !path.exists();
+            let file = open_file(&path)?;
+            let len = file.metadata().map_err(io(&path))?.len();
+            Appended { file: Arc::new(file), len }
         }
     };
     let result = append(&mut files.dirty, path, &mut file, bytes);
-    pick(files).insert(key, file);
+    let open = pick(files);
+    if open.len() >= max_open {
+        // A closed file stays in `dirty` until synced; it is reopened at its length when needed.
+        let evict = *open.keys().next().expect("the map is not empty");
+        open.remove(&evict);
+    }
+    open.insert(key, file);
     result
 }
 
@@ -499,10 +512,10 @@ impl Store {
         files.offsets.write_all_at(&offsets, first * OFFSET_ENTRY).map_err(io(&offsets_path))?;
         files.dirty.entry(offsets_path).or_insert_with(|| files.offsets.clone());
         for (code, bytes) in kinds {
-            append_index(files, |f| &mut f.kinds, code, format!("kind-{code:04x}"), &bytes)?;
+            append_index(files, |f| &mut f.kinds, usize::MAX, code, format!("kind-{code:04x}"), &bytes)?;
         }
         for (no, bytes) in chains {
-            append_index(files, |f| &mut f.chains, no, format!("chain-{no:08x}"), &bytes)?;
+            append_index(files, |f| &mut f.chains, MAX_OPEN_CHAINS, no, format!("chain-{no:08x}"), &bytes)?;
         }
         for (author, head) in touched {
             files.staged.push((key(b'a', &[&author.0]), head.encode()));
@@ -637,10 +650,24 @@ impl Store {
     }
 
     /// An author's number, newest position, and chain file (with its length), if any is held.
-    fn chain_of(&self, author: &PublicKey) -> Option<(Head, Option<Snapshot>)> {
-        let files = self.files();
-        let head = *files.heads.get(author)?;
-        Some((head, files.chains.get(&head.no).map(|c| (c.file.clone(), c.len))))
+    fn chain_of(&self, author: &PublicKey) -> Result<Option<(Head, Option<Snapshot>)>, Error> {
+        let (head, open) = {
+            let files = self.files();
+            let Some(head) = files.heads.get(author).copied() else { return Ok(None) };
+            (head, files.chains.get(&head.no).map(|c| (c.file.clone(), c.len)))
+        };
+        if open.is_some() {
+            return Ok(Some((head, open)));
+        }
+        let path = self.path.join("records").join(format!("chain-{:08x}", head.no));
+        match File::open(&path) {
+            Ok(file) => {
+                let len = file.metadata().map_err(io(&path))?.len();
+                Ok(Some((head, Some((Arc::new(file), len)))))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Some((head, None))),
+            Err(e) => Err(io(&path)(e)),
+        }
     }
 
     /// Entries of a chain file from the first with seq ≥ `from_seq`, at most `limit`:
@@ -673,7 +700,7 @@ impl Store {
 
     /// An author's chain positions from `from_seq`, in (seq, arrival) order, at most `limit`.
     fn positions(&self, author: &PublicKey, from_seq: u64, limit: usize) -> Result<Vec<(u64, u64, RecordId)>, Error> {
-        let Some((head, chain)) = self.chain_of(author) else { return Ok(Vec::new()) };
+        let Some((head, chain)) = self.chain_of(author)? else { return Ok(Vec::new()) };
         let mut out = match &chain {
             Some(chain) => self.chain_entries(head.no, chain, from_seq, limit)?,
             None => Vec::new(),
@@ -939,6 +966,37 @@ mod tests {
         let reopened = Store::open(dir.path(), 1 << 20).expect("reopens");
         assert_eq!(reopened.by_author(&author, 2, 2).expect("reads"), records[2..4].to_vec());
         assert_eq!(reopened.at_position(&author, 4).expect("reads"), vec![records[4].id()]);
+    }
+
+    #[test]
+    fn many_authors_keep_few_files_open_and_lose_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut fed = Federation::found("Lager", &testkit::kommuner(1), "1000");
+        let mut authors: Vec<_> =
+            (0..3 * MAX_OPEN_CHAINS).map(|i| fed.certify_node("1000", &format!("lager/{i}"))).collect();
+        let store = Store::open(dir.path(), 1 << 20).expect("opens");
+        let mut written: Vec<Vec<RecordId>> = vec![Vec::new(); authors.len()];
+        for round in 0..3 {
+            let batch: Vec<_> = authors
+                .iter_mut()
+                .map(|a| {
+                    let r = a.next(fed.id(), fed.version(), Kind::Note, format!("{round}").into_bytes());
+                    validate::verify(r, &fed.chain).expect("valid")
+                })
+                .collect();
+            for (i, r) in batch.iter().enumerate() {
+                written[i].push(r.id());
+            }
+            store.put(&batch, &[]).expect("stored");
+            assert!(store.files().chains.len() <= MAX_OPEN_CHAINS);
+        }
+        drop(store);
+        let store = Store::open(dir.path(), 1 << 20).expect("reopens");
+        for (author, ids) in authors.iter().zip(&written) {
+            let held: Vec<_> =
+                store.by_author(&author.key.public(), 0, 10).expect("reads").iter().map(|r| r.id()).collect();
+            assert_eq!(&held, ids);
+        }
     }
 
     #[test]
