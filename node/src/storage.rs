@@ -570,15 +570,22 @@ impl Store {
         // id entry whose number is not yet counted below is harmless, and opening removes any a
         // crash left behind (`forget_cut_off`). The rest — heads, chain exceptions, roster
         // versions and the record count that makes the records visible — is one atomic batch.
+        let (id_entries, rest): (Vec<_>, Vec<_>) = staged.into_iter().partition(|(k, _)| k[0] == b'i');
+        let ids: Vec<RecordId> = id_entries.iter().map(|(k, _)| id_at(k, 1)).collect();
+        // sled takes concurrent inserts: spread them over the cores.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+        std::thread::scope(|s| {
+            let inserts: Vec<_> = id_entries
+                .chunks(id_entries.len().div_ceil(threads).max(1))
+                .map(|part| {
+                    s.spawn(move || part.iter().try_for_each(|(k, v)| self.db.insert(&k[..], &v[..]).map(drop)))
+                })
+                .collect();
+            inserts.into_iter().try_for_each(|h| h.join().expect("insert threads do not panic"))
+        })?;
         let mut batch = sled::Batch::default();
-        let mut ids = Vec::new();
-        for (k, v) in staged {
-            if k[0] == b'i' {
-                ids.push(id_at(&k, 1));
-                self.db.insert(k, v)?;
-            } else {
-                batch.insert(k, v);
-            }
+        for (k, v) in rest {
+            batch.insert(k, v);
         }
         self.db.apply_batch(batch)?;
         self.db.flush()?;
