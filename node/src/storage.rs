@@ -60,6 +60,8 @@ const FORMAT: u64 = 2;
 const OFFSET_ENTRY: u64 = 12;
 const KIND_ENTRY: u64 = 8;
 const CHAIN_ENTRY: u64 = 48;
+/// Commits of at least this many records sync their files and insert their ids on several threads.
+const PARALLEL_COMMIT: usize = 64;
 /// Most per-author chain files kept open at once: a federation may have thousands of authors, and
 /// a process may hold many stores (tests, benchmarks).
 const MAX_OPEN_CHAINS: usize = 16;
@@ -348,6 +350,22 @@ fn append_index<K: std::hash::Hash + Eq + Copy>(
     result
 }
 
+/// Runs `f` on every item, on up to four threads when `parallel`; stops at the first error.
+fn for_each<T: Sync>(items: &[T], parallel: bool, f: impl Fn(&T) -> Result<(), Error> + Sync) -> Result<(), Error> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4).min(items.len());
+    if !parallel || threads < 2 {
+        return items.iter().try_for_each(f);
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let parts: Vec<_> = items
+            .chunks(items.len().div_ceil(threads))
+            .map(|part| s.spawn(move || part.iter().try_for_each(f)))
+            .collect();
+        parts.into_iter().try_for_each(|h| h.join().expect("store threads do not panic"))
+    })
+}
+
 /// Appends `bytes` to an append-only file and marks it for the next sync.
 fn append(
     dirty: &mut HashMap<PathBuf, Arc<File>>,
@@ -556,12 +574,12 @@ impl Store {
             let created = std::mem::take(&mut files.created);
             (covered, std::mem::take(&mut files.dirty), std::mem::take(&mut files.staged), created, files.next)
         };
-        // One thread per file: the disk sees the syncs together and can commit them as one.
-        std::thread::scope(|s| {
-            let syncs: Vec<_> =
-                dirty.iter().map(|(path, file)| s.spawn(move || file.sync_data().map_err(io(path)))).collect();
-            syncs.into_iter().try_for_each(|h| h.join().expect("sync threads do not panic"))
-        })?;
+        let (id_entries, rest): (Vec<_>, Vec<_>) = staged.into_iter().partition(|(k, _)| k[0] == b'i');
+        // A big commit spreads its syncs and inserts over the cores; a small one (a record from
+        // gossip) is cheaper without starting threads.
+        let parallel = id_entries.len() >= PARALLEL_COMMIT;
+        let dirty: Vec<_> = dirty.into_iter().collect();
+        for_each(&dirty, parallel, |(path, file)| file.sync_data().map_err(io(path)))?;
         if created {
             self.sync_dir(&self.path.join("records"))?;
         }
@@ -570,19 +588,8 @@ impl Store {
         // id entry whose number is not yet counted below is harmless, and opening removes any a
         // crash left behind (`forget_cut_off`). The rest — heads, chain exceptions, roster
         // versions and the record count that makes the records visible — is one atomic batch.
-        let (id_entries, rest): (Vec<_>, Vec<_>) = staged.into_iter().partition(|(k, _)| k[0] == b'i');
         let ids: Vec<RecordId> = id_entries.iter().map(|(k, _)| id_at(k, 1)).collect();
-        // sled takes concurrent inserts: spread them over the cores.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-        std::thread::scope(|s| {
-            let inserts: Vec<_> = id_entries
-                .chunks(id_entries.len().div_ceil(threads).max(1))
-                .map(|part| {
-                    s.spawn(move || part.iter().try_for_each(|(k, v)| self.db.insert(&k[..], &v[..]).map(drop)))
-                })
-                .collect();
-            inserts.into_iter().try_for_each(|h| h.join().expect("insert threads do not panic"))
-        })?;
+        for_each(&id_entries, parallel, |(k, v)| self.db.insert(&k[..], &v[..]).map(drop).map_err(Error::from))?;
         let mut batch = sled::Batch::default();
         for (k, v) in rest {
             batch.insert(k, v);
