@@ -8,12 +8,13 @@
 //! whatever they hold) and costs one sled insert per record instead of four.
 //!
 //! A write is acknowledged only when durable: [`Store::put`] writes the files, `fdatasync`s them,
-//! then applies the sled batch that makes the records visible (ids, heads, the new record count)
-//! and syncs sled's log too — sled's own `flush` ends in `sync_file_range`, which neither flushes
-//! the drive's cache nor survives power loss. Concurrent writers share one sync ("group
-//! commit"). Because the files are synced before sled names them, sled never points past what is
-//! on disk; on opening, anything the files hold beyond sled's record count (a write cut off by a
-//! crash, never acknowledged) is cut away.
+//! then inserts the records' id entries and applies one atomic sled batch (heads, roster
+//! versions, the new record count) that makes the records visible, and syncs sled's log too —
+//! sled's own `flush` ends in `sync_file_range`, which neither flushes the drive's cache nor
+//! survives power loss. Concurrent writers share one sync ("group commit"). Because the files are
+//! synced before sled names them, sled never points past what is on disk; on opening, id entries
+//! of records beyond sled's record count are removed and the files are cut back to that count (a
+//! write cut off by a crash, never acknowledged).
 //!
 //! Files (all integers big-endian):
 //! - `records/log` — record bytes, back to back
