@@ -1,5 +1,5 @@
-//! The record store, confined to this module: record bytes in append-only files, indexes and
-//! everything else in sled.
+//! The record store, confined to this module: record bytes in an append-only log that is the
+//! store's write-ahead log, indexes in plain files and in sled.
 //!
 //! Record bytes and the per-record indexes that grow in order live in plain files under
 //! `records/`, written with positioned writes; sled holds the one index that needs random keys
@@ -7,39 +7,52 @@
 //! keeps the store close to the size of the records (sled's log-structured pages roughly double
 //! whatever they hold) and costs one sled insert per record instead of four.
 //!
-//! A write is acknowledged only when durable: [`Store::put`] writes the files, `fdatasync`s them,
-//! then inserts the records' id entries and applies one atomic sled batch (heads, roster
-//! versions, the new record count) that makes the records visible, and syncs sled's log too —
-//! sled's own `flush` ends in `sync_file_range`, which neither flushes the drive's cache nor
-//! survives power loss. Concurrent writers share one sync ("group commit"). Because the files are
-//! synced before sled names them, sled never points past what is on disk; on opening, id entries
-//! of records beyond sled's record count are removed and the files are cut back to that count (a
-//! write cut off by a crash, never acknowledged).
+//! A write is acknowledged only when durable, and one `fdatasync` makes it so: [`Store::put`]
+//! appends each record to `records/log` in a checked frame and syncs that file alone. Everything
+//! else a record changes — its offset, kind and chain entries, its author's head, its id entry
+//! in sled — can be rebuilt from the log, so it is written without waiting for the disk and made
+//! durable only at a **checkpoint**: every [`CHECKPOINT_RECORDS`] records or
+//! [`CHECKPOINT_BYTES`] of log, and when the store is closed. A checkpoint syncs the index files,
+//! then applies one atomic sled batch (heads, roster versions, and the record number and log
+//! length it covers) and syncs sled's log — sled's own `flush` ends in `sync_file_range`, which
+//! neither flushes the drive's cache nor survives power loss. Concurrent writers share one sync
+//! ("group commit").
+//!
+//! Opening cuts the index files back to the checkpoint, then replays the log from the
+//! checkpoint's length: each frame whose length and check are whole is indexed again, in order,
+//! so every record gets the number it had; the first frame that is not (a write cut off by a
+//! crash, never acknowledged) and everything after it is cut away. Id entries reach sled only
+//! after the log holding their records is synced, so sled never names a record the log lacks.
 //!
 //! Files (all integers big-endian):
-//! - `records/log` — record bytes, back to back
-//! - `records/offsets` — per local number `n`: offset u64 ‖ length u32 into `log`
+//! - `records/log` — frames back to back: length u32 ‖ roster version u64 (`u64::MAX` for a
+//!   record that is not a roster version) ‖ check\[8\] ‖ record bytes, where check is the first
+//!   eight bytes of SHA-256(`FRAME_DOMAIN` ‖ length ‖ roster version ‖ record bytes)
+//! - `records/offsets` — per local number `n`: offset u64 ‖ length u32 of the record bytes in `log`
 //! - `records/kind-XXXX` — per record kind (hex code): the `n` of each record of that kind, ascending
 //! - `records/chain-XXXXXXXX` — per author (local author number): seq u64 ‖ n u64 ‖ id\[32\] for
 //!   each record that extended the chain, ascending seq
 //!
 //! sled keys:
 //! - `i` id → n (every record; two records never share an id)
-//! - `a` author → author number u32 ‖ highest seq held u64 ‖ id there (the version vector)
+//! - `a` author → author number u32 ‖ highest seq held u64 ‖ id there (the version vector, as of
+//!   the checkpoint)
 //! - `x` author number seq n → id (chain positions that arrived out of order, or a second record
 //!   at one position: equivocation)
-//! - `v` version → id (roster chain: 0 is the charter)
+//! - `v` version → id (roster chain: 0 is the charter; as of the checkpoint)
 //! - `e` author id → () (records proving the author equivocated)
 //! - `d` author → draft bytes (drafts persisted before signing)
 //! - `p` id → record bytes (roster proposals still collecting countersignatures; kept apart from
 //!   the records, never served or forwarded as records, re-verified whenever used)
-//! - `m` name → meta values (`format`, `count`, `next`, `log` = durable length of `records/log`)
+//! - `m` name → meta values (`format`; `next` and `log`: the record count and log length the
+//!   last checkpoint covers)
 //! - `l` matter id → this member's own diarienummer for the matter (local, never replicated)
 //! - `b` content hash → bytes (paper blobs, content-addressed: the key is
 //!   `governance::content_hash` of the value, checked on the way in and on the way out)
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -52,16 +65,28 @@ use samverka_protocol::{encoding, Kind, PublicKey, Record, RecordId, Unverified,
 pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// Most records returned by one page of a listing.
 pub const MAX_PAGE: usize = 1000;
+/// A checkpoint is taken once this many records were stored since the last one.
+pub const CHECKPOINT_RECORDS: u64 = 20_000;
+/// ... or once the log grew by this many bytes since the last one.
+pub const CHECKPOINT_BYTES: u64 = 16 * 1024 * 1024;
 
 const SEGMENT_SIZE: usize = 8 * 1024 * 1024;
 /// How long opening waits for a file lock still held by a store closing in this process.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 /// The layout this module writes; a store in another layout is refused with a clear error.
-const FORMAT: u64 = 2;
+const FORMAT: u64 = 3;
 const OFFSET_ENTRY: u64 = 12;
 const KIND_ENTRY: u64 = 8;
 const CHAIN_ENTRY: u64 = 48;
-/// Commits of at least this many records sync their files and insert their ids on several threads.
+/// A log frame's header: length u32 ‖ roster version u64 ‖ check\[8\].
+const FRAME_HEADER: u64 = 20;
+/// The roster version field of a frame whose record is not a roster version.
+const NO_VERSION: u64 = u64::MAX;
+/// Domain prefix of a log frame's check.
+const FRAME_DOMAIN: &[u8] = b"samverka/store-frame/1\0";
+/// Records replayed from the log per indexing step when opening.
+const REPLAY_BATCH: usize = 4096;
+/// Commits of at least this many records insert their ids on several threads.
 const PARALLEL_COMMIT: usize = 64;
 /// Most per-author chain files kept open at once: a federation may have thousands of authors, and
 /// a process may hold many stores (tests, benchmarks).
@@ -102,15 +127,13 @@ pub struct Store {
     files: Mutex<Files>,
     /// Records numbered below this are durable and indexed.
     durable: AtomicU64,
+    /// Writes made so far; a sync covers those made before it started.
     applied: AtomicU64,
-    synced: Mutex<SyncState>,
+    /// Writes covered by the last sync (held while syncing: concurrent callers share one).
+    synced: Mutex<u64>,
+    /// sled blob files already synced.
+    blobs: Mutex<HashSet<PathBuf>>,
     failed: AtomicBool,
-}
-
-#[derive(Default)]
-struct SyncState {
-    ticket: u64,
-    blobs: HashSet<PathBuf>,
 }
 
 /// The newest position held in an author's chain.
@@ -130,7 +153,7 @@ struct Appended {
     len: u64,
 }
 
-/// The writer's state: files, heads, and what the next sync makes visible.
+/// The writer's state: files, heads, and what the next sync and checkpoint make durable.
 struct Files {
     dir: PathBuf,
     log: Appended,
@@ -140,15 +163,39 @@ struct Files {
     /// Highest seq in each chain file (entries are appended in seq order).
     chain_last: HashMap<u32, u64>,
     heads: HashMap<PublicKey, Head>,
+    /// Roster versions held: version → id.
+    roster: BTreeMap<u64, RecordId>,
     next: u64,
-    count: u64,
     next_author: u32,
-    /// Written to the files, not yet in sled.
+    /// Written to the log, not yet in sled.
     pending: HashMap<RecordId, u64>,
-    /// sled operations that the next sync applies once the files are durable.
+    /// Id and chain-exception entries for sled, inserted once the log holding them is synced.
     staged: Vec<(Vec<u8>, Vec<u8>)>,
-    dirty: HashMap<PathBuf, Arc<File>>,
+    /// Heads and roster versions changed since the last checkpoint, written by the next one.
+    unchecked: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Index files written since the last checkpoint.
+    dirty: HashSet<PathBuf>,
+    /// Whether an index file was created since the last checkpoint (the directory needs a sync).
     created: bool,
+    /// Record number and log length the last checkpoint covers.
+    checkpointed: (u64, u64),
+}
+
+/// What a checkpoint makes durable: the index files written since the last one, then the sled
+/// values naming the state they hold.
+struct Checkpoint {
+    dirty: HashSet<PathBuf>,
+    created: bool,
+    entries: BTreeMap<Vec<u8>, Vec<u8>>,
+    next: u64,
+    log: u64,
+}
+
+/// A record to index: its bytes' offset in the log and the roster version it creates, if any.
+struct Placed<'a> {
+    record: &'a Record<Verified>,
+    at: u64,
+    version: Option<u64>,
 }
 
 fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
@@ -186,6 +233,47 @@ fn read_at(file: &File, path: &Path, at: u64, len: usize) -> Result<Vec<u8>, Err
     Ok(buf)
 }
 
+/// The check of a log frame.
+fn frame_check(len: u32, version: u64, bytes: &[u8]) -> [u8; 8] {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(FRAME_DOMAIN);
+    h.update(len.to_be_bytes());
+    h.update(version.to_be_bytes());
+    h.update(bytes);
+    let digest: [u8; 32] = h.finalize().into();
+    digest[..8].try_into().expect("eight bytes")
+}
+
+/// Appends one log frame holding `bytes` to `out`.
+fn push_frame(out: &mut Vec<u8>, bytes: &[u8], version: Option<u64>) {
+    let len = u32::try_from(bytes.len()).expect("records are far smaller than 4 GiB");
+    let version = version.unwrap_or(NO_VERSION);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&version.to_be_bytes());
+    out.extend_from_slice(&frame_check(len, version, bytes));
+    out.extend_from_slice(bytes);
+}
+
+/// Reads the next whole frame from `reader`: the record bytes and the roster version, or `None`
+/// at the end of the log or at the first frame a crash cut off (short, unchecked or undecodable).
+fn read_frame(reader: &mut impl Read) -> Option<(Record<Verified>, Option<u64>, u64)> {
+    let mut header = [0u8; FRAME_HEADER as usize];
+    reader.read_exact(&mut header).ok()?;
+    let len = u32_at(&header, 0);
+    let version = u64_at(&header, 4);
+    if len == 0 || len as usize > encoding::MAX_RECORD_BYTES {
+        return None;
+    }
+    let mut bytes = vec![0u8; len as usize];
+    reader.read_exact(&mut bytes).ok()?;
+    if header[12..] != frame_check(len, version, &bytes) {
+        return None;
+    }
+    let record = Record::<Verified>::from_trusted_storage(&bytes).ok()?;
+    Some((record, (version != NO_VERSION).then_some(version), FRAME_HEADER + u64::from(len)))
+}
+
 /// Reads at most `limit` entries of an index file of `entry`-byte entries sorted by their leading
 /// u64, from the first whose leading u64 is at least `from`; `len` is the file's length.
 fn entries_from(file: &File, path: &Path, len: u64, entry: u64, from: u64, limit: u64) -> Result<Vec<u8>, Error> {
@@ -201,39 +289,6 @@ fn entries_from(file: &File, path: &Path, len: u64, entry: u64, from: u64, limit
     }
     let take = (count - lo).min(limit);
     read_at(file, path, lo * entry, (take * entry) as usize)
-}
-
-/// Removes the id entries of records numbered `next` or above: a sync cut off by a crash after
-/// some of its id entries reached sled but before its record count did. Their bytes are in the
-/// files (files are synced before sled names them), so each can be read back to find its id.
-/// Runs before the files are cut back, and makes the removals durable first.
-fn forget_cut_off(db: &sled::Db, dir: &Path, next: u64) -> Result<(), Error> {
-    let (offsets_path, log_path) = (dir.join("offsets"), dir.join("log"));
-    let (Ok(offsets), Ok(log)) = (File::open(&offsets_path), File::open(&log_path)) else {
-        return Ok(()); // a new store
-    };
-    let entries = offsets.metadata().map_err(io(&offsets_path))?.len() / OFFSET_ENTRY;
-    let log_len = log.metadata().map_err(io(&log_path))?.len();
-    let mut removed = false;
-    for n in next..entries {
-        let entry = read_at(&offsets, &offsets_path, n * OFFSET_ENTRY, OFFSET_ENTRY as usize)?;
-        let (at, len) = (u64_at(&entry, 0), u64::from(u32_at(&entry, 8)));
-        if at.saturating_add(len) > log_len {
-            continue; // never synced, so never named
-        }
-        let Ok(record) = Record::<Unverified>::decode(&read_at(&log, &log_path, at, len as usize)?) else { continue };
-        let k = key(b'i', &[&record.id().0]);
-        if db.get(&k)?.is_some_and(|v| u64_at(&v, 0) == n) {
-            db.remove(k)?;
-            removed = true;
-        }
-    }
-    if removed {
-        db.flush()?;
-        let sled_log = dir.parent().map_or_else(|| PathBuf::from("db"), |p| p.join("db"));
-        File::open(&sled_log).and_then(|f| f.sync_data()).map_err(io(&sled_log))?;
-    }
-    Ok(())
 }
 
 /// Cuts an index file of `entry`-byte entries back to those naming records below `next` (the
@@ -269,15 +324,16 @@ impl Head {
 }
 
 impl Files {
-    /// Opens the record files, cutting away whatever lies beyond the durable state `next`/`log`.
+    /// Opens the record files as the checkpoint (`next` records, `log_len` bytes of log) left
+    /// them: index entries beyond it are cut away; the log is left whole for replay.
     fn open(dir: &Path, next: u64, log_len: u64) -> Result<Files, Error> {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let log_path = dir.join("log");
         let log = open_file(&log_path)?;
-        if log.metadata().map_err(io(&log_path))?.len() < log_len {
+        let log_file_len = log.metadata().map_err(io(&log_path))?.len();
+        if log_file_len < log_len {
             return Err(Error::Corrupt(format!("{} is shorter than the store says", log_path.display())));
         }
-        log.set_len(log_len).map_err(io(&log_path))?;
         let offsets_path = dir.join("offsets");
         let offsets = open_file(&offsets_path)?;
         if offsets.metadata().map_err(io(&offsets_path))?.len() < next * OFFSET_ENTRY {
@@ -286,19 +342,21 @@ impl Files {
         offsets.set_len(next * OFFSET_ENTRY).map_err(io(&offsets_path))?;
         let mut files = Files {
             dir: dir.to_owned(),
-            log: Appended { file: Arc::new(log), len: log_len },
+            log: Appended { file: Arc::new(log), len: log_file_len },
             offsets: Arc::new(offsets),
             kinds: HashMap::new(),
             chains: HashMap::new(),
             chain_last: HashMap::new(),
             heads: HashMap::new(),
+            roster: BTreeMap::new(),
             next,
-            count: 0,
             next_author: 0,
             pending: HashMap::new(),
             staged: Vec::new(),
-            dirty: HashMap::new(),
+            unchecked: BTreeMap::new(),
+            dirty: HashSet::new(),
             created: false,
+            checkpointed: (next, log_len),
         };
         for entry in std::fs::read_dir(dir).map_err(io(dir))?.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -318,10 +376,124 @@ impl Files {
         }
         Ok(files)
     }
+
+    /// Replays the log from the checkpoint: indexes every whole frame after it, in order, and
+    /// cuts the log after the last one. Returns how many records it indexed.
+    fn replay(&mut self) -> Result<u64, Error> {
+        let path = self.dir.join("log");
+        let start = self.checkpointed.1;
+        let mut reader = BufReader::with_capacity(1 << 20, File::open(&path).map_err(io(&path))?);
+        std::io::Seek::seek(&mut reader, std::io::SeekFrom::Start(start)).map_err(io(&path))?;
+        let (mut at, mut replayed) = (start, 0);
+        loop {
+            let mut batch = Vec::new();
+            while batch.len() < REPLAY_BATCH {
+                let Some((record, version, size)) = read_frame(&mut reader) else { break };
+                batch.push((record, version, at + FRAME_HEADER));
+                at += size;
+            }
+            let placed: Vec<Placed<'_>> =
+                batch.iter().map(|(record, version, at)| Placed { record, at: *at, version: *version }).collect();
+            self.index(&placed)?;
+            replayed += batch.len() as u64;
+            if batch.len() < REPLAY_BATCH {
+                break;
+            }
+        }
+        if at < self.log.len {
+            tracing::warn!(
+                log = %path.display(),
+                bytes = self.log.len - at,
+                "cutting an unfinished write from the end of the record log (never acknowledged)"
+            );
+            self.log.file.set_len(at).map_err(io(&path))?;
+            self.log.len = at;
+        }
+        Ok(replayed)
+    }
+
+    /// Indexes records whose frames are in the log (numbered from `next`, in order): offsets,
+    /// kind and chain entries, heads, roster versions, and the sled entries to insert once the
+    /// log is synced.
+    fn index(&mut self, placed: &[Placed<'_>]) -> Result<(), Error> {
+        let first = self.next;
+        let mut offsets = Vec::with_capacity(placed.len() * OFFSET_ENTRY as usize);
+        let mut kinds: BTreeMap<u16, Vec<u8>> = BTreeMap::new();
+        let mut chains: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
+        let mut touched: BTreeMap<PublicKey, Head> = BTreeMap::new();
+        for Placed { record, at, version } in placed {
+            let (id, h, n) = (record.id(), record.header(), self.next);
+            offsets.extend_from_slice(&at.to_be_bytes());
+            offsets.extend_from_slice(&(record.bytes().len() as u32).to_be_bytes());
+            kinds.entry(u16::from(h.kind)).or_default().extend_from_slice(&n.to_be_bytes());
+            let known = touched.get(&h.author).or_else(|| self.heads.get(&h.author)).copied();
+            let no = match known {
+                Some(head) => head.no,
+                None => {
+                    self.next_author += 1;
+                    self.next_author - 1
+                }
+            };
+            if self.chain_last.get(&no).is_none_or(|last| h.seq > *last) {
+                let entry = chains.entry(no).or_default();
+                entry.extend_from_slice(&h.seq.to_be_bytes());
+                entry.extend_from_slice(&n.to_be_bytes());
+                entry.extend_from_slice(&id.0);
+                self.chain_last.insert(no, h.seq);
+            } else {
+                let k = key(b'x', &[&no.to_be_bytes(), &h.seq.to_be_bytes(), &n.to_be_bytes()]);
+                self.staged.push((k, id.0.to_vec()));
+            }
+            let head = match known {
+                Some(head) if head.seq >= h.seq => head,
+                _ => Head { no, seq: h.seq, id },
+            };
+            touched.insert(h.author, head);
+            if let Some(version) = version {
+                self.roster.insert(*version, id);
+                self.unchecked.insert(key(b'v', &[&version.to_be_bytes()]), id.0.to_vec());
+            }
+            self.staged.push((key(b'i', &[&id.0]), n.to_be_bytes().to_vec()));
+            self.pending.insert(id, n);
+            self.next += 1;
+        }
+        let offsets_path = self.dir.join("offsets");
+        self.offsets.write_all_at(&offsets, first * OFFSET_ENTRY).map_err(io(&offsets_path))?;
+        self.dirty.insert(offsets_path);
+        for (code, bytes) in kinds {
+            append_index(self, |f| &mut f.kinds, usize::MAX, code, format!("kind-{code:04x}"), &bytes)?;
+        }
+        for (no, bytes) in chains {
+            append_index(self, |f| &mut f.chains, MAX_OPEN_CHAINS, no, format!("chain-{no:08x}"), &bytes)?;
+        }
+        for (author, head) in touched {
+            self.unchecked.insert(key(b'a', &[&author.0]), head.encode());
+            self.heads.insert(author, head);
+        }
+        Ok(())
+    }
+
+    /// Takes what the next checkpoint makes durable: everything written so far.
+    fn take_checkpoint(&mut self) -> Checkpoint {
+        self.checkpointed = (self.next, self.log.len);
+        Checkpoint {
+            dirty: std::mem::take(&mut self.dirty),
+            created: std::mem::take(&mut self.created),
+            entries: std::mem::take(&mut self.unchecked),
+            next: self.next,
+            log: self.log.len,
+        }
+    }
+
+    /// Whether enough was written since the last checkpoint to take another.
+    fn checkpoint_due(&self) -> bool {
+        self.next - self.checkpointed.0 >= CHECKPOINT_RECORDS || self.log.len - self.checkpointed.1 >= CHECKPOINT_BYTES
+    }
 }
 
 /// Appends `bytes` to the index file `name` of `map` under `key`, opening (or creating) the file
-/// when it is not open. Keeps at most `max_open` files of the map open.
+/// when it is not open. Keeps at most `max_open` files of the map open; a closed file is synced
+/// by path at the next checkpoint.
 fn append_index<K: std::hash::Hash + Eq + Copy>(
     files: &mut Files,
     pick: impl Fn(&mut Files) -> &mut HashMap<K, Appended>,
@@ -340,10 +512,13 @@ fn append_index<K: std::hash::Hash + Eq + Copy>(
             Appended { file: Arc::new(file), len }
         }
     };
-    let result = append(&mut files.dirty, path, &mut file, bytes);
+    let result = file.file.write_all_at(bytes, file.len).map_err(io(&path));
+    if result.is_ok() {
+        file.len += bytes.len() as u64;
+    }
+    files.dirty.insert(path);
     let open = pick(files);
     if open.len() >= max_open {
-        // A closed file stays in `dirty` until synced; it is reopened at its length when needed.
         let evict = *open.keys().next().expect("the map is not empty");
         open.remove(&evict);
     }
@@ -367,26 +542,10 @@ fn for_each<T: Sync>(items: &[T], parallel: bool, f: impl Fn(&T) -> Result<(), E
     })
 }
 
-/// Appends `bytes` to an append-only file and marks it for the next sync.
-fn append(
-    dirty: &mut HashMap<PathBuf, Arc<File>>,
-    path: PathBuf,
-    file: &mut Appended,
-    bytes: &[u8],
-) -> Result<(), Error> {
-    if bytes.is_empty() {
-        return Ok(());
-    }
-    file.file.write_all_at(bytes, file.len).map_err(io(&path))?;
-    file.len += bytes.len() as u64;
-    dirty.entry(path).or_insert_with(|| file.file.clone());
-    Ok(())
-}
-
 impl Store {
     /// Opens (or creates) the store at `path` with a page cache of `cache_bytes`. Reads a few
-    /// meta keys, the authors' heads and the tail of each index file: opening never scans the
-    /// records.
+    /// meta keys, the authors' heads and the tail of each index file, and replays the log written
+    /// after the last checkpoint: opening never scans the records before it.
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Store, Error> {
         let config = sled::Config::new()
             .path(path)
@@ -398,7 +557,9 @@ impl Store {
             |name: &[u8]| -> Result<Option<u64>, Error> { Ok(db.get(key(b'm', &[name]))?.map(|v| u64_at(&v, 0))) };
         match meta(b"format")? {
             Some(FORMAT) => {}
-            None if meta(b"count")?.is_none() => db.insert(key(b'm', &[b"format"]), &FORMAT.to_be_bytes()).map(drop)?,
+            None if meta(b"count")?.is_none() && meta(b"next")?.is_none() => {
+                db.insert(key(b'm', &[b"format"]), &FORMAT.to_be_bytes()).map(drop)?
+            }
             other => {
                 return Err(Error::Corrupt(format!(
                     "{} holds a store in layout {}, this version reads layout {FORMAT}: export it with the version that wrote it and import the archive",
@@ -408,15 +569,18 @@ impl Store {
             }
         }
         let next = meta(b"next")?.unwrap_or(0);
-        forget_cut_off(&db, &path.join("records"), next)?;
         let mut files = Files::open(&path.join("records"), next, meta(b"log")?.unwrap_or(0))?;
-        files.count = meta(b"count")?.unwrap_or(0);
         for kv in db.scan_prefix([b'a']) {
             let (k, v) = kv?;
             let head = Head::decode(&v)?;
             files.next_author = files.next_author.max(head.no + 1);
             files.heads.insert(PublicKey(k[1..33].try_into().expect("author keys are 32 bytes")), head);
         }
+        for kv in db.scan_prefix([b'v']) {
+            let (k, v) = kv?;
+            files.roster.insert(u64_at(&k, 1), id_at(&v, 0));
+        }
+        let replayed = files.replay()?;
         let sled_log_path = path.join("db");
         let sled_log = File::open(&sled_log_path).map_err(io(&sled_log_path))?;
         let (log_file, offsets_file) = (files.log.file.clone(), files.offsets.clone());
@@ -429,9 +593,15 @@ impl Store {
             files: Mutex::new(files),
             durable: AtomicU64::new(next),
             applied: AtomicU64::new(0),
-            synced: Mutex::new(SyncState::default()),
+            synced: Mutex::new(0),
+            blobs: Mutex::new(HashSet::new()),
             failed: AtomicBool::new(false),
         };
+        if replayed > 0 {
+            tracing::info!(records = replayed, "replayed the record log written after the last checkpoint");
+        }
+        // What opening cut or replayed is made durable before anything is read or written.
+        store.sync_now(true)?;
         for file in ["log", "offsets"] {
             let p = path.join("records").join(file);
             File::open(&p).and_then(|f| f.sync_all()).map_err(io(&p))?;
@@ -445,17 +615,17 @@ impl Store {
         self.files.lock().expect("store files lock poisoned")
     }
 
-    /// Stores records durably (indexes included), all or none. `roster_versions` pairs a
-    /// roster-update's id with the version it creates. A record already held is left as it is.
-    /// Returns once the write survives power loss.
+    /// Stores records durably, all or none. `roster_versions` pairs a roster-update's id with the
+    /// version it creates. A record already held is left as it is. Returns once the write
+    /// survives power loss.
     pub fn put(&self, records: &[Record<Verified>], roster_versions: &[(u64, RecordId)]) -> Result<(), Error> {
         self.write(records, roster_versions)?;
         self.sync()
     }
 
-    /// Writes records to the files and stages their sled entries for the next [`Store::sync`].
-    /// Any failure leaves the files ahead of sled, so the store refuses further writes until it
-    /// is opened again (which cuts the files back).
+    /// Appends records to the log and indexes them, for the next [`Store::sync`] to make durable.
+    /// Any failure leaves the files ahead of what sled names, so the store refuses further writes
+    /// until it is opened again (which replays or cuts them).
     fn write(&self, records: &[Record<Verified>], roster_versions: &[(u64, RecordId)]) -> Result<(), Error> {
         if self.failed.load(Ordering::Acquire) {
             return Err(Error::Failed);
@@ -479,147 +649,118 @@ impl Store {
         records: &[Record<Verified>],
         roster_versions: &[(u64, RecordId)],
     ) -> Result<(), Error> {
-        let first = files.next;
-        let mut log = Vec::new();
-        let mut offsets = Vec::new();
-        let mut kinds: BTreeMap<u16, Vec<u8>> = BTreeMap::new();
-        let mut chains: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
-        let mut touched: BTreeMap<PublicKey, Head> = BTreeMap::new();
-        for r in records {
-            let id = r.id();
-            if files.pending.contains_key(&id) || self.db.contains_key(key(b'i', &[&id.0]))? {
+        let mut frames = Vec::with_capacity(records.iter().map(|r| r.bytes().len() + FRAME_HEADER as usize).sum());
+        let mut placed = Vec::with_capacity(records.len());
+        let mut seen = HashSet::with_capacity(records.len());
+        for record in records {
+            let id = record.id();
+            if !seen.insert(id) || files.pending.contains_key(&id) || self.db.contains_key(key(b'i', &[&id.0]))? {
                 continue; // already held: left as it is
             }
-            let n = files.next;
-            let h = r.header();
-            offsets.extend_from_slice(&(files.log.len + log.len() as u64).to_be_bytes());
-            offsets.extend_from_slice(&(r.bytes().len() as u32).to_be_bytes());
-            log.extend_from_slice(r.bytes());
-            kinds.entry(u16::from(h.kind)).or_default().extend_from_slice(&n.to_be_bytes());
-            let known = touched.get(&h.author).or_else(|| files.heads.get(&h.author)).copied();
-            let no = match known {
-                Some(head) => head.no,
-                None => {
-                    files.next_author += 1;
-                    files.next_author - 1
-                }
-            };
-            if files.chain_last.get(&no).is_none_or(|last| h.seq > *last) {
-                let entry = chains.entry(no).or_default();
-                entry.extend_from_slice(&h.seq.to_be_bytes());
-                entry.extend_from_slice(&n.to_be_bytes());
-                entry.extend_from_slice(&id.0);
-                files.chain_last.insert(no, h.seq);
-            } else {
-                let k = key(b'x', &[&no.to_be_bytes(), &h.seq.to_be_bytes(), &n.to_be_bytes()]);
-                files.staged.push((k, id.0.to_vec()));
-            }
-            let head = match known {
-                Some(head) if head.seq >= h.seq => head,
-                _ => Head { no, seq: h.seq, id },
-            };
-            touched.insert(h.author, head);
-            files.staged.push((key(b'i', &[&id.0]), n.to_be_bytes().to_vec()));
-            files.pending.insert(id, n);
-            files.next += 1;
-            files.count += 1;
+            let version = roster_versions.iter().find(|(_, v)| *v == id).map(|(version, _)| *version);
+            let at = files.log.len + frames.len() as u64 + FRAME_HEADER;
+            push_frame(&mut frames, record.bytes(), version);
+            placed.push(Placed { record, at, version });
         }
-        let dir = files.dir.clone();
-        let Files { log: log_file, dirty, .. } = &mut *files;
-        append(dirty, dir.join("log"), log_file, &log)?;
-        let offsets_path = dir.join("offsets");
-        files.offsets.write_all_at(&offsets, first * OFFSET_ENTRY).map_err(io(&offsets_path))?;
-        files.dirty.entry(offsets_path).or_insert_with(|| files.offsets.clone());
-        for (code, bytes) in kinds {
-            append_index(files, |f| &mut f.kinds, usize::MAX, code, format!("kind-{code:04x}"), &bytes)?;
+        if placed.is_empty() {
+            return Ok(());
         }
-        for (no, bytes) in chains {
-            append_index(files, |f| &mut f.chains, MAX_OPEN_CHAINS, no, format!("chain-{no:08x}"), &bytes)?;
-        }
-        for (author, head) in touched {
-            files.staged.push((key(b'a', &[&author.0]), head.encode()));
-            files.heads.insert(author, head);
-        }
-        for (version, id) in roster_versions {
-            files.staged.push((key(b'v', &[&version.to_be_bytes()]), id.0.to_vec()));
-        }
-        let meta: [(&[u8], u64); 3] = [(b"count", files.count), (b"next", files.next), (b"log", files.log.len)];
-        for (name, value) in meta {
-            files.staged.push((key(b'm', &[name]), value.to_be_bytes().to_vec()));
-        }
-        Ok(())
+        let log_path = files.dir.join("log");
+        files.log.file.write_all_at(&frames, files.log.len).map_err(io(&log_path))?;
+        files.log.len += frames.len() as u64;
+        files.index(&placed)
     }
 
-    /// Makes every write so far durable: the record files first, then sled, which names them.
-    /// Concurrent callers share one sync.
+    /// Makes every write so far durable: syncs the log, then inserts the written records' id
+    /// entries into sled, and takes a checkpoint when one is due. Concurrent callers share one
+    /// sync.
     pub fn sync(&self) -> Result<(), Error> {
+        self.sync_now(false)
+    }
+
+    fn sync_now(&self, force_checkpoint: bool) -> Result<(), Error> {
         let target = self.applied.load(Ordering::Acquire);
-        let mut state = self.synced.lock().expect("store sync lock poisoned");
-        if state.ticket >= target {
+        let mut synced = self.synced.lock().expect("store sync lock poisoned");
+        if *synced >= target && !force_checkpoint {
             return Ok(());
         }
         if self.failed.load(Ordering::Acquire) {
             return Err(Error::Failed);
         }
-        let result = self.sync_now(&mut state);
+        let result = self.sync_locked(&mut synced, force_checkpoint);
         if result.is_err() {
             self.failed.store(true, Ordering::Release);
         }
         result
     }
 
-    fn sync_now(&self, state: &mut SyncState) -> Result<(), Error> {
-        let (covered, dirty, staged, created, next) = {
+    fn sync_locked(&self, synced: &mut u64, force_checkpoint: bool) -> Result<(), Error> {
+        let (covered, staged, next, checkpoint) = {
             let mut files = self.files();
             let covered = self.applied.load(Ordering::Acquire);
-            let created = std::mem::take(&mut files.created);
-            (covered, std::mem::take(&mut files.dirty), std::mem::take(&mut files.staged), created, files.next)
+            let checkpoint = (force_checkpoint || files.checkpoint_due()).then(|| files.take_checkpoint());
+            (covered, std::mem::take(&mut files.staged), files.next, checkpoint)
         };
-        let (id_entries, rest): (Vec<_>, Vec<_>) = staged.into_iter().partition(|(k, _)| k[0] == b'i');
-        // A big commit spreads its syncs and inserts over the cores; a small one (a record from
-        // gossip) is cheaper without starting threads.
-        let parallel = id_entries.len() >= PARALLEL_COMMIT;
-        let dirty: Vec<_> = dirty.into_iter().collect();
-        for_each(&dirty, parallel, |(path, file)| file.sync_data().map_err(io(path)))?;
-        if created {
-            self.sync_dir(&self.path.join("records"))?;
-        }
-        // The id entries go in one by one: an atomic sled batch would hold sled's global write
-        // lock, stalling every reader (other writers' duplicate checks) while it applies. An
-        // id entry whose number is not yet counted below is harmless, and opening removes any a
-        // crash left behind (`forget_cut_off`). The rest — heads, chain exceptions, roster
-        // versions and the record count that makes the records visible — is one atomic batch.
-        let ids: Vec<RecordId> = id_entries.iter().map(|(k, _)| id_at(k, 1)).collect();
-        for_each(&id_entries, parallel, |(k, v)| self.db.insert(&k[..], &v[..]).map(drop).map_err(Error::from))?;
-        let mut batch = sled::Batch::default();
-        for (k, v) in rest {
-            batch.insert(k, v);
-        }
-        self.db.apply_batch(batch)?;
-        self.db.flush()?;
-        self.sled_log.sync_data().map_err(io(&self.path.join("db")))?;
-        self.sync_blobs(state)?;
+        self.log_file.sync_data().map_err(io(&self.path.join("records").join("log")))?;
         self.durable.fetch_max(next, Ordering::AcqRel);
-        let mut files = self.files();
-        for id in ids {
-            files.pending.remove(&id);
+        // The id entries go in one by one: an atomic sled batch would hold sled's global write
+        // lock, stalling every reader while it applies. Each names a record the log now holds
+        // durably; the checkpoint below (or a later one) makes sled's copy durable too.
+        let ids: Vec<RecordId> = staged.iter().filter(|(k, _)| k[0] == b'i').map(|(k, _)| id_at(k, 1)).collect();
+        let parallel = staged.len() >= PARALLEL_COMMIT;
+        for_each(&staged, parallel, |(k, v)| self.db.insert(&k[..], &v[..]).map(drop).map_err(Error::from))?;
+        {
+            let mut files = self.files();
+            for id in &ids {
+                files.pending.remove(id);
+            }
         }
-        state.ticket = covered;
+        if let Some(checkpoint) = checkpoint {
+            self.checkpoint(checkpoint)?;
+        }
+        *synced = covered;
         Ok(())
     }
 
+    /// Syncs the index files a checkpoint covers, then writes the heads, roster versions and the
+    /// record number and log length it covers in one atomic sled batch, and syncs sled.
+    fn checkpoint(&self, checkpoint: Checkpoint) -> Result<(), Error> {
+        let dirty: Vec<PathBuf> = checkpoint.dirty.into_iter().collect();
+        for_each(&dirty, dirty.len() >= 8, |path| File::open(path).and_then(|f| f.sync_data()).map_err(io(path)))?;
+        if checkpoint.created {
+            self.sync_dir(&self.path.join("records"))?;
+        }
+        let mut batch = sled::Batch::default();
+        for (k, v) in checkpoint.entries {
+            batch.insert(k, v);
+        }
+        batch.insert(key(b'm', &[b"next"]), &checkpoint.next.to_be_bytes());
+        batch.insert(key(b'm', &[b"log"]), &checkpoint.log.to_be_bytes());
+        self.db.apply_batch(batch)?;
+        self.sync_sled()
+    }
+
+    /// Makes every sled write so far durable: sled's flush, then an `fdatasync` of its log (and
+    /// of any blob files sled wrote for large values).
+    fn sync_sled(&self) -> Result<(), Error> {
+        self.db.flush()?;
+        self.sled_log.sync_data().map_err(io(&self.path.join("db")))?;
+        self.sync_blobs()
+    }
+
     /// sled writes values too large for a log segment to blob files without syncing them.
-    fn sync_blobs(&self, state: &mut SyncState) -> Result<(), Error> {
+    fn sync_blobs(&self) -> Result<(), Error> {
         let dir = self.path.join("blobs");
         let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(()) };
+        let mut synced = self.blobs.lock().expect("store blob lock poisoned");
         let mut any = false;
         for entry in entries.flatten() {
             let path = entry.path();
-            if state.blobs.contains(&path) {
+            if synced.contains(&path) {
                 continue;
             }
             File::open(&path).and_then(|f| f.sync_data()).map_err(io(&path))?;
-            state.blobs.insert(path);
+            synced.insert(path);
             any = true;
         }
         if any {
@@ -784,12 +925,12 @@ impl Store {
 
     /// The roster chain's record ids, version 0 (the charter) first.
     pub fn roster_ids(&self) -> Result<Vec<RecordId>, Error> {
-        self.db.scan_prefix([b'v']).map(|kv| Ok(id_at(&kv?.1, 0))).collect()
+        Ok(self.files().roster.values().copied().collect())
     }
 
     /// How many records the store holds (durably).
     pub fn count(&self) -> Result<u64, Error> {
-        Ok(self.db.get(key(b'm', &[b"count"]))?.map(|v| u64_at(&v, 0)).unwrap_or(0))
+        Ok(self.durable.load(Ordering::Acquire))
     }
 
     /// Records that an author equivocated, with the conflicting ids.
@@ -797,7 +938,7 @@ impl Store {
         for id in ids {
             self.db.insert(key(b'e', &[&author.0, &id.0]), &[])?;
         }
-        self.sync()
+        self.sync_sled()
     }
 
     /// Authors flagged for equivocation, with the conflicting record ids.
@@ -813,8 +954,7 @@ impl Store {
     /// Persists a draft durably before it is signed.
     pub fn put_draft(&self, draft: &Draft) -> Result<(), Error> {
         self.db.insert(key(b'd', &[&draft.header.author.0]), encoding::encode(draft))?;
-        self.applied.fetch_add(1, Ordering::Release);
-        self.sync()
+        self.sync_sled()
     }
 
     /// The draft pending for `author`, if a crash interrupted signing.
@@ -838,8 +978,7 @@ impl Store {
     /// apart and verified again whenever they are used.
     pub fn put_proposal(&self, record: &Record<Unverified>) -> Result<(), Error> {
         self.db.insert(key(b'p', &[&record.id().0]), record.bytes())?;
-        self.applied.fetch_add(1, Ordering::Release);
-        self.sync()
+        self.sync_sled()
     }
 
     /// Every pending roster proposal, in id order.
@@ -861,8 +1000,7 @@ impl Store {
     /// Forgets a roster proposal (adopted, or withdrawn), durably.
     pub fn remove_proposal(&self, id: &RecordId) -> Result<(), Error> {
         self.db.remove(key(b'p', &[&id.0]))?;
-        self.applied.fetch_add(1, Ordering::Release);
-        self.sync()
+        self.sync_sled()
     }
 
     /// Stores a paper's content under its content hash, durably, and returns the hash. Storing
@@ -870,8 +1008,7 @@ impl Store {
     pub fn put_blob(&self, content: &[u8]) -> Result<samverka_protocol::Hash, Error> {
         let hash = samverka_protocol::governance::content_hash(content);
         self.db.insert(key(b'b', &[&hash.0]), content)?;
-        self.applied.fetch_add(1, Ordering::Release);
-        self.sync()?;
+        self.sync_sled()?;
         Ok(hash)
     }
 
@@ -888,8 +1025,7 @@ impl Store {
     /// node: it is the member's registration, not the federation's, and never replicates.
     pub fn put_local_dnr(&self, matter: &RecordId, dnr: &str) -> Result<(), Error> {
         self.db.insert(key(b'l', &[&matter.0]), dnr.as_bytes())?;
-        self.applied.fetch_add(1, Ordering::Release);
-        self.sync()
+        self.sync_sled()
     }
 
     /// This member's own diarienummer for a matter, if noted.
@@ -908,6 +1044,21 @@ impl Store {
             size += entry.metadata().map_err(io(&entry.path()))?.len();
         }
         Ok(size)
+    }
+}
+
+impl Drop for Store {
+    /// Takes a checkpoint, so the next opening has nothing to replay.
+    fn drop(&mut self) {
+        let changed = {
+            let files = self.files();
+            files.checkpointed != (files.next, files.log.len)
+        };
+        if changed && !self.failed.load(Ordering::Acquire) {
+            if let Err(e) = self.sync_now(true) {
+                tracing::warn!(error = %e, "could not take a checkpoint on closing; the next opening replays the log");
+            }
+        }
     }
 }
 
@@ -1014,34 +1165,87 @@ mod tests {
         }
     }
 
+    /// Drops a store as a crash would leave it: no checkpoint on closing.
+    fn crash(store: Store) {
+        store.failed.store(true, Ordering::Release);
+        drop(store);
+    }
+
+    fn ids(records: &[Record<Verified>]) -> Vec<RecordId> {
+        records.iter().map(|r| r.id()).collect()
+    }
+
     #[test]
-    fn a_write_cut_off_before_its_sync_is_cut_away_on_opening() {
+    fn records_after_the_checkpoint_are_replayed_with_their_numbers() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (_, records) = notes(5);
+        let (_, records) = notes(8);
         let author = records[0].header().author;
         {
             let store = Store::open(dir.path(), 1 << 20).expect("opens");
-            store.put(&records[..2], &[]).expect("stored");
-            // Written to the files, never synced: as if the process died here.
-            store.write(&records[2..4], &[]).expect("written");
-            // ... and one more whose sync got as far as its id entry, not its record count.
-            store.write(&records[4..5], &[]).expect("written");
-            let staged = std::mem::take(&mut store.files().staged);
-            for (k, v) in staged.into_iter().filter(|(k, _)| k[0] == b'i') {
-                store.db.insert(k, v).expect("insert");
-            }
-            store.db.flush().expect("flush");
+            store.put(&records[..2], &[(0, records[0].id())]).expect("stored");
+            store.sync_now(true).expect("checkpoint");
+            // After the checkpoint: a roster version, and records out of chain order (a chain
+            // exception in sled).
+            store.put(&records[2..3], &[(1, records[2].id())]).expect("stored");
+            store.put(&records[5..6], &[]).expect("stored");
+            store.put(&records[3..5], &[]).expect("stored");
+            assert_eq!(store.files().checkpointed.0, 2);
+            crash(store);
         }
         let store = Store::open(dir.path(), 1 << 20).expect("reopens");
-        assert_eq!(store.count().expect("count"), 2);
-        assert_eq!(store.head(&author).expect("reads"), Some(1));
-        assert!(!store.contains(&records[2].id()).expect("reads"));
-        assert!(!store.contains(&records[4].id()).expect("reads"));
-        assert_eq!(store.get(&records[4].id()).expect("reads"), None);
-        assert_eq!(store.by_kind(None, None, 10).expect("reads").0.len(), 2);
-        store.put(&records[2..], &[]).expect("stored again");
-        let ids: Vec<_> = store.by_author(&author, 0, 10).expect("reads").iter().map(|r| r.id()).collect();
-        assert_eq!(ids, records.iter().map(|r| r.id()).collect::<Vec<_>>());
+        assert_eq!(store.count().expect("count"), 6);
+        assert_eq!(store.head(&author).expect("reads"), Some(5));
+        assert_eq!(store.roster_ids().expect("reads"), vec![records[0].id(), records[2].id()]);
+        assert_eq!(ids(&store.by_author(&author, 0, 10).expect("reads")), ids(&records[..6]));
+        assert_eq!(store.at_position(&author, 5).expect("reads"), vec![records[5].id()]);
+        let order = [0, 1, 2, 5, 3, 4].map(|i| records[i].clone());
+        assert_eq!(store.by_kind(Some(Kind::Note), None, 10).expect("reads").0, order.to_vec());
+        {
+            let files = store.files();
+            assert_eq!(files.checkpointed, (6, files.log.len), "opening took a checkpoint");
+        }
+        store.put(&records[6..], &[]).expect("stored after replay");
+        drop(store);
+        let store = Store::open(dir.path(), 1 << 20).expect("reopens");
+        assert_eq!(ids(&store.by_author(&author, 0, 10).expect("reads")), ids(&records));
+    }
+
+    #[test]
+    fn a_frame_cut_off_by_a_crash_is_cut_away_on_opening() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_, records) = notes(6);
+        let author = records[0].header().author;
+        let log = dir.path().join("records").join("log");
+        let whole = {
+            let store = Store::open(dir.path(), 1 << 20).expect("opens");
+            store.put(&records[..3], &[]).expect("stored");
+            let len = store.files().log.len;
+            crash(store);
+            len
+        };
+        // A write the crash cut off: a frame whose bytes stop short, then one whose check fails.
+        let mut frames = Vec::new();
+        push_frame(&mut frames, records[3].bytes(), None);
+        let mut torn = frames.clone();
+        torn.truncate(frames.len() - 7);
+        let mut flipped = Vec::new();
+        push_frame(&mut flipped, records[4].bytes(), None);
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        for tail in [torn, flipped, vec![0u8; 100]] {
+            let file = OpenOptions::new().write(true).open(&log).expect("log");
+            file.write_all_at(&tail, whole).expect("append");
+            drop(file);
+            let store = Store::open(dir.path(), 1 << 20).expect("reopens");
+            assert_eq!(store.count().expect("count"), 3);
+            assert_eq!(store.head(&author).expect("reads"), Some(2));
+            assert!(!store.contains(&records[3].id()).expect("reads"));
+            assert_eq!(std::fs::metadata(&log).expect("log").len(), whole, "the unfinished write is cut away");
+            crash(store);
+        }
+        let store = Store::open(dir.path(), 1 << 20).expect("reopens");
+        store.put(&records[3..], &[]).expect("stored again");
+        assert_eq!(ids(&store.by_author(&author, 0, 10).expect("reads")), ids(&records));
         assert_eq!(store.by_kind(Some(Kind::Note), None, 10).expect("reads").0, records);
     }
 
