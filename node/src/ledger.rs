@@ -294,7 +294,7 @@ impl Ledger {
                 })
                 .collect()
         };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_VERIFY_THREADS);
+        let threads = crate::cores().min(MAX_VERIFY_THREADS);
         let early: Vec<Option<Early>> = if threads < 2 || records.len() < PARALLEL_THRESHOLD {
             check(&records)
         } else {

@@ -14,3 +14,10 @@ pub mod report;
 pub mod signer;
 pub mod storage;
 pub mod sync;
+
+/// How many threads this process may run at once, read once: asking the OS reads the cgroup's
+/// quota files, too slow for every commit.
+pub fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}

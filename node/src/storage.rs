@@ -528,7 +528,7 @@ fn append_index<K: std::hash::Hash + Eq + Copy>(
 
 /// Runs `f` on every item, on up to four threads when `parallel`; stops at the first error.
 fn for_each<T: Sync>(items: &[T], parallel: bool, f: impl Fn(&T) -> Result<(), Error> + Sync) -> Result<(), Error> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4).min(items.len());
+    let threads = crate::cores().min(4).min(items.len());
     if !parallel || threads < 2 {
         return items.iter().try_for_each(f);
     }
