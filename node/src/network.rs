@@ -70,6 +70,12 @@ pub const TARGET_PEERS: usize = 32;
 pub const PROVISIONAL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often the task checks timers.
 const TICK: Duration = Duration::from_millis(200);
+/// Gossip mesh degree (and its bounds): the peers each node forwards a record to. Publishing
+/// floods to every connected peer; the mesh carries records on to nodes the publisher is not
+/// connected to, and every extra mesh peer is one more duplicate copy per record per node.
+const MESH_N: usize = 3;
+const MESH_N_LOW: usize = 2;
+const MESH_N_HIGH: usize = 6;
 /// How often missing peers are dialed again.
 const DIAL_INTERVAL: Duration = Duration::from_secs(3);
 /// How often the sync-lag gauge is recomputed (every peer's heads against ours).
@@ -359,6 +365,12 @@ impl Behaviour {
             .max_transmit_size(MAX_GOSSIP_BYTES)
             .message_id_fn(gossip_message_id)
             .heartbeat_interval(Duration::from_secs(1))
+            // Publishing floods to every peer, so the mesh only repairs what that missed: a
+            // small one forwards fewer duplicate copies.
+            .mesh_n(MESH_N)
+            .mesh_n_low(MESH_N_LOW)
+            .mesh_n_high(MESH_N_HIGH)
+            .mesh_outbound_min(1)
             .build()?;
         let mut gossipsub = gossipsub::Behaviour::new(MessageAuthenticity::Anonymous, gossip_config)?;
         let (params, thresholds) = scoring(topic);

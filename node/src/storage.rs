@@ -84,6 +84,9 @@ const FRAME_HEADER: u64 = 20;
 const NO_VERSION: u64 = u64::MAX;
 /// Domain prefix of a log frame's check.
 const FRAME_DOMAIN: &[u8] = b"samverka/store-frame/1\0";
+/// Zeros written ahead of the log's end by a small commit: later commits overwrite them, so the
+/// file's length (an inode write on every sync) changes once per this many bytes.
+const LOG_AHEAD: u64 = 256 * 1024;
 /// Records replayed from the log per indexing step when opening.
 const REPLAY_BATCH: usize = 4096;
 /// Commits of at least this many records insert their ids on several threads.
@@ -156,7 +159,10 @@ struct Appended {
 /// The writer's state: files, heads, and what the next sync and checkpoint make durable.
 struct Files {
     dir: PathBuf,
+    /// The log; `len` is where its frames end.
     log: Appended,
+    /// The log file's length: its frames, then zeros written ahead.
+    log_allocated: u64,
     offsets: Arc<File>,
     kinds: HashMap<u16, Appended>,
     chains: HashMap<u32, Appended>,
@@ -274,6 +280,19 @@ fn read_frame(reader: &mut impl Read) -> Option<(Record<Verified>, Option<u64>, 
     Some((record, (version != NO_VERSION).then_some(version), FRAME_HEADER + u64::from(len)))
 }
 
+/// Whether `file` holds only zeros from `from` to `to` (space written ahead of the log's end).
+fn zeros(file: &File, path: &Path, from: u64, to: u64) -> Result<bool, Error> {
+    let mut at = from;
+    while at < to {
+        let chunk = read_at(file, path, at, (to - at).min(1 << 20) as usize)?;
+        if chunk.iter().any(|b| *b != 0) {
+            return Ok(false);
+        }
+        at += chunk.len() as u64;
+    }
+    Ok(true)
+}
+
 /// Reads at most `limit` entries of an index file of `entry`-byte entries sorted by their leading
 /// u64, from the first whose leading u64 is at least `from`; `len` is the file's length.
 fn entries_from(file: &File, path: &Path, len: u64, entry: u64, from: u64, limit: u64) -> Result<Vec<u8>, Error> {
@@ -343,6 +362,7 @@ impl Files {
         let mut files = Files {
             dir: dir.to_owned(),
             log: Appended { file: Arc::new(log), len: log_file_len },
+            log_allocated: log_file_len,
             offsets: Arc::new(offsets),
             kinds: HashMap::new(),
             chains: HashMap::new(),
@@ -401,13 +421,16 @@ impl Files {
             }
         }
         if at < self.log.len {
-            tracing::warn!(
-                log = %path.display(),
-                bytes = self.log.len - at,
-                "cutting an unfinished write from the end of the record log (never acknowledged)"
-            );
+            if !zeros(&self.log.file, &path, at, self.log.len)? {
+                tracing::warn!(
+                    log = %path.display(),
+                    bytes = self.log.len - at,
+                    "cutting an unfinished write from the end of the record log (never acknowledged)"
+                );
+            }
             self.log.file.set_len(at).map_err(io(&path))?;
             self.log.len = at;
+            self.log_allocated = at;
         }
         Ok(replayed)
     }
@@ -666,8 +689,15 @@ impl Store {
             return Ok(());
         }
         let log_path = files.dir.join("log");
+        let end = files.log.len + frames.len() as u64;
+        if end > files.log_allocated && (frames.len() as u64) < LOG_AHEAD / 4 {
+            // A small commit: write zeros ahead, so the next ones overwrite them and leave the
+            // file's length alone (an appending fdatasync writes the inode too).
+            frames.resize(frames.len() + LOG_AHEAD as usize, 0);
+        }
         files.log.file.write_all_at(&frames, files.log.len).map_err(io(&log_path))?;
-        files.log.len += frames.len() as u64;
+        files.log_allocated = files.log_allocated.max(files.log.len + frames.len() as u64);
+        files.log.len = end;
         files.index(&placed)
     }
 
