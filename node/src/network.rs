@@ -32,7 +32,7 @@ use libp2p::metrics::Recorder;
 use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::behaviour::toggle::Toggle;
-use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::swarm::{ConnectionId, NetworkBehaviour, SwarmEvent};
 use libp2p::{connection_limits, dcutr, identify, identity, noise, ping, relay, tcp, yamux, Multiaddr, PeerId, Swarm};
 use prometheus_client::registry::Registry;
 use samverka_protocol::evidence::Equivocation;
@@ -305,6 +305,7 @@ pub fn start_with(
         ingesting_heads: Heads::new(),
         provisional: HashMap::new(),
         connected: HashMap::new(),
+        direct: HashMap::new(),
         addresses: HashMap::new(),
         bootstrap,
         relay,
@@ -516,6 +517,8 @@ struct Task {
     provisional: HashMap<PeerId, Instant>,
     /// Connected peers and one remote address each.
     connected: HashMap<PeerId, Multiaddr>,
+    /// The direct connection kept to each peer, and whether this node dialled it.
+    direct: HashMap<PeerId, (ConnectionId, bool)>,
     addresses: HashMap<PeerId, Vec<Multiaddr>>,
     bootstrap: Vec<Multiaddr>,
     relay: Option<Multiaddr>,
@@ -633,8 +636,11 @@ impl Task {
     fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
         self.metrics.libp2p.record(&event);
         match event {
-            SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. } => {
+            SwarmEvent::ConnectionEstablished { peer_id, connection_id, endpoint, num_established, .. } => {
                 self.connected.insert(peer_id, endpoint.get_remote_address().clone());
+                if !endpoint.get_remote_address().iter().any(|p| p == Protocol::P2pCircuit) {
+                    self.keep_one_direct(peer_id, connection_id, endpoint.is_dialer());
+                }
                 if num_established.get() > 1 {
                     return;
                 }
@@ -647,7 +653,13 @@ impl Task {
                 self.feed(Input::Connected { peer: peer_id, certified });
                 self.update_peer_gauge();
             }
-            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
+            SwarmEvent::ConnectionClosed { peer_id, connection_id, num_established, .. } => {
+                if self.direct.get(&peer_id).is_some_and(|(kept, _)| *kept == connection_id) {
+                    self.direct.remove(&peer_id);
+                }
+                if num_established > 0 {
+                    return;
+                }
                 self.connected.remove(&peer_id);
                 self.provisional.remove(&peer_id);
                 self.feed(Input::Disconnected(peer_id));
@@ -667,6 +679,27 @@ impl Task {
             }
             SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
             _ => {}
+        }
+    }
+
+    /// Two nodes that dial each other at once end up with two direct connections (a federation
+    /// of hundreds would hold twice the sockets it needs). Both ends keep the one the lower peer
+    /// id dialled and close the other, so they agree without a message. Relayed circuits are left
+    /// alone: dcutr replaces them with a direct connection itself.
+    fn keep_one_direct(&mut self, peer: PeerId, connection: ConnectionId, dialled: bool) {
+        let preferred = |we_dialled: bool| we_dialled == (*self.swarm.local_peer_id() < peer);
+        match self.direct.get(&peer).copied() {
+            None => {
+                self.direct.insert(peer, (connection, dialled));
+            }
+            Some((kept, kept_dialled)) => {
+                if preferred(dialled) && !preferred(kept_dialled) {
+                    self.direct.insert(peer, (connection, dialled));
+                    self.swarm.close_connection(kept);
+                } else {
+                    self.swarm.close_connection(connection);
+                }
+            }
         }
     }
 

@@ -93,7 +93,7 @@ const REPLAY_BATCH: usize = 4096;
 const PARALLEL_COMMIT: usize = 64;
 /// Most per-author chain files kept open at once: a federation may have thousands of authors, and
 /// a process may hold many stores (tests, benchmarks).
-const MAX_OPEN_CHAINS: usize = 16;
+const MAX_OPEN_CHAINS: usize = 4;
 
 /// Storage failures. Input problems are never storage errors; these mean the disk or the store.
 #[derive(Debug, thiserror::Error)]
@@ -113,8 +113,8 @@ pub enum Error {
     #[error("store is damaged: {0}")]
     Corrupt(String),
     /// An earlier write could not be made durable; the node must restart to recover.
-    #[error("an earlier write to the store failed; restart the node (it recovers on opening)")]
-    Failed,
+    #[error("an earlier write to the store failed ({0}); restart the node (it recovers on opening)")]
+    Failed(String),
 }
 
 /// Where a record sits in the store's arrival order; a stable paging cursor.
@@ -137,6 +137,8 @@ pub struct Store {
     /// sled blob files already synced.
     blobs: Mutex<HashSet<PathBuf>>,
     failed: AtomicBool,
+    /// Why the first failed write failed.
+    failure: Mutex<String>,
 }
 
 /// The newest position held in an author's chain.
@@ -619,6 +621,7 @@ impl Store {
             synced: Mutex::new(0),
             blobs: Mutex::new(HashSet::new()),
             failed: AtomicBool::new(false),
+            failure: Mutex::new(String::new()),
         };
         if replayed > 0 {
             tracing::info!(records = replayed, "replayed the record log written after the last checkpoint");
@@ -650,20 +653,12 @@ impl Store {
     /// Any failure leaves the files ahead of what sled names, so the store refuses further writes
     /// until it is opened again (which replays or cuts them).
     fn write(&self, records: &[Record<Verified>], roster_versions: &[(u64, RecordId)]) -> Result<(), Error> {
-        if self.failed.load(Ordering::Acquire) {
-            return Err(Error::Failed);
-        }
+        self.refuse_if_failed()?;
         let result = self.write_files(&mut self.files(), records, roster_versions);
-        match result {
-            Ok(()) => {
-                self.applied.fetch_add(1, Ordering::Release);
-                Ok(())
-            }
-            Err(e) => {
-                self.failed.store(true, Ordering::Release);
-                Err(e)
-            }
+        if result.is_ok() {
+            self.applied.fetch_add(1, Ordering::Release);
         }
+        self.fail_on_error(result)
     }
 
     fn write_files(
@@ -714,11 +709,27 @@ impl Store {
         if *synced >= target && !force_checkpoint {
             return Ok(());
         }
-        if self.failed.load(Ordering::Acquire) {
-            return Err(Error::Failed);
-        }
+        self.refuse_if_failed()?;
         let result = self.sync_locked(&mut synced, force_checkpoint);
-        if result.is_err() {
+        self.fail_on_error(result)
+    }
+
+    fn refuse_if_failed(&self) -> Result<(), Error> {
+        if self.failed.load(Ordering::Acquire) {
+            return Err(Error::Failed(self.failure.lock().expect("store failure lock poisoned").clone()));
+        }
+        Ok(())
+    }
+
+    /// Marks the store failed when a write or sync failed: the files may be ahead of what sled
+    /// names, and only opening again sorts that out.
+    fn fail_on_error(&self, result: Result<(), Error>) -> Result<(), Error> {
+        if let Err(e) = &result {
+            tracing::error!(store = %self.path.display(), error = %e, "a write to the store failed; it refuses writes until reopened");
+            let mut failure = self.failure.lock().expect("store failure lock poisoned");
+            if failure.is_empty() {
+                *failure = e.to_string();
+            }
             self.failed.store(true, Ordering::Release);
         }
         result
