@@ -279,7 +279,7 @@ impl Ledger {
                 .iter()
                 .map(|r| {
                     !matches!(r.header().kind, Kind::Charter | Kind::RosterUpdate)
-                        && matches!(self.store.contains(&r.id()), Ok(false))
+                        && matches!(self.store.holds(r), Ok(false))
                 })
                 .collect();
             let chosen: Vec<Record<Unverified>> =
@@ -312,7 +312,7 @@ impl Ledger {
     /// when it changes the roster, so later records are judged by the new version.
     fn admit(&self, record: Record<Unverified>, early: Option<Early>, batch: &mut Batch) -> Result<Outcome, Error> {
         let id = record.id();
-        if batch.contains(&id) || self.store.contains(&id)? {
+        if batch.contains(&id) || self.store.holds(&record)? {
             return Ok(Outcome::Duplicate(id));
         }
         let kind = record.header().kind;

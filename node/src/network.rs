@@ -1234,7 +1234,7 @@ impl sync::Log for StoreLog<'_> {
     }
 
     fn range(&self, author: &PublicKey, from_seq: u64, limit: usize) -> Result<Vec<Self::Item>, Self::Error> {
-        Ok(self.0.by_author(author, from_seq, limit)?.iter().map(|r| serde_bytes::ByteBuf::from(r.bytes())).collect())
+        Ok(self.0.bytes_by_author(author, from_seq, limit)?.into_iter().map(serde_bytes::ByteBuf::from).collect())
     }
 
     fn equivocations(&self, known: &BTreeSet<PublicKey>, limit: usize) -> Result<Vec<Self::Item>, Self::Error> {

@@ -671,8 +671,11 @@ impl Store {
         let mut placed = Vec::with_capacity(records.len());
         let mut seen = HashSet::with_capacity(records.len());
         for record in records {
-            let id = record.id();
-            if !seen.insert(id) || files.pending.contains_key(&id) || self.db.contains_key(key(b'i', &[&id.0]))? {
+            let (id, h) = (record.id(), record.header());
+            let beyond = files.heads.get(&h.author).is_none_or(|head| h.seq > head.seq);
+            if !seen.insert(id)
+                || (!beyond && (files.pending.contains_key(&id) || self.db.contains_key(key(b'i', &[&id.0]))?))
+            {
                 continue; // already held: left as it is
             }
             let version = roster_versions.iter().find(|(_, v)| *v == id).map(|(version, _)| *version);
@@ -825,10 +828,21 @@ impl Store {
 
     /// The record numbered `n`.
     fn record_at(&self, n: u64) -> Result<Record<Verified>, Error> {
-        let dir = self.path.join("records");
-        let entry = read_at(&self.offsets_file, &dir.join("offsets"), n * OFFSET_ENTRY, OFFSET_ENTRY as usize)?;
-        let bytes = read_at(&self.log_file, &dir.join("log"), u64_at(&entry, 0), u32_at(&entry, 8) as usize)?;
-        Record::<Verified>::from_trusted_storage(&bytes).map_err(|e| Error::Corrupt(format!("record number {n}: {e}")))
+        Record::<Verified>::from_trusted_storage(&self.bytes_at(n)?)
+            .map_err(|e| Error::Corrupt(format!("record number {n}: {e}")))
+    }
+
+    /// The bytes of the record numbered `n`, as stored (and verified when they arrived).
+    fn bytes_at(&self, n: u64) -> Result<Vec<u8>, Error> {
+        let mut entry = [0u8; OFFSET_ENTRY as usize];
+        self.offsets_file
+            .read_exact_at(&mut entry, n * OFFSET_ENTRY)
+            .map_err(|e| io(&self.path.join("records").join("offsets"))(e))?;
+        let mut bytes = vec![0u8; u32_at(&entry, 8) as usize];
+        self.log_file
+            .read_exact_at(&mut bytes, u64_at(&entry, 0))
+            .map_err(|e| io(&self.path.join("records").join("log"))(e))?;
+        Ok(bytes)
     }
 
     /// The record with `id`.
@@ -844,6 +858,16 @@ impl Store {
     /// Whether the store holds `id`.
     pub fn contains(&self, id: &RecordId) -> Result<bool, Error> {
         Ok(self.number(id)?.is_some())
+    }
+
+    /// Whether the store holds `record`. A record beyond its author's newest position held cannot
+    /// be, and is answered without a lookup (the usual case while catching up or gossiping).
+    pub fn holds<S>(&self, record: &Record<S>) -> Result<bool, Error> {
+        let h = record.header();
+        if self.files().heads.get(&h.author).is_none_or(|head| h.seq > head.seq) {
+            return Ok(false);
+        }
+        self.contains(&record.id())
     }
 
     /// An author's number, newest position, and chain file (with its length), if any is held.
@@ -920,6 +944,12 @@ impl Store {
     /// An author's records from `from_seq` on, at most `limit`.
     pub fn by_author(&self, author: &PublicKey, from_seq: u64, limit: usize) -> Result<Vec<Record<Verified>>, Error> {
         self.positions(author, from_seq, limit.min(MAX_PAGE))?.into_iter().map(|(_, n, _)| self.record_at(n)).collect()
+    }
+
+    /// The bytes of an author's records from `from_seq` on, at most `limit`: what
+    /// [`Store::by_author`] returns, without decoding (serving a peer needs only the bytes).
+    pub fn bytes_by_author(&self, author: &PublicKey, from_seq: u64, limit: usize) -> Result<Vec<Vec<u8>>, Error> {
+        self.positions(author, from_seq, limit.min(MAX_PAGE))?.into_iter().map(|(_, n, _)| self.bytes_at(n)).collect()
     }
 
     /// The highest seq stored for `author`.
