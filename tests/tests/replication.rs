@@ -103,8 +103,12 @@ async fn uncertified_node_cannot_connect() -> Result<()> {
         .await?;
     let outsider_id = outsider.net().peer_id().to_string();
     assert!(node0.net().peers().await.iter().all(|p| p.peer_id != outsider_id));
-    assert_eq!(outsider.net().stats().await.connected, 0);
-    assert_eq!(outsider.net().peers().await.len(), 0);
+    // The outsider's side sees each attempt established for a moment before node 0 closes it.
+    let out = &outsider;
+    eventually(DEADLINE, "the outsider holds no connection", || async move {
+        Ok(out.net().stats().await.connected == 0 && out.net().peers().await.is_empty())
+    })
+    .await?;
     cluster.nodes[1].write("members hear this").await?;
     cluster.converge(DEADLINE).await?;
     assert_eq!(outsider.ledger.store().count()?, cluster.fed.updates.len() as u64 + 1, "the outsider got nothing");
