@@ -76,6 +76,10 @@ const TICK: Duration = Duration::from_millis(200);
 const MESH_N: usize = 3;
 const MESH_N_LOW: usize = 2;
 const MESH_N_HIGH: usize = 6;
+/// Peers (at least) that each heartbeat's IHAVE goes to ...
+const GOSSIP_LAZY: usize = 2;
+/// ... or this share of the peers outside the mesh, if more.
+const GOSSIP_FACTOR: f64 = 0.05;
 /// How often missing peers are dialed again.
 const DIAL_INTERVAL: Duration = Duration::from_secs(3);
 /// How often the sync-lag gauge is recomputed (every peer's heads against ours).
@@ -372,6 +376,12 @@ impl Behaviour {
             .mesh_n_low(MESH_N_LOW)
             .mesh_n_high(MESH_N_HIGH)
             .mesh_outbound_min(1)
+            // Lazy gossip (IHAVE) to few peers, of the last heartbeat's messages only: in a large
+            // federation a record still in flight is otherwise asked for again (IWANT) by nodes
+            // it is about to reach, and periodic sync repairs what gossip misses anyway.
+            .gossip_lazy(GOSSIP_LAZY)
+            .gossip_factor(GOSSIP_FACTOR)
+            .history_gossip(1)
             .build()?;
         let mut gossipsub = gossipsub::Behaviour::new(MessageAuthenticity::Anonymous, gossip_config)?;
         let (params, thresholds) = scoring(topic);
