@@ -344,8 +344,16 @@ pub fn answer<L: Log>(log: &L, request: &Request) -> Result<Answer<L::Item>, L::
 
 /// How often each connected peer is synced with, absent other reasons.
 pub const SYNC_INTERVAL: Duration = Duration::from_secs(10);
-/// How often a peer whose last probe matched is probed again (gossip is keeping us in step).
+/// How often a peer whose last probe matched is probed again (gossip is keeping us in step), with
+/// up to [`QUIET_PEERS`] peers; with more, proportionally less often (see [`Engine`]).
 pub const QUIET_INTERVAL: Duration = Duration::from_secs(30);
+/// Peers up to which each is probed every [`QUIET_INTERVAL`] when in step. A node with more
+/// peers spaces its probes out, so it sends about `QUIET_PEERS` probes per interval in all (but
+/// probes each peer at least every [`MAX_QUIET_FACTOR`] intervals): in a large federation, probes
+/// of hundreds of connections would otherwise cost more than the gossip they back up.
+pub const QUIET_PEERS: usize = 8;
+/// Most [`QUIET_INTERVAL`]s between two probes of one in-step peer.
+pub const MAX_QUIET_FACTOR: u32 = 10;
 /// Wait after a failed request before asking that peer again.
 pub const RETRY_DELAY: Duration = Duration::from_secs(2);
 /// Most sync requests this node has in flight at once.
@@ -498,6 +506,7 @@ impl<P: Ord + Clone> Engine<P> {
                 self.peers.remove(&peer);
             }
             Input::Synced { peer, reply } => {
+                let quiet = self.quiet_interval();
                 if let Some(s) = self.peers.get_mut(&peer) {
                     s.in_flight = false;
                     match reply {
@@ -508,7 +517,7 @@ impl<P: Ord + Clone> Engine<P> {
                         Reply::Incomplete => s.next = None,
                         Reply::InStep => {
                             s.ask = Ask::Probe;
-                            s.next = Some(now + self.config.quiet_interval);
+                            s.next = Some(now + quiet);
                         }
                         Reply::Differs(buckets) if buckets.is_empty() => {
                             s.ask = Ask::Probe;
@@ -550,6 +559,14 @@ impl<P: Ord + Clone> Engine<P> {
         }
         effects.extend(self.poll(now));
         effects
+    }
+
+    /// When an in-step peer is probed again: [`QUIET_INTERVAL`] (as configured), stretched in
+    /// proportion to the peers beyond [`QUIET_PEERS`], up to [`MAX_QUIET_FACTOR`] times.
+    fn quiet_interval(&self) -> Duration {
+        let peers = u32::try_from(self.peers.len()).unwrap_or(u32::MAX);
+        let stretched = self.config.quiet_interval * peers / QUIET_PEERS as u32;
+        stretched.clamp(self.config.quiet_interval, self.config.quiet_interval * MAX_QUIET_FACTOR)
     }
 
     /// Requests that are due at `now`, within the in-flight bound.
@@ -671,6 +688,22 @@ mod tests {
         assert!(answer.complete);
         assert_eq!(answer.items, vec![(lagging, 4)]);
         assert_eq!(answer.theirs, Some(ours));
+    }
+
+    #[test]
+    fn in_step_peers_are_probed_less_often_the_more_peers_there_are() {
+        let quiet_after = |peers: u16| {
+            let mut e: Engine<u16> = Engine::new(Config { max_in_flight: usize::MAX, ..Config::default() });
+            for p in 0..peers {
+                e.handle(Duration::ZERO, Input::Connected { peer: p, certified: true });
+            }
+            e.handle(Duration::ZERO, Input::Synced { peer: 0, reply: Reply::InStep });
+            e.peers[&0].next.expect("scheduled")
+        };
+        assert_eq!(quiet_after(3), QUIET_INTERVAL);
+        assert_eq!(quiet_after(QUIET_PEERS as u16), QUIET_INTERVAL);
+        assert_eq!(quiet_after(4 * QUIET_PEERS as u16), 4 * QUIET_INTERVAL);
+        assert_eq!(quiet_after(1000), MAX_QUIET_FACTOR * QUIET_INTERVAL);
     }
 
     #[test]
