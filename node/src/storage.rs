@@ -10,8 +10,8 @@
 //! A write is acknowledged only when durable, and one `fdatasync` makes it so: [`Store::put`]
 //! appends each record to `records/log` in a checked frame and syncs that file alone. Everything
 //! else a record changes — its offset, kind and chain entries, its author's head, its id entry
-//! in sled — can be rebuilt from the log, so it is written without waiting for the disk and made
-//! durable only at a **checkpoint**: every [`CHECKPOINT_RECORDS`] records or
+//! in sled — can be rebuilt from the log, so it is written without waiting for the disk (the id
+//! entries are kept in memory until then) and made durable only at a **checkpoint**: every [`CHECKPOINT_RECORDS`] records or
 //! [`CHECKPOINT_BYTES`] of log, and when the store is closed. A checkpoint syncs the index files,
 //! then applies one atomic sled batch (heads, roster versions, and the record number and log
 //! length it covers) and syncs sled's log — sled's own `flush` ends in `sync_file_range`, which
@@ -22,7 +22,8 @@
 //! checkpoint's length: each frame whose length and check are whole is indexed again, in order,
 //! so every record gets the number it had; the first frame that is not (a write cut off by a
 //! crash, never acknowledged) and everything after it is cut away. Id entries reach sled only
-//! after the log holding their records is synced, so sled never names a record the log lacks.
+//! at a checkpoint, after the log holding their records is synced, so sled never names a record
+//! the log lacks.
 //!
 //! Files (all integers big-endian):
 //! - `records/log` — frames back to back: length u32 ‖ roster version u64 (`u64::MAX` for a
@@ -89,7 +90,7 @@ const FRAME_DOMAIN: &[u8] = b"samverka/store-frame/1\0";
 const LOG_AHEAD: u64 = 256 * 1024;
 /// Records replayed from the log per indexing step when opening.
 const REPLAY_BATCH: usize = 4096;
-/// Commits of at least this many records insert their ids on several threads.
+/// Checkpoints of at least this many records insert their id entries on several threads.
 const PARALLEL_COMMIT: usize = 64;
 /// Most per-author chain files kept open at once: a federation may have thousands of authors, and
 /// a process may hold many stores (tests, benchmarks).
@@ -175,9 +176,10 @@ struct Files {
     roster: BTreeMap<u64, RecordId>,
     next: u64,
     next_author: u32,
-    /// Written to the log, not yet in sled.
+    /// Id entries written to the log since the last checkpoint, which inserts them into sled
+    /// (at most [`CHECKPOINT_RECORDS`] and one commit).
     pending: HashMap<RecordId, u64>,
-    /// Id and chain-exception entries for sled, inserted once the log holding them is synced.
+    /// Chain-exception entries for sled, inserted once the log holding their records is synced.
     staged: Vec<(Vec<u8>, Vec<u8>)>,
     /// Heads and roster versions changed since the last checkpoint, written by the next one.
     unchecked: BTreeMap<Vec<u8>, Vec<u8>>,
@@ -192,6 +194,7 @@ struct Files {
 /// What a checkpoint makes durable: the index files written since the last one, then the sled
 /// values naming the state they hold.
 struct Checkpoint {
+    ids: Vec<(RecordId, u64)>,
     dirty: HashSet<PathBuf>,
     created: bool,
     entries: BTreeMap<Vec<u8>, Vec<u8>>,
@@ -478,7 +481,6 @@ impl Files {
                 self.roster.insert(*version, id);
                 self.unchecked.insert(key(b'v', &[&version.to_be_bytes()]), id.0.to_vec());
             }
-            self.staged.push((key(b'i', &[&id.0]), n.to_be_bytes().to_vec()));
             self.pending.insert(id, n);
             self.next += 1;
         }
@@ -502,6 +504,7 @@ impl Files {
     fn take_checkpoint(&mut self) -> Checkpoint {
         self.checkpointed = (self.next, self.log.len);
         Checkpoint {
+            ids: self.pending.iter().map(|(id, n)| (*id, *n)).collect(),
             dirty: std::mem::take(&mut self.dirty),
             created: std::mem::take(&mut self.created),
             entries: std::mem::take(&mut self.unchecked),
@@ -747,17 +750,10 @@ impl Store {
         };
         self.log_file.sync_data().map_err(io(&self.path.join("records").join("log")))?;
         self.durable.fetch_max(next, Ordering::AcqRel);
-        // The id entries go in one by one: an atomic sled batch would hold sled's global write
-        // lock, stalling every reader while it applies. Each names a record the log now holds
-        // durably; the checkpoint below (or a later one) makes sled's copy durable too.
-        let ids: Vec<RecordId> = staged.iter().filter(|(k, _)| k[0] == b'i').map(|(k, _)| id_at(k, 1)).collect();
-        let parallel = staged.len() >= PARALLEL_COMMIT;
-        for_each(&staged, parallel, |(k, v)| self.db.insert(&k[..], &v[..]).map(drop).map_err(Error::from))?;
-        {
-            let mut files = self.files();
-            for id in &ids {
-                files.pending.remove(id);
-            }
+        // Each names a record the log now holds durably; the next checkpoint makes sled's copy
+        // durable too.
+        for (k, v) in staged {
+            self.db.insert(k, v)?;
         }
         if let Some(checkpoint) = checkpoint {
             self.checkpoint(checkpoint)?;
@@ -769,6 +765,19 @@ impl Store {
     /// Syncs the index files a checkpoint covers, then writes the heads, roster versions and the
     /// record number and log length it covers in one atomic sled batch, and syncs sled.
     fn checkpoint(&self, checkpoint: Checkpoint) -> Result<(), Error> {
+        // The id entries go in one by one: an atomic sled batch would hold sled's global write
+        // lock, stalling every reader while it applies. Each names a record the log holds
+        // durably; they leave `pending` only once in sled.
+        let ids = &checkpoint.ids;
+        for_each(ids, ids.len() >= PARALLEL_COMMIT, |(id, n)| {
+            self.db.insert(key(b'i', &[&id.0]), &n.to_be_bytes()).map(drop).map_err(Error::from)
+        })?;
+        {
+            let mut files = self.files();
+            for (id, _) in ids {
+                files.pending.remove(id);
+            }
+        }
         let dirty: Vec<PathBuf> = checkpoint.dirty.into_iter().collect();
         for_each(&dirty, dirty.len() >= 8, |path| File::open(path).and_then(|f| f.sync_data()).map_err(io(path)))?;
         if checkpoint.created {
