@@ -86,7 +86,8 @@ const NO_VERSION: u64 = u64::MAX;
 /// Domain prefix of a log frame's check.
 const FRAME_DOMAIN: &[u8] = b"samverka/store-frame/1\0";
 /// Zeros written ahead of the log's end by a small commit: later commits overwrite them, so the
-/// file's length (an inode write on every sync) changes once per this many bytes.
+/// file's size changes once per this many bytes rather than on every commit (on a journalled
+/// ext4 a new size makes `fdatasync` commit the journal; overwriting does not).
 const LOG_AHEAD: u64 = 256 * 1024;
 /// Records replayed from the log per indexing step when opening.
 const REPLAY_BATCH: usize = 4096;
@@ -693,7 +694,7 @@ impl Store {
         let end = files.log.len + frames.len() as u64;
         if end > files.log_allocated && (frames.len() as u64) < LOG_AHEAD / 4 {
             // A small commit: write zeros ahead, so the next ones overwrite them and leave the
-            // file's length alone (an appending fdatasync writes the inode too).
+            // file's size alone (see LOG_AHEAD).
             frames.resize(frames.len() + LOG_AHEAD as usize, 0);
         }
         files.log.file.write_all_at(&frames, files.log.len).map_err(io(&log_path))?;
