@@ -156,7 +156,9 @@ fn note(label: &str, i: usize) -> Vec<u8> {
 
 /// The store of `n` notes by `authors` authors (round robin), generated once: `<cache>/catchup-…/store`.
 fn cached_store(cache: &Path, n: usize, authors: usize) -> Result<PathBuf> {
-    let dir = cache.join(format!("catchup-{n}-a{authors}"));
+    // Named for the store's layout too: a store cached by a build with another layout would be
+    // refused when opened.
+    let dir = cache.join(format!("catchup-{n}-a{authors}-layout3"));
     let store = dir.join("store");
     if dir.join("complete").exists() {
         return Ok(store);
