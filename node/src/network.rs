@@ -555,7 +555,10 @@ impl Task {
                     }
                     Some(c) => self.on_command(c),
                 },
-                record = self.announced.recv() => self.on_announced(record),
+                // Not while a batch is being ingested: its records are announced as it stores
+                // them and `on_ingested` handles every announcement then, so waking for each one
+                // would only wake this task twice per gossiped record.
+                record = self.announced.recv(), if self.ingesting.is_none() => self.on_announced(record),
                 report = async { self.ingesting.as_mut().expect("guarded").await }, if self.ingesting.is_some() => {
                     self.ingesting = None;
                     match report {
