@@ -703,9 +703,9 @@ impl Store {
         files.index(&placed)
     }
 
-    /// Makes every write so far durable: syncs the log, then inserts the written records' id
-    /// entries into sled, and takes a checkpoint when one is due. Concurrent callers share one
-    /// sync.
+    /// Makes every write so far durable: syncs the log, then inserts the written records'
+    /// chain-exception entries into sled, and takes a checkpoint when one is due (which inserts
+    /// the id entries). Concurrent callers share one sync.
     pub fn sync(&self) -> Result<(), Error> {
         self.sync_now(false)
     }
