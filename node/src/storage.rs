@@ -514,6 +514,12 @@ impl Files {
         }
     }
 
+    /// Whether `record` lies beyond its author's newest position held, and so cannot be held.
+    fn beyond_head<S>(&self, record: &Record<S>) -> bool {
+        let h = record.header();
+        self.heads.get(&h.author).is_none_or(|head| h.seq > head.seq)
+    }
+
     /// Whether enough was written since the last checkpoint to take another.
     fn checkpoint_due(&self) -> bool {
         self.next - self.checkpointed.0 >= CHECKPOINT_RECORDS || self.log.len - self.checkpointed.1 >= CHECKPOINT_BYTES
@@ -675,10 +681,10 @@ impl Store {
         let mut placed = Vec::with_capacity(records.len());
         let mut seen = HashSet::with_capacity(records.len());
         for record in records {
-            let (id, h) = (record.id(), record.header());
-            let beyond = files.heads.get(&h.author).is_none_or(|head| h.seq > head.seq);
+            let id = record.id();
             if !seen.insert(id)
-                || (!beyond && (files.pending.contains_key(&id) || self.db.contains_key(key(b'i', &[&id.0]))?))
+                || (!files.beyond_head(record)
+                    && (files.pending.contains_key(&id) || self.db.contains_key(key(b'i', &[&id.0]))?))
             {
                 continue; // already held: left as it is
             }
@@ -873,8 +879,7 @@ impl Store {
     /// Whether the store holds `record`. A record beyond its author's newest position held cannot
     /// be, and is answered without a lookup (the usual case while catching up or gossiping).
     pub fn holds<S>(&self, record: &Record<S>) -> Result<bool, Error> {
-        let h = record.header();
-        if self.files().heads.get(&h.author).is_none_or(|head| h.seq > head.seq) {
+        if self.files().beyond_head(record) {
             return Ok(false);
         }
         self.contains(&record.id())

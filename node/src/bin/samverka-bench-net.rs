@@ -171,7 +171,7 @@ fn cached_store(cache: &Path, n: usize, authors: usize) -> Result<PathBuf> {
     let t = Instant::now();
     let (fed, _, mut people) = federation(2, authors);
     let ledger = ledger_with_roster(&store, &fed, storage::DEFAULT_CACHE_BYTES)?;
-    let threads = std::thread::available_parallelism().map_or(2, usize::from);
+    let threads = samverka_node::cores();
     // Author j writes n / authors records, one more for the first n % authors.
     let mut left: Vec<usize> = (0..authors).map(|j| n / authors + usize::from(j < n % authors)).collect();
     let per_round = GENERATE_ROUND.div_ceil(authors);
