@@ -93,9 +93,6 @@ const LOG_AHEAD: u64 = 256 * 1024;
 const REPLAY_BATCH: usize = 4096;
 /// Checkpoints of at least this many records insert their id entries on several threads.
 const PARALLEL_COMMIT: usize = 64;
-/// Most per-author chain files kept open at once: a federation may have thousands of authors, and
-/// a process may hold many stores (tests, benchmarks).
-const MAX_OPEN_CHAINS: usize = 4;
 
 /// Storage failures. Input problems are never storage errors; these mean the disk or the store.
 #[derive(Debug, thiserror::Error)]
@@ -151,9 +148,6 @@ struct Head {
     id: RecordId,
 }
 
-/// A shared handle to an index file and its length in bytes when it was taken.
-type Snapshot = (Arc<File>, u64);
-
 /// An append-only file and its length in bytes.
 struct Appended {
     file: Arc<File>,
@@ -169,8 +163,13 @@ struct Files {
     log_allocated: u64,
     offsets: Arc<File>,
     kinds: HashMap<u16, Appended>,
-    chains: HashMap<u32, Appended>,
-    /// Highest seq in each chain file (entries are appended in seq order).
+    /// Bytes in each chain file. Chain files are not kept open: a federation may have thousands
+    /// of authors, and a process may hold many stores (tests, benchmarks).
+    chain_len: HashMap<u32, u64>,
+    /// Chain entries written since the last checkpoint, which appends them to the chain files:
+    /// one open and write per author per checkpoint rather than per record.
+    chain_tail: HashMap<u32, Vec<u8>>,
+    /// Highest seq in each chain, file and tail (entries are appended in seq order).
     chain_last: HashMap<u32, u64>,
     heads: HashMap<PublicKey, Head>,
     /// Roster versions held: version → id.
@@ -371,7 +370,8 @@ impl Files {
             log_allocated: log_file_len,
             offsets: Arc::new(offsets),
             kinds: HashMap::new(),
-            chains: HashMap::new(),
+            chain_len: HashMap::new(),
+            chain_tail: HashMap::new(),
             chain_last: HashMap::new(),
             heads: HashMap::new(),
             roster: BTreeMap::new(),
@@ -397,7 +397,7 @@ impl Files {
                 if len > 0 {
                     files.chain_last.insert(no, u64_at(&read_at(&file, &path, len - CHAIN_ENTRY, 8)?, 0));
                 }
-                // Not kept open: a federation may have thousands of authors (see MAX_OPEN_CHAINS).
+                files.chain_len.insert(no, len);
             }
         }
         Ok(files)
@@ -448,7 +448,6 @@ impl Files {
         let first = self.next;
         let mut offsets = Vec::with_capacity(placed.len() * OFFSET_ENTRY as usize);
         let mut kinds: BTreeMap<u16, Vec<u8>> = BTreeMap::new();
-        let mut chains: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
         let mut touched: BTreeMap<PublicKey, Head> = BTreeMap::new();
         for Placed { record, at, version } in placed {
             let (id, h, n) = (record.id(), record.header(), self.next);
@@ -464,7 +463,7 @@ impl Files {
                 }
             };
             if self.chain_last.get(&no).is_none_or(|last| h.seq > *last) {
-                let entry = chains.entry(no).or_default();
+                let entry = self.chain_tail.entry(no).or_default();
                 entry.extend_from_slice(&h.seq.to_be_bytes());
                 entry.extend_from_slice(&n.to_be_bytes());
                 entry.extend_from_slice(&id.0);
@@ -489,10 +488,7 @@ impl Files {
         self.offsets.write_all_at(&offsets, first * OFFSET_ENTRY).map_err(io(&offsets_path))?;
         self.dirty.insert(offsets_path);
         for (code, bytes) in kinds {
-            append_index(self, |f| &mut f.kinds, usize::MAX, code, format!("kind-{code:04x}"), &bytes)?;
-        }
-        for (no, bytes) in chains {
-            append_index(self, |f| &mut f.chains, MAX_OPEN_CHAINS, no, format!("chain-{no:08x}"), &bytes)?;
+            self.append_kind(code, &bytes)?;
         }
         for (author, head) in touched {
             self.unchecked.insert(key(b'a', &[&author.0]), head.encode());
@@ -501,17 +497,59 @@ impl Files {
         Ok(())
     }
 
-    /// Takes what the next checkpoint makes durable: everything written so far.
-    fn take_checkpoint(&mut self) -> Checkpoint {
+    /// Takes what the next checkpoint makes durable: everything written so far, with the chain
+    /// entries appended to their files.
+    fn take_checkpoint(&mut self) -> Result<Checkpoint, Error> {
+        self.write_chain_tails()?;
         self.checkpointed = (self.next, self.log.len);
-        Checkpoint {
+        Ok(Checkpoint {
             ids: self.pending.iter().map(|(id, n)| (*id, *n)).collect(),
             dirty: std::mem::take(&mut self.dirty),
             created: std::mem::take(&mut self.created),
             entries: std::mem::take(&mut self.unchecked),
             next: self.next,
             log: self.log.len,
+        })
+    }
+
+    /// Appends each chain's entries written since the last checkpoint to its file.
+    fn write_chain_tails(&mut self) -> Result<(), Error> {
+        for (no, bytes) in std::mem::take(&mut self.chain_tail) {
+            let path = self.dir.join(format!("chain-{no:08x}"));
+            let len = self.chain_len.get(&no).copied();
+            self.created |= len.is_none();
+            let at = len.unwrap_or(0);
+            open_file(&path)?.write_all_at(&bytes, at).map_err(io(&path))?;
+            self.chain_len.insert(no, at + bytes.len() as u64);
+            self.dirty.insert(path);
         }
+        Ok(())
+    }
+
+    /// The chain entries of author number `no` with seq ≥ `from_seq` not yet in its file, at
+    /// most `limit`.
+    fn chain_tail_from(&self, no: u32, from_seq: u64, limit: usize) -> Vec<u8> {
+        let Some(tail) = self.chain_tail.get(&no) else { return Vec::new() };
+        let entries = tail.chunks(CHAIN_ENTRY as usize);
+        let skip = entries.clone().take_while(|e| u64_at(e, 0) < from_seq).count();
+        entries.skip(skip).take(limit).flatten().copied().collect()
+    }
+
+    /// Appends `bytes` to the index file of records of kind `code`, opening (or creating) it
+    /// first if needed. Kind files stay open: there are few kinds.
+    fn append_kind(&mut self, code: u16, bytes: &[u8]) -> Result<(), Error> {
+        let path = self.dir.join(format!("kind-{code:04x}"));
+        if !self.kinds.contains_key(&code) {
+            self.created |= !path.exists();
+            let file = open_file(&path)?;
+            let len = file.metadata().map_err(io(&path))?.len();
+            self.kinds.insert(code, Appended { file: Arc::new(file), len });
+        }
+        let file = self.kinds.get_mut(&code).expect("inserted above");
+        file.file.write_all_at(bytes, file.len).map_err(io(&path))?;
+        file.len += bytes.len() as u64;
+        self.dirty.insert(path);
+        Ok(())
     }
 
     /// Whether `record` lies beyond its author's newest position held, and so cannot be held.
@@ -524,41 +562,6 @@ impl Files {
     fn checkpoint_due(&self) -> bool {
         self.next - self.checkpointed.0 >= CHECKPOINT_RECORDS || self.log.len - self.checkpointed.1 >= CHECKPOINT_BYTES
     }
-}
-
-/// Appends `bytes` to the index file `name` of `map` under `key`, opening (or creating) the file
-/// when it is not open. Keeps at most `max_open` files of the map open; a closed file is synced
-/// by path at the next checkpoint.
-fn append_index<K: std::hash::Hash + Eq + Copy>(
-    files: &mut Files,
-    pick: impl Fn(&mut Files) -> &mut HashMap<K, Appended>,
-    max_open: usize,
-    key: K,
-    name: String,
-    bytes: &[u8],
-) -> Result<(), Error> {
-    let path = files.dir.join(name);
-    let mut file = match pick(files).remove(&key) {
-        Some(file) => file,
-        None => {
-            files.created |= !path.exists();
-            let file = open_file(&path)?;
-            let len = file.metadata().map_err(io(&path))?.len();
-            Appended { file: Arc::new(file), len }
-        }
-    };
-    let result = file.file.write_all_at(bytes, file.len).map_err(io(&path));
-    if result.is_ok() {
-        file.len += bytes.len() as u64;
-    }
-    files.dirty.insert(path);
-    let open = pick(files);
-    if open.len() >= max_open {
-        let evict = *open.keys().next().expect("the map is not empty");
-        open.remove(&evict);
-    }
-    open.insert(key, file);
-    result
 }
 
 /// Runs `f` on every item, on up to four threads when `parallel`; stops at the first error.
@@ -752,7 +755,10 @@ impl Store {
         let (covered, staged, next, checkpoint) = {
             let mut files = self.files();
             let covered = self.applied.load(Ordering::Acquire);
-            let checkpoint = (force_checkpoint || files.checkpoint_due()).then(|| files.take_checkpoint());
+            let checkpoint = match force_checkpoint || files.checkpoint_due() {
+                true => Some(files.take_checkpoint()?),
+                false => None,
+            };
             (covered, std::mem::take(&mut files.staged), files.next, checkpoint)
         };
         self.log_file.sync_data().map_err(io(&self.path.join("records").join("log")))?;
@@ -885,41 +891,6 @@ impl Store {
         self.contains(&record.id())
     }
 
-    /// An author's number, newest position, and chain file (with its length), if any is held.
-    fn chain_of(&self, author: &PublicKey) -> Result<Option<(Head, Option<Snapshot>)>, Error> {
-        let (head, open) = {
-            let files = self.files();
-            let Some(head) = files.heads.get(author).copied() else { return Ok(None) };
-            (head, files.chains.get(&head.no).map(|c| (c.file.clone(), c.len)))
-        };
-        if open.is_some() {
-            return Ok(Some((head, open)));
-        }
-        let path = self.path.join("records").join(format!("chain-{:08x}", head.no));
-        match File::open(&path) {
-            Ok(file) => {
-                let len = file.metadata().map_err(io(&path))?.len();
-                Ok(Some((head, Some((Arc::new(file), len)))))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Some((head, None))),
-            Err(e) => Err(io(&path)(e)),
-        }
-    }
-
-    /// Entries of a chain file from the first with seq ≥ `from_seq`, at most `limit`:
-    /// (seq, n, id).
-    fn chain_entries(
-        &self,
-        no: u32,
-        (file, len): &Snapshot,
-        from_seq: u64,
-        limit: usize,
-    ) -> Result<Vec<(u64, u64, RecordId)>, Error> {
-        let path = self.path.join("records").join(format!("chain-{no:08x}"));
-        let bytes = entries_from(file, &path, *len, CHAIN_ENTRY, from_seq, limit as u64)?;
-        Ok(bytes.chunks(CHAIN_ENTRY as usize).map(|e| (u64_at(e, 0), u64_at(e, 8), id_at(e, 16))).collect())
-    }
-
     /// Out-of-order chain positions of author number `no` from `from_seq`, at most `limit`.
     fn chain_exceptions(&self, no: u32, from_seq: u64, limit: usize) -> Result<Vec<(u64, u64, RecordId)>, Error> {
         let start = key(b'x', &[&no.to_be_bytes(), &from_seq.to_be_bytes()]);
@@ -936,12 +907,24 @@ impl Store {
 
     /// An author's chain positions from `from_seq`, in (seq, arrival) order, at most `limit`.
     fn positions(&self, author: &PublicKey, from_seq: u64, limit: usize) -> Result<Vec<(u64, u64, RecordId)>, Error> {
-        let Some((head, chain)) = self.chain_of(author)? else { return Ok(Vec::new()) };
-        let mut out = match &chain {
-            Some(chain) => self.chain_entries(head.no, chain, from_seq, limit)?,
-            None => Vec::new(),
+        // The file's length and the tail after it, taken together: a checkpoint moves the one
+        // into the other.
+        let (no, len, tail) = {
+            let files = self.files();
+            let Some(head) = files.heads.get(author) else { return Ok(Vec::new()) };
+            let len = files.chain_len.get(&head.no).copied().unwrap_or(0);
+            (head.no, len, files.chain_tail_from(head.no, from_seq, limit))
         };
-        out.extend(self.chain_exceptions(head.no, from_seq, limit)?);
+        let mut bytes = Vec::new();
+        if len > 0 {
+            let path = self.path.join("records").join(format!("chain-{no:08x}"));
+            let file = File::open(&path).map_err(io(&path))?;
+            bytes = entries_from(&file, &path, len, CHAIN_ENTRY, from_seq, limit as u64)?;
+        }
+        bytes.extend_from_slice(&tail);
+        let mut out: Vec<_> =
+            bytes.chunks(CHAIN_ENTRY as usize).map(|e| (u64_at(e, 0), u64_at(e, 8), id_at(e, 16))).collect();
+        out.extend(self.chain_exceptions(no, from_seq, limit)?);
         out.sort_unstable_by_key(|(seq, n, _)| (*seq, *n));
         out.truncate(limit);
         Ok(out)
@@ -1221,11 +1204,10 @@ mod tests {
     }
 
     #[test]
-    fn many_authors_keep_few_files_open_and_lose_nothing() {
+    fn many_authors_keep_no_chain_file_open_and_lose_nothing() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut fed = Federation::found("Lager", &testkit::kommuner(1), "1000");
-        let mut authors: Vec<_> =
-            (0..3 * MAX_OPEN_CHAINS).map(|i| fed.certify_node("1000", &format!("lager/{i}"))).collect();
+        let mut authors: Vec<_> = (0..12).map(|i| fed.certify_node("1000", &format!("lager/{i}"))).collect();
         let store = Store::open(dir.path(), 1 << 20).expect("opens");
         let mut written: Vec<Vec<RecordId>> = vec![Vec::new(); authors.len()];
         for round in 0..3 {
@@ -1240,7 +1222,15 @@ mod tests {
                 written[i].push(r.id());
             }
             store.put(&batch, &[]).expect("stored");
-            assert!(store.files().chains.len() <= MAX_OPEN_CHAINS);
+            for (author, ids) in authors.iter().zip(&written) {
+                let held: Vec<_> =
+                    store.by_author(&author.key.public(), 0, 10).expect("reads").iter().map(|r| r.id()).collect();
+                assert_eq!(&held, ids, "read back before a checkpoint");
+            }
+            if round == 1 {
+                store.sync_now(true).expect("a checkpoint");
+                assert!(store.files().chain_tail.is_empty(), "a checkpoint writes the chain tails out");
+            }
         }
         drop(store);
         let store = Store::open(dir.path(), 1 << 20).expect("reopens");
