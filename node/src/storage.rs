@@ -11,12 +11,13 @@
 //! appends each record to `records/log` in a checked frame and syncs that file alone. Everything
 //! else a record changes — its offset, kind and chain entries, its author's head, its id entry
 //! in sled — can be rebuilt from the log, so it is written without waiting for the disk (the id
-//! entries are kept in memory until then) and made durable only at a **checkpoint**: every [`CHECKPOINT_RECORDS`] records or
-//! [`CHECKPOINT_BYTES`] of log, and when the store is closed. A checkpoint syncs the index files,
-//! then applies one atomic sled batch (heads, roster versions, and the record number and log
-//! length it covers) and syncs sled's log — sled's own `flush` ends in `sync_file_range`, which
-//! neither flushes the drive's cache nor survives power loss. Concurrent writers share one sync
-//! ("group commit").
+//! and chain entries are kept in memory until then) and made durable only at a **checkpoint**:
+//! every [`CHECKPOINT_RECORDS`] records or [`CHECKPOINT_BYTES`] of log, and when the store is
+//! closed. A checkpoint appends the chain entries to their files, syncs the index files, then
+//! applies one atomic sled batch (heads, roster versions, and the record number and log length
+//! it covers) and syncs sled's log — sled's own `flush` ends in `sync_file_range`, which neither
+//! flushes the drive's cache nor survives power loss. Concurrent writers share one sync ("group
+//! commit").
 //!
 //! Opening cuts the index files back to the checkpoint, then replays the log from the
 //! checkpoint's length: each frame whose length and check are whole is indexed again, in order,
