@@ -73,9 +73,11 @@ const TICK: Duration = Duration::from_millis(200);
 /// Gossip mesh degree (and its bounds): the peers each node forwards a record to. Publishing
 /// floods to every connected peer; the mesh carries records on to nodes the publisher is not
 /// connected to, and every extra mesh peer is one more duplicate copy per record per node.
-const MESH_N: usize = 3;
-const MESH_N_LOW: usize = 2;
-const MESH_N_HIGH: usize = 6;
+/// Degree 2 reaches 290 nodes sooner and for less CPU than 3 (docs/benchmarks.md); periodic
+/// sync repairs whatever gossip misses.
+const MESH_N: usize = 2;
+const MESH_N_LOW: usize = 1;
+const MESH_N_HIGH: usize = 4;
 /// Peers (at least) that each heartbeat's IHAVE goes to ...
 const GOSSIP_LAZY: usize = 2;
 /// ... or this share of the peers outside the mesh, if more.

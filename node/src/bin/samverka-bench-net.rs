@@ -812,7 +812,7 @@ fn propagate(count: usize, messages: usize, cache: &Path) -> Result<()> {
     println!("load: {}", uptime());
     let work = cache.join("work");
     std::fs::create_dir_all(&work)?;
-    let limit = verification(LIMIT_SAMPLE);
+    let before = verification(LIMIT_SAMPLE);
     let (rtt, rtt99) = loopback_rtt()?;
     let fsync = fsync_latency(&work)?;
 
@@ -907,6 +907,14 @@ fn propagate(count: usize, messages: usize, cache: &Path) -> Result<()> {
                 Ok(None) | Err(_) => break,
             }
         }
+        for w in watchers {
+            w.abort();
+        }
+        cluster.stop().await;
+        // This machine's speed drifts (it shares its host): the limit is measured before and
+        // after, and the faster of the two is the one the CPU figure is held to.
+        let after = verification(LIMIT_SAMPLE);
+        let single_us = before.single_us.min(after.single_us);
 
         let mut deliveries: Vec<Duration> = Vec::new();
         let mut to_all: Vec<Duration> = Vec::new();
@@ -925,11 +933,13 @@ fn propagate(count: usize, messages: usize, cache: &Path) -> Result<()> {
         let (target_median, target_p99) = if count <= 14 { (5.0, 20.0) } else { (150.0, 400.0) };
 
         println!(
-            "limit: loopback TCP round trip {:.0} µs median, {:.0} µs p99; fsync {:.2} ms; single verify {:.1} µs",
+            "limit: loopback TCP round trip {:.0} µs median, {:.0} µs p99; fsync {:.2} ms; \
+             single verify {:.1} µs before, {:.1} µs after (the faster is the limit)",
             rtt.as_secs_f64() * 1e6,
             rtt99.as_secs_f64() * 1e6,
             ms(fsync),
-            limit.single_us
+            before.single_us,
+            after.single_us
         );
         println!(
             "propagation over {count} nodes, {messages} messages, publish → verified and stored on every node: \
@@ -971,20 +981,16 @@ fn propagate(count: usize, messages: usize, cache: &Path) -> Result<()> {
             "gossip CPU per record per receiving node: {:.0} µs = {:.1} single verifies (net of idle {:.0} ms/s), \
              {:.1} gross  target ≤ 10 ({})",
             net,
-            net / limit.single_us,
+            net / single_us,
             idle_rate * 1e3,
-            gross / limit.single_us,
-            verdict(net / limit.single_us <= 10.0)
+            gross / single_us,
+            verdict(net / single_us <= 10.0)
         );
         println!(
             "  process CPU {cpu:.2} s ({user:.2} s user, {system:.2} s system) over {:.2} s publishing; \
              includes signing and storing at the publisher",
             busy.as_secs_f64()
         );
-        for w in watchers {
-            w.abort();
-        }
-        cluster.stop().await;
         Ok(())
     })
 }
