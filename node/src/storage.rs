@@ -531,9 +531,18 @@ impl Files {
     /// most `limit`.
     fn chain_tail_from(&self, no: u32, from_seq: u64, limit: usize) -> Vec<u8> {
         let Some(tail) = self.chain_tail.get(&no) else { return Vec::new() };
-        let entries = tail.chunks(CHAIN_ENTRY as usize);
-        let skip = entries.clone().take_while(|e| u64_at(e, 0) < from_seq).count();
-        entries.skip(skip).take(limit).flatten().copied().collect()
+        let entry = CHAIN_ENTRY as usize;
+        let (mut lo, mut hi) = (0, tail.len() / entry);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if u64_at(tail, mid * entry) < from_seq {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let end = tail.len().min((lo + limit) * entry);
+        tail[lo * entry..end].to_vec()
     }
 
     /// Appends `bytes` to the index file of records of kind `code`, opening (or creating) it
@@ -1227,6 +1236,10 @@ mod tests {
                 let held: Vec<_> =
                     store.by_author(&author.key.public(), 0, 10).expect("reads").iter().map(|r| r.id()).collect();
                 assert_eq!(&held, ids, "read back before a checkpoint");
+                let author = author.key.public();
+                let from_one: Vec<_> = store.by_author(&author, 1, 10).expect("reads").iter().map(|r| r.id()).collect();
+                assert_eq!(from_one, ids[1..], "read from a position within the file or the tail");
+                assert_eq!(store.at_position(&author, round).expect("reads"), vec![ids[round as usize]]);
             }
             if round == 1 {
                 store.sync_now(true).expect("a checkpoint");
