@@ -513,15 +513,19 @@ impl Files {
         })
     }
 
-    /// Appends each chain's entries written since the last checkpoint to its file.
+    /// Appends each chain's entries written since the last checkpoint to its file. A chain's
+    /// entries leave memory only once written, so a failure loses none from readers' view.
     fn write_chain_tails(&mut self) -> Result<(), Error> {
-        for (no, bytes) in std::mem::take(&mut self.chain_tail) {
+        let written: Vec<u32> = self.chain_tail.keys().copied().collect();
+        for no in written {
             let path = self.dir.join(format!("chain-{no:08x}"));
             let len = self.chain_len.get(&no).copied();
             self.created |= len.is_none();
             let at = len.unwrap_or(0);
-            open_file(&path)?.write_all_at(&bytes, at).map_err(io(&path))?;
+            let bytes = &self.chain_tail[&no];
+            open_file(&path)?.write_all_at(bytes, at).map_err(io(&path))?;
             self.chain_len.insert(no, at + bytes.len() as u64);
+            self.chain_tail.remove(&no);
             self.dirty.insert(path);
         }
         Ok(())
@@ -541,7 +545,7 @@ impl Files {
                 hi = mid;
             }
         }
-        let end = tail.len().min((lo + limit) * entry);
+        let end = tail.len().min(lo.saturating_add(limit).saturating_mul(entry));
         tail[lo * entry..end].to_vec()
     }
 
