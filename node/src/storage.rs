@@ -303,17 +303,24 @@ fn zeros(file: &File, path: &Path, from: u64, to: u64) -> Result<bool, Error> {
 /// u64, from the first whose leading u64 is at least `from`; `len` is the file's length.
 fn entries_from(file: &File, path: &Path, len: u64, entry: u64, from: u64, limit: u64) -> Result<Vec<u8>, Error> {
     let count = len / entry;
+    let lo = first_at_least::<Error>(count, from, |i| Ok(u64_at(&read_at(file, path, i * entry, 8)?, 0)))?;
+    let take = (count - lo).min(limit);
+    read_at(file, path, lo * entry, (take * entry) as usize)
+}
+
+/// The index of the first of `count` entries whose key (`key_at(index)`, ascending) is at least
+/// `from`, or `count` if none is.
+fn first_at_least<E>(count: u64, from: u64, key_at: impl Fn(u64) -> Result<u64, E>) -> Result<u64, E> {
     let (mut lo, mut hi) = (0, count);
     while lo < hi {
         let mid = (lo + hi) / 2;
-        if u64_at(&read_at(file, path, mid * entry, 8)?, 0) < from {
+        if key_at(mid)? < from {
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
-    let take = (count - lo).min(limit);
-    read_at(file, path, lo * entry, (take * entry) as usize)
+    Ok(lo)
 }
 
 /// Cuts an index file of `entry`-byte entries back to those naming records below `next` (the
@@ -536,15 +543,10 @@ impl Files {
     fn chain_tail_from(&self, no: u32, from_seq: u64, limit: usize) -> Vec<u8> {
         let Some(tail) = self.chain_tail.get(&no) else { return Vec::new() };
         let entry = CHAIN_ENTRY as usize;
-        let (mut lo, mut hi) = (0, tail.len() / entry);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if u64_at(tail, mid * entry) < from_seq {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
+        let count = (tail.len() / entry) as u64;
+        let Ok(lo) =
+            first_at_least::<std::convert::Infallible>(count, from_seq, |i| Ok(u64_at(tail, i as usize * entry)));
+        let lo = lo as usize;
         let end = tail.len().min(lo.saturating_add(limit).saturating_mul(entry));
         tail[lo * entry..end].to_vec()
     }
