@@ -372,8 +372,6 @@ impl Behaviour {
             .max_transmit_size(MAX_GOSSIP_BYTES)
             .message_id_fn(gossip_message_id)
             .heartbeat_interval(Duration::from_secs(1))
-            // Publishing floods to every peer, so the mesh only repairs what that missed: a
-            // small one forwards fewer duplicate copies.
             .mesh_n(MESH_N)
             .mesh_n_low(MESH_N_LOW)
             .mesh_n_high(MESH_N_HIGH)

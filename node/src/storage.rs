@@ -1220,7 +1220,7 @@ mod tests {
     }
 
     #[test]
-    fn many_authors_keep_no_chain_file_open_and_lose_nothing() {
+    fn many_authors_chain_positions_read_back_from_memory_file_and_reopen() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut fed = Federation::found("Lager", &testkit::kommuner(1), "1000");
         let mut authors: Vec<_> = (0..12).map(|i| fed.certify_node("1000", &format!("lager/{i}"))).collect();
