@@ -1,8 +1,31 @@
 //! The ledger: a node's verified view of its federation — the store plus the roster chain — and
-//! the one ingest path every record takes, whether it comes from a user, a file or a peer:
-//! decode → drop duplicates → verify once → check its chain position → store durably → announce.
+//! the one ingest path every record takes, whatever its [`Source`]: the HTTP API, a peer's gossip
+//! or sync answer, an archive import, `samverka submit`, the demo and the node's own authoring.
+//!
+//! # The ingest path (normative for this node)
+//!
+//! [`Ledger::ingest_from`] takes a batch of decoded records and, for each, in this order:
+//!
+//! 1. **drops duplicates** by record id (held, or earlier in the batch) before any signature work;
+//! 2. **verifies once** against the roster chain and the records it references
+//!    (`protocol::validate`); roster records and the charter are admitted first, in batch order,
+//!    every other record in its author's chain order (results still come back in input order);
+//! 3. a record that may become valid later — its roster version, a record its body references,
+//!    or its author's previous record has not arrived — is **parked** ([`parking`]) when its
+//!    author is certified in the roster this node holds and its signature verifies, and only
+//!    then; a record from [`Source::Api`] or [`Source::Local`] whose previous record is neither
+//!    held nor parked is **refused** with [`Error::MissingPredecessor`] naming that record;
+//! 4. **checks the chain position** (contiguity): a record is stored only when the record its
+//!    `prev` names is held at `seq - 1`; a different record there is [`Error::ChainMismatch`];
+//!    a second record at a held position is kept as evidence ([`Outcome::Equivocation`]);
+//! 5. **stores** the admitted records in one durable group commit (acknowledged only then);
+//! 6. **announces** them to subscribers (the network gossips them; API streams show them);
+//! 7. **wakes** the parked records that waited for what was stored and admits them the same way.
+//!
+//! So the store's head for an author is always the end of a gapless chain the node holds, and
+//! sync, which compares heads, always fetches what is missing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -15,10 +38,12 @@ use tokio::sync::broadcast;
 
 use crate::storage::{self, Store};
 
-/// Most records parked while waiting for a roster version or a dependency.
-pub const MAX_PARKED: usize = 10_000;
-/// Most rounds of retrying parked records after one ingest (each round must store something).
-const MAX_RETRY_ROUNDS: usize = 8;
+pub mod parking;
+
+use parking::{Parking, Wait};
+
+pub use parking::MAX_PARKED;
+
 /// Batches smaller than this are verified on the calling thread.
 const PARALLEL_THRESHOLD: usize = 64;
 /// Most threads verifying one batch.
@@ -29,6 +54,20 @@ type Early = Result<Record<Verified>, Rejection>;
 
 /// Capacity of the channel announcing newly stored records (to the network and API streams).
 pub const ANNOUNCE_CAPACITY: usize = 4096;
+
+/// Where a record came from. It decides what happens to a record whose previous record is
+/// missing, and whose bound of the parking area it counts against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// This node itself: its own authoring, the demo, `samverka submit`, an archive import.
+    /// Records come in chain order, so a missing previous record is refused.
+    Local,
+    /// A client of the HTTP API. A missing previous record is refused, naming it.
+    Api,
+    /// A peer (a short number the network gives it): records may arrive out of order, so one
+    /// whose previous record is missing is parked, and the network syncs with the peer.
+    Peer(u64),
+}
 
 /// What happened to an ingested record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +84,8 @@ pub enum Outcome {
         /// The records already held at that position.
         conflicts: Vec<RecordId>,
     },
-    /// Valid-looking but waiting for a roster version this node does not have yet.
+    /// Genuine (certified author, valid signature) but waiting in the parking area for its
+    /// author's previous record, a record it references, or its roster version.
     Parked(RecordId),
 }
 
@@ -70,6 +110,27 @@ pub enum Error {
     /// The record broke a protocol rule; nothing was stored.
     #[error(transparent)]
     Rejected(#[from] Rejection),
+    /// The record's previous record is not held (nor parked), so storing it would leave a hole
+    /// in its author's chain. Nothing was stored.
+    #[error(
+        "record {id} is at seq {seq} of key {author}, but its previous record {prev} (seq {before}) has not reached this node: send that record first",
+        before = seq - 1
+    )]
+    MissingPredecessor {
+        /// The refused record.
+        id: RecordId,
+        /// Its author.
+        author: PublicKey,
+        /// Its seq (at least 1).
+        seq: u64,
+        /// The previous record it names, which this node lacks.
+        prev: RecordId,
+    },
+    /// The record would have to wait, but its source's share of the parking area is full.
+    #[error(
+        "too many records from this source are waiting for records they depend on; send those first or try again later"
+    )]
+    ParkingFull,
     /// The record's chain position contradicts a record already held.
     #[error("record claims previous {claimed} at seq {seq}, but this node holds {held} there")]
     ChainMismatch {
@@ -98,7 +159,7 @@ impl Error {
             // A kind this version does not know may come from a newer peer: not its fault.
             Error::Rejected(r) => !r.is_pending() && !matches!(r, Rejection::UnsupportedKind { .. }),
             Error::ChainMismatch { .. } | Error::OtherFederation(_) => true,
-            Error::NoFederation | Error::Storage(_) => false,
+            Error::MissingPredecessor { .. } | Error::ParkingFull | Error::NoFederation | Error::Storage(_) => false,
         }
     }
 
@@ -107,6 +168,8 @@ impl Error {
         match self {
             Error::Rejected(r) => r.code(),
             Error::ChainMismatch { .. } => "chain_mismatch",
+            Error::MissingPredecessor { .. } => "missing_predecessor",
+            Error::ParkingFull => "parking_full",
             Error::NoFederation => "no_federation",
             Error::OtherFederation(_) => "wrong_federation",
             Error::Storage(_) => "storage",
@@ -149,7 +212,7 @@ pub struct Ledger {
     chain: RwLock<Option<Arc<RosterChain>>>,
     roster_writer: Mutex<()>,
     author_lock: Mutex<()>,
-    parked: Mutex<BTreeMap<RecordId, Record<Unverified>>>,
+    parked: Mutex<Parking>,
     announce: broadcast::Sender<Record<Verified>>,
 }
 
@@ -164,7 +227,7 @@ impl Ledger {
             chain: RwLock::new(chain.map(Arc::new)),
             roster_writer: Mutex::new(()),
             author_lock: Mutex::new(()),
-            parked: Mutex::new(BTreeMap::new()),
+            parked: Mutex::new(Parking::default()),
             announce,
         })
     }
@@ -191,79 +254,108 @@ impl Ledger {
 
     /// Number of parked records.
     pub fn parked(&self) -> usize {
-        self.parked.lock().expect("parked lock poisoned").len()
+        self.parking().len()
     }
 
-    /// Ingests wire bytes.
-    pub fn ingest_bytes(&self, bytes: &[u8]) -> Result<Outcome, Error> {
+    /// Bytes of parked records.
+    pub fn parked_bytes(&self) -> usize {
+        self.parking().bytes()
+    }
+
+    fn parking(&self) -> std::sync::MutexGuard<'_, Parking> {
+        self.parked.lock().expect("parking lock poisoned")
+    }
+
+    /// Ingests wire bytes from `source`.
+    pub fn ingest_bytes(&self, source: Source, bytes: &[u8]) -> Result<Outcome, Error> {
         let record = Record::<Unverified>::decode(bytes).map_err(Rejection::from)?;
-        self.ingest(record)
+        self.ingest_one(source, record)
     }
 
-    /// Ingests one record durably.
+    /// Ingests one record from this node ([`Source::Local`]).
     pub fn ingest(&self, record: Record<Unverified>) -> Result<Outcome, Error> {
-        let mut out = self.ingest_many(vec![record]);
+        self.ingest_one(Source::Local, record)
+    }
+
+    /// Ingests one record from `source`.
+    pub fn ingest_one(&self, source: Source, record: Record<Unverified>) -> Result<Outcome, Error> {
+        let mut out = self.ingest_from(source, vec![record]);
         out.pop().expect("one result per record")
     }
 
-    /// Ingests records, verifying each once, storing the valid ones in one durable group commit.
-    /// Results are in input order.
+    /// Ingests records from this node ([`Source::Local`]); see [`Ledger::ingest_from`].
+    pub fn ingest_many(&self, records: Vec<Record<Unverified>>) -> Vec<Result<Outcome, Error>> {
+        self.ingest_from(Source::Local, records)
+    }
+
+    /// Ingests records from `source` by the path in the module docs, storing the admitted ones
+    /// in one durable group commit. Results are in input order.
     ///
     /// Signature checks dominate the cost, so records are first verified in parallel against a
     /// snapshot of the roster chain (after dropping those already held); the ones that depend
     /// on something earlier in the same batch (a roster version, a referenced record) are
     /// verified again, in order, as they are admitted.
-    pub fn ingest_many(&self, records: Vec<Record<Unverified>>) -> Vec<Result<Outcome, Error>> {
-        let checked = self.verify_parallel(records);
-        let mut results = Vec::with_capacity(checked.len());
+    pub fn ingest_from(&self, source: Source, records: Vec<Record<Unverified>>) -> Vec<Result<Outcome, Error>> {
+        self.ingest_sourced(records.into_iter().map(|r| (r, source)).collect())
+    }
+
+    /// As [`Ledger::ingest_from`], for a batch whose records come from different sources (the
+    /// network groups gossip from several peers into one commit).
+    pub fn ingest_sourced(&self, records: Vec<(Record<Unverified>, Source)>) -> Vec<Result<Outcome, Error>> {
+        let (records, sources): (Vec<_>, Vec<_>) = records.into_iter().unzip();
+        let order = admission_order(&records);
+        let mut checked: Vec<Option<(Record<Unverified>, Option<Early>)>> =
+            self.verify_parallel(records).into_iter().map(Some).collect();
+        let mut results: Vec<Option<Result<Outcome, Error>>> = checked.iter().map(|_| None).collect();
         let mut batch = Batch::default();
-        for (record, early) in checked {
-            let result = self.admit(record, early, &mut batch);
-            results.push(result);
+        for i in order {
+            let (record, early) = checked[i].take().expect("admission order names each record once");
+            results[i] = Some(self.admit(record, early, sources[i], &mut batch));
         }
-        if !batch.records.is_empty() {
-            if let Err(e) = self.store.put(&batch.records, &[]) {
-                let msg = e.to_string();
-                for r in results.iter_mut().filter(|r| matches!(r, Ok(Outcome::Stored(_)))) {
-                    *r = Err(Error::Storage(storage::Error::Corrupt(format!("write failed: {msg}"))));
-                }
-                return results;
+        let mut results: Vec<Result<Outcome, Error>> =
+            results.into_iter().map(|r| r.expect("admission order names every record")).collect();
+        if let Err(e) = self.commit(batch) {
+            let msg = e.to_string();
+            for r in results.iter_mut().filter(|r| matches!(r, Ok(Outcome::Stored(_) | Outcome::Equivocation { .. }))) {
+                *r = Err(Error::Storage(storage::Error::Corrupt(format!("write failed: {msg}"))));
             }
-            for r in batch.records {
-                let _ = self.announce.send(r);
-            }
-            self.retry_dependents();
         }
         results
     }
 
-    /// Gives parked records another chance after new records were stored: a vote whose matter
-    /// just arrived, a closing whose votes did. Each retry stores at least one record or stops.
-    fn retry_dependents(&self) {
-        for _ in 0..MAX_RETRY_ROUNDS {
-            let parked = std::mem::take(&mut *self.parked.lock().expect("parked lock poisoned"));
-            if parked.is_empty() {
-                return;
+    /// Stores the batch durably, announces it, then admits the parked records that waited for
+    /// what it stored, round after round, until a round wakes nothing.
+    fn commit(&self, mut batch: Batch) -> Result<(), Error> {
+        // Each round stores at least one record or ends, and each record woken leaves the
+        // parking area, so the rounds are bounded by what was parked.
+        for _ in 0..=MAX_PARKED {
+            if !batch.records.is_empty() {
+                self.store.put(&batch.records, &[])?;
             }
-            let before = parked.len();
-            let mut batch = Batch::default();
-            for (_, record) in parked {
-                if let Err(e) = self.admit(record, None, &mut batch) {
-                    tracing::debug!(reason = %e, "parked record rejected on retry");
-                }
-            }
-            if batch.records.is_empty() {
-                return;
-            }
-            if let Err(e) = self.store.put(&batch.records, &[]) {
-                tracing::error!(error = %e, "storing records released from parking failed");
-                return;
-            }
-            for r in batch.records {
+            let stored: Vec<RecordId> = batch.records.iter().map(Record::id).collect();
+            for r in batch.records.drain(..) {
                 let _ = self.announce.send(r);
             }
-            if self.parked() >= before {
-                return;
+            let roster = self.chain().map_or(0, |c| c.current().version);
+            let woken = self.parking().wake(&stored, roster);
+            if woken.is_empty() {
+                return Ok(());
+            }
+            batch = Batch::default();
+            self.admit_woken(woken, &mut batch);
+            if batch.records.is_empty() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Admits records taken out of the parking area, in admission order, into `batch`.
+    fn admit_woken(&self, mut woken: Vec<(Record<Unverified>, Source)>, batch: &mut Batch) {
+        woken.sort_by_key(|(r, _)| admission_key(r));
+        for (record, source) in woken {
+            if let Err(e) = self.admit(record, None, source, batch) {
+                tracing::debug!(reason = %e, "parked record refused when woken");
             }
         }
     }
@@ -308,12 +400,21 @@ impl Ledger {
     }
 
     /// Admits one record: uses its early verification when there is one, else verifies it now
-    /// (with the batch's earlier records visible). Queues it in `batch`, or stores it at once
-    /// when it changes the roster, so later records are judged by the new version.
-    fn admit(&self, record: Record<Unverified>, early: Option<Early>, batch: &mut Batch) -> Result<Outcome, Error> {
+    /// (with the batch's earlier records visible). Queues it in `batch`, parks it, or stores it
+    /// at once when it changes the roster, so later records are judged by the new version.
+    fn admit(
+        &self,
+        record: Record<Unverified>,
+        early: Option<Early>,
+        source: Source,
+        batch: &mut Batch,
+    ) -> Result<Outcome, Error> {
         let id = record.id();
         if batch.contains(&id) || self.store.holds(&record)? {
             return Ok(Outcome::Duplicate(id));
+        }
+        if self.parking().contains(&id) {
+            return Ok(Outcome::Parked(id));
         }
         let kind = record.header().kind;
         if kind == Kind::Charter {
@@ -328,25 +429,47 @@ impl Ledger {
         };
         let verified = match verified {
             Ok(v) => v,
-            Err(r) if r.is_pending() => {
-                let mut parked = self.parked.lock().expect("parked lock poisoned");
-                if parked.len() >= MAX_PARKED {
-                    return Err(r.into());
+            Err(r) => {
+                return match waits_for(&r) {
+                    Some(wait) if genuine(&record, &chain) => self.park(record, source, wait),
+                    _ => Err(r.into()),
                 }
-                parked.insert(id, record);
-                return Ok(Outcome::Parked(id));
             }
-            Err(r) => return Err(r.into()),
         };
-        let outcome = self.check_position(&verified, batch)?;
+        let outcome = match self.check_position(&verified, batch)? {
+            Position::Free(outcome) => outcome,
+            Position::MissingPredecessor(prev) => {
+                let h = verified.header();
+                if matches!(source, Source::Peer(_)) || self.parking().contains(&prev) {
+                    return self.park(verified.to_unverified(), source, Wait::Record(prev));
+                }
+                return Err(Error::MissingPredecessor { id, author: h.author, seq: h.seq, prev });
+            }
+        };
         if kind == Kind::RosterUpdate {
             self.store_roster_update(&verified)?;
+            let version = self.chain().map_or(0, |c| c.current().version);
             let _ = self.announce.send(verified);
-            self.retry_parked(batch);
+            let woken = self.parking().wake(&[id], version);
+            self.admit_woken(woken, batch);
         } else {
             batch.push(verified);
         }
         Ok(outcome)
+    }
+
+    fn park(&self, record: Record<Unverified>, source: Source, wait: Wait) -> Result<Outcome, Error> {
+        let id = record.id();
+        match self.parking().park(record, source, wait) {
+            Ok(()) => {
+                tracing::debug!(record = %id, ?source, ?wait, "record parked");
+                Ok(Outcome::Parked(id))
+            }
+            Err(full) => {
+                tracing::info!(record = %id, ?source, ?full, "parking area full: record refused");
+                Err(Error::ParkingFull)
+            }
+        }
     }
 
     fn admit_charter(&self, record: Record<Unverified>) -> Result<Outcome, Error> {
@@ -366,27 +489,37 @@ impl Ledger {
         Ok(Outcome::Stored(id))
     }
 
-    /// Checks the record against what is held at its author's chain position and the one before.
-    fn check_position(&self, record: &Record<Verified>, batch: &Batch) -> Result<Outcome, Error> {
+    /// Checks the record against what is held (or admitted in this batch) at its author's chain
+    /// position and the one before: the previous record must be there.
+    fn check_position(&self, record: &Record<Verified>, batch: &Batch) -> Result<Position, Error> {
         let h = record.header();
         if let (Some(prev), Some(before)) = (h.prev, h.seq.checked_sub(1)) {
-            // The usual case, a record extending the newest position held, needs no index lookup.
-            let extends_head = self.store.head_record(&h.author) == Some((before, prev));
-            let held = if extends_head { vec![prev] } else { self.store.at_position(&h.author, before)? };
-            if !held.is_empty() && !held.contains(&prev) {
-                return Err(Error::ChainMismatch { seq: h.seq, claimed: prev, held: held[0] });
+            // The usual cases, a record extending the newest position held or one earlier in
+            // the batch, need no index lookup.
+            let follows = batch.at(&h.author, before).contains(&prev)
+                || self.store.head_record(&h.author) == Some((before, prev));
+            if !follows {
+                let mut held = self.store.at_position(&h.author, before)?;
+                held.extend_from_slice(batch.at(&h.author, before));
+                match held.first() {
+                    None => return Ok(Position::MissingPredecessor(prev)),
+                    Some(first) if !held.contains(&prev) => {
+                        return Err(Error::ChainMismatch { seq: h.seq, claimed: prev, held: *first })
+                    }
+                    Some(_) => {}
+                }
             }
         }
         let mut conflicts = self.store.at_position(&h.author, h.seq)?;
         conflicts.extend_from_slice(batch.at(&h.author, h.seq));
         if conflicts.is_empty() {
-            return Ok(Outcome::Stored(record.id()));
+            return Ok(Position::Free(Outcome::Stored(record.id())));
         }
         let mut all = conflicts.clone();
         all.push(record.id());
         self.store.flag_equivocation(&h.author, &all)?;
         tracing::warn!(author = %h.author, seq = h.seq, "author equivocated: two records at one position");
-        Ok(Outcome::Equivocation { id: record.id(), conflicts })
+        Ok(Position::Free(Outcome::Equivocation { id: record.id(), conflicts }))
     }
 
     fn store_roster_update(&self, record: &Record<Verified>) -> Result<(), Error> {
@@ -398,15 +531,6 @@ impl Ledger {
         self.store.put(std::slice::from_ref(record), &[(update.version, record.id())])?;
         *self.chain.write().expect("chain lock poisoned") = Some(Arc::new(chain));
         Ok(())
-    }
-
-    fn retry_parked(&self, batch: &mut Batch) {
-        let parked = std::mem::take(&mut *self.parked.lock().expect("parked lock poisoned"));
-        for (_, record) in parked {
-            if let Err(e) = self.admit(record, None, batch) {
-                tracing::debug!(reason = %e, "parked record rejected on retry");
-            }
-        }
     }
 
     /// Authors a record with `key`: persists the draft durably, signs it, and ingests it. After a
@@ -454,6 +578,49 @@ impl Ledger {
         let body = Equivocation::new(signed(a), signed(b)).to_bytes();
         self.author(key, Kind::Equivocation, body, time_ms)
     }
+}
+
+/// Where a verified record stands in its author's chain.
+enum Position {
+    /// Its previous record is held: it can be stored, with this outcome.
+    Free(Outcome),
+    /// Its previous record (this id) is not held.
+    MissingPredecessor(RecordId),
+}
+
+/// Whether a record that cannot be judged yet is worth keeping: its author is certified in the
+/// roster version it names (or, for a version not held yet, in the newest one held) and its
+/// signature verifies. Anything else could come from anyone.
+fn genuine(record: &Record<Unverified>, chain: &RosterChain) -> bool {
+    let h = record.header();
+    let roster = chain.at(h.roster).unwrap_or_else(|| chain.current());
+    roster.keys.contains_key(&h.author) && h.author.verify_strict(&h.signing_input(), record.signature())
+}
+
+/// What a record refused with `rejection` would wait for, if it may become valid later.
+fn waits_for(rejection: &Rejection) -> Option<Wait> {
+    match rejection {
+        Rejection::UnknownRosterVersion { named, .. } => Some(Wait::Roster(*named)),
+        Rejection::MissingDependency { id } => Some(Wait::Record(*id)),
+        _ => None,
+    }
+}
+
+/// The order records of one batch are admitted in: the charter and roster versions first, in
+/// the order given (version order), then every author's records in chain order.
+fn admission_key(record: &Record<Unverified>) -> (bool, PublicKey, u64) {
+    let h = record.header();
+    match h.kind {
+        Kind::Charter | Kind::RosterUpdate => (false, PublicKey([0; 32]), 0),
+        _ => (true, h.author, h.seq),
+    }
+}
+
+/// The indexes of `records` in admission order ([`admission_key`]; a stable sort).
+fn admission_order(records: &[Record<Unverified>]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.sort_by_key(|i| admission_key(&records[*i]));
+    order
 }
 
 /// Referenced records, looked up in the store and in the batch being admitted.

@@ -36,12 +36,11 @@ use libp2p::swarm::{ConnectionId, NetworkBehaviour, SwarmEvent};
 use libp2p::{connection_limits, dcutr, identify, identity, noise, ping, relay, tcp, yamux, Multiaddr, PeerId, Swarm};
 use prometheus_client::registry::Registry;
 use samverka_protocol::evidence::Equivocation;
-use samverka_protocol::validate;
 use samverka_protocol::{Body, Hash, Kind, MemberId, PublicKey, Record, RecordId, SigningKey, Unverified, Verified};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::ledger::{self, Ledger, Outcome};
+use crate::ledger::{self, Ledger, Outcome, Source};
 use crate::storage::Store;
 use crate::sync::{self, Ask, Effect, Engine, Heads, Input, Reply};
 
@@ -56,8 +55,6 @@ pub const MAX_QUEUED: usize = 20_000;
 /// Most gossip records gathered into one ingest batch (one durable group commit); a sync
 /// response is one batch of its own (at most [`sync::MAX_BATCH_RECORDS`] records).
 pub const MAX_INGEST_BATCH: usize = 1000;
-/// Most records held back because their author's previous record has not arrived.
-pub const MAX_DEFERRED: usize = 10_000;
 /// Most sync requests answered at once; more are dropped and the requester retries.
 pub const MAX_SERVING: usize = 8;
 /// Most peers whose addresses we remember.
@@ -303,7 +300,6 @@ pub fn start_with(
         epoch: Instant::now(),
         queue: VecDeque::new(),
         queued: 0,
-        deferred: VecDeque::new(),
         ingesting: None,
         from_network: HashSet::new(),
         serving: FuturesUnordered::new(),
@@ -488,14 +484,12 @@ enum Verdict {
     Stored,
     Duplicate,
     Waiting,
-    Deferred,
     Refused { code: &'static str, offence: bool },
 }
 
 struct Report {
     results: Vec<(Pending, Verdict)>,
     sync: Option<FromSync>,
-    stored: usize,
 }
 
 /// A sync response ready to send on its channel, and what the request told of the peer's heads.
@@ -512,7 +506,6 @@ struct Task {
     announced: broadcast::Receiver<Record<Verified>>,
     queue: VecDeque<Batch>,
     queued: usize,
-    deferred: VecDeque<Pending>,
     ingesting: Option<JoinHandle<Report>>,
     /// Ids in the batch being ingested: stored records with these ids came from peers and are not
     /// published again.
@@ -988,16 +981,11 @@ impl Task {
                     });
                     MessageAcceptance::Accept
                 }
-                Verdict::Duplicate | Verdict::Waiting => MessageAcceptance::Ignore,
-                Verdict::Deferred => {
+                Verdict::Duplicate => MessageAcceptance::Ignore,
+                // Parked by the ledger: the peer holds what it waits for, so sync with it.
+                Verdict::Waiting => {
                     gaps.insert(peer);
-                    if self.deferred.len() >= MAX_DEFERRED {
-                        if let Some(old) = self.deferred.pop_front() {
-                            self.settle(&old.origin, MessageAcceptance::Ignore);
-                        }
-                    }
-                    self.deferred.push_back(pending);
-                    continue;
+                    MessageAcceptance::Ignore
                 }
                 Verdict::Refused { code, offence } => {
                     self.metrics.rejection(code);
@@ -1029,11 +1017,6 @@ impl Task {
                 self.provisional.remove(&peer);
                 self.ban(peer);
             }
-        }
-        if report.stored > 0 && !self.deferred.is_empty() {
-            let records: Vec<Pending> = self.deferred.drain(..).collect();
-            self.queued += records.len();
-            self.queue.push_back(Batch { records, sync: None });
         }
     }
 
@@ -1246,6 +1229,8 @@ impl sync::Log for StoreLog<'_> {
         ids.iter().skip(skip).take(limit).map(|id| self.bytes(id)).filter_map(Result::transpose).collect()
     }
 
+    const MAX_RANGE: usize = crate::storage::MAX_PAGE;
+
     fn range(&self, author: &PublicKey, from_seq: u64, limit: usize) -> Result<Vec<Self::Item>, Self::Error> {
         Ok(self.0.bytes_by_author(author, from_seq, limit)?.into_iter().map(serde_bytes::ByteBuf::from).collect())
     }
@@ -1277,59 +1262,25 @@ impl StoreLog<'_> {
     }
 }
 
-/// Ingests a batch on a blocking thread: holds back records whose predecessor is missing, stores
-/// the rest in one group commit, publishes evidence of equivocations it finds, and flags authors
-/// named by evidence records it stores.
+/// Ingests a batch on a blocking thread through the ledger's one ingest path (which parks
+/// records whose previous record has not arrived), publishes evidence of equivocations it finds,
+/// and flags authors named by evidence records it stores.
 fn ingest(ledger: &Ledger, key: &SigningKey, batch: Batch) -> Report {
     let store = ledger.store();
-    let mut ready = Vec::new();
-    let mut results = Vec::new();
-    let mut records = batch.records;
-    // Roster versions first, in the order they came (version order); then each author's chain.
-    records.sort_by_key(|p| {
-        let h = p.record.header();
-        if h.kind == Kind::RosterUpdate {
-            (false, PublicKey([0; 32]), 0)
-        } else {
-            (true, h.author, h.seq)
-        }
-    });
-    let mut in_batch: HashSet<(PublicKey, u64)> = HashSet::new();
-    for pending in records {
-        let h = pending.record.header();
-        let follows = match h.seq.checked_sub(1) {
-            None => true,
-            Some(before) => {
-                in_batch.contains(&(h.author, before))
-                    || store.head(&h.author).ok().flatten().is_some_and(|s| s >= before)
-            }
-        };
-        if follows || h.kind == Kind::RosterUpdate {
-            in_batch.insert((h.author, h.seq));
-            ready.push(pending);
-            continue;
-        }
-        // Held back until its predecessor arrives; checked now (a second verification, only on
-        // this rare path) so a flood of forged out-of-order records is refused, not hoarded.
-        let verdict = match ledger.chain().map(|chain| validate::verify(pending.record.clone(), &chain)) {
-            Some(Err(r)) if !r.is_pending() => refused(&pending, &ledger::Error::Rejected(r)),
-            _ => Verdict::Deferred,
-        };
-        results.push((pending, verdict));
-    }
-    let outcomes = ledger.ingest_many(ready.iter().map(|p| p.record.clone()).collect());
-    let mut stored = 0;
-    for (pending, outcome) in ready.into_iter().zip(outcomes) {
+    let records = batch.records;
+    let outcomes = ledger.ingest_sourced(
+        records.iter().map(|p| (p.record.clone(), Source::Peer(peer_number(&p.origin.peer())))).collect(),
+    );
+    let mut results = Vec::with_capacity(records.len());
+    for (pending, outcome) in records.into_iter().zip(outcomes) {
         let verdict = match outcome {
             Ok(Outcome::Stored(_)) => {
-                stored += 1;
                 if pending.record.header().kind == Kind::Equivocation {
                     flag_from_evidence(store, &pending.record);
                 }
                 Verdict::Stored
             }
             Ok(Outcome::Equivocation { id, conflicts }) => {
-                stored += 1;
                 publish_evidence(ledger, key, &id, &conflicts);
                 Verdict::Stored
             }
@@ -1339,7 +1290,15 @@ fn ingest(ledger: &Ledger, key: &SigningKey, batch: Batch) -> Report {
         };
         results.push((pending, verdict));
     }
-    Report { results, sync: batch.sync, stored }
+    Report { results, sync: batch.sync }
+}
+
+/// The ledger's name for a peer as a source of records (its parking bound is per peer).
+fn peer_number(peer: &PeerId) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    peer.hash(&mut hasher);
+    hasher.finish()
 }
 
 fn refused(pending: &Pending, e: &ledger::Error) -> Verdict {

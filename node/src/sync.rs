@@ -257,7 +257,10 @@ pub trait Log {
     fn heads(&self) -> Result<Heads, Self::Error>;
     /// Roster records after `version`, oldest first, at most `limit`.
     fn roster_after(&self, version: u64, limit: usize) -> Result<Vec<Self::Item>, Self::Error>;
-    /// `author`'s records from `from_seq` on, in seq order, at most `limit`.
+    /// The most records one [`Log::range`] call returns, whatever limit it is given.
+    const MAX_RANGE: usize;
+    /// `author`'s records from `from_seq` on, in seq order, at most `limit` (and at most
+    /// [`Log::MAX_RANGE`]).
     fn range(&self, author: &PublicKey, from_seq: u64, limit: usize) -> Result<Vec<Self::Item>, Self::Error>;
     /// Records proving that authors equivocated, for authors not in `known` (at most `limit`).
     fn equivocations(&self, known: &BTreeSet<PublicKey>, limit: usize) -> Result<Vec<Self::Item>, Self::Error>;
@@ -325,17 +328,23 @@ pub fn answer<L: Log>(log: &L, request: &Request) -> Result<Answer<L::Item>, L::
         .collect();
     behind.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut answer = Answer { items: out, complete: false, buckets: Vec::new(), theirs: Some(known) };
-    for (_, author, from) in behind {
+    for (lacking, author, from) in behind {
         if full(&answer.items, bytes) {
             return Ok(answer);
         }
         let room = MAX_BATCH_RECORDS.saturating_sub(answer.items.len());
-        for item in log.range(&author, from, room)? {
+        let items = log.range(&author, from, room)?;
+        // A range cut short by the log's own limit leaves the author's later records unsent.
+        let cut = items.len() == room.min(L::MAX_RANGE) && (items.len() as u64) < lacking;
+        for item in items {
             bytes += L::size(&item);
             answer.items.push(item);
             if full(&answer.items, bytes) {
                 return Ok(answer);
             }
+        }
+        if cut {
+            return Ok(answer);
         }
     }
     answer.complete = true;
@@ -637,7 +646,10 @@ mod tests {
         fn roster_after(&self, _: u64, _: usize) -> Result<Vec<Self::Item>, ()> {
             Ok(Vec::new())
         }
+        // Like the store, a range call returns at most a page however much room there is.
+        const MAX_RANGE: usize = 1000;
         fn range(&self, a: &PublicKey, from: u64, limit: usize) -> Result<Vec<Self::Item>, ()> {
+            let limit = limit.min(Self::MAX_RANGE);
             Ok(self.0[a].iter().skip(from as usize).take(limit).map(|s| (*a, *s)).collect())
         }
         fn equivocations(&self, _: &BTreeSet<PublicKey>, _: usize) -> Result<Vec<Self::Item>, ()> {

@@ -1,9 +1,10 @@
-//! The ledger's ingest path: duplicates, parking and release, equivocation.
+//! The ledger's ingest path: duplicates, parking and release, contiguity, equivocation.
 
-use samverka_node::ledger::{Ledger, Outcome};
+use samverka_node::ledger::{self, Ledger, Outcome, Source};
 use samverka_protocol::governance::{Choice, Matter, Procedure, Vote};
-use samverka_protocol::testkit::{self, Federation};
-use samverka_protocol::{Body, Kind, MatterKind, Role};
+use samverka_protocol::record::Draft;
+use samverka_protocol::testkit::{self, Author, Federation};
+use samverka_protocol::{Body, Hash, Kind, MatterKind, Record, Role, Unverified};
 
 fn ledger(fed: &Federation) -> (tempfile::TempDir, Ledger) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -56,4 +57,100 @@ fn second_record_at_one_position_is_kept_and_flags_the_author() {
     let flagged = ledger.store().equivocators().expect("read");
     assert_eq!(flagged.len(), 1);
     assert!(flagged[&a.key.public()].contains(&second.id()));
+}
+
+/// Three notes of one certified node key, in chain order.
+fn three_notes() -> (Federation, Vec<Record<Unverified>>) {
+    let mut fed = Federation::found("Kedja", &testkit::kommuner(2), "1000");
+    let mut author = fed.certify_node("1001", "kedja/node");
+    let notes = (0..3).map(|i| author.next(fed.id(), fed.version(), Kind::Note, vec![b'a' + i])).collect();
+    (fed, notes)
+}
+
+fn heads(ledger: &Ledger) -> Vec<(samverka_protocol::PublicKey, u64)> {
+    ledger.store().heads().expect("heads read").into_iter().collect()
+}
+
+#[test]
+fn api_refuses_a_record_whose_previous_record_is_missing_and_names_it() {
+    let (fed, notes) = three_notes();
+    let (_dir, ledger) = ledger(&fed);
+    let before = heads(&ledger);
+    match ledger.ingest_one(Source::Api, notes[1].clone()) {
+        Err(ledger::Error::MissingPredecessor { id, seq, prev, .. }) => {
+            assert_eq!((id, seq, prev), (notes[1].id(), 1, notes[0].id()));
+        }
+        other => panic!("expected missing_predecessor, got {other:?}"),
+    }
+    assert!(!ledger.store().contains(&notes[1].id()).expect("read"));
+    assert_eq!(heads(&ledger), before, "the head claims nothing the node does not hold");
+    assert_eq!(ledger.parked(), 0);
+}
+
+#[test]
+fn a_certified_keys_record_far_ahead_with_a_random_prev_is_refused_not_stored() {
+    let mut fed = Federation::found("Långt bort", &testkit::kommuner(2), "1000");
+    let author = fed.certify_node("1001", "bort/node");
+    let (_dir, ledger) = ledger(&fed);
+    let prev = Some(Hash([7; 32]));
+    let draft =
+        Draft::new(fed.id(), author.key.public(), 1_000_000_000, prev, fed.version(), Kind::Note, b"x".to_vec(), 0);
+    let record = draft.sign(&author.key);
+    let refused = ledger.ingest_one(Source::Api, record.clone()).expect_err("refused");
+    assert_eq!(refused.code(), "missing_predecessor");
+    assert!(ledger.store().head(&author.key.public()).expect("read").is_none());
+}
+
+#[test]
+fn a_peers_records_out_of_order_wait_and_are_stored_in_chain_order() {
+    let (fed, notes) = three_notes();
+    let (_dir, ledger) = ledger(&fed);
+    let peer = Source::Peer(7);
+    assert_eq!(ledger.ingest_one(peer, notes[2].clone()).expect("waits"), Outcome::Parked(notes[2].id()));
+    assert_eq!(ledger.ingest_one(peer, notes[1].clone()).expect("waits"), Outcome::Parked(notes[1].id()));
+    assert_eq!(ledger.parked(), 2);
+    assert_eq!(ledger.ingest_one(peer, notes[0].clone()).expect("valid"), Outcome::Stored(notes[0].id()));
+    assert_eq!(ledger.parked(), 0);
+    let author = notes[0].header().author;
+    assert_eq!(ledger.store().head(&author).expect("read"), Some(2), "all three stored, gapless");
+}
+
+#[test]
+fn an_api_record_whose_previous_record_is_parked_waits_behind_it() {
+    let (fed, notes) = three_notes();
+    let (_dir, ledger) = ledger(&fed);
+    ledger.ingest_one(Source::Peer(1), notes[1].clone()).expect("waits");
+    assert_eq!(ledger.ingest_one(Source::Api, notes[2].clone()).expect("waits"), Outcome::Parked(notes[2].id()));
+    ledger.ingest_one(Source::Api, notes[0].clone()).expect("valid");
+    assert_eq!(ledger.store().head(&notes[0].header().author).expect("read"), Some(2));
+}
+
+#[test]
+fn a_stranger_cannot_park_anything() {
+    let (fed, _) = three_notes();
+    let (_dir, ledger) = ledger(&fed);
+    let stranger = Author::new(testkit::key("främling"));
+    // A roster version far ahead: the node cannot judge the record by it, and its author is
+    // certified in no roster the node holds — refused at once, never held.
+    let draft = Draft::new(fed.id(), stranger.key.public(), 0, None, 1_000_000_000_000, Kind::Note, vec![0; 1000], 0);
+    let forged = draft.sign(&stranger.key);
+    let refused = ledger.ingest_one(Source::Peer(3), forged).expect_err("refused");
+    assert_eq!(refused.code(), "unknown_roster_version");
+    assert!(!refused.is_offence(), "it may be genuine once the roster arrives: not held against the peer");
+    assert_eq!((ledger.parked(), ledger.parked_bytes()), (0, 0));
+}
+
+#[test]
+fn the_same_records_give_the_same_outcome_from_every_source() {
+    let (fed, notes) = three_notes();
+    let mut seen = Vec::new();
+    for source in [Source::Local, Source::Api, Source::Peer(1)] {
+        let (_dir, ledger) = ledger(&fed);
+        let mut outcomes: Vec<String> =
+            notes.iter().map(|n| format!("{:?}", ledger.ingest_one(source, n.clone()))).collect();
+        outcomes.extend(ledger.ingest_from(source, notes.clone()).iter().map(|r| format!("{r:?}")));
+        outcomes.push(format!("{:?}", heads(&ledger)));
+        seen.push(outcomes);
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:#?}");
 }

@@ -50,6 +50,7 @@ impl Log for MemLog {
     fn roster_after(&self, _: u64, _: usize) -> Result<Vec<Rec>, Self::Error> {
         Ok(Vec::new())
     }
+    const MAX_RANGE: usize = usize::MAX;
     fn range(&self, author: &PublicKey, from: u64, limit: usize) -> Result<Vec<Rec>, Self::Error> {
         let chain = self.0.get(author).map_or(&[][..], |c| &c[..]);
         Ok(chain.iter().skip(from as usize).take(limit).copied().collect())

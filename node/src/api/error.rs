@@ -7,6 +7,9 @@ use samverka_protocol::{Kind, Rejection};
 
 use crate::ledger;
 
+/// Seconds a client told 429 waits before trying again.
+const RETRY_AFTER_SECONDS: &str = "10";
+
 /// Why a request was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -51,6 +54,14 @@ pub enum Error {
         /// Stable code, e.g. `wrong_federation`.
         code: &'static str,
         /// What conflicts.
+        message: String,
+    },
+    /// Too much from this client is waiting already; try again later. 429 with `Retry-After`.
+    #[error("{message}")]
+    TooManyRequests {
+        /// Stable code, e.g. `parking_full`.
+        code: &'static str,
+        /// What to do.
         message: String,
     },
     /// The body is larger than [`super::MAX_REQUEST_BYTES`]. 413.
@@ -98,6 +109,7 @@ impl Error {
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Error::Conflict { .. } => StatusCode::CONFLICT,
+            Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -113,6 +125,7 @@ impl Error {
             | Error::Forbidden { code, .. }
             | Error::NotFound { code, .. }
             | Error::Conflict { code, .. }
+            | Error::TooManyRequests { code, .. }
             | Error::Rejected { code, .. } => code,
             Error::Unauthorized => "unauthorized",
             Error::MethodNotAllowed { .. } => "method_not_allowed",
@@ -147,9 +160,10 @@ impl Error {
     pub fn ingest(error: ledger::Error, kind: Option<Kind>) -> Error {
         match error {
             ledger::Error::Rejected(r) => Error::rejection(&r, kind),
-            e @ (ledger::Error::ChainMismatch { .. } | ledger::Error::OtherFederation(_)) => {
-                Error::Conflict { code: e.code(), message: e.to_string() }
-            }
+            e @ (ledger::Error::ChainMismatch { .. }
+            | ledger::Error::OtherFederation(_)
+            | ledger::Error::MissingPredecessor { .. }) => Error::Conflict { code: e.code(), message: e.to_string() },
+            e @ ledger::Error::ParkingFull => Error::TooManyRequests { code: e.code(), message: e.to_string() },
             ledger::Error::NoFederation => Error::NoFederation,
             ledger::Error::Storage(e) => Error::from(e),
         }
@@ -174,6 +188,9 @@ impl IntoResponse for Error {
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
         }
         response
     }

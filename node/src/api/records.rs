@@ -117,7 +117,7 @@ pub(super) async fn submit(S(state): S<State>, RecordUpload(bytes): RecordUpload
 /// Ingests one record through the ledger, counting the outcome.
 pub(super) fn ingest(state: &State, record: Record<Unverified>, source: Source) -> Result<Outcome, Error> {
     let kind = record.header().kind;
-    match state.ledger.ingest(record) {
+    match state.ledger.ingest_one(crate::ledger::Source::Api, record) {
         Ok(outcome) => {
             if matches!(outcome, Outcome::Stored(_) | Outcome::Equivocation { .. }) {
                 state.metrics.record_ingested(source);

@@ -532,6 +532,7 @@ impl<L: sync::Log> sync::Log for Lacking<L> {
     fn roster_after(&self, version: u64, limit: usize) -> Result<Vec<L::Item>, L::Error> {
         self.log.roster_after(version, limit)
     }
+    const MAX_RANGE: usize = L::MAX_RANGE;
     fn range(&self, author: &PublicKey, from_seq: u64, limit: usize) -> Result<Vec<L::Item>, L::Error> {
         let head = self.heads()?.get(author).copied().unwrap_or(0);
         let limit = limit.min(usize::try_from((head + 1).saturating_sub(from_seq)).unwrap_or(0));
@@ -558,6 +559,7 @@ impl sync::Log for Synthetic {
     fn roster_after(&self, _: u64, _: usize) -> Result<Vec<Self::Item>> {
         Ok(Vec::new())
     }
+    const MAX_RANGE: usize = usize::MAX;
     fn range(&self, author: &PublicKey, from_seq: u64, limit: usize) -> Result<Vec<Self::Item>> {
         let head = self.0.get(author).copied().unwrap_or(0);
         Ok((from_seq..=head).take(limit).map(|seq| synthetic_record(author, seq)).collect())
