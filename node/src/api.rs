@@ -175,6 +175,7 @@ fn routes() -> Routes {
         .post("/api/v1/roster/proposals/{id}/countersignatures", proposals::countersign)
         .get("/api/v1/records", records::list)
         .post("/api/v1/records", records::submit)
+        .post("/api/v1/records/check", records::check)
         .get("/api/v1/records/{id}", records::get)
         .get("/api/v1/records/{id}/receipts", records::receipts)
         .get("/api/v1/authors/{key}/records", records::by_author)

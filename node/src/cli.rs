@@ -1,6 +1,7 @@
 //! The `samverka` command line: what a municipal IT operator types.
 
 mod governance;
+mod signing;
 
 use std::path::{Path, PathBuf};
 
@@ -517,7 +518,7 @@ fn propose(config: &Config, args: Propose) -> Result<()> {
         Some(p) => p,
         None => {
             let (seq, prev) = ledger.next_position(&signer.key().public())?;
-            Position { seq, prev }
+            Position { seq, prev, federation: Some(chain.federation()) }
         }
     };
     let record =

@@ -410,15 +410,73 @@ impl Ledger {
         batch: &mut Batch,
     ) -> Result<Outcome, Error> {
         let id = record.id();
-        if batch.contains(&id) || self.store.holds(&record)? {
-            return Ok(Outcome::Duplicate(id));
+        if record.header().kind == Kind::Charter && !batch.contains(&id) {
+            return self.admit_charter(record);
+        }
+        let (verified, conflicts) = match self.judge(&record, early, source, batch)? {
+            Judgement::Held => return Ok(Outcome::Duplicate(id)),
+            Judgement::Parked => return Ok(Outcome::Parked(id)),
+            Judgement::Wait(wait) => return self.park(record, source, wait),
+            Judgement::Admit { record, conflicts } => (record, conflicts),
+        };
+        let outcome = if conflicts.is_empty() {
+            Outcome::Stored(id)
+        } else {
+            let h = verified.header();
+            let mut all = conflicts.clone();
+            all.push(id);
+            self.store.flag_equivocation(&h.author, &all)?;
+            tracing::warn!(author = %h.author, seq = h.seq, "author equivocated: two records at one position");
+            Outcome::Equivocation { id, conflicts }
+        };
+        if verified.header().kind == Kind::RosterUpdate {
+            self.store_roster_update(&verified)?;
+            let version = self.chain().map_or(0, |c| c.current().version);
+            let _ = self.announce.send(verified);
+            let woken = self.parking().wake(&[id], version);
+            self.admit_woken(woken, batch);
+        } else {
+            batch.push(verified);
+        }
+        Ok(outcome)
+    }
+
+    /// Judges a record from `source` by every rule of the ingest path without changing anything:
+    /// whether the node would store it (and whether that would show an equivocation), park it,
+    /// or refuse it, and why. Signers call this (`POST /api/v1/records/check`) before they
+    /// persist a chain position, so a record that would be refused never takes one.
+    pub fn check(&self, source: Source, record: Record<Unverified>) -> Result<Outcome, Error> {
+        let id = record.id();
+        if record.header().kind == Kind::Charter {
+            return match self.federation() {
+                Some(existing) if existing == id => Ok(Outcome::Duplicate(id)),
+                Some(existing) => Err(Error::OtherFederation(existing)),
+                None => validate::verify_charter(record).map(|_| Outcome::Stored(id)).map_err(Error::from),
+            };
+        }
+        Ok(match self.judge(&record, None, source, &Batch::default())? {
+            Judgement::Held => Outcome::Duplicate(id),
+            Judgement::Parked | Judgement::Wait(_) => Outcome::Parked(id),
+            Judgement::Admit { conflicts, .. } if conflicts.is_empty() => Outcome::Stored(id),
+            Judgement::Admit { conflicts, .. } => Outcome::Equivocation { id, conflicts },
+        })
+    }
+
+    /// Every rule of the ingest path but storing: duplicates, verification, what a record that
+    /// cannot be judged yet waits for, and its chain position.
+    fn judge(
+        &self,
+        record: &Record<Unverified>,
+        early: Option<Early>,
+        source: Source,
+        batch: &Batch,
+    ) -> Result<Judgement, Error> {
+        let id = record.id();
+        if batch.contains(&id) || self.store.holds(record)? {
+            return Ok(Judgement::Held);
         }
         if self.parking().contains(&id) {
-            return Ok(Outcome::Parked(id));
-        }
-        let kind = record.header().kind;
-        if kind == Kind::Charter {
-            return self.admit_charter(record);
+            return Ok(Judgement::Parked);
         }
         let chain = self.chain().ok_or(Error::NoFederation)?;
         let verified = match early {
@@ -431,31 +489,21 @@ impl Ledger {
             Ok(v) => v,
             Err(r) => {
                 return match waits_for(&r) {
-                    Some(wait) if genuine(&record, &chain) => self.park(record, source, wait),
+                    Some(wait) if genuine(record, &chain) => Ok(Judgement::Wait(wait)),
                     _ => Err(r.into()),
                 }
             }
         };
-        let outcome = match self.check_position(&verified, batch)? {
-            Position::Free(outcome) => outcome,
+        match self.position(&verified, batch)? {
+            Position::Free(conflicts) => Ok(Judgement::Admit { record: verified, conflicts }),
             Position::MissingPredecessor(prev) => {
-                let h = verified.header();
                 if matches!(source, Source::Peer(_)) || self.parking().contains(&prev) {
-                    return self.park(verified.to_unverified(), source, Wait::Record(prev));
+                    return Ok(Judgement::Wait(Wait::Record(prev)));
                 }
-                return Err(Error::MissingPredecessor { id, author: h.author, seq: h.seq, prev });
+                let h = verified.header();
+                Err(Error::MissingPredecessor { id, author: h.author, seq: h.seq, prev })
             }
-        };
-        if kind == Kind::RosterUpdate {
-            self.store_roster_update(&verified)?;
-            let version = self.chain().map_or(0, |c| c.current().version);
-            let _ = self.announce.send(verified);
-            let woken = self.parking().wake(&[id], version);
-            self.admit_woken(woken, batch);
-        } else {
-            batch.push(verified);
         }
-        Ok(outcome)
     }
 
     fn park(&self, record: Record<Unverified>, source: Source, wait: Wait) -> Result<Outcome, Error> {
@@ -489,9 +537,9 @@ impl Ledger {
         Ok(Outcome::Stored(id))
     }
 
-    /// Checks the record against what is held (or admitted in this batch) at its author's chain
-    /// position and the one before: the previous record must be there.
-    fn check_position(&self, record: &Record<Verified>, batch: &Batch) -> Result<Position, Error> {
+    /// Where the record stands in its author's chain, by what is held (or admitted in this
+    /// batch) at its position and the one before: the previous record must be there.
+    fn position(&self, record: &Record<Verified>, batch: &Batch) -> Result<Position, Error> {
         let h = record.header();
         if let (Some(prev), Some(before)) = (h.prev, h.seq.checked_sub(1)) {
             // The usual cases, a record extending the newest position held or one earlier in
@@ -512,14 +560,7 @@ impl Ledger {
         }
         let mut conflicts = self.store.at_position(&h.author, h.seq)?;
         conflicts.extend_from_slice(batch.at(&h.author, h.seq));
-        if conflicts.is_empty() {
-            return Ok(Position::Free(Outcome::Stored(record.id())));
-        }
-        let mut all = conflicts.clone();
-        all.push(record.id());
-        self.store.flag_equivocation(&h.author, &all)?;
-        tracing::warn!(author = %h.author, seq = h.seq, "author equivocated: two records at one position");
-        Ok(Position::Free(Outcome::Equivocation { id: record.id(), conflicts }))
+        Ok(Position::Free(conflicts))
     }
 
     fn store_roster_update(&self, record: &Record<Verified>) -> Result<(), Error> {
@@ -582,10 +623,23 @@ impl Ledger {
 
 /// Where a verified record stands in its author's chain.
 enum Position {
-    /// Its previous record is held: it can be stored, with this outcome.
-    Free(Outcome),
+    /// Its previous record is held: it can be stored. Records already held at its position
+    /// (an equivocation when there are any) are listed.
+    Free(Vec<RecordId>),
     /// Its previous record (this id) is not held.
     MissingPredecessor(RecordId),
+}
+
+/// What the ingest path makes of a record, before anything is stored.
+enum Judgement {
+    /// Held already (or earlier in the batch).
+    Held,
+    /// Parked already.
+    Parked,
+    /// Genuine but cannot be judged until this arrives.
+    Wait(Wait),
+    /// Verified, its previous record held; `conflicts` are other records at its position.
+    Admit { record: Record<Verified>, conflicts: Vec<RecordId> },
 }
 
 /// Whether a record that cannot be judged yet is worth keeping: its author is certified in the

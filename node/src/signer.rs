@@ -1,9 +1,17 @@
 //! Signing outside a node: a key file plus its chain position, kept beside it.
 //!
 //! An author's records form a chain, so whoever holds the key must know the next position.
-//! `<key file>.chain` records it; the draft is written to `<key file>.draft` and synced *before*
-//! signing, so a crash never leads to two different records at one position: the next run finds
-//! the draft and signs the same header again.
+//! Three files beside `<key file>` keep it (docs/protocol.md §"Signing outside a node"):
+//! - `.chain` — the next position (seq, prev) and the federation it belongs to;
+//! - `.draft` — the draft being signed, written and synced *before* signing, so a crash never
+//!   leads to two different records at one position: the next run signs the same header again;
+//! - `.last` — the last record kept at a position that no node has yet acknowledged storing.
+//!
+//! A signed record takes its position ([`Signer::keep`]) only once it may exist anywhere else:
+//! a record a node refused by a rule ([`Signer::discard`]) never can be stored by any node,
+//! since every node applies the same rules to the same bytes, so its position is used again and
+//! the key's chain never gets a hole. `.last` lets a later run resend a record that never reached
+//! the node, or take its position back ([`Signer::rewind`]) when the node refuses it.
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +28,26 @@ pub struct Position {
     pub seq: u64,
     /// Id of the record at `seq - 1`.
     pub prev: Option<RecordId>,
+    /// The federation the chain belongs to (absent in chain files of older versions, and for
+    /// the charter, which is signed before its federation exists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub federation: Option<Hash>,
+}
+
+impl Position {
+    /// The position right after `record`.
+    pub fn after<S>(record: &Record<S>) -> Position {
+        let h = record.header();
+        let federation = (h.kind != Kind::Charter).then_some(h.federation);
+        Position { seq: h.seq + 1, prev: Some(record.id()), federation }
+    }
+
+    /// The position `record` was signed at.
+    pub fn of<S>(record: &Record<S>) -> Position {
+        let h = record.header();
+        let federation = (h.kind != Kind::Charter).then_some(h.federation);
+        Position { seq: h.seq, prev: h.prev, federation }
+    }
 }
 
 /// Why signing failed.
@@ -46,6 +74,7 @@ pub struct Signer {
     key: SigningKey,
     chain_file: PathBuf,
     draft_file: PathBuf,
+    last_file: PathBuf,
 }
 
 fn state_err(path: &Path, reason: impl ToString) -> Error {
@@ -61,12 +90,17 @@ impl Signer {
             p.push(ext);
             PathBuf::from(p)
         };
-        Ok(Signer { key, chain_file: with(".chain"), draft_file: with(".draft") })
+        Ok(Signer { key, chain_file: with(".chain"), draft_file: with(".draft"), last_file: with(".last") })
     }
 
     /// The key.
     pub fn key(&self) -> &SigningKey {
         &self.key
+    }
+
+    /// The chain file's path (for messages).
+    pub fn chain_file(&self) -> &Path {
+        &self.chain_file
     }
 
     /// The next position, from the chain file; `None` if this key has no chain file yet.
@@ -78,9 +112,35 @@ impl Signer {
         }
     }
 
-    /// Signs the next record at `position` (from [`Signer::position`] or, for a key without a
-    /// chain file, from the node's view of the key's head).
+    /// The last record kept at a position that no node has acknowledged storing yet.
+    pub fn last(&self) -> Result<Option<Record<Unverified>>, Error> {
+        match std::fs::read(&self.last_file) {
+            Ok(bytes) => Record::decode(&bytes).map(Some).map_err(|e| state_err(&self.last_file, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(state_err(&self.last_file, e)),
+        }
+    }
+
+    /// Signs the next record at `position` and keeps it there at once: for records that go
+    /// to a file to be countersigned (the charter, roster proposals).
     pub fn sign(
+        &self,
+        position: Position,
+        federation: Hash,
+        roster: u64,
+        kind: Kind,
+        body: Vec<u8>,
+        time_ms: i64,
+    ) -> Result<Record<Unverified>, Error> {
+        let record = self.prepare(position, federation, roster, kind, body, time_ms)?;
+        self.keep(&record)?;
+        Ok(record)
+    }
+
+    /// Signs a record at `position` (from [`Signer::position`] or, for a key without a chain
+    /// file, from the node's view of the key's head) without taking the position: the draft is
+    /// persisted first, and stays until [`Signer::keep`] or [`Signer::discard`].
+    pub fn prepare(
         &self,
         position: Position,
         federation: Hash,
@@ -96,11 +156,48 @@ impl Signer {
             }
         }
         write_synced(&self.draft_file, &encoding::encode(&draft))?;
-        let record = draft.sign(&self.key);
-        let next = Position { seq: position.seq + 1, prev: Some(record.id()) };
-        write_synced(&self.chain_file, toml::to_string(&next).expect("a position serialises").as_bytes())?;
-        std::fs::remove_file(&self.draft_file).map_err(|e| state_err(&self.draft_file, e))?;
-        Ok(record)
+        Ok(draft.sign(&self.key))
+    }
+
+    /// Takes the record's position: the chain file moves past it, and the record is kept in
+    /// `.last` until a node acknowledges storing it. Call this before the record leaves the
+    /// machine unless a node has judged it ([`samverka_protocol`]'s rules) acceptable.
+    pub fn keep(&self, record: &Record<Unverified>) -> Result<(), Error> {
+        write_synced(&self.last_file, record.bytes())?;
+        self.write_position(Position::after(record))?;
+        remove(&self.draft_file)
+    }
+
+    /// A node stored `record`: it no longer needs to be kept for resending.
+    pub fn acknowledged(&self, record: &Record<Unverified>) -> Result<(), Error> {
+        if self.last()?.is_some_and(|last| last.id() == record.id()) {
+            remove(&self.last_file)?;
+        }
+        Ok(())
+    }
+
+    /// A node refused the prepared `record` by a rule: no node can ever store it, so its
+    /// position stays free for the next record.
+    pub fn discard(&self, record: &Record<Unverified>) -> Result<(), Error> {
+        if self.pending()?.is_some_and(|d| d.sign(&self.key).id() == record.id()) {
+            remove(&self.draft_file)?;
+        }
+        Ok(())
+    }
+
+    /// A node refused the kept `record` (the one in `.last`) by a rule: the chain file goes
+    /// back to its position, which the next record takes.
+    pub fn rewind(&self, record: &Record<Unverified>) -> Result<(), Error> {
+        let current = self.position()?;
+        if current != Some(Position::after(record)) {
+            return Err(state_err(&self.chain_file, "the chain moved on since the record was kept; not rewinding"));
+        }
+        self.write_position(Position::of(record))?;
+        remove(&self.last_file)
+    }
+
+    fn write_position(&self, position: Position) -> Result<(), Error> {
+        write_synced(&self.chain_file, toml::to_string(&position).expect("a position serialises").as_bytes())
     }
 
     fn pending(&self) -> Result<Option<Draft>, Error> {
@@ -111,6 +208,14 @@ impl Signer {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(state_err(&self.draft_file, e)),
         }
+    }
+}
+
+fn remove(path: &Path) -> Result<(), Error> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(state_err(path, e)),
     }
 }
 

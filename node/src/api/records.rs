@@ -114,6 +114,26 @@ pub(super) async fn submit(S(state): S<State>, RecordUpload(bytes): RecordUpload
     Ok(outcome_response(&outcome))
 }
 
+/// `POST /api/v1/records/check`: what submitting the record would give, with nothing stored.
+pub(super) async fn check(S(state): S<State>, RecordUpload(bytes): RecordUpload) -> Result<Json<Value>, Error> {
+    let record = Record::<Unverified>::decode(&bytes).map_err(|e| Error::rejection(&Rejection::Malformed(e), None))?;
+    let kind = record.header().kind;
+    let outcome = state
+        .blocking(move |s| s.ledger.check(crate::ledger::Source::Api, record).map_err(|e| Error::ingest(e, Some(kind))))
+        .await?;
+    Ok(Json(json!({ "id": outcome.id().to_hex(), "outcome": outcome_name(&outcome) })))
+}
+
+/// The outcome's name in API answers.
+fn outcome_name(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Stored(_) => "stored",
+        Outcome::Duplicate(_) => "duplicate",
+        Outcome::Parked(_) => "parked",
+        Outcome::Equivocation { .. } => "equivocation",
+    }
+}
+
 /// Ingests one record through the ledger, counting the outcome.
 pub(super) fn ingest(state: &State, record: Record<Unverified>, source: Source) -> Result<Outcome, Error> {
     let kind = record.header().kind;
@@ -145,18 +165,15 @@ pub(super) fn refresh_stored(state: &State) {
 /// version arrives.
 pub(super) fn outcome_response(outcome: &Outcome) -> Response {
     let id = outcome.id().to_hex();
-    let (status, body) = match outcome {
-        Outcome::Stored(_) => (StatusCode::CREATED, json!({ "id": id, "outcome": "stored" })),
-        Outcome::Duplicate(_) => (StatusCode::OK, json!({ "id": id, "outcome": "duplicate" })),
-        Outcome::Parked(_) => (StatusCode::ACCEPTED, json!({ "id": id, "outcome": "parked" })),
-        Outcome::Equivocation { conflicts, .. } => (
-            StatusCode::CREATED,
-            json!({
-                "id": id,
-                "outcome": "equivocation",
-                "conflicts": conflicts.iter().map(|c| c.to_hex()).collect::<Vec<_>>(),
-            }),
-        ),
+    let mut body = json!({ "id": id, "outcome": outcome_name(outcome) });
+    let status = match outcome {
+        Outcome::Stored(_) => StatusCode::CREATED,
+        Outcome::Duplicate(_) => StatusCode::OK,
+        Outcome::Parked(_) => StatusCode::ACCEPTED,
+        Outcome::Equivocation { conflicts, .. } => {
+            body["conflicts"] = conflicts.iter().map(|c| c.to_hex()).collect();
+            StatusCode::CREATED
+        }
     };
     let location = format!("/api/v1/records/{id}");
     let mut response = (status, axum::Json(body)).into_response();

@@ -9,6 +9,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use samverka_node::governance::{parse_matter_kind, stockholm_date};
 use samverka_node::signer::{Position, Signer};
+
+use super::signing::{keep_for_file, reconcile, submit, NodeView};
 use samverka_protocol::governance::{
     content_hash, Choice, Justering, Matter, Meeting, Minutes, MinutesItem, PaperRef, Procedure, Vote,
 };
@@ -159,8 +161,7 @@ fn parse_choice(s: &str) -> Result<Choice> {
     })
 }
 
-/// Refuses, before signing, a choice the matter does not offer: a refused record would still
-/// use up the key's chain position.
+/// Refuses, before signing, a choice the matter does not offer, with the choices it does.
 async fn check_choice(api: &str, matter: &RecordId, choice: Choice) -> Result<()> {
     let view = get_json(api, &format!("/api/v1/matters/{matter}")).await?;
     if view["status"] != "open" {
@@ -197,13 +198,15 @@ pub async fn sign(args: Sign) -> Result<()> {
     if head["certified"] != Value::Bool(true) {
         bail!("key {public} is not certified in the federation's current roster: ask your member to certify it");
     }
-    let position = match signer.position()? {
-        Some(p) => p,
-        None => Position {
+    let node = NodeView {
+        federation,
+        next: Position {
             seq: head["next_seq"].as_u64().context("the node sent no next_seq")?,
             prev: head["prev"].as_str().map(|p| record_id(p, "prev")).transpose()?,
+            federation: Some(federation),
         },
     };
+    let position = reconcile(&signer, &args.api, &node).await?;
     let mut papers = Vec::new();
     let (kind, body) = match args.what {
         SignWhat::Vote { matter, choice } => {
@@ -262,22 +265,16 @@ pub async fn sign(args: Sign) -> Result<()> {
         }
     };
     let now = jiff::Timestamp::now().as_millisecond();
-    let record = signer.sign(position, federation, roster, kind, body, now)?;
+    let record = signer.prepare(position, federation, roster, kind, body, now)?;
     if let Some(out) = &args.out {
+        keep_for_file(&signer, &args.api, &record).await?;
         std::fs::write(out, record.bytes()).with_context(|| format!("writing {}", out.display()))?;
         println!("{} {} signed and written to {}", kind.name(), record.id(), out.display());
         return Ok(());
     }
+    let outcome = submit(&signer, &args.api, &record).await?;
+    println!("{} {} {outcome}", kind.name(), record.id());
     let client = reqwest::Client::new();
-    let response = client
-        .post(url(&args.api, "/api/v1/records"))
-        .header("content-type", "application/octet-stream")
-        .body(record.bytes().to_vec())
-        .send()
-        .await
-        .with_context(|| format!("no node answers at {}", args.api))?;
-    let reply = answer(response).await.context("the node refused the signed record")?;
-    println!("{} {} {}", kind.name(), record.id(), reply["outcome"].as_str().unwrap_or("?"));
     for bytes in papers {
         let response = client
             .post(url(&args.api, "/api/v1/papers"))

@@ -62,6 +62,11 @@ impl Parking {
         self.records.len()
     }
 
+    /// Whether nothing is parked.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
     /// Bytes of parked records.
     pub fn bytes(&self) -> usize {
         self.bytes
