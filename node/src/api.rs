@@ -10,10 +10,12 @@
 mod error;
 mod extract;
 mod governance;
+pub mod guard;
 mod notes;
 mod proposals;
 mod records;
 mod roster;
+pub mod server;
 mod status;
 
 use std::sync::{Arc, Mutex};
@@ -55,6 +57,8 @@ pub struct State {
     pub metrics: Arc<Metrics>,
     /// When the node started (for `uptime_seconds`).
     pub started: Instant,
+    /// Host allow-list and write limits, checked before every handler.
+    pub guard: Arc<guard::Guard>,
     /// Serialises changes to roster proposals (read, merge, write).
     proposals: Arc<Mutex<()>>,
 }
@@ -69,6 +73,7 @@ impl State {
             network: None,
             metrics,
             started: Instant::now(),
+            guard: Arc::new(guard::Guard::default()),
             proposals: Arc::new(Mutex::new(())),
         }
     }
@@ -117,6 +122,8 @@ pub fn router(state: State) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(server::BODY_TIMEOUT))
+        .layer(axum::middleware::from_fn_with_state(state.guard.clone(), guard::check))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(

@@ -13,6 +13,15 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Where the HTTP API listens. Loopback by default.
     pub api_listen: SocketAddr,
+    /// Host names (or addresses) the API answers for besides the loopback names, e.g. the
+    /// name a reverse proxy forwards. Requests naming any other host are refused (421).
+    pub api_hosts: Vec<String>,
+    /// Most HTTP connections open at once.
+    pub api_max_connections: usize,
+    /// Writes (POST) one client may make per second.
+    pub api_writes_per_second: u32,
+    /// A reverse proxy whose `X-Forwarded-For` names the client (only its last address).
+    pub api_trusted_proxy: Option<std::net::IpAddr>,
     /// Operator token for endpoints that act as the node itself. Unset: those endpoints are
     /// refused.
     pub api_token: Option<String>,
@@ -45,6 +54,10 @@ impl Default for Config {
         Config {
             data_dir: PathBuf::from("samverka-data"),
             api_listen: SocketAddr::from(([127, 0, 0, 1], 7080)),
+            api_hosts: Vec::new(),
+            api_max_connections: crate::api::server::DEFAULT_MAX_CONNECTIONS,
+            api_writes_per_second: crate::api::guard::DEFAULT_WRITES_PER_SECOND,
+            api_trusted_proxy: None,
             api_token: None,
             p2p_listen: vec!["/ip4/0.0.0.0/tcp/7070".into()],
             bootstrap: Vec::new(),
@@ -110,6 +123,16 @@ impl Config {
             "SAMVERKA_DATA_DIR" => self.data_dir = value.into(),
             "SAMVERKA_API_LISTEN" => self.api_listen = value.parse().map_err(|e| bad(format!("{e}")))?,
             "SAMVERKA_API_TOKEN" => self.api_token = Some(value.into()),
+            "SAMVERKA_API_HOSTS" => self.api_hosts = list(value),
+            "SAMVERKA_API_MAX_CONNECTIONS" => {
+                self.api_max_connections = value.parse().map_err(|e| bad(format!("{e}")))?
+            }
+            "SAMVERKA_API_WRITES_PER_SECOND" => {
+                self.api_writes_per_second = value.parse().map_err(|e| bad(format!("{e}")))?
+            }
+            "SAMVERKA_API_TRUSTED_PROXY" => {
+                self.api_trusted_proxy = Some(value.parse().map_err(|e| bad(format!("{e}")))?)
+            }
             "SAMVERKA_P2P_LISTEN" => self.p2p_listen = list(value),
             "SAMVERKA_BOOTSTRAP" => self.bootstrap = list(value),
             "SAMVERKA_RELAY" => self.relay = Some(value.into()),

@@ -17,6 +17,9 @@ use crate::ledger::Ledger;
 use crate::metrics::Metrics;
 use crate::network;
 
+/// How often the API forgets clients that have stopped writing.
+const GUARD_SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// A node started in this process.
 pub struct Node {
     /// Where the HTTP API answers.
@@ -61,19 +64,34 @@ impl Node {
         let mut state = api::State::new(ledger.clone(), key.clone(), metrics);
         state.token = config.api_token.clone();
         state.network = network.clone();
+        let mut hosts = config.api_hosts.clone();
+        if !config.api_listen.ip().is_unspecified() {
+            hosts.push(config.api_listen.ip().to_string());
+        }
+        state.guard = Arc::new(api::guard::Guard::new(&hosts, config.api_writes_per_second, config.api_trusted_proxy));
         let (stop, stopped) = watch::channel(false);
         let listener = tokio::net::TcpListener::bind(config.api_listen)
             .await
             .with_context(|| format!("the API cannot listen on {}", config.api_listen))?;
         let api_addr = listener.local_addr()?;
+        let guard = state.guard.clone();
         let router = api::router(state);
         let mut stopped_api = stopped.clone();
+        let max_connections = config.api_max_connections;
         tasks.push(tokio::spawn(async move {
             let shutdown = async move {
                 let _ = stopped_api.wait_for(|s| *s).await;
             };
-            if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
-                tracing::error!(error = %e, "the API server stopped");
+            api::server::serve(listener, router, max_connections, shutdown).await;
+        }));
+        let mut stopped_guard = stopped.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut every = tokio::time::interval(GUARD_SWEEP);
+            loop {
+                tokio::select! {
+                    _ = stopped_guard.wait_for(|s| *s) => return,
+                    _ = every.tick() => guard.forget_quiet_clients(),
+                }
             }
         }));
         drop(stopped);

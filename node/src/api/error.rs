@@ -40,6 +40,9 @@ pub enum Error {
         /// What was not found.
         message: String,
     },
+    /// The request names a host this node does not answer for (DNS rebinding guard). 421.
+    #[error("this node does not answer for host {0:?}: if people reach it by that name, add it to api_hosts in the node's config")]
+    UnknownHost(String),
     /// The method is not allowed on this path. 405.
     #[error("method {method} is not allowed on {path}; see /api/v1/openapi.json")]
     MethodNotAllowed {
@@ -108,6 +111,7 @@ impl Error {
             Error::Forbidden { .. } => StatusCode::FORBIDDEN,
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Error::UnknownHost(_) => StatusCode::MISDIRECTED_REQUEST,
             Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -129,6 +133,7 @@ impl Error {
             | Error::Rejected { code, .. } => code,
             Error::Unauthorized => "unauthorized",
             Error::MethodNotAllowed { .. } => "method_not_allowed",
+            Error::UnknownHost(_) => "unknown_host",
             Error::PayloadTooLarge => "payload_too_large",
             Error::UnsupportedMediaType { .. } => "unsupported_media_type",
             Error::NoFederation => "no_federation",

@@ -1,0 +1,166 @@
+//! Serving the API on a socket so that no client can starve the others: a cap on connections in
+//! all and per client address, a deadline for a request's headers (which also closes idle
+//! keep-alive connections), and a deadline for reading its body.
+//!
+//! A connection over a cap is accepted and closed at once, so it never holds a file descriptor
+//! longer than that; an accept error (such as running out of descriptors) pauses accepting
+//! briefly instead of spinning. Every connection is a task owned by the server and ends with it.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tower::ServiceExt;
+
+/// Most connections open at once, by default.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Most connections open at once from one client address (an IPv6 client is its /64).
+pub const MAX_CONNECTIONS_PER_CLIENT: usize = 64;
+/// Time a client has to send a request's headers, and that an idle connection is kept.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time a client has to send a request's whole body.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Pause after a failed accept (out of file descriptors, say) before accepting again.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// Time connections get to finish their requests when the server stops.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Open connections, in all and per client.
+#[derive(Default)]
+struct Open {
+    total: usize,
+    per_client: HashMap<IpAddr, usize>,
+}
+
+/// One open connection's place under the caps; given back when dropped.
+struct Slot {
+    open: Arc<Mutex<Open>>,
+    client: IpAddr,
+}
+
+impl Slot {
+    fn take(open: &Arc<Mutex<Open>>, client: IpAddr, max: usize) -> Option<Slot> {
+        let mut o = open.lock().expect("connection count lock poisoned");
+        let mine = o.per_client.get(&client).copied().unwrap_or(0);
+        if o.total >= max || mine >= MAX_CONNECTIONS_PER_CLIENT {
+            return None;
+        }
+        o.total += 1;
+        o.per_client.insert(client, mine + 1);
+        Some(Slot { open: open.clone(), client })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut o = self.open.lock().expect("connection count lock poisoned");
+        o.total -= 1;
+        if let Some(n) = o.per_client.get_mut(&self.client) {
+            *n -= 1;
+            if *n == 0 {
+                o.per_client.remove(&self.client);
+            }
+        }
+    }
+}
+
+/// The address a client is counted by: an IPv4 address, or an IPv6 address's /64 (one site).
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut octets = v6.octets();
+                octets[8..].fill(0);
+                IpAddr::from(octets)
+            }
+        },
+        v4 => v4,
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, with at most `max_connections` open
+/// connections. Each request carries the client's [`ConnectInfo<SocketAddr>`].
+pub async fn serve(listener: TcpListener, router: Router, max_connections: usize, shutdown: impl Future<Output = ()>) {
+    let open = Arc::new(Mutex::new(Open::default()));
+    let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the API cannot accept a connection; pausing");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
+            },
+        };
+        let Some(slot) = Slot::take(&open, client_key(peer.ip()), max_connections) else {
+            tracing::debug!(client = %peer, "connection refused: too many open");
+            continue;
+        };
+        let service = router.clone().map_request(move |request: hyper::Request<hyper::body::Incoming>| {
+            let mut request = request.map(axum::body::Body::new);
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        });
+        let connection =
+            builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection.into_owned());
+        connections.spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(client = %peer, error = %e, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+        tracing::warn!("connections still open after the grace period: closing them");
+    }
+    connections.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_is_counted_by_its_address_or_its_ipv6_site() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("address");
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().expect("address");
+        assert_eq!(client_key(a), client_key(b));
+        let mapped: IpAddr = "::ffff:10.0.0.7".parse().expect("address");
+        assert_eq!(client_key(mapped), "10.0.0.7".parse::<IpAddr>().expect("address"));
+    }
+
+    #[test]
+    fn caps_hold_in_all_and_per_client_and_free_on_drop() {
+        let open = Arc::new(Mutex::new(Open::default()));
+        let one: IpAddr = "127.0.0.2".parse().expect("address");
+        let slots: Vec<Slot> =
+            (0..MAX_CONNECTIONS_PER_CLIENT).map(|_| Slot::take(&open, one, 1000).expect("room")).collect();
+        assert!(Slot::take(&open, one, 1000).is_none(), "per-client cap");
+        let other: IpAddr = "127.0.0.3".parse().expect("address");
+        assert!(Slot::take(&open, other, MAX_CONNECTIONS_PER_CLIENT).is_none(), "total cap");
+        drop(slots);
+        assert_eq!(open.lock().expect("lock").total, 0);
+        assert!(Slot::take(&open, one, 1000).is_some());
+    }
+}
