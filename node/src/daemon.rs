@@ -76,6 +76,7 @@ impl Node {
                 tracing::error!(error = %e, "the API server stopped");
             }
         }));
+        tasks.push(tokio::spawn(crate::governance::issue_receipts(ledger.clone(), key.clone(), stopped.clone())));
         drop(stopped);
         Ok(Node { api_addr, ledger, key, network, stop, tasks })
     }
