@@ -891,3 +891,153 @@ proptest! {
         prop_assert_eq!(close.result, a.decision.result);
     }
 }
+
+// ---- closing finality ----
+
+/// One step of a ballot as its participants take it, in the order they sign.
+#[derive(Clone, Debug)]
+enum Step {
+    /// A member's ordinarie (or ersättare) votes; members revote often (10 of 14 vote).
+    Vote { member: usize, deputy: bool, choice: u8 },
+    /// The host's node receipts one of the votes cast so far.
+    Receipt { vote: usize },
+    /// The host's node closes over the votes cast so far (only its first closing is valid).
+    Close,
+    /// The ordförande, not the designated closer, closes over the votes cast so far.
+    ChairClose,
+}
+
+fn arb_step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        5 => (0..10usize, any::<bool>(), 0..3u8).prop_map(|(member, deputy, choice)| Step::Vote { member, deputy, choice }),
+        3 => (0..64usize).prop_map(|vote| Step::Receipt { vote }),
+        1 => Just(Step::Close),
+        1 => Just(Step::ChairClose),
+    ]
+}
+
+/// Signs the records of `steps` on a copy of [`BASE`]: every vote, receipt and closing, valid or
+/// not. Returns them in signing order, with the host's first closing if there is one.
+fn play(steps: &[Step]) -> (Vec<Record<samverka_protocol::Unverified>>, Option<RecordId>) {
+    let (base, matter) = &*BASE;
+    let mut s = base.clone();
+    let members = s.members();
+    let (mut votes, mut out, mut first_closing) = (Vec::new(), Vec::new(), None);
+    for step in steps {
+        match *step {
+            Step::Vote { member, deputy, choice } => {
+                let seat = if deputy { Seat::Ersattare } else { Seat::Ordinarie };
+                let choice = [Choice::Yes, Choice::No, Choice::Abstain][usize::from(choice)];
+                let vote = s.vote_by(seat, &members[member], matter, choice).expect("a valid vote");
+                out.push(vote.to_unverified());
+                votes.push(vote);
+            }
+            Step::Receipt { vote } if !votes.is_empty() => {
+                let vote = votes[vote % votes.len()].clone();
+                out.push(s.receipt(matter, &vote).to_unverified());
+            }
+            Step::Receipt { .. } => {}
+            Step::Close | Step::ChairClose => {
+                let body = s.closing(matter, &votes).to_bytes();
+                let (id, version) = (s.fed.id(), s.fed.version());
+                let by_host = matches!(step, Step::Close);
+                let author = if by_host { &mut s.host_node } else { &mut s.chair };
+                let record = author.next(id, version, Kind::BallotClose, body);
+                if by_host && first_closing.is_none() {
+                    let verified = verify_in(record.clone(), &s.fed.chain, &s.held).expect("the first closing verifies");
+                    first_closing = Some(verified.id());
+                    s.held.0.insert(verified.id(), verified);
+                }
+                out.push(record);
+            }
+        }
+    }
+    (out, first_closing)
+}
+
+/// What a node shows about the matter: its settlement and every vote's standing.
+type Shown = (Settlement, Vec<(RecordId, Option<Excluded>)>);
+
+/// A node receiving `records` in this order: each is verified when it arrives, kept waiting while
+/// a record it names is missing, refused otherwise. Asserts that once the node shows the matter
+/// closed, it never shows anything else; returns what it shows at the end.
+fn node_receiving(records: &[Record<samverka_protocol::Unverified>]) -> Shown {
+    let (base, matter) = &*BASE;
+    let body = matter_body(matter);
+    let mut held = base.held.clone();
+    let mut waiting: Vec<Record<samverka_protocol::Unverified>> = Vec::new();
+    let mut shown_closed: Option<Settlement> = None;
+    let kind_held = |held: &Held, kind: Kind| -> Vec<Record<Verified>> {
+        held.0.values().filter(|r| r.header().kind == kind).cloned().collect()
+    };
+    for record in records {
+        waiting.push(record.clone());
+        loop {
+            let before = waiting.len();
+            waiting.retain(|w| match verify_in(w.clone(), &base.fed.chain, &held) {
+                Ok(v) => {
+                    held.0.insert(v.id(), v);
+                    false
+                }
+                Err(e) => e.is_pending(),
+            });
+            if waiting.len() == before {
+                break;
+            }
+        }
+        let now = settle(&matter.id(), &body, &kind_held(&held, Kind::BallotClose));
+        match &shown_closed {
+            Some(first) => assert_eq!(&now, first, "a decision shown was changed by a later arrival"),
+            None if matches!(now, Settlement::Closed { .. }) => shown_closed = Some(now),
+            None => {}
+        }
+    }
+    let settlement = settle(&matter.id(), &body, &kind_held(&held, Kind::BallotClose));
+    let closing = match &settlement {
+        Settlement::Closed { closing, .. } => held.0.get(closing).cloned(),
+        _ => None,
+    };
+    let votes = kind_held(&held, Kind::Vote);
+    (settlement.clone(), explain(matter.id(), &body, closing.as_ref(), &votes, &base.fed.chain))
+}
+
+/// `items` shuffled by a deterministic generator seeded with `seed` (SplitMix64, Fisher–Yates).
+fn shuffled<T: Clone>(items: &[T], seed: u64) -> Vec<T> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let mut out = items.to_vec();
+    for i in (1..out.len()).rev() {
+        let j = usize::try_from(next() % (i as u64 + 1)).expect("an index fits in usize");
+        out.swap(i, j);
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn any_arrival_order_shows_one_final_decision_on_every_node(
+        steps in prop::collection::vec(arb_step(), 1..36),
+        seeds in prop::array::uniform2(any::<u64>()),
+    ) {
+        let (records, first_closing) = play(&steps);
+        let in_order = node_receiving(&records);
+        for seed in seeds {
+            prop_assert_eq!(&node_receiving(&shuffled(&records, seed)), &in_order);
+        }
+        match first_closing {
+            Some(closing) => prop_assert!(
+                matches!(in_order.0, Settlement::Closed { closing: c, .. } if c == closing),
+                "the closer's first closing decides: {:?}", in_order.0
+            ),
+            None => prop_assert_eq!(&in_order.0, &Settlement::Open),
+        }
+    }
+}
