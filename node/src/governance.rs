@@ -321,17 +321,7 @@ pub fn matter_report(store: &Store, chain: &RosterChain, id: &RecordId) -> Resul
             (live.decision.tally, live.decision.result, true)
         }
     };
-    Ok(Some(MatterReport {
-        matter,
-        diarium,
-        votes: lines,
-        closings,
-        closing,
-        settlement,
-        tally,
-        outcome,
-        provisional,
-    }))
+    Ok(Some(MatterReport { matter, diarium, votes: lines, closings, closing, settlement, tally, outcome, provisional }))
 }
 
 /// A meeting with its agenda resolved and the minutes held for it.

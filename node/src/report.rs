@@ -533,10 +533,7 @@ pub fn decision_csv(report: &MatterReport) -> Vec<u8> {
             closing.clone(),
         ]
     });
-    csv(
-        "diarienummer;ärende;kommunkod;medlem;val;räknas;orsakskod;anmärkning;datum;röst-id;utfall;stängning-id",
-        rows,
-    )
+    csv("diarienummer;ärende;kommunkod;medlem;val;räknas;orsakskod;anmärkning;datum;röst-id;utfall;stängning-id", rows)
 }
 
 #[cfg(test)]

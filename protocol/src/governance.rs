@@ -106,10 +106,7 @@ pub(crate) fn fetch<T: Body>(lookup: &dyn Lookup, id: &RecordId) -> Result<(Reco
     if kind != T::KIND {
         return Err(Violation::WrongKind { id: *id, found: kind, expected: T::KIND }.into());
     }
-    let value = record
-        .body()
-        .and_then(|b| T::from_bytes(b).ok())
-        .ok_or(Violation::UnreadableReference { id: *id })?;
+    let value = record.body().and_then(|b| T::from_bytes(b).ok()).ok_or(Violation::UnreadableReference { id: *id })?;
     Ok((record, value))
 }
 

@@ -165,7 +165,8 @@ impl Styrgrupp {
 
     /// The host node's receipt for `vote`.
     fn receipt(&mut self, matter: &Record<Verified>, vote: &Record<Verified>) -> Record<Verified> {
-        self.by_host(&VoteReceipt { matter: matter.id(), vote: vote.id() }).expect("the closer receipts a vote it holds")
+        self.by_host(&VoteReceipt { matter: matter.id(), vote: vote.id() })
+            .expect("the closer receipts a vote it holds")
     }
 }
 
@@ -451,20 +452,27 @@ fn settlement_is_the_closers_first_closing_and_an_equivocation_disputes() {
     assert_eq!(settle(&matter.id(), &body, std::slice::from_ref(&first)), settled);
     // A closing by another key (refused by validation; handed to settle all the same) decides nothing.
     let mut chair = s.chair.clone();
-    let by_chair = chair.next(s.fed.id(), s.fed.version(), Kind::BallotClose, s.closing(&matter, &votes[..3]).to_bytes());
+    let by_chair =
+        chair.next(s.fed.id(), s.fed.version(), Kind::BallotClose, s.closing(&matter, &votes[..3]).to_bytes());
     let by_chair = Record::from_trusted_storage(by_chair.bytes()).expect("a signed record decodes");
-    assert_eq!(settle(&matter.id(), &body, &[by_chair.clone()]), Settlement::Open);
+    assert_eq!(settle(&matter.id(), &body, std::slice::from_ref(&by_chair)), Settlement::Open);
     assert_eq!(settle(&matter.id(), &body, &[by_chair, first.clone()]), settled);
     // The closer signs a different closing at the same chain position: an equivocation.
     let mut forked = s.clone();
     forked.host_node = fork;
-    let more: Vec<Record<Verified>> =
-        votes.iter().cloned().chain((7..14).map(|i| forked.vote(&forked.members()[i].clone(), &matter, Choice::No))).collect();
+    let more: Vec<Record<Verified>> = votes
+        .iter()
+        .cloned()
+        .chain((7..14).map(|i| forked.vote(&forked.members()[i].clone(), &matter, Choice::No)))
+        .collect();
     let (_, other) = forked.close(&matter, &more).expect("the fork verifies on its own");
     assert_eq!(other.header().seq, first.header().seq);
     let mut both = vec![first.id(), other.id()];
     both.sort();
-    assert_eq!(settle(&matter.id(), &body, &[first.clone(), other.clone()]), Settlement::Disputed { closings: both.clone() });
+    assert_eq!(
+        settle(&matter.id(), &body, &[first.clone(), other.clone()]),
+        Settlement::Disputed { closings: both.clone() }
+    );
     assert_eq!(settle(&matter.id(), &body, &[other, first]), Settlement::Disputed { closings: both });
 }
 
@@ -944,7 +952,8 @@ fn play(steps: &[Step]) -> (Vec<Record<samverka_protocol::Unverified>>, Option<R
                 let author = if by_host { &mut s.host_node } else { &mut s.chair };
                 let record = author.next(id, version, Kind::BallotClose, body);
                 if by_host && first_closing.is_none() {
-                    let verified = verify_in(record.clone(), &s.fed.chain, &s.held).expect("the first closing verifies");
+                    let verified =
+                        verify_in(record.clone(), &s.fed.chain, &s.held).expect("the first closing verifies");
                     first_closing = Some(verified.id());
                     s.held.0.insert(verified.id(), verified);
                 }

@@ -7,7 +7,6 @@
 //! author as itself — register a matter in the diarium, close a ballot — which the rules permit
 //! only to the host member's node key.
 
-
 use axum::extract::{Request, State as S};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,7 +29,6 @@ use crate::report;
 /// ([`samverka_protocol::governance::MAX_PAPER_BYTES`]); this node keeps them in its store, so it
 /// takes documents of a styrgrupp's usual size and refuses larger ones with 413.
 pub const MAX_UPLOAD_PAPER_BYTES: usize = 16 * 1024 * 1024;
-
 
 impl Routes {
     /// The governance routes.

@@ -112,11 +112,9 @@ pub(super) fn check_close(cx: &Context<'_>, c: &BallotClose) -> Result<(), Error
     }
     let mut receipted = Vec::new();
     let earlier = walk_back(header, cx.lookup, |r| match r.header().kind {
-        Kind::BallotClose => r
-            .body()
-            .and_then(|b| BallotClose::from_bytes(b).ok())
-            .filter(|b| b.matter == c.matter)
-            .map(|_| r.id()),
+        Kind::BallotClose => {
+            r.body().and_then(|b| BallotClose::from_bytes(b).ok()).filter(|b| b.matter == c.matter).map(|_| r.id())
+        }
         Kind::VoteReceipt => {
             let receipt = r.body().and_then(|b| VoteReceipt::from_bytes(b).ok());
             receipted.extend(receipt.filter(|v| v.matter == c.matter).map(|v| v.vote));
@@ -150,7 +148,9 @@ pub(super) fn check_close(cx: &Context<'_>, c: &BallotClose) -> Result<(), Error
     }
     let claimed = c.decision();
     if computed.decision != claimed {
-        return Err(Violation::TallyMismatch { claimed: Box::new(claimed), computed: Box::new(computed.decision) }.into());
+        return Err(
+            Violation::TallyMismatch { claimed: Box::new(claimed), computed: Box::new(computed.decision) }.into()
+        );
     }
     Ok(())
 }
@@ -228,7 +228,10 @@ pub fn explain(
     let closed = closing.and_then(|r| Some((r, BallotClose::from_bytes(r.body()?).ok()?)));
     let Some((record, close)) = closed else {
         let c = count(matter_id, matter, votes, chain, chain.current());
-        return ids.into_iter().map(|id| (id, c.excluded.iter().find(|(e, _)| *e == id).map(|(_, why)| *why))).collect();
+        return ids
+            .into_iter()
+            .map(|id| (id, c.excluded.iter().find(|(e, _)| *e == id).map(|(_, why)| *why)))
+            .collect();
     };
     let roster = chain.at(record.header().roster).expect("a verified closing names a roster version held");
     let named: Vec<Record<Verified>> = votes.iter().filter(|v| close.counted.contains(&v.id())).cloned().collect();
