@@ -692,3 +692,24 @@ async fn cli_transcript_sign_register_vote_close_and_download() {
     assert!(!ok && err.contains("bad_token"), "{err}");
     server.abort();
 }
+
+#[tokio::test]
+async fn a_broken_governance_rule_is_refused_with_its_own_code() {
+    let mut s = styrgrupp();
+    let a = s.put_matter("Budget 2027", MatterKind::Budget, vec![]).await;
+    let before = s.count();
+    // Two days' notice where the charter's rules require five.
+    let meeting = Meeting {
+        title: "Extra styrgruppsmöte".into(),
+        date: "2026-11-25".into(),
+        place: "Stadshuset, Luleå".into(),
+        agenda: vec![a],
+        notice_given_on: "2026-11-23".into(),
+    };
+    let mut author = s.forvaltare.clone();
+    let record = s.sign(&mut author, Kind::Meeting, meeting.to_bytes());
+    let r = post_raw(&s.router, "/api/v1/records", "application/octet-stream", record.bytes().to_vec()).await;
+    let body = r.refused(StatusCode::UNPROCESSABLE_ENTITY, "notice_too_short");
+    assert!(body["error"].as_str().is_some_and(|e| e.contains("require 5")), "{body}");
+    assert_eq!(s.count(), before, "nothing stored");
+}

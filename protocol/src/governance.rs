@@ -29,9 +29,12 @@ pub use tally::{count, decide, Count, Decision, Excluded, Outcome, Tally};
 pub use violation::{Error, Violation};
 
 use crate::encoding::{check_list, check_text};
-use crate::record::{Body, Header, Kind, Record, RecordId, Unverified, Verified};
-use crate::roster::{Roster, RosterChain};
-use crate::validate::Lookup;
+use crate::record::{Body, Header, Kind, Lookup, Record, RecordId, Unverified, Verified};
+use crate::roster::{KeyGrant, Roster, RosterChain};
+
+/// The authorship table (`validate::permits`, protocol.md §5), handed in by the caller so that
+/// this module does not import `validate`.
+pub(crate) type Permits = fn(Kind, &KeyGrant, &Roster) -> bool;
 
 /// Most alternatives a matter may offer (a yes/no matter offers none).
 pub const MAX_ALTERNATIVES: usize = 32;
@@ -56,6 +59,8 @@ pub(crate) struct Context<'a> {
     pub chain: &'a RosterChain,
     /// Records already held.
     pub lookup: &'a dyn Lookup,
+    /// Who may author which kind.
+    pub permits: Permits,
 }
 
 impl Context<'_> {
@@ -144,8 +149,9 @@ pub(crate) fn check_body(
     roster: &Roster,
     chain: &RosterChain,
     lookup: &dyn Lookup,
+    permits: Permits,
 ) -> Option<Result<(), Error>> {
-    let cx = Context { record, roster, chain, lookup };
+    let cx = Context { record, roster, chain, lookup, permits };
     let kind = record.header().kind;
     let checked = match kind {
         Kind::Matter => decoded(body, |b| matter::check(&cx, b)),

@@ -143,6 +143,24 @@ impl TryFrom<u16> for Kind {
     }
 }
 
+/// Records already held, for rules that look at the records a record references (a vote's
+/// matter, the votes a closing counts). A reference not found makes the record wait
+/// (`missing_dependency`) rather than be refused. Lives here, beside [`Record`], so that
+/// `validate` and the rules it calls (`governance`) both use it without importing each other.
+pub trait Lookup {
+    /// The verified record with `id`, if held.
+    fn record(&self, id: &RecordId) -> Option<Record<Verified>>;
+}
+
+/// A [`Lookup`] that holds nothing.
+pub struct NoLookup;
+
+impl Lookup for NoLookup {
+    fn record(&self, _id: &RecordId) -> Option<Record<Verified>> {
+        None
+    }
+}
+
 /// The signed part of a record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {

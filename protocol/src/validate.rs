@@ -11,6 +11,7 @@ use crate::encoding::{check_text, DecodeError, MAX_TEXT_BYTES};
 use crate::evidence::{Equivocation, Redaction};
 use crate::governance::{self, Violation};
 use crate::record::{Body, Kind, Record, RecordId, Unverified, Verified, FORMAT_VERSION};
+pub use crate::record::{Lookup, NoLookup};
 use crate::roster::{KeyGrant, KeyKind, Roster, RosterChain, RosterUpdate};
 
 /// Why a record was refused. Each variant names one rule.
@@ -259,23 +260,6 @@ pub fn verify_charter(record: Record<Unverified>) -> Result<(Record<Verified>, R
     Ok((record.into_verified(), chain))
 }
 
-/// Records already held, for rules that look at the records a record references (a vote's
-/// matter, the votes a closing counts). A reference not found gives
-/// [`Rejection::MissingDependency`], so the record waits rather than being refused.
-pub trait Lookup {
-    /// The verified record with `id`, if held.
-    fn record(&self, id: &RecordId) -> Option<Record<Verified>>;
-}
-
-/// A [`Lookup`] that holds nothing.
-pub struct NoLookup;
-
-impl Lookup for NoLookup {
-    fn record(&self, _id: &RecordId) -> Option<Record<Verified>> {
-        None
-    }
-}
-
 /// Verifies any record but the charter against the roster chain, with no referenced records
 /// at hand. See [`verify_in`].
 pub fn verify(record: Record<Unverified>, chain: &RosterChain) -> Result<Record<Verified>, Rejection> {
@@ -448,7 +432,7 @@ fn check_body(
             Ok(_) => Err(bad(kind)(format!("a note is at most {MAX_TEXT_BYTES} bytes"))),
             Err(_) => Err(bad(kind)("a note is UTF-8 text".into())),
         },
-        _ => match governance::check_body(record, body, roster, chain, lookup) {
+        _ => match governance::check_body(record, body, roster, chain, lookup, permits) {
             None => Err(Rejection::UnsupportedKind { kind }),
             Some(checked) => checked.map_err(|e| governance_rejection(kind, e)),
         },

@@ -1050,3 +1050,20 @@ proptest! {
         }
     }
 }
+
+// ---- module boundaries ----
+
+#[test]
+fn governance_rules_do_not_import_validate() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![src.join("governance.rs")];
+    for entry in std::fs::read_dir(src.join("governance")).expect("the governance directory") {
+        files.push(entry.expect("a directory entry").path());
+    }
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("a source file");
+        for line in text.lines().filter(|l| l.trim_start().starts_with("use ")) {
+            assert!(!line.contains("validate"), "{} imports validate: {line}", file.display());
+        }
+    }
+}

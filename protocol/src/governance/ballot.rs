@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::{count, walk_back, Context, Decision, Error, Excluded, Matter, Outcome, Tally, Violation, VoteReceipt};
 use crate::charter::MemberId;
 use crate::encoding::MAX_LIST_LEN;
+use crate::record::Lookup;
 use crate::record::{Body, Kind, Record, RecordId, Verified};
 use crate::roster::{Roster, RosterChain};
-use crate::validate::Lookup;
 
 /// A vote's choice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -9,8 +9,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::{fetch, walk_back, Context, Error, Matter, Violation};
+use crate::record::Lookup;
 use crate::record::{Body, Header, Kind, RecordId};
-use crate::validate::Lookup;
 
 /// A diarienummer: `SERIES YYYY/NNNN`, e.g. `SAM 2026/0007`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

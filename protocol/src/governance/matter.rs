@@ -11,7 +11,6 @@ use super::{
 use crate::charter::MatterKind;
 use crate::crypto::{Hash, PublicKey};
 use crate::record::{Body, Kind, RecordId};
-use crate::validate::permits;
 
 /// The body of a matter record. Fields encode in this order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,7 +107,7 @@ pub(super) fn check(cx: &Context<'_>, m: &Matter) -> Result<(), Error> {
         Procedure::PerCapsulam { voting_window_days: d } if (1..=MAX_VOTING_WINDOW_DAYS).contains(&d) => {}
         Procedure::PerCapsulam { voting_window_days: days } => return Err(Violation::VotingWindow { days }.into()),
     }
-    let may_close = cx.roster.keys.get(&m.closer).is_some_and(|g| permits(Kind::BallotClose, g, cx.roster));
+    let may_close = cx.roster.keys.get(&m.closer).is_some_and(|g| (cx.permits)(Kind::BallotClose, g, cx.roster));
     if !may_close {
         return Err(Violation::CloserMayNotClose { key: m.closer }.into());
     }
