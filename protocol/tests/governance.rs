@@ -843,6 +843,9 @@ fn golden_vote_and_closing_bodies() {
     };
     assert_eq!(hex(&close.to_bytes()), format!("{}01{}000001000000010e", "01".repeat(32), "02".repeat(32)));
     assert_eq!(BallotClose::from_bytes(&close.to_bytes()), Ok(close));
+    let receipt = VoteReceipt { matter: Hash([0x01; 32]), vote: Hash([0x02; 32]) };
+    assert_eq!(hex(&receipt.to_bytes()), format!("{}{}", "01".repeat(32), "02".repeat(32)));
+    assert_eq!(VoteReceipt::from_bytes(&receipt.to_bytes()), Ok(receipt));
 }
 
 fn hex(bytes: &[u8]) -> String {
