@@ -3,8 +3,10 @@
 //!
 //! Everything here is a pure function of a record, the roster chain and the records it
 //! references (through [`Lookup`]): no clock, no I/O. A closing's result is recomputed by every
-//! node from exactly the votes it names ([`count`]), so two valid closings naming the same votes
-//! always agree. `docs/governance.md` is the normative description of the rules below.
+//! node from exactly the votes it names ([`count`]). Each matter names one closer; its first
+//! closing in its own chain is final ([`settle`]), and must account for every vote receipt
+//! ([`VoteReceipt`]) it issued before it. Every rule broken is one [`Violation`] with a stable
+//! code. `docs/governance.md` is the normative description of the rules below.
 
 mod ballot;
 mod date;
