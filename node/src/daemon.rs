@@ -94,6 +94,7 @@ impl Node {
                 }
             }
         }));
+        tasks.push(tokio::spawn(crate::governance::issue_receipts(ledger.clone(), key.clone(), stopped.clone())));
         drop(stopped);
         Ok(Node { api_addr, ledger, key, network, stop, tasks })
     }

@@ -10,16 +10,24 @@
 //! when it is not.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 use samverka_protocol::governance::{
-    close, count, justering_status, settle, BallotClose, Choice, Diarienummer, Diarium, Excluded, Justering,
-    JusteringStatus, Matter, Meeting, Minutes, Outcome, Paper, Settlement, Tally,
+    close, count, explain, justering_status, settle, BallotClose, Choice, Diarienummer, Diarium, Excluded, Justering,
+    JusteringStatus, Matter, Meeting, Minutes, Outcome, Paper, Settlement, Tally, Vote, VoteReceipt,
 };
-use samverka_protocol::{
-    Body, Hash, Kind, MatterKind, MemberId, PublicKey, Record, RecordId, Rejection, RosterChain, Verified,
-};
+use samverka_protocol::{Body, Hash, Kind, MatterKind, MemberId, PublicKey, Record, RecordId, RosterChain, Verified};
 
+use samverka_protocol::SigningKey;
+use tokio::sync::{broadcast, watch};
+
+use crate::ledger::Ledger;
 use crate::storage::{self, Store, MAX_PAGE};
+
+/// Held while the node builds and authors a record that depends on what it holds (the next
+/// diarienummer, a closing, a vote receipt), so a closing never misses a receipt authored
+/// between building and signing it.
+pub static AUTHORING: Mutex<()> = Mutex::new(());
 
 /// The diarium series of the federation (`SAM 2026/0007`).
 pub const SERIES: &str = "SAM";
@@ -94,11 +102,11 @@ pub fn get<T: Body>(store: &Store, id: &RecordId) -> Result<Option<Held<T>>, Err
 /// Where a matter stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
-    /// No closing held.
+    /// No closing by the matter's closer held.
     Open,
-    /// Closed: every closing held agrees.
+    /// Closed: the closer's first closing is final.
     Closed,
-    /// Closings disagree: nothing is decided.
+    /// The closer equivocated at its first closing's position: nothing is decided.
     Disputed,
 }
 
@@ -143,8 +151,10 @@ pub struct VoteLine {
     pub time_ms: i64,
     /// Whether it counts.
     pub counted: bool,
-    /// Why it does not count.
-    pub excluded: Option<String>,
+    /// Why it does not count: a true reason with a stable code ([`Excluded::code`]).
+    pub excluded: Option<Excluded>,
+    /// The closer's receipt for it, if held: proof that a closing cannot omit it.
+    pub receipt: Option<RecordId>,
 }
 
 /// A matter in full: what the decision page, PDF and CSV show.
@@ -156,11 +166,13 @@ pub struct MatterReport {
     pub diarium: Option<Held<Diarium>>,
     /// Every vote held on it, counted ones first, by member.
     pub votes: Vec<VoteLine>,
-    /// The closings held, sorted by id.
+    /// The closings held, sorted by id (only the closer's first one decides).
     pub closings: Vec<Held<BallotClose>>,
+    /// The final closing, when closed.
+    pub closing: Option<Held<BallotClose>>,
     /// How the closings settle the matter.
     pub settlement: Settlement,
-    /// The tally: the closing's when closed, else the provisional count over the votes held.
+    /// The tally: the final closing's when closed, else the provisional count over the votes held.
     pub tally: Tally,
     /// The outcome when closed; otherwise the provisional outcome of the votes held so far.
     pub outcome: Outcome,
@@ -208,7 +220,7 @@ pub fn matters(store: &Store) -> Result<Vec<MatterSummary>, Error> {
     let mut out: Vec<MatterSummary> = scan_bodies::<Matter>(store)?
         .into_iter()
         .map(|matter| {
-            let settlement = settle(&matter.id(), &closings);
+            let settlement = settle(&matter.id(), &matter.body, &closings);
             let outcome = match settlement {
                 Settlement::Closed { result, .. } => Some(result),
                 _ => None,
@@ -255,38 +267,39 @@ pub fn member_of_key(chain: &RosterChain, key: &PublicKey) -> Option<MemberId> {
     chain.versions().iter().rev().find_map(|r| r.keys.get(key)).map(|g| g.member.clone())
 }
 
+/// Vote receipts held for votes on `matter`: vote id → receipt id (the first by id if several).
+pub fn receipts_on(store: &Store, matter: &RecordId) -> Result<BTreeMap<RecordId, RecordId>, Error> {
+    let mut out = BTreeMap::new();
+    for r in scan_bodies::<VoteReceipt>(store)?.into_iter().filter(|r| r.body.matter == *matter) {
+        let slot = out.entry(r.body.vote).or_insert_with(|| r.id());
+        *slot = (*slot).min(r.id());
+    }
+    Ok(out)
+}
+
 /// The matter `id` in full, or `None` if no matter with that id is held.
+///
+/// The decision shown is the closer's first closing ([`settle`]); every vote held is listed with
+/// the true reason it does or does not count ([`explain`]).
 pub fn matter_report(store: &Store, chain: &RosterChain, id: &RecordId) -> Result<Option<MatterReport>, Error> {
     let Some(matter) = get::<Matter>(store, id)? else { return Ok(None) };
     let diarium = registration(store, id)?;
     let votes = votes_on(store, id)?;
+    let receipts = receipts_on(store, id)?;
     let closings = closings_of(store, id)?;
     let records: Vec<Record<Verified>> = closings.iter().map(|c| c.record.clone()).collect();
-    let settlement = settle(id, &records);
-    let live = count(*id, &matter.body, &votes, chain, chain.current());
-    let agreed = match &settlement {
-        Settlement::Closed { closings: ids, .. } => closings.iter().find(|c| Some(&c.id()) == ids.first()),
+    let settlement = settle(id, &matter.body, &records);
+    let closing = match &settlement {
+        Settlement::Closed { closing, .. } => closings.iter().find(|c| c.id() == *closing).cloned(),
         _ => None,
     };
-    let why: BTreeMap<RecordId, Excluded> = live.excluded.iter().copied().collect();
-    let lines = votes
+    let why: BTreeMap<RecordId, Option<Excluded>> =
+        explain(*id, &matter.body, closing.as_ref().map(|c| &c.record), &votes, chain).into_iter().collect();
+    let mut lines: Vec<VoteLine> = votes
         .iter()
         .filter_map(|r| {
-            let v = samverka_protocol::governance::Vote::from_bytes(r.body()?).ok()?;
-            let (counted, excluded) = match agreed {
-                Some(c) if c.body.counted.contains(&r.id()) => (true, None),
-                Some(c) => {
-                    let reason = match why.get(&r.id()) {
-                        Some(e) if !matches!(e, Excluded::Superseded { .. }) => e.to_string(),
-                        _ => format!("the closing {} does not name it: it arrived after the ballot closed", c.id()),
-                    };
-                    (false, Some(reason))
-                }
-                None => match why.get(&r.id()) {
-                    Some(e) => (false, Some(e.to_string())),
-                    None => (true, None),
-                },
-            };
+            let v = Vote::from_bytes(r.body()?).ok()?;
+            let excluded = why.get(&r.id()).copied().flatten();
             Some(VoteLine {
                 id: r.id(),
                 member_name: member_name(chain, &v.member),
@@ -294,18 +307,21 @@ pub fn matter_report(store: &Store, chain: &RosterChain, id: &RecordId) -> Resul
                 author: r.header().author,
                 choice: v.choice,
                 time_ms: r.header().time_ms,
-                counted,
+                counted: excluded.is_none(),
                 excluded,
+                receipt: receipts.get(&r.id()).copied(),
             })
         })
-        .collect::<Vec<_>>();
-    let mut lines = lines;
+        .collect();
     lines.sort_by(|a, b| (!a.counted, &a.member, a.time_ms).cmp(&(!b.counted, &b.member, b.time_ms)));
-    let (tally, outcome, provisional) = match agreed {
+    let (tally, outcome, provisional) = match &closing {
         Some(c) => (c.body.tally.clone(), c.body.result, false),
-        None => (live.decision.tally, live.decision.result, true),
+        None => {
+            let live = count(*id, &matter.body, &votes, chain, chain.current());
+            (live.decision.tally, live.decision.result, true)
+        }
     };
-    Ok(Some(MatterReport { matter, diarium, votes: lines, closings, settlement, tally, outcome, provisional }))
+    Ok(Some(MatterReport { matter, diarium, votes: lines, closings, closing, settlement, tally, outcome, provisional }))
 }
 
 /// A meeting with its agenda resolved and the minutes held for it.
@@ -430,9 +446,14 @@ pub enum Refusal {
         /// The closing held.
         closing: RecordId,
     },
-    /// The closing could not be built.
-    #[error(transparent)]
-    Rejected(#[from] Rejection),
+    /// This node's key is not the matter's designated closer.
+    #[error("matter {matter} names {closer} as its closer, not this node's key; close it on that node")]
+    NotCloser {
+        /// The matter.
+        matter: RecordId,
+        /// The closer it names.
+        closer: PublicKey,
+    },
 }
 
 /// The diarium body registering `matter` as the next number of `year`, for the node key `author`.
@@ -459,17 +480,97 @@ pub fn next_registration(store: &Store, author: &PublicKey, matter: &RecordId, y
     Ok(Diarium { matter: *matter, diarienummer, previous: previous.map(Held::id) })
 }
 
-/// The closing of `matter` over every vote held, under the current roster version; refused if a
-/// closing of it is already held.
-pub fn next_closing(store: &Store, chain: &RosterChain, matter: &RecordId) -> Result<BallotClose, Refusal> {
-    let Some(record) = store.get(matter).map_err(Error::from)?.filter(|r| r.header().kind == Kind::Matter) else {
-        return Err(Refusal::UnknownMatter(*matter));
-    };
-    if let Some(c) = closings_of(store, matter)?.first() {
+/// The closing of `matter` by `closer` over every vote held, under the current roster version;
+/// refused unless `closer` is the matter's designated closer, and if a closing of it is held.
+///
+/// Naming every vote held that counts, it accounts for every vote `closer` has receipted.
+pub fn next_closing(
+    store: &Store,
+    chain: &RosterChain,
+    closer: &PublicKey,
+    matter: &RecordId,
+) -> Result<BallotClose, Refusal> {
+    let Some(held) = get::<Matter>(store, matter)? else { return Err(Refusal::UnknownMatter(*matter)) };
+    if held.body.closer != *closer {
+        return Err(Refusal::NotCloser { matter: *matter, closer: held.body.closer });
+    }
+    if let Some(c) = closings_of(store, matter)?.iter().find(|c| c.record.header().author == *closer) {
         return Err(Refusal::AlreadyClosed { matter: *matter, closing: c.id() });
     }
     let votes = votes_on(store, matter)?;
-    Ok(close(&record, &votes, chain, chain.current().version)?)
+    Ok(close(*matter, &held.body, &votes, chain, chain.current()))
+}
+
+/// The receipt `closer` owes for `record`: `Some` when it is a vote on a held matter that names
+/// `closer` as its closer, not yet closed by it and not yet receipted by it; else `None`.
+pub fn receipt_due(store: &Store, closer: &PublicKey, record: &Record<Verified>) -> Result<Option<VoteReceipt>, Error> {
+    let Some(vote) = decoded::<Vote>(record.clone()) else { return Ok(None) };
+    let matter = vote.body.matter;
+    let Some(held) = get::<Matter>(store, &matter)? else { return Ok(None) };
+    if held.body.closer != *closer {
+        return Ok(None);
+    }
+    if closings_of(store, &matter)?.iter().any(|c| c.record.header().author == *closer) {
+        return Ok(None);
+    }
+    let mine = |r: &Held<VoteReceipt>| r.record.header().author == *closer && r.body.vote == record.id();
+    if scan_bodies::<VoteReceipt>(store)?.iter().any(mine) {
+        return Ok(None);
+    }
+    Ok(Some(VoteReceipt { matter, vote: record.id() }))
+}
+
+/// Authors the receipt `key` owes for `record`, if any ([`receipt_due`]); `Ok(None)` when none
+/// is owed.
+pub fn issue_receipt(
+    ledger: &Ledger,
+    key: &SigningKey,
+    record: &Record<Verified>,
+) -> Result<Option<Record<Verified>>, ReceiptError> {
+    let _guard = AUTHORING.lock().expect("authoring lock poisoned");
+    let Some(receipt) = receipt_due(ledger.store(), &key.public(), record)? else { return Ok(None) };
+    let now = jiff::Timestamp::now().as_millisecond();
+    Ok(Some(ledger.author(key, Kind::VoteReceipt, receipt.to_bytes(), now)?))
+}
+
+/// Why a vote receipt owed was not authored.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiptError {
+    /// Finding out whether one is owed failed.
+    #[error(transparent)]
+    Query(#[from] Error),
+    /// Authoring it failed.
+    #[error(transparent)]
+    Author(#[from] crate::ledger::Error),
+}
+
+/// Issues the vote receipts this node's key owes, as votes are stored, until `stop` is true.
+/// A receipt that cannot be authored is logged: the vote is still counted by this node's
+/// closing, which names every vote it holds.
+pub async fn issue_receipts(ledger: Arc<Ledger>, key: SigningKey, mut stop: watch::Receiver<bool>) {
+    let mut stored = ledger.subscribe();
+    loop {
+        let record = tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            r = stored.recv() => r,
+        };
+        let record = match record {
+            Ok(r) if r.header().kind == Kind::Vote => r,
+            Ok(_) => continue,
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "vote receipts: fell behind the stored records; some votes get no receipt");
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let (l, k, vote) = (ledger.clone(), key.clone(), record.id());
+        match tokio::task::spawn_blocking(move || issue_receipt(&l, &k, &record)).await {
+            Ok(Ok(Some(receipt))) => tracing::debug!(vote = %vote, receipt = %receipt.id(), "vote receipted"),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::warn!(vote = %vote, error = %e, "could not author a vote receipt"),
+            Err(e) => tracing::error!(vote = %vote, error = %e, "the vote receipt task failed"),
+        }
+    }
 }
 
 /// The year of `time_ms` in Europe/Stockholm (the diarium's year).

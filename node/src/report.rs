@@ -10,7 +10,7 @@ use crate::governance::{
     choice_text, matter_kind_name, member_name, member_of_key, outcome_text, stockholm_date, MatterReport,
     MinutesReport,
 };
-use samverka_protocol::governance::{JusteringStatus, Outcome, Settlement};
+use samverka_protocol::governance::{Excluded, JusteringStatus, Outcome, Settlement};
 use samverka_protocol::RosterChain;
 
 /// An A4 page in points (1/72 inch).
@@ -276,11 +276,30 @@ impl Pdf {
     }
 }
 
+/// Why a vote does not count, in Swedish: each sentence true of exactly its [`Excluded`] case.
+pub fn excluded_text(e: &Excluded) -> String {
+    match e {
+        Excluded::NotAVote => "posten är ingen röst".into(),
+        Excluded::OtherMatter => "rösten gäller ett annat ärende".into(),
+        Excluded::InvalidChoice => "ärendet erbjuder inte det valet".into(),
+        Excluded::NotAVoter => "nyckeln är inte medlemmens ordinarie eller ersättare".into(),
+        Excluded::NotAMember => "medlemmen ingår inte i rosterversionen som omröstningen stängdes under".into(),
+        Excluded::Revoked => "nyckeln är spärrad från rösten och framåt".into(),
+        Excluded::Superseded { by } => format!("ersatt av medlemmens senare röst {by}"),
+        Excluded::OrdinarieVoted { by } => format!("ersättarens röst: medlemmens ordinarie röstade ({by})"),
+        Excluded::AfterClosing { closing } => {
+            format!("kom efter att omröstningen stängdes: stängningen {closing} omfattar den inte")
+        }
+    }
+}
+
 fn settlement_text(s: &Settlement) -> &'static str {
     match s {
         Settlement::Open => "öppen (ingen stängning av omröstningen ännu)",
         Settlement::Closed { .. } => "avgjord",
-        Settlement::Disputed { .. } => "omtvistad: stängningarna är oeniga, ärendet måste tas upp igen",
+        Settlement::Disputed { .. } => {
+            "omtvistad: den som stänger signerade två olika stängningar, ärendet måste tas upp igen"
+        }
     }
 }
 
@@ -324,7 +343,7 @@ pub fn decision_document(report: &MatterReport, chain: &RosterChain) -> Document
     if !excluded.is_empty() {
         doc.gap().heading("Röster som inte räknas");
         for v in excluded {
-            let why = v.excluded.as_deref().unwrap_or("");
+            let why = v.excluded.map(|e| excluded_text(&e)).unwrap_or_default();
             doc.text(format!("{} ({}): {} — {why}", v.member_name, v.member, choice_text(v.choice, m)));
         }
     }
@@ -339,7 +358,7 @@ pub fn decision_document(report: &MatterReport, chain: &RosterChain) -> Document
         doc.text(format!("Diarieföring {} (signerad av nyckel {}):", d.body.diarienummer, d.record.header().author));
         doc.small(d.id().to_hex());
     }
-    for c in &report.closings {
+    if let Some(c) = &report.closing {
         let by = member_of_key(chain, &c.record.header().author).map(|m| member_name(chain, &m));
         doc.text(format!(
             "Stängning av omröstningen, signerad av {} med nyckel {} ({}):",
@@ -352,6 +371,10 @@ pub fn decision_document(report: &MatterReport, chain: &RosterChain) -> Document
     for v in &report.votes {
         doc.text(format!("Röst från {} ({}), signerad med nyckel {}:", v.member_name, v.member, v.author));
         doc.small(v.id.to_hex());
+        if let Some(receipt) = v.receipt {
+            doc.text("Kvitto på rösten från den som stänger omröstningen:");
+            doc.small(receipt.to_hex());
+        }
     }
     doc
 }
@@ -493,7 +516,7 @@ pub fn decision_csv(report: &MatterReport) -> Vec<u8> {
     } else {
         outcome_text(report.outcome, m)
     };
-    let closing = report.closings.first().map(|c| c.id().to_hex()).unwrap_or_default();
+    let closing = report.closing.as_ref().map(|c| c.id().to_hex()).unwrap_or_default();
     let rows = report.votes.iter().map(|v| {
         vec![
             dn.clone(),
@@ -502,14 +525,15 @@ pub fn decision_csv(report: &MatterReport) -> Vec<u8> {
             v.member_name.clone(),
             choice_text(v.choice, m),
             if v.counted { "ja" } else { "nej" }.to_owned(),
-            v.excluded.clone().unwrap_or_default(),
+            v.excluded.map(|e| e.code().to_owned()).unwrap_or_default(),
+            v.excluded.map(|e| excluded_text(&e)).unwrap_or_default(),
             stockholm_date(v.time_ms),
             v.id.to_hex(),
             outcome.clone(),
             closing.clone(),
         ]
     });
-    csv("diarienummer;ärende;kommunkod;medlem;val;räknas;anmärkning;datum;röst-id;utfall;stängning-id", rows)
+    csv("diarienummer;ärende;kommunkod;medlem;val;räknas;orsakskod;anmärkning;datum;röst-id;utfall;stängning-id", rows)
 }
 
 #[cfg(test)]

@@ -36,6 +36,8 @@ struct Styrgrupp {
     forvaltare: Author,
     chair: Author,
     kiruna_node: samverka_protocol::SigningKey,
+    /// This node's key: the closer the matters name.
+    host_node: samverka_protocol::SigningKey,
 }
 
 fn styrgrupp() -> Styrgrupp {
@@ -50,8 +52,8 @@ fn styrgrupp() -> Styrgrupp {
     let host_node = fed.certify_node(HOST, "2580/node");
     let kiruna_node = fed.certify_node(KIRUNA, "2584/node").key;
     let (dir, ledger) = ledger_with(&fed);
-    let router = router_with(&ledger, host_node.key, Some(TOKEN));
-    Styrgrupp { _dir: dir, ledger, router, fed, ordinarie, forvaltare, chair, kiruna_node }
+    let router = router_with(&ledger, host_node.key.clone(), Some(TOKEN));
+    Styrgrupp { _dir: dir, ledger, router, fed, ordinarie, forvaltare, chair, kiruna_node, host_node: host_node.key }
 }
 
 impl Styrgrupp {
@@ -75,6 +77,7 @@ impl Styrgrupp {
             alternatives: vec![],
             papers,
             procedure: Procedure::Meeting { meeting: None },
+            closer: self.host_node.public(),
         };
         let mut author = self.forvaltare.clone();
         let record = self.sign(&mut author, Kind::Matter, matter.to_bytes());
@@ -202,28 +205,68 @@ async fn a_vote_after_the_closing_is_not_counted() {
     let mut s = styrgrupp();
     let a = s.put_matter("Investering i ny server", MatterKind::Investering, vec![]).await;
     let members: Vec<MemberId> = s.ordinarie.keys().cloned().collect();
+    let mut first = None;
     for m in &members[..8] {
         let v = s.vote(m, a, Choice::Yes);
+        first.get_or_insert(v.id());
         s.submit(&v).await;
     }
+    // Before the closing, the first member changes its mind: its first vote is superseded.
+    let revised = s.vote(&members[0], a, Choice::No);
+    s.submit(&revised).await;
     post_empty(&s.router, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN)).await.ok(StatusCode::CREATED);
-    // One member changes its mind, another votes for the first time: both too late.
-    let changed = s.vote(&members[0], a, Choice::No);
+    // After it, the second member changes its mind and another votes for the first time: both too late.
+    let changed = s.vote(&members[1], a, Choice::No);
     let late = s.vote(&members[10], a, Choice::No);
     s.submit(&changed).await;
     s.submit(&late).await;
 
     let view = get(&s.router, &format!("/api/v1/matters/{}", a.to_hex())).await.ok(StatusCode::OK);
     assert_eq!(view["status"], "closed");
-    assert_eq!(view["tally"]["yes"], 8);
-    assert_eq!(view["tally"]["no"], 0);
+    assert_eq!(view["tally"]["yes"], 7);
+    assert_eq!(view["tally"]["no"], 1);
     assert_eq!(view["tally"]["members_voting"], 8);
     assert_eq!(view["outcome"]["result"], "adopted");
-    for id in [changed.id(), late.id()] {
+    let standing = |id: RecordId| {
         let v = view["votes"].as_array().expect("votes").iter().find(|v| v["id"] == id.to_hex()).expect("listed");
-        assert_eq!(v["counted"], false, "{v}");
-        assert!(v["excluded"].as_str().is_some_and(|w| w.contains("after the ballot closed")), "{v}");
+        (v["counted"].clone(), v["excluded"]["code"].clone())
+    };
+    assert_eq!(standing(revised.id()), (json!(true), Value::Null));
+    let superseded = first.expect("eight votes");
+    assert_eq!(standing(superseded), (json!(false), json!("superseded")), "superseded, not 'after the closing'");
+    for id in [changed.id(), late.id()] {
+        assert_eq!(standing(id), (json!(false), json!("after_closing")));
     }
+    let csv = get(&s.router, &format!("/api/v1/matters/{}/decision.csv", a.to_hex())).await;
+    let text = String::from_utf8(csv.bytes[3..].to_vec()).expect("UTF-8");
+    let row = |id: RecordId| text.split("\r\n").find(|r| r.contains(&id.to_hex())).expect("a row per vote").to_owned();
+    assert!(row(superseded).contains(";nej;superseded;ersatt av medlemmens senare röst"), "{text}");
+    assert!(row(late.id()).contains(";nej;after_closing;kom efter att omröstningen stängdes"), "{text}");
+}
+
+#[tokio::test]
+async fn the_closers_node_receipts_each_vote_once_and_its_closing_accounts_for_them() {
+    let mut s = styrgrupp();
+    let a = s.put_matter("Ny e-tjänst", MatterKind::Ovrigt, vec![]).await;
+    let vote = s.vote(KIRUNA, a, Choice::Yes);
+    s.submit(&vote).await;
+    let held = s.ledger.store().get(&vote.id()).expect("read").expect("the vote is held");
+    let receipt = samverka_node::governance::issue_receipt(&s.ledger, &s.host_node, &held)
+        .expect("authoring a receipt")
+        .expect("the closer owes a receipt for a vote on its matter");
+    assert_eq!(receipt.header().kind, Kind::VoteReceipt);
+    let again = samverka_node::governance::issue_receipt(&s.ledger, &s.host_node, &held).expect("no error");
+    assert!(again.is_none(), "one receipt per vote");
+    let kiruna = samverka_node::governance::issue_receipt(&s.ledger, &s.kiruna_node, &held).expect("no error");
+    assert!(kiruna.is_none(), "only the matter's closer receipts");
+    let view = get(&s.router, &format!("/api/v1/matters/{}", a.to_hex())).await.ok(StatusCode::OK);
+    assert_eq!(view["closer"], s.host_node.public().to_hex());
+    assert_eq!(view["votes"][0]["receipt"], receipt.id().to_hex());
+    post_empty(&s.router, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN)).await.ok(StatusCode::CREATED);
+    let view = get(&s.router, &format!("/api/v1/matters/{}", a.to_hex())).await.ok(StatusCode::OK);
+    assert_eq!((view["status"].clone(), view["votes"][0]["counted"].clone()), (json!("closed"), json!(true)));
+    let after = samverka_node::governance::issue_receipt(&s.ledger, &s.host_node, &held).expect("no error");
+    assert!(after.is_none(), "no receipts once the closer has closed");
 }
 
 #[tokio::test]
@@ -271,9 +314,9 @@ async fn decision_pdf_and_csv_name_every_vote_and_the_proof() {
     let rows: Vec<&str> = text.split("\r\n").filter(|r| !r.is_empty()).collect();
     assert_eq!(rows.len(), 1 + 14, "a header and one row per member vote");
     assert!(rows[0].starts_with("diarienummer;ärende;kommunkod;medlem;val;"));
-    assert!(rows.iter().all(|r| r.split(';').count() == 11), "{text}");
+    assert!(rows.iter().all(|r| r.split(';').count() == 12), "{text}");
     let lulea = rows.iter().find(|r| r.contains(";2580;")).expect("Luleå's vote");
-    assert!(lulea.contains(";Luleå kommun;nej;ja;;2026-11-23;"), "{lulea}");
+    assert!(lulea.contains(";Luleå kommun;nej;ja;;;2026-11-23;"), "{lulea}");
     assert!(rows.iter().any(|r| r.contains("Övertorneå kommun")));
     assert_eq!(rows.iter().filter(|r| r.contains(";nej;ja;")).count(), 3, "three counted no votes");
 }
@@ -359,11 +402,12 @@ async fn a_node_that_is_not_the_hosts_cannot_register_or_close() {
     s.submit(&v).await;
     let kiruna = router_with(&s.ledger, s.kiruna_node.clone(), Some(TOKEN));
     let before = s.count();
-    for action in ["diarium", "close"] {
-        let r = post_empty(&kiruna, &format!("/api/v1/matters/{}/{action}", a.to_hex()), Some(TOKEN)).await;
-        let body = r.refused(StatusCode::UNPROCESSABLE_ENTITY, "not_authorised");
-        assert!(body["error"].as_str().is_some_and(|e| e.contains("host")), "{body}");
-    }
+    let r = post_empty(&kiruna, &format!("/api/v1/matters/{}/diarium", a.to_hex()), Some(TOKEN)).await;
+    let body = r.refused(StatusCode::UNPROCESSABLE_ENTITY, "not_authorised");
+    assert!(body["error"].as_str().is_some_and(|e| e.contains("host")), "{body}");
+    let r = post_empty(&kiruna, &format!("/api/v1/matters/{}/close", a.to_hex()), Some(TOKEN)).await;
+    let body = r.refused(StatusCode::CONFLICT, "not_designated_closer");
+    assert!(body["error"].as_str().is_some_and(|e| e.contains("closer")), "{body}");
     assert_eq!(s.count(), before, "nothing stored");
     let view = get(&s.router, &format!("/api/v1/matters/{}", a.to_hex())).await.ok(StatusCode::OK);
     assert_eq!(view["status"], "open");
@@ -647,4 +691,25 @@ async fn cli_transcript_sign_register_vote_close_and_download() {
     let (ok, _, err) = samverka(args(&["close", "--api", &api, "--token", "wrong", "--matter", &matter])).await;
     assert!(!ok && err.contains("bad_token"), "{err}");
     server.abort();
+}
+
+#[tokio::test]
+async fn a_broken_governance_rule_is_refused_with_its_own_code() {
+    let mut s = styrgrupp();
+    let a = s.put_matter("Budget 2027", MatterKind::Budget, vec![]).await;
+    let before = s.count();
+    // Two days' notice where the charter's rules require five.
+    let meeting = Meeting {
+        title: "Extra styrgruppsmöte".into(),
+        date: "2026-11-25".into(),
+        place: "Stadshuset, Luleå".into(),
+        agenda: vec![a],
+        notice_given_on: "2026-11-23".into(),
+    };
+    let mut author = s.forvaltare.clone();
+    let record = s.sign(&mut author, Kind::Meeting, meeting.to_bytes());
+    let r = post_raw(&s.router, "/api/v1/records", "application/octet-stream", record.bytes().to_vec()).await;
+    let body = r.refused(StatusCode::UNPROCESSABLE_ENTITY, "notice_too_short");
+    assert!(body["error"].as_str().is_some_and(|e| e.contains("require 5")), "{body}");
+    assert_eq!(s.count(), before, "nothing stored");
 }

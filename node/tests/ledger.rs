@@ -21,6 +21,7 @@ fn vote_arriving_before_its_matter_waits_and_is_stored_when_the_matter_arrives()
     let mut fed = Federation::found("Väntan", &testkit::kommuner(3), "1000");
     let mut chair = fed.certify_person("1000", "wait/chair", &[Role::Forvaltare]);
     let mut voter = fed.certify_person("1001", "wait/ordinarie", &[Role::StyrgruppOrdinarie]);
+    let closer = fed.certify_node("1000", "wait/node").key.public();
     let (_dir, ledger) = ledger(&fed);
     let matter = Matter {
         kind: MatterKind::Ovrigt,
@@ -29,6 +30,7 @@ fn vote_arriving_before_its_matter_waits_and_is_stored_when_the_matter_arrives()
         alternatives: Vec::new(),
         papers: Vec::new(),
         procedure: Procedure::PerCapsulam { voting_window_days: 10 },
+        closer,
     };
     let matter = chair.next(fed.id(), fed.version(), Kind::Matter, matter.to_bytes());
     let vote = Vote { matter: matter.id(), member: "1001".into(), choice: Choice::Yes };

@@ -53,6 +53,8 @@ pub enum Kind {
     Paper = 16,
     /// Registration of a matter in the diarium with a diarienummer.
     Diarium = 17,
+    /// The designated closer's receipt for a vote it holds: a closing must account for it.
+    VoteReceipt = 18,
     /// An agreement (överenskommelse) or an amendment to one.
     Agreement = 20,
     /// A party's signatory signing an agreement's text.
@@ -71,7 +73,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in code order.
-    pub const ALL: [Kind; 20] = [
+    pub const ALL: [Kind; 21] = [
         Kind::Charter,
         Kind::RosterUpdate,
         Kind::Equivocation,
@@ -85,6 +87,7 @@ impl Kind {
         Kind::Justering,
         Kind::Paper,
         Kind::Diarium,
+        Kind::VoteReceipt,
         Kind::Agreement,
         Kind::AgreementSignature,
         Kind::Plan,
@@ -110,6 +113,7 @@ impl Kind {
             Kind::Justering => "justering",
             Kind::Paper => "paper",
             Kind::Diarium => "diarium",
+            Kind::VoteReceipt => "vote-receipt",
             Kind::Agreement => "agreement",
             Kind::AgreementSignature => "agreement-signature",
             Kind::Plan => "plan",
@@ -136,6 +140,24 @@ impl TryFrom<u16> for Kind {
     type Error = String;
     fn try_from(code: u16) -> Result<Kind, String> {
         Kind::ALL.into_iter().find(|k| *k as u16 == code).ok_or_else(|| format!("unknown record kind {code}"))
+    }
+}
+
+/// Records already held, for rules that look at the records a record references (a vote's
+/// matter, the votes a closing counts). A reference not found makes the record wait
+/// (`missing_dependency`) rather than be refused. Lives here, beside [`Record`], so that
+/// `validate` and the rules it calls (`governance`) both use it without importing each other.
+pub trait Lookup {
+    /// The verified record with `id`, if held.
+    fn record(&self, id: &RecordId) -> Option<Record<Verified>>;
+}
+
+/// A [`Lookup`] that holds nothing.
+pub struct NoLookup;
+
+impl Lookup for NoLookup {
+    fn record(&self, _id: &RecordId) -> Option<Record<Verified>> {
+        None
     }
 }
 

@@ -9,7 +9,9 @@ use crate::charter::{Charter, MemberId, Role};
 use crate::crypto::{verify_batch, Hash, PublicKey, SignedMessage};
 use crate::encoding::{check_text, DecodeError, MAX_TEXT_BYTES};
 use crate::evidence::{Equivocation, Redaction};
+use crate::governance::{self, Violation};
 use crate::record::{Body, Kind, Record, RecordId, Unverified, Verified, FORMAT_VERSION};
+pub use crate::record::{Lookup, NoLookup};
 use crate::roster::{KeyGrant, KeyKind, Roster, RosterChain, RosterUpdate};
 
 /// Why a record was refused. Each variant names one rule.
@@ -111,8 +113,9 @@ pub enum Rejection {
         /// The record kind.
         kind: Kind,
     },
-    /// The body decodes but breaks a rule of its kind (a body that does not decode is
-    /// [`Rejection::Malformed`]).
+    /// The body of a charter, equivocation or note decodes but breaks a rule of its kind (a body
+    /// that does not decode is [`Rejection::Malformed`]; governance kinds give
+    /// [`Rejection::Governance`]).
     #[error("invalid {kind:?} body: {reason}")]
     BadBody {
         /// The record kind.
@@ -154,13 +157,14 @@ pub enum Rejection {
         /// The missing record.
         id: RecordId,
     },
-    /// A ballot closing's result or tally is not what the votes it names give.
-    #[error("the closing claims {claimed}, but its votes give {computed}")]
-    TallyMismatch {
-        /// What the closing claims.
-        claimed: Box<crate::governance::Decision>,
-        /// What every node computes from the named votes.
-        computed: Box<crate::governance::Decision>,
+    /// A governance body breaks a rule of its kind (`docs/governance.md` §2); the code is the
+    /// violation's.
+    #[error("invalid {kind:?} body: {violation}")]
+    Governance {
+        /// The record kind.
+        kind: Kind,
+        /// The rule broken.
+        violation: Violation,
     },
 }
 
@@ -188,7 +192,7 @@ impl Rejection {
             Rejection::ThresholdNotMet { .. } => "threshold_not_met",
             Rejection::CompetingRosterVersion { .. } => "competing_roster_version",
             Rejection::MissingDependency { .. } => "missing_dependency",
-            Rejection::TallyMismatch { .. } => "tally_mismatch",
+            Rejection::Governance { violation, .. } => violation.code(),
         }
     }
 
@@ -220,7 +224,7 @@ pub fn permits(kind: Kind, grant: &KeyGrant, roster: &Roster) -> bool {
         }
         Kind::Diarium => host_machine,
         Kind::Vote => role(Role::StyrgruppOrdinarie) || role(Role::StyrgruppErsattare),
-        Kind::BallotClose => host_machine || role(Role::Ordforande),
+        Kind::BallotClose | Kind::VoteReceipt => host_machine || role(Role::Ordforande),
         Kind::Justering => matches!(grant.kind, KeyKind::Person { .. }),
         Kind::AgreementSignature => role(Role::Firmatecknare),
         Kind::Need | Kind::NeedUpdate | Kind::SupportCase | Kind::OutageNotice => {
@@ -254,23 +258,6 @@ pub fn verify_charter(record: Record<Unverified>) -> Result<(Record<Verified>, R
     check_countersignatures(&record, &roster, &members, need)?;
     let chain = RosterChain::new(roster);
     Ok((record.into_verified(), chain))
-}
-
-/// Records already held, for rules that look at the records a record references (a vote's
-/// matter, the votes a closing counts). A reference not found gives
-/// [`Rejection::MissingDependency`], so the record waits rather than being refused.
-pub trait Lookup {
-    /// The verified record with `id`, if held.
-    fn record(&self, id: &RecordId) -> Option<Record<Verified>>;
-}
-
-/// A [`Lookup`] that holds nothing.
-pub struct NoLookup;
-
-impl Lookup for NoLookup {
-    fn record(&self, _id: &RecordId) -> Option<Record<Verified>> {
-        None
-    }
 }
 
 /// Verifies any record but the charter against the roster chain, with no referenced records
@@ -445,15 +432,19 @@ fn check_body(
             Ok(_) => Err(bad(kind)(format!("a note is at most {MAX_TEXT_BYTES} bytes"))),
             Err(_) => Err(bad(kind)("a note is UTF-8 text".into())),
         },
-        Kind::Matter
-        | Kind::Meeting
-        | Kind::Vote
-        | Kind::BallotClose
-        | Kind::Minutes
-        | Kind::Justering
-        | Kind::Paper
-        | Kind::Diarium => crate::governance::check_body(record, body, roster, chain, lookup),
-        _ => Err(Rejection::UnsupportedKind { kind }),
+        _ => match governance::check_body(record, body, roster, chain, lookup, permits) {
+            None => Err(Rejection::UnsupportedKind { kind }),
+            Some(checked) => checked.map_err(|e| governance_rejection(kind, e)),
+        },
+    }
+}
+
+/// A governance rule's answer as a [`Rejection`] of a record of `kind`.
+fn governance_rejection(kind: Kind, e: governance::Error) -> Rejection {
+    match e {
+        governance::Error::Violation(violation) => Rejection::Governance { kind, violation },
+        governance::Error::MissingDependency { id } => Rejection::MissingDependency { id },
+        governance::Error::Malformed(e) => Rejection::Malformed(e),
     }
 }
 

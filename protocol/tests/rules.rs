@@ -894,6 +894,7 @@ fn authorship_follows_the_table_in_the_specification() {
         (Kind::Justering, persons),
         (Kind::Paper, preparers),
         (Kind::Diarium, "host-org host-node"),
+        (Kind::VoteReceipt, "host-org host-node ordforande"),
         (Kind::Agreement, preparers),
         (Kind::AgreementSignature, "firmatecknare"),
         (Kind::Plan, preparers),

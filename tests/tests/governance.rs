@@ -1,5 +1,6 @@
-//! Styrgrupp decisions replicate: votes cast at different members' nodes, the ballot closed by
-//! the host's node, and every node computes the same, final result on its own.
+//! Styrgrupp decisions replicate: votes cast at different members' nodes, receipted by the host's
+//! node (the matter's closer), the ballot closed by it, and every node computes the same, final
+//! result on its own — and each voter's node holds the receipt for its member's vote.
 
 use std::time::Duration;
 
@@ -27,6 +28,13 @@ async fn decision_and_its_papers_replicate_and_every_node_computes_the_same_resu
     cluster.start_all().await?;
     cluster.connected(2, DEADLINE).await?;
     let (fid, version) = (cluster.fed.id(), cluster.fed.version());
+    // The host's node receipts votes as they arrive, as `samverka run` does.
+    let (stop_receipts, stopped) = tokio::sync::watch::channel(false);
+    let receipts = tokio::spawn(governance::issue_receipts(
+        cluster.nodes[0].ledger.clone(),
+        cluster.nodes[0].key.clone(),
+        stopped,
+    ));
 
     let paper = "%PDF-1.4 offert för mobil lösning, 1 250 000,00 kr".repeat(2000).into_bytes();
     let paper_hash = content_hash(&paper);
@@ -37,6 +45,7 @@ async fn decision_and_its_papers_replicate_and_every_node_computes_the_same_resu
         alternatives: Vec::new(),
         papers: vec![PaperRef { name: "Offert.pdf".into(), content_hash: paper_hash, size: paper.len() as u64 }],
         procedure: Procedure::PerCapsulam { voting_window_days: 14 },
+        closer: cluster.nodes[0].key.public(),
     };
     let matter = forvaltare.next(fid, version, Kind::Matter, matter.to_bytes());
     let matter_id = matter.id();
@@ -63,10 +72,18 @@ async fn decision_and_its_papers_replicate_and_every_node_computes_the_same_resu
         async move { Ok(governance::votes_on(host.store(), &matter_id)?.len() == voters) }
     })
     .await?;
+    eventually(DEADLINE, "the host's node receipts every vote", || {
+        let host = host.clone();
+        async move { Ok(governance::receipts_on(host.store(), &matter_id)?.len() == voters) }
+    })
+    .await?;
+    stop_receipts.send(true)?;
+    receipts.await?;
     // The host's node closes the ballot over the votes it holds.
     let chain = host.chain().expect("federation");
-    let closing = governance::next_closing(host.store(), &chain, &matter_id).expect("the ballot can close");
     let node_key = cluster.nodes[0].key.clone();
+    let closing =
+        governance::next_closing(host.store(), &chain, &node_key.public(), &matter_id).expect("the ballot can close");
     host.author(&node_key, Kind::BallotClose, closing.to_bytes(), samverka_protocol::testkit::T0_MS)?;
     cluster.converge(DEADLINE).await?;
 
@@ -76,6 +93,8 @@ async fn decision_and_its_papers_replicate_and_every_node_computes_the_same_resu
         let report = governance::matter_report(node.ledger.store(), &chain, &matter_id)?.expect("matter held");
         assert_eq!(report.status(), Status::Closed, "node {} sees the ballot closed", node.member);
         assert!(!report.provisional);
+        let own = report.votes.iter().find(|v| v.member == node.member).expect("the member's vote");
+        assert!(own.counted && own.receipt.is_some(), "node {} holds the receipt of its counted vote", node.member);
         results.push(format!("{:?} {:?}", report.outcome, report.tally));
     }
     assert!(results.windows(2).all(|w| w[0] == w[1]), "every node computes the same result: {results:#?}");

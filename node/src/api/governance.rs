@@ -7,8 +7,6 @@
 //! author as itself — register a matter in the diarium, close a ballot — which the rules permit
 //! only to the host member's node key.
 
-use std::sync::Mutex;
-
 use axum::extract::{Request, State as S};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -31,10 +29,6 @@ use crate::report;
 /// ([`samverka_protocol::governance::MAX_PAPER_BYTES`]); this node keeps them in its store, so it
 /// takes documents of a styrgrupp's usual size and refuses larger ones with 413.
 pub const MAX_UPLOAD_PAPER_BYTES: usize = 16 * 1024 * 1024;
-
-/// Serialises the records this node authors for governance (diarium numbers run along the node
-/// key's chain; two registrations computed at once would claim the same predecessor).
-static AUTHORING: Mutex<()> = Mutex::new(());
 
 impl Routes {
     /// The governance routes.
@@ -75,7 +69,7 @@ impl From<Refusal> for Error {
                 Error::Conflict { code: "already_registered", message: r.to_string() }
             }
             r @ Refusal::AlreadyClosed { .. } => Error::Conflict { code: "already_closed", message: r.to_string() },
-            Refusal::Rejected(r) => Error::rejection(&r, Some(Kind::BallotClose)),
+            r @ Refusal::NotCloser { .. } => Error::Conflict { code: "not_designated_closer", message: r.to_string() },
         }
     }
 }
@@ -177,7 +171,8 @@ fn report_view(r: &MatterReport, chain: &RosterChain, store: &crate::storage::St
                 "choice_text": choice_text(v.choice, m),
                 "time_ms": v.time_ms,
                 "counted": v.counted,
-                "excluded": v.excluded,
+                "excluded": v.excluded.map(|e| json!({ "code": e.code(), "reason": e.to_string() })),
+                "receipt": v.receipt.map(|id| id.to_hex()),
             })
         })
         .collect();
@@ -198,15 +193,15 @@ fn report_view(r: &MatterReport, chain: &RosterChain, store: &crate::storage::St
         .collect();
     let settled: Vec<String> = match &r.settlement {
         Settlement::Open => Vec::new(),
-        Settlement::Closed { closings, .. } | Settlement::Disputed { closings } => {
-            closings.iter().map(|id| id.to_hex()).collect()
-        }
+        Settlement::Closed { closing, .. } => vec![closing.to_hex()],
+        Settlement::Disputed { closings } => closings.iter().map(|id| id.to_hex()).collect(),
     };
     let counted: Vec<String> = r.votes.iter().filter(|v| v.counted).map(|v| v.id.to_hex()).collect();
     json!({
         "id": r.matter.id().to_hex(),
         "matter": matter_view(m, store),
         "author": r.matter.record.header().author.to_hex(),
+        "closer": m.closer.to_hex(),
         "diarium": r.diarium.as_ref().map(|d| json!({ "id": d.id().to_hex(), "diarienummer": d.body.diarienummer.to_string() })),
         "local_dnr": store.local_dnr(&r.matter.id()).ok().flatten(),
         "status": r.status().name(),
@@ -314,7 +309,7 @@ async fn register(_: Operator, S(state): S<State>, Path(id): Path<String>) -> Re
     chain(&state)?;
     let (record, number) = state
         .blocking(move |s| {
-            let _guard = AUTHORING.lock().expect("authoring lock poisoned");
+            let _guard = gov::AUTHORING.lock().expect("authoring lock poisoned");
             let year = gov::stockholm_year(jiff::Timestamp::now().as_millisecond());
             let body = gov::next_registration(s.ledger.store(), &s.node_public(), &id, year)?;
             let number = body.diarienummer.to_string();
@@ -367,8 +362,8 @@ async fn close(_: Operator, S(state): S<State>, Path(id): Path<String>) -> Resul
     let chain = chain(&state)?;
     let (record, body) = state
         .blocking(move |s| {
-            let _guard = AUTHORING.lock().expect("authoring lock poisoned");
-            let body = gov::next_closing(s.ledger.store(), &chain, &id)?;
+            let _guard = gov::AUTHORING.lock().expect("authoring lock poisoned");
+            let body = gov::next_closing(s.ledger.store(), &chain, &s.node_key.public(), &id)?;
             Ok((author_as_node(s, Kind::BallotClose, body.to_bytes())?, body))
         })
         .await?;

@@ -70,6 +70,11 @@ pub enum SignWhat {
         /// A paper (underlag) file: named by hash in the matter, its bytes uploaded after it.
         #[arg(long = "paper")]
         papers: Vec<PathBuf>,
+        /// The designated closer's public key (hex or key file): the only key that may close the
+        /// ballot and whose vote receipts the closing must account for. Default: the node key of
+        /// the node at --api (sign it there when that is the host's node).
+        #[arg(long)]
+        closer: Option<String>,
     },
     /// A meeting (kallelse) with its agenda (förvaltare or ordförande).
     Meeting {
@@ -216,7 +221,7 @@ pub async fn sign(args: Sign) -> Result<()> {
             let body = Vote { matter, member, choice };
             (Kind::Vote, body.to_bytes())
         }
-        SignWhat::Matter { kind, title, proposal, alternatives, per_capsulam, papers: files } => {
+        SignWhat::Matter { kind, title, proposal, alternatives, per_capsulam, papers: files, closer } => {
             let kind = parse_matter_kind(&kind).with_context(|| format!("--kind {kind:?} is not a kind of matter"))?;
             let mut refs = Vec::new();
             for file in files {
@@ -229,7 +234,16 @@ pub async fn sign(args: Sign) -> Result<()> {
                 Some(days) => Procedure::PerCapsulam { voting_window_days: days },
                 None => Procedure::Meeting { meeting: None },
             };
-            (Kind::Matter, Matter { kind, title, proposal, alternatives, papers: refs, procedure }.to_bytes())
+            let closer = match closer {
+                Some(k) => samverka_node::keyfile::read_public(&k)?,
+                None => {
+                    let status = get_json(&args.api, "/api/v1/status").await?;
+                    let hex = status["node_key"].as_str().context("the node sent no node_key: give --closer")?;
+                    PublicKey::from_hex(hex).context("the node sent a node_key that is not a key")?
+                }
+            };
+            let body = Matter { kind, title, proposal, alternatives, papers: refs, procedure, closer };
+            (Kind::Matter, body.to_bytes())
         }
         SignWhat::Meeting { date, place, title, matters } => {
             let agenda = matters.iter().map(|m| record_id(m, "--matter")).collect::<Result<Vec<_>>>()?;

@@ -8,9 +8,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{fetch, Context, Matter};
+use super::{fetch, walk_back, Context, Error, Matter, Violation};
+use crate::record::Lookup;
 use crate::record::{Body, Header, Kind, RecordId};
-use crate::validate::{Lookup, Rejection};
 
 /// A diarienummer: `SERIES YYYY/NNNN`, e.g. `SAM 2026/0007`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -93,43 +93,28 @@ impl Body for Diarium {
     const KIND: Kind = Kind::Diarium;
 }
 
-/// The nearest diarium record before `header` in its author's chain, walking `prev` links.
-/// Each step is one lookup; a missing link is a [`Rejection::MissingDependency`].
-pub fn previous_diarium(header: &Header, lookup: &dyn Lookup) -> Result<Option<RecordId>, Rejection> {
-    let mut prev = header.prev;
-    while let Some(id) = prev {
-        let record = lookup.record(&id).ok_or(Rejection::MissingDependency { id })?;
-        let h = record.header();
-        if h.author != header.author || h.seq >= header.seq {
-            return Err(Rejection::BadBody {
-                kind: Kind::Diarium,
-                reason: format!("record {id} is not an earlier record of the author's chain"),
-            });
-        }
-        if h.kind == Kind::Diarium {
-            return Ok(Some(id));
-        }
-        prev = h.prev;
-    }
-    Ok(None)
+/// The nearest diarium record before `header` in its author's chain, walking `prev` links
+/// (see [`walk_back`]: a missing link is [`Error::MissingDependency`]).
+pub fn previous_diarium(header: &Header, lookup: &dyn Lookup) -> Result<Option<RecordId>, Error> {
+    walk_back(header, lookup, |r| (r.header().kind == Kind::Diarium).then(|| r.id()))
 }
 
 /// Checks a diarium body.
-pub(super) fn check(cx: &Context<'_>, d: &Diarium) -> Result<(), Rejection> {
-    d.diarienummer.check().map_err(|r| cx.bad(r))?;
+pub(super) fn check(cx: &Context<'_>, d: &Diarium) -> Result<(), Error> {
+    if d.diarienummer.check().is_err() {
+        return Err(Violation::BadDiarienummer { diarienummer: d.diarienummer.clone() }.into());
+    }
     cx.fetch::<Matter>(&d.matter)?;
     let header = cx.record.header();
     let own = previous_diarium(header, cx.lookup)?;
     let previous = match (own, d.previous) {
-        (Some(own), Some(named)) if own == named => Some(fetch::<Diarium>(cx.lookup, &own, Kind::Diarium)?.1),
-        (Some(own), _) => {
-            return Err(cx.bad(format!("the previous diarium record in the author's chain is {own}")));
-        }
+        (Some(own), Some(named)) if own == named => Some(fetch::<Diarium>(cx.lookup, &own)?.1),
+        (Some(own), _) => return Err(Violation::WrongPreviousDiarium { expected: Some(own) }.into()),
         (None, None) => None,
         (None, Some(named)) => {
             let (record, previous) = cx.fetch::<Diarium>(&named)?;
             if record.header().author == header.author {
-                return Err(cx.bad(format!("record {named} is not in the author's chain before this one")));
+                return Err(Violation::WrongPreviousDiarium { expected: None }.into());
             }
             Some(previous)
         }
@@ -137,15 +122,15 @@ pub(super) fn check(cx: &Context<'_>, d: &Diarium) -> Result<(), Rejection> {
     let n = &d.diarienummer;
     let expected = match &previous {
         Some(p) if p.diarienummer.series != n.series => {
-            return Err(cx.bad(format!("the series is {}, as in the previous record", p.diarienummer.series)));
+            return Err(Violation::SeriesChanged { expected: p.diarienummer.series.clone() }.into());
         }
         Some(p) if p.diarienummer.year > n.year => {
-            return Err(cx.bad(format!("the year {} is before the previous record's {}", n.year, p.diarienummer.year)));
+            return Err(Violation::YearBeforePrevious { year: n.year, previous: p.diarienummer.year }.into());
         }
         p => Diarienummer::next(p.as_ref().map(|p| &p.diarienummer), &n.series, n.year),
     };
     if *n != expected {
-        return Err(cx.bad(format!("the next diarienummer is {expected}, not {n}")));
+        return Err(Violation::WrongDiarienummer { expected }.into());
     }
     Ok(())
 }

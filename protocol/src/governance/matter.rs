@@ -5,11 +5,12 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Choice, Context, Meeting, MAX_ALTERNATIVES, MAX_PAPERS, MAX_PAPER_BYTES, MAX_VOTING_WINDOW_DAYS};
+use super::{
+    Choice, Context, Error, Meeting, Violation, MAX_ALTERNATIVES, MAX_PAPERS, MAX_PAPER_BYTES, MAX_VOTING_WINDOW_DAYS,
+};
 use crate::charter::MatterKind;
-use crate::crypto::Hash;
+use crate::crypto::{Hash, PublicKey};
 use crate::record::{Body, Kind, RecordId};
-use crate::validate::Rejection;
 
 /// The body of a matter record. Fields encode in this order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +28,10 @@ pub struct Matter {
     pub papers: Vec<PaperRef>,
     /// How the matter is decided.
     pub procedure: Procedure,
+    /// The designated closer: the one key whose first closing of this matter is final, and
+    /// whose vote receipts a closing must account for. A key that may author a ballot closing
+    /// at the matter's roster version (the host's node key, normally).
+    pub closer: PublicKey,
 }
 
 impl Body for Matter {
@@ -76,44 +81,49 @@ impl Matter {
 }
 
 /// Checks a matter body.
-pub(super) fn check(cx: &Context<'_>, m: &Matter) -> Result<(), Rejection> {
+pub(super) fn check(cx: &Context<'_>, m: &Matter) -> Result<(), Error> {
     cx.line("title", &m.title, true)?;
     cx.text("proposal", &m.proposal)?;
     if m.proposal.trim().is_empty() {
-        return Err(cx.bad("the proposal (förslag till beslut) is empty"));
+        return Err(Violation::Empty { field: "proposal" }.into());
     }
     cx.list("alternatives", m.alternatives.len(), MAX_ALTERNATIVES)?;
     if m.alternatives.len() == 1 {
-        return Err(cx.bad("a matter has no alternatives or at least two"));
+        return Err(Violation::OneAlternative.into());
     }
     let mut seen = BTreeSet::new();
     for a in &m.alternatives {
         cx.line("alternative", a, true)?;
         if !seen.insert(a.trim()) {
-            return Err(cx.bad(format!("the alternative {a:?} is given twice")));
+            return Err(Violation::DuplicateAlternative { alternative: a.clone() }.into());
         }
     }
     check_papers(cx, &m.papers)?;
     match m.procedure {
-        Procedure::Meeting { meeting: None } => Ok(()),
-        Procedure::Meeting { meeting: Some(id) } => cx.fetch::<Meeting>(&id).map(|_| ()),
-        Procedure::PerCapsulam { voting_window_days: d } if (1..=MAX_VOTING_WINDOW_DAYS).contains(&d) => Ok(()),
-        Procedure::PerCapsulam { voting_window_days: d } => {
-            Err(cx.bad(format!("a voting window of {d} days is not within 1 to {MAX_VOTING_WINDOW_DAYS}")))
+        Procedure::Meeting { meeting: None } => {}
+        Procedure::Meeting { meeting: Some(id) } => {
+            cx.fetch::<Meeting>(&id)?;
         }
+        Procedure::PerCapsulam { voting_window_days: d } if (1..=MAX_VOTING_WINDOW_DAYS).contains(&d) => {}
+        Procedure::PerCapsulam { voting_window_days: days } => return Err(Violation::VotingWindow { days }.into()),
     }
+    let may_close = cx.roster.keys.get(&m.closer).is_some_and(|g| (cx.permits)(Kind::BallotClose, g, cx.roster));
+    if !may_close {
+        return Err(Violation::CloserMayNotClose { key: m.closer }.into());
+    }
+    Ok(())
 }
 
-fn check_papers(cx: &Context<'_>, papers: &[PaperRef]) -> Result<(), Rejection> {
+fn check_papers(cx: &Context<'_>, papers: &[PaperRef]) -> Result<(), Error> {
     cx.list("papers", papers.len(), MAX_PAPERS)?;
     let mut names = BTreeSet::new();
     for p in papers {
         cx.line("paper name", &p.name, true)?;
         if !names.insert(p.name.as_str()) {
-            return Err(cx.bad(format!("the paper {:?} is listed twice", p.name)));
+            return Err(Violation::DuplicatePaper { name: p.name.clone() }.into());
         }
         if p.size > MAX_PAPER_BYTES {
-            return Err(cx.bad(format!("the paper {:?} is {} bytes, more than {MAX_PAPER_BYTES}", p.name, p.size)));
+            return Err(Violation::PaperTooLarge { size: p.size }.into());
         }
     }
     Ok(())

@@ -5,9 +5,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Context, Date, Matter, MAX_AGENDA_ITEMS};
+use super::{Context, Date, Error, Matter, Violation, MAX_AGENDA_ITEMS};
 use crate::record::{Body, Kind, RecordId};
-use crate::validate::Rejection;
 
 /// The body of a meeting record (the kallelse). Fields encode in this order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,31 +35,34 @@ impl Meeting {
     }
 }
 
+/// Parses the date in `field`, or names the field in the violation.
+pub(super) fn date(field: &'static str, value: &str) -> Result<Date, Error> {
+    Date::parse(value).map_err(|_| Violation::BadDate { field, value: value.to_owned() }.into())
+}
+
 /// Checks a meeting body.
-pub(super) fn check(cx: &Context<'_>, m: &Meeting) -> Result<(), Rejection> {
+pub(super) fn check(cx: &Context<'_>, m: &Meeting) -> Result<(), Error> {
     cx.line("title", &m.title, true)?;
     cx.line("place", &m.place, true)?;
-    let date = Date::parse(&m.date).map_err(|r| cx.bad(r))?;
-    let notice = Date::parse(&m.notice_given_on).map_err(|r| cx.bad(r))?;
+    let day = date("date", &m.date)?;
+    let notice = date("notice date", &m.notice_given_on)?;
     let need = i64::from(cx.roster.rules.meeting_notice_days);
-    let given = date.days() - notice.days();
+    let given = day.days() - notice.days();
     if given < need {
-        return Err(cx.bad(format!(
-            "notice given on {notice} is {given} days before the meeting on {date}; the rules require {need}"
-        )));
+        return Err(Violation::NoticeTooShort { given, need }.into());
     }
     let signed_on = Date::of_utc_ms(cx.record.header().time_ms);
     if notice < signed_on {
-        return Err(cx.bad(format!("notice cannot be given on {notice}, before the record was made on {signed_on}")));
+        return Err(Violation::NoticeBackdated { notice: notice.to_string(), signed_on: signed_on.to_string() }.into());
     }
     cx.list("agenda items", m.agenda.len(), MAX_AGENDA_ITEMS)?;
     if m.agenda.is_empty() {
-        return Err(cx.bad("the agenda is empty"));
+        return Err(Violation::Empty { field: "agenda" }.into());
     }
     let mut seen = BTreeSet::new();
     for id in &m.agenda {
         if !seen.insert(id) {
-            return Err(cx.bad(format!("matter {id} is on the agenda twice")));
+            return Err(Violation::DuplicateAgendaItem { matter: *id }.into());
         }
         cx.fetch::<Matter>(id)?;
     }

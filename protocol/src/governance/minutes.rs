@@ -5,13 +5,13 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::{BallotClose, Context, Date, Matter, Meeting, MAX_AGENDA_ITEMS};
+use super::meeting::date;
+use super::{BallotClose, Context, Error, Matter, Meeting, Violation, MAX_AGENDA_ITEMS};
 use crate::charter::{MemberId, Role};
 use crate::crypto::PublicKey;
 use crate::encoding::MAX_LIST_LEN;
 use crate::record::{Body, Kind, Record, RecordId, Verified};
 use crate::roster::KeyKind;
-use crate::validate::Rejection;
 
 /// The body of a minutes record. Fields encode in this order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,74 +95,71 @@ pub fn justering_status(minutes_id: &RecordId, minutes: &Minutes, justeringar: &
 }
 
 /// Checks a minutes body.
-pub(super) fn check_minutes(cx: &Context<'_>, m: &Minutes) -> Result<(), Rejection> {
+pub(super) fn check_minutes(cx: &Context<'_>, m: &Minutes) -> Result<(), Error> {
     let (_, meeting) = cx.fetch::<Meeting>(&m.meeting)?;
     cx.list("members present", m.present.len(), MAX_LIST_LEN)?;
     if !m.present.windows(2).all(|w| w[0] < w[1]) {
-        return Err(cx.bad("the members present are not sorted without repeats"));
+        return Err(Violation::PresentNotSorted.into());
     }
     if let Some(p) = m.present.iter().find(|p| !cx.roster.members.contains_key(*p)) {
-        return Err(cx.bad(format!("{p} is not a member")));
+        return Err(Violation::NotAMember { member: p.clone() }.into());
     }
     check_items(cx, &m.items)?;
     let [a, b] = m.justerare;
     if a == b || a == m.chair || b == m.chair {
-        return Err(cx.bad("the chair and the two justerare are three different keys"));
+        return Err(Violation::SignersNotDistinct.into());
     }
-    for j in m.justerare {
-        person_with_role(cx, &j, &[Role::StyrgruppOrdinarie, Role::StyrgruppErsattare], "justerare")?;
+    for key in m.justerare {
+        if !person_with_role(cx, &key, &[Role::StyrgruppOrdinarie, Role::StyrgruppErsattare]) {
+            return Err(Violation::JusterareWithoutRole { key }.into());
+        }
     }
-    person_with_role(cx, &m.chair, &[Role::Ordforande], "chair")?;
+    if !person_with_role(cx, &m.chair, &[Role::Ordforande]) {
+        return Err(Violation::ChairWithoutRole { key: m.chair }.into());
+    }
     if let Some(anslag) = &m.anslag_date {
-        let anslag = Date::parse(anslag).map_err(|r| cx.bad(r))?;
-        let held = meeting.day().map_err(|r| cx.bad(r))?;
-        if anslag < held {
-            return Err(cx.bad(format!("the minutes cannot be posted on {anslag}, before the meeting on {held}")));
+        let posted = date("anslag date", anslag)?;
+        let held = date("date", &meeting.date)?;
+        if posted < held {
+            return Err(Violation::AnslagBeforeMeeting { anslag: anslag.clone(), meeting: meeting.date }.into());
         }
     }
     Ok(())
 }
 
-fn check_items(cx: &Context<'_>, items: &[MinutesItem]) -> Result<(), Rejection> {
+fn check_items(cx: &Context<'_>, items: &[MinutesItem]) -> Result<(), Error> {
     cx.list("minutes items", items.len(), MAX_AGENDA_ITEMS)?;
     let mut seen = BTreeSet::new();
     for item in items {
         if !seen.insert(item.matter) {
-            return Err(cx.bad(format!("matter {} has two items", item.matter)));
+            return Err(Violation::DuplicateItem { matter: item.matter }.into());
         }
         cx.text("item text", &item.text)?;
         cx.fetch::<Matter>(&item.matter)?;
         if let Some(closing) = &item.closing {
             let (_, close) = cx.fetch::<BallotClose>(closing)?;
             if close.matter != item.matter {
-                return Err(cx.bad(format!("closing {closing} is of another matter than {}", item.matter)));
+                return Err(Violation::ClosingOfOtherMatter { closing: *closing }.into());
             }
         }
     }
     Ok(())
 }
 
-fn person_with_role(cx: &Context<'_>, key: &PublicKey, roles: &[Role], what: &str) -> Result<(), Rejection> {
-    let ok = cx
-        .roster
+/// Whether `key` is a person key holding one of `roles` in the record's roster version.
+fn person_with_role(cx: &Context<'_>, key: &PublicKey, roles: &[Role]) -> bool {
+    cx.roster
         .keys
         .get(key)
-        .is_some_and(|g| matches!(g.kind, KeyKind::Person { .. }) && roles.iter().any(|r| g.kind.has_role(*r)));
-    if ok {
-        Ok(())
-    } else {
-        let names: Vec<&str> = roles.iter().map(|r| r.swedish()).collect();
-        Err(cx.bad(format!("the {what} {key} is not a person key with the role {}", names.join(" or "))))
-    }
+        .is_some_and(|g| matches!(g.kind, KeyKind::Person { .. }) && roles.iter().any(|r| g.kind.has_role(*r)))
 }
 
 /// Checks a justering body: the author is the chair or a justerare of the minutes named.
-pub(super) fn check_justering(cx: &Context<'_>, j: &Justering) -> Result<(), Rejection> {
+pub(super) fn check_justering(cx: &Context<'_>, j: &Justering) -> Result<(), Error> {
     let (_, minutes) = cx.fetch::<Minutes>(&j.minutes)?;
-    let h = cx.record.header();
-    if minutes.signers().contains(&h.author) {
+    let key = cx.record.header().author;
+    if minutes.signers().contains(&key) {
         return Ok(());
     }
-    let member = cx.roster.keys.get(&h.author).map(|g| g.member.clone()).unwrap_or_default();
-    Err(Rejection::NotAuthorised { key: h.author, member, kind: Kind::Justering })
+    Err(Violation::NotMinutesSigner { key }.into())
 }

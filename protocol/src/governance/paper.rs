@@ -3,10 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Context, MAX_PAPER_BYTES};
+use super::{Context, Error, Violation, MAX_PAPER_BYTES};
 use crate::crypto::{domain, Hash};
 use crate::record::{Body, Kind};
-use crate::validate::Rejection;
 
 /// The body of a paper record. Fields encode in this order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,13 +58,13 @@ fn is_media_type(s: &str) -> bool {
 }
 
 /// Checks a paper body.
-pub(super) fn check(cx: &Context<'_>, p: &Paper) -> Result<(), Rejection> {
+pub(super) fn check(cx: &Context<'_>, p: &Paper) -> Result<(), Error> {
     cx.line("paper name", &p.name, true)?;
     if !is_media_type(&p.media_type) {
-        return Err(cx.bad(format!("{:?} is not a media type of the form type/subtype", p.media_type)));
+        return Err(Violation::BadMediaType { media_type: p.media_type.clone() }.into());
     }
     if p.size > MAX_PAPER_BYTES {
-        return Err(cx.bad(format!("the paper is {} bytes, more than {MAX_PAPER_BYTES}", p.size)));
+        return Err(Violation::PaperTooLarge { size: p.size }.into());
     }
     Ok(())
 }

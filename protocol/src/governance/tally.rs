@@ -81,11 +81,49 @@ pub enum Excluded {
     NotAMember,
     /// The author's key was revoked from this vote's position on.
     Revoked,
-    /// Another vote for the same member counts instead.
+    /// A later vote for the same member (by chain position, or between keys by §3.1's order)
+    /// counts instead.
     Superseded {
         /// The vote that counts.
         by: RecordId,
     },
+    /// An ersättare's vote, while the member's ordinarie voted: the ordinarie's vote counts.
+    OrdinarieVoted {
+        /// The ordinarie's vote that counts.
+        by: RecordId,
+    },
+    /// The matter's final closing does not name it, and it would have counted: its closer had
+    /// not receipted it before closing, so it arrived after the ballot closed. Given only by
+    /// [`super::explain`].
+    AfterClosing {
+        /// The final closing.
+        closing: RecordId,
+    },
+}
+
+impl Excluded {
+    /// A short, stable code for the API, the CSV and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Excluded::NotAVote => "not_a_vote",
+            Excluded::OtherMatter => "other_matter",
+            Excluded::InvalidChoice => "invalid_choice",
+            Excluded::NotAVoter => "not_a_voter",
+            Excluded::NotAMember => "not_a_member",
+            Excluded::Revoked => "revoked",
+            Excluded::Superseded { .. } => "superseded",
+            Excluded::OrdinarieVoted { .. } => "ordinarie_voted",
+            Excluded::AfterClosing { .. } => "after_closing",
+        }
+    }
+
+    /// The vote that counts instead, when this one is superseded or overruled.
+    pub fn by(&self) -> Option<RecordId> {
+        match self {
+            Excluded::Superseded { by } | Excluded::OrdinarieVoted { by } => Some(*by),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Excluded {
@@ -97,7 +135,13 @@ impl fmt::Display for Excluded {
             Excluded::NotAVoter => f.write_str("its author is not the member's ordinarie or ersättare"),
             Excluded::NotAMember => f.write_str("its member is not a member at the closing's roster version"),
             Excluded::Revoked => f.write_str("its author's key is revoked from that position"),
-            Excluded::Superseded { by } => write!(f, "vote {by} counts for that member instead"),
+            Excluded::Superseded { by } => write!(f, "superseded by the member's later vote {by}"),
+            Excluded::OrdinarieVoted { by } => {
+                write!(f, "an ersättare's vote, and the member's ordinarie voted ({by})")
+            }
+            Excluded::AfterClosing { closing } => {
+                write!(f, "arrived after the ballot closed: closing {closing} does not account for it")
+            }
         }
     }
 }
@@ -166,7 +210,12 @@ pub fn count(
     for candidates in by_member.values() {
         let winner = prevailing(candidates);
         for c in candidates.iter().filter(|c| c.id != winner.id) {
-            excluded.push((c.id, Excluded::Superseded { by: winner.id }));
+            let why = if c.seat > winner.seat {
+                Excluded::OrdinarieVoted { by: winner.id }
+            } else {
+                Excluded::Superseded { by: winner.id }
+            };
+            excluded.push((c.id, why));
         }
         counted.push(winner.id);
         choices.push(winner.choice);
