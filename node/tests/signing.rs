@@ -74,7 +74,7 @@ async fn a_record_the_node_refuses_leaves_no_hole_in_the_signers_chain() {
     let meeting = ["meeting", "--date", &today, "--place", "Luleå", "--matter", &first];
     let (ok, out, err) = sign(&node, &[], &meeting).await;
     assert!(!ok, "{out}");
-    assert!(err.contains("chain is unchanged") && err.contains("bad_body"), "{err}");
+    assert!(err.contains("chain is unchanged") && err.contains("notice_too_short"), "{err}");
 
     // The next record takes that position and reaches the node; the chain stays gapless.
     let (ok, out, err) = sign(&node, &[], &matter("Andra ärendet")).await;
