@@ -75,6 +75,8 @@ pub const MAX_PAGE: usize = 1000;
 pub const CHECKPOINT_RECORDS: u64 = 20_000;
 /// ... or once the log grew by this many bytes since the last one.
 pub const CHECKPOINT_BYTES: u64 = 16 * 1024 * 1024;
+/// Most index faults one scrub reports (a badly damaged index would name every entry).
+pub const MAX_SCRUB_FAULTS: usize = 1000;
 
 const SEGMENT_SIZE: usize = 8 * 1024 * 1024;
 /// How long opening waits for a file lock still held by a store closing in this process.
@@ -1260,6 +1262,51 @@ impl Store {
             records.extend(self.checked_at(*n, expect)?);
         }
         Ok((records, numbers.last().copied()))
+    }
+
+    /// Checks the whole store in place: every record's frame, that it decodes, and that the id
+    /// index names its number; that every kind entry lists a record of its kind and every chain
+    /// entry the id stored at its number. Damaged records join the damaged set, as when a read
+    /// finds them. Reports at most [`MAX_SCRUB_FAULTS`] index faults.
+    pub fn scrub(&self) -> Result<Scrub, Error> {
+        let durable = self.durable.load(Ordering::Acquire);
+        let mut held: Vec<Option<(RecordId, Kind)>> = Vec::with_capacity(usize::try_from(durable).unwrap_or(0));
+        let mut faults = Vec::new();
+        let mut fault = |f: IndexFault| {
+            if faults.len() < MAX_SCRUB_FAULTS {
+                faults.push(f);
+            }
+        };
+        for n in 0..durable {
+            let record = self.checked_at(n, Expect::Any)?;
+            if let Some(r) = &record {
+                if self.number(&r.id())? != Some(n) {
+                    fault(IndexFault::IdEntry { n });
+                }
+            }
+            held.push(record.map(|r| (r.id(), r.header().kind)));
+        }
+        let at = |n: u64| held.get(n as usize).copied().flatten();
+        let kinds: Vec<(u16, Arc<File>, u64)> =
+            self.files().kinds.iter().map(|(code, k)| (*code, k.file.clone(), k.len)).collect();
+        for (code, file, len) in kinds {
+            let path = self.path.join("records").join(format!("kind-{code:04x}"));
+            let entries = entries_from(&file, &path, len, KIND_ENTRY, 0, u64::MAX)?;
+            for n in entries.chunks(KIND_ENTRY as usize).map(|e| u64_at(e, 0)).take_while(|n| *n < durable) {
+                if at(n).is_some_and(|(_, kind)| u16::from(kind) != code) {
+                    fault(IndexFault::KindEntry { kind: code, n });
+                }
+            }
+        }
+        let authors: Vec<PublicKey> = self.files().heads.keys().copied().collect();
+        for author in authors {
+            for (seq, n, id) in self.positions(&author, 0, usize::MAX)? {
+                if at(n).is_some_and(|(found, _)| found != id) {
+                    fault(IndexFault::ChainEntry { author, seq });
+                }
+            }
+        }
+        Ok(Scrub { records: durable, damaged: self.damaged(), faults, rebuilt: self.rebuilt.clone() })
     }
 
     /// The roster chain's record ids, version 0 (the charter) first.
