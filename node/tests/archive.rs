@@ -203,3 +203,99 @@ fn an_import_with_one_failing_record_stores_nothing() {
     assert_eq!(ledger.store().count().expect("count"), 0, "nothing was stored");
     assert_eq!(ledger.federation(), None);
 }
+
+/// Runs the real binary in `dir`.
+fn samverka(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_samverka"))
+        .current_dir(dir)
+        .env_remove("SAMVERKA_CONFIG")
+        .env("RUST_LOG", "error")
+        .args(args)
+        .output()
+        .expect("the samverka binary runs")
+}
+
+/// A data directory `name` in `dir` holding a federation that certifies its node key, with a few
+/// notes by that node. Returns the node key.
+fn member_node(dir: &Path, name: &str) -> samverka_protocol::SigningKey {
+    let mut fed = Federation::found("Backup", &testkit::kommuner(2), "1000");
+    let mut node = fed.certify_node("1000", "backup/node");
+    let data = dir.join(name);
+    let ledger = Ledger::open(&data.join("store"), 8 << 20).expect("opens");
+    ledger.ingest(fed.charter.to_unverified()).expect("charter");
+    for u in &fed.updates {
+        ledger.ingest(u.to_unverified()).expect("roster version");
+    }
+    for i in 0..4 {
+        ledger.ingest(node.next(fed.id(), fed.version(), Kind::Note, format!("{i}").into_bytes())).expect("note");
+    }
+    samverka_node::keyfile::write_secret(&data.join("node.key"), "node", &node.key).expect("key file");
+    node.key
+}
+
+#[test]
+fn a_restored_node_is_the_same_member_and_run_refuses_a_fresh_key() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let key = member_node(dir, "n1");
+    let out = samverka(dir, &["--data-dir", "n1", "export", "--out", "b.archive", "--with-node-key"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("WARNING"), "the key copy comes with a warning");
+    let copy = dir.join("b.archive.node-key");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&copy).expect("the key copy").permissions().mode() & 0o777, 0o600);
+
+    // Restored without the key: the node refuses to start as nobody.
+    assert!(samverka(dir, &["--data-dir", "n2", "import", "b.archive"]).status.success());
+    let out = samverka(dir, &["--data-dir", "n2", "run"]);
+    assert!(!out.status.success(), "run refuses a store of a federation without its node key");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("there is no node key") && err.contains("--node-key"), "{err}");
+    assert!(!dir.join("n2/node.key").exists(), "no key was made");
+
+    let out = samverka(dir, &["--data-dir", "n2", "import", "b.archive", "--node-key", "b.archive.node-key"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let restored = samverka_node::keyfile::read_secret(&dir.join("n2/node.key")).expect("installed");
+    assert_eq!(restored.public(), key.public(), "the restored node has the member's node key");
+}
+
+#[test]
+fn an_import_that_fails_into_a_fresh_data_directory_leaves_no_store() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    member_node(dir, "n1");
+    assert!(samverka(dir, &["--data-dir", "n1", "export", "--out", "b.archive"]).status.success());
+    let mut bytes = std::fs::read(dir.join("b.archive")).expect("reads");
+    bytes.push(7);
+    std::fs::write(dir.join("b.archive"), bytes).expect("writes");
+    let out = samverka(dir, &["--data-dir", "n2", "import", "b.archive"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bytes follow the trailer"));
+    assert!(!dir.join("n2/store").exists(), "nothing is left behind");
+}
+
+#[test]
+fn scrub_reports_a_damaged_record_and_exits_non_zero() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    member_node(dir, "n1");
+    let out = samverka(dir, &["--data-dir", "n1", "scrub"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no damage"));
+
+    let log = dir.join("n1/store/records/log");
+    let mut bytes = std::fs::read(&log).expect("log");
+    let end = bytes.len();
+    bytes[end - 5] ^= 0x10; // inside the last note
+    std::fs::write(&log, bytes).expect("writes");
+    let out = samverka(dir, &["--data-dir", "n1", "scrub"]);
+    assert!(!out.status.success(), "damage found: non-zero exit");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("DAMAGED record") && text.contains("frame check"), "{text}");
+    let out = samverka(dir, &["--data-dir", "n1", "scrub", "--json"]);
+    assert!(!out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["clean"], false);
+    assert_eq!(report["damaged"][0]["code"], "frame_check");
+    assert_eq!(report["damaged"][0]["seq"], 3);
+}
