@@ -174,6 +174,20 @@ pub struct Store {
     damaged: Mutex<BTreeMap<u64, Damaged>>,
     /// The index damage opening found and repaired, if any.
     rebuilt: Option<IndexFault>,
+    /// The fault the next checkpoint injects, if armed.
+    #[cfg(feature = "failpoints")]
+    failpoint: Mutex<Option<Failpoint>>,
+}
+
+/// A fault a test makes the next checkpoint inject (with the `failpoints` feature, which only the
+/// tests enable): the checkpoint stops there and fails, and the store refuses writes, as a
+/// process crashing at that point would leave the files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failpoint {
+    /// After the id entries went into sled, before the index files are synced.
+    CheckpointAfterIds,
+    /// After the index files are synced, before sled's batch names the state they hold.
+    CheckpointBeforeBatch,
 }
 
 /// What a read expects of the record stored at a number.
@@ -566,7 +580,7 @@ impl Files {
                 self.unchecked.insert(key(b'v', &[&version.to_be_bytes()]), id.0.to_vec());
             }
             self.pending.insert(id, n);
-            self.fingerprint = self.fingerprint.wrapping_add(integrity::fingerprint(n, &id));
+            self.fingerprint = self.fingerprint.wrapping_add(integrity::fingerprint(n, h.seq, &id));
             self.next += 1;
         }
         let offsets_path = self.dir.join("offsets");
@@ -740,6 +754,8 @@ impl Store {
             failure: Mutex::new(String::new()),
             damaged: Mutex::new(BTreeMap::new()),
             rebuilt,
+            #[cfg(feature = "failpoints")]
+            failpoint: Mutex::new(None),
         };
         if replayed > 0 {
             tracing::info!(records = replayed, "replayed the record log written after the last checkpoint");
@@ -947,11 +963,13 @@ impl Store {
                 files.pending.remove(id);
             }
         }
+        self.trip(Failpoint::CheckpointAfterIds)?;
         let dirty: Vec<PathBuf> = checkpoint.dirty.into_iter().collect();
         for_each(&dirty, dirty.len() >= 8, |path| File::open(path).and_then(|f| f.sync_data()).map_err(io(path)))?;
         if checkpoint.created {
             self.sync_dir(&self.path.join("records"))?;
         }
+        self.trip(Failpoint::CheckpointBeforeBatch)?;
         let mut batch = sled::Batch::default();
         for (k, v) in checkpoint.entries {
             batch.insert(k, v);
@@ -961,6 +979,34 @@ impl Store {
         batch.insert(key(b'm', &[b"fp"]), &checkpoint.fingerprint.to_be_bytes());
         self.db.apply_batch(batch)?;
         self.sync_sled()
+    }
+
+    /// Arms `point`: the next checkpoint that reaches it fails there.
+    #[cfg(feature = "failpoints")]
+    pub fn fail_at(&self, point: Failpoint) {
+        *self.failpoint.lock().expect("store failpoint lock poisoned") = Some(point);
+    }
+
+    /// Fails at `point` when a test armed it (see [`Failpoint`]).
+    #[cfg(feature = "failpoints")]
+    fn trip(&self, point: Failpoint) -> Result<(), Error> {
+        let mut armed = self.failpoint.lock().expect("store failpoint lock poisoned");
+        if *armed == Some(point) {
+            *armed = None;
+            return Err(Error::Failed(format!("failpoint {point:?}")));
+        }
+        Ok(())
+    }
+
+    #[cfg(not(feature = "failpoints"))]
+    #[inline(always)]
+    fn trip(&self, _point: Failpoint) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// Takes a checkpoint now (see the module doc): what opening would otherwise replay.
+    pub fn checkpoint_now(&self) -> Result<(), Error> {
+        self.sync_now(true)
     }
 
     /// Makes every sled write so far durable: sled's flush, then an `fdatasync` of its log (and
@@ -1449,14 +1495,14 @@ impl Drop for Store {
 }
 
 /// The chain positions kept in sled (out of order, or a second record at one position) of
-/// records numbered below `next`: their number and id.
-fn exceptions_below(db: &sled::Db, next: u64) -> Result<Vec<(u64, RecordId)>, Error> {
+/// records numbered below `next`: their number, seq and id.
+fn exceptions_below(db: &sled::Db, next: u64) -> Result<Vec<(u64, u64, RecordId)>, Error> {
     let mut out = Vec::new();
     for kv in db.scan_prefix([b'x']) {
         let (k, v) = kv?;
         let n = u64_at(&k, 13);
         if n < next {
-            out.push((n, id_at(&v, 0)));
+            out.push((n, u64_at(&k, 5), id_at(&v, 0)));
         }
     }
     Ok(out)

@@ -1,28 +1,53 @@
 //! The store against an in-memory model, across restarts and faults: damaged record bytes are
 //! never served and are fetched again; damaged index files are rebuilt from the log on opening.
 
-use std::collections::BTreeMap;
-
 use proptest::prelude::*;
 use samverka_node::ledger::{Ledger, Outcome};
+use samverka_node::storage::Failpoint;
 use samverka_protocol::testkit::{self, Author, Federation};
 use samverka_protocol::{Kind, PublicKey, RecordId};
 
 #[derive(Debug, Clone)]
 enum Op {
-    /// Author `a` writes `n` notes.
+    /// Author `a` writes `n` notes, in one batch.
     Write { author: usize, n: usize },
-    /// Re-send an already stored record (must be a duplicate).
+    /// Re-send a stored record: a duplicate, or the fresh copy of a damaged one.
     Resend { pick: usize },
+    /// Read one record back.
+    Get { pick: usize },
     /// Close and reopen the store.
     Reopen,
+    /// Take a checkpoint now.
+    Checkpoint,
+    /// A crash in the middle of a checkpoint (at a failpoint), then reopen.
+    CrashMidCheckpoint { before_batch: bool },
+    /// Flip one bit inside a checkpointed record in the log, then reopen.
+    FlipLog { pick: usize, byte: usize },
+    /// Damage an index file (flip a bit, cut it short, or delete it), then reopen.
+    DamageIndex { file: usize, byte: usize, how: IndexDamage },
+    /// A write cut off by a crash: bytes after the log's last frame, then reopen.
+    TornWrite { len: usize },
+}
+
+#[derive(Debug, Clone, Copy)]
+enum IndexDamage {
+    Flip,
+    Cut,
+    Delete,
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (0..3usize, 1..20usize).prop_map(|(author, n)| Op::Write { author, n }),
-        1 => any::<usize>().prop_map(|pick| Op::Resend { pick }),
+        6 => (0..3usize, 1..20usize).prop_map(|(author, n)| Op::Write { author, n }),
+        2 => any::<usize>().prop_map(|pick| Op::Resend { pick }),
+        1 => any::<usize>().prop_map(|pick| Op::Get { pick }),
         1 => Just(Op::Reopen),
+        1 => Just(Op::Checkpoint),
+        1 => any::<bool>().prop_map(|before_batch| Op::CrashMidCheckpoint { before_batch }),
+        1 => (any::<usize>(), any::<usize>()).prop_map(|(pick, byte)| Op::FlipLog { pick, byte }),
+        1 => (any::<usize>(), any::<usize>(), prop_oneof![Just(IndexDamage::Flip), Just(IndexDamage::Cut), Just(IndexDamage::Delete)])
+            .prop_map(|(file, byte, how)| Op::DamageIndex { file, byte, how }),
+        1 => (1..200usize).prop_map(|len| Op::TornWrite { len }),
     ]
 }
 
@@ -37,55 +62,168 @@ fn open(dir: &std::path::Path, fed: &Federation) -> Ledger {
     ledger
 }
 
+/// The store under test and its model: every record acknowledged, in arrival order, and those a
+/// fault destroyed (damaged in the log: never served, and stored again when re-sent).
+struct Model {
+    fed: Federation,
+    authors: Vec<Author>,
+    dir: tempfile::TempDir,
+    ledger: Option<Ledger>,
+    acked: Vec<samverka_protocol::Record<samverka_protocol::Unverified>>,
+    destroyed: std::collections::BTreeSet<RecordId>,
+}
+
+impl Model {
+    fn ledger(&self) -> &Ledger {
+        self.ledger.as_ref().expect("open")
+    }
+
+    /// Closes the store (a checkpoint), lets `fault` change its files, and opens it again.
+    fn with_closed(&mut self, fault: impl FnOnce(&std::path::Path)) {
+        drop(self.ledger.take());
+        fault(self.dir.path());
+        self.ledger = Some(open(self.dir.path(), &self.fed));
+    }
+
+    fn index_files(&self) -> Vec<std::path::PathBuf> {
+        let mut files: Vec<_> = std::fs::read_dir(self.dir.path().join("records"))
+            .expect("records")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.file_name().is_some_and(|n| n != "log") && std::fs::metadata(p).is_ok_and(|m| m.len() > 0))
+            .collect();
+        files.sort();
+        files
+    }
+
+    fn apply(&mut self, op: Op) -> Result<(), TestCaseError> {
+        match op {
+            Op::Write { author, n } => {
+                let (id, version) = (self.fed.id(), self.fed.version());
+                let records: Vec<_> = (0..n)
+                    .map(|i| self.authors[author].next(id, version, Kind::Note, format!("{i}").into_bytes()))
+                    .collect();
+                for (r, result) in records.iter().zip(self.ledger().ingest_many(records.clone())) {
+                    prop_assert_eq!(result.expect("valid"), Outcome::Stored(r.id()));
+                }
+                self.acked.extend(records);
+            }
+            Op::Resend { pick } if !self.acked.is_empty() => {
+                let r = self.acked[pick % self.acked.len()].clone();
+                let outcome = self.ledger().ingest(r.clone()).expect("valid");
+                if self.destroyed.remove(&r.id()) {
+                    prop_assert_eq!(outcome, Outcome::Stored(r.id()), "a damaged record is stored again");
+                } else {
+                    prop_assert_eq!(outcome, Outcome::Duplicate(r.id()));
+                }
+            }
+            Op::Get { pick } if !self.acked.is_empty() => {
+                let r = &self.acked[pick % self.acked.len()];
+                let got = self.ledger().store().get(&r.id()).expect("reads");
+                prop_assert!(got.is_some() || self.destroyed.contains(&r.id()), "an acknowledged record is lost");
+            }
+            Op::Resend { .. } | Op::Get { .. } => {}
+            Op::Reopen => self.with_closed(|_| {}),
+            Op::Checkpoint => self.ledger().store().checkpoint_now().expect("a checkpoint"),
+            Op::CrashMidCheckpoint { before_batch } => {
+                let store = self.ledger().store();
+                store.fail_at(match before_batch {
+                    true => Failpoint::CheckpointBeforeBatch,
+                    false => Failpoint::CheckpointAfterIds,
+                });
+                prop_assert!(store.checkpoint_now().is_err(), "the failpoint fails the checkpoint");
+                self.with_closed(|_| {}); // the failed store takes no checkpoint on closing
+            }
+            Op::FlipLog { pick, byte } => {
+                let live: Vec<_> = self.acked.iter().filter(|r| !self.destroyed.contains(&r.id())).cloned().collect();
+                // Damage together with a damaged index is refused (tested on its own below).
+                if live.is_empty() {
+                    return Ok(());
+                }
+                let r = &live[pick % live.len()];
+                self.with_closed(|dir| {
+                    flip(&records_file(dir, "log"), in_log(dir, r.bytes()) + byte % r.bytes().len())
+                });
+                self.destroyed.insert(r.id());
+            }
+            Op::DamageIndex { .. } if !self.destroyed.is_empty() => {}
+            Op::DamageIndex { file, byte, how } => {
+                drop(self.ledger.take());
+                let files = self.index_files();
+                let path = &files[file % files.len()];
+                let len = std::fs::metadata(path).expect("meta").len() as usize;
+                match how {
+                    IndexDamage::Flip => flip(path, byte % len),
+                    IndexDamage::Cut => std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(path)
+                        .and_then(|f| f.set_len((byte % len) as u64))
+                        .expect("cut"),
+                    IndexDamage::Delete => std::fs::remove_file(path).expect("deleted"),
+                }
+                self.with_closed(|_| {});
+                prop_assert!(
+                    self.ledger().store().rebuilt().is_some(),
+                    "damage to {} ({how:?}) is found",
+                    path.display()
+                );
+            }
+            Op::TornWrite { len } => {
+                // Reopen first, so the log file ends at its last frame.
+                self.with_closed(|_| {});
+                self.with_closed(|dir| {
+                    use std::io::Write;
+                    let junk: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
+                    let mut log = std::fs::OpenOptions::new().append(true).open(records_file(dir, "log")).expect("log");
+                    log.write_all(&junk).expect("appended");
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The store serves every acknowledged record the faults did not destroy, never a wrong one,
+    /// reports the destroyed ones, and reports heads and listings that match.
+    fn check(&self) -> Result<(), TestCaseError> {
+        let store = self.ledger().store();
+        for r in &self.acked {
+            match store.get(&r.id()).expect("reads") {
+                Some(got) => prop_assert_eq!(got.bytes(), r.bytes(), "a record is served as stored"),
+                None => prop_assert!(self.destroyed.contains(&r.id()), "acknowledged record {} lost", r.id()),
+            }
+        }
+        let reported: std::collections::BTreeSet<RecordId> = store.damaged().iter().filter_map(|d| d.id).collect();
+        prop_assert_eq!(&reported, &self.destroyed, "every damaged record is reported, and only those");
+        let live: Vec<RecordId> = self.acked.iter().map(|r| r.id()).filter(|id| !self.destroyed.contains(id)).collect();
+        let (notes, _) = store.by_kind(Some(Kind::Note), None, 1000).expect("reads");
+        prop_assert_eq!(ids_of(&notes), live);
+        let heads = store.heads().expect("heads");
+        for a in &self.authors {
+            let author = a.key.public();
+            let chain: Vec<_> = self.acked.iter().filter(|r| r.header().author == author).collect();
+            let held = chain.iter().take_while(|r| !self.destroyed.contains(&r.id())).count();
+            prop_assert_eq!(heads.get(&author).copied(), (held as u64).checked_sub(1), "the head stops below damage");
+            let served = store.by_author(&author, 0, 1000).expect("reads");
+            prop_assert_eq!(served.len(), held);
+        }
+        Ok(())
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     #[test]
-    fn store_matches_model_across_restarts(ops in proptest::collection::vec(op(), 1..25)) {
+    fn store_matches_model_across_restarts_and_faults(ops in proptest::collection::vec(op(), 1..25)) {
         let mut fed = Federation::found("Model", &testkit::kommuner(3), "1000");
-        let mut authors: Vec<Author> =
+        let authors: Vec<Author> =
             (0..3).map(|i| fed.certify_node(&format!("{}", 1000 + i), &format!("model/{i}"))).collect();
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut ledger = open(dir.path(), &fed);
-        let base = ledger.store().count().expect("count");
-        let mut model: BTreeMap<RecordId, (PublicKey, u64)> = BTreeMap::new();
-        let mut sent = Vec::new();
+        let ledger = Some(open(dir.path(), &fed));
+        let mut model = Model { fed, authors, dir, ledger, acked: Vec::new(), destroyed: Default::default() };
         for op in ops {
-            match op {
-                Op::Write { author, n } => {
-                    let records: Vec<_> = (0..n)
-                        .map(|i| authors[author].next(fed.id(), fed.version(), Kind::Note, format!("{i}").into_bytes()))
-                        .collect();
-                    for (r, result) in records.iter().zip(ledger.ingest_many(records.clone())) {
-                        prop_assert_eq!(result.expect("valid"), Outcome::Stored(r.id()));
-                        model.insert(r.id(), (r.header().author, r.header().seq));
-                        sent.push(r.clone());
-                    }
-                }
-                Op::Resend { pick } if !sent.is_empty() => {
-                    let r = sent[pick % sent.len()].clone();
-                    prop_assert_eq!(ledger.ingest(r.clone()).expect("valid"), Outcome::Duplicate(r.id()));
-                }
-                Op::Resend { .. } => {}
-                Op::Reopen => {
-                    drop(ledger);
-                    ledger = open(dir.path(), &fed);
-                }
-            }
-            let store = ledger.store();
-            prop_assert_eq!(store.count().expect("count"), base + model.len() as u64);
-            for (id, (author, seq)) in &model {
-                let got = store.get(id).expect("read").expect("present");
-                prop_assert_eq!(got.header().seq, *seq);
-                prop_assert_eq!(store.at_position(author, *seq).expect("read"), vec![*id]);
-            }
-            for a in &authors {
-                let expected = a.seq.checked_sub(1);
-                prop_assert_eq!(store.head(&a.key.public()).expect("read"), expected);
-                let chain = store.by_author(&a.key.public(), 0, 1000).expect("read");
-                prop_assert_eq!(chain.len() as u64, a.seq);
-                prop_assert!(chain.windows(2).all(|w| w[0].header().seq + 1 == w[1].header().seq));
-            }
+            model.apply(op)?;
+            model.check()?;
         }
     }
 }

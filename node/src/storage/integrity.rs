@@ -176,13 +176,16 @@ impl Scrub {
     }
 }
 
-/// A record's contribution to the fingerprint of the chain indexes: a mix of its number and the
-/// first eight bytes of its id. The fingerprint is the wrapping sum over every record, so it
+/// A record's contribution to the fingerprint of the chain indexes: a mix of its number, its
+/// chain position and its whole id. The fingerprint is the wrapping sum over every record, so it
 /// grows by one addition per record and does not depend on the order records are listed in.
-pub(super) fn fingerprint(n: u64, id: &RecordId) -> u64 {
-    let x = u64_at(&id.0, 0) ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    let x = (x ^ (x >> 31)).wrapping_mul(0xd6e8_feb8_6659_fd93);
-    x ^ (x >> 29)
+pub(super) fn fingerprint(n: u64, seq: u64, id: &RecordId) -> u64 {
+    let mix = |h: u64, word: u64| {
+        let x = (h ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (x ^ (x >> 31)).wrapping_mul(0xd6e8_feb8_6659_fd93)
+    };
+    let words = [n, seq, u64_at(&id.0, 0), u64_at(&id.0, 8), u64_at(&id.0, 16), u64_at(&id.0, 24)];
+    words.into_iter().fold(0, mix)
 }
 
 /// Reads `len` bytes of `path` in entries of `entry` bytes, calling `each` with every entry's
@@ -206,7 +209,7 @@ fn each_entry(
 }
 
 /// Checks the index files as a checkpoint left them (`next` records, `log` bytes of log) and the
-/// chain positions kept in sled (`exceptions`: n and id of each, below `next`):
+/// chain positions kept in sled (`exceptions`: n, seq and id of each, below `next`):
 /// - offsets: at least `next` entries; entry 0 starts at byte [`FRAME_HEADER`], each later entry where the frame before it
 ///   ends, and the last ends where the log the checkpoint covers ends (frames lie back to back);
 /// - kind files: each ascending, below `next`, and together listing every number below `next`
@@ -217,7 +220,7 @@ fn each_entry(
 /// Returns the first fault found and the chain fingerprint computed.
 pub(super) fn check_indexes(
     files: &Files,
-    exceptions: &[(u64, RecordId)],
+    exceptions: &[(u64, u64, RecordId)],
     expected: Option<u64>,
 ) -> Result<(Option<IndexFault>, u64), Error> {
     let (next, log) = files.checkpointed;
@@ -276,16 +279,16 @@ pub(super) fn check_indexes(
             }
             last = Some(seq);
             count += 1;
-            print = print.wrapping_add(fingerprint(n, &super::id_at(e, 16)));
+            print = print.wrapping_add(fingerprint(n, seq, &super::id_at(e, 16)));
             None
         })?;
         if fault.is_some() {
             return Ok((fault, 0));
         }
     }
-    for (n, id) in exceptions {
+    for (n, seq, id) in exceptions {
         count += 1;
-        print = print.wrapping_add(fingerprint(*n, id));
+        print = print.wrapping_add(fingerprint(*n, *seq, id));
     }
     if count != next || expected.is_some_and(|e| e != print) {
         return Ok((Some(IndexFault::ChainFingerprint), print));
