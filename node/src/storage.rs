@@ -26,6 +26,38 @@
 //! at a checkpoint, after the log holding their records is synced, so sled never names a record
 //! the log lacks.
 //!
+//! **Checked reads.** Every record read — [`Store::get`], [`Store::by_author`] and
+//! [`Store::bytes_by_author`] (the ranges served to sync), [`Store::by_kind`] (listings, export)
+//! and [`Store::scrub`] — is checked before it is returned: its offsets entry lies inside the
+//! log, its frame's length and check match, it decodes, and it is the record the index named
+//! (the id, for the id and chain indexes; the kind, for a kind index). A record that fails is
+//! **damaged**: the read leaves it out (`get` answers `None`, an author's range stops before it,
+//! a listing skips it), logs an error with its number, id, author and seq, and adds it to the
+//! store's damaged set ([`Store::damaged`]; kept in memory, and found again by the next read
+//! after a restart). A damaged record is not held: [`Store::contains`] and [`Store::holds`]
+//! answer false, [`Store::at_position`] leaves it out, and [`Store::head`] and [`Store::heads`]
+//! (the version vector sync exchanges) stop just below the author's first damaged position, so
+//! a peer's catch-up sends it again. [`Store::head_record`] is not lowered: a node's own chain
+//! continues after its newest record. When the record arrives again, [`Store::put`] writes its
+//! frame over the damaged one, in place — the same record makes the same frame, so the offsets,
+//! kind and chain entries stay valid — provided its offsets entry lies exactly between its
+//! neighbours' frames and the copy has the stored length; the frame is read back and checked,
+//! and the record leaves the damaged set. (A copy of another length — a roster record with
+//! other countersignatures — leaves the record damaged.)
+//!
+//! **Checked indexes.** Opening reads every index entry the checkpoint covers (the index files,
+//! not the log) and checks: the offsets entries lie back to back in the log and end where the
+//! checkpoint's log ends; each kind file ascends, and together they list every record number
+//! exactly once; each chain file ascends in seq, and the chain files with sled's chain
+//! exceptions name every record once, with the fingerprint the checkpoint recorded (the
+//! wrapping sum of a mix of each record's number, seq and id; a store written before the
+//! fingerprint existed is checked without it). When a check fails, opening logs the fault and
+//! rebuilds: it removes the offsets, kind and chain files and sled's heads, roster versions and
+//! chain exceptions, and replays the whole log, which numbers every record as before
+//! ([`Store::rebuilt`] says what was found). During that replay a frame that is not whole inside
+//! the log the checkpoint covered is damage, not a write cut off by a crash: opening refuses
+//! with [`Error::LogDamaged`] and cuts nothing.
+//!
 //! Files (all integers big-endian):
 //! - `records/log` — frames back to back: length u32 ‖ roster version u64 (`u64::MAX` for a
 //!   record that is not a roster version) ‖ check\[8\] ‖ record bytes, where check is the first
@@ -46,8 +78,8 @@
 //! - `d` author → draft bytes (drafts persisted before signing)
 //! - `p` id → record bytes (roster proposals still collecting countersignatures; kept apart from
 //!   the records, never served or forwarded as records, re-verified whenever used)
-//! - `m` name → meta values (`format`; `next` and `log`: the record count and log length the
-//!   last checkpoint covers)
+//! - `m` name → meta values (`format`; `next`, `log` and `fp`: the record count, log length and
+//!   chain fingerprint the last checkpoint covers)
 //! - `l` matter id → this member's own diarienummer for the matter (local, never replicated)
 //! - `b` content hash → bytes (paper blobs, content-addressed: the key is
 //!   `governance::content_hash` of the value, checked on the way in and on the way out)
