@@ -33,8 +33,10 @@
 //! (the id, for the id and chain indexes; the kind, for a kind index). A record that fails is
 //! **damaged**: the read leaves it out (`get` answers `None`, an author's range stops before it,
 //! a listing skips it), logs an error with its number, id, author and seq, and adds it to the
-//! store's damaged set ([`Store::damaged`]; kept in memory, and found again by the next read
-//! after a restart). A damaged record is not held: [`Store::contains`] and [`Store::holds`]
+//! store's damaged set ([`Store::damaged`]), marked durably in sled (`z`): opening checks each
+//! marked record again, keeps the still damaged ones in the set and drops the marks of those
+//! that check whole. So `samverka scrub`, run while the node is stopped, makes the node ask its
+//! peers for every damaged record when it starts. A damaged record is not held: [`Store::contains`] and [`Store::holds`]
 //! answer false, [`Store::at_position`] leaves it out, and [`Store::head`] and [`Store::heads`]
 //! (the version vector sync exchanges) stop just below the author's first damaged position, so
 //! a peer's catch-up sends it again. [`Store::head_record`] is not lowered: a node's own chain
@@ -81,6 +83,7 @@
 //! - `m` name → meta values (`format`; `next`, `log` and `fp`: the record count, log length and
 //!   chain fingerprint the last checkpoint covers)
 //! - `l` matter id → this member's own diarienummer for the matter (local, never replicated)
+//! - `z` n → () (records found damaged and not yet repaired)
 //! - `b` content hash → bytes (paper blobs, content-addressed: the key is
 //!   `governance::content_hash` of the value, checked on the way in and on the way out)
 
@@ -794,6 +797,7 @@ impl Store {
         }
         // What opening cut or replayed is made durable before anything is read or written.
         store.sync_now(true)?;
+        store.recheck_damage_marks()?;
         for file in ["log", "offsets"] {
             let p = path.join("records").join(file);
             File::open(&p).and_then(|f| f.sync_all()).map_err(io(&p))?;
@@ -912,6 +916,9 @@ impl Store {
             Err(damage) => panic!("a repaired frame of record {n} reads back damaged: {damage}"),
         }
         self.damaged_set().remove(&n);
+        // Made durable by the next sled sync; a mark left by a crash is dropped on opening, where
+        // the record checks whole again.
+        self.db.remove(key(b'z', &[&n.to_be_bytes()]))?;
         tracing::info!(record = n, id = %record.id(), "repaired a damaged record with a fresh copy");
         Ok(())
     }
@@ -1156,7 +1163,8 @@ impl Store {
             "a stored record is damaged: it is not served, and is fetched again from peers"
         );
         self.damaged_set().insert(n, Damaged { n, id, position, damage });
-        Ok(())
+        self.db.insert(key(b'z', &[&n.to_be_bytes()]), &[])?;
+        self.sync_sled()
     }
 
     /// The author, chain position and id that the chain indexes give the record numbered `n`.
@@ -1190,6 +1198,21 @@ impl Store {
             return Ok(false);
         }
         self.contains(&record.id())
+    }
+
+    /// Checks again each record marked damaged (`z`) before the store was last closed: one still
+    /// damaged rejoins the damaged set (so the heads stay lowered until a peer sends it again),
+    /// one that now checks whole loses its mark.
+    fn recheck_damage_marks(&self) -> Result<(), Error> {
+        let marks: Vec<u64> =
+            self.db.scan_prefix([b'z']).map(|kv| kv.map(|(k, _)| u64_at(&k, 1))).collect::<Result<_, _>>()?;
+        let durable = self.durable.load(Ordering::Acquire);
+        for n in marks {
+            if n >= durable || self.checked_at(n, Expect::Any)?.is_some() {
+                self.db.remove(key(b'z', &[&n.to_be_bytes()]))?;
+            }
+        }
+        Ok(())
     }
 
     /// Records found damaged so far (by reads or by [`Store::scrub`]), by local number.

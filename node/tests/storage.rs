@@ -394,3 +394,27 @@ fn damage_to_the_log_and_an_index_together_is_refused_with_advice() {
     assert_eq!(err.code(), "store_log_damaged");
     assert!(err.to_string().contains("samverka import"), "{err}");
 }
+
+#[test]
+fn damage_found_by_scrub_keeps_the_head_lowered_after_a_restart_until_repaired() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let w = write_notes(dir.path(), 6);
+    let damaged = &w.notes[2];
+    flip(&records_file(dir.path(), "log"), in_log(dir.path(), damaged.bytes()) + 5);
+    {
+        let store = samverka_node::storage::Store::open(dir.path(), 4 << 20).expect("opens");
+        let report = store.scrub().expect("scrubs");
+        assert!(!report.is_clean());
+        assert_eq!(
+            report.damaged.iter().map(|d| (d.id, d.position)).collect::<Vec<_>>(),
+            vec![(Some(damaged.id()), Some((w.author, 2)))]
+        );
+    }
+    let ledger = open(dir.path(), &w.fed);
+    assert_eq!(ledger.store().heads().expect("heads")[&w.author], 1, "lowered before anything reads the record");
+    assert_eq!(ledger.ingest(damaged.clone()).expect("accepted"), Outcome::Stored(damaged.id()));
+    drop(ledger);
+    let ledger = open(dir.path(), &w.fed);
+    assert_eq!(ledger.store().heads().expect("heads")[&w.author], 5);
+    assert!(ledger.store().scrub().expect("scrubs").is_clean());
+}
