@@ -879,7 +879,17 @@ impl Store {
         files.log.file.write_all_at(&frames, files.log.len).map_err(io(&log_path))?;
         files.log_allocated = files.log_allocated.max(files.log.len + frames.len() as u64);
         files.log.len = end;
-        files.index(&placed)
+        files.index(&placed)?;
+        // Paired with the frame built above from a verified record: the commit's newest frame
+        // reads back whole, through its offsets entry, as that record.
+        let (last, n) = (placed.last().expect("placed is not empty").record, files.next - 1);
+        match self.frame_at(n)? {
+            Ok(bytes) => {
+                assert!(bytes == last.bytes(), "record {} written as number {n} reads back as other bytes", last.id())
+            }
+            Err(damage) => panic!("record {} written as number {n} reads back damaged: {damage}", last.id()),
+        }
+        Ok(())
     }
 
     /// Writes a fresh copy of the damaged record numbered `n` over its frame, in place: the

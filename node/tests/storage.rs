@@ -418,3 +418,27 @@ fn damage_found_by_scrub_keeps_the_head_lowered_after_a_restart_until_repaired()
     assert_eq!(ledger.store().heads().expect("heads")[&w.author], 5);
     assert!(ledger.store().scrub().expect("scrubs").is_clean());
 }
+
+#[test]
+fn a_peer_answering_the_lowered_heads_sends_the_damaged_record_again() {
+    let (dir_a, dir_b) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    let w = write_notes(dir_a.path(), 6);
+    let b = open(dir_b.path(), &w.fed);
+    for result in b.ingest_many(w.notes.clone()) {
+        assert!(matches!(result.expect("valid"), Outcome::Stored(_)));
+    }
+    let damaged = &w.notes[3];
+    flip(&records_file(dir_a.path(), "log"), in_log(dir_a.path(), damaged.bytes()) + 9);
+    let a = open(dir_a.path(), &w.fed);
+    assert_eq!(a.store().get(&damaged.id()).expect("reads"), None);
+
+    let version = a.chain().expect("a federation").current().version;
+    let request =
+        samverka_node::sync::Request::new(&samverka_node::sync::Ask::Full, &a.store().heads().expect("heads"), version);
+    let answer = samverka_node::sync::answer(&samverka_node::network::StoreLog(b.store()), &request).expect("answers");
+    let outcomes: Vec<Outcome> = answer.items.iter().map(|bytes| a.ingest_bytes(bytes).expect("accepted")).collect();
+    assert!(outcomes.contains(&Outcome::Stored(damaged.id())), "the peer sent it and it was stored: {outcomes:?}");
+    assert_eq!(a.store().get(&damaged.id()).expect("reads").map(|r| r.id()), Some(damaged.id()));
+    assert_eq!(a.store().heads().expect("heads"), b.store().heads().expect("heads"));
+    assert!(a.store().damaged().is_empty());
+}
