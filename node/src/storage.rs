@@ -38,8 +38,8 @@
 //! that check whole. So `samverka scrub`, run while the node is stopped, makes the node ask its
 //! peers for every damaged record when it starts. A damaged record is not held: [`Store::contains`] and [`Store::holds`]
 //! answer false, [`Store::at_position`] leaves it out, and [`Store::head`] and [`Store::heads`]
-//! (the version vector sync exchanges) stop just below the author's first damaged position, so
-//! a peer's catch-up sends it again. [`Store::head_record`] is not lowered: a node's own chain
+//! (the version vector sync exchanges) stop just below the author's first damaged position (when
+//! a chain index names the damaged record's position), so a peer's catch-up sends it again. [`Store::head_record`] is not lowered: a node's own chain
 //! continues after its newest record. When the record arrives again, [`Store::put`] writes its
 //! frame over the damaged one, in place — the same record makes the same frame, so the offsets,
 //! kind and chain entries stay valid — provided its offsets entry lies exactly between its
@@ -181,6 +181,9 @@ impl Error {
         }
     }
 }
+
+/// Every chain position by record number: author, seq and id.
+type Chains = BTreeMap<u64, (PublicKey, u64, RecordId)>;
 
 /// Where a record sits in the store's arrival order; a stable paging cursor.
 pub type Cursor = u64;
@@ -1140,6 +1143,17 @@ impl Store {
     /// or `None` when it is damaged: then it is reported, added to the damaged set, and from
     /// then on neither served nor counted as held.
     fn checked_at(&self, n: u64, expect: Expect) -> Result<Option<Record<Verified>>, Error> {
+        self.checked_at_in(n, expect, None)
+    }
+
+    /// [`Store::checked_at`], with the chain positions of every record at hand (`chains`, by
+    /// number) when the caller reads them all, so damage is located without reading every chain.
+    fn checked_at_in(
+        &self,
+        n: u64,
+        expect: Expect,
+        chains: Option<&Chains>,
+    ) -> Result<Option<Record<Verified>>, Error> {
         if self.is_damaged(n) {
             return Ok(None);
         }
@@ -1151,16 +1165,26 @@ impl Store {
         match read {
             Ok(record) => Ok(Some(record)),
             Err(damage) => {
-                self.note_damage(n, expect.id(), damage)?;
+                let found = match chains {
+                    Some(chains) => chains.get(&n).copied(),
+                    None => self.locate(n)?,
+                };
+                self.note_damage(n, expect.id(), found, damage)?;
                 Ok(None)
             }
         }
     }
 
-    /// Reports a damaged record and adds it to the damaged set, with its author and chain
-    /// position when a chain index names its number (so [`Store::heads`] can lower the head).
-    fn note_damage(&self, n: u64, id: Option<RecordId>, damage: Damage) -> Result<(), Error> {
-        let found = self.locate(n)?;
+    /// Reports a damaged record and adds it to the damaged set, with its author, chain position
+    /// and id when a chain index names its number (`found`; so [`Store::heads`] can lower the
+    /// head).
+    fn note_damage(
+        &self,
+        n: u64,
+        id: Option<RecordId>,
+        found: Option<(PublicKey, u64, RecordId)>,
+        damage: Damage,
+    ) -> Result<(), Error> {
         let position = found.map(|(author, seq, _)| (author, seq));
         let id = id.or(found.map(|(_, _, id)| id));
         tracing::error!(
@@ -1388,8 +1412,15 @@ impl Store {
                 faults.push(f);
             }
         };
+        let mut chains = Chains::new();
+        let authors: Vec<PublicKey> = self.files().heads.keys().copied().collect();
+        for author in &authors {
+            for (seq, n, id) in self.positions(author, 0, usize::MAX)? {
+                chains.insert(n, (*author, seq, id));
+            }
+        }
         for n in 0..durable {
-            let record = self.checked_at(n, Expect::Any)?;
+            let record = self.checked_at_in(n, Expect::Any, Some(&chains))?;
             if let Some(r) = &record {
                 if self.number(&r.id())? != Some(n) {
                     fault(IndexFault::IdEntry { n });
@@ -1409,12 +1440,9 @@ impl Store {
                 }
             }
         }
-        let authors: Vec<PublicKey> = self.files().heads.keys().copied().collect();
-        for author in authors {
-            for (seq, n, id) in self.positions(&author, 0, usize::MAX)? {
-                if at(n).is_some_and(|(found, _)| found != id) {
-                    fault(IndexFault::ChainEntry { author, seq });
-                }
+        for (n, (author, seq, id)) in &chains {
+            if at(*n).is_some_and(|(found, _)| found != *id) {
+                fault(IndexFault::ChainEntry { author: *author, seq: *seq });
             }
         }
         Ok(Scrub { records: durable, damaged: self.damaged(), faults, rebuilt: self.rebuilt.clone() })
