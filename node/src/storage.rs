@@ -27,25 +27,27 @@
 //! the log lacks.
 //!
 //! **Checked reads.** Every record read — [`Store::get`], [`Store::by_author`] and
-//! [`Store::bytes_by_author`] (the ranges served to sync), [`Store::by_kind`] (listings, export)
-//! and [`Store::scrub`] — is checked before it is returned: its offsets entry lies inside the
-//! log, its frame's length and check match, it decodes, and it is the record the index named
-//! (the id, for the id and chain indexes; the kind, for a kind index). A record that fails is
-//! **damaged**: the read leaves it out (`get` answers `None`, an author's range stops before it,
-//! a listing skips it), logs an error with its number, id, author and seq, and adds it to the
-//! store's damaged set ([`Store::damaged`]), marked durably in sled (`z`): opening checks each
-//! marked record again, keeps the still damaged ones in the set and drops the marks of those
-//! that check whole. So `samverka scrub`, run while the node is stopped, makes the node ask its
-//! peers for every damaged record when it starts. A damaged record is not held: [`Store::contains`] and [`Store::holds`]
-//! answer false, [`Store::at_position`] leaves it out, and [`Store::head`] and [`Store::heads`]
-//! (the version vector sync exchanges) stop just below the author's first damaged position (when
-//! a chain index names the damaged record's position), so a peer's catch-up sends it again. [`Store::head_record`] is not lowered: a node's own chain
-//! continues after its newest record. When the record arrives again, [`Store::put`] writes its
-//! frame over the damaged one, in place — the same record makes the same frame, so the offsets,
-//! kind and chain entries stay valid — provided its offsets entry lies exactly between its
-//! neighbours' frames and the copy has the stored length; the frame is read back and checked,
-//! and the record leaves the damaged set. (A copy of another length — a roster record with
-//! other countersignatures — leaves the record damaged.)
+//! [`Store::bytes_by_author`] (the ranges served to sync), [`Store::by_kind`] (listings,
+//! export) and [`Store::scrub`] — is checked before it is returned: its offsets entry lies
+//! inside the log, its frame's length and check match, it decodes, and it is the record the
+//! index named (the id, for the id and chain indexes; the kind, for a kind index). A record
+//! that fails is **damaged**: the read leaves it out (`get` answers `None`, an author's range
+//! stops before it, a listing skips it), logs an error with its number, id, author and seq, and
+//! adds it to the store's damaged set ([`Store::damaged`]), marked durably in sled (`z`):
+//! opening checks each marked record again, keeps the still damaged ones in the set and drops
+//! the marks of those that check whole. So `samverka scrub`, run while the node is stopped,
+//! makes the node ask its peers for every damaged record when it starts. A damaged record is
+//! not held: [`Store::contains`] and [`Store::holds`] answer false, [`Store::at_position`]
+//! leaves it out, and [`Store::head`] and [`Store::heads`] (the version vector sync exchanges)
+//! stop just below the author's first damaged position (when a chain index names the damaged
+//! record's position), so a peer's catch-up sends it again. [`Store::head_record`] is not
+//! lowered: a node's own chain continues after its newest record. When the record arrives
+//! again, [`Store::put`] writes its frame over the damaged one, in place — the same record
+//! makes the same frame, so the offsets, kind and chain entries stay valid — provided its
+//! offsets entry lies exactly between its neighbours' frames and the copy has the stored
+//! length; the frame is read back and checked, and the record leaves the damaged set. (A copy
+//! of another length — a roster record with other countersignatures — leaves the record
+//! damaged.)
 //!
 //! **Checked indexes.** Opening reads every index entry the checkpoint covers (the index files,
 //! not the log) and checks: the offsets entries lie back to back in the log and end where the
@@ -56,9 +58,9 @@
 //! fingerprint existed is checked without it). When a check fails, opening logs the fault and
 //! rebuilds: it removes the offsets, kind and chain files and sled's heads, roster versions and
 //! chain exceptions, and replays the whole log, which numbers every record as before
-//! ([`Store::rebuilt`] says what was found). During that replay a frame that is not whole inside
-//! the log the checkpoint covered is damage, not a write cut off by a crash: opening refuses
-//! with [`Error::LogDamaged`] and cuts nothing.
+//! ([`Store::rebuilt`] says what was found). During that replay a frame that is not whole
+//! inside the log the checkpoint covered is damage, not a write cut off by a crash: opening
+//! refuses with [`Error::LogDamaged`] and cuts nothing.
 //!
 //! Files (all integers big-endian):
 //! - `records/log` — frames back to back: length u32 ‖ roster version u64 (`u64::MAX` for a
@@ -915,7 +917,11 @@ impl Store {
             false => files.log.len,
         };
         if at != starts || at + len != ends || len != record.bytes().len() as u64 {
-            tracing::error!(record = n, id = %record.id(), "cannot repair a damaged record in place: its offsets entry does not lie between its neighbours' frames");
+            tracing::error!(
+                record = n,
+                id = %record.id(),
+                "cannot repair a damaged record in place: its offsets entry does not lie between its neighbours' frames"
+            );
             return Ok(());
         }
         let mut frame = Vec::with_capacity(FRAME_HEADER as usize + record.bytes().len());

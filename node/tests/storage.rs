@@ -36,6 +36,10 @@ enum IndexDamage {
     Delete,
 }
 
+fn damage() -> impl Strategy<Value = IndexDamage> {
+    prop_oneof![Just(IndexDamage::Flip), Just(IndexDamage::Cut), Just(IndexDamage::Delete)]
+}
+
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (0..3usize, 1..20usize).prop_map(|(author, n)| Op::Write { author, n }),
@@ -45,8 +49,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Checkpoint),
         1 => any::<bool>().prop_map(|before_batch| Op::CrashMidCheckpoint { before_batch }),
         1 => (any::<usize>(), any::<usize>()).prop_map(|(pick, byte)| Op::FlipLog { pick, byte }),
-        1 => (any::<usize>(), any::<usize>(), prop_oneof![Just(IndexDamage::Flip), Just(IndexDamage::Cut), Just(IndexDamage::Delete)])
-            .prop_map(|(file, byte, how)| Op::DamageIndex { file, byte, how }),
+        1 => (any::<usize>(), any::<usize>(), damage()).prop_map(|(file, byte, how)| Op::DamageIndex { file, byte, how }),
         1 => (1..200usize).prop_map(|len| Op::TornWrite { len }),
     ]
 }

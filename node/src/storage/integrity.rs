@@ -210,8 +210,9 @@ fn each_entry(
 
 /// Checks the index files as a checkpoint left them (`next` records, `log` bytes of log) and the
 /// chain positions kept in sled (`exceptions`: n, seq and id of each, below `next`):
-/// - offsets: at least `next` entries; entry 0 starts at byte [`FRAME_HEADER`], each later entry where the frame before it
-///   ends, and the last ends where the log the checkpoint covers ends (frames lie back to back);
+/// - offsets: at least `next` entries; entry 0 starts at byte [`FRAME_HEADER`], each later entry
+///   where the frame before it ends, and the last ends where the log the checkpoint covers ends
+///   (frames lie back to back);
 /// - kind files: each ascending, below `next`, and together listing every number below `next`
 ///   exactly once (count, sum and sum of squares match 0..next);
 /// - chain files: each ascending in seq, below `next`, and with `exceptions` naming `next`
