@@ -37,17 +37,17 @@
 //! opening checks each marked record again, keeps the still damaged ones in the set and drops
 //! the marks of those that check whole. So `samverka scrub`, run while the node is stopped,
 //! makes the node ask its peers for every damaged record when it starts. A damaged record is
-//! not held: [`Store::contains`] and [`Store::holds`] answer false, [`Store::at_position`]
-//! leaves it out, and [`Store::head`] and [`Store::heads`] (the version vector sync exchanges)
-//! stop just below the author's first damaged position (when a chain index names the damaged
-//! record's position), so a peer's catch-up sends it again. [`Store::head_record`] is not
-//! lowered: a node's own chain continues after its newest record. When the record arrives
-//! again, [`Store::put`] writes its frame over the damaged one, in place — the same record
-//! makes the same frame, so the offsets, kind and chain entries stay valid — provided its
-//! offsets entry lies exactly between its neighbours' frames and the copy has the stored
-//! length; the frame is read back and checked, and the record leaves the damaged set. (A copy
-//! of another length — a roster record with other countersignatures — leaves the record
-//! damaged.)
+//! not held: [`Store::contains`] and [`Store::holds`] answer false, [`Store::count`] leaves it
+//! out, [`Store::at_position`] leaves it out, and [`Store::head`] and [`Store::heads`] (the
+//! version vector sync exchanges) stop just below the author's first damaged position (when a
+//! chain index names the damaged record's position), so a peer's catch-up sends it again.
+//! [`Store::head_record`] is not lowered: a node's own chain continues after its newest record.
+//! When the record arrives again, [`Store::put`] writes its frame over the damaged one, in
+//! place — the same record makes the same frame, so the offsets, kind and chain entries stay
+//! valid — provided its offsets entry lies exactly between its neighbours' frames and the copy
+//! has the stored length; the frame is read back and checked, and the record leaves the damaged
+//! set. (A copy of another length — a roster record with other countersignatures — leaves the
+//! record damaged.)
 //!
 //! **Checked indexes.** Opening reads every index entry the checkpoint covers (the index files,
 //! not the log) and checks: the offsets entries lie back to back in the log and end where the
@@ -1459,9 +1459,11 @@ impl Store {
         Ok(self.files().roster.values().copied().collect())
     }
 
-    /// How many records the store holds (durably).
+    /// How many records the store holds (durably), not counting those found damaged.
     pub fn count(&self) -> Result<u64, Error> {
-        Ok(self.durable.load(Ordering::Acquire))
+        let durable = self.durable.load(Ordering::Acquire);
+        let damaged = self.damaged_set().range(..durable).count() as u64;
+        Ok(durable - damaged)
     }
 
     /// Records that an author equivocated, with the conflicting ids.

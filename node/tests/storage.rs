@@ -198,6 +198,8 @@ impl Model {
         let reported: std::collections::BTreeSet<RecordId> = store.damaged().iter().filter_map(|d| d.id).collect();
         prop_assert_eq!(&reported, &self.destroyed, "every damaged record is reported, and only those");
         let live: Vec<RecordId> = self.acked.iter().map(|r| r.id()).filter(|id| !self.destroyed.contains(id)).collect();
+        let roster = 1 + self.fed.updates.len();
+        prop_assert_eq!(store.count().expect("count"), (roster + live.len()) as u64, "damaged records are not counted");
         let (notes, _) = store.by_kind(Some(Kind::Note), None, 1000).expect("reads");
         prop_assert_eq!(ids_of(&notes), live);
         let heads = store.heads().expect("heads");
@@ -286,7 +288,9 @@ fn a_damaged_record_is_never_served_lowers_the_head_and_is_repaired_by_a_fresh_c
 
     let ledger = open(dir.path(), &w.fed);
     let store = ledger.store();
+    let before = store.count().expect("count");
     assert_eq!(store.get(&damaged.id()).expect("reads"), None, "a damaged record is not served");
+    assert_eq!(store.count().expect("count"), before - 1, "a damaged record is not counted");
     let damage = store.damaged();
     assert_eq!(damage.len(), 1);
     assert_eq!(damage[0].damage, samverka_node::storage::Damage::Check);
@@ -305,6 +309,7 @@ fn a_damaged_record_is_never_served_lowers_the_head_and_is_repaired_by_a_fresh_c
     // A peer sends it again: stored over the damaged frame.
     assert_eq!(ledger.ingest(damaged.clone()).expect("accepted"), Outcome::Stored(damaged.id()));
     assert!(store.damaged().is_empty());
+    assert_eq!(store.count().expect("count"), before);
     assert_eq!(store.get(&damaged.id()).expect("reads").map(|r| r.id()), Some(damaged.id()));
     assert_eq!(store.heads().expect("heads")[&w.author], 5);
     drop(ledger);
