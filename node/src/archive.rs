@@ -7,18 +7,22 @@
 //! import never has to wait for a roster version.
 
 use std::io::{BufReader, BufWriter, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use samverka_protocol::encoding::MAX_RECORD_BYTES;
 use samverka_protocol::record::Kind;
-use samverka_protocol::validate::{self, Rejection};
-use samverka_protocol::{Record, RecordId, RosterChain, Unverified};
+use samverka_protocol::{Record, RecordId, Unverified};
 use sha2::{Digest, Sha256};
 
 use crate::ledger::{self, Ledger};
+use crate::storage::{self, Damage};
 
 const MAGIC: &[u8] = b"SAMVERKA-ARCHIVE 1\n";
 const TRAILER_MARK: [u8; 4] = [0xff; 4];
+/// Records handed to the ledger in one ingest while importing or verifying.
+const MAX_INGEST_BATCH: usize = 512;
+/// The page cache of the scratch ledger that verification fills.
+const SCRATCH_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Why an archive could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -42,10 +46,54 @@ pub enum Error {
     /// Reading the store failed.
     #[error(transparent)]
     Ledger(#[from] ledger::Error),
+    /// The store holds a damaged record, so an archive of it would not hold every record.
+    #[error(
+        "the store holds a damaged record (number {n}{}: {damage}); no archive was written. Run `samverka scrub`, let the node fetch the record again from its peers, then export",
+        id.map(|id| format!(", id {id}")).unwrap_or_default()
+    )]
+    DamagedStore {
+        /// The record's local number.
+        n: u64,
+        /// Its id, when an index names it.
+        id: Option<RecordId>,
+        /// What is wrong with it.
+        damage: Damage,
+    },
+    /// A roster version the store lists cannot be read.
+    #[error("the store lists roster record {0} but does not hold it readable; no archive was written")]
+    MissingRoster(RecordId),
+    /// Import found records that fail verification and stored nothing.
+    #[error(
+        "{failed} of {checked} records of the archive fail verification (the first: {first}); nothing was imported. `samverka verify --archive FILE` lists them"
+    )]
+    Refused {
+        /// Records that failed.
+        failed: u64,
+        /// Records checked.
+        checked: u64,
+        /// The first record that failed.
+        first: RecordId,
+    },
+    /// The scratch ledger for verification could not be made.
+    #[error("cannot make a scratch store to verify in: {0}")]
+    Scratch(std::io::Error),
 }
 
-/// Writes every record of `ledger` to `path`. Returns the number of records.
+/// Writes every record of `ledger` to `path`, checking each as it is read. Returns the number of
+/// records. Refuses a store holding a damaged record; on any failure no file is left at `path`.
 pub fn export(ledger: &Ledger, path: &Path) -> Result<u64, Error> {
+    let partial = PathBuf::from(format!("{}.partial", path.display()));
+    let result = export_to(ledger, &partial).and_then(|count| {
+        std::fs::rename(&partial, path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+        Ok(count)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result
+}
+
+fn export_to(ledger: &Ledger, path: &Path) -> Result<u64, Error> {
     let io = |source| Error::Io { path: path.display().to_string(), source };
     let file = std::fs::File::create(path).map_err(io)?;
     let mut out = HashingWriter { inner: BufWriter::new(file), hash: Sha256::new() };
@@ -60,12 +108,14 @@ pub fn export(ledger: &Ledger, path: &Path) -> Result<u64, Error> {
         Ok(())
     };
     for id in &roster_ids {
-        let r = store.get(id).map_err(ledger::Error::from)?.expect("roster records are stored");
-        write(r.bytes(), &mut out)?;
+        let r = store.get(id).map_err(ledger::Error::from)?;
+        refuse_damage(store)?;
+        write(r.ok_or(Error::MissingRoster(*id))?.bytes(), &mut out)?;
     }
     let mut cursor = None;
     loop {
-        let (page, next) = store.by_kind(None, cursor, crate::storage::MAX_PAGE).map_err(ledger::Error::from)?;
+        let (page, next) = store.by_kind(None, cursor, storage::MAX_PAGE).map_err(ledger::Error::from)?;
+        refuse_damage(store)?;
         for r in page.iter().filter(|r| !matches!(r.header().kind, Kind::Charter | Kind::RosterUpdate)) {
             write(r.bytes(), &mut out)?;
         }
@@ -82,6 +132,14 @@ pub fn export(ledger: &Ledger, path: &Path) -> Result<u64, Error> {
     let file = inner.into_inner().map_err(|e| io(e.into_error()))?;
     file.sync_all().map_err(io)?;
     Ok(count)
+}
+
+/// Fails with the first damaged record the store found so far (reads check every record).
+fn refuse_damage(store: &storage::Store) -> Result<(), Error> {
+    match store.damaged().into_iter().next() {
+        Some(d) => Err(Error::DamagedStore { n: d.n, id: d.id, damage: d.damage }),
+        None => Ok(()),
+    }
 }
 
 struct HashingWriter<W> {
@@ -101,7 +159,8 @@ impl<W: Write> Write for HashingWriter<W> {
 }
 
 /// Reads an archive, calling `each` with every record's bytes in order, after checking the
-/// trailer's count and checksum. Nothing is passed on from a damaged archive's unread tail.
+/// trailer's count and checksum, and that nothing follows the trailer. Nothing is passed on from a
+/// damaged archive's unread tail.
 pub fn read(path: &Path, mut each: impl FnMut(Record<Unverified>) -> Result<(), Error>) -> Result<u64, Error> {
     let name = path.display().to_string();
     let damaged = |reason: String| Error::Damaged { path: name.clone(), reason };
@@ -126,6 +185,9 @@ pub fn read(path: &Path, mut each: impl FnMut(Record<Unverified>) -> Result<(), 
             if rest[..4] != TRAILER_MARK || claimed != count || rest[12..] != hash.finalize()[..] {
                 return Err(damaged(format!("the trailer does not match its {count} records (count or checksum)")));
             }
+            if input.read(&mut [0u8; 1]).map_err(io)? != 0 {
+                return Err(damaged("bytes follow the trailer".into()));
+            }
             return Ok(count);
         }
         let len = u32::from_be_bytes(len) as usize;
@@ -142,33 +204,54 @@ pub fn read(path: &Path, mut each: impl FnMut(Record<Unverified>) -> Result<(), 
     }
 }
 
-/// Imports an archive into `ledger`, verifying every record on the way in. Returns
-/// (records read, records newly stored). The archive's count and checksum are checked in a
-/// first pass, so a damaged archive restores nothing.
-pub fn import(ledger: &Ledger, path: &Path) -> Result<(u64, u64), Error> {
-    read(path, |_| Ok(()))?;
-    let mut stored = 0u64;
+/// Feeds every record of the archive at `path` to `ledger` in batches (each roster record on its
+/// own, so later records are judged by the version it makes), calling `outcome` with each
+/// record's id and result. Returns the number of records read.
+fn ingest_all(
+    ledger: &Ledger,
+    path: &Path,
+    mut outcome: impl FnMut(RecordId, Result<ledger::Outcome, ledger::Error>),
+) -> Result<u64, Error> {
     let mut batch = Vec::new();
-    let flush = |batch: &mut Vec<Record<Unverified>>, stored: &mut u64| -> Result<(), Error> {
-        for result in ledger.ingest_many(std::mem::take(batch)) {
-            match result {
-                Ok(ledger::Outcome::Stored(_) | ledger::Outcome::Equivocation { .. }) => *stored += 1,
-                Ok(_) => {}
-                Err(e) => return Err(e.into()),
-            }
+    let mut flush = |batch: &mut Vec<Record<Unverified>>| {
+        let ids: Vec<RecordId> = batch.iter().map(|r| r.id()).collect();
+        for (id, result) in ids.into_iter().zip(ledger.ingest_many(std::mem::take(batch))) {
+            outcome(id, result);
         }
-        Ok(())
     };
     let read = read(path, |record| {
         let structural = matches!(record.header().kind, Kind::Charter | Kind::RosterUpdate);
         batch.push(record);
-        if structural || batch.len() >= 512 {
-            flush(&mut batch, &mut stored)?;
+        if structural || batch.len() >= MAX_INGEST_BATCH {
+            flush(&mut batch);
         }
         Ok(())
     })?;
-    flush(&mut batch, &mut stored)?;
-    Ok((read, stored))
+    flush(&mut batch);
+    Ok(read)
+}
+
+/// Imports an archive into `ledger`: first verifies every record of it offline ([`verify`]) and
+/// stores nothing unless all pass, then stores them. Returns (records read, records newly
+/// stored).
+pub fn import(ledger: &Ledger, path: &Path) -> Result<(u64, u64), Error> {
+    let report = verify(path)?;
+    if let Some((first, _)) = report.failures.first() {
+        return Err(Error::Refused { failed: report.failures.len() as u64, checked: report.checked, first: *first });
+    }
+    let mut stored = 0u64;
+    let mut failed = None;
+    let read = ingest_all(ledger, path, |_, result| match result {
+        Ok(ledger::Outcome::Stored(_) | ledger::Outcome::Equivocation { .. }) => stored += 1,
+        Ok(_) => {}
+        Err(e) => {
+            failed.get_or_insert(e);
+        }
+    })?;
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok((read, stored)),
+    }
 }
 
 /// The result of re-checking records offline.
@@ -182,41 +265,25 @@ pub struct Report {
     pub failures: Vec<(RecordId, String)>,
 }
 
-/// Re-checks every record of an archive from scratch: the charter, each roster version's
-/// threshold, every signature and every rule. Uses no store.
+/// Re-checks every record of an archive from scratch — the charter, each roster version's
+/// threshold, every signature, every rule and every reference between records — by ingesting it
+/// into a scratch ledger in a temporary directory that is removed afterwards. Needs nothing but
+/// the archive. A record that waits for one the archive does not hold fails.
 pub fn verify(path: &Path) -> Result<Report, Error> {
+    let scratch = tempfile::Builder::new().prefix("samverka-verify-").tempdir().map_err(Error::Scratch)?;
+    let ledger = Ledger::open(scratch.path(), SCRATCH_CACHE_BYTES)?;
     let mut report = Report::default();
-    let mut chain: Option<RosterChain> = None;
-    read(path, |record| {
-        report.checked += 1;
-        let id = record.id();
-        match check_one(record, &mut chain) {
-            Ok(roster) => report.roster_versions += u64::from(roster),
-            Err(reason) => report.failures.push((id, reason.to_string())),
-        }
-        Ok(())
+    let mut waiting = Vec::new();
+    report.checked = ingest_all(&ledger, path, |id, result| match result {
+        Ok(ledger::Outcome::Parked(_)) => waiting.push(id),
+        Ok(_) => {}
+        Err(e) => report.failures.push((id, e.to_string())),
     })?;
-    Ok(report)
-}
-
-fn check_one(record: Record<Unverified>, chain: &mut Option<RosterChain>) -> Result<bool, Rejection> {
-    match (record.header().kind, chain.as_mut()) {
-        (Kind::Charter, None) => {
-            *chain = Some(validate::verify_charter(record)?.1);
-            Ok(true)
-        }
-        (_, None) => Err(Rejection::UnknownRosterVersion { named: record.header().roster, current: 0 }),
-        (kind, Some(chain)) => {
-            let verified = validate::verify(record, chain)?;
-            if kind == Kind::RosterUpdate {
-                let body = verified.body().expect("roster updates keep their body");
-                let update = <samverka_protocol::RosterUpdate as samverka_protocol::Body>::from_bytes(body)?;
-                if update.version > chain.current().version {
-                    chain.push(&update, verified.id())?;
-                    return Ok(true);
-                }
-            }
-            Ok(false)
+    for id in waiting {
+        if !ledger.store().contains(&id).map_err(ledger::Error::from)? {
+            report.failures.push((id, "it refers to a record the archive does not hold".into()));
         }
     }
+    report.roster_versions = ledger.chain().map_or(0, |chain| chain.current().version + 1);
+    Ok(report)
 }

@@ -102,15 +102,32 @@ pub enum Command {
         api: String,
     },
     /// Write every record of the store to one archive file (backup). The node must be stopped.
+    /// Refuses a store holding a damaged record.
     Export {
         /// The archive file to write.
         #[arg(long)]
         out: PathBuf,
+        /// Also copy the node's private key to OUT.node-key (mode 0600). Whoever holds that file
+        /// can act as this member's node: keep it as safe as the node itself.
+        #[arg(long)]
+        with_node_key: bool,
     },
-    /// Load an archive into the store, verifying every record (restore). The node must be stopped.
+    /// Load an archive into the store, verifying every record first: nothing is stored unless
+    /// every record passes (restore). The node must be stopped.
     Import {
         /// The archive file.
         file: PathBuf,
+        /// The node key written by `export --with-node-key`, installed as this node's key, so the
+        /// restored node is the same member.
+        #[arg(long)]
+        node_key: Option<PathBuf>,
+    },
+    /// Check the store in place: every record's frame and id, and every index entry. Prints a
+    /// report; exits non-zero when damage is found. The node must be stopped.
+    Scrub {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Sign a matter, meeting, vote, minutes or justering with your personal key on this machine
     /// and send it to a node (or write it to a file). The private key never leaves the machine.
@@ -418,16 +435,9 @@ pub async fn execute(cli: Cli) -> Result<()> {
                 samverka_node::demo::run(options).await?;
             }
         }
-        Command::Export { out } => {
-            let ledger = open_ledger(&config)?;
-            let n = archive::export(&ledger, &out)?;
-            println!("{n} records written to {}", out.display());
-        }
-        Command::Import { file } => {
-            let ledger = open_ledger(&config)?;
-            let (read, stored) = archive::import(&ledger, &file)?;
-            println!("{read} records read, {stored} new records stored");
-        }
+        Command::Export { out, with_node_key } => export(&config, &out, with_node_key)?,
+        Command::Import { file, node_key } => import(&config, &file, node_key.as_deref())?,
+        Command::Scrub { json } => scrub(&config, json)?,
         Command::Verify { archive: path } => verify(&config, path)?,
         Command::Sign(args) => governance::sign(args).await?,
         Command::Matters { node, decided } => governance::matters(node, decided).await?,
@@ -557,6 +567,112 @@ async fn status(api: &str) -> Result<()> {
     }
     println!("{}", serde_json::to_string_pretty(&body)?);
     Ok(())
+}
+
+fn export(config: &Config, out: &Path, with_node_key: bool) -> Result<()> {
+    let ledger = open_ledger(config)?;
+    let n = archive::export(&ledger, out)?;
+    println!("{n} records written to {}", out.display());
+    if with_node_key {
+        let key_out = PathBuf::from(format!("{}.node-key", out.display()));
+        keyfile::copy_secret(&config.node_key_file(), &key_out, "node")
+            .context("while copying the node key beside the archive")?;
+        eprintln!(
+            "WARNING: {} holds this node's PRIVATE key (mode 0600). Whoever has it can act as this member's node: store it apart from the archive, as safely as the node itself.",
+            key_out.display()
+        );
+    }
+    Ok(())
+}
+
+fn import(config: &Config, file: &Path, node_key: Option<&Path>) -> Result<()> {
+    let dir = config.store_dir();
+    let fresh = !dir.exists();
+    let result = open_ledger(config).and_then(|ledger| Ok(archive::import(&ledger, file)?));
+    let (read, stored) = match result {
+        Ok(counts) => counts,
+        Err(e) => {
+            if fresh {
+                // The ledger is closed; a store this command created is removed whole.
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            return Err(e);
+        }
+    };
+    println!("{read} records read, {stored} new records stored");
+    if let Some(key) = node_key {
+        let target = config.node_key_file();
+        keyfile::install_secret(key, &target).context("while installing the node key")?;
+        println!("node key {} installed at {}", keyfile::read_secret(&target)?.public(), target.display());
+    }
+    Ok(())
+}
+
+fn scrub(config: &Config, json: bool) -> Result<()> {
+    let dir = config.store_dir();
+    if !dir.exists() {
+        bail!("there is no store in {}", dir.display());
+    }
+    let store = samverka_node::storage::Store::open(&dir, config.cache_bytes)
+        .with_context(|| format!("opening the store in {} (is the node running? stop it first)", dir.display()))?;
+    let report = store.scrub()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&scrub_json(&report))?);
+    } else {
+        print_scrub(&dir, &report);
+    }
+    if !report.is_clean() {
+        bail!("the store is damaged: {} damaged records, {} index faults", report.damaged.len(), report.faults.len());
+    }
+    Ok(())
+}
+
+fn scrub_json(report: &samverka_node::storage::Scrub) -> serde_json::Value {
+    let damaged: Vec<_> = report
+        .damaged
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "record": d.n,
+                "id": d.id.map(|id| id.to_hex()),
+                "author": d.position.map(|(a, _)| a.to_hex()),
+                "seq": d.position.map(|(_, s)| s),
+                "code": d.damage.code(),
+                "damage": d.damage.to_string(),
+            })
+        })
+        .collect();
+    let faults: Vec<_> =
+        report.faults.iter().map(|f| serde_json::json!({"code": f.code(), "fault": f.to_string()})).collect();
+    serde_json::json!({
+        "clean": report.is_clean(),
+        "records": report.records,
+        "damaged": damaged,
+        "index_faults": faults,
+        "rebuilt": report.rebuilt.as_ref().map(|f| serde_json::json!({"code": f.code(), "fault": f.to_string()})),
+    })
+}
+
+fn print_scrub(dir: &Path, report: &samverka_node::storage::Scrub) {
+    println!("scrub of {}: {} records checked", dir.display(), report.records);
+    if let Some(fault) = &report.rebuilt {
+        println!("REBUILT on opening: {fault} (the indexes were rebuilt from the record log)");
+    }
+    for d in &report.damaged {
+        let id = d.id.map_or_else(|| "unknown id".to_string(), |id| id.to_string());
+        let at = d.position.map_or_else(String::new, |(a, s)| format!(", author {a} seq {s}"));
+        println!("DAMAGED record {} ({id}{at}): {}", d.n, d.damage);
+    }
+    for f in &report.faults {
+        println!("INDEX {f}");
+    }
+    if report.is_clean() {
+        println!("every record and index entry checked: no damage");
+    } else {
+        println!(
+            "damaged records are not served; a running node fetches them again from its peers. An index fault is repaired by rebuilding (see docs/ops.md, Scrub)."
+        );
+    }
 }
 
 fn verify(config: &Config, path: Option<PathBuf>) -> Result<()> {

@@ -111,12 +111,38 @@ impl Node {
     }
 }
 
+/// The node's key for `samverka run`: the key file, or a new key on a node's first start. A store
+/// that already holds a federation never gets a new key silently: a new key is certified by no
+/// roster, so the node would run as no member (a restored store whose key was not restored).
+fn node_key(config: &Config) -> Result<SigningKey> {
+    let path = config.node_key_file();
+    if !path.exists() {
+        let dir = config.store_dir();
+        if dir.exists() {
+            let ledger = Ledger::open(&dir, config.cache_bytes)
+                .with_context(|| format!("opening the store in {} (is another node using it?)", dir.display()))?;
+            if let Some(federation) = ledger.federation() {
+                anyhow::bail!(
+                    "this store holds federation {federation}, but there is no node key at {path}: a new key would be certified by no roster version and the node would not be a member. Restore the node key from the backup (`samverka import ARCHIVE --node-key ARCHIVE.node-key`, or copy it to {path} with mode 0600), or create a new one with `samverka key generate --out {path}` and certify it (`samverka roster propose --certify {path} --node ...`) — see docs/ops.md, Backup and restore",
+                    path = path.display()
+                );
+            }
+        }
+    }
+    Ok(keyfile::node_key(&path)?)
+}
+
 /// `samverka run`: runs the node until Ctrl-C or SIGTERM.
 pub async fn run(config: Config) -> Result<()> {
-    let key = keyfile::node_key(&config.node_key_file())?;
+    let key = node_key(&config)?;
     let node = Node::start(&config, key).await?;
-    if node.ledger.federation().is_none() {
-        tracing::warn!("this node has no federation yet: run `samverka init --charter FILE`");
+    match node.ledger.chain() {
+        None => tracing::warn!("this node has no federation yet: run `samverka init --charter FILE`"),
+        Some(chain) if !chain.current().is_node_key(&node.key.public()) => tracing::warn!(
+            key = %node.key.public(),
+            "the roster does not certify this node's key: it runs as no member until certified (samverka roster propose --certify … --node)"
+        ),
+        Some(_) => {}
     }
     println!("samverka node {} — API at http://{}/api/v1/status", node.key.public(), node.api_addr);
     if let Some(network) = &node.network {

@@ -104,6 +104,28 @@ pub fn read_public(path_or_hex: &str) -> Result<PublicKey, Error> {
         .map_err(|_| Error::Invalid { path: path.into(), reason: "the public key is not 64 hex digits".into() })
 }
 
+/// Copies the private key at `from` to a new file `to` (mode 0600, refusing to overwrite), with
+/// `label`: a backup of a node key.
+pub fn copy_secret(from: &Path, to: &Path, label: &str) -> Result<(), Error> {
+    write_secret(to, label, &read_secret(from)?)
+}
+
+/// Installs the private key at `from` as the key file `to`: refused if `to` holds another key;
+/// nothing changes if it holds the same one.
+pub fn install_secret(from: &Path, to: &Path) -> Result<(), Error> {
+    let key = read_secret(from)?;
+    if to.exists() {
+        return match read_secret(to)?.public() == key.public() {
+            true => Ok(()),
+            false => Err(Error::Exists(to.into())),
+        };
+    }
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.into(), source })?;
+    }
+    write_secret(to, "node", &key)
+}
+
 /// Reads the node key at `path`, generating it on first start.
 pub fn node_key(path: &Path) -> Result<SigningKey, Error> {
     if path.exists() {

@@ -26,6 +26,42 @@
 //! at a checkpoint, after the log holding their records is synced, so sled never names a record
 //! the log lacks.
 //!
+//! **Checked reads.** Every record read — [`Store::get`], [`Store::by_author`] and
+//! [`Store::bytes_by_author`] (the ranges served to sync), [`Store::by_kind`] (listings,
+//! export) and [`Store::scrub`] — is checked before it is returned: its offsets entry lies
+//! inside the log, its frame's length and check match, it decodes, and it is the record the
+//! index named (the id, for the id and chain indexes; the kind, for a kind index). A record
+//! that fails is **damaged**: the read leaves it out (`get` answers `None`, an author's range
+//! stops before it, a listing skips it), logs an error with its number, id, author and seq, and
+//! adds it to the store's damaged set ([`Store::damaged`]), marked durably in sled (`z`):
+//! opening checks each marked record again, keeps the still damaged ones in the set and drops
+//! the marks of those that check whole. So `samverka scrub`, run while the node is stopped,
+//! makes the node ask its peers for every damaged record when it starts. A damaged record is
+//! not held: [`Store::contains`] and [`Store::holds`] answer false, [`Store::count`] leaves it
+//! out, [`Store::at_position`] leaves it out, and [`Store::head`] and [`Store::heads`] (the
+//! version vector sync exchanges) stop just below the author's first damaged position (when a
+//! chain index names the damaged record's position), so a peer's catch-up sends it again.
+//! [`Store::head_record`] is not lowered: a node's own chain continues after its newest record.
+//! When the record arrives again, [`Store::put`] writes its frame over the damaged one, in
+//! place — the same record makes the same frame, so the offsets, kind and chain entries stay
+//! valid — provided its offsets entry lies exactly between its neighbours' frames and the copy
+//! has the stored length; the frame is read back and checked, and the record leaves the damaged
+//! set. (A copy of another length — a roster record with other countersignatures — leaves the
+//! record damaged.)
+//!
+//! **Checked indexes.** Opening reads every index entry the checkpoint covers (the index files,
+//! not the log) and checks: the offsets entries lie back to back in the log and end where the
+//! checkpoint's log ends; each kind file ascends, and together they list every record number
+//! exactly once; each chain file ascends in seq, and the chain files with sled's chain
+//! exceptions name every record once, with the fingerprint the checkpoint recorded (the
+//! wrapping sum of a mix of each record's number, seq and id; a store written before the
+//! fingerprint existed is checked without it). When a check fails, opening logs the fault and
+//! rebuilds: it removes the offsets, kind and chain files and sled's heads, roster versions and
+//! chain exceptions, and replays the whole log, which numbers every record as before
+//! ([`Store::rebuilt`] says what was found). During that replay a frame that is not whole
+//! inside the log the checkpoint covered is damage, not a write cut off by a crash: opening
+//! refuses with [`Error::LogDamaged`] and cuts nothing.
+//!
 //! Files (all integers big-endian):
 //! - `records/log` — frames back to back: length u32 ‖ roster version u64 (`u64::MAX` for a
 //!   record that is not a roster version) ‖ check\[8\] ‖ record bytes, where check is the first
@@ -46,9 +82,10 @@
 //! - `d` author → draft bytes (drafts persisted before signing)
 //! - `p` id → record bytes (roster proposals still collecting countersignatures; kept apart from
 //!   the records, never served or forwarded as records, re-verified whenever used)
-//! - `m` name → meta values (`format`; `next` and `log`: the record count and log length the
-//!   last checkpoint covers)
+//! - `m` name → meta values (`format`; `next`, `log` and `fp`: the record count, log length and
+//!   chain fingerprint the last checkpoint covers)
 //! - `l` matter id → this member's own diarienummer for the matter (local, never replicated)
+//! - `z` n → () (records found damaged and not yet repaired)
 //! - `b` content hash → bytes (paper blobs, content-addressed: the key is
 //!   `governance::content_hash` of the value, checked on the way in and on the way out)
 
@@ -63,6 +100,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use samverka_protocol::record::Draft;
 use samverka_protocol::{encoding, Kind, PublicKey, Record, RecordId, Unverified, Verified};
 
+mod integrity;
+
+pub use integrity::{Damage, Damaged, IndexFault, Scrub};
+
 /// Default sled page-cache size: keeps resident memory bounded for a store of millions of records.
 pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// Most records returned by one page of a listing.
@@ -71,6 +112,8 @@ pub const MAX_PAGE: usize = 1000;
 pub const CHECKPOINT_RECORDS: u64 = 20_000;
 /// ... or once the log grew by this many bytes since the last one.
 pub const CHECKPOINT_BYTES: u64 = 16 * 1024 * 1024;
+/// Most index faults one scrub reports (a badly damaged index would name every entry).
+pub const MAX_SCRUB_FAULTS: usize = 1000;
 
 const SEGMENT_SIZE: usize = 8 * 1024 * 1024;
 /// How long opening waits for a file lock still held by a store closing in this process.
@@ -115,7 +158,34 @@ pub enum Error {
     /// An earlier write could not be made durable; the node must restart to recover.
     #[error("an earlier write to the store failed ({0}); restart the node (it recovers on opening)")]
     Failed(String),
+    /// Rebuilding the indexes met a damaged frame inside the log the last checkpoint covered:
+    /// the records after it cannot be numbered as they were.
+    #[error(
+        "the record log is damaged at byte {at} and an index file is damaged too ({fault}): restore the store from an archive (samverka import) or start an empty node and let it fetch the records from its peers"
+    )]
+    LogDamaged {
+        /// Where the damaged frame starts.
+        at: u64,
+        /// The index damage that made opening rebuild the indexes.
+        fault: IndexFault,
+    },
 }
+
+impl Error {
+    /// A stable code for machines.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Sled(_) => "store_sled",
+            Error::Io { .. } => "store_io",
+            Error::Corrupt(_) => "store_corrupt",
+            Error::Failed(_) => "store_failed",
+            Error::LogDamaged { .. } => "store_log_damaged",
+        }
+    }
+}
+
+/// Every chain position by record number: author, seq and id.
+type Chains = BTreeMap<u64, (PublicKey, u64, RecordId)>;
 
 /// Where a record sits in the store's arrival order; a stable paging cursor.
 pub type Cursor = u64;
@@ -139,6 +209,56 @@ pub struct Store {
     failed: AtomicBool,
     /// Why the first failed write failed.
     failure: Mutex<String>,
+    /// Records found damaged when read, by local number: never served, repaired by a `put` of
+    /// the same record.
+    damaged: Mutex<BTreeMap<u64, Damaged>>,
+    /// The index damage opening found and repaired, if any.
+    rebuilt: Option<IndexFault>,
+    /// The fault the next checkpoint injects, if armed.
+    #[cfg(feature = "failpoints")]
+    failpoint: Mutex<Option<Failpoint>>,
+}
+
+/// A fault a test makes the next checkpoint inject (with the `failpoints` feature, which only the
+/// tests enable): the checkpoint stops there and fails, and the store refuses writes, as a
+/// process crashing at that point would leave the files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failpoint {
+    /// After the id entries went into sled, before the index files are synced.
+    CheckpointAfterIds,
+    /// After the index files are synced, before sled's batch names the state they hold.
+    CheckpointBeforeBatch,
+}
+
+/// What a read expects of the record stored at a number.
+#[derive(Clone, Copy)]
+enum Expect {
+    /// Any record (a listing of every record).
+    Any,
+    /// The record with this id (an id or chain index named it).
+    Id(RecordId),
+    /// A record of this kind (a kind index listed it).
+    Kind(Kind),
+}
+
+impl Expect {
+    fn check(self, record: &Record<Verified>) -> Result<(), Damage> {
+        match self {
+            Expect::Any => Ok(()),
+            Expect::Id(expected) if record.id() != expected => Err(Damage::WrongId { expected, found: record.id() }),
+            Expect::Kind(expected) if record.header().kind != expected => {
+                Err(Damage::WrongKind { expected, found: record.header().kind })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn id(self) -> Option<RecordId> {
+        match self {
+            Expect::Id(id) => Some(id),
+            _ => None,
+        }
+    }
 }
 
 /// The newest position held in an author's chain.
@@ -190,6 +310,8 @@ struct Files {
     created: bool,
     /// Record number and log length the last checkpoint covers.
     checkpointed: (u64, u64),
+    /// The chain fingerprint of every record indexed ([`integrity::fingerprint`]).
+    fingerprint: u64,
 }
 
 /// What a checkpoint makes durable: the index files written since the last one, then the sled
@@ -201,6 +323,7 @@ struct Checkpoint {
     entries: BTreeMap<Vec<u8>, Vec<u8>>,
     next: u64,
     log: u64,
+    fingerprint: u64,
 }
 
 /// A record to index: its bytes' offset in the log and the roster version it creates, if any.
@@ -368,10 +491,10 @@ impl Files {
         }
         let offsets_path = dir.join("offsets");
         let offsets = open_file(&offsets_path)?;
-        if offsets.metadata().map_err(io(&offsets_path))?.len() < next * OFFSET_ENTRY {
-            return Err(Error::Corrupt(format!("{} is shorter than the store says", offsets_path.display())));
+        // A shorter file is damage that the index check reports (and opening then rebuilds).
+        if offsets.metadata().map_err(io(&offsets_path))?.len() > next * OFFSET_ENTRY {
+            offsets.set_len(next * OFFSET_ENTRY).map_err(io(&offsets_path))?;
         }
-        offsets.set_len(next * OFFSET_ENTRY).map_err(io(&offsets_path))?;
         let mut files = Files {
             dir: dir.to_owned(),
             log: Appended { file: Arc::new(log), len: log_file_len },
@@ -391,6 +514,7 @@ impl Files {
             dirty: HashSet::new(),
             created: false,
             checkpointed: (next, log_len),
+            fingerprint: 0,
         };
         for entry in std::fs::read_dir(dir).map_err(io(dir))?.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -412,8 +536,10 @@ impl Files {
     }
 
     /// Replays the log from the checkpoint: indexes every whole frame after it, in order, and
-    /// cuts the log after the last one. Returns how many records it indexed.
-    fn replay(&mut self) -> Result<u64, Error> {
+    /// cuts the log after the last one. A frame that is not whole before byte `floor` (which a
+    /// checkpoint covered, so no crash cut it) is damage, not an unfinished write: it is
+    /// reported as [`Error::LogDamaged`] and nothing is cut. Returns how many records it indexed.
+    fn replay(&mut self, floor: u64, fault: Option<&IndexFault>) -> Result<u64, Error> {
         let path = self.dir.join("log");
         let start = self.checkpointed.1;
         let mut reader = BufReader::with_capacity(1 << 20, File::open(&path).map_err(io(&path))?);
@@ -433,6 +559,10 @@ impl Files {
             if batch.len() < REPLAY_BATCH {
                 break;
             }
+        }
+        if at < floor {
+            let fault = fault.cloned().expect("only a rebuild replays from below the checkpoint");
+            return Err(Error::LogDamaged { at, fault });
         }
         if at < self.log.len {
             if !zeros(&self.log.file, &path, at, self.log.len)? {
@@ -490,6 +620,7 @@ impl Files {
                 self.unchecked.insert(key(b'v', &[&version.to_be_bytes()]), id.0.to_vec());
             }
             self.pending.insert(id, n);
+            self.fingerprint = self.fingerprint.wrapping_add(integrity::fingerprint(n, h.seq, &id));
             self.next += 1;
         }
         let offsets_path = self.dir.join("offsets");
@@ -517,6 +648,7 @@ impl Files {
             entries: std::mem::take(&mut self.unchecked),
             next: self.next,
             log: self.log.len,
+            fingerprint: self.fingerprint,
         })
     }
 
@@ -622,19 +754,28 @@ impl Store {
                 )))
             }
         }
-        let next = meta(b"next")?.unwrap_or(0);
-        let mut files = Files::open(&path.join("records"), next, meta(b"log")?.unwrap_or(0))?;
-        for kv in db.scan_prefix([b'a']) {
-            let (k, v) = kv?;
-            let head = Head::decode(&v)?;
-            files.next_author = files.next_author.max(head.no + 1);
-            files.heads.insert(PublicKey(k[1..33].try_into().expect("author keys are 32 bytes")), head);
-        }
-        for kv in db.scan_prefix([b'v']) {
-            let (k, v) = kv?;
-            files.roster.insert(u64_at(&k, 1), id_at(&v, 0));
-        }
-        let replayed = files.replay()?;
+        let (next, log) = (meta(b"next")?.unwrap_or(0), meta(b"log")?.unwrap_or(0));
+        let dir = path.join("records");
+        let mut files = Files::open(&dir, next, log)?;
+        let exceptions = exceptions_below(&db, next)?;
+        let (rebuilt, fingerprint) = integrity::check_indexes(&files, &exceptions, meta(b"fp")?)?;
+        let replayed = match &rebuilt {
+            None => {
+                files.fingerprint = fingerprint;
+                load_heads(&db, &mut files)?;
+                files.replay(0, None)?
+            }
+            Some(fault) => {
+                tracing::error!(
+                    store = %path.display(),
+                    fault = %fault,
+                    "an index file of the store is damaged: rebuilding the indexes from the record log"
+                );
+                drop(files);
+                files = clear_indexes(&db, &dir)?;
+                files.replay(log, Some(fault))?
+            }
+        };
         let sled_log_path = path.join("db");
         let sled_log = File::open(&sled_log_path).map_err(io(&sled_log_path))?;
         let (log_file, offsets_file) = (files.log.file.clone(), files.offsets.clone());
@@ -651,12 +792,17 @@ impl Store {
             blobs: Mutex::new(HashSet::new()),
             failed: AtomicBool::new(false),
             failure: Mutex::new(String::new()),
+            damaged: Mutex::new(BTreeMap::new()),
+            rebuilt,
+            #[cfg(feature = "failpoints")]
+            failpoint: Mutex::new(None),
         };
         if replayed > 0 {
             tracing::info!(records = replayed, "replayed the record log written after the last checkpoint");
         }
         // What opening cut or replayed is made durable before anything is read or written.
         store.sync_now(true)?;
+        store.recheck_damage_marks()?;
         for file in ["log", "offsets"] {
             let p = path.join("records").join(file);
             File::open(&p).and_then(|f| f.sync_all()).map_err(io(&p))?;
@@ -701,13 +847,26 @@ impl Store {
         let mut seen = HashSet::with_capacity(records.len());
         for record in records {
             let id = record.id();
-            if !seen.insert(id)
-                || (!files.beyond_head(record)
-                    && (files.pending.contains_key(&id) || self.db.contains_key(key(b'i', &[&id.0]))?))
-            {
-                continue; // already held: left as it is
+            if !seen.insert(id) {
+                continue;
             }
-            let version = roster_versions.iter().find(|(_, v)| *v == id).map(|(version, _)| *version);
+            let version = roster_versions
+                .iter()
+                .find(|(_, v)| *v == id)
+                .map(|(version, _)| *version)
+                .or_else(|| files.roster.iter().find(|(_, v)| **v == id).map(|(version, _)| *version));
+            if !files.beyond_head(record) {
+                let numbered = match files.pending.get(&id) {
+                    Some(n) => Some(*n),
+                    None => self.db.get(key(b'i', &[&id.0]))?.map(|v| u64_at(&v, 0)),
+                };
+                if let Some(n) = numbered {
+                    if self.is_damaged(n) {
+                        self.repair(files, n, record, version)?;
+                    }
+                    continue; // already held: left as it is
+                }
+            }
             let at = files.log.len + frames.len() as u64 + FRAME_HEADER;
             push_frame(&mut frames, record.bytes(), version);
             placed.push(Placed { record, at, version });
@@ -725,7 +884,62 @@ impl Store {
         files.log.file.write_all_at(&frames, files.log.len).map_err(io(&log_path))?;
         files.log_allocated = files.log_allocated.max(files.log.len + frames.len() as u64);
         files.log.len = end;
-        files.index(&placed)
+        files.index(&placed)?;
+        // Paired with the frame built above from a verified record: the commit's newest frame
+        // reads back whole, through its offsets entry, as that record.
+        let (last, n) = (placed.last().expect("placed is not empty").record, files.next - 1);
+        match self.frame_at(n)? {
+            Ok(bytes) => {
+                assert!(bytes == last.bytes(), "record {} written as number {n} reads back as other bytes", last.id())
+            }
+            Err(damage) => panic!("record {} written as number {n} reads back damaged: {damage}", last.id()),
+        }
+        Ok(())
+    }
+
+    /// Writes a fresh copy of the damaged record numbered `n` over its frame, in place: the
+    /// frame is the same bytes the log held before the damage (same record, same length), so
+    /// the offsets, kind and chain entries stay valid. Only done when its offsets entry lies
+    /// exactly between its neighbours' frames (so the damage is in the log, not the entry) and
+    /// the copy has the stored length; otherwise the record stays damaged and is reported.
+    fn repair(&self, files: &Files, n: u64, record: &Record<Verified>, version: Option<u64>) -> Result<(), Error> {
+        let entry = |m: u64| -> Result<(u64, u64), Error> {
+            let e = read_at(&self.offsets_file, &files.dir.join("offsets"), m * OFFSET_ENTRY, OFFSET_ENTRY as usize)?;
+            Ok((u64_at(&e, 0), u64::from(u32_at(&e, 8))))
+        };
+        let (at, len) = entry(n)?;
+        let starts = match n.checked_sub(1) {
+            None => FRAME_HEADER,
+            Some(before) => entry(before).map(|(at, len)| at + len + FRAME_HEADER)?,
+        };
+        let ends = match n + 1 < files.next {
+            true => entry(n + 1)?.0.saturating_sub(FRAME_HEADER),
+            false => files.log.len,
+        };
+        if at != starts || at + len != ends || len != record.bytes().len() as u64 {
+            tracing::error!(
+                record = n,
+                id = %record.id(),
+                "cannot repair a damaged record in place: its offsets entry does not lie between its neighbours' frames"
+            );
+            return Ok(());
+        }
+        let mut frame = Vec::with_capacity(FRAME_HEADER as usize + record.bytes().len());
+        push_frame(&mut frame, record.bytes(), version);
+        let log_path = files.dir.join("log");
+        files.log.file.write_all_at(&frame, at - FRAME_HEADER).map_err(io(&log_path))?;
+        // Paired with the id check before writing (the caller found `n` by this id): read the
+        // frame back and check it is this record.
+        match self.frame_at(n)? {
+            Ok(bytes) => assert_eq!(bytes, record.bytes(), "a repaired frame reads back as other bytes"),
+            Err(damage) => panic!("a repaired frame of record {n} reads back damaged: {damage}"),
+        }
+        self.damaged_set().remove(&n);
+        // Made durable by the next sled sync; a mark left by a crash is dropped on opening, where
+        // the record checks whole again.
+        self.db.remove(key(b'z', &[&n.to_be_bytes()]))?;
+        tracing::info!(record = n, id = %record.id(), "repaired a damaged record with a fresh copy");
+        Ok(())
     }
 
     /// Makes every write so far durable: syncs the log, then inserts the written records'
@@ -807,19 +1021,50 @@ impl Store {
                 files.pending.remove(id);
             }
         }
+        self.trip(Failpoint::CheckpointAfterIds)?;
         let dirty: Vec<PathBuf> = checkpoint.dirty.into_iter().collect();
         for_each(&dirty, dirty.len() >= 8, |path| File::open(path).and_then(|f| f.sync_data()).map_err(io(path)))?;
         if checkpoint.created {
             self.sync_dir(&self.path.join("records"))?;
         }
+        self.trip(Failpoint::CheckpointBeforeBatch)?;
         let mut batch = sled::Batch::default();
         for (k, v) in checkpoint.entries {
             batch.insert(k, v);
         }
         batch.insert(key(b'm', &[b"next"]), &checkpoint.next.to_be_bytes());
         batch.insert(key(b'm', &[b"log"]), &checkpoint.log.to_be_bytes());
+        batch.insert(key(b'm', &[b"fp"]), &checkpoint.fingerprint.to_be_bytes());
         self.db.apply_batch(batch)?;
         self.sync_sled()
+    }
+
+    /// Arms `point`: the next checkpoint that reaches it fails there.
+    #[cfg(feature = "failpoints")]
+    pub fn fail_at(&self, point: Failpoint) {
+        *self.failpoint.lock().expect("store failpoint lock poisoned") = Some(point);
+    }
+
+    /// Fails at `point` when a test armed it (see [`Failpoint`]).
+    #[cfg(feature = "failpoints")]
+    fn trip(&self, point: Failpoint) -> Result<(), Error> {
+        let mut armed = self.failpoint.lock().expect("store failpoint lock poisoned");
+        if *armed == Some(point) {
+            *armed = None;
+            return Err(Error::Failed(format!("failpoint {point:?}")));
+        }
+        Ok(())
+    }
+
+    #[cfg(not(feature = "failpoints"))]
+    #[inline(always)]
+    fn trip(&self, _point: Failpoint) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// Takes a checkpoint now (see the module doc): what opening would otherwise replay.
+    pub fn checkpoint_now(&self) -> Result<(), Error> {
+        self.sync_now(true)
     }
 
     /// Makes every sled write so far durable: sled's flush, then an `fdatasync` of its log (and
@@ -855,7 +1100,7 @@ impl Store {
         File::open(dir).and_then(|f| f.sync_all()).map_err(io(dir))
     }
 
-    /// The local number of the record with `id`, if held.
+    /// The local number of the record with `id`, if numbered (held, or held and found damaged).
     fn number(&self, id: &RecordId) -> Result<Option<u64>, Error> {
         // Pending first: a sync moves an id into sled before it leaves `pending`.
         if let Some(n) = self.files().pending.get(id) {
@@ -864,38 +1109,126 @@ impl Store {
         Ok(self.db.get(key(b'i', &[&id.0]))?.map(|v| u64_at(&v, 0)))
     }
 
-    /// The record numbered `n`.
-    fn record_at(&self, n: u64) -> Result<Record<Verified>, Error> {
-        Record::<Verified>::from_trusted_storage(&self.bytes_at(n)?)
-            .map_err(|e| Error::Corrupt(format!("record number {n}: {e}")))
+    fn damaged_set(&self) -> MutexGuard<'_, BTreeMap<u64, Damaged>> {
+        self.damaged.lock().expect("store damage lock poisoned")
     }
 
-    /// The bytes of the record numbered `n`, as stored (and verified when they arrived).
-    fn bytes_at(&self, n: u64) -> Result<Vec<u8>, Error> {
+    fn is_damaged(&self, n: u64) -> bool {
+        self.damaged_set().contains_key(&n)
+    }
+
+    /// Reads the frame of the record numbered `n` and checks it: its offsets entry lies inside
+    /// the log, its header's length is the entry's, and its check matches. Returns the record
+    /// bytes, or what is wrong with them; an error only when the disk cannot be read.
+    fn frame_at(&self, n: u64) -> Result<Result<Vec<u8>, Damage>, Error> {
         let mut entry = [0u8; OFFSET_ENTRY as usize];
         self.offsets_file
             .read_exact_at(&mut entry, n * OFFSET_ENTRY)
             .map_err(|e| io(&self.path.join("records").join("offsets"))(e))?;
-        let mut bytes = vec![0u8; u32_at(&entry, 8) as usize];
-        self.log_file
-            .read_exact_at(&mut bytes, u64_at(&entry, 0))
-            .map_err(|e| io(&self.path.join("records").join("log"))(e))?;
-        Ok(bytes)
+        let (at, len) = (u64_at(&entry, 0), u32_at(&entry, 8));
+        if at < FRAME_HEADER || len == 0 || len as usize > encoding::MAX_RECORD_BYTES {
+            return Ok(Err(Damage::OutOfBounds));
+        }
+        let mut frame = vec![0u8; FRAME_HEADER as usize + len as usize];
+        match self.log_file.read_exact_at(&mut frame, at - FRAME_HEADER) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(Err(Damage::OutOfBounds)),
+            Err(e) => return Err(io(&self.path.join("records").join("log"))(e)),
+        }
+        let bytes = frame.split_off(FRAME_HEADER as usize);
+        if u32_at(&frame, 0) != len {
+            return Ok(Err(Damage::Length));
+        }
+        if frame[12..] != frame_check(len, u64_at(&frame, 4), &bytes) {
+            return Ok(Err(Damage::Check));
+        }
+        Ok(Ok(bytes))
     }
 
-    /// The record with `id`.
+    /// The record numbered `n`, checked — its frame, and that it is the record `expect` names —
+    /// or `None` when it is damaged: then it is reported, added to the damaged set, and from
+    /// then on neither served nor counted as held.
+    fn checked_at(&self, n: u64, expect: Expect) -> Result<Option<Record<Verified>>, Error> {
+        self.checked_at_in(n, expect, None)
+    }
+
+    /// [`Store::checked_at`], with the chain positions of every record at hand (`chains`, by
+    /// number) when the caller reads them all, so damage is located without reading every chain.
+    fn checked_at_in(
+        &self,
+        n: u64,
+        expect: Expect,
+        chains: Option<&Chains>,
+    ) -> Result<Option<Record<Verified>>, Error> {
+        if self.is_damaged(n) {
+            return Ok(None);
+        }
+        let read = self.frame_at(n)?.and_then(|bytes| {
+            let record = Record::<Verified>::from_trusted_storage(&bytes).map_err(|_| Damage::Undecodable)?;
+            expect.check(&record)?;
+            Ok(record)
+        });
+        match read {
+            Ok(record) => Ok(Some(record)),
+            Err(damage) => {
+                let found = match chains {
+                    Some(chains) => chains.get(&n).copied(),
+                    None => self.locate(n)?,
+                };
+                self.note_damage(n, expect.id(), found, damage)?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Reports a damaged record and adds it to the damaged set, with its author, chain position
+    /// and id when a chain index names its number (`found`; so [`Store::heads`] can lower the
+    /// head).
+    fn note_damage(
+        &self,
+        n: u64,
+        id: Option<RecordId>,
+        found: Option<(PublicKey, u64, RecordId)>,
+        damage: Damage,
+    ) -> Result<(), Error> {
+        let position = found.map(|(author, seq, _)| (author, seq));
+        let id = id.or(found.map(|(_, _, id)| id));
+        tracing::error!(
+            store = %self.path.display(),
+            record = n,
+            id = ?id.map(|id| id.to_string()),
+            author = ?position.map(|(a, _)| a.to_string()),
+            seq = ?position.map(|(_, s)| s),
+            damage = %damage,
+            "a stored record is damaged: it is not served, and is fetched again from peers"
+        );
+        self.damaged_set().insert(n, Damaged { n, id, position, damage });
+        self.db.insert(key(b'z', &[&n.to_be_bytes()]), &[])?;
+        self.sync_sled()
+    }
+
+    /// The author, chain position and id that the chain indexes give the record numbered `n`.
+    /// Reads every chain: only used when a record is found damaged.
+    fn locate(&self, n: u64) -> Result<Option<(PublicKey, u64, RecordId)>, Error> {
+        let authors: Vec<PublicKey> = self.files().heads.keys().copied().collect();
+        for author in authors {
+            if let Some((seq, _, id)) = self.positions(&author, 0, usize::MAX)?.into_iter().find(|(_, m, _)| *m == n) {
+                return Ok(Some((author, seq, id)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The record with `id`, checked; `None` when not held, or when its stored bytes are damaged
+    /// (reported, and fetched again from peers).
     pub fn get(&self, id: &RecordId) -> Result<Option<Record<Verified>>, Error> {
         let Some(n) = self.number(id)? else { return Ok(None) };
-        let record = self.record_at(n)?;
-        if record.id() != *id {
-            return Err(Error::Corrupt(format!("record number {n} is not {id}")));
-        }
-        Ok(Some(record))
+        self.checked_at(n, Expect::Id(*id))
     }
 
-    /// Whether the store holds `id`.
+    /// Whether the store holds `id` (a record found damaged is not held).
     pub fn contains(&self, id: &RecordId) -> Result<bool, Error> {
-        Ok(self.number(id)?.is_some())
+        Ok(self.number(id)?.is_some_and(|n| !self.is_damaged(n)))
     }
 
     /// Whether the store holds `record`. A record beyond its author's newest position held cannot
@@ -905,6 +1238,31 @@ impl Store {
             return Ok(false);
         }
         self.contains(&record.id())
+    }
+
+    /// Checks again each record marked damaged (`z`) before the store was last closed: one still
+    /// damaged rejoins the damaged set (so the heads stay lowered until a peer sends it again),
+    /// one that now checks whole loses its mark.
+    fn recheck_damage_marks(&self) -> Result<(), Error> {
+        let marks: Vec<u64> =
+            self.db.scan_prefix([b'z']).map(|kv| kv.map(|(k, _)| u64_at(&k, 1))).collect::<Result<_, _>>()?;
+        let durable = self.durable.load(Ordering::Acquire);
+        for n in marks {
+            if n >= durable || self.checked_at(n, Expect::Any)?.is_some() {
+                self.db.remove(key(b'z', &[&n.to_be_bytes()]))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records found damaged so far (by reads or by [`Store::scrub`]), by local number.
+    pub fn damaged(&self) -> Vec<Damaged> {
+        self.damaged_set().values().cloned().collect()
+    }
+
+    /// The index damage that opening found and repaired by rebuilding the indexes, if any.
+    pub fn rebuilt(&self) -> Option<&IndexFault> {
+        self.rebuilt.as_ref()
     }
 
     /// Out-of-order chain positions of author number `no` from `from_seq`, at most `limit`.
@@ -946,43 +1304,78 @@ impl Store {
         Ok(out)
     }
 
-    /// Ids stored at one position of an author's chain (more than one means equivocation).
+    /// Ids stored at one position of an author's chain (more than one means equivocation); a
+    /// record found damaged is not held, so not listed.
     pub fn at_position(&self, author: &PublicKey, seq: u64) -> Result<Vec<RecordId>, Error> {
-        if self.head(author)?.is_none_or(|head| head < seq) {
+        if self.files().heads.get(author).is_none_or(|head| head.seq < seq) {
             return Ok(Vec::new());
         }
         let positions = self.positions(author, seq, MAX_PAGE)?;
-        Ok(positions.into_iter().take_while(|(s, _, _)| *s == seq).map(|(_, _, id)| id).collect())
+        let damaged = self.damaged_set();
+        Ok(positions
+            .into_iter()
+            .take_while(|(s, _, _)| *s == seq)
+            .filter(|(_, n, _)| !damaged.contains_key(n))
+            .map(|(_, _, id)| id)
+            .collect())
     }
 
-    /// An author's records from `from_seq` on, at most `limit`.
+    /// An author's records from `from_seq` on, at most `limit`, each checked; the list stops
+    /// before the first damaged one (a chain is served without gaps).
     pub fn by_author(&self, author: &PublicKey, from_seq: u64, limit: usize) -> Result<Vec<Record<Verified>>, Error> {
-        self.positions(author, from_seq, limit.min(MAX_PAGE))?.into_iter().map(|(_, n, _)| self.record_at(n)).collect()
+        let mut out = Vec::new();
+        for (_, n, id) in self.positions(author, from_seq, limit.min(MAX_PAGE))? {
+            match self.checked_at(n, Expect::Id(id))? {
+                Some(record) => out.push(record),
+                None => break,
+            }
+        }
+        Ok(out)
     }
 
     /// The bytes of an author's records from `from_seq` on, at most `limit`: what
-    /// [`Store::by_author`] returns, without decoding (serving a peer needs only the bytes).
+    /// [`Store::by_author`] returns (checked the same way), as bytes for a peer.
     pub fn bytes_by_author(&self, author: &PublicKey, from_seq: u64, limit: usize) -> Result<Vec<Vec<u8>>, Error> {
-        self.positions(author, from_seq, limit.min(MAX_PAGE))?.into_iter().map(|(_, n, _)| self.bytes_at(n)).collect()
+        Ok(self.by_author(author, from_seq, limit)?.iter().map(|r| r.bytes().to_vec()).collect())
     }
 
-    /// The highest seq stored for `author`.
+    /// `head` lowered to just below the first damaged position of `author`'s chain, or `None`
+    /// when its first record is damaged: what the store holds without a gap.
+    fn held_head(damaged: &BTreeMap<u64, Damaged>, author: &PublicKey, head: u64) -> Option<u64> {
+        let first = damaged.values().filter_map(|d| d.position).filter(|(a, _)| a == author).map(|(_, s)| s).min();
+        match first {
+            Some(seq) if seq <= head => seq.checked_sub(1),
+            _ => Some(head),
+        }
+    }
+
+    /// The highest seq `author`'s chain holds without a damaged record below it.
     pub fn head(&self, author: &PublicKey) -> Result<Option<u64>, Error> {
-        Ok(self.files().heads.get(author).map(|h| h.seq))
+        let head = self.files().heads.get(author).map(|h| h.seq);
+        Ok(head.and_then(|head| Store::held_head(&self.damaged_set(), author, head)))
     }
 
     /// The highest seq stored for `author` and the id of the record there (the first to arrive,
-    /// if the author equivocated at that position).
+    /// if the author equivocated at that position). Not lowered by damage: a node signing its
+    /// own records continues its chain after its newest record, damaged or not.
     pub fn head_record(&self, author: &PublicKey) -> Option<(u64, RecordId)> {
         self.files().heads.get(author).map(|h| (h.seq, h.id))
     }
 
-    /// Highest seq per author: the version vector that sync exchanges.
+    /// Highest seq per author: the version vector that sync exchanges. Each author's head is
+    /// lowered to just below its first damaged record (an author whose first record is damaged
+    /// is left out), so a peer's catch-up sends the damaged records again.
     pub fn heads(&self) -> Result<BTreeMap<PublicKey, u64>, Error> {
-        Ok(self.files().heads.iter().map(|(author, head)| (*author, head.seq)).collect())
+        let heads: Vec<(PublicKey, u64)> = self.files().heads.iter().map(|(a, h)| (*a, h.seq)).collect();
+        let damaged = self.damaged_set();
+        if damaged.is_empty() {
+            return Ok(heads.into_iter().collect());
+        }
+        Ok(heads.into_iter().filter_map(|(a, head)| Some((a, Store::held_head(&damaged, &a, head)?))).collect())
     }
 
-    /// Records of `kind` after `cursor` (exclusive), at most `limit`, with the cursor of the last.
+    /// Records of `kind` after `cursor` (exclusive), at most `limit`, with the cursor of the last
+    /// record examined. Each is checked; a damaged one is left out (and reported).
     pub fn by_kind(
         &self,
         kind: Option<Kind>,
@@ -1004,8 +1397,61 @@ impl Store {
                 bytes.chunks(8).map(|e| u64_at(e, 0)).take_while(|n| *n < durable).collect()
             }
         };
-        let records = numbers.iter().map(|n| self.record_at(*n)).collect::<Result<Vec<_>, _>>()?;
+        let expect = kind.map_or(Expect::Any, Expect::Kind);
+        let mut records = Vec::with_capacity(numbers.len());
+        for n in &numbers {
+            records.extend(self.checked_at(*n, expect)?);
+        }
         Ok((records, numbers.last().copied()))
+    }
+
+    /// Checks the whole store in place: every record's frame, that it decodes, and that the id
+    /// index names its number; that every kind entry lists a record of its kind and every chain
+    /// entry the id stored at its number. Damaged records join the damaged set, as when a read
+    /// finds them. Reports at most [`MAX_SCRUB_FAULTS`] index faults.
+    pub fn scrub(&self) -> Result<Scrub, Error> {
+        let durable = self.durable.load(Ordering::Acquire);
+        let mut held: Vec<Option<(RecordId, Kind)>> = Vec::with_capacity(usize::try_from(durable).unwrap_or(0));
+        let mut faults = Vec::new();
+        let mut fault = |f: IndexFault| {
+            if faults.len() < MAX_SCRUB_FAULTS {
+                faults.push(f);
+            }
+        };
+        let mut chains = Chains::new();
+        let authors: Vec<PublicKey> = self.files().heads.keys().copied().collect();
+        for author in &authors {
+            for (seq, n, id) in self.positions(author, 0, usize::MAX)? {
+                chains.insert(n, (*author, seq, id));
+            }
+        }
+        for n in 0..durable {
+            let record = self.checked_at_in(n, Expect::Any, Some(&chains))?;
+            if let Some(r) = &record {
+                if self.number(&r.id())? != Some(n) {
+                    fault(IndexFault::IdEntry { n });
+                }
+            }
+            held.push(record.map(|r| (r.id(), r.header().kind)));
+        }
+        let at = |n: u64| held.get(n as usize).copied().flatten();
+        let kinds: Vec<(u16, Arc<File>, u64)> =
+            self.files().kinds.iter().map(|(code, k)| (*code, k.file.clone(), k.len)).collect();
+        for (code, file, len) in kinds {
+            let path = self.path.join("records").join(format!("kind-{code:04x}"));
+            let entries = entries_from(&file, &path, len, KIND_ENTRY, 0, u64::MAX)?;
+            for n in entries.chunks(KIND_ENTRY as usize).map(|e| u64_at(e, 0)).take_while(|n| *n < durable) {
+                if at(n).is_some_and(|(_, kind)| u16::from(kind) != code) {
+                    fault(IndexFault::KindEntry { kind: code, n });
+                }
+            }
+        }
+        for (n, (author, seq, id)) in &chains {
+            if at(*n).is_some_and(|(found, _)| found != *id) {
+                fault(IndexFault::ChainEntry { author: *author, seq: *seq });
+            }
+        }
+        Ok(Scrub { records: durable, damaged: self.damaged(), faults, rebuilt: self.rebuilt.clone() })
     }
 
     /// The roster chain's record ids, version 0 (the charter) first.
@@ -1013,9 +1459,11 @@ impl Store {
         Ok(self.files().roster.values().copied().collect())
     }
 
-    /// How many records the store holds (durably).
+    /// How many records the store holds (durably), not counting those found damaged.
     pub fn count(&self) -> Result<u64, Error> {
-        Ok(self.durable.load(Ordering::Acquire))
+        let durable = self.durable.load(Ordering::Acquire);
+        let damaged = self.damaged_set().range(..durable).count() as u64;
+        Ok(durable - damaged)
     }
 
     /// Records that an author equivocated, with the conflicting ids.
@@ -1145,6 +1593,54 @@ impl Drop for Store {
             }
         }
     }
+}
+
+/// The chain positions kept in sled (out of order, or a second record at one position) of
+/// records numbered below `next`: their number, seq and id.
+fn exceptions_below(db: &sled::Db, next: u64) -> Result<Vec<(u64, u64, RecordId)>, Error> {
+    let mut out = Vec::new();
+    for kv in db.scan_prefix([b'x']) {
+        let (k, v) = kv?;
+        let n = u64_at(&k, 13);
+        if n < next {
+            out.push((n, u64_at(&k, 5), id_at(&v, 0)));
+        }
+    }
+    Ok(out)
+}
+
+/// Loads the authors' heads and the roster versions as of the checkpoint.
+fn load_heads(db: &sled::Db, files: &mut Files) -> Result<(), Error> {
+    for kv in db.scan_prefix([b'a']) {
+        let (k, v) = kv?;
+        let head = Head::decode(&v)?;
+        files.next_author = files.next_author.max(head.no + 1);
+        files.heads.insert(PublicKey(k[1..33].try_into().expect("author keys are 32 bytes")), head);
+    }
+    for kv in db.scan_prefix([b'v']) {
+        let (k, v) = kv?;
+        files.roster.insert(u64_at(&k, 1), id_at(&v, 0));
+    }
+    Ok(())
+}
+
+/// Removes every index derived from the log — the offsets, kind and chain files, and sled's
+/// heads, roster versions and chain exceptions — and opens the record files empty, for a replay
+/// of the whole log to write them again. The id entries stay: the replay numbers every record as
+/// before and writes the same ones.
+fn clear_indexes(db: &sled::Db, dir: &Path) -> Result<Files, Error> {
+    for entry in std::fs::read_dir(dir).map_err(io(dir))?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == "offsets" || name.starts_with("kind-") || name.starts_with("chain-") {
+            std::fs::remove_file(entry.path()).map_err(io(&entry.path()))?;
+        }
+    }
+    for prefix in [b'x', b'a', b'v'] {
+        for kv in db.scan_prefix([prefix]) {
+            db.remove(kv?.0)?;
+        }
+    }
+    Files::open(dir, 0, 0)
 }
 
 /// Opens sled, waiting briefly when the previous instance in this process is still letting go of
