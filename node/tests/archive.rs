@@ -67,6 +67,7 @@ fn governed() -> Host {
         alternatives: vec![],
         papers: vec![],
         procedure: Procedure::Meeting { meeting: None },
+        closer: h.node.public(),
     };
     let matter = h.sign(&mut forvaltare, Kind::Matter, matter.to_bytes());
     let diarium = governance::next_registration(h.ledger.store(), &h.node.public(), &matter, 2026).expect("registers");
@@ -84,7 +85,7 @@ fn governed() -> Host {
         h.sign(author, Kind::Vote, Vote { matter, member: member.clone(), choice }.to_bytes());
     }
     let chain = h.ledger.chain().expect("a federation");
-    let closing = governance::next_closing(h.ledger.store(), &chain, &matter).expect("closes");
+    let closing = governance::next_closing(h.ledger.store(), &chain, &h.node.public(), &matter).expect("closes");
     let closing = h.by_node(Kind::BallotClose, closing.to_bytes());
     let justerare = ["2584", "2582"];
     let minutes = Minutes {

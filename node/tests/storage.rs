@@ -444,7 +444,11 @@ fn a_peer_answering_the_lowered_heads_sends_the_damaged_record_again() {
     let request =
         samverka_node::sync::Request::new(&samverka_node::sync::Ask::Full, &a.store().heads().expect("heads"), version);
     let answer = samverka_node::sync::answer(&samverka_node::network::StoreLog(b.store()), &request).expect("answers");
-    let outcomes: Vec<Outcome> = answer.items.iter().map(|bytes| a.ingest_bytes(bytes).expect("accepted")).collect();
+    let outcomes: Vec<Outcome> = answer
+        .items
+        .iter()
+        .map(|bytes| a.ingest_bytes(samverka_node::ledger::Source::Peer(1), bytes).expect("accepted"))
+        .collect();
     assert!(outcomes.contains(&Outcome::Stored(damaged.id())), "the peer sent it and it was stored: {outcomes:?}");
     assert_eq!(a.store().get(&damaged.id()).expect("reads").map(|r| r.id()), Some(damaged.id()));
     assert_eq!(a.store().heads().expect("heads"), b.store().heads().expect("heads"));
