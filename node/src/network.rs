@@ -314,6 +314,7 @@ pub fn start_with(
         relay_listener: None,
         last_dial: None,
         last_lag: None,
+        diagnosis: gate::Diagnosis::default(),
         metrics: metrics::Metrics::new(registry),
         stats: Stats::default(),
         wanted_papers: missing,
@@ -529,6 +530,8 @@ struct Task {
     relay_listener: Option<libp2p::core::transport::ListenerId>,
     last_dial: Option<Instant>,
     last_lag: Option<Instant>,
+    /// Why this node is not joining, said once at INFO.
+    diagnosis: gate::Diagnosis,
     metrics: metrics::Metrics,
     stats: Stats,
 }
@@ -537,6 +540,9 @@ impl Task {
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        if let Some(chain) = self.ledger.chain() {
+            self.diagnosis.roster(chain.current(), &self.key.public());
+        }
         loop {
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
@@ -650,6 +656,7 @@ impl Task {
                 if num_established.get() > 1 {
                     return;
                 }
+                self.diagnosis.connected(&peer_id);
                 let certified = self.swarm.behaviour().gate.is_certified(&peer_id);
                 if !certified {
                     tracing::info!(peer = %peer_id, "provisional connection: asking for roster records first");
@@ -659,12 +666,15 @@ impl Task {
                 self.feed(Input::Connected { peer: peer_id, certified });
                 self.update_peer_gauge();
             }
-            SwarmEvent::ConnectionClosed { peer_id, connection_id, num_established, .. } => {
+            SwarmEvent::ConnectionClosed { peer_id, connection_id, num_established, cause, .. } => {
                 if self.direct.get(&peer_id).is_some_and(|(kept, _)| *kept == connection_id) {
                     self.direct.remove(&peer_id);
                 }
                 if num_established > 0 {
                     return;
+                }
+                if let Some(chain) = self.ledger.chain() {
+                    self.diagnosis.closed(peer_id, cause.is_some(), chain.current());
                 }
                 self.connected.remove(&peer_id);
                 self.provisional.remove(&peer_id);
@@ -793,14 +803,17 @@ impl Task {
         use request_response::{Event, Message};
         match event {
             Event::Message { peer, message: Message::Request { request, channel, .. }, .. } => {
+                self.diagnosis.exchanged(peer);
                 self.on_sync_request(peer, request, channel);
             }
             Event::Message { peer, message: Message::Response { request_id, response }, .. } => {
+                self.diagnosis.exchanged(peer);
                 let ask = self.outbound.remove(&request_id).map(|(_, ask)| ask).unwrap_or_default();
                 self.on_sync_response(peer, ask, response);
             }
             Event::OutboundFailure { peer, request_id, error, .. } => {
                 self.outbound.remove(&request_id);
+                // Debug only: the connection's end, if that is why, is explained by the diagnosis.
                 tracing::debug!(%peer, %error, "sync request failed");
                 self.feed(Input::Failed(peer));
             }
@@ -1058,6 +1071,7 @@ impl Task {
         let Some(chain) = self.ledger.chain() else { return };
         let roster = chain.current();
         self.own_member = roster.keys.get(&self.key.public()).map(|g| g.member.clone());
+        self.diagnosis.roster(roster, &self.key.public());
         self.swarm.behaviour_mut().gate.set_roster(roster);
         let peers: Vec<PeerId> = self.connected.keys().copied().collect();
         for peer in peers {

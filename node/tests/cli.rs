@@ -168,7 +168,8 @@ impl Drop for Running {
     }
 }
 
-/// Starts `samverka run` on the store in `data_dir`, its API and p2p on `ports`, dialing `bootstrap`.
+/// Starts `samverka run` on the store in `data_dir`, its API and p2p on `ports`, dialing
+/// `bootstrap`; its INFO log goes to `<data_dir>.log`.
 fn run(dir: &Path, data_dir: &str, (api, p2p): (u16, u16), bootstrap: &[String]) -> Running {
     let mut args = vec!["--data-dir".to_owned(), data_dir.to_owned(), "run".to_owned()];
     args.extend(["--api-listen".to_owned(), format!("127.0.0.1:{api}")]);
@@ -176,13 +177,14 @@ fn run(dir: &Path, data_dir: &str, (api, p2p): (u16, u16), bootstrap: &[String])
     for b in bootstrap {
         args.extend(["--bootstrap".to_owned(), b.clone()]);
     }
+    let log = std::fs::File::create(dir.join(format!("{data_dir}.log"))).expect("create the log file");
     let child = Command::new(env!("CARGO_BIN_EXE_samverka"))
         .current_dir(dir)
         .env_remove("SAMVERKA_CONFIG")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
         .args(&args)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("samverka run starts");
     Running { child, api: format!("http://127.0.0.1:{api}") }
@@ -198,6 +200,19 @@ fn status_until(dir: &Path, node: &Running, deadline: Duration, done: impl Fn(&V
             return status;
         }
         assert!(Instant::now() < end, "{} after {deadline:?}: {status}", node.api);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Waits until the log of the node on `data_dir` holds `line`, failing after `deadline`.
+fn log_until(dir: &Path, data_dir: &str, line: &str, deadline: Duration) {
+    let end = Instant::now() + deadline;
+    loop {
+        let log = std::fs::read_to_string(dir.join(format!("{data_dir}.log"))).unwrap_or_default();
+        if log.contains(line) {
+            return;
+        }
+        assert!(Instant::now() < end, "{data_dir}.log lacks {line:?} after {deadline:?}:\n{log}");
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -274,7 +289,7 @@ fn founding_as_documented_joins_three_nodes_on_one_roster() {
 }
 
 /// Two members each certify their own node as roster version 1: the second is refused with
-/// what to do, naming the first.
+/// what to do, naming the first; nodes that adopted one each say at INFO why they cannot join.
 #[test]
 fn second_proposal_for_an_adopted_roster_version_is_refused_naming_the_first() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -295,6 +310,33 @@ fn second_proposal_for_an_adopted_roster_version_is_refused_naming_the_first() {
     assert!(err.contains("roster version 1 already exists as record"), "{err}");
     assert!(err.contains("proposed by member 2580"), "{err}");
     assert!(err.contains("now makes version 2"), "{err}");
+
+    ok(dir, &["--data-dir", "n2", "submit", "boden-1.rec"]);
+    let ports = [(free_port(), free_port()), (free_port(), free_port())];
+    let address = |n: &str, port: u16| {
+        let hex = ok(dir, &["key", "public", &format!("{n}/node.key")]);
+        let key = samverka_protocol::PublicKey::from_hex(hex.trim()).expect("key public prints hex");
+        samverka_node::network::dial_address(&format!("/ip4/127.0.0.1/tcp/{port}"), &key)
+    };
+    let _n1 = run(dir, "n1", ports[0], &[address("n2", ports[1].1)]);
+    let _n2 = run(dir, "n2", ports[1], &[address("n1", ports[0].1)]);
+    for n in ["n1", "n2"] {
+        log_until(dir, n, "peer closed the connection before any exchange", Duration::from_secs(30));
+        log_until(dir, n, "the roster forked", Duration::from_secs(1));
+    }
+}
+
+/// A node whose own key no roster version certifies says so at INFO, with what to do.
+#[test]
+fn a_node_with_an_uncertified_key_says_so_at_info() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    founded(dir);
+    ok(dir, &["countersign", "charter.rec", "--key", "boden.key"]);
+    ok(dir, &["--data-dir", "n1", "init", "--charter", "charter.rec"]);
+    let _node = run(dir, "n1", (free_port(), free_port()), &[]);
+    log_until(dir, "n1", "this node's key is not certified in roster version 0", Duration::from_secs(30));
+    log_until(dir, "n1", "--certify-node", Duration::from_secs(1));
 }
 
 /// While the node runs, `roster propose` says how to reach it, goes through its API, and a
