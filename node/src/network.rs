@@ -812,7 +812,7 @@ impl Task {
             Event::Message { peer, message: Message::Response { request_id, response }, .. } => {
                 self.diagnosis.exchanged(peer);
                 let (ask, probed) = self.outbound.remove(&request_id).map(|(_, a, h)| (a, h)).unwrap_or_default();
-                if let (Some(heads), true) = (probed, ask == Ask::Probe && response.complete) {
+                if let Some(heads) = probed.filter(|_| ask == Ask::Probe && response.complete) {
                     self.feed(Input::Heads { peer, heads });
                 }
                 self.on_sync_response(peer, ask, response);
