@@ -281,11 +281,31 @@ fn founding_as_documented_joins_three_nodes_on_one_roster() {
         .iter()
         .map(|(m, _, _)| ok(dir, &["key", "public", &format!("{m}/node.key")]).trim().to_owned())
         .collect();
+    let mut rosters = Vec::new();
     for node in &nodes {
         let status = status_until(dir, node, Duration::from_secs(60), |s| s["roster_version"] == 1 && s["peers"] == 2);
         assert!(node_keys.contains(&status["node_key"].as_str().unwrap_or("").to_owned()), "{status}");
         assert!(status["member"].is_string(), "every node speaks for its member: {status}");
+        rosters.push(get_json(&format!("{}/api/v1/roster", node.api)));
     }
+    assert!(rosters.windows(2).all(|w| w[0]["record_id"] == w[1]["record_id"]), "one roster version 1: {rosters:?}");
+    let certified: Vec<&str> = rosters[0]["keys"]
+        .as_array()
+        .expect("the roster lists keys")
+        .iter()
+        .filter(|k| k["kind"] == "node")
+        .filter_map(|k| k["key"].as_str())
+        .collect();
+    assert!(node_keys.iter().all(|k| certified.contains(&k.as_str())), "every node key certified: {certified:?}");
+}
+
+/// GETs `url` as JSON.
+fn get_json(url: &str) -> Value {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    runtime.block_on(async {
+        let response = reqwest::get(url).await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        response.json().await.unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
+    })
 }
 
 /// Two members each certify their own node as roster version 1: the second is refused with
