@@ -10,10 +10,11 @@ use clap::{Args, Parser, Subcommand};
 use samverka_node::config::{Config, LogFormat};
 use samverka_node::ledger::Ledger;
 use samverka_node::signer::{Position, Signer};
-use samverka_node::{archive, keyfile};
+use samverka_node::{archive, keyfile, proposal};
 use samverka_protocol::charter::{Founder, RosterThreshold};
 use samverka_protocol::{
-    Body, Change, Charter, Hash, KeyKind, Kind, Member, MemberKind, Record, Role, RosterUpdate, Rules, Unverified,
+    validate, Body, Change, Charter, Hash, KeyKind, Kind, Member, MemberKind, PublicKey, Record, RecordId, Role,
+    RosterChain, RosterUpdate, Rules, Unverified,
 };
 
 /// Samverka: a node of a federation of municipalities that govern a shared IT system together.
@@ -245,9 +246,14 @@ pub struct Propose {
     /// Your organisation key.
     #[arg(long)]
     pub key: PathBuf,
-    /// Where to write the proposal file.
+    /// Where to write the proposal file (to countersign offline and `submit`).
+    #[arg(long, required_unless_present = "api")]
+    pub out: Option<PathBuf>,
+    /// A running node's API, e.g. http://127.0.0.1:7080: the roster is read from it and the
+    /// proposal is sent to its POST /api/v1/roster/proposals, where members countersign it.
+    /// Without it the node's store is opened directly, which needs the node stopped.
     #[arg(long)]
-    pub out: PathBuf,
+    pub api: Option<String>,
     /// Why (e.g. the decision's diarienummer and paragraph).
     #[arg(long, default_value = "")]
     pub reason: String,
@@ -270,6 +276,10 @@ pub struct Propose {
     /// Certify the key as the member's node key.
     #[arg(long)]
     pub node: bool,
+    /// Certify a member's node key: "ID;KEY" (KEY in hex or a key file). Repeatable, so one
+    /// roster version can certify every founder's node at once.
+    #[arg(long)]
+    pub certify_node: Vec<String>,
     /// First day the person key is valid (YYYY-MM-DD, Europe/Stockholm).
     #[arg(long)]
     pub valid_from: Option<String>,
@@ -403,18 +413,27 @@ pub async fn execute(cli: Cli) -> Result<()> {
             write_record(&file, &signed)?;
             println!("{} signatures on {} ({})", signed.countersignatures().len() + 1, file.display(), signed.id());
         }
-        Command::Roster(RosterCommand::Propose(args)) => propose(&config, args)?,
+        Command::Roster(RosterCommand::Propose(args)) => propose(&config, args).await?,
         Command::Init { charter } => {
             let record = read_record(&charter)?;
             let ledger = open_ledger(&config)?;
             ledger.ingest(record).context("the charter was refused")?;
             let federation = ledger.federation().expect("the charter was stored");
-            keyfile::node_key(&config.node_key_file())?;
+            let node = keyfile::node_key(&config.node_key_file())?.public();
             println!("federation {federation} initialised in {}", config.data_dir.display());
+            println!("node key {node} (peer id {})", peer_id(&node));
+            println!(
+                "peers dial it at /ip4/<address>/tcp/<port>/p2p/{}; have it certified: `samverka roster propose \
+                 --certify-node \"<member id>;{node}\" …`",
+                peer_id(&node)
+            );
         }
         Command::Submit { file } => {
             let record = read_record(&file)?;
             let ledger = open_ledger(&config)?;
+            if let Some(chain) = ledger.chain() {
+                proposal::check(&chain, ledger.store(), &record, false).context("the record was refused")?;
+            }
             let outcome = ledger.ingest(record).context("the record was refused")?;
             println!("{outcome:?}");
         }
@@ -428,7 +447,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
                 for m in samverka_node::demo::members(members).0 {
                     samverka_node::demo::prepare_member(&fed, &m.id, &dir.join(&m.id))?;
                     let key = samverka_protocol::testkit::key(&format!("demo/{}/node", m.id)).public();
-                    println!("{} {}", m.id, samverka_node::network::dial_address("", &key).trim_start_matches("/p2p/"));
+                    println!("{} {}", m.id, peer_id(&key));
                 }
             } else {
                 let options = samverka_node::demo::Options { members, dir, api_port, p2p_port };
@@ -473,10 +492,76 @@ fn create_federation(args: CreateFederation) -> Result<()> {
     Ok(())
 }
 
-fn propose(config: &Config, args: Propose) -> Result<()> {
-    let ledger = open_ledger(config)?;
+/// What a roster proposal is built on: the roster chain and the proposer's next chain position
+/// as the node sees them.
+struct Base {
+    chain: RosterChain,
+    position: Position,
+}
+
+/// Reads the base from the node's store (the node must be stopped: it holds the store) and
+/// refuses when a proposal for the next version is pending there.
+fn store_base(config: &Config, key: &PublicKey) -> Result<Base> {
+    let dir = config.store_dir();
+    let ledger = Ledger::open(&dir, config.cache_bytes).with_context(|| {
+        format!(
+            "opening the store in {}: if the node is running it holds the store, so use --api URL \
+             (e.g. --api http://127.0.0.1:7080) or stop the node",
+            dir.display()
+        )
+    })?;
     let chain = ledger.chain().context("this node has no federation yet: run `samverka init` first")?;
-    let roster = chain.current();
+    proposal::check_version(&chain, ledger.store(), chain.current().version + 1, None, true)?;
+    let (seq, prev) = ledger.next_position(key)?;
+    Ok(Base { position: Position { seq, prev, federation: Some(chain.federation()) }, chain: (*chain).clone() })
+}
+
+/// Reads the base from a running node's API: the roster records (each checked here again), the
+/// key's next position, and the pending proposals (refusing when one makes the next version).
+async fn api_base(api: &str, key: &PublicKey) -> Result<Base> {
+    let history = governance::get_json(api, "/api/v1/roster/history").await?;
+    let versions = history["versions"].as_array().context("the node sent no roster versions")?;
+    let mut chain: Option<RosterChain> = None;
+    for version in versions {
+        let id = governance::record_id(version["record_id"].as_str().unwrap_or(""), "roster record")?;
+        let record = fetch_record(api, &id).await?;
+        match &mut chain {
+            None => chain = Some(validate::verify_charter(record).context("the node's charter does not verify")?.1),
+            Some(chain) => {
+                let update = RosterUpdate::from_bytes(record.body().context("a roster record without body")?)
+                    .map_err(anyhow::Error::msg)?;
+                chain.push(&update, id).with_context(|| format!("the node's roster record {id} does not follow"))?;
+            }
+        }
+    }
+    let chain = chain.context("the node has no federation yet: run `samverka init` on it first")?;
+    let version = chain.current().version + 1;
+    let pending = governance::get_json(api, "/api/v1/roster/proposals").await?;
+    let same = pending["proposals"].as_array().into_iter().flatten().find(|p| p["update"]["version"] == version);
+    if let Some(p) = same {
+        let existing = governance::record_id(p["id"].as_str().unwrap_or(""), "proposal")?;
+        let by = p["proposer_member"].as_str().unwrap_or("?").to_owned();
+        return Err(proposal::Conflict::Pending { version, existing, by, next: version + 1 }.into());
+    }
+    let head = governance::get_json(api, &format!("/api/v1/authors/{key}/head")).await?;
+    let seq = head["next_seq"].as_u64().context("the node sent no next_seq")?;
+    let prev = head["prev"].as_str().map(|p| governance::record_id(p, "prev")).transpose()?;
+    Ok(Base { position: Position { seq, prev, federation: Some(chain.federation()) }, chain })
+}
+
+async fn fetch_record(api: &str, id: &RecordId) -> Result<Record<Unverified>> {
+    let url = governance::url(api, &format!("/api/v1/records/{id}?format=raw"));
+    let response = reqwest::get(&url).await.with_context(|| format!("no node answers at {api}"))?;
+    if !response.status().is_success() {
+        governance::answer(response).await?;
+        bail!("the node did not send record {id}");
+    }
+    let bytes = response.bytes().await.with_context(|| format!("reading record {id} from {api}"))?;
+    Record::decode(&bytes).with_context(|| format!("the node sent record {id} in a form that does not decode"))
+}
+
+/// The changes `args` ask for, in the order the flags are documented.
+fn roster_changes(args: &Propose) -> Result<Vec<Change>> {
     let mut changes = Vec::new();
     for spec in &args.add_member {
         let f = parse_founder(spec)?;
@@ -506,6 +591,14 @@ fn propose(config: &Config, args: Propose) -> Result<()> {
         };
         changes.push(Change::CertifyKey { member, key: keyfile::read_public(key)?, kind });
     }
+    for spec in &args.certify_node {
+        let (member, key) = spec
+            .split_once(';')
+            .with_context(|| format!("--certify-node {spec:?} must be \"ID;KEY\", e.g. \"2580;lulea-node.pub\""))?;
+        let key =
+            keyfile::read_public(key.trim()).with_context(|| format!("reading the node key of member {member}"))?;
+        changes.push(Change::CertifyKey { member: member.trim().into(), key, kind: KeyKind::Node });
+    }
     if let [old, new] = &args.rotate[..] {
         changes.push(Change::RotateKey { old: keyfile::read_public(old)?, new: keyfile::read_public(new)? });
     }
@@ -516,28 +609,91 @@ fn propose(config: &Config, args: Propose) -> Result<()> {
         changes.push(Change::SetHost { member: member.clone() });
     }
     if changes.is_empty() {
-        bail!("nothing to propose: give --add-member, --remove-member, --certify, --rotate, --revoke or --set-host");
+        bail!(
+            "nothing to propose: give --add-member, --remove-member, --certify, --certify-node, --rotate, --revoke \
+             or --set-host"
+        );
     }
+    Ok(changes)
+}
+
+/// Runs `roster propose`: builds the next roster version on the node's current one, checks it
+/// applies, signs it, and writes it to a file and/or sends it to the node's proposals endpoint.
+/// Settles the key's last kept record when it is a roster proposal: adopted (its version's head)
+/// → acknowledged; for a version another record now holds → it can never be adopted anywhere,
+/// so its chain position is taken back (docs/protocol.md §7.6) and the new proposal uses it.
+fn settle_last_proposal(signer: &Signer, chain: &RosterChain) -> Result<()> {
+    let Some(last) = signer.last()? else { return Ok(()) };
+    if last.header().kind != Kind::RosterUpdate {
+        return Ok(());
+    }
+    let Some(version) = last.body().and_then(|b| RosterUpdate::from_bytes(b).ok()).map(|u| u.version) else {
+        return Ok(());
+    };
+    match chain.at(version) {
+        Some(held) if held.head == last.id() => signer.acknowledged(&last)?,
+        Some(_) if signer.position()? == Some(Position::after(&last)) => {
+            signer.rewind(&last)?;
+            eprintln!(
+                "note: your earlier proposal {} for roster version {version} can never be adopted (another record \
+                 holds that version); its chain position is used again",
+                last.id()
+            );
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn propose(config: &Config, args: Propose) -> Result<()> {
+    let changes = roster_changes(&args)?;
+    let signer = Signer::open(&args.key)?;
+    let public = signer.key().public();
+    let base = match &args.api {
+        Some(api) => api_base(api, &public).await?,
+        None => store_base(config, &public)?,
+    };
+    let roster = base.chain.current();
     let update = RosterUpdate { version: roster.version + 1, previous: roster.head, changes, reason: args.reason };
     roster
-        .apply(&update, Hash::ZERO, chain.retired_or_used())
+        .apply(&update, Hash::ZERO, base.chain.retired_or_used())
         .map_err(anyhow::Error::msg)
         .context("the change cannot be applied to the current roster")?;
-    let signer = Signer::open(&args.key)?;
-    let position = match signer.position()? {
-        Some(p) => p,
-        None => {
-            let (seq, prev) = ledger.next_position(&signer.key().public())?;
-            Position { seq, prev, federation: Some(chain.federation()) }
-        }
-    };
-    let record =
-        signer.sign(position, chain.federation(), roster.version, Kind::RosterUpdate, update.to_bytes(), now_ms())?;
-    write_record(&args.out, &record)?;
+    settle_last_proposal(&signer, &base.chain)?;
+    let position = signer.position()?.unwrap_or(base.position);
+    let federation = base.chain.federation();
+    let record = signer.sign(position, federation, roster.version, Kind::RosterUpdate, update.to_bytes(), now_ms())?;
     let (_, need) = roster.required_signers(&update.changes);
-    println!("proposal for roster version {} written to {} ({})", update.version, args.out.display(), record.id());
-    println!("it needs {need} member signatures; others run `samverka countersign {} --key …`", args.out.display());
+    if let Some(out) = &args.out {
+        write_record(out, &record)?;
+        println!("proposal for roster version {} written to {} ({})", update.version, out.display(), record.id());
+        println!("it needs {need} member signatures; others run `samverka countersign {} --key …`", out.display());
+    }
+    if let Some(api) = &args.api {
+        let response = reqwest::Client::new()
+            .post(governance::url(api, "/api/v1/roster/proposals"))
+            .header("content-type", "application/octet-stream")
+            .body(record.bytes().to_vec())
+            .send()
+            .await
+            .with_context(|| format!("no node answers at {api}"))?;
+        let reply = governance::answer(response).await.context("the node refused the proposal")?;
+        let status = reply["status"].as_str().unwrap_or("?");
+        println!("proposal {} for roster version {} is {status} at {api}", record.id(), update.version);
+        if status == "pending" {
+            println!(
+                "it has {} of {need} member signatures; others countersign it: GET {api}/api/v1/roster/proposals/{}",
+                reply["have"],
+                record.id()
+            );
+        }
+    }
     Ok(())
+}
+
+/// The libp2p peer id of a node key, as it appears after `/p2p/` in a dial address.
+fn peer_id(node: &PublicKey) -> String {
+    samverka_node::network::dial_address("", node).trim_start_matches("/p2p/").to_owned()
 }
 
 fn show(record: &Record<Unverified>) {

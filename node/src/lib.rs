@@ -10,6 +10,7 @@ pub mod keyfile;
 pub mod ledger;
 pub mod metrics;
 pub mod network;
+pub mod proposal;
 pub mod report;
 pub mod signer;
 pub mod storage;

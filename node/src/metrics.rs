@@ -1,5 +1,7 @@
 //! The node's Prometheus metrics: one registry shared by the API, the ledger's callers and the
-//! network, served as text at `GET /metrics`.
+//! network, served as text at `GET /metrics`. One metric per fact: the network registers its own
+//! under `samverka_p2p_*` (records in and out, rejections from peers, and the sync lag,
+//! `samverka_p2p_sync_lag`), and none of those is repeated here.
 //!
 //! # Use
 //! ```
@@ -9,7 +11,6 @@
 //! metrics.record_ingested(Source::Peer);
 //! metrics.rejection("bad_signature");
 //! metrics.peers.set(3);
-//! metrics.sync_lag_records.set(120);
 //! // At start-up, the network registers libp2p's metrics into the same registry, e.g.
 //! // `metrics.with_registry(|r| libp2p::metrics::Metrics::new(r.sub_registry_with_prefix("libp2p")))`.
 //! let count = metrics.with_registry(|_registry| 1);
@@ -57,11 +58,8 @@ pub struct Metrics {
     registry: Mutex<Registry>,
     records_ingested: Family<Labels, Counter>,
     rejections: Family<Labels, Counter>,
-    /// `samverka_peers`: peers connected now. Set by the network.
+    /// `samverka_peers`: certified peers connected now. Set from the network on each scrape.
     pub peers: Gauge,
-    /// `samverka_sync_lag_records`: records peers announced that this node does not hold yet.
-    /// Set by the sync engine.
-    pub sync_lag_records: Gauge,
     /// `samverka_records_stored`: records in the store. Refreshed by the API on each scrape and
     /// after each ingest.
     pub records_stored: Gauge,
@@ -79,28 +77,16 @@ impl Metrics {
         let mut registry = Registry::default();
         let records_ingested = Family::<Labels, Counter>::default();
         let rejections = Family::<Labels, Counter>::default();
-        let (peers, sync_lag_records, records_stored) = (Gauge::default(), Gauge::default(), Gauge::default());
+        let (peers, records_stored) = (Gauge::default(), Gauge::default());
         registry.register(
             "samverka_records_ingested",
             "Records newly stored, by where they came from",
             records_ingested.clone(),
         );
         registry.register("samverka_rejections", "Records refused, by rejection code", rejections.clone());
-        registry.register("samverka_peers", "Peers connected now", peers.clone());
-        registry.register(
-            "samverka_sync_lag_records",
-            "Records announced by peers that this node does not hold yet",
-            sync_lag_records.clone(),
-        );
+        registry.register("samverka_peers", "Certified peers connected now", peers.clone());
         registry.register("samverka_records_stored", "Records held in the store", records_stored.clone());
-        Metrics {
-            registry: Mutex::new(registry),
-            records_ingested,
-            rejections,
-            peers,
-            sync_lag_records,
-            records_stored,
-        }
+        Metrics { registry: Mutex::new(registry), records_ingested, rejections, peers, records_stored }
     }
 
     /// Counts one record newly stored (`samverka_records_ingested_total{source}`).

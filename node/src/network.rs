@@ -314,6 +314,8 @@ pub fn start_with(
         relay_listener: None,
         last_dial: None,
         last_lag: None,
+        diagnosis: gate::Diagnosis::default(),
+        advanced: false,
         metrics: metrics::Metrics::new(registry),
         stats: Stats::default(),
         wanted_papers: missing,
@@ -492,8 +494,9 @@ struct Report {
     sync: Option<FromSync>,
 }
 
-/// A sync response ready to send on its channel, and what the request told of the peer's heads.
-type Answer = (ResponseChannel<sync::Response>, sync::Response, PeerId, Option<Heads>);
+/// A sync response ready to send on its channel, what the request told of the peer's heads, and
+/// how many records the peer holds that we lack.
+type Answer = (ResponseChannel<sync::Response>, sync::Response, PeerId, Option<Heads>, u64);
 
 struct Task {
     swarm: Swarm<Behaviour>,
@@ -513,7 +516,9 @@ struct Task {
     serving: FuturesUnordered<JoinHandle<Option<Answer>>>,
     /// Papers (underlag) that held records name but this node does not hold: asked for in sync.
     wanted_papers: BTreeSet<Hash>,
-    outbound: HashMap<OutboundRequestId, (PeerId, Ask)>,
+    /// Requests in flight: to whom, what, and for a probe the heads it fingerprinted (a match
+    /// tells that the peer holds them: a receipt).
+    outbound: HashMap<OutboundRequestId, (PeerId, Ask, Option<Heads>)>,
     /// Heads of the sync batches queued or being ingested: the next request starts after them.
     ingesting_heads: Heads,
     /// Peers we dialed whose keys our roster does not certify (yet), with their deadline.
@@ -529,6 +534,11 @@ struct Task {
     relay_listener: Option<libp2p::core::transport::ListenerId>,
     last_dial: Option<Instant>,
     last_lag: Option<Instant>,
+    /// Why this node is not joining, said once at INFO.
+    diagnosis: gate::Diagnosis,
+    /// The ledger stored records since the last tick: the sync engine is told once per tick
+    /// (it then probes in-step peers soon, for receipts).
+    advanced: bool,
     metrics: metrics::Metrics,
     stats: Stats,
 }
@@ -537,6 +547,9 @@ impl Task {
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        if let Some(chain) = self.ledger.chain() {
+            self.diagnosis.roster(chain.current(), &self.key.public());
+        }
         loop {
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
@@ -560,9 +573,12 @@ impl Task {
                     }
                 }
                 Some(served) = self.serving.next(), if !self.serving.is_empty() => {
-                    if let Ok(Some((channel, response, peer, theirs))) = served {
+                    if let Ok(Some((channel, response, peer, theirs, ahead))) = served {
                         if let Some(heads) = theirs {
                             self.feed(Input::Heads { peer, heads });
+                        }
+                        if ahead > 0 {
+                            self.feed(Input::Gap(peer));
                         }
                         self.metrics.records_out("sync", response.records.len() as u64);
                         let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
@@ -650,6 +666,7 @@ impl Task {
                 if num_established.get() > 1 {
                     return;
                 }
+                self.diagnosis.connected(&peer_id);
                 let certified = self.swarm.behaviour().gate.is_certified(&peer_id);
                 if !certified {
                     tracing::info!(peer = %peer_id, "provisional connection: asking for roster records first");
@@ -657,19 +674,20 @@ impl Task {
                     self.swarm.behaviour_mut().gossipsub.blacklist_peer(&peer_id);
                 }
                 self.feed(Input::Connected { peer: peer_id, certified });
-                self.update_peer_gauge();
             }
-            SwarmEvent::ConnectionClosed { peer_id, connection_id, num_established, .. } => {
+            SwarmEvent::ConnectionClosed { peer_id, connection_id, num_established, cause, .. } => {
                 if self.direct.get(&peer_id).is_some_and(|(kept, _)| *kept == connection_id) {
                     self.direct.remove(&peer_id);
                 }
                 if num_established > 0 {
                     return;
                 }
+                if let Some(chain) = self.ledger.chain() {
+                    self.diagnosis.closed(peer_id, cause.is_some(), chain.current());
+                }
                 self.connected.remove(&peer_id);
                 self.provisional.remove(&peer_id);
                 self.feed(Input::Disconnected(peer_id));
-                self.update_peer_gauge();
             }
             SwarmEvent::NewListenAddr { address, .. } => {
                 if !address.iter().any(|p| p == Protocol::P2pCircuit) {
@@ -707,11 +725,6 @@ impl Task {
                 }
             }
         }
-    }
-
-    fn update_peer_gauge(&mut self) {
-        let n = self.connected.keys().filter(|p| !self.provisional.contains_key(p)).count();
-        self.metrics.peers.set(n as i64);
     }
 
     fn on_behaviour_event(&mut self, event: BehaviourEvent) {
@@ -793,14 +806,20 @@ impl Task {
         use request_response::{Event, Message};
         match event {
             Event::Message { peer, message: Message::Request { request, channel, .. }, .. } => {
+                self.diagnosis.exchanged(peer);
                 self.on_sync_request(peer, request, channel);
             }
             Event::Message { peer, message: Message::Response { request_id, response }, .. } => {
-                let ask = self.outbound.remove(&request_id).map(|(_, ask)| ask).unwrap_or_default();
+                self.diagnosis.exchanged(peer);
+                let (ask, probed) = self.outbound.remove(&request_id).map(|(_, a, h)| (a, h)).unwrap_or_default();
+                if let Some(heads) = probed.filter(|_| ask == Ask::Probe && response.complete) {
+                    self.feed(Input::Heads { peer, heads });
+                }
                 self.on_sync_response(peer, ask, response);
             }
             Event::OutboundFailure { peer, request_id, error, .. } => {
                 self.outbound.remove(&request_id);
+                // Debug only: the connection's end, if that is why, is explained by the diagnosis.
                 tracing::debug!(%peer, %error, "sync request failed");
                 self.feed(Input::Failed(peer));
             }
@@ -830,7 +849,7 @@ impl Task {
                     let papers = if request.roster_only { Vec::new() } else { papers_for(log.0, &request.papers) };
                     let (records, complete, buckets) = (answer.items, answer.complete, answer.buckets);
                     let response = sync::Response { records, complete, peers, papers, buckets };
-                    Some((channel, response, peer, answer.theirs.filter(|_| certified)))
+                    Some((channel, response, peer, answer.theirs.filter(|_| certified), answer.ahead))
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the store to answer a sync request");
@@ -1027,6 +1046,7 @@ impl Task {
     }
 
     fn on_announced(&mut self, record: Result<Record<Verified>, broadcast::error::RecvError>) {
+        self.advanced = true;
         let record = match record {
             Ok(r) => r,
             Err(broadcast::error::RecvError::Lagged(n)) => {
@@ -1058,6 +1078,7 @@ impl Task {
         let Some(chain) = self.ledger.chain() else { return };
         let roster = chain.current();
         self.own_member = roster.keys.get(&self.key.public()).map(|g| g.member.clone());
+        self.diagnosis.roster(roster, &self.key.public());
         self.swarm.behaviour_mut().gate.set_roster(roster);
         let peers: Vec<PeerId> = self.connected.keys().copied().collect();
         for peer in peers {
@@ -1071,7 +1092,6 @@ impl Task {
                 let _ = self.swarm.disconnect_peer_id(peer);
             }
         }
-        self.update_peer_gauge();
     }
 
     fn on_tick(&mut self) {
@@ -1080,6 +1100,9 @@ impl Task {
         for peer in expired {
             self.provisional.remove(&peer);
             let _ = self.swarm.disconnect_peer_id(peer);
+        }
+        if std::mem::take(&mut self.advanced) {
+            self.feed(Input::Advanced);
         }
         let effects = self.engine.poll(self.now());
         self.apply(effects);
@@ -1158,9 +1181,10 @@ impl Task {
         for effect in effects {
             match effect {
                 Effect::Request { peer, ask } => match self.request(&ask) {
-                    Ok(request) => {
+                    Ok((request, heads)) => {
                         let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-                        self.outbound.insert(id, (peer, ask));
+                        let probed = (ask == Ask::Probe).then_some(heads);
+                        self.outbound.insert(id, (peer, ask, probed));
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "cannot read heads for a sync request");
@@ -1189,17 +1213,18 @@ impl Task {
         Ok(heads)
     }
 
-    /// Our side of a sync request.
-    fn request(&self, ask: &Ask) -> Result<sync::Request, crate::storage::Error> {
+    /// Our side of a sync request, and the heads it states.
+    fn request(&self, ask: &Ask) -> Result<(sync::Request, Heads), crate::storage::Error> {
         let store = self.ledger.store();
         let roster_version = self.ledger.chain().map_or(0, |c| c.current().version);
         if *ask == Ask::Roster {
-            return Ok(sync::Request::new(ask, &Heads::new(), roster_version));
+            return Ok((sync::Request::new(ask, &Heads::new(), roster_version), Heads::new()));
         }
-        let mut request = sync::Request::new(ask, &self.heads()?, roster_version);
+        let heads = self.heads()?;
+        let mut request = sync::Request::new(ask, &heads, roster_version);
         request.flagged = store.equivocators()?.into_keys().take(sync::MAX_FLAGGED).collect();
         request.papers = self.wanted_papers.iter().take(sync::MAX_WANTED_PAPERS).copied().collect();
-        Ok(request)
+        Ok((request, heads))
     }
 }
 

@@ -9,7 +9,14 @@
 //!
 //! [`Engine`] decides *when* to ask (on connect, periodically, at once after an incomplete
 //! batch or a gap, with backoff after a failure) and counts offences; [`answer`] decides *what*
-//! to send. Neither does I/O or reads a clock, so `tests/tests/sync_sim.rs` runs them over a
+//! to send.
+//!
+//! Replication receipts come from the heads peers state: a peer's request tells its heads (a
+//! matched probe: exactly ours), and a probe of ours that matched tells that the peer holds what
+//! we held when we sent it. After this node stores new records it probes its certified peers
+//! within [`RECEIPT_DELAY`] (stretched like [`QUIET_INTERVAL`] with many peers), and they do the
+//! same, so once every connected peer holds a record, each node's receipts say so within that
+//! delay and one round trip (plus [`RETRY_DELAY`] when a peer was too busy to answer). Neither does I/O or reads a clock, so `tests/tests/sync_sim.rs` runs them over a
 //! seeded, lossy, partitioning in-memory network.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -280,6 +287,9 @@ pub struct Answer<I> {
     /// The requester's heads as far as the request tells (replication receipts): the heads it
     /// sent, completed from ours in the buckets that matched; ours when a probe matched.
     pub theirs: Option<Heads>,
+    /// Records the requester holds that we lack, as far as its request tells (0 for a probe):
+    /// when not 0, sync with it soon.
+    pub ahead: u64,
 }
 
 /// What to send for `request`: the records the requester lacks, at most [`MAX_BATCH_RECORDS`]
@@ -289,7 +299,7 @@ pub fn answer<L: Log>(log: &L, request: &Request) -> Result<Answer<L::Item>, L::
     let mut out = Vec::new();
     let mut bytes = 0usize;
     let full = |out: &Vec<L::Item>, bytes: usize| out.len() >= MAX_BATCH_RECORDS || bytes >= MAX_BATCH_BYTES;
-    let done = |items, complete| Answer { items, complete, buckets: Vec::new(), theirs: None };
+    let done = |items, complete| Answer { items, complete, buckets: Vec::new(), theirs: None, ahead: 0 };
     for item in log.roster_after(request.roster_version, MAX_BATCH_RECORDS)? {
         bytes += L::size(&item);
         out.push(item);
@@ -305,14 +315,16 @@ pub fn answer<L: Log>(log: &L, request: &Request) -> Result<Answer<L::Item>, L::
     let ours = log.heads()?;
     if let Some(digest) = &request.digest {
         if fingerprint(ours.iter()) == digest.into_array() {
-            return Ok(Answer { items: out, complete: true, buckets: Vec::new(), theirs: Some(ours) });
+            return Ok(Answer { items: out, complete: true, buckets: Vec::new(), theirs: Some(ours), ahead: 0 });
         }
-        return Ok(Answer { items: out, complete: false, buckets: bucket_fingerprints(&ours), theirs: None });
+        let buckets = bucket_fingerprints(&ours);
+        return Ok(Answer { items: out, complete: false, buckets, theirs: None, ahead: 0 });
     }
     let covered: Option<BTreeSet<u8>> =
         (!request.buckets.is_empty()).then(|| request.buckets.iter().copied().collect());
     let in_scope = |a: &PublicKey| covered.as_ref().is_none_or(|c| c.contains(&bucket(a)));
     let theirs: Heads = request.heads.iter().filter(|(a, _)| in_scope(a)).copied().collect();
+    let ahead = lag(&ours, &theirs);
     let mut known = theirs.clone();
     known.extend(ours.iter().filter(|(a, _)| !in_scope(a)).map(|(a, s)| (*a, *s)));
     // Authors where the requester is furthest behind first, so a late joiner gets the bulk in
@@ -327,7 +339,7 @@ pub fn answer<L: Log>(log: &L, request: &Request) -> Result<Answer<L::Item>, L::
         })
         .collect();
     behind.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut answer = Answer { items: out, complete: false, buckets: Vec::new(), theirs: Some(known) };
+    let mut answer = Answer { items: out, complete: false, buckets: Vec::new(), theirs: Some(known), ahead };
     for (lacking, author, from) in behind {
         if full(&answer.items, bytes) {
             return Ok(answer);
@@ -363,6 +375,11 @@ pub const QUIET_INTERVAL: Duration = Duration::from_secs(30);
 pub const QUIET_PEERS: usize = 8;
 /// Most [`QUIET_INTERVAL`]s between two probes of one in-step peer.
 pub const MAX_QUIET_FACTOR: u32 = 10;
+/// How soon after this node stored new records its certified peers are probed (up to
+/// [`QUIET_PEERS`] peers; stretched in proportion beyond, at most [`MAX_QUIET_FACTOR`] times):
+/// the exchange tells each side the other's heads, so replication receipts and the lag gauge
+/// follow what peers hold within this delay rather than within [`QUIET_INTERVAL`].
+pub const RECEIPT_DELAY: Duration = Duration::from_secs(1);
 /// Wait after a failed request before asking that peer again.
 pub const RETRY_DELAY: Duration = Duration::from_secs(2);
 /// Most sync requests this node has in flight at once.
@@ -379,6 +396,8 @@ pub struct Config {
     pub interval: Duration,
     /// [`QUIET_INTERVAL`].
     pub quiet_interval: Duration,
+    /// [`RECEIPT_DELAY`].
+    pub receipt_delay: Duration,
     /// [`RETRY_DELAY`].
     pub retry: Duration,
     /// [`MAX_IN_FLIGHT`].
@@ -392,6 +411,7 @@ impl Default for Config {
         Config {
             interval: SYNC_INTERVAL,
             quiet_interval: QUIET_INTERVAL,
+            receipt_delay: RECEIPT_DELAY,
             retry: RETRY_DELAY,
             max_in_flight: MAX_IN_FLIGHT,
             max_offences: MAX_OFFENCES,
@@ -448,6 +468,8 @@ pub enum Input<P> {
     },
     /// A peer sent a record that failed validation.
     Offence(P),
+    /// This node stored new records: its heads grew, so probe the peers soon (receipts).
+    Advanced,
 }
 
 /// What the event loop should do.
@@ -474,6 +496,10 @@ struct PeerState {
     ask: Ask,
     offences: u32,
     banned: bool,
+    /// The last probe of this peer matched: it held what we held.
+    in_step: bool,
+    /// Our heads grew while a probe of this in-step peer was in flight: probe it again soon after.
+    advanced: bool,
 }
 
 /// The sync decisions of one node. `P` identifies a peer.
@@ -516,8 +542,10 @@ impl<P: Ord + Clone> Engine<P> {
             }
             Input::Synced { peer, reply } => {
                 let quiet = self.quiet_interval();
+                let soon = now + self.receipt_delay();
                 if let Some(s) = self.peers.get_mut(&peer) {
                     s.in_flight = false;
+                    s.in_step = reply == Reply::InStep;
                     match reply {
                         Reply::Complete => {
                             s.ask = Ask::Probe;
@@ -536,6 +564,9 @@ impl<P: Ord + Clone> Engine<P> {
                             s.ask = if buckets.len() >= BUCKETS { Ask::Full } else { Ask::Buckets(buckets) };
                             s.next = None;
                         }
+                    }
+                    if std::mem::take(&mut s.advanced) && s.in_step {
+                        s.next = s.next.map(|t| t.min(soon));
                     }
                 }
             }
@@ -556,6 +587,19 @@ impl<P: Ord + Clone> Engine<P> {
                     self.heads.insert(peer, heads);
                 }
             }
+            Input::Advanced => {
+                // Only peers in step: one we are still syncing with is asked again on its own
+                // schedule, and probing every peer during a catch-up would fetch the same records
+                // from each.
+                let soon = now + self.receipt_delay();
+                for s in self.peers.values_mut().filter(|s| s.certified && !s.banned && s.in_step) {
+                    if s.in_flight {
+                        s.advanced = true;
+                    } else {
+                        s.next = s.next.map(|t| t.min(soon));
+                    }
+                }
+            }
             Input::Offence(peer) => {
                 if let Some(s) = self.peers.get_mut(&peer) {
                     s.offences += 1;
@@ -573,9 +617,20 @@ impl<P: Ord + Clone> Engine<P> {
     /// When an in-step peer is probed again: [`QUIET_INTERVAL`] (as configured), stretched in
     /// proportion to the peers beyond [`QUIET_PEERS`], up to [`MAX_QUIET_FACTOR`] times.
     fn quiet_interval(&self) -> Duration {
+        self.stretched(self.config.quiet_interval)
+    }
+
+    /// When peers are probed after our heads grew: [`RECEIPT_DELAY`] (as configured), stretched
+    /// like [`Engine::quiet_interval`].
+    fn receipt_delay(&self) -> Duration {
+        self.stretched(self.config.receipt_delay)
+    }
+
+    /// `base` stretched in proportion to the peers beyond [`QUIET_PEERS`], up to
+    /// [`MAX_QUIET_FACTOR`] times.
+    fn stretched(&self, base: Duration) -> Duration {
         let peers = u32::try_from(self.peers.len()).unwrap_or(u32::MAX);
-        let stretched = self.config.quiet_interval * peers / QUIET_PEERS as u32;
-        stretched.clamp(self.config.quiet_interval, self.config.quiet_interval * MAX_QUIET_FACTOR)
+        (base * peers / QUIET_PEERS as u32).clamp(base, base * MAX_QUIET_FACTOR)
     }
 
     /// Requests that are due at `now`, within the in-flight bound.
@@ -700,6 +755,32 @@ mod tests {
         assert!(answer.complete);
         assert_eq!(answer.items, vec![(lagging, 4)]);
         assert_eq!(answer.theirs, Some(ours));
+    }
+
+    #[test]
+    fn after_storing_new_records_in_step_peers_are_probed_within_the_receipt_delay() {
+        let mut e: Engine<u32> = Engine::new(Config::default());
+        let t0 = Duration::ZERO;
+        for peer in [0, 1] {
+            e.handle(t0, Input::Connected { peer, certified: true });
+        }
+        e.handle(t0, Input::Synced { peer: 0, reply: Reply::InStep });
+        e.handle(t0, Input::Synced { peer: 1, reply: Reply::Complete });
+        let later = Duration::from_secs(2);
+        assert!(e.poll(later).is_empty(), "both wait for their next round");
+        e.handle(later, Input::Advanced);
+        let due = e.poll(later + RECEIPT_DELAY);
+        assert_eq!(due, vec![Effect::Request { peer: 0, ask: Ask::Probe }], "only the in-step peer, at once");
+        let ask = |e: &mut Engine<u32>, peer| e.handle(later, Input::Synced { peer, reply: Reply::InStep });
+        ask(&mut e, 0);
+        e.handle(later, Input::Advanced);
+        let in_flight = e.poll(later + RECEIPT_DELAY);
+        assert_eq!(in_flight.len(), 1, "probed again: {in_flight:?}");
+        e.handle(later + RECEIPT_DELAY, Input::Advanced);
+        ask(&mut e, 0);
+        assert_eq!(e.poll(later + RECEIPT_DELAY * 2).len(), 1, "advanced while in flight: probed again soon after");
+        let answer = answer(&Mem(BTreeMap::new()), &Request::new(&Ask::Full, &[(PublicKey([9; 32]), 2)].into(), 0));
+        assert_eq!(answer.expect("mem").ahead, 3, "a requester ahead of us is noticed");
     }
 
     #[test]

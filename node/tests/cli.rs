@@ -2,6 +2,9 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 fn samverka(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_samverka"))
@@ -144,4 +147,240 @@ fn bad_input_gets_a_message_a_person_can_act_on() {
     let err =
         fails(dir, &["--data-dir", "n", "roster", "propose", "--key", "a.key", "--set-host", "2580", "--out", "p.rec"]);
     assert!(err.contains("no federation yet"), "{err}");
+}
+
+/// A free TCP port on 127.0.0.1 (bound, then released for the node to take).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// A `samverka run` child process, killed when dropped.
+struct Running {
+    child: std::process::Child,
+    api: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `samverka run` on the store in `data_dir`, its API and p2p on `ports`, dialing
+/// `bootstrap`; its INFO log goes to `<data_dir>.log`.
+fn run(dir: &Path, data_dir: &str, (api, p2p): (u16, u16), bootstrap: &[String]) -> Running {
+    let mut args = vec!["--data-dir".to_owned(), data_dir.to_owned(), "run".to_owned()];
+    args.extend(["--api-listen".to_owned(), format!("127.0.0.1:{api}")]);
+    args.extend(["--p2p-listen".to_owned(), format!("/ip4/127.0.0.1/tcp/{p2p}")]);
+    for b in bootstrap {
+        args.extend(["--bootstrap".to_owned(), b.clone()]);
+    }
+    let log = std::fs::File::create(dir.join(format!("{data_dir}.log"))).expect("create the log file");
+    let child = Command::new(env!("CARGO_BIN_EXE_samverka"))
+        .current_dir(dir)
+        .env_remove("SAMVERKA_CONFIG")
+        .env("RUST_LOG", "info")
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("samverka run starts");
+    Running { child, api: format!("http://127.0.0.1:{api}") }
+}
+
+/// Polls `samverka status` of `node` until `done` holds for its JSON, failing after `deadline`.
+fn status_until(dir: &Path, node: &Running, deadline: Duration, done: impl Fn(&Value) -> bool) -> Value {
+    let end = Instant::now() + deadline;
+    loop {
+        let out = samverka(dir, &["status", "--api", &node.api]);
+        let status: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        if done(&status) {
+            return status;
+        }
+        assert!(Instant::now() < end, "{} after {deadline:?}: {status}", node.api);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Waits until the log of the node on `data_dir` holds `line`, failing after `deadline`.
+fn log_until(dir: &Path, data_dir: &str, line: &str, deadline: Duration) {
+    let end = Instant::now() + deadline;
+    loop {
+        let log = std::fs::read_to_string(dir.join(format!("{data_dir}.log"))).unwrap_or_default();
+        if log.contains(line) {
+            return;
+        }
+        assert!(Instant::now() < end, "{data_dir}.log lacks {line:?} after {deadline:?}:\n{log}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The value after `label` on the line of `text` that contains it.
+fn after<'a>(text: &'a str, label: &str) -> &'a str {
+    let at = text.find(label).unwrap_or_else(|| panic!("{label:?} not in {text}")) + label.len();
+    text[at..].split(|c: char| c.is_whitespace() || c == ')').next().expect("a word follows")
+}
+
+/// docs/ops.md "Founding a federation", step by step, for three members on three nodes.
+#[test]
+fn founding_as_documented_joins_three_nodes_on_one_roster() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let members =
+        [("lulea", "2580", "Luleå kommun"), ("boden", "2582", "Bodens kommun"), ("pitea", "2581", "Piteå kommun")];
+    // 1. Organisation keys; public key files go to the host.
+    for (m, _, _) in members {
+        ok(dir, &["key", "generate", "--out", &format!("{m}-org.key"), "--label", m]);
+        ok(dir, &["key", "public", &format!("{m}-org.key"), "--out", &format!("{m}-org.pub")]);
+    }
+    // 2. The host writes the charter; 3. the founders countersign it in turn.
+    let mut args =
+        vec!["create-federation", "--name", "Ekosystem Norrbotten", "--system", "Treserva", "--host", "2580"];
+    let specs: Vec<String> = members.iter().map(|(m, id, name)| format!("{id};{name};kommun;{m}-org.pub")).collect();
+    for spec in &specs {
+        args.extend(["--member", spec]);
+    }
+    args.extend(["--key", "lulea-org.key", "--out", "charter.rec"]);
+    ok(dir, &args);
+    ok(dir, &["countersign", "charter.rec", "--key", "boden-org.key"]);
+    ok(dir, &["countersign", "charter.rec", "--key", "pitea-org.key"]);
+    // 4. Each member initialises its node and sends its node key and address to the host.
+    let mut addresses = Vec::new();
+    let mut ports = Vec::new();
+    for (m, _, _) in members {
+        let out = ok(dir, &["--data-dir", m, "init", "--charter", "charter.rec"]);
+        let peer = after(&out, "peer id ").to_owned();
+        ok(dir, &["key", "public", &format!("{m}/node.key"), "--out", &format!("{m}-node.pub")]);
+        let port = (free_port(), free_port());
+        addresses.push(format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer}", port.1));
+        ports.push(port);
+    }
+    // 5. The host alone proposes version 1 certifying every node key; 6. the others countersign.
+    let mut args = vec!["--data-dir", "lulea", "roster", "propose", "--key", "lulea-org.key"];
+    let certs: Vec<String> = members.iter().map(|(m, id, _)| format!("{id};{m}-node.pub")).collect();
+    for cert in &certs {
+        args.extend(["--certify-node", cert]);
+    }
+    args.extend(["--out", "roster-1.rec"]);
+    let out = ok(dir, &args);
+    assert!(out.contains("proposal for roster version 1"), "{out}");
+    ok(dir, &["countersign", "roster-1.rec", "--key", "boden-org.key"]);
+    let out = ok(dir, &["countersign", "roster-1.rec", "--key", "pitea-org.key"]);
+    assert!(out.starts_with("3 signatures"), "{out}");
+    // 7. Each member submits the same file and runs its node with the others as bootstrap.
+    let mut nodes = Vec::new();
+    for (i, (m, _, _)) in members.iter().enumerate() {
+        let out = ok(dir, &["--data-dir", m, "submit", "roster-1.rec"]);
+        assert!(out.starts_with("Stored"), "{out}");
+        let others: Vec<String> = (0..3).filter(|j| *j != i).map(|j| addresses[j].clone()).collect();
+        nodes.push(run(dir, m, ports[i], &others));
+    }
+    let node_keys: Vec<String> = members
+        .iter()
+        .map(|(m, _, _)| ok(dir, &["key", "public", &format!("{m}/node.key")]).trim().to_owned())
+        .collect();
+    let mut rosters = Vec::new();
+    for node in &nodes {
+        let status = status_until(dir, node, Duration::from_secs(60), |s| s["roster_version"] == 1 && s["peers"] == 2);
+        assert!(node_keys.contains(&status["node_key"].as_str().unwrap_or("").to_owned()), "{status}");
+        assert!(status["member"].is_string(), "every node speaks for its member: {status}");
+        rosters.push(get_json(&format!("{}/api/v1/roster", node.api)));
+    }
+    assert!(rosters.windows(2).all(|w| w[0]["record_id"] == w[1]["record_id"]), "one roster version 1: {rosters:?}");
+    let certified: Vec<&str> = rosters[0]["keys"]
+        .as_array()
+        .expect("the roster lists keys")
+        .iter()
+        .filter(|k| k["kind"] == "node")
+        .filter_map(|k| k["key"].as_str())
+        .collect();
+    assert!(node_keys.iter().all(|k| certified.contains(&k.as_str())), "every node key certified: {certified:?}");
+}
+
+/// GETs `url` as JSON.
+fn get_json(url: &str) -> Value {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    runtime.block_on(async {
+        let response = reqwest::get(url).await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        response.json().await.unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
+    })
+}
+
+/// Two members each certify their own node as roster version 1: the second is refused with
+/// what to do, naming the first; nodes that adopted one each say at INFO why they cannot join.
+#[test]
+fn second_proposal_for_an_adopted_roster_version_is_refused_naming_the_first() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    founded(dir);
+    ok(dir, &["countersign", "charter.rec", "--key", "boden.key"]);
+    for n in ["n1", "n2"] {
+        ok(dir, &["--data-dir", n, "init", "--charter", "charter.rec"]);
+    }
+    let propose = |n: &str, key: &str, member: &str, out: &str| {
+        let cert = format!("{member};{n}/node.key");
+        ok(dir, &["--data-dir", n, "roster", "propose", "--key", key, "--certify-node", &cert, "--out", out])
+    };
+    propose("n1", "lulea.key", "2580", "lulea-1.rec");
+    propose("n2", "boden.key", "2582", "boden-1.rec");
+    ok(dir, &["--data-dir", "n1", "submit", "lulea-1.rec"]);
+    let err = fails(dir, &["--data-dir", "n1", "submit", "boden-1.rec"]);
+    assert!(err.contains("roster version 1 already exists as record"), "{err}");
+    assert!(err.contains("proposed by member 2580"), "{err}");
+    assert!(err.contains("now makes version 2"), "{err}");
+
+    ok(dir, &["--data-dir", "n2", "submit", "boden-1.rec"]);
+    let ports = [(free_port(), free_port()), (free_port(), free_port())];
+    let address = |n: &str, port: u16| {
+        let hex = ok(dir, &["key", "public", &format!("{n}/node.key")]);
+        let key = samverka_protocol::PublicKey::from_hex(hex.trim()).expect("key public prints hex");
+        samverka_node::network::dial_address(&format!("/ip4/127.0.0.1/tcp/{port}"), &key)
+    };
+    let _n1 = run(dir, "n1", ports[0], &[address("n2", ports[1].1)]);
+    let _n2 = run(dir, "n2", ports[1], &[address("n1", ports[0].1)]);
+    for n in ["n1", "n2"] {
+        log_until(dir, n, "peer closed the connection before any exchange", Duration::from_secs(30));
+        log_until(dir, n, "the roster forked", Duration::from_secs(1));
+    }
+}
+
+/// A node whose own key no roster version certifies says so at INFO, with what to do.
+#[test]
+fn a_node_with_an_uncertified_key_says_so_at_info() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    founded(dir);
+    ok(dir, &["countersign", "charter.rec", "--key", "boden.key"]);
+    ok(dir, &["--data-dir", "n1", "init", "--charter", "charter.rec"]);
+    let _node = run(dir, "n1", (free_port(), free_port()), &[]);
+    log_until(dir, "n1", "this node's key is not certified in roster version 0", Duration::from_secs(30));
+    log_until(dir, "n1", "--certify-node", Duration::from_secs(1));
+}
+
+/// While the node runs, `roster propose` says how to reach it, goes through its API, and a
+/// second proposal for the same version is refused in favour of countersigning the first.
+#[test]
+fn roster_proposals_while_the_node_runs_go_through_its_api() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    founded(dir);
+    ok(dir, &["countersign", "charter.rec", "--key", "boden.key"]);
+    ok(dir, &["--data-dir", "n1", "init", "--charter", "charter.rec"]);
+    let node = run(dir, "n1", (free_port(), free_port()), &[]);
+    status_until(dir, &node, Duration::from_secs(30), |s| s["roster_version"] == 0);
+
+    let set_host = ["roster", "propose", "--key", "lulea.key", "--set-host", "2582"];
+    let err = fails(dir, &[&["--data-dir", "n1"], &set_host[..], &["--out", "p.rec"]].concat());
+    assert!(err.contains("use --api URL"), "{err}");
+
+    let out = ok(dir, &[&set_host[..], &["--api", &node.api]].concat());
+    assert!(out.contains("for roster version 1 is pending"), "{out}");
+    let first = after(&out, "proposal ").to_owned();
+    let err = fails(dir, &["roster", "propose", "--api", &node.api, "--key", "boden.key", "--set-host", "2581"]);
+    assert!(err.contains(&format!("roster version 1 is already proposed as {first} by member 2580")), "{err}");
+    assert!(err.contains("countersign that one instead"), "{err}");
+    let status = status_until(dir, &node, Duration::from_secs(5), |s| s["proposals"] == 1);
+    assert_eq!(status["roster_version"], 0, "nothing adopted: {status}");
 }

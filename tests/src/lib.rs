@@ -78,10 +78,14 @@ impl Node {
         self.handle.as_ref().expect("the node is started")
     }
 
-    /// Starts the network, listening on 127.0.0.1 and dialing `bootstrap`.
+    /// Starts the network, listening on 127.0.0.1 and dialing `bootstrap`, with [`fast_sync`].
     pub async fn start(&mut self, bootstrap: Vec<String>) -> Result<()> {
-        let options =
-            Options { sync: fast_sync(), ..Options::new(vec!["/ip4/127.0.0.1/tcp/0".into()], bootstrap, None) };
+        self.start_synced(bootstrap, fast_sync()).await
+    }
+
+    /// Starts the network, listening on 127.0.0.1 and dialing `bootstrap`, with `sync` timing.
+    pub async fn start_synced(&mut self, bootstrap: Vec<String>, sync: sync::Config) -> Result<()> {
+        let options = Options { sync, ..Options::new(vec!["/ip4/127.0.0.1/tcp/0".into()], bootstrap, None) };
         self.start_with(options).await
     }
 
@@ -177,14 +181,19 @@ impl Cluster {
         Ok(cluster)
     }
 
-    /// Starts every node not started yet, bootstrapping from node 0.
+    /// Starts every node not started yet, bootstrapping from node 0, with [`fast_sync`].
     pub async fn start_all(&mut self) -> Result<()> {
+        self.start_all_synced(fast_sync()).await
+    }
+
+    /// Starts every node not started yet, bootstrapping from node 0, with `sync` timing.
+    pub async fn start_all_synced(&mut self, sync: sync::Config) -> Result<()> {
         if self.nodes[0].handle.is_none() {
-            self.nodes[0].start(Vec::new()).await?;
+            self.nodes[0].start_synced(Vec::new(), sync).await?;
         }
         let seed = self.nodes[0].address.clone().expect("node 0 listens");
         for node in self.nodes.iter_mut().skip(1).filter(|n| n.handle.is_none()) {
-            node.start(vec![seed.clone()]).await?;
+            node.start_synced(vec![seed.clone()], sync).await?;
         }
         Ok(())
     }

@@ -5,11 +5,14 @@ use std::time::Duration;
 use anyhow::Result;
 use libp2p::PeerId;
 use samverka_node::ledger::Outcome;
+use samverka_node::sync;
 use samverka_protocol::record::Draft;
 use samverka_protocol::{testkit, Kind};
 use samverka_tests::{eventually, Cluster, Node};
 
 const DEADLINE: Duration = Duration::from_secs(60);
+/// How long receipts may trail the records: [`sync::RECEIPT_DELAY`], round trips, and a retry.
+const RECEIPT_DEADLINE: Duration = Duration::from_secs(10);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_converge_on_records_written_at_each() -> Result<()> {
@@ -31,6 +34,37 @@ async fn three_nodes_converge_on_records_written_at_each() -> Result<()> {
         async move { Ok(node.net().holders(&last).await == members) }
     })
     .await?;
+    cluster.stop().await;
+    Ok(())
+}
+
+/// Receipts follow what the peers hold: peers in step are probed only every couple of minutes
+/// here, yet once a record is written every node's holding it shows in the author's receipts
+/// within [`sync::RECEIPT_DELAY`] and a round trip (the deadline leaves room for a slow host).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_say_every_node_holds_a_record_soon_after_they_do() -> Result<()> {
+    let timing = sync::Config {
+        interval: Duration::from_millis(700),
+        quiet_interval: Duration::from_secs(120),
+        retry: Duration::from_millis(300),
+        ..sync::Config::default()
+    };
+    let mut cluster = Cluster::new(4)?;
+    cluster.start_all_synced(timing).await?;
+    cluster.connected(3, DEADLINE).await?;
+    cluster.converge(DEADLINE).await?;
+    let members: Vec<_> = cluster.nodes.iter().map(|n| n.member.clone()).collect();
+    for (i, text) in ["first", "second"].into_iter().enumerate() {
+        let node = &cluster.nodes[i];
+        let id = node.write(text).await?;
+        let what = format!("receipts of node {i}'s {text} note name all four members");
+        eventually(RECEIPT_DEADLINE, &what, || {
+            let members = members.clone();
+            async move { Ok(node.net().holders(&id).await == members) }
+        })
+        .await?;
+        cluster.converge(RECEIPT_DEADLINE).await?;
+    }
     cluster.stop().await;
     Ok(())
 }

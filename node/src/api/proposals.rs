@@ -2,6 +2,10 @@
 //! store while the members' organisations sign it; adopted through the ledger the moment the
 //! threshold is met.
 //!
+//! One roster version has one proposal: a second one for a version already pending or adopted
+//! is refused (409 `roster_version_proposed` / `roster_version_taken`, see [`crate::proposal`])
+//! rather than kept beside it, because two adopted versions N fork the federation.
+//!
 //! A proposal is never served or forwarded as a record. It is verified on arrival (everything
 //! but the threshold), and again whenever it is listed, countersigned or adopted.
 
@@ -23,6 +27,7 @@ use super::roster::{chain, update_view};
 use super::{Error, State};
 use crate::ledger::Outcome;
 use crate::metrics::Source;
+use crate::proposal;
 
 /// Most proposals pending at once: a federation rarely has more than one or two in flight.
 pub const MAX_PROPOSALS: usize = 64;
@@ -69,6 +74,7 @@ fn submit_blocking(state: &State, record: Record<Unverified>) -> Result<Response
         return Err(Error::rejection(&Rejection::BadSignature { key: h.author }, Some(Kind::RosterUpdate)));
     }
     let existing = state.ledger.store().proposal(&id)?;
+    proposal::check(&*chain(state)?, state.ledger.store(), &record, existing.is_none()).map_err(conflict)?;
     let record = match &existing {
         Some(held) => record.merge_countersignatures(held.countersignatures()),
         None => record,
@@ -106,6 +112,7 @@ fn countersign_blocking(state: &State, id: &RecordId, c: Countersignature) -> Re
     let _guard = state.proposals.lock().expect("proposals lock poisoned");
     let proposal = pending(state, id)?;
     let chain = chain(state)?;
+    proposal::check(&chain, state.ledger.store(), &proposal, false).map_err(conflict)?;
     let h = proposal.header();
     let roster = chain.at(h.roster).unwrap_or_else(|| chain.current());
     let is_org = roster.keys.get(&c.key).is_some_and(|g| g.kind == KeyKind::Organisation);
@@ -156,6 +163,14 @@ fn settle(state: &State, record: Record<Unverified>, pending_status: StatusCode)
             state.metrics.rejection(r.code());
             Err(Error::rejection(&r, Some(Kind::RosterUpdate)))
         }
+    }
+}
+
+/// A second proposal for one roster version is a conflict the proposer resolves (409).
+fn conflict(e: proposal::Error) -> Error {
+    match e {
+        proposal::Error::Conflict(c) => Error::Conflict { code: c.code(), message: c.to_string() },
+        proposal::Error::Storage(e) => e.into(),
     }
 }
 

@@ -128,16 +128,16 @@ pub struct Node {
     pub api: String,
 }
 
-fn url(api: &str, path: &str) -> String {
+pub(super) fn url(api: &str, path: &str) -> String {
     format!("{}{path}", api.trim_end_matches('/'))
 }
 
-async fn get_json(api: &str, path: &str) -> Result<Value> {
+pub(super) async fn get_json(api: &str, path: &str) -> Result<Value> {
     let response = reqwest::get(url(api, path)).await.with_context(|| format!("no node answers at {api}"))?;
     answer(response).await
 }
 
-async fn answer(response: reqwest::Response) -> Result<Value> {
+pub(super) async fn answer(response: reqwest::Response) -> Result<Value> {
     let code = response.status();
     let body: Value = response.json().await.context("the node's answer is not JSON")?;
     if !code.is_success() {
@@ -150,7 +150,7 @@ async fn answer(response: reqwest::Response) -> Result<Value> {
     Ok(body)
 }
 
-fn record_id(s: &str, what: &str) -> Result<RecordId> {
+pub(super) fn record_id(s: &str, what: &str) -> Result<RecordId> {
     RecordId::from_hex(s.trim()).map_err(|_| anyhow::anyhow!("{what} {s:?} is not a record id (64 hex digits)"))
 }
 

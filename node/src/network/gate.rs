@@ -8,6 +8,10 @@
 //! then asks such a peer for roster records only, verifies them against our own chain, and
 //! closes the connection unless the key turns out to be certified. Banned peers are refused
 //! both ways.
+//!
+//! A node that cannot join is told why at INFO, once per cause ([`Diagnosis`]): its own key not
+//! certified in its roster, or a peer closing every connection before any exchange (the peer's
+//! gate refused us: its roster does not certify our key).
 
 use std::collections::{HashMap, HashSet};
 use std::task::{Context, Poll};
@@ -20,6 +24,9 @@ use libp2p::swarm::{
 };
 use libp2p::{identity, Multiaddr, PeerId};
 use samverka_protocol::{MemberId, PublicKey, Roster};
+
+/// Most peers remembered as "closed before any exchange, already explained in the log".
+pub const MAX_EXPLAINED: usize = 1024;
 
 /// Why the gate refused a connection.
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +154,75 @@ impl NetworkBehaviour for Gate {
     }
 }
 
+/// Why this node is not joining, logged at INFO once per cause, with what to do.
+#[derive(Debug, Default)]
+pub struct Diagnosis {
+    /// The roster version in which our key was last found uncertified (and said so).
+    uncertified: Option<u64>,
+    /// Peers that have answered or asked something on their current connection.
+    exchanged: HashSet<PeerId>,
+    /// Peers whose closing before any exchange was logged (until they exchange again).
+    explained: HashSet<PeerId>,
+}
+
+impl Diagnosis {
+    /// Notes our roster; logs once per version if `own` (this node's key) is not certified in it.
+    /// Returns whether it is certified.
+    pub fn roster(&mut self, roster: &Roster, own: &PublicKey) -> bool {
+        if roster.is_node_key(own) {
+            self.uncertified = None;
+            return true;
+        }
+        if self.uncertified != Some(roster.version) {
+            self.uncertified = Some(roster.version);
+            tracing::info!(
+                node_key = %own,
+                roster_version = roster.version,
+                "this node's key is not certified in roster version {}: peers refuse its connections. Ask \
+                 your member's organisation to certify it (`samverka roster propose --certify-node \
+                 \"<member id>;{own}\"`, docs/ops.md) and store that roster version here",
+                roster.version,
+            );
+        }
+        false
+    }
+
+    /// A new connection to `peer`: nothing exchanged on it yet.
+    pub fn connected(&mut self, peer: &PeerId) {
+        self.exchanged.remove(peer);
+    }
+
+    /// `peer` sent a sync request or answer: the connection carries traffic.
+    pub fn exchanged(&mut self, peer: PeerId) {
+        self.explained.remove(&peer);
+        self.exchanged.insert(peer);
+    }
+
+    /// The last connection to `peer` closed, by the peer or the transport when `remote`. Logs
+    /// (once until the peer exchanges again) when it closed before any exchange: the peer's gate
+    /// refused this node.
+    pub fn closed(&mut self, peer: PeerId, remote: bool, roster: &Roster) {
+        let exchanged = self.exchanged.remove(&peer);
+        if exchanged || !remote || self.explained.contains(&peer) || self.explained.len() >= MAX_EXPLAINED {
+            return;
+        }
+        self.explained.insert(peer);
+        let hint = match self.uncertified {
+            Some(_) => "this node's own key is not certified in our roster either (see the message above)",
+            None => {
+                "its roster does not certify this node's key: it has not adopted our roster version yet, or the \
+                     roster forked (two records for one version); compare GET /api/v1/roster on both nodes"
+            }
+        };
+        tracing::info!(
+            %peer,
+            roster_version = roster.version,
+            roster = %roster.head,
+            "peer closed the connection before any exchange: {hint}",
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +232,24 @@ mod tests {
         let key = samverka_protocol::testkit::key("gate/node");
         let keypair = identity::Keypair::ed25519_from_bytes(key.to_seed()).expect("32-byte seed");
         assert_eq!(peer_id(&key.public()), Some(keypair.public().to_peer_id()));
+    }
+
+    #[test]
+    fn a_peer_closing_before_any_exchange_is_explained_once_until_it_exchanges() {
+        let fed = samverka_protocol::testkit::Federation::found("F", &samverka_protocol::testkit::kommuner(2), "1000");
+        let roster = fed.chain.current();
+        let peer = PeerId::random();
+        let mut d = Diagnosis::default();
+        d.closed(peer, true, roster);
+        assert!(d.explained.contains(&peer), "closed before any exchange: explained");
+        d.connected(&peer);
+        d.exchanged(peer);
+        assert!(!d.explained.contains(&peer), "an exchange clears it");
+        d.closed(peer, true, roster);
+        assert!(!d.explained.contains(&peer), "closed after an exchange: nothing to explain");
+        d.closed(PeerId::random(), false, roster);
+        assert!(d.explained.is_empty(), "closed by this node: nothing to explain");
+        assert!(!d.roster(roster, &samverka_protocol::testkit::key("stranger").public()));
+        assert_eq!(d.uncertified, Some(roster.version));
     }
 }

@@ -1,5 +1,6 @@
-//! The network's Prometheus metrics: peers, records in and out, rejections by reason, sync lag,
-//! plus libp2p's own (connections, gossipsub, identify, ping, relay, bandwidth).
+//! The network's Prometheus metrics: records in and out, rejections by reason, sync lag, plus
+//! libp2p's own (connections, gossipsub, identify, ping, relay, bandwidth). The count of
+//! connected peers is the node's `samverka_peers` (one metric per fact).
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -10,15 +11,16 @@ type Labels = Vec<(String, String)>;
 
 /// Counters and gauges the swarm task updates.
 pub struct Metrics {
-    /// Connected peers.
-    pub peers: Gauge,
     /// Records stored from the network, by source (`gossip`, `sync`).
     pub records_in: Family<Labels, Counter>,
     /// Records sent: published on gossip, or served in sync responses.
     pub records_out: Family<Labels, Counter>,
     /// Records from peers that were refused, by rejection code.
     pub rejections: Family<Labels, Counter>,
-    /// Records the peers hold that this node lacks, summed over authors.
+    /// `samverka_p2p_sync_lag`: records the peers hold that this node lacks, summed over authors
+    /// and taken from the peer that is furthest ahead, by the heads each peer last stated in sync
+    /// (see `crate::sync`: refreshed within the receipt delay of a change); recomputed every
+    /// `LAG_INTERVAL` of the network task.
     pub sync_lag: Gauge,
     /// libp2p's metrics.
     pub libp2p: libp2p::metrics::Metrics,
@@ -28,7 +30,6 @@ impl Metrics {
     /// Metrics registered under `samverka_p2p_*` in `registry` (or a private registry).
     pub fn new(registry: &mut Registry) -> Metrics {
         let m = Metrics {
-            peers: Gauge::default(),
             records_in: Family::default(),
             records_out: Family::default(),
             rejections: Family::default(),
@@ -36,11 +37,10 @@ impl Metrics {
             libp2p: libp2p::metrics::Metrics::new(registry),
         };
         let r = registry.sub_registry_with_prefix("samverka_p2p");
-        r.register("peers", "Connected certified peers", m.peers.clone());
         r.register("records_in", "Records stored from peers, by source", m.records_in.clone());
         r.register("records_out", "Records sent to peers, by path", m.records_out.clone());
         r.register("rejections", "Records from peers refused, by reason", m.rejections.clone());
-        r.register("sync_lag", "Records peers hold that this node lacks", m.sync_lag.clone());
+        r.register("sync_lag", "Records the peer furthest ahead holds that this node lacks", m.sync_lag.clone());
         m
     }
 
