@@ -568,7 +568,7 @@ impl Ledger {
         let update = RosterUpdate::from_bytes(record.body().expect("verified roster updates have a body"))
             .map_err(Rejection::from)?;
         let mut chain = (*self.chain().ok_or(Error::NoFederation)?).clone();
-        chain.push(&update, record.id())?;
+        chain.push(&update, record.id()).map_err(Rejection::from)?;
         self.store.put(std::slice::from_ref(record), &[(update.version, record.id())])?;
         *self.chain.write().expect("chain lock poisoned") = Some(Arc::new(chain));
         Ok(())
@@ -702,7 +702,7 @@ fn rebuild_chain(store: &Store) -> Result<Option<RosterChain>, Error> {
         let record = store.get(id)?.ok_or_else(|| storage::Error::Corrupt(format!("roster record {id} missing")))?;
         let update = RosterUpdate::from_bytes(record.body().expect("roster updates keep their body"))
             .map_err(Rejection::from)?;
-        chain.push(&update, *id)?;
+        chain.push(&update, *id).map_err(Rejection::from)?;
     }
     Ok(Some(chain))
 }

@@ -11,7 +11,6 @@ use crate::charter::{Charter, Member, MemberId, Role, Rules};
 use crate::crypto::{Hash, PublicKey};
 use crate::encoding::{check_list, check_text, DecodeError};
 use crate::record::{Body, Kind, RecordId};
-use crate::validate::Rejection;
 
 /// What a key may do for its member.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -377,16 +376,15 @@ impl RosterChain {
     }
 
     /// Appends the version made by `update` (already verified by [`crate::validate`]).
-    pub fn push(&mut self, update: &RosterUpdate, head: RecordId) -> Result<(), Rejection> {
+    pub fn push(&mut self, update: &RosterUpdate, head: RecordId) -> Result<(), PushError> {
         let current = self.current();
         if update.version != current.version + 1 || update.previous != current.head {
-            return Err(Rejection::CompetingRosterVersion {
+            return Err(PushError::Competing {
                 version: update.version,
                 existing: self.at(update.version).map(|r| r.head),
             });
         }
-        let next =
-            current.apply(update, head, &self.ever).map_err(|reason| Rejection::InvalidRosterChange { reason })?;
+        let next = current.apply(update, head, &self.ever).map_err(PushError::Invalid)?;
         for change in &update.changes {
             if let Change::RevokeKey { key, compromised_since_seq } = change {
                 self.revoked.insert(*key, *compromised_since_seq);
@@ -396,6 +394,23 @@ impl RosterChain {
         self.versions.push(Arc::new(next));
         Ok(())
     }
+}
+
+/// Why a roster version cannot be appended to the chain (validation maps it to its rejection).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PushError {
+    /// The update does not follow the newest version: another record holds that version, or it
+    /// names an older head.
+    #[error("roster version {version} does not follow the newest version held")]
+    Competing {
+        /// The version the update claims.
+        version: u64,
+        /// The record holding that version, if any.
+        existing: Option<RecordId>,
+    },
+    /// A change cannot be applied to the current version.
+    #[error("invalid roster change: {0}")]
+    Invalid(String),
 }
 
 /// Decodes a roster-update body.

@@ -168,6 +168,17 @@ pub enum Rejection {
     },
 }
 
+impl From<crate::roster::PushError> for Rejection {
+    fn from(e: crate::roster::PushError) -> Rejection {
+        match e {
+            crate::roster::PushError::Competing { version, existing } => {
+                Rejection::CompetingRosterVersion { version, existing }
+            }
+            crate::roster::PushError::Invalid(reason) => Rejection::InvalidRosterChange { reason },
+        }
+    }
+}
+
 impl Rejection {
     /// A short, stable code for logs, metrics and API errors.
     pub fn code(&self) -> &'static str {

@@ -742,7 +742,7 @@ fn refuses_to_push_a_stale_roster_update() {
     fed.update("1001", vec![node("1001")]).expect("version 1");
     let head = fed.chain.current().head;
     assert_eq!(
-        fed.chain.push(&stale, Hash([8; 32])),
+        fed.chain.push(&stale, Hash([8; 32])).map_err(Rejection::from),
         Err(Rejection::CompetingRosterVersion { version: 1, existing: Some(head) })
     );
     assert_eq!(fed.chain.versions().len(), 2);
