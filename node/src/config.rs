@@ -13,8 +13,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Where the HTTP API listens. Loopback by default.
     pub api_listen: SocketAddr,
-    /// Host names (or addresses) the API answers for besides the loopback names, e.g. the
-    /// name a reverse proxy forwards. Requests naming any other host are refused (421).
+    /// Host names the API answers for besides `localhost` and IP addresses, e.g. the name a
+    /// reverse proxy forwards. Requests naming any other host are refused (421).
     pub api_hosts: Vec<String>,
     /// Most HTTP connections open at once.
     pub api_max_connections: usize,

@@ -64,11 +64,8 @@ impl Node {
         let mut state = api::State::new(ledger.clone(), key.clone(), metrics);
         state.token = config.api_token.clone();
         state.network = network.clone();
-        let mut hosts = config.api_hosts.clone();
-        if !config.api_listen.ip().is_unspecified() {
-            hosts.push(config.api_listen.ip().to_string());
-        }
-        state.guard = Arc::new(api::guard::Guard::new(&hosts, config.api_writes_per_second, config.api_trusted_proxy));
+        state.guard =
+            Arc::new(api::guard::Guard::new(&config.api_hosts, config.api_writes_per_second, config.api_trusted_proxy));
         let (stop, stopped) = watch::channel(false);
         let listener = tokio::net::TcpListener::bind(config.api_listen)
             .await

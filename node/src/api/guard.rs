@@ -43,7 +43,7 @@ pub struct Guard {
 }
 
 impl Guard {
-    /// A guard answering for the loopback names and `hosts` (names or addresses, without a
+    /// A guard answering for the loopback names, any IP address, and `hosts` (names, without a
     /// port), limiting each client to `writes_per_second`. A client behind `trusted_proxy` is
     /// named by the last address that proxy adds to `X-Forwarded-For`.
     pub fn new(hosts: &[String], writes_per_second: u32, trusted_proxy: Option<IpAddr>) -> Guard {
@@ -65,7 +65,10 @@ impl Guard {
             _ => host,
         };
         let name = name.to_ascii_lowercase();
-        self.hosts.contains(&name)
+        // DNS rebinding needs a name the attacker controls; an address typed as the host cannot
+        // rebind, so a node is reachable by any of its addresses.
+        let literal = name.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().is_ok();
+        literal || self.hosts.contains(&name)
     }
 
     /// The client a request is counted as.
@@ -147,7 +150,7 @@ mod tests {
         ] {
             assert!(guard.host_allowed(ok), "{ok}");
         }
-        for bad in ["evil.example", "evil.example:7080", "127.0.0.2", "localhost.evil.example"] {
+        for bad in ["evil.example", "evil.example:7080", "localhost.evil.example", "10.0.0.5.evil.example"] {
             assert!(!guard.host_allowed(bad), "{bad}");
         }
     }
