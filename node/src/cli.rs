@@ -787,17 +787,17 @@ fn show_charter(charter: &Charter) -> Result<()> {
     say!("federation name: {} (system {})", charter.name, charter.system);
     say!("host:       {}", charter.host);
     say!(
-        "rules:      roster changes need {:?} of the members; meetings need {} days' notice",
-        charter.rules.roster_threshold,
+        "rules:      roster changes need the signatures of {}; meetings need {} days' notice",
+        threshold_text(charter.rules.roster_threshold),
         charter.rules.meeting_notice_days
     );
     say!("founders:   {}", charter.founders.len());
     for f in &charter.founders {
         say!(
-            "  {:<12} {} ({:?}), organisation key {}",
+            "  {:<12} {} ({}), organisation key {}",
             f.member.id,
             f.member.name,
-            f.member.kind,
+            kind_text(f.member.kind),
             short(&f.org_key.to_hex())
         );
     }
@@ -816,15 +816,32 @@ fn show_update(update: &RosterUpdate) -> Result<()> {
     Ok(())
 }
 
+/// A member kind as `create-federation --member` spells it.
+fn kind_text(kind: MemberKind) -> &'static str {
+    match kind {
+        MemberKind::Kommun => "kommun",
+        MemberKind::Region => "region",
+        MemberKind::Forvaltning => "förvaltning",
+    }
+}
+
+/// A roster threshold in words.
+fn threshold_text(threshold: RosterThreshold) -> &'static str {
+    match threshold {
+        RosterThreshold::Majority => "a majority of the members",
+        RosterThreshold::All => "every member",
+    }
+}
+
 /// One roster change in words.
 fn change_text(change: &Change) -> String {
     match change {
         Change::AddMember { member, org_key } => {
             format!(
-                "admit {} {} ({:?}), organisation key {}",
+                "admit {} {} ({}), organisation key {}",
                 member.id,
                 member.name,
-                member.kind,
+                kind_text(member.kind),
                 short(&org_key.to_hex())
             )
         }
@@ -846,8 +863,9 @@ fn change_text(change: &Change) -> String {
         }
         Change::SetHost { member } => format!("make {member} the host (värdkommun)"),
         Change::SetRules { rules } => format!(
-            "set the rules: roster changes need {:?}; meetings need {} days' notice",
-            rules.roster_threshold, rules.meeting_notice_days
+            "set the rules: roster changes need the signatures of {}; meetings need {} days' notice",
+            threshold_text(rules.roster_threshold),
+            rules.meeting_notice_days
         ),
     }
 }

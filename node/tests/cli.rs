@@ -101,7 +101,12 @@ fn founding_a_federation_certifying_a_node_and_backing_up() {
     assert!(shown.contains("roster update: version 1") && shown.contains("as 2582's node key"), "{shown}");
     assert!(!shown.contains("CertifyKey") && !shown.contains('{'), "no Rust Debug: {shown}");
     let shown = ok(dir, &["show", "charter.rec"]);
-    assert!(shown.contains("2580") && shown.contains("Luleå kommun (Kommun)"), "{shown}");
+    assert!(
+        shown.contains("2580")
+            && shown.contains("Luleå kommun (kommun)")
+            && shown.contains("a majority of the members"),
+        "{shown}"
+    );
 
     ok(dir, &["--data-dir", "n1", "export", "--out", "backup.archive"]);
     let out = ok(dir, &["verify", "--archive", "backup.archive"]);
