@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, lints, unit/property/integration tests, docs, and the
-# multi-host Docker tests when a Docker engine is available (SAMVERKA_SKIP_DOCKER=1 skips them).
+# Runs every check and test: formatting, lints, unit/property/integration tests, schemathesis
+# against a live node (SAMVERKA_SKIP_SCHEMATHESIS=1 skips it), docs, and the multi-host Docker
+# tests when a Docker engine is available (SAMVERKA_SKIP_DOCKER=1 skips them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,13 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 echo "== cargo test"
 cargo test --workspace
+
+if [ "${SAMVERKA_SKIP_SCHEMATHESIS:-0}" = 1 ]; then
+  echo "== schemathesis SKIPPED (SAMVERKA_SKIP_SCHEMATHESIS=1): the API was not checked against openapi.json"
+else
+  echo "== schemathesis against a live node"
+  scripts/schemathesis.sh
+fi
 
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet

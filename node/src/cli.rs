@@ -1,6 +1,15 @@
 //! The `samverka` command line: what a municipal IT operator types.
 
+/// Prints a line to standard output like `println!`, but returns from the enclosing function
+/// with [`output::Closed`] when the reader has gone instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::output::line(format_args!($($arg)*))?
+    };
+}
+
 mod governance;
+pub mod output;
 mod signing;
 
 use std::path::{Path, PathBuf};
@@ -8,7 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use samverka_node::config::{Config, LogFormat};
-use samverka_node::ledger::Ledger;
+use samverka_node::ledger::{Ledger, Outcome};
 use samverka_node::signer::{Position, Signer};
 use samverka_node::{archive, keyfile, proposal};
 use samverka_protocol::charter::{Founder, RosterThreshold};
@@ -98,9 +107,12 @@ pub enum Command {
     },
     /// Ask a running node for its status.
     Status {
-        /// The node's API address.
-        #[arg(long, default_value = "http://127.0.0.1:7080")]
+        /// The node's API address (`http://` is assumed when no scheme is given).
+        #[arg(long, default_value = "http://127.0.0.1:7080", value_parser = api_address)]
         api: String,
+        /// Print the node's status document as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Write every record of the store to one archive file (backup). The node must be stopped.
     /// Refuses a store holding a damaged record.
@@ -154,6 +166,9 @@ pub enum Command {
         /// Write the votes as CSV (Swedish Excel) here.
         #[arg(long)]
         csv: Option<PathBuf>,
+        /// Print the decision as the node's JSON view.
+        #[arg(long)]
+        json: bool,
     },
     /// Operator, on the host's node: register a matter with the next diarienummer.
     Register(OperatorMatter),
@@ -178,6 +193,9 @@ pub struct OperatorMatter {
     /// The matter's record id.
     #[arg(long)]
     matter: String,
+    /// Print the node's answer as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Key commands.
@@ -252,7 +270,7 @@ pub struct Propose {
     /// A running node's API, e.g. http://127.0.0.1:7080: the roster is read from it and the
     /// proposal is sent to its POST /api/v1/roster/proposals, where members countersign it.
     /// Without it the node's store is opened directly, which needs the node stopped.
-    #[arg(long)]
+    #[arg(long, value_parser = api_address)]
     pub api: Option<String>,
     /// Why (e.g. the decision's diarienummer and paragraph).
     #[arg(long, default_value = "")]
@@ -344,6 +362,18 @@ impl Cli {
     }
 }
 
+/// Parses a node's API address as given to `--api`: a URL, or a bare `host:port` to which
+/// `http://` is added (`127.0.0.1:17080` → `http://127.0.0.1:17080`).
+pub fn api_address(s: &str) -> Result<String, String> {
+    let s = s.trim().trim_end_matches('/');
+    let url = if s.contains("://") { s.to_owned() } else { format!("http://{s}") };
+    match reqwest::Url::parse(&url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => Ok(url),
+        Ok(parsed) => Err(format!("{s:?} is not an http(s) address of a node (scheme {:?})", parsed.scheme())),
+        Err(e) => Err(format!("{s:?} is not a node address like 127.0.0.1:7080 or http://127.0.0.1:7080: {e}")),
+    }
+}
+
 /// Parses "ID;NAME;KIND;KEY".
 fn parse_founder(spec: &str) -> Result<Founder> {
     let parts: Vec<&str> = spec.split(';').map(str::trim).collect();
@@ -395,14 +425,14 @@ pub async fn execute(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Key(KeyCommand::Generate { out, label }) => {
             let key = keyfile::generate(&out, &label)?;
-            println!("{}", key.public());
+            say!("{}", key.public());
             eprintln!("private key written to {} (keep it on this machine)", out.display());
         }
         Command::Key(KeyCommand::Public { file, out }) => {
             let key = keyfile::read_public(&file.display().to_string())?;
             match out {
                 Some(out) => keyfile::write_public(&out, "", &key)?,
-                None => println!("{key}"),
+                None => say!("{key}"),
             }
         }
         Command::CreateFederation(args) => create_federation(args)?,
@@ -411,7 +441,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
             let key = keyfile::read_secret(&key)?;
             let signed = record.countersign(&key);
             write_record(&file, &signed)?;
-            println!("{} signatures on {} ({})", signed.countersignatures().len() + 1, file.display(), signed.id());
+            say!("{} signatures on {} ({})", signed.countersignatures().len() + 1, file.display(), signed.id());
         }
         Command::Roster(RosterCommand::Propose(args)) => propose(&config, args).await?,
         Command::Init { charter } => {
@@ -420,9 +450,9 @@ pub async fn execute(cli: Cli) -> Result<()> {
             ledger.ingest(record).context("the charter was refused")?;
             let federation = ledger.federation().expect("the charter was stored");
             let node = keyfile::node_key(&config.node_key_file())?.public();
-            println!("federation {federation} initialised in {}", config.data_dir.display());
-            println!("node key {node} (peer id {})", peer_id(&node));
-            println!(
+            say!("federation {federation} initialised in {}", config.data_dir.display());
+            say!("node key {node} (peer id {})", peer_id(&node));
+            say!(
                 "peers dial it at /ip4/<address>/tcp/<port>/p2p/{}; have it certified: `samverka roster propose \
                  --certify-node \"<member id>;{node}\" …`",
                 peer_id(&node)
@@ -434,12 +464,17 @@ pub async fn execute(cli: Cli) -> Result<()> {
             if let Some(chain) = ledger.chain() {
                 proposal::check(&chain, ledger.store(), &record, false).context("the record was refused")?;
             }
+            let kind = record.header().kind;
+            let author = record.header().author;
             let outcome = ledger.ingest(record).context("the record was refused")?;
-            println!("{outcome:?}");
+            say!("{}", outcome_line(&outcome, kind, &author));
         }
-        Command::Show { file } => show(&read_record(&file)?),
-        Command::Run(args) => samverka_node::daemon::run(args.apply(config)).await?,
-        Command::Status { api } => status(&api).await?,
+        Command::Show { file } => show(&read_record(&file)?)?,
+        Command::Run(args) => {
+            refuse_without_federation(&config)?;
+            samverka_node::daemon::run(args.apply(config)).await?
+        }
+        Command::Status { api, json } => status(&api, json).await?,
         Command::Demo { members, dir, api_port, p2p_port, prepare_only } => {
             if prepare_only {
                 let dir = dir.expect("clap requires --dir with --prepare-only");
@@ -447,7 +482,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
                 for m in samverka_node::demo::members(members).0 {
                     samverka_node::demo::prepare_member(&fed, &m.id, &dir.join(&m.id))?;
                     let key = samverka_protocol::testkit::key(&format!("demo/{}/node", m.id)).public();
-                    println!("{} {}", m.id, peer_id(&key));
+                    say!("{} {}", m.id, peer_id(&key));
                 }
             } else {
                 let options = samverka_node::demo::Options { members, dir, api_port, p2p_port };
@@ -460,9 +495,11 @@ pub async fn execute(cli: Cli) -> Result<()> {
         Command::Verify { archive: path } => verify(&config, path)?,
         Command::Sign(args) => governance::sign(args).await?,
         Command::Matters { node, decided } => governance::matters(node, decided).await?,
-        Command::Decision { node, matter, pdf, csv } => governance::decision(node, matter, pdf, csv).await?,
-        Command::Register(op) => governance::operate(op.node, op.token, op.matter, "diarium").await?,
-        Command::Close(op) => governance::operate(op.node, op.token, op.matter, "close").await?,
+        Command::Decision { node, matter, pdf, csv, json } => {
+            governance::decision(node, matter, pdf, csv, json).await?
+        }
+        Command::Register(op) => governance::operate(op.node, op.token, op.matter, "diarium", op.json).await?,
+        Command::Close(op) => governance::operate(op.node, op.token, op.matter, "close", op.json).await?,
     }
     Ok(())
 }
@@ -486,9 +523,9 @@ fn create_federation(args: CreateFederation) -> Result<()> {
     let record = signer.sign(Position::default(), Hash::ZERO, 0, Kind::Charter, charter.to_bytes(), now_ms())?;
     write_record(&args.out, &record)?;
     let need = charter.rules.roster_threshold.required(charter.founders.len());
-    println!("charter {} written to {}", record.id(), args.out.display());
-    println!("it needs the signatures of {need} of the {} founders: each runs", charter.founders.len());
-    println!("  samverka countersign {} --key <their organisation key>", args.out.display());
+    say!("charter {} written to {}", record.id(), args.out.display());
+    say!("it needs the signatures of {need} of the {} founders: each runs", charter.founders.len());
+    say!("  samverka countersign {} --key <their organisation key>", args.out.display());
     Ok(())
 }
 
@@ -666,8 +703,8 @@ async fn propose(config: &Config, args: Propose) -> Result<()> {
     let (_, need) = roster.required_signers(&update.changes);
     if let Some(out) = &args.out {
         write_record(out, &record)?;
-        println!("proposal for roster version {} written to {} ({})", update.version, out.display(), record.id());
-        println!("it needs {need} member signatures; others run `samverka countersign {} --key …`", out.display());
+        say!("proposal for roster version {} written to {} ({})", update.version, out.display(), record.id());
+        say!("it needs {need} member signatures; others run `samverka countersign {} --key …`", out.display());
     }
     if let Some(api) = &args.api {
         let response = reqwest::Client::new()
@@ -679,9 +716,9 @@ async fn propose(config: &Config, args: Propose) -> Result<()> {
             .with_context(|| format!("no node answers at {api}"))?;
         let reply = governance::answer(response).await.context("the node refused the proposal")?;
         let status = reply["status"].as_str().unwrap_or("?");
-        println!("proposal {} for roster version {} is {status} at {api}", record.id(), update.version);
+        say!("proposal {} for roster version {} is {status} at {api}", record.id(), update.version);
         if status == "pending" {
-            println!(
+            say!(
                 "it has {} of {need} member signatures; others countersign it: GET {api}/api/v1/roster/proposals/{}",
                 reply["have"],
                 record.id()
@@ -696,39 +733,192 @@ fn peer_id(node: &PublicKey) -> String {
     samverka_node::network::dial_address("", node).trim_start_matches("/p2p/").to_owned()
 }
 
-fn show(record: &Record<Unverified>) {
-    let h = record.header();
-    println!("id:         {}", record.id());
-    println!("kind:       {}", h.kind.name());
-    println!("federation: {}", h.federation);
-    println!("author:     {} (seq {})", h.author, h.seq);
-    println!("roster:     version {}", h.roster);
-    println!("signatures: {}", record.countersignatures().len() + 1);
-    match (h.kind, record.body()) {
-        (Kind::Charter, Some(b)) => println!("{:#?}", Charter::from_bytes(b)),
-        (Kind::RosterUpdate, Some(b)) => println!("{:#?}", RosterUpdate::from_bytes(b)),
-        (Kind::Note, Some(b)) => println!("{}", String::from_utf8_lossy(b)),
-        (_, Some(b)) => println!("body: {} bytes", b.len()),
-        (_, None) => println!("body: redacted"),
+/// The first characters of a key or record id shown where a person reads, as `git` shortens ids.
+const SHORT_HEX: usize = 12;
+
+/// `hex` shortened for reading: its first [`SHORT_HEX`] digits and an ellipsis.
+fn short(hex: &str) -> String {
+    match hex.get(..SHORT_HEX) {
+        Some(head) if hex.len() > SHORT_HEX => format!("{head}…"),
+        _ => hex.to_owned(),
     }
 }
 
-async fn status(api: &str) -> Result<()> {
-    let url = format!("{}/api/v1/status", api.trim_end_matches('/'));
-    let response = reqwest::get(&url).await.with_context(|| format!("no node answers at {api}"))?;
-    let code = response.status();
-    let body: serde_json::Value = response.json().await.context("the node's answer is not JSON")?;
-    if !code.is_success() {
-        bail!("the node answered {code}: {body}");
+/// One line saying what became of a submitted record, e.g. `stored 63cec2b613f4… (note by 5d1f…)`.
+fn outcome_line(outcome: &Outcome, kind: Kind, author: &PublicKey) -> String {
+    let what = match outcome {
+        Outcome::Stored(_) => "stored".to_owned(),
+        Outcome::Duplicate(_) => "already held".to_owned(),
+        Outcome::Parked(_) => "parked (waiting for an earlier record or roster version)".to_owned(),
+        Outcome::Equivocation { conflicts, .. } => {
+            format!("stored as EVIDENCE: the author signed {} other record(s) at this position", conflicts.len())
+        }
+    };
+    format!("{what} {} ({} by {})", short(&outcome.id().to_hex()), kind.name(), short(&author.to_hex()))
+}
+
+/// `show`: a record file described for a person.
+fn show(record: &Record<Unverified>) -> Result<()> {
+    let h = record.header();
+    say!("id:         {}", record.id());
+    say!("kind:       {}", h.kind.name());
+    say!("federation: {}", h.federation);
+    say!("author:     {} (seq {})", h.author, h.seq);
+    say!("roster:     version {}", h.roster);
+    say!("signed:     {}", samverka_node::governance::stockholm_date(h.time_ms));
+    say!("signatures: {}", record.countersignatures().len() + 1);
+    match (h.kind, record.body()) {
+        (Kind::Charter, Some(b)) => match Charter::from_bytes(b) {
+            Ok(charter) => show_charter(&charter)?,
+            Err(e) => say!("body:       not a charter ({e})"),
+        },
+        (Kind::RosterUpdate, Some(b)) => match RosterUpdate::from_bytes(b) {
+            Ok(update) => show_update(&update)?,
+            Err(e) => say!("body:       not a roster update ({e})"),
+        },
+        (Kind::Note, Some(b)) => say!("note:       {}", String::from_utf8_lossy(b)),
+        (_, Some(b)) => say!("body:       {} bytes", b.len()),
+        (_, None) => say!("body:       redacted"),
     }
-    println!("{}", serde_json::to_string_pretty(&body)?);
+    Ok(())
+}
+
+fn show_charter(charter: &Charter) -> Result<()> {
+    say!("federation name: {} (system {})", charter.name, charter.system);
+    say!("host:       {}", charter.host);
+    say!(
+        "rules:      roster changes need the signatures of {}; meetings need {} days' notice",
+        threshold_text(charter.rules.roster_threshold),
+        charter.rules.meeting_notice_days
+    );
+    say!("founders:   {}", charter.founders.len());
+    for f in &charter.founders {
+        say!(
+            "  {:<12} {} ({}), organisation key {}",
+            f.member.id,
+            f.member.name,
+            kind_text(f.member.kind),
+            short(&f.org_key.to_hex())
+        );
+    }
+    Ok(())
+}
+
+fn show_update(update: &RosterUpdate) -> Result<()> {
+    say!(
+        "roster update: version {}{}",
+        update.version,
+        if update.reason.is_empty() { String::new() } else { format!(", because: {}", update.reason) }
+    );
+    for change in &update.changes {
+        say!("  {}", change_text(change));
+    }
+    Ok(())
+}
+
+/// A member kind as `create-federation --member` spells it.
+fn kind_text(kind: MemberKind) -> &'static str {
+    match kind {
+        MemberKind::Kommun => "kommun",
+        MemberKind::Region => "region",
+        MemberKind::Forvaltning => "förvaltning",
+    }
+}
+
+/// A roster threshold in words.
+fn threshold_text(threshold: RosterThreshold) -> &'static str {
+    match threshold {
+        RosterThreshold::Majority => "a majority of the members",
+        RosterThreshold::All => "every member",
+    }
+}
+
+/// One roster change in words.
+fn change_text(change: &Change) -> String {
+    match change {
+        Change::AddMember { member, org_key } => {
+            format!(
+                "admit {} {} ({}), organisation key {}",
+                member.id,
+                member.name,
+                kind_text(member.kind),
+                short(&org_key.to_hex())
+            )
+        }
+        Change::RemoveMember { member } => format!("remove member {member}"),
+        Change::CertifyKey { member, key, kind } => {
+            let what = match kind {
+                KeyKind::Organisation => "organisation key".to_owned(),
+                KeyKind::Node => "node key".to_owned(),
+                KeyKind::Person { roles, .. } => {
+                    let roles: Vec<&str> = roles.iter().map(|r| r.swedish()).collect();
+                    format!("person key ({})", roles.join(", "))
+                }
+            };
+            format!("certify {} as {member}'s {what}", short(&key.to_hex()))
+        }
+        Change::RotateKey { old, new } => format!("rotate key {} to {}", short(&old.to_hex()), short(&new.to_hex())),
+        Change::RevokeKey { key, compromised_since_seq } => {
+            format!("revoke key {} from its record {compromised_since_seq} on", short(&key.to_hex()))
+        }
+        Change::SetHost { member } => format!("make {member} the host (värdkommun)"),
+        Change::SetRules { rules } => format!(
+            "set the rules: roster changes need the signatures of {}; meetings need {} days' notice",
+            threshold_text(rules.roster_threshold),
+            rules.meeting_notice_days
+        ),
+    }
+}
+
+/// `run` on a data directory without a federation would start a node that belongs to nothing
+/// (and create the directory and a key where a typo pointed): refuse, naming the command that
+/// founds one.
+fn refuse_without_federation(config: &Config) -> Result<()> {
+    let dir = config.store_dir();
+    let founded = dir.exists() && open_ledger(config)?.federation().is_some();
+    if !founded {
+        bail!(
+            "{} holds no federation: initialise this node first with `samverka --data-dir {} init --charter FILE` \
+             (the countersigned charter file; see docs/ops.md)",
+            config.data_dir.display(),
+            config.data_dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// `status`: a readable summary of a running node, or its status document under `--json`.
+async fn status(api: &str, json: bool) -> Result<()> {
+    let body = governance::get_json(api, "/api/v1/status").await?;
+    if json {
+        return output::json(&body);
+    }
+    let text = |key: &str| match &body[key] {
+        serde_json::Value::Null => "-".to_owned(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    say!("node at {api}");
+    say!("federation:     {} ({})", text("federation_name"), short(&text("federation_id")));
+    say!("member:         {}", text("member"));
+    say!("node key:       {}", short(&text("node_key")));
+    say!("roster version: {}", text("roster_version"));
+    say!(
+        "records:        {} held, {} parked, {} roster proposals pending",
+        text("records"),
+        text("parked"),
+        text("proposals")
+    );
+    say!("peers:          {} connected", text("peers"));
+    say!("equivocators:   {}", text("equivocators"));
+    say!("up:             {} s, version {}", text("uptime_seconds"), text("version"));
     Ok(())
 }
 
 fn export(config: &Config, out: &Path, with_node_key: bool) -> Result<()> {
     let ledger = open_ledger(config)?;
     let n = archive::export(&ledger, out)?;
-    println!("{n} records written to {}", out.display());
+    say!("{n} records written to {}", out.display());
     if with_node_key {
         let key_out = PathBuf::from(format!("{}.node-key", out.display()));
         keyfile::copy_secret(&config.node_key_file(), &key_out, "node")
@@ -755,11 +945,11 @@ fn import(config: &Config, file: &Path, node_key: Option<&Path>) -> Result<()> {
             return Err(e);
         }
     };
-    println!("{read} records read, {stored} new records stored");
+    say!("{read} records read, {stored} new records stored");
     if let Some(key) = node_key {
         let target = config.node_key_file();
         keyfile::install_secret(key, &target).context("while installing the node key")?;
-        println!("node key {} installed at {}", keyfile::read_secret(&target)?.public(), target.display());
+        say!("node key {} installed at {}", keyfile::read_secret(&target)?.public(), target.display());
     }
     Ok(())
 }
@@ -773,9 +963,9 @@ fn scrub(config: &Config, json: bool) -> Result<()> {
         .with_context(|| format!("opening the store in {} (is the node running? stop it first)", dir.display()))?;
     let report = store.scrub()?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&scrub_json(&report))?);
+        output::json(&scrub_json(&report))?;
     } else {
-        print_scrub(&dir, &report);
+        print_scrub(&dir, &report)?;
     }
     if !report.is_clean() {
         bail!("the store is damaged: {} damaged records, {} index faults", report.damaged.len(), report.faults.len());
@@ -809,26 +999,27 @@ fn scrub_json(report: &samverka_node::storage::Scrub) -> serde_json::Value {
     })
 }
 
-fn print_scrub(dir: &Path, report: &samverka_node::storage::Scrub) {
-    println!("scrub of {}: {} records checked", dir.display(), report.records);
+fn print_scrub(dir: &Path, report: &samverka_node::storage::Scrub) -> Result<()> {
+    say!("scrub of {}: {} records checked", dir.display(), report.records);
     if let Some(fault) = &report.rebuilt {
-        println!("REBUILT on opening: {fault} (the indexes were rebuilt from the record log)");
+        say!("REBUILT on opening: {fault} (the indexes were rebuilt from the record log)");
     }
     for d in &report.damaged {
         let id = d.id.map_or_else(|| "unknown id".to_string(), |id| id.to_string());
         let at = d.position.map_or_else(String::new, |(a, s)| format!(", author {a} seq {s}"));
-        println!("DAMAGED record {} ({id}{at}): {}", d.n, d.damage);
+        say!("DAMAGED record {} ({id}{at}): {}", d.n, d.damage);
     }
     for f in &report.faults {
-        println!("INDEX {f}");
+        say!("INDEX {f}");
     }
     if report.is_clean() {
-        println!("every record and index entry checked: no damage");
+        say!("every record and index entry checked: no damage");
     } else {
-        println!(
+        say!(
             "damaged records are not served; a running node fetches them again from its peers. An index fault is repaired by rebuilding (see docs/ops.md, Scrub)."
         );
     }
+    Ok(())
 }
 
 fn verify(config: &Config, path: Option<PathBuf>) -> Result<()> {
@@ -842,14 +1033,14 @@ fn verify(config: &Config, path: Option<PathBuf>) -> Result<()> {
         }
     };
     let report = archive::verify(&path)?;
-    println!("{} records checked, {} roster versions", report.checked, report.roster_versions);
+    say!("{} records checked, {} roster versions", report.checked, report.roster_versions);
     for (id, reason) in &report.failures {
-        println!("FAILED {id}: {reason}");
+        say!("FAILED {id}: {reason}");
     }
     if !report.failures.is_empty() {
         bail!("{} of {} records failed verification", report.failures.len(), report.checked);
     }
-    println!("every signature and rule verified");
+    say!("every signature and rule verified");
     Ok(())
 }
 

@@ -25,6 +25,8 @@ fn main() -> std::process::ExitCode {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
     match runtime.block_on(cli::execute(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The reader of standard output went away (`samverka show FILE | head`): it has what it wanted.
+        Err(e) if cli::output::is_closed(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("samverka: {e:#}");
             std::process::ExitCode::FAILURE

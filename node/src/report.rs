@@ -453,9 +453,17 @@ pub fn check_xref(pdf: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Quotes a CSV field for semicolon-separated files when it needs quoting.
+/// The first characters that make a spreadsheet program read a cell as a formula (OWASP's CSV
+/// injection list: `=`, `+`, `-`, `@`, tab and carriage return).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Quotes a CSV field for semicolon-separated files when it needs quoting, and neutralises a
+/// field a spreadsheet would run as a formula the way OWASP recommends: a single quote `'` in
+/// front, inside a quoted cell, so `=HYPERLINK(…)` is shown as text and never evaluated.
 fn csv_field(s: &str) -> String {
-    if s.contains([';', '"', '\n', '\r']) {
+    if s.starts_with(FORMULA_STARTS) {
+        format!("\"'{}\"", s.replace('"', "\"\""))
+    } else if s.contains([';', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_owned()
@@ -569,5 +577,16 @@ mod tests {
         assert_eq!(csv_field("Luleå"), "Luleå");
         assert_eq!(csv_field("a;b"), "\"a;b\"");
         assert_eq!(csv_field("sa \"ja\""), "\"sa \"\"ja\"\"\"");
+    }
+
+    #[test]
+    fn csv_fields_a_spreadsheet_would_run_as_formulas_are_neutralised() {
+        assert_eq!(csv_field("=HYPERLINK(\"http://x\",\"y\")"), "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+        for start in FORMULA_STARTS {
+            let field = format!("{start}1+1");
+            assert_eq!(csv_field(&field), format!("\"'{field}\""), "{field:?}");
+        }
+        assert_eq!(csv_field("1-1"), "1-1", "only the first character matters");
+        assert_eq!(csv_field(""), "");
     }
 }

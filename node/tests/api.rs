@@ -885,3 +885,57 @@ async fn every_documented_route_is_served() {
         assert!(!r.status.is_server_error(), "{uri}: {}", r.status);
     }
 }
+
+/// Every operation of the document, as (method, path, operation).
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let paths = doc["paths"].as_object().expect("paths");
+    paths
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object().expect("operations").iter().map(move |(m, op)| (m.clone(), path.clone(), op.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn openapi_document_lists_415_wherever_a_body_is_read() {
+    for (method, path, op) in operations(&openapi()) {
+        if op.get("requestBody").is_some() {
+            assert!(op["responses"].get("415").is_some(), "{method} {path} reads a body but documents no 415");
+        }
+    }
+}
+
+#[tokio::test]
+async fn openapi_bounds_are_the_ones_the_handlers_enforce() {
+    let doc = openapi();
+    let record = &doc["components"]["schemas"]["RecordUpload"]["properties"]["record"];
+    assert_eq!(record["minLength"], 2, "an empty record is refused");
+    assert_eq!(record["maxLength"], 2 * samverka_protocol::encoding::MAX_RECORD_BYTES);
+    let (_, _, list) = operations(&doc)
+        .into_iter()
+        .find(|(m, p, _)| m == "get" && p == "/api/v1/records")
+        .expect("GET /api/v1/records is documented");
+    let cursor = list["parameters"].as_array().expect("parameters").iter().find(|p| p["name"] == "cursor");
+    let cursor = &cursor.expect("a cursor parameter")["schema"];
+    assert_eq!((cursor["minLength"].clone(), cursor["maxLength"].clone()), (json!(16), json!(16)));
+
+    let n = node(Some(TOKEN));
+    let r = post_json(&n.router, "/api/v1/records", json!({ "record": "" }), None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "below minLength: refused as the document says");
+    let r = get(&n.router, "/api/v1/records?cursor=").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "below minLength: refused as the document says");
+    let r = get(&n.router, &format!("/api/v1/records?cursor={}", "0".repeat(16))).await;
+    assert_eq!(r.status, StatusCode::OK, "a cursor of the documented form is taken");
+}
+
+#[test]
+fn a_record_body_matches_exactly_one_of_the_documented_schemas() {
+    let doc = openapi();
+    let schemas = &doc["components"]["schemas"];
+    let variants = schemas["Record"]["allOf"][1]["properties"]["body"]["oneOf"].as_array().expect("oneOf").clone();
+    let other = variants.iter().find(|v| v["type"] == "object").expect("a branch for the other bodies");
+    assert_eq!(other["not"], json!({"anyOf": [{"required": ["founders"]}, {"required": ["changes"]}]}));
+    assert_eq!(schemas["Charter"]["not"], json!({"required": ["changes"]}), "a charter is no roster update");
+    assert_eq!(schemas["RosterUpdate"]["not"], json!({"required": ["founders"]}), "a roster update is no charter");
+}

@@ -95,9 +95,18 @@ fn founding_a_federation_certifying_a_node_and_backing_up() {
     assert!(out.contains("roster version 1"), "{out}");
     assert!(out.contains("needs 1 member signatures"), "self-service needs only Boden: {out}");
     let out = ok(dir, &["--data-dir", "n1", "submit", "node.rec"]);
-    assert!(out.starts_with("Stored"), "{out}");
+    assert!(out.starts_with("stored ") && out.contains("… (roster-update by "), "{out}");
     let shown = ok(dir, &["show", "node.rec"]);
     assert!(shown.contains("kind:       roster-update"), "{shown}");
+    assert!(shown.contains("roster update: version 1") && shown.contains("as 2582's node key"), "{shown}");
+    assert!(!shown.contains("CertifyKey") && !shown.contains('{'), "no Rust Debug: {shown}");
+    let shown = ok(dir, &["show", "charter.rec"]);
+    assert!(
+        shown.contains("2580")
+            && shown.contains("Luleå kommun (kommun)")
+            && shown.contains("a majority of the members"),
+        "{shown}"
+    );
 
     ok(dir, &["--data-dir", "n1", "export", "--out", "backup.archive"]);
     let out = ok(dir, &["verify", "--archive", "backup.archive"]);
@@ -194,7 +203,7 @@ fn run(dir: &Path, data_dir: &str, (api, p2p): (u16, u16), bootstrap: &[String])
 fn status_until(dir: &Path, node: &Running, deadline: Duration, done: impl Fn(&Value) -> bool) -> Value {
     let end = Instant::now() + deadline;
     loop {
-        let out = samverka(dir, &["status", "--api", &node.api]);
+        let out = samverka(dir, &["status", "--json", "--api", &node.api]);
         let status: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
         if done(&status) {
             return status;
@@ -273,7 +282,7 @@ fn founding_as_documented_joins_three_nodes_on_one_roster() {
     let mut nodes = Vec::new();
     for (i, (m, _, _)) in members.iter().enumerate() {
         let out = ok(dir, &["--data-dir", m, "submit", "roster-1.rec"]);
-        assert!(out.starts_with("Stored"), "{out}");
+        assert!(out.starts_with("stored "), "{out}");
         let others: Vec<String> = (0..3).filter(|j| *j != i).map(|j| addresses[j].clone()).collect();
         nodes.push(run(dir, m, ports[i], &others));
     }
@@ -289,6 +298,10 @@ fn founding_as_documented_joins_three_nodes_on_one_roster() {
         rosters.push(get_json(&format!("{}/api/v1/roster", node.api)));
     }
     assert!(rosters.windows(2).all(|w| w[0]["record_id"] == w[1]["record_id"]), "one roster version 1: {rosters:?}");
+    let bare = nodes[0].api.trim_start_matches("http://");
+    let summary = ok(dir, &["status", "--api", bare]);
+    assert!(summary.contains("federation:     Ekosystem Norrbotten"), "a bare address works: {summary}");
+    assert!(summary.contains("roster version: 1") && summary.contains("peers:          2 connected"), "{summary}");
     let certified: Vec<&str> = rosters[0]["keys"]
         .as_array()
         .expect("the roster lists keys")
@@ -383,4 +396,48 @@ fn roster_proposals_while_the_node_runs_go_through_its_api() {
     assert!(err.contains("countersign that one instead"), "{err}");
     let status = status_until(dir, &node, Duration::from_secs(5), |s| s["proposals"] == 1);
     assert_eq!(status["roster_version"], 0, "nothing adopted: {status}");
+}
+
+/// `samverka show FILE | head`: the reader goes away before the output is written; the command
+/// ends successfully and quietly instead of panicking on the broken pipe.
+#[test]
+fn a_reader_that_closes_the_pipe_early_ends_show_quietly() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    founded(dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_samverka"))
+        .current_dir(dir)
+        .env_remove("SAMVERKA_CONFIG")
+        .args(["show", "charter.rec"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the samverka binary runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("samverka show ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked") && stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn run_refuses_a_data_directory_without_a_federation() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let err = fails(dir, &["--data-dir", "nonexistent", "run", "--api-listen", "127.0.0.1:0"]);
+    assert!(err.contains("nonexistent holds no federation"), "{err}");
+    assert!(err.contains("samverka --data-dir nonexistent init --charter FILE"), "{err}");
+    assert!(!dir.join("nonexistent").exists(), "neither the directory nor a key was made");
+}
+
+#[test]
+fn an_api_address_without_a_scheme_is_taken_as_http() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let port = free_port();
+    let err = fails(dir, &["status", "--api", &format!("127.0.0.1:{port}")]);
+    assert!(err.contains(&format!("no node answers at http://127.0.0.1:{port}")), "{err}");
+    assert!(!err.contains("relative URL"), "{err}");
+    let err = fails(dir, &["status", "--api", "ftp://127.0.0.1:1"]);
+    assert!(err.contains("not an http(s) address"), "{err}");
 }

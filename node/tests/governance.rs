@@ -321,6 +321,19 @@ async fn decision_pdf_and_csv_name_every_vote_and_the_proof() {
     assert_eq!(rows.iter().filter(|r| r.contains(";nej;ja;")).count(), 3, "three counted no votes");
 }
 
+#[tokio::test]
+async fn a_title_a_spreadsheet_would_run_as_a_formula_is_exported_as_text() {
+    let mut s = styrgrupp();
+    let a = s.put_matter("=HYPERLINK(\"http://x\",\"y\")", MatterKind::Ovrigt, vec![]).await;
+    let vote = s.vote(KIRUNA, a, Choice::Yes);
+    s.submit(&vote).await;
+    let csv = get(&s.router, &format!("/api/v1/matters/{}/decision.csv", a.to_hex())).await;
+    let text = String::from_utf8(csv.bytes[3..].to_vec()).expect("UTF-8");
+    let row = text.split("\r\n").nth(1).expect("a row for the vote");
+    assert!(row.starts_with(";\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\";"), "{row}");
+    assert!(!row.split(';').any(|cell| cell.starts_with('=')), "{row}");
+}
+
 // ---------------------------------------------------------------- refusals
 
 #[tokio::test]
@@ -663,13 +676,15 @@ async fn cli_transcript_sign_register_vote_close_and_download() {
 
     let (ok, out, err) = samverka(args(&["close", "--api", &api, "--token", TOKEN, "--matter", &matter])).await;
     assert!(ok, "{out}{err}");
-    assert!(out.contains("\"adopted\""), "{out}");
+    assert!(out.starts_with("closed matter ") && out.contains("bifall"), "{out}");
 
     let (ok, out, err) = samverka(args(&["matters", "--api", &api, "--decided"])).await;
     assert!(ok, "{out}{err}");
     assert!(out.contains(&format!("SAM {}/0001", year_now())) && out.contains("bifallet"), "{out}");
 
     let (ok, out, err) = samverka(args(&["decision", "--api", &api, "--matter", &matter])).await;
+    assert!(ok && out.contains("ja 6 nej 2 avstår 1"), "{out}{err}");
+    let (ok, out, err) = samverka(args(&["decision", "--api", &api, "--matter", &matter, "--json"])).await;
     assert!(ok, "{out}{err}");
     let view: Value = serde_json::from_str(&out).expect("the decision as JSON");
     assert_eq!(view["tally"]["yes"], 6);

@@ -10,6 +10,7 @@ use clap::{Args, Subcommand};
 use samverka_node::governance::{parse_matter_kind, stockholm_date};
 use samverka_node::signer::{Position, Signer};
 
+use super::output;
 use super::signing::{keep_for_file, reconcile, submit, NodeView};
 use samverka_protocol::governance::{
     content_hash, Choice, Justering, Matter, Meeting, Minutes, MinutesItem, PaperRef, Procedure, Vote,
@@ -26,7 +27,7 @@ pub struct Sign {
     pub key: PathBuf,
     /// The node's API address: federation, roster version and (without a chain file) the key's
     /// position are read from it, and the signed record is sent to it unless --out is given.
-    #[arg(long, default_value = "http://127.0.0.1:7080")]
+    #[arg(long, default_value = "http://127.0.0.1:7080", value_parser = super::api_address)]
     pub api: String,
     /// Write the signed record to this file instead of sending it (submit it later with
     /// `curl --data-binary @FILE -H 'Content-Type: application/octet-stream' URL/api/v1/records`).
@@ -124,7 +125,7 @@ pub enum SignWhat {
 #[derive(Args, Debug)]
 pub struct Node {
     /// The node's API address.
-    #[arg(long, default_value = "http://127.0.0.1:7080")]
+    #[arg(long, default_value = "http://127.0.0.1:7080", value_parser = super::api_address)]
     pub api: String,
 }
 
@@ -283,11 +284,11 @@ pub async fn sign(args: Sign) -> Result<()> {
     if let Some(out) = &args.out {
         keep_for_file(&signer, &args.api, &record).await?;
         std::fs::write(out, record.bytes()).with_context(|| format!("writing {}", out.display()))?;
-        println!("{} {} signed and written to {}", kind.name(), record.id(), out.display());
+        say!("{} {} signed and written to {}", kind.name(), record.id(), out.display());
         return Ok(());
     }
     let outcome = submit(&signer, &args.api, &record).await?;
-    println!("{} {} {outcome}", kind.name(), record.id());
+    say!("{} {} {outcome}", kind.name(), record.id());
     let client = reqwest::Client::new();
     for bytes in papers {
         let response = client
@@ -297,11 +298,7 @@ pub async fn sign(args: Sign) -> Result<()> {
             .send()
             .await?;
         let reply = answer(response).await.context("the node refused a paper")?;
-        println!(
-            "paper {} {}",
-            reply["content_hash"].as_str().unwrap_or("?"),
-            reply["outcome"].as_str().unwrap_or("?")
-        );
+        say!("paper {} {}", reply["content_hash"].as_str().unwrap_or("?"), reply["outcome"].as_str().unwrap_or("?"));
     }
     Ok(())
 }
@@ -311,7 +308,7 @@ pub async fn matters(node: Node, decided: bool) -> Result<()> {
     let (path, field) = if decided { ("/api/v1/decisions", "decisions") } else { ("/api/v1/matters", "matters") };
     let body = get_json(&node.api, path).await?;
     for m in body[field].as_array().map(Vec::as_slice).unwrap_or_default() {
-        println!(
+        say!(
             "{:<14} {:<9} {:<40} {} {}",
             m["diarienummer"].as_str().unwrap_or("-"),
             m["status"].as_str().unwrap_or("?"),
@@ -324,7 +321,13 @@ pub async fn matters(node: Node, decided: bool) -> Result<()> {
 }
 
 /// Runs `decision`: prints the decision with its proof, or writes its PDF or CSV.
-pub async fn decision(node: Node, matter: String, pdf: Option<PathBuf>, csv: Option<PathBuf>) -> Result<()> {
+pub async fn decision(
+    node: Node,
+    matter: String,
+    pdf: Option<PathBuf>,
+    csv: Option<PathBuf>,
+    json: bool,
+) -> Result<()> {
     let id = record_id(&matter, "--matter")?;
     let file = match (pdf, csv) {
         (Some(p), None) => Some((p, "decision.pdf")),
@@ -342,16 +345,32 @@ pub async fn decision(node: Node, matter: String, pdf: Option<PathBuf>, csv: Opt
         }
         let bytes = response.bytes().await.context("reading the document")?;
         std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
-        println!("{} bytes written to {}", bytes.len(), path.display());
+        say!("{} bytes written to {}", bytes.len(), path.display());
         return Ok(());
     }
     let view = get_json(&node.api, &format!("/api/v1/matters/{id}")).await?;
-    println!("{}", serde_json::to_string_pretty(&view)?);
+    if json {
+        return output::json(&view);
+    }
+    let text = |v: &Value| v.as_str().map_or_else(|| "-".to_owned(), str::to_owned);
+    say!("{} {}", text(&view["diarienummer"]), text(&view["title"]));
+    say!("status:  {}", text(&view["status"]));
+    say!("outcome: {}", text(&view["outcome"]["text"]));
+    let t = &view["tally"];
+    say!("tally:   ja {} nej {} avstår {} ({} members voting)", t["yes"], t["no"], t["abstain"], t["members_voting"]);
+    for v in view["votes"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        let standing = match v["excluded"]["code"].as_str() {
+            Some(code) => format!("not counted: {code}"),
+            None => "counted".to_owned(),
+        };
+        say!("  {:<6} {:<28} {:<8} {standing}", text(&v["member"]), text(&v["member_name"]), text(&v["choice"]));
+    }
+    say!("matter {id}; check it with `samverka verify` against any member's node");
     Ok(())
 }
 
 /// Runs `register` or `close` (operator): the node authors with its node key.
-pub async fn operate(node: Node, token: String, matter: String, action: &str) -> Result<()> {
+pub async fn operate(node: Node, token: String, matter: String, action: &str, json: bool) -> Result<()> {
     let id = record_id(&matter, "--matter")?;
     let response = reqwest::Client::new()
         .post(url(&node.api, &format!("/api/v1/matters/{id}/{action}")))
@@ -360,6 +379,13 @@ pub async fn operate(node: Node, token: String, matter: String, action: &str) ->
         .await
         .with_context(|| format!("no node answers at {}", node.api))?;
     let body = answer(response).await?;
-    println!("{}", serde_json::to_string_pretty(&body)?);
+    if json {
+        return output::json(&body);
+    }
+    let record = body["id"].as_str().unwrap_or("-");
+    match action {
+        "close" => say!("closed matter {id}: {} (record {record})", body["outcome"]["text"].as_str().unwrap_or("-")),
+        _ => say!("registered matter {id} as {} (record {record})", body["diarienummer"].as_str().unwrap_or("-")),
+    }
     Ok(())
 }
