@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use samverka_protocol::SigningKey;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use crate::api;
 use crate::config::Config;
@@ -44,9 +45,15 @@ impl Node {
         );
         let metrics = Arc::new(Metrics::new());
         let mut tasks = Vec::new();
+        // Every line the node logs carries its member id (or its key, before it is certified),
+        // so the logs of several nodes in one process or file can be told apart.
+        let member = ledger.chain().and_then(|c| c.current().keys.get(&key.public()).map(|g| g.member.to_string()));
+        let span = tracing::info_span!("node", member = %member.as_deref().unwrap_or("-"), key = %short(&key));
         let network = match ledger.federation() {
             Some(_) => {
                 let (handle, task) = metrics.with_registry(|registry| {
+                    // Entered only for this synchronous call: the network task takes the span.
+                    let _in_node = span.enter();
                     network::start(
                         ledger.clone(),
                         key.clone(),
@@ -75,12 +82,15 @@ impl Node {
         let router = api::router(state);
         let mut stopped_api = stopped.clone();
         let max_connections = config.api_max_connections;
-        tasks.push(tokio::spawn(async move {
-            let shutdown = async move {
-                let _ = stopped_api.wait_for(|s| *s).await;
-            };
-            api::server::serve(listener, router, max_connections, shutdown).await;
-        }));
+        tasks.push(tokio::spawn(
+            async move {
+                let shutdown = async move {
+                    let _ = stopped_api.wait_for(|s| *s).await;
+                };
+                api::server::serve(listener, router, max_connections, shutdown).await;
+            }
+            .instrument(span.clone()),
+        ));
         let mut stopped_guard = stopped.clone();
         tasks.push(tokio::spawn(async move {
             let mut every = tokio::time::interval(GUARD_SWEEP);
@@ -91,8 +101,14 @@ impl Node {
                 }
             }
         }));
-        tasks.push(tokio::spawn(crate::governance::issue_receipts(ledger.clone(), key.clone(), stopped.clone())));
+        tasks.push(tokio::spawn(
+            crate::governance::issue_receipts(ledger.clone(), key.clone(), stopped.clone()).instrument(span.clone()),
+        ));
         drop(stopped);
+        let roster = ledger.chain().map_or(0, |c| c.current().version);
+        span.in_scope(|| {
+            tracing::info!(api = %api_addr, records = ledger.store().count().unwrap_or(0), roster, "node started");
+        });
         Ok(Node { api_addr, ledger, key, network, stop, tasks })
     }
 
@@ -127,6 +143,11 @@ fn node_key(config: &Config) -> Result<SigningKey> {
         }
     }
     Ok(keyfile::node_key(&path)?)
+}
+
+/// The first twelve hex digits of the key: enough to tell nodes apart in a log.
+fn short(key: &SigningKey) -> String {
+    key.public().to_hex()[..12].to_owned()
 }
 
 /// `samverka run`: runs the node until Ctrl-C or SIGTERM.

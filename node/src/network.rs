@@ -320,7 +320,8 @@ pub fn start_with(
         stats: Stats::default(),
         wanted_papers: missing,
     };
-    let join = tokio::spawn(task.run(rx));
+    // The task logs under the span of whoever started it (the node's, with its member id).
+    let join = tokio::spawn(tracing::Instrument::instrument(task.run(rx), tracing::Span::current()));
     Ok((handle, join))
 }
 
@@ -668,6 +669,7 @@ impl Task {
                 }
                 self.diagnosis.connected(&peer_id);
                 let certified = self.swarm.behaviour().gate.is_certified(&peer_id);
+                tracing::info!(peer = %peer_id, address = %endpoint.get_remote_address(), certified, "peer connected");
                 if !certified {
                     tracing::info!(peer = %peer_id, "provisional connection: asking for roster records first");
                     self.provisional.insert(peer_id, Instant::now() + PROVISIONAL_TIMEOUT);
@@ -687,6 +689,10 @@ impl Task {
                 }
                 self.connected.remove(&peer_id);
                 self.provisional.remove(&peer_id);
+                match &cause {
+                    Some(error) => tracing::info!(peer = %peer_id, %error, "peer lost"),
+                    None => tracing::info!(peer = %peer_id, "peer disconnected"),
+                }
                 self.feed(Input::Disconnected(peer_id));
             }
             SwarmEvent::NewListenAddr { address, .. } => {
@@ -968,7 +974,8 @@ impl Task {
             }
         }
         let (ledger, key) = (self.ledger.clone(), self.key.clone());
-        self.ingesting = Some(tokio::task::spawn_blocking(move || ingest(&ledger, &key, batch)));
+        let span = tracing::Span::current();
+        self.ingesting = Some(tokio::task::spawn_blocking(move || span.in_scope(|| ingest(&ledger, &key, batch))));
         if let Some((peer, reply)) = pipelined {
             self.feed(Input::Synced { peer, reply });
         }
@@ -1169,7 +1176,14 @@ impl Task {
     fn update_lag(&mut self) {
         let Ok(ours) = self.ledger.store().heads() else { return };
         let lag = self.engine.peer_heads().values().map(|theirs| sync::lag(&ours, theirs)).max().unwrap_or(0);
-        self.metrics.sync_lag.set(i64::try_from(lag).unwrap_or(i64::MAX));
+        let before = self.metrics.sync_lag.get();
+        let lag = i64::try_from(lag).unwrap_or(i64::MAX);
+        match (before, lag) {
+            (0, 1..) => tracing::info!(behind = lag, "peers hold records this node lacks: catching up"),
+            (1.., 0) => tracing::info!(parked = self.ledger.parked(), "caught up with every peer"),
+            _ => {}
+        }
+        self.metrics.sync_lag.set(lag);
     }
 
     fn feed(&mut self, input: Input<PeerId>) {

@@ -47,7 +47,8 @@ fn run(files: u32, env: &[(&str, &str)]) -> Running {
         data.display()
     );
     let mut command = Command::new("bash");
-    command.args(["-c", &script]).env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::null());
+    let log = std::fs::File::create(dir.path().join("node.log")).expect("log file");
+    command.args(["-c", &script]).env("RUST_LOG", "info").stdout(Stdio::null()).stderr(log);
     for (k, v) in env {
         command.env(k, v);
     }
@@ -134,4 +135,12 @@ fn writes_over_the_clients_rate_are_answered_429_with_retry_after() {
     assert!(limited[0].to_ascii_lowercase().contains("retry-after:"), "{}", limited[0]);
     assert!(answers[0].starts_with("HTTP/1.1 400"), "the first write is judged: {}", answers[0]);
     assert!(answers.iter().all(|a| !a.starts_with("HTTP/1.1 5")));
+}
+
+#[test]
+fn every_log_line_of_the_node_names_it_and_startup_is_told_at_info() {
+    let node = run(1024, &[]);
+    let log = std::fs::read_to_string(node._dir.path().join("node.log")).expect("the log");
+    let started = log.lines().find(|l| l.contains("node started")).unwrap_or_else(|| panic!("no start line: {log}"));
+    assert!(started.contains("node{member=") && started.contains(" key="), "{started}");
 }
