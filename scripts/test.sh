@@ -21,6 +21,9 @@ else
   scripts/schemathesis.sh
 fi
 
+echo "== fuzz: every decoder of outside bytes, a short run from the committed corpus"
+cargo run --quiet -p samverka-node --bin samverka-fuzz -- --runs 5000 --seed "${SAMVERKA_FUZZ_SEED:-$RANDOM}"
+
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 

@@ -1397,3 +1397,46 @@ fn papers_for(store: &Store, wanted: &[Hash]) -> Vec<serde_bytes::ByteBuf> {
     }
     out
 }
+
+/// What decoding a sync message from a peer's bytes gives.
+#[derive(Debug)]
+pub enum SyncMessage {
+    /// A request.
+    Request(sync::Request),
+    /// A response.
+    Response(sync::Response),
+}
+
+/// Decodes `bytes` as a sync request (or a response) exactly as the swarm's codec does, with
+/// its size limits: for fuzzing the decoder without a connection. `None` when refused.
+pub fn decode_sync(bytes: &[u8], response: bool) -> Option<SyncMessage> {
+    use libp2p::request_response::Codec as _;
+    let mut codec = request_response::cbor::codec::Codec::<sync::Request, sync::Response>::default()
+        .set_request_size_maximum(sync::MAX_REQUEST_BYTES)
+        .set_response_size_maximum(sync::MAX_RESPONSE_BYTES);
+    let protocol = libp2p::StreamProtocol::new(SYNC_PROTOCOL);
+    let mut io = futures::io::Cursor::new(bytes);
+    futures::executor::block_on(async {
+        if response {
+            codec.read_response(&protocol, &mut io).await.ok().map(SyncMessage::Response)
+        } else {
+            codec.read_request(&protocol, &mut io).await.ok().map(SyncMessage::Request)
+        }
+    })
+}
+
+/// The bytes the swarm's codec writes for a sync request or response (fuzzing seeds).
+pub fn encode_sync(message: SyncMessage) -> Vec<u8> {
+    use libp2p::request_response::Codec as _;
+    let mut codec = request_response::cbor::codec::Codec::<sync::Request, sync::Response>::default();
+    let protocol = libp2p::StreamProtocol::new(SYNC_PROTOCOL);
+    let mut io = futures::io::Cursor::new(Vec::new());
+    futures::executor::block_on(async {
+        let written = match message {
+            SyncMessage::Request(r) => codec.write_request(&protocol, &mut io, r).await,
+            SyncMessage::Response(r) => codec.write_response(&protocol, &mut io, r).await,
+        };
+        written.expect("writing to memory cannot fail");
+    });
+    io.into_inner()
+}
