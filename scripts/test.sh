@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, lints, unit/property/integration tests, docs, and the
+# accessibility of the web pages in headless Chromium (SAMVERKA_SKIP_BROWSER=1 skips them), and the
 # multi-host Docker tests when a Docker engine is available (SAMVERKA_SKIP_DOCKER=1 skips them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,13 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 echo "== cargo test"
 cargo test --workspace
+
+if [ "${SAMVERKA_SKIP_BROWSER:-0}" = 1 ]; then
+  echo "== browser accessibility tests skipped: SAMVERKA_SKIP_BROWSER=1"
+else
+  echo "== browser accessibility tests (headless Chromium + axe-core)"
+  scripts/browser-test.sh
+fi
 
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet

@@ -3,9 +3,9 @@
 //! unknown pages get the Swedish 404 page while unknown API paths keep their JSON 404, and the
 //! matter pages show what the governance read side says.
 
-mod support;
 #[path = "support/fixture.rs"]
 mod fixture;
+mod support;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};

@@ -427,7 +427,9 @@ fn counts(t: &'static Catalog, m: &view::Matter) -> Vec<(String, String)> {
             .iter()
             .zip(&tally.alternatives)
             .enumerate()
-            .map(|(i, (name, n))| (t.fill("count.alternative", &[("n", &(i + 1).to_string()), ("name", name)]), n.to_string()))
+            .map(|(i, (name, n))| {
+                (t.fill("count.alternative", &[("n", &(i + 1).to_string()), ("name", name)]), n.to_string())
+            })
             .collect()
     };
     out.push((t.get("count.abstain").into(), tally.abstain.to_string()));
@@ -511,11 +513,10 @@ mod tests {
 
     #[test]
     fn every_kind_role_and_member_kind_has_a_text_in_both_languages() {
-        let keys = MatterKind::ALL
-            .into_iter()
-            .map(kind_key)
-            .chain(Role::ALL.into_iter().map(role_key))
-            .chain([MemberKind::Kommun, MemberKind::Region, MemberKind::Forvaltning].into_iter().map(member_kind_key));
+        let keys =
+            MatterKind::ALL.into_iter().map(kind_key).chain(Role::ALL.into_iter().map(role_key)).chain(
+                [MemberKind::Kommun, MemberKind::Region, MemberKind::Forvaltning].into_iter().map(member_kind_key),
+            );
         for key in keys {
             for lang in Lang::ALL {
                 assert_ne!(lang.catalog().get(key), crate::catalog::MISSING, "{key} in {}", lang.tag());
