@@ -100,7 +100,7 @@ async fn matter_pages_show_diarienummer_status_votes_and_the_proof_of_a_closed_m
     assert!(open.contains("preliminärt") && !open.contains("Avslutande post"), "{open}");
 
     let overview = html(&get(&f.router, "/").await);
-    assert!(overview.contains("14 medlemmar") && overview.contains("1 ärenden är öppna"), "{overview}");
+    assert!(overview.contains("14 medlemmar samverkar") && overview.contains("1 ärende är öppet"), "{overview}");
     assert!(overview.contains("Luleå kommun (värdkommun)"), "{overview}");
     let members = html(&get(&f.router, "/medlemmar").await);
     let (arjeplog, alvsbyn) = (members.find("Arjeplog").expect("listed"), members.find("Älvsbyn").expect("listed"));

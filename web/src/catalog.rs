@@ -92,6 +92,13 @@ impl Catalog {
         values.iter().fold(self.get(key).to_owned(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
     }
 
+    /// The text for `n` of something: `{key}.one` when `n` is 1, else `{key}.other`, with `{n}`
+    /// filled in (Swedish and English both have these two forms).
+    pub fn count(&self, key: &str, n: usize) -> String {
+        let form = if n == 1 { "one" } else { "other" };
+        self.fill(&format!("{key}.{form}"), &[("n", &n.to_string())])
+    }
+
     /// Every key, in order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.texts.keys().map(String::as_str)
@@ -132,5 +139,10 @@ mod tests {
         assert_eq!(c.fill("a.b", &[("n", "3"), ("m", "14")]), "3 öppna av 14");
         assert_eq!(c.get("a.c"), MISSING);
         assert!(matches!(Catalog::parse("a = 1"), Err(Error::NotText(k)) if k == "a"));
+        let c =
+            Catalog::parse("[open]\none = \"{n} ärende är öppet\"\nother = \"{n} ärenden är öppna\"").expect("parses");
+        assert_eq!(c.count("open", 1), "1 ärende är öppet");
+        assert_eq!(c.count("open", 0), "0 ärenden är öppna");
+        assert_eq!(c.count("open", 2), "2 ärenden är öppna");
     }
 }

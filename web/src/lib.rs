@@ -54,3 +54,16 @@ async fn stylesheet() -> impl IntoResponse {
         include_str!("../static/samverka.css"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    /// The pages see the node only through [`crate::Node`]: the crate's only workspace
+    /// dependency is the protocol.
+    #[test]
+    fn depends_on_no_workspace_crate_but_the_protocol() {
+        let manifest: toml::Table = include_str!("../Cargo.toml").parse().expect("the manifest parses");
+        let deps = manifest["dependencies"].as_table().expect("a dependencies table");
+        let workspace: Vec<&String> = deps.keys().filter(|name| name.starts_with("samverka-")).collect();
+        assert_eq!(workspace, ["samverka-protocol"]);
+    }
+}

@@ -262,8 +262,7 @@ pub async fn overview<N: Node>(State(node): State<Arc<N>>, v: Visitor) -> Respon
         let (fed, matters) = read(&node, |n| Ok((n.federation()?, n.matters()?))).await?;
         let t = v.t();
         let open = matters.iter().filter(|m| m.status == view::Status::Open).count();
-        let summary =
-            t.fill("overview.summary", &[("members", &fed.members.len().to_string()), ("open", &open.to_string())]);
+        let summary = format!("{} {}", t.count("overview.members", fed.members.len()), t.count("overview.open", open));
         let mut members: Vec<&view::Member> = fed.members.iter().collect();
         members.sort_by(|a, b| locale::compare(&a.name, &b.name));
         let members = members
