@@ -14,6 +14,8 @@ import sys
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -62,6 +64,27 @@ def check(driver, axe, url):
     return result
 
 
+def self_check(driver, axe):
+    """axe must find a known violation (an image without alt text), or a green run proves nothing."""
+    driver.get("data:text/html;charset=utf-8,<!DOCTYPE html><html lang=sv><title>x</title><main><img src=x.png></main></html>")
+    ids = [v["id"] for v in check(driver, axe, driver.current_url)["violations"]]
+    if "image-alt" not in ids:
+        sys.exit("axe did not report a missing alt text: " + str(ids))
+
+
+def keyboard(driver, base):
+    """The first Tab reaches the skip link, which moves focus to the main content."""
+    driver.get(base + "/arenden")
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    active = driver.switch_to.active_element
+    if active.get_attribute("class") != "skip-link":
+        sys.exit("the first Tab does not reach the skip link: " + active.get_attribute("outerHTML"))
+    active.send_keys(Keys.ENTER)
+    if driver.switch_to.active_element.get_attribute("id") != "main":
+        sys.exit("the skip link does not move focus to the main content")
+    print("keyboard: the first Tab reaches the skip link, Enter moves focus to main")
+
+
 def main():
     axe = axe_source()
     proc, base, closed, opened = start_fixture()
@@ -71,6 +94,8 @@ def main():
         try:
             version = driver.execute_script("return navigator.userAgent")
             print("browser:", version)
+            self_check(driver, axe)
+            keyboard(driver, base)
             pages = ["/", "/arenden", "/arenden/" + closed, "/arenden/" + opened, "/medlemmar", "/noden",
                      "/tillganglighet", "/finns-inte"]
             for lang in ["sv", "en"]:
