@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Accessibility of the web pages in headless Chromium with axe-core (WCAG 2.1 A and AA): installs
 # Debian's chromium and chromium-driver, and a venv under target/ with selenium and axe-core
-# (bundled in axe-playwright-python, installed without its dependencies), if missing.
+# (bundled in axe-playwright-python, installed without its dependencies), if missing. Screenshots go
+# to target/screenshots; SAMVERKA_SCREENSHOTS=docs/screenshots refreshes the committed ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
