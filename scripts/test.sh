@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, lints, unit/property/integration tests, schemathesis
-# against a live node (SAMVERKA_SKIP_SCHEMATHESIS=1 skips it), docs, and the multi-host Docker
-# tests when a Docker engine is available (SAMVERKA_SKIP_DOCKER=1 skips them).
+# against a live node (SAMVERKA_SKIP_SCHEMATHESIS=1 skips it), a short fuzz run, the
+# accessibility of the web pages in headless Chromium (SAMVERKA_SKIP_BROWSER=1 skips them), docs,
+# and the multi-host Docker tests when a Docker engine is available (SAMVERKA_SKIP_DOCKER=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,13 @@ fi
 
 echo "== fuzz: every decoder of outside bytes, a short run from the committed corpus"
 cargo run --quiet -p samverka-node --bin samverka-fuzz -- --runs 5000 --seed "${SAMVERKA_FUZZ_SEED:-$RANDOM}"
+
+if [ "${SAMVERKA_SKIP_BROWSER:-0}" = 1 ]; then
+  echo "== browser accessibility tests skipped: SAMVERKA_SKIP_BROWSER=1"
+else
+  echo "== browser accessibility tests (headless Chromium + axe-core)"
+  scripts/browser-test.sh
+fi
 
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet

@@ -1,5 +1,6 @@
 //! The node's HTTP API (axum): JSON under `/api/v1`, described by the OpenAPI document at
-//! `/api/v1/openapi.json`, plus `/healthz`, `/readyz` and `/metrics`.
+//! `/api/v1/openapi.json`, plus `/healthz`, `/readyz` and `/metrics`; the web pages
+//! (`samverka_web`, over [`crate::site::Site`]) are merged in at `/`.
 //!
 //! Reads come from the ledger; every write goes through the ledger's one ingest path, so the API
 //! can store nothing the network would refuse. Endpoints that act as the node itself (authoring
@@ -24,11 +25,12 @@ use std::time::{Duration, Instant};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::handler::Handler;
 use axum::http::{Method, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use samverka_protocol::encoding::MAX_RECORD_BYTES;
 use samverka_protocol::{MemberId, PublicKey, SigningKey};
+use tower::ServiceExt;
 use tower_http::trace::TraceLayer;
 
 pub use error::Error;
@@ -117,13 +119,18 @@ impl State {
 
 /// The router: every route of the API, with body limit, tracing and JSON fallbacks.
 pub fn router(state: State) -> Router {
+    let site = Arc::new(crate::site::Site::new(state.ledger.clone(), state.network.clone(), state.node_public()));
+    let not_found = samverka_web::not_found(site.clone());
+    let guard = state.guard.clone();
     routes()
         .router
+        .with_state(state)
+        .merge(samverka_web::router(site))
         .method_not_allowed_fallback(method_not_allowed)
-        .fallback(unknown_route)
+        .fallback(move |request: Request| unknown_route(request, not_found))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(server::BODY_TIMEOUT))
-        .layer(axum::middleware::from_fn_with_state(state.guard.clone(), guard::check))
+        .layer(axum::middleware::from_fn_with_state(guard, guard::check))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(
@@ -134,7 +141,6 @@ pub fn router(state: State) -> Router {
                     tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1e3, "served");
                 }),
         )
-        .with_state(state)
 }
 
 /// Every `(method, path)` the router serves, in axum's path syntax (the OpenAPI document must
@@ -195,6 +201,15 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Error {
     Error::MethodNotAllowed { method: method.to_string(), path: uri.path().to_owned() }
 }
 
-async fn unknown_route(uri: Uri) -> Error {
-    Error::not_found("unknown_route", format!("there is no endpoint at {}; see /api/v1/openapi.json", uri.path()))
+/// An unknown API path is a JSON 404; any other unknown path is the web pages' 404 page.
+async fn unknown_route(request: Request, pages: Router) -> Response {
+    let path = request.uri().path();
+    if path == "/api" || path.starts_with("/api/") {
+        let message = format!("there is no endpoint at {path}; see /api/v1/openapi.json");
+        return Error::not_found("unknown_route", message).into_response();
+    }
+    match pages.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
 }

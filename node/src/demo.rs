@@ -55,7 +55,7 @@ pub fn federation(n: usize) -> Federation {
     fed
 }
 
-fn node_label(member: &str) -> String {
+pub(crate) fn node_label(member: &str) -> String {
     format!("demo/{member}/node")
 }
 

@@ -13,6 +13,7 @@ pub mod network;
 pub mod proposal;
 pub mod report;
 pub mod signer;
+pub mod site;
 pub mod storage;
 pub mod sync;
 

@@ -1,0 +1,110 @@
+//! A small federation with matters for the web pages' tests and the browser check
+//! (`node/examples/web_fixture.rs`): Norrbotten's 14 kommuner, one matter registered, voted by
+//! every member and closed, one registered with a few votes and still open. The host's node key
+//! is its demo key, so the pages show the demo banner.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::Router;
+use samverka_node::ledger::Ledger;
+use samverka_protocol::governance::{Choice, Matter, PaperRef, Procedure, Vote};
+use samverka_protocol::testkit::{self, Author, Federation};
+use samverka_protocol::{Body as _, Hash, Kind, MatterKind, MemberId, Record, RecordId, Role, Unverified};
+
+use crate::support::{ledger_with, post_empty, post_raw, router_with};
+
+/// The operator token of the fixture's node.
+pub const TOKEN: &str = "fixture-token";
+const HOST: &str = "2580";
+
+/// The fixture: a ledger in a temporary directory and the node's router over it.
+pub struct Fixture {
+    /// Holds the store; removed when the fixture is dropped.
+    pub _dir: tempfile::TempDir,
+    pub ledger: Arc<Ledger>,
+    pub router: Router,
+    /// The matter voted and closed.
+    pub closed: RecordId,
+    /// The matter still open.
+    pub open: RecordId,
+}
+
+struct Builder {
+    fed: Federation,
+    router: Router,
+    ordinarie: BTreeMap<MemberId, Author>,
+    forvaltare: Author,
+    host_node: samverka_protocol::PublicKey,
+}
+
+impl Builder {
+    async fn submit(&self, record: &Record<Unverified>) -> RecordId {
+        let r = post_raw(&self.router, "/api/v1/records", "application/octet-stream", record.bytes().to_vec()).await;
+        assert_eq!(r.ok(StatusCode::CREATED)["outcome"], "stored");
+        record.id()
+    }
+
+    async fn matter(&mut self, title: &str, kind: MatterKind, papers: Vec<PaperRef>) -> RecordId {
+        let body = Matter {
+            kind,
+            title: title.into(),
+            proposal: format!("Styrgruppen beslutar att anta {title}."),
+            alternatives: vec![],
+            papers,
+            procedure: Procedure::Meeting { meeting: None },
+            closer: self.host_node,
+        };
+        let record = self.forvaltare.next(self.fed.id(), self.fed.version(), Kind::Matter, body.to_bytes());
+        let id = self.submit(&record).await;
+        let r = post_empty(&self.router, &format!("/api/v1/matters/{}/diarium", id.to_hex()), Some(TOKEN)).await;
+        r.ok(StatusCode::CREATED);
+        id
+    }
+
+    async fn vote(&mut self, member: &str, matter: RecordId, choice: Choice) {
+        let body = Vote { matter, member: member.into(), choice }.to_bytes();
+        let (fed, version) = (self.fed.id(), self.fed.version());
+        let record = self.ordinarie.get_mut(member).expect("a member").next(fed, version, Kind::Vote, body);
+        self.submit(&record).await;
+    }
+}
+
+/// Builds the fixture.
+pub async fn fixture() -> Fixture {
+    let mut fed = Federation::found("Ekosystem Norrbotten", &testkit::norrbotten(), HOST);
+    let members: Vec<MemberId> = fed.chain.current().members.keys().cloned().collect();
+    let ordinarie = members
+        .iter()
+        .map(|m| (m.clone(), fed.certify_person(m, &format!("{m}/ordinarie"), &[Role::StyrgruppOrdinarie])))
+        .collect();
+    let forvaltare = fed.certify_person(HOST, "2580/forvaltare", &[Role::Forvaltare]);
+    let host_node = fed.certify_node(HOST, &format!("demo/{HOST}/node"));
+    let (dir, ledger) = ledger_with(&fed);
+    let router = router_with(&ledger, host_node.key.clone(), Some(TOKEN));
+    let mut b = Builder { fed, router, ordinarie, forvaltare, host_node: host_node.key.public() };
+
+    let plan = PaperRef {
+        name: "Förvaltningsplan 2027.pdf".into(),
+        content_hash: Hash::of(b"samverka/v1/paper", &[b"plan"]),
+        size: 1_234_567,
+    };
+    let closed = b.matter("Förvaltningsplan 2027", MatterKind::Forvaltningsplan, vec![plan]).await;
+    for (i, m) in members.iter().enumerate() {
+        let choice = match i {
+            0..=8 => Choice::Yes,
+            9..=11 => Choice::No,
+            _ => Choice::Abstain,
+        };
+        b.vote(m, closed, choice).await;
+    }
+    post_empty(&b.router, &format!("/api/v1/matters/{}/close", closed.to_hex()), Some(TOKEN))
+        .await
+        .ok(StatusCode::CREATED);
+    let open = b.matter("Budget 2027 för e-tjänsteplattformen", MatterKind::Budget, vec![]).await;
+    for m in members.iter().take(3) {
+        b.vote(m, open, Choice::Yes).await;
+    }
+    Fixture { _dir: dir, ledger, router: b.router, closed, open }
+}

@@ -1,0 +1,133 @@
+"""Accessibility of the web pages in a real browser: starts the web fixture (a node holding a
+small federation with a closed and an open matter), loads every page in headless Chromium, in
+Swedish and English, runs axe-core with the WCAG 2.0/2.1 A and AA rules and fails on any
+violation. Saves screenshots of /arenden and a closed matter in $SAMVERKA_SCREENSHOTS
+(target/screenshots unless set; docs/screenshots holds the committed ones).
+
+Run by scripts/browser-test.sh, which installs what this needs.
+"""
+
+import glob
+import os
+import subprocess
+import sys
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_source():
+    """The axe.min.js bundled with axe-playwright-python (installed with --no-deps)."""
+    found = glob.glob(os.path.join(sys.prefix, "lib", "python*", "site-packages", "axe_playwright_python", "**", "axe.min.js"), recursive=True)
+    if not found:
+        sys.exit("axe.min.js not found: is axe-playwright-python installed in " + sys.prefix + "?")
+    with open(found[0], encoding="utf-8") as f:
+        return f.read()
+
+
+def start_fixture():
+    binary = os.path.join(ROOT, "target", "debug", "examples", "web_fixture")
+    proc = subprocess.Popen([binary], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().split()
+    if len(line) != 3:
+        proc.kill()
+        sys.exit("the web fixture did not start")
+    return proc, line[0], line[1], line[2]
+
+
+def browser():
+    options = Options()
+    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"]:
+        options.add_argument(arg)
+    options.binary_location = "/usr/bin/chromium"
+    return webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+
+
+def check(driver, axe, url):
+    """Loads url, runs axe, returns the violations."""
+    driver.get(url)
+    driver.execute_script(axe)
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
+        ".then(r => done({violations: r.violations, passes: r.passes.length, version: r.testEngine.version}))"
+        ".catch(e => done({violations: [{id: 'axe-error', description: String(e), nodes: []}], passes: 0}));",
+        TAGS,
+    )
+    if result["passes"] == 0 and not result["violations"]:
+        result["violations"] = [{"id": "axe-did-not-run", "description": "axe checked nothing", "nodes": []}]
+    return result
+
+
+def self_check(driver, axe):
+    """axe must find a known violation (an image without alt text), or a green run proves nothing."""
+    driver.get("data:text/html;charset=utf-8,<!DOCTYPE html><html lang=sv><title>x</title><main><img src=x.png></main></html>")
+    ids = [v["id"] for v in check(driver, axe, driver.current_url)["violations"]]
+    if "image-alt" not in ids:
+        sys.exit("axe did not report a missing alt text: " + str(ids))
+
+
+def keyboard(driver, base):
+    """The first Tab reaches the skip link, which moves focus to the main content."""
+    driver.get(base + "/arenden")
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    active = driver.switch_to.active_element
+    if active.get_attribute("class") != "skip-link":
+        sys.exit("the first Tab does not reach the skip link: " + active.get_attribute("outerHTML"))
+    active.send_keys(Keys.ENTER)
+    if driver.switch_to.active_element.get_attribute("id") != "main":
+        sys.exit("the skip link does not move focus to the main content")
+    print("keyboard: the first Tab reaches the skip link, Enter moves focus to main")
+
+
+def main():
+    axe = axe_source()
+    proc, base, closed, opened = start_fixture()
+    failures = 0
+    try:
+        driver = browser()
+        try:
+            version = driver.execute_script("return navigator.userAgent")
+            print("browser:", version)
+            self_check(driver, axe)
+            keyboard(driver, base)
+            pages = ["/", "/arenden", "/arenden/" + closed, "/arenden/" + opened, "/medlemmar", "/noden",
+                     "/tillganglighet", "/finns-inte"]
+            for lang in ["sv", "en"]:
+                for page in pages:
+                    url = base + page + "?lang=" + lang
+                    result = check(driver, axe, url)
+                    violations = result["violations"]
+                    print(("ok  " if not violations else "FAIL"), url, "axe", result.get("version"),
+                          result["passes"], "rules passed,", len(violations), "violations")
+                    for v in violations:
+                        failures += 1
+                        print("  -", v["id"], ":", v.get("description", ""))
+                        for node in v.get("nodes", [])[:5]:
+                            print("      at", node.get("target"), node.get("failureSummary", "").replace("\n", " "))
+            driver.get(base + "/arenden?lang=sv")
+            shots = os.path.join(ROOT, os.environ.get("SAMVERKA_SCREENSHOTS", "target/screenshots"))
+            os.makedirs(shots, exist_ok=True)
+            driver.save_screenshot(os.path.join(shots, "arenden.png"))
+            driver.get(base + "/arenden/" + closed + "?lang=sv")
+            height = driver.execute_script("return document.body.scrollHeight")
+            driver.set_window_size(1280, min(height + 100, 4000))
+            driver.save_screenshot(os.path.join(shots, "arende.png"))
+        finally:
+            driver.quit()
+    finally:
+        proc.kill()
+        proc.wait()
+    if failures:
+        sys.exit(f"{failures} accessibility violations")
+    print("axe:", TAGS, "no violations on", 2 * 8, "pages")
+
+
+if __name__ == "__main__":
+    main()
