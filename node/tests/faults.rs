@@ -1,5 +1,6 @@
-//! Faults met honestly, as the real binary on real sockets: a frozen peer is dropped within a
-//! stated bound and comes back when it resumes.
+//! Faults and hostile input met honestly, as the real binary on real sockets: a frozen peer is
+//! dropped within a stated bound and comes back when it resumes; floods of unauthenticated
+//! uploads and records leave the node's resident memory within a small bound.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -13,6 +14,11 @@ use serde_json::Value;
 
 /// A frozen peer must be gone from its peers' lists within this (the issue's bound).
 const MAX_FROZEN_DROP: Duration = Duration::from_secs(30);
+/// Most the node's resident memory may grow under a flood of unauthenticated input.
+const MAX_RSS_GROWTH_KIB: u64 = 32 * 1024;
+/// The largest paper the API accepts (`api::governance::MAX_UPLOAD_PAPER_BYTES`), sent by each
+/// hostile uploader.
+const UPLOAD_BYTES: usize = 16 * 1024 * 1024;
 
 /// A `samverka run` process; killed when dropped (SIGKILL ends a stopped process too).
 struct Running {
@@ -56,9 +62,38 @@ impl Running {
         start.elapsed()
     }
 
+    /// The process's resident memory (`VmRSS`) in KiB.
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("/proc status");
+        let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).expect("a VmRSS line");
+        line.trim().trim_end_matches("kB").trim().parse().expect("VmRSS in kB")
+    }
+
+    /// Posts `body` as `content_type` to `path`; returns the status line's code.
+    fn post(&self, path: &str, content_type: &str, body: &[u8]) -> u16 {
+        let mut stream = TcpStream::connect_timeout(&self.api, Duration::from_secs(2)).expect("connects");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout set");
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n",
+            body.len()
+        );
+        // The node may answer and close before the whole body is sent: that is the point.
+        let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body));
+        status_code(&mut stream)
+    }
+
     fn read_log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+}
+
+/// Reads an HTTP answer's status code (0 if the connection closed first).
+fn status_code(stream: &mut TcpStream) -> u16 {
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    text.strip_prefix("HTTP/1.1 ").and_then(|t| t.get(..3)).and_then(|c| c.parse().ok()).unwrap_or(0)
 }
 
 fn free_port() -> u16 {
@@ -102,7 +137,7 @@ fn init(dir: &Path, data: &Path, fed: &Federation, node_key: &SigningKey) {
 }
 
 /// Runs the node on `data`, p2p on `p2p`, dialing `bootstrap`; INFO log to `<data>.log`.
-fn run(data: &Path, p2p: u16, bootstrap: &[String]) -> Running {
+fn run(data: &Path, p2p: u16, bootstrap: &[String], env: &[(&str, &str)]) -> Running {
     let api: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("address");
     let log = data.with_extension("log");
     let mut args = vec![
@@ -120,6 +155,7 @@ fn run(data: &Path, p2p: u16, bootstrap: &[String]) -> Running {
     let child = Command::new(env!("CARGO_BIN_EXE_samverka"))
         .env_remove("SAMVERKA_CONFIG")
         .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
         .args(&args)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).expect("log file"))
@@ -142,8 +178,8 @@ fn pair(dir: &Path) -> (Running, Running) {
     init(dir, &data_b, &fed, &b);
     let port_a = free_port();
     let peer_a = samverka_node::network::peer_id(&a.public()).expect("an ed25519 peer id");
-    let node_a = run(&data_a, port_a, &[]);
-    let node_b = run(&data_b, free_port(), &[format!("/ip4/127.0.0.1/tcp/{port_a}/p2p/{peer_a}")]);
+    let node_a = run(&data_a, port_a, &[], &[]);
+    let node_b = run(&data_b, free_port(), &[format!("/ip4/127.0.0.1/tcp/{port_a}/p2p/{peer_a}")], &[]);
     for node in [&node_a, &node_b] {
         node.until(Duration::from_secs(60), "the two nodes connected", |n| n.peers() == 1);
     }
@@ -168,4 +204,72 @@ fn a_frozen_peer_is_dropped_within_30_s_counted_and_back_when_it_resumes() {
     frozen.signal("-CONT");
     let back = watcher.until(Duration::from_secs(30), "the resumed peer back", |n| n.peers() == 1);
     println!("resumed peer connected again after {back:?}");
+}
+
+/// One node whose federation certifies a person of member 1000; returns it and that person.
+fn single(dir: &Path) -> (Running, testkit::Author, Federation) {
+    let mut fed = Federation::found("Tålig", &testkit::kommuner(2), "1000");
+    let node = fed.certify_node("1000", "node-a").key;
+    let person = fed.certify_person("1000", "person-a", &[samverka_protocol::Role::Objektspecialist]);
+    let data = dir.join("a");
+    init(dir, &data, &fed, &node);
+    let running = run(&data, free_port(), &[], &[("SAMVERKA_API_WRITES_PER_SECOND", "1000000")]);
+    (running, person, fed)
+}
+
+/// Runs `f(i)` for `i` in `0..n` on `threads` threads.
+fn spread(n: usize, threads: usize, f: impl Fn(usize) + Sync) {
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let f = &f;
+            scope.spawn(move || (t..n).step_by(threads).for_each(f));
+        }
+    });
+}
+
+#[test]
+fn floods_of_unauthenticated_uploads_and_records_leave_memory_bounded() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (node, mut person, fed) = single(tmp.path());
+    std::thread::sleep(Duration::from_secs(2));
+    let before = node.rss_kib();
+
+    // 128 concurrent uploads of 16 MiB that no record names.
+    let paper = vec![b'x'; UPLOAD_BYTES];
+    let answers = std::sync::Mutex::new(Vec::new());
+    spread(128, 128, |_| {
+        let code = node.post("/api/v1/papers", "application/octet-stream", &paper);
+        answers.lock().expect("answers lock").push(code);
+    });
+    let answers = answers.into_inner().expect("answers lock");
+    // 0: the node answered before the body was sent and closed; the unread body made the kernel
+    // reset the connection, which can discard the answer before the client reads it.
+    assert!(answers.iter().all(|c| *c == 422 || *c == 0), "refused as unreferenced: {answers:?}");
+    assert!(answers.contains(&422), "{answers:?}");
+    let after_uploads = node.rss_kib();
+
+    // 10 000 records from unknown keys naming a far roster version.
+    let body = vec![b'n'; 16 * 1024];
+    let codes = std::sync::Mutex::new(std::collections::BTreeMap::<u16, usize>::new());
+    spread(10_000, 8, |i| {
+        let mut stranger = testkit::Author::new(testkit::key(&format!("stranger-{i}")));
+        let record = stranger.next(fed.id(), 1_000_000_000_000, samverka_protocol::Kind::Note, body.clone());
+        let code = node.post("/api/v1/records", "application/octet-stream", record.bytes());
+        *codes.lock().expect("codes lock").entry(code).or_default() += 1;
+    });
+    let codes = codes.into_inner().expect("codes lock");
+    assert!(codes.keys().all(|c| (400..500).contains(c)), "every stranger's record refused: {codes:?}");
+    let after_records = node.rss_kib();
+    println!(
+        "VmRSS: {before} KiB before, {after_uploads} KiB after 128 × 16 MiB uploads ({answers_len} answered), \
+         {after_records} KiB after 10 000 stranger records ({codes:?}); bound +{MAX_RSS_GROWTH_KIB} KiB",
+        answers_len = answers.len()
+    );
+    assert!(after_uploads.saturating_sub(before) <= MAX_RSS_GROWTH_KIB, "uploads grew {before} → {after_uploads} KiB");
+    assert!(after_records.saturating_sub(before) <= MAX_RSS_GROWTH_KIB, "records grew {before} → {after_records} KiB");
+
+    // A genuine record is still accepted.
+    let note = person.next(fed.id(), fed.version(), samverka_protocol::Kind::Note, b"hej".to_vec());
+    let code = node.post("/api/v1/records", "application/octet-stream", note.bytes());
+    assert!((200..300).contains(&code), "a genuine note answered {code}");
 }
