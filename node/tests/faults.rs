@@ -1,6 +1,7 @@
 //! Faults and hostile input met honestly, as the real binary on real sockets: a frozen peer is
 //! dropped within a stated bound and comes back when it resumes; floods of unauthenticated
-//! uploads and records leave the node's resident memory within a small bound.
+//! uploads and records leave the node's resident memory within a small bound; a full disk is
+//! answered 507 and not-ready, and writes resume once space is freed with nothing lost.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -136,10 +137,9 @@ fn init(dir: &Path, data: &Path, fed: &Federation, node_key: &SigningKey) {
     }
 }
 
-/// Runs the node on `data`, p2p on `p2p`, dialing `bootstrap`; INFO log to `<data>.log`.
-fn run(data: &Path, p2p: u16, bootstrap: &[String], env: &[(&str, &str)]) -> Running {
+/// Runs the node on `data`, p2p on `p2p`, dialing `bootstrap`; INFO log to `log`.
+fn run(data: &Path, log: PathBuf, p2p: u16, bootstrap: &[String], env: &[(&str, &str)]) -> Running {
     let api: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("address");
-    let log = data.with_extension("log");
     let mut args = vec![
         "--data-dir".to_owned(),
         data.display().to_string(),
@@ -178,8 +178,9 @@ fn pair(dir: &Path) -> (Running, Running) {
     init(dir, &data_b, &fed, &b);
     let port_a = free_port();
     let peer_a = samverka_node::network::peer_id(&a.public()).expect("an ed25519 peer id");
-    let node_a = run(&data_a, port_a, &[], &[]);
-    let node_b = run(&data_b, free_port(), &[format!("/ip4/127.0.0.1/tcp/{port_a}/p2p/{peer_a}")], &[]);
+    let node_a = run(&data_a, dir.join("a.log"), port_a, &[], &[]);
+    let node_b =
+        run(&data_b, dir.join("b.log"), free_port(), &[format!("/ip4/127.0.0.1/tcp/{port_a}/p2p/{peer_a}")], &[]);
     for node in [&node_a, &node_b] {
         node.until(Duration::from_secs(60), "the two nodes connected", |n| n.peers() == 1);
     }
@@ -206,15 +207,18 @@ fn a_frozen_peer_is_dropped_within_30_s_counted_and_back_when_it_resumes() {
     println!("resumed peer connected again after {back:?}");
 }
 
-/// One node whose federation certifies a person of member 1000; returns it and that person.
-fn single(dir: &Path) -> (Running, testkit::Author, Federation) {
+/// One node with its store in `store`, whose federation certifies a person of member 1000;
+/// returns it, that person and the federation. Files other than the store go to `dir`.
+fn single(dir: &Path, store: &Path) -> (Running, testkit::Author, Federation) {
     let mut fed = Federation::found("Tålig", &testkit::kommuner(2), "1000");
     let node = fed.certify_node("1000", "node-a").key;
     let person = fed.certify_person("1000", "person-a", &[samverka_protocol::Role::Objektspecialist]);
-    let data = dir.join("a");
-    init(dir, &data, &fed, &node);
-    let running = run(&data, free_port(), &[], &[("SAMVERKA_API_WRITES_PER_SECOND", "1000000")]);
-    (running, person, fed)
+    init(dir, store, &fed, &node);
+    (start(dir, store), person, fed)
+}
+
+fn start(dir: &Path, store: &Path) -> Running {
+    run(store, dir.join("node.log"), free_port(), &[], &[("SAMVERKA_API_WRITES_PER_SECOND", "1000000")])
 }
 
 /// Runs `f(i)` for `i` in `0..n` on `threads` threads.
@@ -230,7 +234,7 @@ fn spread(n: usize, threads: usize, f: impl Fn(usize) + Sync) {
 #[test]
 fn floods_of_unauthenticated_uploads_and_records_leave_memory_bounded() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (node, mut person, fed) = single(tmp.path());
+    let (node, mut person, fed) = single(tmp.path(), &tmp.path().join("a"));
     std::thread::sleep(Duration::from_secs(2));
     let before = node.rss_kib();
 
@@ -272,4 +276,115 @@ fn floods_of_unauthenticated_uploads_and_records_leave_memory_bounded() {
     let note = person.next(fed.id(), fed.version(), samverka_protocol::Kind::Note, b"hej".to_vec());
     let code = node.post("/api/v1/records", "application/octet-stream", note.bytes());
     assert!((200..300).contains(&code), "a genuine note answered {code}");
+}
+
+/// A tmpfs mounted for a test, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (as `mount -o size=`) at `dir`, or says why it cannot.
+    fn mount(dir: &Path, size: &str) -> Result<Tmpfs, String> {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs", &dir.display().to_string()])
+            .output()
+            .map_err(|e| format!("mount does not run: {e}"))?;
+        match out.status.success() {
+            true => Ok(Tmpfs(dir.to_owned())),
+            false => Err(String::from_utf8_lossy(&out.stderr).trim().to_owned()),
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Writes zeros to `path` until the disk refuses (ENOSPC); returns the bytes written.
+fn fill(path: &Path) -> u64 {
+    let mut file = std::fs::File::create(path).expect("filler created");
+    let chunk = vec![0u8; 64 * 1024];
+    let mut written = 0;
+    loop {
+        match file.write(&chunk) {
+            Ok(0) => return written,
+            Ok(n) => written += n as u64,
+            Err(e) if e.raw_os_error() == Some(28) => return written,
+            Err(e) => panic!("filling the disk: {e}"),
+        }
+    }
+}
+
+#[test]
+fn a_full_disk_answers_507_and_not_ready_and_writes_resume_once_space_is_freed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let disk = match Tmpfs::mount(&tmp.path().join("disk"), "32m") {
+        Ok(disk) => disk,
+        Err(why) => {
+            println!("skipped: cannot mount a tmpfs here ({why})");
+            return;
+        }
+    };
+    let store = disk.0.join("store");
+    let (node, mut person, fed) = single(tmp.path(), &store);
+    let mut note = |text: &str| person.next(fed.id(), fed.version(), samverka_protocol::Kind::Note, text.into());
+    let mut acknowledged = Vec::new();
+    for i in 0..5 {
+        let record = note(&format!("före {i}"));
+        assert_eq!(node.post("/api/v1/records", "application/octet-stream", record.bytes()), 201);
+        acknowledged.push(record.id());
+    }
+
+    let filler = disk.0.join("filler");
+    let filled = fill(&filler);
+    let refused = note("när disken är full");
+    let answer = {
+        let mut stream = TcpStream::connect(node.api).expect("connects");
+        let head = format!(
+            "POST /api/v1/records HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            refused.bytes().len()
+        );
+        stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(refused.bytes())).expect("sent");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("answer read");
+        answer
+    };
+    assert!(answer.starts_with("HTTP/1.1 507"), "{answer}");
+    assert!(
+        answer.contains("the node's disk is full: free space on") && answer.contains("nothing was stored"),
+        "{answer}"
+    );
+    let readyz = request(node.api, "GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .expect("readyz answers");
+    assert!(readyz.starts_with("HTTP/1.1 503") && readyz.contains("store_disk_full"), "{readyz}");
+
+    std::fs::remove_file(&filler).expect("filler removed");
+    let ready = node.until(Duration::from_secs(5), "ready again", |n| {
+        request(n.api, "GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .is_ok_and(|a| a.starts_with("HTTP/1.1 200"))
+    });
+    println!("filled the disk with {filled} bytes: 507 and not ready; ready again {ready:?} after freeing it");
+    assert_eq!(
+        node.post("/api/v1/records", "application/octet-stream", refused.bytes()),
+        201,
+        "the refused write, again"
+    );
+    acknowledged.push(refused.id());
+    let after = note("efter");
+    assert_eq!(node.post("/api/v1/records", "application/octet-stream", after.bytes()), 201);
+    acknowledged.push(after.id());
+
+    drop(node);
+    let node = start(tmp.path(), &store);
+    for id in &acknowledged {
+        let answer = request(
+            node.api,
+            &format!("GET /api/v1/records/{id} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+        )
+        .expect("answers");
+        assert!(answer.starts_with("HTTP/1.1 200"), "acknowledged record {id} lost after a restart: {answer}");
+    }
 }
