@@ -84,6 +84,26 @@ impl Running {
         status_code(&mut stream)
     }
 
+    /// Posts `body` to `path` in chunked transfer encoding (no declared length), 1 MiB a chunk;
+    /// returns the status line's code.
+    fn post_chunked(&self, path: &str, body: &[u8]) -> u16 {
+        let mut stream = TcpStream::connect_timeout(&self.api, Duration::from_secs(2)).expect("connects");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout set");
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n\
+             Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        );
+        let mut sent = stream.write_all(head.as_bytes());
+        for chunk in body.chunks(1024 * 1024) {
+            sent = sent
+                .and_then(|()| stream.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()))
+                .and_then(|()| stream.write_all(chunk))
+                .and_then(|()| stream.write_all(b"\r\n"));
+        }
+        let _ = sent.and_then(|()| stream.write_all(b"0\r\n\r\n"));
+        status_code(&mut stream)
+    }
+
     fn read_log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -241,8 +261,12 @@ fn floods_of_unauthenticated_uploads_and_records_leave_memory_bounded() {
     // 128 concurrent uploads of 16 MiB that no record names.
     let paper = vec![b'x'; UPLOAD_BYTES];
     let answers = std::sync::Mutex::new(Vec::new());
-    spread(128, 128, |_| {
-        let code = node.post("/api/v1/papers", "application/octet-stream", &paper);
+    // A quarter send no length (chunked): they are refused as their first bytes arrive.
+    spread(128, 128, |i| {
+        let code = match i % 4 {
+            0 => node.post_chunked("/api/v1/papers", &paper),
+            _ => node.post("/api/v1/papers", "application/octet-stream", &paper),
+        };
         answers.lock().expect("answers lock").push(code);
     });
     let answers = answers.into_inner().expect("answers lock");
