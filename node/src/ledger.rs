@@ -317,7 +317,12 @@ impl Ledger {
         if let Err(e) = self.commit(batch) {
             let msg = e.to_string();
             for r in results.iter_mut().filter(|r| matches!(r, Ok(Outcome::Stored(_) | Outcome::Equivocation { .. }))) {
-                *r = Err(Error::Storage(storage::Error::Corrupt(format!("write failed: {msg}"))));
+                *r = Err(Error::Storage(match &e {
+                    Error::Storage(storage::Error::DiskFull { path, available, needed }) => {
+                        storage::Error::DiskFull { path: path.clone(), available: *available, needed: *needed }
+                    }
+                    _ => storage::Error::Corrupt(format!("write failed: {msg}")),
+                }));
             }
         }
         results

@@ -19,6 +19,7 @@
 //! - Gate: see the `gate` module for how a node that holds only the charter still finds its peers.
 
 mod gate;
+mod liveness;
 mod metrics;
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
@@ -315,6 +316,7 @@ pub fn start_with(
         last_dial: None,
         last_lag: None,
         diagnosis: gate::Diagnosis::default(),
+        liveness: liveness::Liveness::default(),
         advanced: false,
         metrics: metrics::Metrics::new(registry),
         stats: Stats::default(),
@@ -400,7 +402,9 @@ impl Behaviour {
             gate: gate::Gate::default(),
             limits: connection_limits::Behaviour::new(limits),
             identify: identify::Behaviour::new(identify::Config::new("/samverka/1".into(), key.public())),
-            ping: ping::Behaviour::default(),
+            ping: ping::Behaviour::new(
+                ping::Config::new().with_interval(liveness::PING_INTERVAL).with_timeout(liveness::PING_TIMEOUT),
+            ),
             gossipsub,
             sync,
             relay_client,
@@ -537,6 +541,8 @@ struct Task {
     last_lag: Option<Instant>,
     /// Why this node is not joining, said once at INFO.
     diagnosis: gate::Diagnosis,
+    /// When each connection last answered a ping: silent ones are closed.
+    liveness: liveness::Liveness,
     /// The ledger stored records since the last tick: the sync engine is told once per tick
     /// (it then probes in-step peers soon, for receipts).
     advanced: bool,
@@ -661,6 +667,7 @@ impl Task {
         match event {
             SwarmEvent::ConnectionEstablished { peer_id, connection_id, endpoint, num_established, .. } => {
                 self.connected.insert(peer_id, endpoint.get_remote_address().clone());
+                self.liveness.opened(connection_id, peer_id, Instant::now());
                 if !endpoint.get_remote_address().iter().any(|p| p == Protocol::P2pCircuit) {
                     self.keep_one_direct(peer_id, connection_id, endpoint.is_dialer());
                 }
@@ -678,6 +685,7 @@ impl Task {
                 self.feed(Input::Connected { peer: peer_id, certified });
             }
             SwarmEvent::ConnectionClosed { peer_id, connection_id, num_established, cause, .. } => {
+                self.liveness.forget(connection_id);
                 if self.direct.get(&peer_id).is_some_and(|(kept, _)| *kept == connection_id) {
                     self.direct.remove(&peer_id);
                 }
@@ -750,12 +758,19 @@ impl Task {
             }
             BehaviourEvent::Ping(e) => {
                 self.metrics.libp2p.record(&e);
-                // libp2p's ping only reports a failure; a peer that stopped answering (cut off,
-                // crashed host) would otherwise keep a half-open connection for minutes.
-                // A peer that does not speak ping is judged by the other protocols instead.
-                if let Err(failure @ ping::Failure::Timeout) = &e.result {
-                    tracing::info!(peer = %e.peer, %failure, "ping timed out: closing the connection");
-                    self.swarm.close_connection(e.connection);
+                // libp2p's ping only reports a failure (and not the first on a connection); a
+                // peer that stopped answering (frozen, cut off, crashed host) would otherwise keep
+                // a half-open connection for minutes. A failed ping closes the connection; a
+                // silent one is closed on the tick after `liveness::FROZEN_AFTER`. A peer that
+                // does not speak ping is judged by the other protocols instead.
+                match &e.result {
+                    Ok(_) => self.liveness.answered(e.connection, Instant::now()),
+                    Err(ping::Failure::Unsupported) => self.liveness.forget(e.connection),
+                    Err(failure) => {
+                        tracing::debug!(peer = %e.peer, %failure, "ping failed");
+                        self.liveness.forget(e.connection);
+                        self.close_frozen(e.connection, e.peer);
+                    }
                 }
             }
             BehaviourEvent::RelayServer(e) => self.metrics.libp2p.record(&e),
@@ -1101,8 +1116,18 @@ impl Task {
         }
     }
 
+    /// Closes a connection whose peer stopped answering pings, counted and said at INFO.
+    fn close_frozen(&mut self, connection: ConnectionId, peer: PeerId) {
+        tracing::info!(%peer, "peer stopped answering pings: closing");
+        self.metrics.frozen.inc();
+        self.swarm.close_connection(connection);
+    }
+
     fn on_tick(&mut self) {
         let now = Instant::now();
+        for (connection, peer) in self.liveness.frozen(now) {
+            self.close_frozen(connection, peer);
+        }
         let expired: Vec<PeerId> = self.provisional.iter().filter(|(_, d)| **d <= now).map(|(p, _)| *p).collect();
         for peer in expired {
             self.provisional.remove(&peer);

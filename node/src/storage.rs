@@ -112,6 +112,10 @@ pub const MAX_PAGE: usize = 1000;
 pub const CHECKPOINT_RECORDS: u64 = 20_000;
 /// ... or once the log grew by this many bytes since the last one.
 pub const CHECKPOINT_BYTES: u64 = 16 * 1024 * 1024;
+/// Space the store keeps free on its disk beyond each write: room for the index entries, sled's
+/// writes and a checkpoint, so a full disk refuses a write before it starts (nothing written,
+/// nothing to undo) rather than failing it halfway, which leaves the store refusing until reopened.
+pub const MIN_FREE_BYTES: u64 = 2 * 1024 * 1024;
 /// Most index faults one scrub reports (a badly damaged index would name every entry).
 pub const MAX_SCRUB_FAULTS: usize = 1000;
 
@@ -155,6 +159,19 @@ pub enum Error {
     /// Bytes in the store do not decode: the store is damaged.
     #[error("store is damaged: {0}")]
     Corrupt(String),
+    /// The disk holding the store has too little free space (or the quota is reached): the write
+    /// was refused before anything was written, and writes resume once space is freed.
+    #[error(
+        "the node's disk is full: free space on {path} ({available} bytes free, a write needs {needed}); nothing was stored"
+    )]
+    DiskFull {
+        /// The store's directory.
+        path: PathBuf,
+        /// Bytes free for this process on its disk.
+        available: u64,
+        /// Bytes the write needed free, [`MIN_FREE_BYTES`] included.
+        needed: u64,
+    },
     /// An earlier write could not be made durable; the node must restart to recover.
     #[error("an earlier write to the store failed ({0}); restart the node (it recovers on opening)")]
     Failed(String),
@@ -178,6 +195,7 @@ impl Error {
             Error::Sled(_) => "store_sled",
             Error::Io { .. } => "store_io",
             Error::Corrupt(_) => "store_corrupt",
+            Error::DiskFull { .. } => "store_disk_full",
             Error::Failed(_) => "store_failed",
             Error::LogDamaged { .. } => "store_log_damaged",
         }
@@ -829,6 +847,8 @@ impl Store {
     /// until it is opened again (which replays or cuts them).
     fn write(&self, records: &[Record<Verified>], roster_versions: &[(u64, RecordId)]) -> Result<(), Error> {
         self.refuse_if_failed()?;
+        let frames: u64 = records.iter().map(|r| r.bytes().len() as u64 + FRAME_HEADER).sum();
+        self.room_for(frames + LOG_AHEAD)?;
         let result = self.write_files(&mut self.files(), records, roster_versions);
         if result.is_ok() {
             self.applied.fetch_add(1, Ordering::Release);
@@ -958,6 +978,25 @@ impl Store {
         self.refuse_if_failed()?;
         let result = self.sync_locked(&mut synced, force_checkpoint);
         self.fail_on_error(result)
+    }
+
+    /// Refuses with [`Error::DiskFull`] when the store's disk has less than `bytes` plus
+    /// [`MIN_FREE_BYTES`] free. Checked before a write touches anything, so a refusal leaves the
+    /// store as it was and the next write, once space is freed, goes through.
+    pub fn room_for(&self, bytes: u64) -> Result<(), Error> {
+        let available = fs2::available_space(&self.path).map_err(io(&self.path))?;
+        let needed = bytes.saturating_add(MIN_FREE_BYTES);
+        if available < needed {
+            return Err(Error::DiskFull { path: self.path.clone(), available, needed });
+        }
+        Ok(())
+    }
+
+    /// Whether the store takes writes now: no earlier write failed and its disk has room
+    /// ([`Store::room_for`] a write of nothing). `/readyz` asks this.
+    pub fn writable(&self) -> Result<(), Error> {
+        self.refuse_if_failed()?;
+        self.room_for(0)
     }
 
     fn refuse_if_failed(&self) -> Result<(), Error> {
@@ -1540,6 +1579,8 @@ impl Store {
     /// the same content again changes nothing.
     pub fn put_blob(&self, content: &[u8]) -> Result<samverka_protocol::Hash, Error> {
         let hash = samverka_protocol::governance::content_hash(content);
+        // sled's log-structured pages hold a value about twice.
+        self.room_for(2 * content.len() as u64)?;
         self.db.insert(key(b'b', &[&hash.0]), content)?;
         self.sync_sled()?;
         Ok(hash)

@@ -87,6 +87,9 @@ pub enum Error {
     /// This node has no federation yet. 503.
     #[error("this node has no federation yet: initialise it with `samverka init --charter FILE`")]
     NoFederation,
+    /// The node's disk is full. 507; nothing was stored, and writes resume once space is freed.
+    #[error("{0}")]
+    InsufficientStorage(String),
     /// The store failed. 500; the detail is logged, not sent.
     #[error("the node could not read or write its store; the operator should check the node's log")]
     Internal(String),
@@ -118,6 +121,7 @@ impl Error {
             Error::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Error::NoFederation => StatusCode::SERVICE_UNAVAILABLE,
+            Error::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -137,6 +141,7 @@ impl Error {
             Error::PayloadTooLarge => "payload_too_large",
             Error::UnsupportedMediaType { .. } => "unsupported_media_type",
             Error::NoFederation => "no_federation",
+            Error::InsufficientStorage(_) => "disk_full",
             Error::Internal(_) => "internal",
         }
     }
@@ -177,7 +182,13 @@ impl Error {
 
 impl From<crate::storage::Error> for Error {
     fn from(e: crate::storage::Error) -> Error {
-        Error::Internal(e.to_string())
+        match e {
+            e @ crate::storage::Error::DiskFull { .. } => {
+                tracing::warn!(error = %e, "write refused: the disk is full");
+                Error::InsufficientStorage(e.to_string())
+            }
+            e => Error::Internal(e.to_string()),
+        }
     }
 }
 
@@ -194,7 +205,7 @@ impl IntoResponse for Error {
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if status == StatusCode::TOO_MANY_REQUESTS {
+        if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::INSUFFICIENT_STORAGE {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
         }
         response

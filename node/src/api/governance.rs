@@ -475,9 +475,19 @@ async fn minutes_csv(S(state): S<State>, Path(id): Path<String>) -> Result<Respo
     Ok(file("text/csv; charset=utf-8", name, report::minutes_csv(&r)))
 }
 
+/// Papers received at once; over it an upload is answered 429 with Retry-After. Each upload
+/// holds at most the size of the paper a record names (and [`MAX_UPLOAD_PAPER_BYTES`]) in
+/// memory, so uploads hold at most this many times that.
+pub const MAX_CONCURRENT_UPLOADS: usize = 2;
+
+/// The node's upload permits. One node process serves one API, so one set of permits.
+static UPLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_CONCURRENT_UPLOADS);
+
 /// `POST /api/v1/papers`: a paper's bytes (`application/octet-stream`, at most
 /// [`MAX_UPLOAD_PAPER_BYTES`]), stored under their content hash when a held paper record or
-/// matter names that hash and size — so nothing unreferenced fills the store.
+/// matter names that hash and size — so nothing unreferenced fills the store. A body whose
+/// declared length no named paper has, or that grows past the largest named paper, is refused
+/// while it streams, before it is held whole; at most [`MAX_CONCURRENT_UPLOADS`] at once.
 async fn upload_paper(S(state): S<State>, req: Request) -> Result<Response, Error> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if content_type.split(';').next().unwrap_or("").trim() != "application/octet-stream" {
@@ -485,28 +495,62 @@ async fn upload_paper(S(state): S<State>, req: Request) -> Result<Response, Erro
             message: "send the paper's bytes as `application/octet-stream`".into(),
         });
     }
-    let bytes = axum::body::to_bytes(req.into_body(), MAX_UPLOAD_PAPER_BYTES).await.map_err(|_| {
-        Error::bad_request(
-            "paper_too_large",
-            format!("the paper is larger than this node accepts ({MAX_UPLOAD_PAPER_BYTES} bytes) or could not be read"),
-        )
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    match declared {
+        Some(0) => return Err(empty()),
+        Some(n) if n > MAX_UPLOAD_PAPER_BYTES as u64 => return Err(too_large()),
+        _ => {}
+    }
+    let named = state.blocking(|s| named_papers(s.ledger.store())).await?;
+    if let Some(n) = declared.filter(|n| !named.iter().any(|(_, size)| size == n)) {
+        return Err(unreferenced(format!("a paper of {n} bytes")));
+    }
+    let largest = named.iter().map(|(_, size)| *size).max().unwrap_or(0);
+    let _permit = UPLOADS.try_acquire().map_err(|_| Error::TooManyRequests {
+        code: "uploads_busy",
+        message: format!("this node is receiving {MAX_CONCURRENT_UPLOADS} papers already: send it again shortly"),
     })?;
+    let bytes = receive(req.into_body(), declared, largest).await?;
+    store_paper(&state, bytes).await
+}
+
+/// Reads a paper's body while it streams, refusing it once it passes `largest` (the largest
+/// paper a held record names) or [`MAX_UPLOAD_PAPER_BYTES`].
+async fn receive(body: axum::body::Body, declared: Option<u64>, largest: u64) -> Result<Vec<u8>, Error> {
+    use futures::StreamExt as _;
+    let limit = usize::try_from(largest).unwrap_or(usize::MAX).min(MAX_UPLOAD_PAPER_BYTES);
+    let mut bytes = Vec::with_capacity(declared.map_or(0, |n| usize::try_from(n).unwrap_or(limit)).min(limit));
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| Error::bad_request("paper_unreadable", "the paper's bytes could not be read"))?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(if limit < MAX_UPLOAD_PAPER_BYTES {
+                unreferenced(if limit == 0 {
+                    "any paper".into()
+                } else {
+                    format!("a paper of more than {limit} bytes")
+                })
+            } else {
+                too_large()
+            });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// Stores a received paper when a held record names its hash and size.
+async fn store_paper(state: &State, bytes: Vec<u8>) -> Result<Response, Error> {
     if bytes.is_empty() {
-        return Err(Error::bad_request("empty_paper", "the body is empty: send the paper's bytes"));
+        return Err(empty());
     }
     let (hash, fresh) = state
         .blocking(move |s| {
             let store = s.ledger.store();
             let hash = samverka_protocol::governance::content_hash(&bytes);
             let size = u64::try_from(bytes.len()).expect("a length fits in u64");
-            if !paper_is_named(store, &hash, size)? {
-                return Err(Error::Rejected {
-                    code: "unreferenced_paper",
-                    message: format!(
-                        "no paper record or matter held here names content hash {hash} with size {size}: submit \
-                         the signed record naming the paper first, then its bytes"
-                    ),
-                });
+            if !named_papers(store)?.contains(&(hash, size)) {
+                return Err(unreferenced(format!("content hash {hash} with size {size}")));
             }
             let fresh = store.get_blob(&hash)?.is_none();
             let stored = store.put_blob(&bytes)?;
@@ -519,13 +563,33 @@ async fn upload_paper(S(state): S<State>, req: Request) -> Result<Response, Erro
     Ok((status, axum::Json(body)).into_response())
 }
 
-fn paper_is_named(store: &crate::storage::Store, hash: &Hash, size: u64) -> Result<bool, Error> {
-    let papers = gov::scan_bodies::<samverka_protocol::governance::Paper>(store)?;
-    if papers.iter().any(|p| p.body.content_hash == *hash && p.body.size == size) {
-        return Ok(true);
+fn empty() -> Error {
+    Error::bad_request("empty_paper", "the body is empty: send the paper's bytes")
+}
+
+fn too_large() -> Error {
+    Error::bad_request(
+        "paper_too_large",
+        format!("the paper is larger than this node accepts ({MAX_UPLOAD_PAPER_BYTES} bytes) or could not be read"),
+    )
+}
+
+fn unreferenced(what: String) -> Error {
+    Error::Rejected {
+        code: "unreferenced_paper",
+        message: format!(
+            "no paper record or matter held here names {what}: submit the signed record naming the paper first, \
+             then its bytes"
+        ),
     }
+}
+
+/// The content hash and size of every paper a held paper record or matter names.
+fn named_papers(store: &crate::storage::Store) -> Result<std::collections::BTreeSet<(Hash, u64)>, Error> {
+    let papers = gov::scan_bodies::<samverka_protocol::governance::Paper>(store)?;
     let matters = gov::scan_bodies::<Matter>(store)?;
-    Ok(matters.iter().any(|m| m.body.papers.iter().any(|p| p.content_hash == *hash && p.size == size)))
+    let named = papers.iter().map(|p| (p.body.content_hash, p.body.size));
+    Ok(named.chain(matters.iter().flat_map(|m| m.body.papers.iter().map(|p| (p.content_hash, p.size)))).collect())
 }
 
 /// `GET /api/v1/papers/{hash}`: a stored paper's bytes.

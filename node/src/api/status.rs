@@ -17,11 +17,18 @@ pub(super) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "alive" }))
 }
 
-/// `GET /readyz`: the store answers and the node has a federation.
+/// `GET /readyz`: the store answers and takes writes (no failed write, room on its disk), and the
+/// node has a federation. Not ready while the disk is full; ready again by itself once space is
+/// freed.
 pub(super) async fn readyz(S(state): S<State>) -> Response {
     if let Err(e) = state.ledger.store().count() {
         tracing::error!(error = %e, "readiness: the store does not answer");
         let body = json!({ "error": "the store does not answer; the operator should check the node's log", "code": "store_unavailable" });
+        return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+    }
+    if let Err(e) = state.ledger.store().writable() {
+        tracing::warn!(error = %e, "readiness: the store cannot take writes");
+        let body = json!({ "error": e.to_string(), "code": e.code() });
         return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
     }
     match state.ledger.federation() {

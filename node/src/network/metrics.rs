@@ -22,6 +22,9 @@ pub struct Metrics {
     /// (see `crate::sync`: refreshed within the receipt delay of a change); recomputed every
     /// `LAG_INTERVAL` of the network task.
     pub sync_lag: Gauge,
+    /// `samverka_p2p_frozen_peers_total`: connections closed because the peer stopped answering
+    /// pings (see `liveness::FROZEN_AFTER`).
+    pub frozen: Counter,
     /// libp2p's metrics.
     pub libp2p: libp2p::metrics::Metrics,
 }
@@ -34,12 +37,14 @@ impl Metrics {
             records_out: Family::default(),
             rejections: Family::default(),
             sync_lag: Gauge::default(),
+            frozen: Counter::default(),
             libp2p: libp2p::metrics::Metrics::new(registry),
         };
         let r = registry.sub_registry_with_prefix("samverka_p2p");
         r.register("records_in", "Records stored from peers, by source", m.records_in.clone());
         r.register("records_out", "Records sent to peers, by path", m.records_out.clone());
         r.register("rejections", "Records from peers refused, by reason", m.rejections.clone());
+        r.register("frozen_peers", "Connections closed because the peer stopped answering pings", m.frozen.clone());
         r.register("sync_lag", "Records the peer furthest ahead holds that this node lacks", m.sync_lag.clone());
         m
     }
