@@ -94,7 +94,7 @@ impl Body for Diarium {
 }
 
 /// The nearest diarium record before `header` in its author's chain, walking `prev` links
-/// (see [`walk_back`]: a missing link is [`Error::MissingDependency`]).
+/// (see `walk_back`: a missing link is [`Error::MissingDependency`]).
 pub fn previous_diarium(header: &Header, lookup: &dyn Lookup) -> Result<Option<RecordId>, Error> {
     walk_back(header, lookup, |r| (r.header().kind == Kind::Diarium).then(|| r.id()))
 }
