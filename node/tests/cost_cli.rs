@@ -79,7 +79,8 @@ fn a_fixed_part_is_split_equally_first() {
 #[test]
 fn errors_name_the_line() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let cases: [(&[u8], &str); 5] = [
+    let cases: [(&[u8], &str); 6] = [
+        (b"Kalix;1x\nBoden;2\n", "key.csv line 1: \"1x\" is not a weight"),
         (b"member;weight\nKalix;1\nBoden;-2\n", "key.csv line 3 is refused: Boden has the negative weight -2"),
         (b"Kalix;1\nBoden;2\nKalix;3\n", "key.csv line 3 is refused: Kalix is named twice"),
         (b"Kalix;1\nBoden;2;3\n", "key.csv line 2: expected `member;weight`, found 3 fields"),

@@ -88,7 +88,7 @@ fn split(args: SplitArgs) -> Result<()> {
     Ok(())
 }
 
-/// Reads the key file's data lines; the first line is a header when its weight is not a number.
+/// Reads the key file's data lines; the first line is a header when its weight field holds no digit.
 fn read_key(path: &Path) -> Result<Vec<Row>> {
     let size = std::fs::metadata(path).with_context(|| format!("reading the key file {}", path.display()))?.len();
     if size > MAX_KEY_FILE_BYTES {
@@ -108,11 +108,17 @@ fn read_key(path: &Path) -> Result<Vec<Row>> {
         };
         match Weight::parse(weight) {
             Ok(weight) => rows.push(Row { line, entry: Entry::new(member, weight) }),
-            Err(_) if rows.is_empty() && line == first_line(&text) => continue, // the header
+            Err(_) if line == first_line(&text) && is_header(weight) => continue,
             Err(e) => bail!("{} line {line}: {e}", path.display()),
         }
     }
     Ok(rows)
+}
+
+/// Whether a first line's weight field is a column title: it holds no digit, so a mistyped first
+/// weight (`1x`) is an error rather than a line silently taken for a header.
+fn is_header(weight: &str) -> bool {
+    !weight.bytes().any(|b| b.is_ascii_digit())
 }
 
 /// The number of the first non-blank line.
