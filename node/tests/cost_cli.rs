@@ -99,3 +99,23 @@ fn errors_name_the_line() {
     let stderr = fails(dir.path(), &["cost", "split", "--key", "p.csv", "--amount", "100", "--basis", "percent"]);
     assert!(stderr.contains("the percents sum to 99,9, not 100"), "{stderr}");
 }
+
+#[test]
+fn reproduces_webcare_bilaga_4_with_the_issues_command_line() {
+    // Seed 004, Bilaga 4: the amounts are the weights (the seed does not state their basis).
+    let bilaga_4 = "Kommun;Belopp\nBotkyrka;60 730\nDanderyd;22 806\nEkerö;18 480\nHaninge;56 175\n\
+        Huddinge;71 038\nJärfälla;48 282\nLidingö;31 615\nNacka;65 707\nNorrtälje;40 339\nNykvarn;6 692\n\
+        Nynäshamn;18 825\nSalem;11 256\nSigtuna;29 641\nSollentuna;47 257\nSolna;50 165\nStockholm;619 891\n\
+        Sundbyberg;28 357\nSödertälje;62 887\nTyresö;31 075\nTäby;46 301\nUpplands Väsby;28 827\n\
+        Upplands-Bro;17 201\nVallentuna;22 029\nVaxholm;7 990\nVärmdö;27 895\nÖsteråker;28 539\n";
+    let dir = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(dir.path().join("KEY.csv"), bilaga_4).expect("write the key file");
+    let out = ok(dir.path(), &["cost", "split", "--key", "KEY.csv", "--amount", "1500000.00"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 27);
+    for (line, input) in lines.iter().zip(bilaga_4.lines().skip(1)) {
+        let (member, amount) = input.split_once(';').expect("member;amount");
+        assert_eq!(*line, format!("{member};{},00", amount.replace(' ', "")));
+    }
+    assert_eq!(lines[26], "Summa;1500000,00");
+}
