@@ -8,6 +8,7 @@ macro_rules! say {
     };
 }
 
+mod cost;
 mod governance;
 pub mod output;
 mod signing;
@@ -174,6 +175,9 @@ pub enum Command {
     Register(OperatorMatter),
     /// Operator, on the host's node: close a matter's ballot over the votes the node holds.
     Close(OperatorMatter),
+    /// Split a budget by a cost key (fördelningsnyckel) to the öre, summing exactly to it.
+    #[command(subcommand)]
+    Cost(cost::CostCommand),
     /// Re-check every signature and rule of an archive, or of this node's store, offline.
     Verify {
         /// An archive file; without it, the store in the data directory is checked.
@@ -493,6 +497,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
         Command::Import { file, node_key } => import(&config, &file, node_key.as_deref())?,
         Command::Scrub { json } => scrub(&config, json)?,
         Command::Verify { archive: path } => verify(&config, path)?,
+        Command::Cost(command) => cost::run(command)?,
         Command::Sign(args) => governance::sign(args).await?,
         Command::Matters { node, decided } => governance::matters(node, decided).await?,
         Command::Decision { node, matter, pdf, csv, json } => {

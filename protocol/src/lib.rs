@@ -5,6 +5,7 @@
 //! second implementation can be checked against this crate's golden vectors.
 
 pub mod charter;
+pub mod cost;
 pub mod crypto;
 pub mod encoding;
 pub mod evidence;
