@@ -2,6 +2,7 @@
 //! together. `samverka run` runs one; `samverka demo` and the cluster tests run several in one
 //! process.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -162,12 +163,20 @@ pub async fn run(config: Config) -> Result<()> {
         ),
         Some(_) => {}
     }
-    println!("samverka node {} — API at http://{}/api/v1/status", node.key.public(), node.api_addr);
+    // A closed standard output (`samverka run | head`) must not stop the node: these lines are
+    // for the operator's convenience, and the log says the same.
+    let mut lines =
+        vec![format!("samverka node {} — web pages at http://{}/, API at /api/v1", node.key.public(), node.api_addr)];
     if let Some(network) = &node.network {
         for addr in network.listen_addrs().await {
-            println!("peers reach it at {addr}/p2p/{}", network.peer_id());
+            lines.push(format!("peers reach it at {addr}/p2p/{}", network.peer_id()));
         }
     }
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
+    drop(out);
     shutdown_signal().await;
     tracing::info!("stopping");
     node.shutdown().await;

@@ -315,6 +315,7 @@ pub fn start_with(
         relay_listener: None,
         last_dial: None,
         last_lag: None,
+        parked_told: 0,
         diagnosis: gate::Diagnosis::default(),
         liveness: liveness::Liveness::default(),
         advanced: false,
@@ -539,6 +540,8 @@ struct Task {
     relay_listener: Option<libp2p::core::transport::ListenerId>,
     last_dial: Option<Instant>,
     last_lag: Option<Instant>,
+    /// The parking area's size last told at INFO.
+    parked_told: usize,
     /// Why this node is not joining, said once at INFO.
     diagnosis: gate::Diagnosis,
     /// When each connection last answered a ping: silent ones are closed.
@@ -1209,6 +1212,11 @@ impl Task {
             _ => {}
         }
         self.metrics.sync_lag.set(lag);
+        let parked = self.ledger.parked();
+        if parked != self.parked_told {
+            tracing::info!(parked, bytes = self.ledger.parked_bytes(), "records waiting for records they depend on");
+            self.parked_told = parked;
+        }
     }
 
     fn feed(&mut self, input: Input<PeerId>) {
