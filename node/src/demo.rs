@@ -20,6 +20,10 @@ use crate::ledger::Ledger;
 
 pub mod content;
 
+/// The operator token of every demo node (host actions such as registering or closing a matter
+/// over the API). Public, like the demo keys: the nodes listen on loopback only.
+pub const TOKEN: &str = "demo";
+
 /// What `samverka demo` starts.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -90,6 +94,8 @@ pub fn prepare_member(fed: &Federation, member: &str, dir: &Path) -> Result<()> 
 
 /// A demo federation running in this process.
 pub struct Demo {
+    /// The federation's name.
+    pub name: String,
     /// Where the nodes keep their data.
     pub root: PathBuf,
     /// The host member.
@@ -169,6 +175,7 @@ pub async fn start(options: &Options) -> Result<Demo> {
             api_listen: std::net::SocketAddr::from(([127, 0, 0, 1], port(options.api_port, i)?)),
             p2p_listen: vec![format!("/ip4/127.0.0.1/tcp/{}", port(options.p2p_port, i)?)],
             bootstrap: bootstrap.clone(),
+            api_token: Some(TOKEN.into()),
             ..Config::default()
         };
         let key = keyfile::read_secret(&config.node_key_file())?;
@@ -178,7 +185,7 @@ pub async fn start(options: &Options) -> Result<Demo> {
         }
         nodes.push((m.clone(), node));
     }
-    Ok(Demo { root, host: host.into(), nodes, _tmp: tmp })
+    Ok(Demo { name: fed.chain.current().name.clone(), root, host: host.into(), nodes, _tmp: tmp })
 }
 
 /// Seeds the demo's content unless the host already holds it; `None` when it did not seed.
@@ -205,6 +212,13 @@ fn print_pages(demo: &Demo, seeded: Option<&content::Seeded>) {
     }
     println!("    {base}/medlemmar   members and roles");
     println!("    {base}/noden       this node: status and peers");
+    if let Some(s) = seeded {
+        println!("    Close the open budget as the host (operator token {TOKEN:?}, public like the keys):");
+        println!(
+            "    curl -X POST -H 'Authorization: Bearer {TOKEN}' {base}/api/v1/matters/{}/close",
+            s.budget.to_hex()
+        );
+    }
     if let Some((m, node)) = demo.nodes.get(1) {
         let member = format!("http://{}", node.api_addr);
         println!("  A styrgrupp member, {} (ordinarie), on its own node:", m.name);

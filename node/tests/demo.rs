@@ -14,10 +14,20 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 const MEMBERS: usize = 5;
 const CONVERGENCE: Duration = Duration::from_secs(60);
 
-/// `GET path` on `addr` over plain HTTP/1.1; the status line and the body.
+/// `GET path` on `addr` over plain HTTP/1.1; the status line, headers and body.
 async fn get(addr: std::net::SocketAddr, path: &str) -> Result<String> {
+    request(addr, &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")).await
+}
+
+/// `POST path` with no body and the demo's operator token.
+async fn post_as_operator(addr: std::net::SocketAddr, path: &str) -> Result<String> {
+    let token = demo::TOKEN;
+    let head = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n");
+    request(addr, &format!("{head}Content-Length: 0\r\nConnection: close\r\n\r\n")).await
+}
+
+async fn request(addr: std::net::SocketAddr, request: &str) -> Result<String> {
     let mut stream = tokio::net::TcpStream::connect(addr).await.with_context(|| format!("connecting to {addr}"))?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
     let mut reply = Vec::new();
     stream.read_to_end(&mut reply).await?;
@@ -89,5 +99,11 @@ async fn check(running: &demo::Demo) -> Result<()> {
     assert!(decided.contains(&seeded.closing.to_hex()), "the decided matter's page names its closing");
 
     assert!(demo::seed(running).await?.is_none(), "a demo holding its content does not seed it twice");
+
+    // Host actions work in the demo: the host's node closes the open budget for its operator.
+    let closed =
+        post_as_operator(running.host_node().api_addr, &format!("/api/v1/matters/{}/close", seeded.budget.to_hex()))
+            .await?;
+    assert!(closed.starts_with("HTTP/1.1 201"), "the host closes the budget:\n{closed}");
     Ok(())
 }
