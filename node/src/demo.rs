@@ -185,7 +185,7 @@ pub async fn start(options: &Options) -> Result<Demo> {
         }
         nodes.push((m.clone(), node));
     }
-    Ok(Demo { name: fed.chain.current().name.clone(), root, host: host.into(), nodes, _tmp: tmp })
+    Ok(Demo { name: fed.chain.current().name.clone(), root, host, nodes, _tmp: tmp })
 }
 
 /// Seeds the demo's content unless the host already holds it; `None` when it did not seed.

@@ -31,7 +31,7 @@ async fn request(addr: std::net::SocketAddr, request: &str) -> Result<String> {
     stream.write_all(request.as_bytes()).await?;
     let mut reply = Vec::new();
     stream.read_to_end(&mut reply).await?;
-    Ok(String::from_utf8(reply).context("the page is UTF-8")?)
+    String::from_utf8(reply).context("the page is UTF-8")
 }
 
 /// What one node lacks of the seeded content, or `None` when it holds it all as decided.

@@ -48,7 +48,7 @@ pub enum Error {
         /// What was being authored.
         what: &'static str,
         /// Why it failed.
-        source: ledger::Error,
+        source: Box<ledger::Error>,
     },
     /// The host's node would not register or close a matter.
     #[error("the host's node would not author the {what}: {source}")]
@@ -56,7 +56,7 @@ pub enum Error {
         /// What was being authored.
         what: &'static str,
         /// Why.
-        source: Refusal,
+        source: Box<Refusal>,
     },
     /// Reading a store failed.
     #[error(transparent)]
@@ -219,8 +219,10 @@ fn key(member: &str, role: &str) -> SigningKey {
 }
 
 fn author(seat: &Seat, key: &SigningKey, kind: Kind, body: Vec<u8>, time_ms: i64) -> Result<RecordId, Error> {
-    let record =
-        seat.ledger.author(key, kind, body, time_ms).map_err(|source| Error::Author { what: kind.name(), source })?;
+    let record = seat
+        .ledger
+        .author(key, kind, body, time_ms)
+        .map_err(|e| Error::Author { what: kind.name(), source: Box::new(e) })?;
     Ok(record.id())
 }
 
@@ -230,7 +232,7 @@ fn register(host: &Seat, node: &SigningKey, matter: RecordId, time_ms: i64) -> R
     let _guard = governance::AUTHORING.lock().expect("authoring lock poisoned");
     let year = governance::stockholm_year(time_ms);
     let body = governance::next_registration(host.ledger.store(), &node.public(), &matter, year)
-        .map_err(|source| Error::Refused { what: "diarium registration", source })?;
+        .map_err(|e| Error::Refused { what: "diarium registration", source: Box::new(e) })?;
     author(host, node, Kind::Diarium, body.to_bytes(), time_ms)
 }
 
@@ -240,7 +242,7 @@ fn close(host: &Seat, node: &SigningKey, matter: RecordId, time_ms: i64) -> Resu
     let _guard = governance::AUTHORING.lock().expect("authoring lock poisoned");
     let chain = host.ledger.chain().ok_or(Error::Query(governance::Error::NoFederation))?;
     let body = governance::next_closing(host.ledger.store(), &chain, &node.public(), &matter)
-        .map_err(|source| Error::Refused { what: "closing", source })?;
+        .map_err(|e| Error::Refused { what: "closing", source: Box::new(e) })?;
     author(host, node, Kind::BallotClose, body.to_bytes(), time_ms)
 }
 
