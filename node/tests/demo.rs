@@ -41,6 +41,11 @@ fn lacking(seat: &content::Seat, seeded: &content::Seeded) -> Result<Option<Stri
     if missing > 0 {
         return Ok(Some(format!("{missing} records")));
     }
+    for paper in [content::plan_paper(), content::budget_paper()] {
+        if store.get_blob(&paper.reference().content_hash)?.is_none() {
+            return Ok(Some(format!("the paper {}", paper.name)));
+        }
+    }
     let chain = seat.ledger.chain().context("the node has a federation")?;
     let plan = governance::matter_report(store, &chain, &seeded.plan)?.context("the plan is held")?;
     if plan.status() != Status::Closed || plan.closing.as_ref().map(governance::Held::id) != Some(seeded.closing) {
@@ -95,6 +100,11 @@ async fn check(running: &demo::Demo) -> Result<()> {
     for text in [content::PLAN_TITLE, content::BUDGET_TITLE, "Avslutat", "Öppet"] {
         assert!(page.contains(text), "the host's /arenden lists {text:?}:\n{page}");
     }
+    let member = get(running.nodes[1].1.api_addr, "/arenden").await?;
+    assert!(
+        member.contains(content::PLAN_TITLE) && member.contains("Avslutat"),
+        "a member's node lists them:\n{member}"
+    );
     let decided = get(running.host_node().api_addr, &format!("/arenden/{}", seeded.plan.to_hex())).await?;
     assert!(decided.contains(&seeded.closing.to_hex()), "the decided matter's page names its closing");
 

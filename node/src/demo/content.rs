@@ -23,6 +23,7 @@ use crate::governance::{self, Refusal};
 use crate::ledger::{self, Ledger};
 use crate::report::Document;
 use crate::storage;
+use samverka_web::locale::grouped;
 
 /// The förvaltningsplan's title.
 pub const PLAN_TITLE: &str = "Förvaltningsplan 2027";
@@ -109,35 +110,50 @@ impl PaperFile {
     }
 }
 
-/// The förvaltningsplan 2027 as a small PDF, with its lines and computed totals.
-pub fn plan_paper() -> PaperFile {
-    let lines = [
+/// The förvaltningsplan 2027's text, line by line: its activities with VM (vidmakthålla) or VU
+/// (vidareutveckla), person-days and fixed cost, and totals computed from those lines.
+pub fn plan_text() -> Vec<String> {
+    let lines: [(&str, &str, u64, u64); 4] = [
         ("Förvaltningsstyrning", "VM", 120, 310_000),
         ("Användarstöd", "VM", 210, 180_000),
         ("Ändringshantering: e-tjänst för ansökan om bistånd", "VU", 95, 420_000),
         ("Daglig IT-drift", "VM", 60, 890_000),
     ];
+    let mut out =
+        vec!["Förslag från förvaltningsgruppen till styrgruppen. VM = vidmakthålla, VU = vidareutveckla.".into()];
+    for (activity, kind, days, cost) in lines {
+        out.push(format!("{activity} ({kind}): {days} persondagar, fast kostnad {} kr", grouped(cost)));
+    }
+    let days: u64 = lines.iter().map(|l| l.2).sum();
+    let cost: u64 = lines.iter().map(|l| l.3).sum();
+    out.push(format!(
+        "Summa: {days} persondagar, fast kostnad {} kr (summorna är beräknade, inte inskrivna).",
+        grouped(cost)
+    ));
+    out
+}
+
+/// The förvaltningsplan 2027 as a small PDF.
+pub fn plan_paper() -> PaperFile {
     let mut doc = Document::new(PLAN_TITLE);
     doc.heading(format!("{PLAN_TITLE} — Ekosystem Norrbotten"));
-    doc.text("Förslag från förvaltningsgruppen till styrgruppen. VM = vidmakthålla, VU = vidareutveckla.");
-    doc.gap();
-    let (mut days, mut cost) = (0, 0);
-    for (activity, kind, person_days, fixed) in lines {
-        doc.text(format!("{activity} ({kind}): {person_days} persondagar, fast kostnad {fixed} kr"));
-        days += person_days;
-        cost += fixed;
+    for line in plan_text() {
+        doc.text(line);
     }
-    doc.gap();
-    doc.text(format!("Summa: {days} persondagar, fast kostnad {cost} kr (summorna är beräknade, inte inskrivna)."));
     PaperFile { name: format!("{PLAN_TITLE}.pdf"), bytes: doc.to_pdf() }
 }
 
-/// The budget 2027 as a small PDF.
+/// The budget 2027 as a small PDF, its total computed from its lines.
 pub fn budget_paper() -> PaperFile {
+    let lines: [(&str, u64); 3] =
+        [("Licenser och avtal", 1_150_000), ("Förvaltningsgruppen", 2_300_000), ("Utveckling", 650_000)];
     let mut doc = Document::new(BUDGET_TITLE);
     doc.heading(BUDGET_TITLE);
-    doc.text("Licenser och avtal: 1 150 000 kr\nFörvaltningsgruppen: 2 300 000 kr\nUtveckling: 650 000 kr");
-    doc.text("Summa: 4 100 000 kr, fördelas per kostnadsnyckel (en kommun, en röst gäller besluten).");
+    for (item, amount) in lines {
+        doc.text(format!("{item}: {} kr", grouped(amount)));
+    }
+    let total: u64 = lines.iter().map(|l| l.1).sum();
+    doc.text(format!("Summa: {} kr, fördelas mellan medlemmarna enligt kostnadsnyckeln.", grouped(total)));
     PaperFile { name: format!("{BUDGET_TITLE}.pdf"), bytes: doc.to_pdf() }
 }
 
@@ -374,4 +390,28 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
         budget_votes.push(author(seat, &key(&seat.member, "ordinarie"), Kind::Vote, body.to_bytes(), at)?);
     }
     Ok(Seeded { plan, budget, meeting, next_meeting, votes, budget_votes, closing, minutes, justeringar })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn papers_are_well_formed_pdfs_with_their_totals_computed() {
+        for paper in [plan_paper(), budget_paper()] {
+            assert!(paper.bytes.starts_with(b"%PDF-"), "{} is a PDF", paper.name);
+            crate::report::check_xref(&paper.bytes).unwrap_or_else(|e| panic!("{}: {e}", paper.name));
+            assert_eq!(paper.reference().size, paper.bytes.len() as u64);
+        }
+        let total = plan_text().pop().expect("a total line");
+        assert!(total.contains("485 persondagar"), "{total}");
+        assert!(total.contains(&format!("{} kr", grouped(1_800_000))), "{total}");
+    }
+
+    #[test]
+    fn most_members_vote_yes_on_the_plan() {
+        let choices: Vec<Choice> = (0..14).map(plan_choice).collect();
+        let yes = choices.iter().filter(|c| **c == Choice::Yes).count();
+        assert!(yes * 2 > choices.len(), "the plan is adopted by a majority: {choices:?}");
+    }
 }
