@@ -59,6 +59,9 @@ pub enum Error {
         /// Why.
         source: Box<Refusal>,
     },
+    /// A task authoring a record failed to run to its end.
+    #[error("the task authoring a demo record failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
     /// Reading a store failed.
     #[error(transparent)]
     Storage(#[from] storage::Error),
@@ -234,9 +237,15 @@ fn key(member: &str, role: &str) -> SigningKey {
     testkit::key(&format!("demo/{member}/{role}"))
 }
 
-fn author(seat: &Seat, key: &SigningKey, kind: Kind, body: Vec<u8>, time_ms: i64) -> Result<RecordId, Error> {
-    let record = seat
-        .ledger
+/// Authors a record with `key` at `seat`'s node, on the blocking pool: authoring syncs the
+/// record log to disk.
+async fn author(seat: &Seat, key: &SigningKey, kind: Kind, body: Vec<u8>, time_ms: i64) -> Result<RecordId, Error> {
+    let (ledger, key) = (seat.ledger.clone(), key.clone());
+    tokio::task::spawn_blocking(move || authored(&ledger, &key, kind, body, time_ms)).await?
+}
+
+fn authored(ledger: &Ledger, key: &SigningKey, kind: Kind, body: Vec<u8>, time_ms: i64) -> Result<RecordId, Error> {
+    let record = ledger
         .author(key, kind, body, time_ms)
         .map_err(|e| Error::Author { what: kind.name(), source: Box::new(e) })?;
     Ok(record.id())
@@ -244,22 +253,30 @@ fn author(seat: &Seat, key: &SigningKey, kind: Kind, body: Vec<u8>, time_ms: i64
 
 /// Registers `matter` in the diarium as the host's node, as `POST /api/v1/matters/{id}/diarium`
 /// does: the next number under the authoring lock, then authored with the node key.
-fn register(host: &Seat, node: &SigningKey, matter: RecordId, time_ms: i64) -> Result<RecordId, Error> {
-    let _guard = governance::AUTHORING.lock().expect("authoring lock poisoned");
-    let year = governance::stockholm_year(time_ms);
-    let body = governance::next_registration(host.ledger.store(), &node.public(), &matter, year)
-        .map_err(|e| Error::Refused { what: "diarium registration", source: Box::new(e) })?;
-    author(host, node, Kind::Diarium, body.to_bytes(), time_ms)
+async fn register(host: &Seat, node: &SigningKey, matter: RecordId, time_ms: i64) -> Result<RecordId, Error> {
+    let (ledger, node) = (host.ledger.clone(), node.clone());
+    tokio::task::spawn_blocking(move || {
+        let _guard = governance::AUTHORING.lock().expect("authoring lock poisoned");
+        let year = governance::stockholm_year(time_ms);
+        let body = governance::next_registration(ledger.store(), &node.public(), &matter, year)
+            .map_err(|e| Error::Refused { what: "diarium registration", source: Box::new(e) })?;
+        authored(&ledger, &node, Kind::Diarium, body.to_bytes(), time_ms)
+    })
+    .await?
 }
 
 /// Closes `matter` as the host's node over the votes it holds, as
 /// `POST /api/v1/matters/{id}/close` does.
-fn close(host: &Seat, node: &SigningKey, matter: RecordId, time_ms: i64) -> Result<RecordId, Error> {
-    let _guard = governance::AUTHORING.lock().expect("authoring lock poisoned");
-    let chain = host.ledger.chain().ok_or(Error::Query(governance::Error::NoFederation))?;
-    let body = governance::next_closing(host.ledger.store(), &chain, &node.public(), &matter)
-        .map_err(|e| Error::Refused { what: "closing", source: Box::new(e) })?;
-    author(host, node, Kind::BallotClose, body.to_bytes(), time_ms)
+async fn close(host: &Seat, node: &SigningKey, matter: RecordId, time_ms: i64) -> Result<RecordId, Error> {
+    let (ledger, node) = (host.ledger.clone(), node.clone());
+    tokio::task::spawn_blocking(move || {
+        let _guard = governance::AUTHORING.lock().expect("authoring lock poisoned");
+        let chain = ledger.chain().ok_or(Error::Query(governance::Error::NoFederation))?;
+        let body = governance::next_closing(ledger.store(), &chain, &node.public(), &matter)
+            .map_err(|e| Error::Refused { what: "closing", source: Box::new(e) })?;
+        authored(&ledger, &node, Kind::BallotClose, body.to_bytes(), time_ms)
+    })
+    .await?
 }
 
 /// Waits until `seat`'s node holds every record of `ids`, or [`REPLICATION_DEADLINE`] passes.
@@ -306,14 +323,14 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
     // The host's förvaltare prepares both matters with their papers; its node registers them.
     let (plan_file, budget_file) = (plan_paper(), budget_paper());
     let plan_body = plan_matter(node.public(), vec![plan_file.reference()]);
-    let plan = author(h, &forvaltare, Kind::Matter, plan_body.to_bytes(), called)?;
+    let plan = author(h, &forvaltare, Kind::Matter, plan_body.to_bytes(), called).await?;
     let budget_body = budget_matter(node.public(), vec![budget_file.reference()]);
-    let budget = author(h, &forvaltare, Kind::Matter, budget_body.to_bytes(), called + MINUTE_MS)?;
+    let budget = author(h, &forvaltare, Kind::Matter, budget_body.to_bytes(), called + MINUTE_MS).await?;
     for file in [&plan_file, &budget_file] {
         h.ledger.store().put_blob(&file.bytes)?;
     }
-    register(h, &node, plan, called + 2 * MINUTE_MS)?;
-    register(h, &node, budget, called + 3 * MINUTE_MS)?;
+    register(h, &node, plan, called + 2 * MINUTE_MS).await?;
+    register(h, &node, budget, called + 3 * MINUTE_MS).await?;
 
     // The meeting, called ten days ahead (the charter asks five); notice is dated the day the
     // record claims, never before.
@@ -325,7 +342,7 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
         agenda: vec![plan, budget],
         notice_given_on: day(call_at),
     };
-    let meeting = author(h, &forvaltare, Kind::Meeting, meeting_body.to_bytes(), call_at)?;
+    let meeting = author(h, &forvaltare, Kind::Meeting, meeting_body.to_bytes(), call_at).await?;
 
     // Each voting member's ordinarie votes at their own node, once the matter has reached it.
     let voters = &seats[..seats.len() - seats.len() / 7];
@@ -334,12 +351,12 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
         until_held(seat, &[plan]).await?;
         let body = Vote { matter: plan, member: seat.member.clone(), choice: plan_choice(i) };
         let at = held + i64::try_from(i).expect("few members") * MINUTE_MS;
-        votes.push(author(seat, &key(&seat.member, "ordinarie"), Kind::Vote, body.to_bytes(), at)?);
+        votes.push(author(seat, &key(&seat.member, "ordinarie"), Kind::Vote, body.to_bytes(), at).await?);
     }
 
     // The host closes the plan over every vote, once its node holds them all.
     until_held(h, &votes).await?;
-    let closing = close(h, &node, plan, held + HOUR_MS)?;
+    let closing = close(h, &node, plan, held + HOUR_MS).await?;
 
     // Minutes by the förvaltare; the chair and two justerare attest them, each at their node.
     let justerare: Vec<&Seat> = seats.iter().filter(|s| s.member != host).chain([h]).take(2).collect();
@@ -364,13 +381,13 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
         chair: chair.public(),
         anslag_date: Some(day(held + 3 * DAY_MS)),
     };
-    let minutes = author(h, &forvaltare, Kind::Minutes, minutes_body.to_bytes(), held + DAY_MS)?;
+    let minutes = author(h, &forvaltare, Kind::Minutes, minutes_body.to_bytes(), held + DAY_MS).await?;
     let attest = Justering { minutes }.to_bytes();
-    let mut justeringar = vec![author(h, &chair, Kind::Justering, attest.clone(), held + 2 * DAY_MS)?];
+    let mut justeringar = vec![author(h, &chair, Kind::Justering, attest.clone(), held + 2 * DAY_MS).await?];
     for (i, seat) in justerare.iter().enumerate() {
         until_held(seat, &[minutes]).await?;
         let at = held + 2 * DAY_MS + i64::try_from(i + 1).expect("two") * HOUR_MS;
-        justeringar.push(author(seat, &key(&seat.member, "ordinarie"), Kind::Justering, attest.clone(), at)?);
+        justeringar.push(author(seat, &key(&seat.member, "ordinarie"), Kind::Justering, attest.clone(), at).await?);
     }
 
     // The budget goes to the next meeting, called today; a few members have voted already.
@@ -381,13 +398,13 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
         agenda: vec![budget],
         notice_given_on: day(now_ms),
     };
-    let next_meeting = author(h, &forvaltare, Kind::Meeting, next_body.to_bytes(), now_ms)?;
+    let next_meeting = author(h, &forvaltare, Kind::Meeting, next_body.to_bytes(), now_ms).await?;
     let mut budget_votes = Vec::new();
     for (i, seat) in seats.iter().take(3).enumerate() {
         until_held(seat, &[budget]).await?;
         let body = Vote { matter: budget, member: seat.member.clone(), choice: Choice::Yes };
         let at = now_ms - i64::try_from(3 - i).expect("three") * HOUR_MS;
-        budget_votes.push(author(seat, &key(&seat.member, "ordinarie"), Kind::Vote, body.to_bytes(), at)?);
+        budget_votes.push(author(seat, &key(&seat.member, "ordinarie"), Kind::Vote, body.to_bytes(), at).await?);
     }
     Ok(Seeded { plan, budget, meeting, next_meeting, votes, budget_votes, closing, minutes, justeringar })
 }
