@@ -233,7 +233,8 @@ fn print_pages(demo: &Demo, seeded: Option<&content::Seeded>) {
 /// Runs the demo until Ctrl-C: starts the nodes, seeds the content, prints what to open.
 pub async fn run(options: Options) -> Result<()> {
     let demo = start(&options).await?;
-    println!("Samverka demo: {} members, host {}, data in {}", demo.nodes.len(), demo.host, demo.root.display());
+    let (count, root) = (demo.nodes.len(), demo.root.display());
+    println!("Samverka demo: {} ({count} members, host {}), data in {root}", demo.name, demo.host);
     println!("{:<6} {:<22} {:<40}", "kod", "medlem", "API");
     for (m, node) in &demo.nodes {
         println!("{:<6} {:<22} http://{}/api/v1/status", m.id, m.name, node.api_addr);
