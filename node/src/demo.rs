@@ -1,6 +1,9 @@
 //! `samverka demo`: a fresh federation of several members, each a separate node on loopback with
 //! its own store, keys and API port, in this one process.
 //!
+//! Once the nodes run, [`content`] seeds a living federation's records through the ledger's one
+//! ingest path, each at the node of the member who signs it.
+//!
 //! Demo keys are derived from public labels (see `samverka_protocol::testkit`): anyone can
 //! recompute them, so a demo federation is for trying Samverka out, never for real records.
 
@@ -8,12 +11,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use samverka_protocol::testkit::{self, Federation};
-use samverka_protocol::{Member, Role};
+use samverka_protocol::{Member, MemberId, Role};
 
 use crate::config::Config;
 use crate::daemon::{self, Node};
 use crate::keyfile;
 use crate::ledger::Ledger;
+
+pub mod content;
+
+/// The operator token of every demo node (host actions such as registering or closing a matter
+/// over the API). Public, like the demo keys: the nodes listen on loopback only.
+pub const TOKEN: &str = "demo";
 
 /// What `samverka demo` starts.
 #[derive(Clone, Debug)]
@@ -83,52 +92,181 @@ pub fn prepare_member(fed: &Federation, member: &str, dir: &Path) -> Result<()> 
     Ok(())
 }
 
-/// Runs the demo until Ctrl-C.
-pub async fn run(options: Options) -> Result<()> {
-    let tmp;
-    let root = match &options.dir {
-        Some(d) => d.clone(),
+/// A demo federation running in this process.
+pub struct Demo {
+    /// The federation's name.
+    pub name: String,
+    /// Where the nodes keep their data.
+    pub root: PathBuf,
+    /// The host member.
+    pub host: MemberId,
+    /// Every member with its node, the host first.
+    pub nodes: Vec<(Member, Node)>,
+    /// The temporary directory holding `root`, removed when the demo is dropped.
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl Demo {
+    /// Each member's node as the content script sees it.
+    pub fn seats(&self) -> Vec<content::Seat> {
+        self.nodes.iter().map(|(m, n)| content::Seat { member: m.id.clone(), ledger: n.ledger.clone() }).collect()
+    }
+
+    /// The host's node.
+    pub fn host_node(&self) -> &Node {
+        &self.nodes[0].1
+    }
+
+    /// Stops every node and waits for them.
+    pub async fn shutdown(self) {
+        for (_, node) in self.nodes {
+            node.shutdown().await;
+        }
+    }
+}
+
+/// A port of the `i`th node counting up from `base`; port 0 (any free port) stays 0.
+fn port(base: u16, i: usize) -> Result<u16> {
+    if base == 0 {
+        return Ok(0);
+    }
+    u16::try_from(i).ok().and_then(|i| base.checked_add(i)).context("the demo's ports run past 65535")
+}
+
+/// Where the host's node is reached by its peers, once it listens.
+async fn dial_host(node: &Node) -> Result<String> {
+    let network = node.network.as_ref().context("the host's node has no network")?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(addr) = network.listen_addrs().await.first() {
+            return Ok(crate::network::dial_address(&addr.to_string(), &node.key.public()));
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "the host's node did not start listening within 10 s");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Starts the demo's nodes, the host's first (the others bootstrap from it). Ports 0 in
+/// `options` give every node a free port.
+pub async fn start(options: &Options) -> Result<Demo> {
+    let (root, tmp) = match &options.dir {
+        Some(d) => (d.clone(), None),
         None => {
-            tmp = tempfile::Builder::new().prefix("samverka-demo-").tempdir()?;
-            tmp.path().to_owned()
+            let tmp = tempfile::Builder::new()
+                .prefix("samverka-demo-")
+                .tempdir()
+                .context("creating a temporary directory")?;
+            (tmp.path().to_owned(), Some(tmp))
         }
     };
     let fed = federation(options.members);
     let (members, host) = members(options.members);
     let host_index = members.iter().position(|m| m.id == host).expect("the host is a member");
-    let p2p = |i: usize| options.p2p_port + u16::try_from(i).expect("fewer than 65536 members");
-    let host_key = testkit::key(&node_label(&host)).public();
-    let bootstrap = crate::network::dial_address(&format!("/ip4/127.0.0.1/tcp/{}", p2p(host_index)), &host_key);
+    let mut order: Vec<usize> = (0..members.len()).collect();
+    order.swap(0, host_index);
     let mut nodes: Vec<(Member, Node)> = Vec::new();
-    println!(
-        "Samverka demo: {} ({} members, host {host}), data in {}",
-        fed.chain.current().name,
-        members.len(),
-        root.display()
-    );
-    for (i, m) in members.iter().enumerate() {
+    let mut bootstrap = Vec::new();
+    for i in order {
+        let m = &members[i];
         let dir = root.join(&m.id);
         prepare_member(&fed, &m.id, &dir)?;
         let config = Config {
             data_dir: dir.clone(),
-            api_listen: std::net::SocketAddr::from(([127, 0, 0, 1], options.api_port + u16::try_from(i)?)),
-            p2p_listen: vec![format!("/ip4/127.0.0.1/tcp/{}", p2p(i))],
-            bootstrap: if i == host_index { Vec::new() } else { vec![bootstrap.clone()] },
+            api_listen: std::net::SocketAddr::from(([127, 0, 0, 1], port(options.api_port, i)?)),
+            p2p_listen: vec![format!("/ip4/127.0.0.1/tcp/{}", port(options.p2p_port, i)?)],
+            bootstrap: bootstrap.clone(),
+            api_token: Some(TOKEN.into()),
             ..Config::default()
         };
         let key = keyfile::read_secret(&config.node_key_file())?;
         let node = Node::start(&config, key).await.with_context(|| format!("starting the node of {}", m.name))?;
+        if bootstrap.is_empty() {
+            bootstrap.push(dial_host(&node).await?);
+        }
         nodes.push((m.clone(), node));
     }
+    Ok(Demo { name: fed.chain.current().name.clone(), root, host, nodes, _tmp: tmp })
+}
+
+/// Seeds the demo's content unless the host already holds it; `None` when it did not seed.
+pub async fn seed(demo: &Demo) -> Result<Option<content::Seeded>> {
+    if content::seeded(&demo.host_node().ledger)? {
+        return Ok(None);
+    }
+    let now = jiff::Timestamp::now().as_millisecond();
+    Ok(Some(content::seed(&demo.seats(), &demo.host, now).await.context("while seeding the demo's content")?))
+}
+
+/// Prints, per role, which pages a person can open.
+fn print_pages(demo: &Demo, seeded: Option<&content::Seeded>) {
+    let host = demo.host_node();
+    let base = format!("http://{}", host.api_addr);
+    let host_name = &demo.nodes[0].0.name;
+    println!();
+    println!("What to open (demo keys are public: anyone can sign as these people, so nothing here is real):");
+    println!("  The host, {host_name} (förvaltare, ordförande):");
+    println!("    {base}/            overview");
+    println!("    {base}/arenden     matters (ärenden)");
+    if let Some(s) = seeded {
+        println!("    {base}/arenden/{}  the decided förvaltningsplan, its votes and proof", s.plan.to_hex());
+    }
+    println!("    {base}/medlemmar   members and roles");
+    println!("    {base}/noden       this node: status and peers");
+    if let Some(s) = seeded {
+        println!("    Close the open budget as the host (operator token {TOKEN:?}, public like the keys):");
+        println!(
+            "    curl -X POST -H 'Authorization: Bearer {TOKEN}' {base}/api/v1/matters/{}/close",
+            s.budget.to_hex()
+        );
+    }
+    if let Some((m, node)) = demo.nodes.get(1) {
+        let member = format!("http://{}", node.api_addr);
+        println!("  A styrgrupp member, {} (ordinarie), on its own node:", m.name);
+        println!("    {member}/arenden     the same matters, replicated");
+        if let Some(s) = seeded {
+            println!("    {member}/arenden/{}  the budget, still open", s.budget.to_hex());
+        }
+    }
+    println!("  Each member's objektspecialist or IT operator: /noden and /api/v1/status on their node.");
+}
+
+/// Runs the demo until Ctrl-C: starts the nodes, seeds the content, prints what to open.
+pub async fn run(options: Options) -> Result<()> {
+    let demo = start(&options).await?;
+    let (count, root) = (demo.nodes.len(), demo.root.display());
+    println!("Samverka demo: {} ({count} members, host {}), data in {root}", demo.name, demo.host);
     println!("{:<6} {:<22} {:<40}", "kod", "medlem", "API");
-    for (m, node) in &nodes {
+    for (m, node) in &demo.nodes {
         println!("{:<6} {:<22} http://{}/api/v1/status", m.id, m.name, node.api_addr);
     }
-    println!("Person keys for signing are in {}/<kod>/keys/. Stop with Ctrl-C.", root.display());
+    let seeded = if demo.nodes.len() < 2 {
+        println!("A demo of one member holds no matters: its content needs two members or more.");
+        None
+    } else {
+        println!("Seeding matters, a meeting, votes, a closing and justerade minutes …");
+        tokio::select! {
+            seeded = seed(&demo) => match seeded {
+                Ok(Some(s)) => Some(s),
+                Ok(None) => {
+                    println!("The content is already there (an earlier run in {}).", demo.root.display());
+                    None
+                }
+                Err(e) => {
+                    demo.shutdown().await;
+                    return Err(e);
+                }
+            },
+            () = daemon::shutdown_signal() => {
+                println!("stopping {} nodes", demo.nodes.len());
+                demo.shutdown().await;
+                return Ok(());
+            }
+        }
+    };
+    print_pages(&demo, seeded.as_ref());
+    println!("Person keys for signing are in {}/<kod>/keys/. Stop with Ctrl-C.", demo.root.display());
     daemon::shutdown_signal().await;
-    println!("stopping {} nodes", nodes.len());
-    for (_, node) in nodes {
-        node.shutdown().await;
-    }
+    println!("stopping {} nodes", demo.nodes.len());
+    demo.shutdown().await;
     Ok(())
 }

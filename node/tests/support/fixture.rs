@@ -1,17 +1,19 @@
 //! A small federation with matters for the web pages' tests and the browser check
 //! (`node/examples/web_fixture.rs`): Norrbotten's 14 kommuner, one matter registered, voted by
-//! every member and closed, one registered with a few votes and still open. The host's node key
-//! is its demo key, so the pages show the demo banner.
+//! every member and closed, one registered with a few votes and still open. The matters and the
+//! votes' pattern are the demo's (`samverka_node::demo::content`); the papers here are references
+//! only. The host's node key is its demo key, so the pages show the demo banner.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::Router;
+use samverka_node::demo::content;
 use samverka_node::ledger::Ledger;
-use samverka_protocol::governance::{Choice, Matter, PaperRef, Procedure, Vote};
+use samverka_protocol::governance::{Choice, Matter, PaperRef, Vote};
 use samverka_protocol::testkit::{self, Author, Federation};
-use samverka_protocol::{Body as _, Hash, Kind, MatterKind, MemberId, Record, RecordId, Role, Unverified};
+use samverka_protocol::{Body as _, Hash, Kind, MemberId, Record, RecordId, Role, Unverified};
 
 use crate::support::{ledger_with, post_empty, post_raw, router_with};
 
@@ -46,16 +48,7 @@ impl Builder {
         record.id()
     }
 
-    async fn matter(&mut self, title: &str, kind: MatterKind, papers: Vec<PaperRef>) -> RecordId {
-        let body = Matter {
-            kind,
-            title: title.into(),
-            proposal: format!("Styrgruppen beslutar att anta {title}."),
-            alternatives: vec![],
-            papers,
-            procedure: Procedure::Meeting { meeting: None },
-            closer: self.host_node,
-        };
+    async fn matter(&mut self, body: Matter) -> RecordId {
         let record = self.forvaltare.next(self.fed.id(), self.fed.version(), Kind::Matter, body.to_bytes());
         let id = self.submit(&record).await;
         let r = post_empty(&self.router, &format!("/api/v1/matters/{}/diarium", id.to_hex()), Some(TOKEN)).await;
@@ -90,19 +83,14 @@ pub async fn fixture() -> Fixture {
         content_hash: Hash::of(b"samverka/v1/paper", &[b"plan"]),
         size: 1_234_567,
     };
-    let closed = b.matter("Förvaltningsplan 2027", MatterKind::Forvaltningsplan, vec![plan]).await;
+    let closed = b.matter(content::plan_matter(b.host_node, vec![plan])).await;
     for (i, m) in members.iter().enumerate() {
-        let choice = match i {
-            0..=8 => Choice::Yes,
-            9..=11 => Choice::No,
-            _ => Choice::Abstain,
-        };
-        b.vote(m, closed, choice).await;
+        b.vote(m, closed, content::plan_choice(i)).await;
     }
     post_empty(&b.router, &format!("/api/v1/matters/{}/close", closed.to_hex()), Some(TOKEN))
         .await
         .ok(StatusCode::CREATED);
-    let open = b.matter("Budget 2027 för e-tjänsteplattformen", MatterKind::Budget, vec![]).await;
+    let open = b.matter(content::budget_matter(b.host_node, vec![])).await;
     for m in members.iter().take(3) {
         b.vote(m, open, Choice::Yes).await;
     }

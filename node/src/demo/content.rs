@@ -1,0 +1,434 @@
+//! The demo's content: what `samverka demo` seeds once its nodes run, so a newcomer sees a
+//! federation at work — two matters with papers (a förvaltningsplan and a budget for 2027), a
+//! meeting held with both on its agenda, votes cast at the members' own nodes, the plan closed by
+//! the host and its minutes (protokoll) justerade, the budget still open on a meeting called
+//! ahead — and the matter bodies the web pages' test fixture shares.
+//!
+//! Every record is authored with [`Ledger::author`] (draft persisted, signed, then the one ingest
+//! path) at the node of the member whose key signs it: a vote by a member's styrgrupp ordinarie
+//! at that member's node, the host's records at the host's node. The others receive them by
+//! replication, and the script waits for that (with a deadline) where a later record needs an
+//! earlier one. The story is dated in the past by its records' claimed times (validity never
+//! depends on a clock), so the pages show a meeting held after notice given in time.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use samverka_protocol::governance::{
+    content_hash, Choice, Date, Justering, Matter, Meeting, Minutes, MinutesItem, PaperRef, Procedure, Vote,
+};
+use samverka_protocol::{testkit, Body as _, Kind, MatterKind, MemberId, PublicKey, RecordId, SigningKey};
+
+use crate::governance::{self, Refusal};
+use crate::ledger::{self, Ledger};
+use crate::report::Document;
+use crate::storage;
+use samverka_web::locale::grouped;
+
+/// The förvaltningsplan's title.
+pub const PLAN_TITLE: &str = "Förvaltningsplan 2027";
+/// The budget's title.
+pub const BUDGET_TITLE: &str = "Budget 2027 för e-tjänsteplattformen";
+/// How long the script waits for a record to reach another member's node.
+pub const REPLICATION_DEADLINE: Duration = Duration::from_secs(60);
+/// How often the script looks whether a record has arrived.
+const POLL: Duration = Duration::from_millis(50);
+const MINUTE_MS: i64 = 60_000;
+const HOUR_MS: i64 = 60 * MINUTE_MS;
+const DAY_MS: i64 = 24 * HOUR_MS;
+/// How long before now the meeting was called, and how long after that it was held.
+const CALLED_DAYS_AGO: i64 = 24;
+const NOTICE_DAYS: i64 = 10;
+
+/// Why the demo's content could not be seeded.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A record was refused or the store failed while authoring it.
+    #[error("authoring the demo's {what}: {source}")]
+    Author {
+        /// What was being authored.
+        what: &'static str,
+        /// Why it failed.
+        source: Box<ledger::Error>,
+    },
+    /// The host's node would not register or close a matter.
+    #[error("the host's node would not author the {what}: {source}")]
+    Refused {
+        /// What was being authored.
+        what: &'static str,
+        /// Why.
+        source: Box<Refusal>,
+    },
+    /// A task authoring a record failed to run to its end.
+    #[error("the task authoring a demo record failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// Reading a store failed.
+    #[error(transparent)]
+    Storage(#[from] storage::Error),
+    /// A governance query failed.
+    #[error(transparent)]
+    Query(#[from] governance::Error),
+    /// A record did not reach a member's node in time.
+    #[error("{missing} records did not reach the node of member {member} within {:?}", REPLICATION_DEADLINE)]
+    NotReplicated {
+        /// The member whose node lacks them.
+        member: MemberId,
+        /// How many are missing.
+        missing: usize,
+    },
+    /// The seats given do not make a federation the script can use.
+    #[error("the demo's content needs the host and at least one other member running, host {host} among them")]
+    TooFewMembers {
+        /// The host member named.
+        host: MemberId,
+    },
+}
+
+/// A member's running node, as the script sees it.
+#[derive(Clone)]
+pub struct Seat {
+    /// The member.
+    pub member: MemberId,
+    /// Its node's ledger.
+    pub ledger: Arc<Ledger>,
+}
+
+/// A paper (underlag) with its bytes.
+#[derive(Clone, Debug)]
+pub struct PaperFile {
+    /// The file name shown.
+    pub name: String,
+    /// The content.
+    pub bytes: Vec<u8>,
+}
+
+impl PaperFile {
+    /// The reference a matter names it by.
+    pub fn reference(&self) -> PaperRef {
+        PaperRef {
+            name: self.name.clone(),
+            content_hash: content_hash(&self.bytes),
+            size: u64::try_from(self.bytes.len()).expect("a length fits in u64"),
+        }
+    }
+}
+
+/// The förvaltningsplan 2027's text, line by line: its activities with VM (vidmakthålla) or VU
+/// (vidareutveckla), person-days and fixed cost, and totals computed from those lines.
+pub fn plan_text() -> Vec<String> {
+    let lines: [(&str, &str, u64, u64); 4] = [
+        ("Förvaltningsstyrning", "VM", 120, 310_000),
+        ("Användarstöd", "VM", 210, 180_000),
+        ("Ändringshantering: e-tjänst för ansökan om bistånd", "VU", 95, 420_000),
+        ("Daglig IT-drift", "VM", 60, 890_000),
+    ];
+    let mut out =
+        vec!["Förslag från förvaltningsgruppen till styrgruppen. VM = vidmakthålla, VU = vidareutveckla.".into()];
+    for (activity, kind, days, cost) in lines {
+        out.push(format!("{activity} ({kind}): {days} persondagar, fast kostnad {} kr", grouped(cost)));
+    }
+    let days: u64 = lines.iter().map(|l| l.2).sum();
+    let cost: u64 = lines.iter().map(|l| l.3).sum();
+    out.push(format!(
+        "Summa: {days} persondagar, fast kostnad {} kr (summorna är beräknade, inte inskrivna).",
+        grouped(cost)
+    ));
+    out
+}
+
+/// The förvaltningsplan 2027 as a small PDF.
+pub fn plan_paper() -> PaperFile {
+    let mut doc = Document::new(PLAN_TITLE);
+    doc.heading(format!("{PLAN_TITLE} — Ekosystem Norrbotten"));
+    for line in plan_text() {
+        doc.text(line);
+    }
+    PaperFile { name: format!("{PLAN_TITLE}.pdf"), bytes: doc.to_pdf() }
+}
+
+/// The budget 2027 as a small PDF, its total computed from its lines.
+pub fn budget_paper() -> PaperFile {
+    let lines: [(&str, u64); 3] =
+        [("Licenser och avtal", 1_150_000), ("Förvaltningsgruppen", 2_300_000), ("Utveckling", 650_000)];
+    let mut doc = Document::new(BUDGET_TITLE);
+    doc.heading(BUDGET_TITLE);
+    for (item, amount) in lines {
+        doc.text(format!("{item}: {} kr", grouped(amount)));
+    }
+    let total: u64 = lines.iter().map(|l| l.1).sum();
+    doc.text(format!("Summa: {} kr, fördelas mellan medlemmarna enligt kostnadsnyckeln.", grouped(total)));
+    PaperFile { name: format!("{BUDGET_TITLE}.pdf"), bytes: doc.to_pdf() }
+}
+
+/// The matter on the förvaltningsplan 2027, decided at a meeting, closed by `closer`.
+pub fn plan_matter(closer: PublicKey, papers: Vec<PaperRef>) -> Matter {
+    Matter {
+        kind: MatterKind::Forvaltningsplan,
+        title: PLAN_TITLE.into(),
+        proposal: format!("Styrgruppen beslutar att anta {PLAN_TITLE} enligt förvaltningsgruppens förslag."),
+        alternatives: vec![],
+        papers,
+        procedure: Procedure::Meeting { meeting: None },
+        closer,
+    }
+}
+
+/// The matter on the budget 2027, decided at a meeting, closed by `closer`.
+pub fn budget_matter(closer: PublicKey, papers: Vec<PaperRef>) -> Matter {
+    Matter {
+        kind: MatterKind::Budget,
+        title: BUDGET_TITLE.into(),
+        proposal: "Styrgruppen beslutar att fastställa budgeten för 2027 till 4 100 000 kr.".into(),
+        alternatives: vec![],
+        papers,
+        procedure: Procedure::Meeting { meeting: None },
+        closer,
+    }
+}
+
+/// How the `i`th member voting on the plan votes: most yes, some no, a few abstain.
+pub fn plan_choice(i: usize) -> Choice {
+    match i {
+        0..=8 => Choice::Yes,
+        9..=11 => Choice::No,
+        _ => Choice::Abstain,
+    }
+}
+
+/// What the script seeded, by record id.
+#[derive(Clone, Debug)]
+pub struct Seeded {
+    /// The förvaltningsplan matter: voted, closed and minuted.
+    pub plan: RecordId,
+    /// The budget matter: a few votes, still open.
+    pub budget: RecordId,
+    /// The meeting held with both matters on its agenda.
+    pub meeting: RecordId,
+    /// The meeting called ahead with the budget on its agenda.
+    pub next_meeting: RecordId,
+    /// The votes on the plan, each authored at its member's node.
+    pub votes: Vec<RecordId>,
+    /// The votes on the budget.
+    pub budget_votes: Vec<RecordId>,
+    /// The host's closing of the plan.
+    pub closing: RecordId,
+    /// The minutes of the meeting held.
+    pub minutes: RecordId,
+    /// The justeringar of the minutes: the chair's, then the two justerare's.
+    pub justeringar: Vec<RecordId>,
+}
+
+impl Seeded {
+    /// Every record the script authored (vote receipts, which the host's node adds, aside).
+    pub fn all(&self) -> Vec<RecordId> {
+        let mut out = vec![self.plan, self.budget, self.meeting, self.next_meeting, self.closing, self.minutes];
+        out.extend(self.votes.iter().chain(&self.budget_votes).chain(&self.justeringar));
+        out
+    }
+}
+
+/// Whether the demo's content (any matter) is already held by `ledger`: a demo restarted on the
+/// same directory does not seed it twice.
+pub fn seeded(ledger: &Ledger) -> Result<bool, governance::Error> {
+    Ok(!governance::scan(ledger.store(), Kind::Matter)?.is_empty())
+}
+
+fn key(member: &str, role: &str) -> SigningKey {
+    testkit::key(&format!("demo/{member}/{role}"))
+}
+
+/// Authors a record with `key` at `seat`'s node, on the blocking pool: authoring syncs the
+/// record log to disk.
+async fn author(seat: &Seat, key: &SigningKey, kind: Kind, body: Vec<u8>, time_ms: i64) -> Result<RecordId, Error> {
+    let (ledger, key) = (seat.ledger.clone(), key.clone());
+    tokio::task::spawn_blocking(move || authored(&ledger, &key, kind, body, time_ms)).await?
+}
+
+fn authored(ledger: &Ledger, key: &SigningKey, kind: Kind, body: Vec<u8>, time_ms: i64) -> Result<RecordId, Error> {
+    let record = ledger
+        .author(key, kind, body, time_ms)
+        .map_err(|e| Error::Author { what: kind.name(), source: Box::new(e) })?;
+    Ok(record.id())
+}
+
+/// Registers `matter` in the diarium as the host's node, as `POST /api/v1/matters/{id}/diarium`
+/// does: the next number under the authoring lock, then authored with the node key.
+async fn register(host: &Seat, node: &SigningKey, matter: RecordId, time_ms: i64) -> Result<RecordId, Error> {
+    let (ledger, node) = (host.ledger.clone(), node.clone());
+    tokio::task::spawn_blocking(move || {
+        let _guard = governance::AUTHORING.lock().expect("authoring lock poisoned");
+        let year = governance::stockholm_year(time_ms);
+        let body = governance::next_registration(ledger.store(), &node.public(), &matter, year)
+            .map_err(|e| Error::Refused { what: "diarium registration", source: Box::new(e) })?;
+        authored(&ledger, &node, Kind::Diarium, body.to_bytes(), time_ms)
+    })
+    .await?
+}
+
+/// Closes `matter` as the host's node over the votes it holds, as
+/// `POST /api/v1/matters/{id}/close` does.
+async fn close(host: &Seat, node: &SigningKey, matter: RecordId, time_ms: i64) -> Result<RecordId, Error> {
+    let (ledger, node) = (host.ledger.clone(), node.clone());
+    tokio::task::spawn_blocking(move || {
+        let _guard = governance::AUTHORING.lock().expect("authoring lock poisoned");
+        let chain = ledger.chain().ok_or(Error::Query(governance::Error::NoFederation))?;
+        let body = governance::next_closing(ledger.store(), &chain, &node.public(), &matter)
+            .map_err(|e| Error::Refused { what: "closing", source: Box::new(e) })?;
+        authored(&ledger, &node, Kind::BallotClose, body.to_bytes(), time_ms)
+    })
+    .await?
+}
+
+/// Waits until `seat`'s node holds every record of `ids`, or [`REPLICATION_DEADLINE`] passes.
+pub async fn until_held(seat: &Seat, ids: &[RecordId]) -> Result<(), Error> {
+    let deadline = Instant::now() + REPLICATION_DEADLINE;
+    loop {
+        let mut missing = 0;
+        for id in ids {
+            if seat.ledger.store().get(id)?.is_none() {
+                missing += 1;
+            }
+        }
+        if missing == 0 {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::NotReplicated { member: seat.member.clone(), missing });
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+fn day(time_ms: i64) -> String {
+    Date::of_utc_ms(time_ms).to_string()
+}
+
+/// Seeds the demo's content over running nodes, `host` among `seats`, with `now_ms` as today.
+///
+/// Of `seats`, all but one in seven vote on the plan; the two first members other than the host
+/// (or the host's ordinarie, with two members) are justerare; the first three vote yes on the
+/// budget.
+pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Error> {
+    let too_few = || Error::TooFewMembers { host: host.into() };
+    let h = seats.iter().find(|s| s.member == host).ok_or_else(too_few)?;
+    if seats.len() < 2 {
+        return Err(too_few());
+    }
+    let node = testkit::key(&super::node_label(host));
+    let forvaltare = key(host, "forvaltare");
+    let chair = key(host, "ordforande");
+    let called = now_ms - CALLED_DAYS_AGO * DAY_MS;
+    let held = called + NOTICE_DAYS * DAY_MS;
+
+    // The host's förvaltare prepares both matters with their papers; its node registers them.
+    let (plan_file, budget_file) = (plan_paper(), budget_paper());
+    let plan_body = plan_matter(node.public(), vec![plan_file.reference()]);
+    let plan = author(h, &forvaltare, Kind::Matter, plan_body.to_bytes(), called).await?;
+    let budget_body = budget_matter(node.public(), vec![budget_file.reference()]);
+    let budget = author(h, &forvaltare, Kind::Matter, budget_body.to_bytes(), called + MINUTE_MS).await?;
+    for file in [&plan_file, &budget_file] {
+        h.ledger.store().put_blob(&file.bytes)?;
+    }
+    register(h, &node, plan, called + 2 * MINUTE_MS).await?;
+    register(h, &node, budget, called + 3 * MINUTE_MS).await?;
+
+    // The meeting, called ten days ahead (the charter asks five); notice is dated the day the
+    // record claims, never before.
+    let call_at = called + 4 * MINUTE_MS;
+    let meeting_body = Meeting {
+        title: "Styrgruppens sammanträde".into(),
+        date: day(held),
+        place: "Luleå stadshus, sammanträdesrum Norrbotten, och via länk".into(),
+        agenda: vec![plan, budget],
+        notice_given_on: day(call_at),
+    };
+    let meeting = author(h, &forvaltare, Kind::Meeting, meeting_body.to_bytes(), call_at).await?;
+
+    // Each voting member's ordinarie votes at their own node, once the matter has reached it.
+    let voters = &seats[..seats.len() - seats.len() / 7];
+    let mut votes = Vec::new();
+    for (i, seat) in voters.iter().enumerate() {
+        until_held(seat, &[plan]).await?;
+        let body = Vote { matter: plan, member: seat.member.clone(), choice: plan_choice(i) };
+        let at = held + i64::try_from(i).expect("few members") * MINUTE_MS;
+        votes.push(author(seat, &key(&seat.member, "ordinarie"), Kind::Vote, body.to_bytes(), at).await?);
+    }
+
+    // The host closes the plan over every vote, once its node holds them all.
+    until_held(h, &votes).await?;
+    let closing = close(h, &node, plan, held + HOUR_MS).await?;
+
+    // Minutes by the förvaltare; the chair and two justerare attest them, each at their node.
+    let justerare: Vec<&Seat> = seats.iter().filter(|s| s.member != host).chain([h]).take(2).collect();
+    let mut present: Vec<MemberId> = voters.iter().map(|s| s.member.clone()).collect();
+    present.sort();
+    let minutes_body = Minutes {
+        meeting,
+        present,
+        items: vec![
+            MinutesItem {
+                matter: plan,
+                closing: Some(closing),
+                text: "Styrgruppen beslutade att anta förvaltningsplanen enligt förslaget.".into(),
+            },
+            MinutesItem {
+                matter: budget,
+                closing: None,
+                text: "Ärendet bordlades till styrgruppens nästa sammanträde.".into(),
+            },
+        ],
+        justerare: [key(&justerare[0].member, "ordinarie").public(), key(&justerare[1].member, "ordinarie").public()],
+        chair: chair.public(),
+        anslag_date: Some(day(held + 3 * DAY_MS)),
+    };
+    let minutes = author(h, &forvaltare, Kind::Minutes, minutes_body.to_bytes(), held + DAY_MS).await?;
+    let attest = Justering { minutes }.to_bytes();
+    let mut justeringar = vec![author(h, &chair, Kind::Justering, attest.clone(), held + 2 * DAY_MS).await?];
+    for (i, seat) in justerare.iter().enumerate() {
+        until_held(seat, &[minutes]).await?;
+        let at = held + 2 * DAY_MS + i64::try_from(i + 1).expect("two") * HOUR_MS;
+        justeringar.push(author(seat, &key(&seat.member, "ordinarie"), Kind::Justering, attest.clone(), at).await?);
+    }
+
+    // The budget goes to the next meeting, called today; a few members have voted already.
+    let next_body = Meeting {
+        title: "Styrgruppens sammanträde".into(),
+        date: day(now_ms + 14 * DAY_MS),
+        place: "Via länk".into(),
+        agenda: vec![budget],
+        notice_given_on: day(now_ms),
+    };
+    let next_meeting = author(h, &forvaltare, Kind::Meeting, next_body.to_bytes(), now_ms).await?;
+    let mut budget_votes = Vec::new();
+    for (i, seat) in seats.iter().take(3).enumerate() {
+        until_held(seat, &[budget]).await?;
+        let body = Vote { matter: budget, member: seat.member.clone(), choice: Choice::Yes };
+        let at = now_ms - i64::try_from(3 - i).expect("three") * HOUR_MS;
+        budget_votes.push(author(seat, &key(&seat.member, "ordinarie"), Kind::Vote, body.to_bytes(), at).await?);
+    }
+    Ok(Seeded { plan, budget, meeting, next_meeting, votes, budget_votes, closing, minutes, justeringar })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn papers_are_well_formed_pdfs_with_their_totals_computed() {
+        for paper in [plan_paper(), budget_paper()] {
+            assert!(paper.bytes.starts_with(b"%PDF-"), "{} is a PDF", paper.name);
+            crate::report::check_xref(&paper.bytes).unwrap_or_else(|e| panic!("{}: {e}", paper.name));
+            assert_eq!(paper.reference().size, paper.bytes.len() as u64);
+        }
+        let total = plan_text().pop().expect("a total line");
+        assert!(total.contains("485 persondagar"), "{total}");
+        assert!(total.contains(&format!("{} kr", grouped(1_800_000))), "{total}");
+    }
+
+    #[test]
+    fn most_members_vote_yes_on_the_plan() {
+        let choices: Vec<Choice> = (0..14).map(plan_choice).collect();
+        let yes = choices.iter().filter(|c| **c == Choice::Yes).count();
+        assert!(yes * 2 > choices.len(), "the plan is adopted by a majority: {choices:?}");
+    }
+}
