@@ -1,6 +1,8 @@
 //! Validity never reads a clock: a node whose clock is an hour off changes nothing but the times
 //! its own records claim. Every node stores the same records and shows the same decision.
 
+mod support;
+
 use samverka_node::governance::{matter_report, next_closing};
 use samverka_node::ledger::{Ledger, Source};
 use samverka_protocol::governance::{Choice, Matter, Procedure, Vote};
@@ -12,11 +14,7 @@ const HOUR_MS: i64 = 3_600_000;
 
 fn ledger(fed: &Federation) -> (tempfile::TempDir, Ledger) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let ledger = Ledger::open(dir.path(), 4 << 20).expect("opens");
-    ledger.ingest(fed.charter.to_unverified()).expect("charter");
-    for u in &fed.updates {
-        ledger.ingest(u.to_unverified()).expect("roster");
-    }
+    let ledger = support::open_with(dir.path(), fed);
     (dir, ledger)
 }
 

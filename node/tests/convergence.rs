@@ -2,8 +2,9 @@
 //! partitions, out-of-order gossip and sync: after the partitions heal and sync runs, no record a
 //! node acknowledged is missing anywhere, and every node's heads end gapless chains it holds.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use proptest::prelude::*;
 use samverka_node::ledger::{Ledger, Outcome, Source};
@@ -53,17 +54,6 @@ struct World {
     acknowledged: Vec<Record<Unverified>>,
 }
 
-fn open(dir: &Path, fed: &Federation) -> Ledger {
-    let ledger = Ledger::open(dir, 4 << 20).expect("opens");
-    if ledger.federation().is_none() {
-        ledger.ingest(fed.charter.to_unverified()).expect("charter");
-        for u in &fed.updates {
-            ledger.ingest(u.to_unverified()).expect("roster");
-        }
-    }
-    ledger
-}
-
 impl World {
     fn new() -> World {
         let mut fed = Federation::found("Sammanflöde", &testkit::kommuner(NODES), "1000");
@@ -77,7 +67,7 @@ impl World {
             })
             .collect();
         let dirs: Vec<tempfile::TempDir> = (0..NODES).map(|_| tempfile::tempdir().expect("tempdir")).collect();
-        let nodes = dirs.iter().map(|d| Some(open(d.path(), &fed))).collect();
+        let nodes = dirs.iter().map(|d| Some(support::open_with(d.path(), &fed))).collect();
         World { fed, dirs, nodes, signers, _keys: keys, cut: BTreeSet::new(), acknowledged: Vec::new() }
     }
 
@@ -175,7 +165,7 @@ impl World {
             Op::Gossip { .. } | Op::Sync { .. } => {}
             Op::Restart { node } => {
                 self.nodes[node] = None;
-                self.nodes[node] = Some(open(self.dirs[node].path(), &self.fed));
+                self.nodes[node] = Some(support::open_with(self.dirs[node].path(), &self.fed));
             }
             Op::Toggle { a, b } if a != b => {
                 let link = (a.min(b), a.max(b));

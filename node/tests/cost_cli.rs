@@ -1,31 +1,12 @@
 //! `samverka cost split` transcripts: an operator's key file as Swedish Excel writes it, split by
 //! the real binary.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn samverka(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_samverka"))
-        .current_dir(dir)
-        .env_remove("SAMVERKA_CONFIG")
-        .env("RUST_LOG", "warn")
-        .args(args)
-        .output()
-        .expect("the samverka binary runs")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = samverka(dir, args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "samverka {args:?} failed: {stderr}");
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
-
-fn fails(dir: &Path, args: &[&str]) -> String {
-    let out = samverka(dir, args);
-    assert!(!out.status.success(), "samverka {args:?} should have failed");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use support::{fails, ok, samverka};
 
 fn split(dir: &Path, key: &[u8], extra: &[&str]) -> Output {
     std::fs::write(dir.join("key.csv"), key).expect("write the key file");

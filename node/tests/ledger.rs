@@ -10,11 +10,7 @@ use samverka_protocol::{Body, Hash, Kind, MatterKind, Record, Role, Unverified};
 
 fn ledger(fed: &Federation) -> (tempfile::TempDir, Ledger) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let ledger = Ledger::open(dir.path(), 4 << 20).expect("opens");
-    ledger.ingest(fed.charter.to_unverified()).expect("charter");
-    for u in &fed.updates {
-        ledger.ingest(u.to_unverified()).expect("roster");
-    }
+    let ledger = support::open_with(dir.path(), fed);
     (dir, ledger)
 }
 

@@ -1,6 +1,8 @@
 //! The store against an in-memory model, across restarts and faults: damaged record bytes are
 //! never served and are fetched again; damaged index files are rebuilt from the log on opening.
 
+mod support;
+
 use proptest::prelude::*;
 use samverka_node::ledger::{Ledger, Outcome};
 use samverka_node::storage::Failpoint;
@@ -54,17 +56,6 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn open(dir: &std::path::Path, fed: &Federation) -> Ledger {
-    let ledger = Ledger::open(dir, 4 << 20).expect("opens");
-    if ledger.federation().is_none() {
-        ledger.ingest(fed.charter.to_unverified()).expect("charter");
-        for u in &fed.updates {
-            ledger.ingest(u.to_unverified()).expect("roster");
-        }
-    }
-    ledger
-}
-
 /// The store under test and its model: every record acknowledged, in arrival order, and those a
 /// fault destroyed (damaged in the log: never served, and stored again when re-sent).
 struct Model {
@@ -85,7 +76,7 @@ impl Model {
     fn with_closed(&mut self, fault: impl FnOnce(&std::path::Path)) {
         drop(self.ledger.take());
         fault(self.dir.path());
-        self.ledger = Some(open(self.dir.path(), &self.fed));
+        self.ledger = Some(support::open_with(self.dir.path(), &self.fed));
     }
 
     fn index_files(&self) -> Vec<std::path::PathBuf> {
@@ -224,7 +215,7 @@ proptest! {
         let authors: Vec<Author> =
             (0..3).map(|i| fed.certify_node(&format!("{}", 1000 + i), &format!("model/{i}"))).collect();
         let dir = tempfile::tempdir().expect("tempdir");
-        let ledger = Some(open(dir.path(), &fed));
+        let ledger = Some(support::open_with(dir.path(), &fed));
         let mut model = Model { fed, authors, dir, ledger, acked: Vec::new(), destroyed: Default::default() };
         for op in ops {
             model.apply(op)?;
@@ -247,7 +238,7 @@ fn write_notes(dir: &std::path::Path, count: usize) -> Written {
     let notes: Vec<_> = (0..count)
         .map(|i| author.next(fed.id(), fed.version(), Kind::Note, format!("anteckning {i}").into_bytes()))
         .collect();
-    let ledger = open(dir, &fed);
+    let ledger = support::open_with(dir, &fed);
     for result in ledger.ingest_many(notes.clone()) {
         assert!(matches!(result.expect("valid"), Outcome::Stored(_)));
     }
@@ -286,7 +277,7 @@ fn a_damaged_record_is_never_served_lowers_the_head_and_is_repaired_by_a_fresh_c
     let damaged = &w.notes[3];
     flip(&records_file(dir.path(), "log"), in_log(dir.path(), damaged.bytes()) + damaged.bytes().len() - 3);
 
-    let ledger = open(dir.path(), &w.fed);
+    let ledger = support::open_with(dir.path(), &w.fed);
     let store = ledger.store();
     let before = store.count().expect("count");
     assert_eq!(store.get(&damaged.id()).expect("reads"), None, "a damaged record is not served");
@@ -313,7 +304,7 @@ fn a_damaged_record_is_never_served_lowers_the_head_and_is_repaired_by_a_fresh_c
     assert_eq!(store.get(&damaged.id()).expect("reads").map(|r| r.id()), Some(damaged.id()));
     assert_eq!(store.heads().expect("heads")[&w.author], 5);
     drop(ledger);
-    let ledger = open(dir.path(), &w.fed);
+    let ledger = support::open_with(dir.path(), &w.fed);
     assert_eq!(ids_of(&ledger.store().by_author(&w.author, 0, 100).expect("reads")), note_ids(&w));
     assert!(ledger.store().damaged().is_empty());
 }
@@ -324,7 +315,7 @@ fn rebuilt_after(damage: impl FnOnce(&std::path::Path), code: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     let w = write_notes(dir.path(), 40);
     damage(dir.path());
-    let ledger = open(dir.path(), &w.fed);
+    let ledger = support::open_with(dir.path(), &w.fed);
     let store = ledger.store();
     assert_eq!(store.rebuilt().map(|f| f.code()), Some(code));
     let (notes, _) = store.by_kind(Some(Kind::Note), None, 1000).expect("a listing answers");
@@ -338,7 +329,7 @@ fn rebuilt_after(damage: impl FnOnce(&std::path::Path), code: &str) {
     }
     assert!(store.damaged().is_empty());
     drop(ledger);
-    let ledger = open(dir.path(), &w.fed);
+    let ledger = support::open_with(dir.path(), &w.fed);
     assert_eq!(ledger.store().rebuilt(), None, "the rebuilt indexes pass the check");
 }
 
@@ -418,11 +409,11 @@ fn damage_found_by_scrub_keeps_the_head_lowered_after_a_restart_until_repaired()
             vec![(Some(damaged.id()), Some((w.author, 2)))]
         );
     }
-    let ledger = open(dir.path(), &w.fed);
+    let ledger = support::open_with(dir.path(), &w.fed);
     assert_eq!(ledger.store().heads().expect("heads")[&w.author], 1, "lowered before anything reads the record");
     assert_eq!(ledger.ingest(damaged.clone()).expect("accepted"), Outcome::Stored(damaged.id()));
     drop(ledger);
-    let ledger = open(dir.path(), &w.fed);
+    let ledger = support::open_with(dir.path(), &w.fed);
     assert_eq!(ledger.store().heads().expect("heads")[&w.author], 5);
     assert!(ledger.store().scrub().expect("scrubs").is_clean());
 }
@@ -431,13 +422,13 @@ fn damage_found_by_scrub_keeps_the_head_lowered_after_a_restart_until_repaired()
 fn a_peer_answering_the_lowered_heads_sends_the_damaged_record_again() {
     let (dir_a, dir_b) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
     let w = write_notes(dir_a.path(), 6);
-    let b = open(dir_b.path(), &w.fed);
+    let b = support::open_with(dir_b.path(), &w.fed);
     for result in b.ingest_many(w.notes.clone()) {
         assert!(matches!(result.expect("valid"), Outcome::Stored(_)));
     }
     let damaged = &w.notes[3];
     flip(&records_file(dir_a.path(), "log"), in_log(dir_a.path(), damaged.bytes()) + 9);
-    let a = open(dir_a.path(), &w.fed);
+    let a = support::open_with(dir_a.path(), &w.fed);
     assert_eq!(a.store().get(&damaged.id()).expect("reads"), None);
 
     let version = a.chain().expect("a federation").current().version;

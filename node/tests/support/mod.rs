@@ -19,12 +19,51 @@ use tower::ServiceExt;
 /// A ledger in a fresh directory holding `fed`'s charter and roster versions.
 pub fn ledger_with(fed: &Federation) -> (tempfile::TempDir, Arc<Ledger>) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let ledger = Arc::new(Ledger::open(dir.path(), 8 * 1024 * 1024).expect("ledger opens"));
-    ledger.ingest(fed.charter.to_unverified()).expect("charter ingests");
-    for u in &fed.updates {
-        ledger.ingest(u.to_unverified()).expect("roster update ingests");
-    }
+    let ledger = Arc::new(open_with(dir.path(), fed));
     (dir, ledger)
+}
+
+/// Opens the ledger in `dir`, founding `fed` there (charter and roster versions) if it holds no
+/// federation yet: a first open and every reopen after a restart.
+pub fn open_with(dir: &std::path::Path, fed: &Federation) -> Ledger {
+    let ledger = Ledger::open(dir, 8 * 1024 * 1024).expect("ledger opens");
+    if ledger.federation().is_none() {
+        ledger.ingest(fed.charter.to_unverified()).expect("charter ingests");
+        for u in &fed.updates {
+            ledger.ingest(u.to_unverified()).expect("roster update ingests");
+        }
+    }
+    ledger
+}
+
+/// Runs the `samverka` binary in `dir` with `args` (no config file, warnings only). Only in
+/// test binaries: the binary's path is not known to the example that shares this module.
+#[cfg(test)]
+pub fn samverka(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_samverka"))
+        .current_dir(dir)
+        .env_remove("SAMVERKA_CONFIG")
+        .env("RUST_LOG", "warn")
+        .args(args)
+        .output()
+        .expect("the samverka binary runs")
+}
+
+/// Runs `samverka` and returns its standard output, failing the test if it failed.
+#[cfg(test)]
+pub fn ok(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = samverka(dir, args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "samverka {args:?} failed: {stderr}");
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// Runs `samverka`, expecting it to fail, and returns its standard error.
+#[cfg(test)]
+pub fn fails(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = samverka(dir, args);
+    assert!(!out.status.success(), "samverka {args:?} should have failed");
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The API over `ledger` for a node with `node_key` and an optional operator token.
