@@ -3,6 +3,8 @@
 //! bytes after the trailer are refused; a damaged store is not exported; an import stores
 //! nothing unless every record passes.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -24,21 +26,12 @@ struct Host {
 }
 
 fn host() -> (Host, BTreeMap<MemberId, Author>, Author, Author) {
-    let mut fed = Federation::found("Ekosystem Norrbotten", &testkit::norrbotten(), HOST);
-    let members: Vec<MemberId> = fed.chain.current().members.keys().cloned().collect();
-    let ordinarie = members
-        .iter()
-        .map(|m| (m.clone(), fed.certify_person(m, &format!("{m}/ordinarie"), &[Role::StyrgruppOrdinarie])))
-        .collect();
+    let (mut fed, ordinarie) = support::norrbotten_with_ordinarie();
     let forvaltare = fed.certify_person(HOST, "2580/forvaltare", &[Role::Forvaltare]);
     let chair = fed.certify_person(HOST, "2580/ordforande", &[Role::Ordforande]);
     let node = fed.certify_node(HOST, "2580/node").key;
     let dir = tempfile::tempdir().expect("tempdir");
-    let ledger = Ledger::open(dir.path(), 8 << 20).expect("opens");
-    ledger.ingest(fed.charter.to_unverified()).expect("charter");
-    for u in &fed.updates {
-        ledger.ingest(u.to_unverified()).expect("roster version");
-    }
+    let ledger = support::open_with(dir.path(), &fed);
     (Host { dir, ledger, fed, node }, ordinarie, forvaltare, chair)
 }
 

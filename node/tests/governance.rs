@@ -14,7 +14,7 @@ use samverka_node::ledger::Ledger;
 use samverka_protocol::governance::{
     content_hash, Choice, Justering, Matter, Meeting, Minutes, MinutesItem, PaperRef, Procedure, Vote,
 };
-use samverka_protocol::testkit::{self, Author, Federation};
+use samverka_protocol::testkit::{Author, Federation};
 use samverka_protocol::{Body as _, Kind, MatterKind, MemberId, Record, RecordId, Role, Unverified};
 use serde_json::{json, Value};
 use support::{get, ledger_with, post_empty, post_json, post_raw, router_with};
@@ -41,12 +41,7 @@ struct Styrgrupp {
 }
 
 fn styrgrupp() -> Styrgrupp {
-    let mut fed = Federation::found("Ekosystem Norrbotten", &testkit::norrbotten(), HOST);
-    let members: Vec<MemberId> = fed.chain.current().members.keys().cloned().collect();
-    let ordinarie = members
-        .iter()
-        .map(|m| (m.clone(), fed.certify_person(m, &format!("{m}/ordinarie"), &[Role::StyrgruppOrdinarie])))
-        .collect();
+    let (mut fed, ordinarie) = support::norrbotten_with_ordinarie();
     let forvaltare = fed.certify_person(HOST, "2580/forvaltare", &[Role::Forvaltare]);
     let chair = fed.certify_person(HOST, "2580/ordforande", &[Role::Ordforande]);
     let host_node = fed.certify_node(HOST, "2580/node");

@@ -12,7 +12,7 @@ use axum::Router;
 use samverka_node::demo::content;
 use samverka_node::ledger::Ledger;
 use samverka_protocol::governance::{Choice, Matter, PaperRef, Vote};
-use samverka_protocol::testkit::{self, Author, Federation};
+use samverka_protocol::testkit::{Author, Federation};
 use samverka_protocol::{Body as _, Hash, Kind, MemberId, Record, RecordId, Role, Unverified};
 
 use crate::support::{ledger_with, post_empty, post_raw, router_with};
@@ -66,12 +66,8 @@ impl Builder {
 
 /// Builds the fixture.
 pub async fn fixture() -> Fixture {
-    let mut fed = Federation::found("Ekosystem Norrbotten", &testkit::norrbotten(), HOST);
-    let members: Vec<MemberId> = fed.chain.current().members.keys().cloned().collect();
-    let ordinarie = members
-        .iter()
-        .map(|m| (m.clone(), fed.certify_person(m, &format!("{m}/ordinarie"), &[Role::StyrgruppOrdinarie])))
-        .collect();
+    let (mut fed, ordinarie) = crate::support::norrbotten_with_ordinarie();
+    let members: Vec<MemberId> = ordinarie.keys().cloned().collect();
     let forvaltare = fed.certify_person(HOST, "2580/forvaltare", &[Role::Forvaltare]);
     let host_node = fed.certify_node(HOST, &format!("demo/{HOST}/node"));
     let (dir, ledger) = ledger_with(&fed);

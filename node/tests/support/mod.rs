@@ -16,6 +16,23 @@ use samverka_protocol::SigningKey;
 use serde_json::Value;
 use tower::ServiceExt;
 
+/// Norrbotten's federation (Luleå, 2580, the host) with every member's styrgrupp ordinarie
+/// certified, by member.
+pub fn norrbotten_with_ordinarie(
+) -> (Federation, std::collections::BTreeMap<samverka_protocol::MemberId, samverka_protocol::testkit::Author>) {
+    let mut fed = Federation::found("Ekosystem Norrbotten", &samverka_protocol::testkit::norrbotten(), "2580");
+    let members: Vec<samverka_protocol::MemberId> = fed.chain.current().members.keys().cloned().collect();
+    let ordinarie = members
+        .iter()
+        .map(|m| {
+            let person =
+                fed.certify_person(m, &format!("{m}/ordinarie"), &[samverka_protocol::Role::StyrgruppOrdinarie]);
+            (m.clone(), person)
+        })
+        .collect();
+    (fed, ordinarie)
+}
+
 /// A ledger in a fresh directory holding `fed`'s charter and roster versions.
 pub fn ledger_with(fed: &Federation) -> (tempfile::TempDir, Arc<Ledger>) {
     let dir = tempfile::tempdir().expect("tempdir");
