@@ -330,12 +330,23 @@ impl Ledger {
 
     /// Stores the batch durably, announces it, then admits the parked records that waited for
     /// what it stored, round after round, until a round wakes nothing.
+    ///
+    /// Only the first round's failure is returned: it is the batch the caller is told about.
+    /// Records woken later were acknowledged to no one; if storing them fails they are logged
+    /// and dropped, and sync brings them again.
     fn commit(&self, mut batch: Batch) -> Result<(), Error> {
         // Each round stores at least one record or ends, and each record woken leaves the
         // parking area, so the rounds are bounded by what was parked.
-        for _ in 0..=MAX_PARKED {
+        for round in 0..=MAX_PARKED {
             if !batch.records.is_empty() {
-                self.store.put(&batch.records, &[])?;
+                match self.store.put(&batch.records, &[]) {
+                    Ok(()) => {}
+                    Err(e) if round == 0 => return Err(e.into()),
+                    Err(e) => {
+                        tracing::warn!(error = %e, records = batch.records.len(), "records woken from parking not stored");
+                        return Ok(());
+                    }
+                }
             }
             let stored: Vec<RecordId> = batch.records.iter().map(Record::id).collect();
             for r in batch.records.drain(..) {
