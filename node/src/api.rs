@@ -119,7 +119,11 @@ impl State {
 
 /// The router: every route of the API, with body limit, tracing and JSON fallbacks.
 pub fn router(state: State) -> Router {
-    let site = Arc::new(crate::site::Site::new(state.ledger.clone(), state.network.clone(), state.node_public()));
+    let site = samverka_web::Web::new(Arc::new(crate::site::Site::new(
+        state.ledger.clone(),
+        state.network.clone(),
+        state.node_public(),
+    )));
     let not_found = samverka_web::not_found(site.clone());
     let guard = state.guard.clone();
     routes()

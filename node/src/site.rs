@@ -4,30 +4,43 @@
 
 use std::sync::Arc;
 
+use samverka_protocol::governance::{Justering, JusteringStatus, Minutes, Vote};
 use samverka_protocol::roster::KeyKind;
 use samverka_protocol::testkit;
-use samverka_protocol::{PublicKey, RecordId, RosterChain};
+use samverka_protocol::{Body as _, Kind, PublicKey, RecordId, Role, RosterChain, Signature};
 use samverka_web::view;
 
 use crate::governance::{self, MatterSummary, Status};
 use crate::ledger::Ledger;
 use crate::network;
+use crate::offer::{self, Offers, Pending};
 
 /// The web pages' view of this node.
 pub struct Site {
     ledger: Arc<Ledger>,
     network: Option<network::Handle>,
     node_key: PublicKey,
+    offers: Offers,
 }
 
 impl Site {
     /// The site of the node with `ledger`, `network` (if one runs) and the node key `node_key`.
     pub fn new(ledger: Arc<Ledger>, network: Option<network::Handle>, node_key: PublicKey) -> Site {
-        Site { ledger, network, node_key }
+        Site { offers: Offers::new(ledger.clone()), ledger, network, node_key }
     }
 
     fn chain(&self) -> Result<Arc<RosterChain>, view::Error> {
         self.ledger.chain().ok_or(view::Error::NoFederation)
+    }
+}
+
+impl From<offer::Error> for view::Error {
+    fn from(e: offer::Error) -> view::Error {
+        match e {
+            offer::Error::Query(q) => q.into(),
+            offer::Error::Ledger(crate::ledger::Error::NoFederation) => view::Error::NoFederation,
+            other => view::Error::Read(Box::new(other)),
+        }
     }
 }
 
@@ -140,6 +153,176 @@ impl samverka_web::Node for Site {
     fn demo(&self) -> bool {
         is_demo_key(&self.ledger, &self.node_key)
     }
+
+    fn me(&self, key: &PublicKey) -> Option<view::Me> {
+        let chain = self.ledger.chain()?;
+        if chain.revoked_since(key).is_some() {
+            return None;
+        }
+        let roster = chain.current();
+        let grant = roster.keys.get(key)?;
+        let KeyKind::Person { roles, valid_from_ms, valid_until_ms } = &grant.kind else { return None };
+        let now = jiff::Timestamp::now().as_millisecond();
+        if valid_from_ms.is_some_and(|from| now < from) || valid_until_ms.is_some_and(|until| now > until) {
+            return None;
+        }
+        Some(view::Me {
+            key: *key,
+            member: grant.member.clone(),
+            member_name: governance::member_name(&chain, &grant.member),
+            roles: roles.clone(),
+            host: grant.member == roster.host,
+        })
+    }
+
+    fn todo(&self, me: &view::Me) -> Result<view::Todo, view::Error> {
+        self.chain()?;
+        let store = self.ledger.store();
+        let mut todo = view::Todo::default();
+        if me.votes() {
+            for summary in governance::matters(store)?.iter().filter(|m| m.status == Status::Open) {
+                let voted = governance::votes_on(store, &summary.matter.id())?.iter().any(|v| {
+                    v.body().and_then(|b| Vote::from_bytes(b).ok()).is_some_and(|vote| vote.member == me.member)
+                });
+                if !voted {
+                    todo.ballots.push(row(summary));
+                }
+            }
+        }
+        for minutes in governance::scan_bodies::<Minutes>(store)? {
+            if !minutes.body.signers().contains(&me.key) {
+                continue;
+            }
+            let Some(report) = governance::minutes_report(store, &minutes.id())? else { continue };
+            if matches!(&report.status, JusteringStatus::Pending { missing } if missing.contains(&me.key)) {
+                todo.justering.push(minutes_row(&report));
+            }
+        }
+        Ok(todo)
+    }
+
+    fn prepare(&self, me: &view::Me, action: view::Action) -> Result<Result<view::Offer, view::Refusal>, view::Error> {
+        let (kind, body) = match &action {
+            view::Action::Vote { matter, choice } => (Kind::Vote, self.offers.vote_body(&me.member, matter, *choice)?),
+            view::Action::Justera { minutes } => (Kind::Justering, self.offers.justering_body(&me.key, minutes)?),
+        };
+        let body = match body {
+            Ok(b) => b,
+            Err(refusal) => return Ok(Err(refused(&refusal, None))),
+        };
+        let now = jiff::Timestamp::now().as_millisecond();
+        match self.offers.prepare(me.key, kind, body, now)? {
+            Ok(pending) => Ok(Ok(self.describe(me, &pending)?)),
+            Err(refusal) => Ok(Err(refused(&refusal, None))),
+        }
+    }
+
+    fn offer(&self, me: &view::Me) -> Result<Option<view::Offer>, view::Error> {
+        match self.offers.pending(&me.key)? {
+            Some(pending) => Ok(Some(self.describe(me, &pending)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn submit(
+        &self,
+        me: &view::Me,
+        id: &RecordId,
+        signature: Signature,
+    ) -> Result<Result<view::Submitted, view::Refusal>, view::Error> {
+        let pending = self.offers.pending(&me.key)?;
+        match self.offers.submit(&me.key, id, signature)? {
+            Ok(id) => {
+                let back = match pending.as_ref().map(|p| (&p.draft.header.kind, &p.draft.body)) {
+                    Some((Kind::Vote, body)) => Vote::from_bytes(body)
+                        .map_or_else(|_| "/att-gora".into(), |v| format!("/arenden/{}", v.matter.to_hex())),
+                    _ => "/att-gora".into(),
+                };
+                Ok(Ok(view::Submitted { id, back }))
+            }
+            Err(refusal @ offer::Refusal::Refused(_)) => Ok(Err(refused(&refusal, Some(*id)))),
+            Err(refusal) => Ok(Err(refused(&refusal, None))),
+        }
+    }
+
+    fn demo_people(&self) -> Vec<view::DemoPerson> {
+        if !self.demo() {
+            return Vec::new();
+        }
+        let Some(chain) = self.ledger.chain() else { return Vec::new() };
+        let roster = chain.current();
+        let mut people = Vec::new();
+        for member in roster.members.values() {
+            for role in ["ordinarie", "forvaltare", "ordforande", "objektspecialist"] {
+                let key = testkit::key(&format!("demo/{}/{role}", member.id));
+                let Some(grant) = roster.keys.get(&key.public()) else { continue };
+                let KeyKind::Person { roles, .. } = &grant.kind else { continue };
+                people.push(view::DemoPerson {
+                    member: member.name.clone(),
+                    roles: roles.clone(),
+                    seed: key.to_seed(),
+                    key: key.public(),
+                });
+            }
+        }
+        people.sort_by_key(|p| {
+            (!p.roles.iter().any(|r| matches!(r, Role::Forvaltare | Role::Ordforande)), p.member.clone())
+        });
+        people
+    }
+}
+
+impl Site {
+    /// An offer as the pages show it: what the record says, in the read models' terms.
+    fn describe(&self, me: &view::Me, pending: &Pending) -> Result<view::Offer, view::Error> {
+        let draft = &pending.draft;
+        let store = self.ledger.store();
+        let subject = match draft.header.kind {
+            Kind::Vote => {
+                let vote = Vote::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
+                let summary =
+                    governance::matters(store)?.into_iter().find(|m| m.matter.id() == vote.matter).ok_or_else(
+                        || view::Error::Read(format!("matter {} of an offered vote is not held", vote.matter).into()),
+                    )?;
+                view::Subject::Vote {
+                    alternatives: summary.matter.body.alternatives.clone(),
+                    matter: row(&summary),
+                    member: me.member_name.clone(),
+                    choice: vote.choice,
+                }
+            }
+            _ => {
+                let justering = Justering::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
+                let report = governance::minutes_report(store, &justering.minutes)?.ok_or_else(|| {
+                    view::Error::Read(
+                        format!("minutes {} of an offered justering are not held", justering.minutes).into(),
+                    )
+                })?;
+                view::Subject::Justering { minutes: minutes_row(&report) }
+            }
+        };
+        Ok(view::Offer {
+            id: pending.id(),
+            seq: draft.header.seq,
+            prev: draft.header.prev,
+            kind: draft.header.kind,
+            subject,
+            signing_input: draft.header.signing_input(),
+            around: draft.around_signature(),
+        })
+    }
+}
+
+fn refused(refusal: &offer::Refusal, given_back: Option<RecordId>) -> view::Refusal {
+    view::Refusal { code: refusal.code(), detail: refusal.to_string(), given_back }
+}
+
+fn minutes_row(report: &governance::MinutesReport) -> view::MinutesRow {
+    let (meeting, date) = match &report.meeting {
+        Some(m) => (m.body.title.clone(), m.body.date.clone()),
+        None => (String::new(), String::new()),
+    };
+    view::MinutesRow { id: report.minutes.id(), meeting, date }
 }
 
 /// Whether `key` is a demo node key (`samverka demo` derives them from public labels, so anyone

@@ -80,6 +80,8 @@
 //! - `v` version → id (roster chain: 0 is the charter; as of the checkpoint)
 //! - `e` author id → () (records proving the author equivocated)
 //! - `d` author → draft bytes (drafts persisted before signing)
+//! - `o` author → what the node offered the author to sign in a browser (`crate::offer`: the
+//!   draft and the records offered earlier at the same position)
 //! - `p` id → record bytes (roster proposals still collecting countersignatures; kept apart from
 //!   the records, never served or forwarded as records, re-verified whenever used)
 //! - `m` name → meta values (`format`; `next`, `log` and `fp`: the record count, log length and
@@ -1543,6 +1545,24 @@ impl Store {
     pub fn clear_draft(&self, author: &PublicKey) -> Result<(), Error> {
         self.db.remove(key(b'd', &[&author.0]))?;
         Ok(())
+    }
+
+    /// Persists, durably, what a node has offered `author` to sign in a browser (the bytes are
+    /// the offer module's; see `crate::offer`), before the offer is shown.
+    pub fn put_offer(&self, author: &PublicKey, bytes: &[u8]) -> Result<(), Error> {
+        self.db.insert(key(b'o', &[&author.0]), bytes)?;
+        self.sync_sled()
+    }
+
+    /// What was offered `author` to sign, if anything is pending.
+    pub fn offer(&self, author: &PublicKey) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.db.get(key(b'o', &[&author.0]))?.map(|v| v.to_vec()))
+    }
+
+    /// Forgets `author`'s offer: its record was stored, or refused.
+    pub fn clear_offer(&self, author: &PublicKey) -> Result<(), Error> {
+        self.db.remove(key(b'o', &[&author.0]))?;
+        self.sync_sled()
     }
 
     /// Stores a roster proposal durably under its id, replacing an earlier copy (the same record

@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use samverka_protocol::governance::{Choice, Outcome, Tally};
-use samverka_protocol::{Hash, MatterKind, MemberId, MemberKind, RecordId, Role};
+use samverka_protocol::{Hash, Kind, MatterKind, MemberId, MemberKind, PublicKey, RecordId, Role, Signature};
 
 /// A node as the pages see it. Every method but [`Node::node_state`] reads the store and may block:
 /// the pages call them off the async workers.
@@ -20,6 +20,157 @@ pub trait Node: Send + Sync + 'static {
     fn node_state(&self) -> impl Future<Output = Result<NodeState, Error>> + Send;
     /// Whether this node runs with demo keys, which anyone can recompute.
     fn demo(&self) -> bool;
+
+    /// Who `key` is in the current roster, if it is a person's key in force. Cheap (the roster
+    /// is in memory): asked on every request of a session, so a revoked key ends its sessions.
+    fn me(&self, key: &PublicKey) -> Option<Me>;
+    /// What waits for `me`: open ballots its member has not voted in, minutes waiting for its
+    /// justering.
+    fn todo(&self, me: &Me) -> Result<Todo, Error>;
+    /// Prepares the record `action` makes for `me` to sign in the browser, and persists the
+    /// chain position it takes before answering; or why the node will not offer it.
+    fn prepare(&self, me: &Me, action: Action) -> Result<Result<Offer, Refusal>, Error>;
+    /// The offer waiting for `key`'s signature, if any.
+    fn offer(&self, me: &Me) -> Result<Option<Offer>, Error>;
+    /// Takes `signature` over the offer `id` and ingests the record through the node's one
+    /// ingest path; or why it was not stored.
+    fn submit(&self, me: &Me, id: &RecordId, signature: Signature) -> Result<Result<Submitted, Refusal>, Error>;
+    /// The demo's people, whose keys anyone may use (empty unless [`Node::demo`]).
+    fn demo_people(&self) -> Vec<DemoPerson>;
+}
+
+/// A signed-in person as the current roster certifies their key.
+#[derive(Clone, Debug)]
+pub struct Me {
+    /// The person's key.
+    pub key: PublicKey,
+    /// The member the key speaks for.
+    pub member: MemberId,
+    /// The member's name.
+    pub member_name: String,
+    /// The roles the key holds.
+    pub roles: Vec<Role>,
+    /// Whether the member is the host (värdkommun).
+    pub host: bool,
+}
+
+impl Me {
+    /// Whether the key may vote for its member (ordinarie or ersättare).
+    pub fn votes(&self) -> bool {
+        self.roles.iter().any(|r| matches!(r, Role::StyrgruppOrdinarie | Role::StyrgruppErsattare))
+    }
+}
+
+/// What waits for a person.
+#[derive(Clone, Debug, Default)]
+pub struct Todo {
+    /// Open matters the person's member has cast no vote in.
+    pub ballots: Vec<MatterRow>,
+    /// Minutes the person is a justerare of and has not justerat.
+    pub justering: Vec<MinutesRow>,
+}
+
+/// Minutes in a list.
+#[derive(Clone, Debug)]
+pub struct MinutesRow {
+    /// The minutes record's id.
+    pub id: RecordId,
+    /// The meeting's title.
+    pub meeting: String,
+    /// The meeting's date (`2026-11-30`).
+    pub date: String,
+}
+
+/// What a person asks to sign.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// A vote for the person's member.
+    Vote {
+        /// The matter.
+        matter: RecordId,
+        /// The choice.
+        choice: Choice,
+    },
+    /// Justering of minutes.
+    Justera {
+        /// The minutes.
+        minutes: RecordId,
+    },
+}
+
+/// A record prepared for a person to sign in the browser.
+#[derive(Clone, Debug)]
+pub struct Offer {
+    /// The id the record will have (the hash of its header).
+    pub id: RecordId,
+    /// Its position in the person's chain.
+    pub seq: u64,
+    /// The person's record before it.
+    pub prev: Option<RecordId>,
+    /// The record's kind.
+    pub kind: Kind,
+    /// What it says, for people.
+    pub subject: Subject,
+    /// The exact bytes to sign (domain-separated header).
+    pub signing_input: Vec<u8>,
+    /// The record's bytes before and after the signature: the browser keeps
+    /// `before ‖ signature ‖ after`, to send again if the node never got it.
+    pub around: (Vec<u8>, Vec<u8>),
+}
+
+/// What an offered record says.
+#[derive(Clone, Debug)]
+pub enum Subject {
+    /// A vote.
+    Vote {
+        /// The matter voted on.
+        matter: MatterRow,
+        /// Its alternatives (empty for yes/no).
+        alternatives: Vec<String>,
+        /// The member the vote counts for.
+        member: String,
+        /// The choice.
+        choice: Choice,
+    },
+    /// A justering.
+    Justering {
+        /// The minutes.
+        minutes: MinutesRow,
+    },
+}
+
+/// A record signed in the browser and stored.
+#[derive(Clone, Debug)]
+pub struct Submitted {
+    /// The record's id.
+    pub id: RecordId,
+    /// Where to read what was signed (the matter's page, or the todo page).
+    pub back: String,
+}
+
+/// Why the node will not offer or store a record. A refusal never takes a chain position.
+#[derive(Clone, Debug)]
+pub struct Refusal {
+    /// A stable code (`ballot_closed`, a protocol rejection's code …); the pages show the
+    /// catalog's text `refusal.<code>`, or a general one naming the code.
+    pub code: &'static str,
+    /// The node's own words (English), for the log and the curious.
+    pub detail: String,
+    /// A signed record the node refused: its position is free again.
+    pub given_back: Option<RecordId>,
+}
+
+/// A demo person whose key anyone may use.
+#[derive(Clone, Debug)]
+pub struct DemoPerson {
+    /// The member's name.
+    pub member: String,
+    /// The person's roles.
+    pub roles: Vec<Role>,
+    /// The key's 32-byte seed (public by design in the demo).
+    pub seed: [u8; 32],
+    /// The public key.
+    pub key: PublicKey,
 }
 
 /// Why a page cannot be shown.

@@ -68,7 +68,7 @@ impl Builder {
 pub async fn fixture() -> Fixture {
     let (mut fed, ordinarie) = crate::support::norrbotten_with_ordinarie();
     let members: Vec<MemberId> = ordinarie.keys().cloned().collect();
-    let forvaltare = fed.certify_person(HOST, "2580/forvaltare", &[Role::Forvaltare]);
+    let forvaltare = fed.certify_person(HOST, &format!("demo/{HOST}/forvaltare"), &[Role::Forvaltare]);
     let host_node = fed.certify_node(HOST, &format!("demo/{HOST}/node"));
     let (dir, ledger) = ledger_with(&fed);
     let router = router_with(&ledger, host_node.key.clone(), Some(TOKEN));
