@@ -122,7 +122,7 @@ pub fn router(state: State) -> Router {
     let site = samverka_web::Web::new(Arc::new(crate::site::Site::new(
         state.ledger.clone(),
         state.network.clone(),
-        state.node_public(),
+        state.node_key.clone(),
     )));
     let not_found = samverka_web::not_found(site.clone());
     let guard = state.guard.clone();

@@ -456,6 +456,19 @@ pub enum Refusal {
     },
 }
 
+impl Refusal {
+    /// A short, stable code (the API's and the pages' `refusal.<code>`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Query(_) => "query_failed",
+            Refusal::UnknownMatter(_) => "unknown_matter",
+            Refusal::AlreadyRegistered { .. } => "already_registered",
+            Refusal::AlreadyClosed { .. } => "already_closed",
+            Refusal::NotCloser { .. } => "not_designated_closer",
+        }
+    }
+}
+
 /// The diarium body registering `matter` as the next number of `year`, for the node key `author`.
 ///
 /// `previous` is the author's own latest diarium record if it has one; otherwise the highest
@@ -499,6 +512,49 @@ pub fn next_closing(
     }
     let votes = votes_on(store, matter)?;
     Ok(close(*matter, &held.body, &votes, chain, chain.current()))
+}
+
+/// Why a host command did not author its record.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The command does not apply (unknown matter, already registered or closed, not the closer).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The ledger refused or could not store the record.
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::Error),
+}
+
+/// Registers `matter` in the diarium with the next diarienummer of the year of `now_ms`
+/// (Europe/Stockholm), authored by `node_key` (the host's node): the command behind
+/// `POST /api/v1/matters/{id}/diarium` and the host's button on the matter page.
+pub fn register(
+    ledger: &Ledger,
+    node_key: &SigningKey,
+    matter: &RecordId,
+    now_ms: i64,
+) -> Result<(Record<Verified>, Diarium), CommandError> {
+    let _guard = AUTHORING.lock().expect("authoring lock poisoned");
+    let body = next_registration(ledger.store(), &node_key.public(), matter, stockholm_year(now_ms))?;
+    let record = ledger.author(node_key, Kind::Diarium, body.to_bytes(), now_ms)?;
+    tracing::info!(record = %record.id(), %matter, diarienummer = %body.diarienummer, "the node registered a matter");
+    Ok((record, body))
+}
+
+/// Closes the ballot of `matter` over every vote held, authored by `node_key` (the matter's
+/// closer): the command behind `POST /api/v1/matters/{id}/close` and the host's button.
+pub fn close_ballot(
+    ledger: &Ledger,
+    node_key: &SigningKey,
+    matter: &RecordId,
+    now_ms: i64,
+) -> Result<(Record<Verified>, BallotClose), CommandError> {
+    let chain = ledger.chain().ok_or(Error::NoFederation).map_err(Refusal::from)?;
+    let _guard = AUTHORING.lock().expect("authoring lock poisoned");
+    let body = next_closing(ledger.store(), &chain, &node_key.public(), matter)?;
+    let record = ledger.author(node_key, Kind::BallotClose, body.to_bytes(), now_ms)?;
+    tracing::info!(record = %record.id(), %matter, votes = body.counted.len(), "the node closed a ballot");
+    Ok((record, body))
 }
 
 /// The receipt `closer` owes for `record`: `Some` when it is a vote on a held matter that names

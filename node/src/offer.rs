@@ -1,6 +1,6 @@
 //! Records a person signs in their browser: the node prepares, the browser signs, the node
 //! ingests — without ever leaving a hole in the person's chain (docs/protocol.md §7.6, and
-//! "Signing in a browser" in docs/web.md).
+//! docs/web.md §3, "Signing in a browser", for the browser's part).
 //!
 //! # The rules
 //!

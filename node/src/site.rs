@@ -7,7 +7,7 @@ use std::sync::Arc;
 use samverka_protocol::governance::{Justering, JusteringStatus, Minutes, Vote};
 use samverka_protocol::roster::KeyKind;
 use samverka_protocol::testkit;
-use samverka_protocol::{Body as _, Kind, PublicKey, RecordId, Role, RosterChain, Signature};
+use samverka_protocol::{Body as _, Kind, PublicKey, RecordId, Role, RosterChain, Signature, SigningKey};
 use samverka_web::view;
 
 use crate::governance::{self, MatterSummary, Status};
@@ -19,14 +19,16 @@ use crate::offer::{self, Offers, Pending};
 pub struct Site {
     ledger: Arc<Ledger>,
     network: Option<network::Handle>,
+    /// The node's key: it authors the host's diarium registrations and closings.
+    node: SigningKey,
     node_key: PublicKey,
     offers: Offers,
 }
 
 impl Site {
-    /// The site of the node with `ledger`, `network` (if one runs) and the node key `node_key`.
-    pub fn new(ledger: Arc<Ledger>, network: Option<network::Handle>, node_key: PublicKey) -> Site {
-        Site { offers: Offers::new(ledger.clone()), ledger, network, node_key }
+    /// The site of the node with `ledger`, `network` (if one runs) and the node key `node`.
+    pub fn new(ledger: Arc<Ledger>, network: Option<network::Handle>, node: SigningKey) -> Site {
+        Site { offers: Offers::new(ledger.clone()), node_key: node.public(), node, ledger, network }
     }
 
     fn chain(&self) -> Result<Arc<RosterChain>, view::Error> {
@@ -245,6 +247,10 @@ impl samverka_web::Node for Site {
         }
     }
 
+    fn host(&self, me: &view::Me, command: view::HostCommand) -> Result<Result<(), view::Refusal>, view::Error> {
+        self.host_command(me, command)
+    }
+
     fn demo_people(&self) -> Vec<view::DemoPerson> {
         if !self.demo() {
             return Vec::new();
@@ -258,6 +264,7 @@ impl samverka_web::Node for Site {
                 let Some(grant) = roster.keys.get(&key.public()) else { continue };
                 let KeyKind::Person { roles, .. } = &grant.kind else { continue };
                 people.push(view::DemoPerson {
+                    id: format!("{}/{role}", member.id),
                     member: member.name.clone(),
                     roles: roles.clone(),
                     seed: key.to_seed(),
@@ -273,6 +280,40 @@ impl samverka_web::Node for Site {
 }
 
 impl Site {
+    fn host_command(
+        &self,
+        me: &view::Me,
+        command: view::HostCommand,
+    ) -> Result<Result<(), view::Refusal>, view::Error> {
+        if !me.host_officer() {
+            return Ok(Err(view::Refusal {
+                code: "not_host_officer",
+                detail: "only the host's förvaltare or ordförande may do this".into(),
+                given_back: None,
+            }));
+        }
+        let now = jiff::Timestamp::now().as_millisecond();
+        let done = match command {
+            view::HostCommand::Register(matter) => {
+                governance::register(&self.ledger, &self.node, &matter, now).map(drop)
+            }
+            view::HostCommand::Close(matter) => {
+                governance::close_ballot(&self.ledger, &self.node, &matter, now).map(drop)
+            }
+        };
+        let refusal = |code: &'static str, e: &dyn std::fmt::Display| view::Refusal {
+            code,
+            detail: e.to_string(),
+            given_back: None,
+        };
+        match done {
+            Ok(()) => Ok(Ok(())),
+            Err(governance::CommandError::Refused(governance::Refusal::Query(q))) => Err(q.into()),
+            Err(governance::CommandError::Refused(r)) => Ok(Err(refusal(r.code(), &r))),
+            Err(governance::CommandError::Ledger(e)) => Ok(Err(refusal(e.code(), &e))),
+        }
+    }
+
     /// An offer as the pages show it: what the record says, in the read models' terms.
     fn describe(&self, me: &view::Me, pending: &Pending) -> Result<view::Offer, view::Error> {
         let draft = &pending.draft;

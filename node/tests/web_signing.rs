@@ -255,3 +255,30 @@ async fn forms_from_another_site_or_without_the_csrf_token_are_refused_and_logou
     assert_eq!(r.status, StatusCode::SEE_OTHER, "the session ended");
     assert_eq!(r.headers[header::LOCATION], "/logga-in");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hosts_forvaltare_closes_a_ballot_from_the_matter_page_and_no_one_else_can() {
+    let f = fixture::fixture().await;
+    let matter = format!("/arenden/{}", f.open.to_hex());
+    let mut member = Browser { router: f.router.clone(), cookie: None };
+    member.sign_in(&ordinarie(VOTER)).await;
+    assert!(!html(&member.get(&matter).await).contains("/avsluta"), "a member sees no host actions");
+    let csrf = member.csrf().await;
+    let r = member.post(&format!("{matter}/avsluta"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("Bara värdkommunens förvaltare eller ordförande"), "{}", html(&r));
+
+    let mut host = Browser { router: f.router.clone(), cookie: None };
+    host.sign_in(&testkit::key("demo/2580/forvaltare")).await;
+    let page = html(&host.get(&matter).await);
+    assert!(page.contains(&format!("action=\"{matter}/avsluta\"")), "{page}");
+    assert!(!page.contains("/diariefor"), "the matter is registered already");
+    let csrf = host.csrf().await;
+    let r = host.post(&format!("{matter}/avsluta"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let page = html(&host.get(&matter).await);
+    assert!(page.contains("tag-closed") && page.contains("decision.pdf"), "closed, with its documents:\n{page}");
+    let r = host.post(&format!("{matter}/avsluta"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("Omröstningen är redan avslutad"), "{}", html(&r));
+}

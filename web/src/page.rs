@@ -274,8 +274,19 @@ struct MatterPage {
     votes: Vec<VoteLine>,
     /// The vote form, for a signed-in person who may vote while the matter is open.
     vote: Option<VoteForm>,
-    /// Why the last vote was not offered, shown above the form.
+    /// Why the last vote or host command was refused, shown above the forms.
     error: Option<String>,
+    /// The host officer's commands, for the host's förvaltare or ordförande.
+    host: Option<HostForms>,
+}
+
+/// The host officer's buttons on a matter's page.
+struct HostForms {
+    csrf: String,
+    /// Where to post "register in the diarium", while the matter has no diarienummer.
+    register: Option<String>,
+    /// Where to post "close the ballot", while the matter is open.
+    close: Option<String>,
 }
 
 /// The vote form on a matter's page.
@@ -398,7 +409,20 @@ pub(crate) async fn matter_page<N: Node>(
         }),
         _ => None,
     };
+    let host = match &v.me {
+        Some((session, me)) if me.host_officer() => {
+            let base = format!("/arenden/{}", m.row.id.to_hex());
+            Some(HostForms {
+                csrf: session.csrf.clone(),
+                register: m.row.diarienummer.is_none().then(|| format!("{base}/diariefor")),
+                close: (m.row.status == view::Status::Open).then(|| format!("{base}/avsluta")),
+            })
+            .filter(|h| h.register.is_some() || h.close.is_some())
+        }
+        _ => None,
+    };
     let page = MatterPage {
+        host,
         c: v.chrome(m.row.title.clone(), web.node.demo()),
         id: m.row.id.to_hex(),
         row: row(t, &m.row),

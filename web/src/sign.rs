@@ -108,6 +108,8 @@ struct DemoLine {
     label: String,
     seed: String,
     key: String,
+    /// Sign in as this person as soon as the page loads (the demo's printed links).
+    auto: bool,
 }
 
 #[derive(Template)]
@@ -236,6 +238,53 @@ pub async fn vote<N: Node>(
         return v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo());
     };
     prepare(&web, &v, me, view::Action::Vote { matter, choice }, &id).await
+}
+
+/// `POST /arenden/{id}/diariefor`: the host's node registers the matter in the diarium.
+pub async fn register<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    host_command(web, id, v, posted, view::HostCommand::Register).await
+}
+
+/// `POST /arenden/{id}/avsluta`: the host's node closes the matter's ballot.
+pub async fn close<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    host_command(web, id, v, posted, view::HostCommand::Close).await
+}
+
+async fn host_command<N: Node>(
+    web: Arc<Web<N>>,
+    id: String,
+    v: Visitor,
+    posted: Posted,
+    command: fn(RecordId) -> view::HostCommand,
+) -> Response {
+    let (session, me) = match signed_in(&v) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    if let Err(r) = checked(&web, &v, posted, Some(session)) {
+        return *r;
+    }
+    let Ok(matter) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
+    let who = me.clone();
+    match read(&web.node, move |n| n.host(&who, command(matter))).await {
+        Ok(Ok(())) => Redirect::to(&format!("/arenden/{id}")).into_response(),
+        Ok(Err(refusal)) => {
+            tracing::info!(code = refusal.code, detail = %refusal.detail, "a host command was refused");
+            let page = matter_page(&web, &v, &id, Some(refusal_text(v.t(), &refusal))).await;
+            v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo())
+        }
+        Err(e) => v.answer(Err(e), web.node.demo()),
+    }
 }
 
 /// `POST /protokoll/{id}/justera`: prepares the person's justering and shows it for signing.
@@ -424,23 +473,33 @@ pub async fn login_page<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> 
     if v.me.is_some() {
         return Redirect::to("/att-gora").into_response();
     }
-    let page = login_form(&web, &v, None).await;
+    let page = login_form(&web, &v, None, None).await;
     v.answer(page, web.node.demo())
 }
 
-async fn login_form<N: Node>(web: &Arc<Web<N>>, v: &Visitor, error: Option<String>) -> Result<String, Failure> {
+async fn login_form<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    error: Option<String>,
+    only: Option<&str>,
+) -> Result<String, Failure> {
     let federation = read(&web.node, |n| n.federation()).await?;
     let t = v.t();
-    let demo = web
+    let demo: Vec<DemoLine> = web
         .node
         .demo_people()
         .into_iter()
+        .filter(|p| only.is_none_or(|id| p.id == id))
         .map(|p| DemoLine {
             label: t.fill("demo.person", &[("member", &p.member), ("roles", &roles_text(t, &p.roles))]),
             seed: hex::encode(p.seed),
             key: p.key.to_hex(),
+            auto: only.is_some(),
         })
         .collect();
+    if only.is_some() && demo.is_empty() {
+        return Err(Failure::NotFound);
+    }
     let page = LoginPage {
         c: script(v.chrome(t.get("login.heading").into(), web.node.demo())),
         federation: federation.id.to_hex(),
@@ -471,7 +530,7 @@ pub async fn login<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: 
         Err(e) => {
             tracing::info!(code = e.code(), "sign-in refused");
             let text = v.t().get(&format!("login.error.{}", e.code())).to_owned();
-            let page = login_form(&web, &v, Some(text)).await;
+            let page = login_form(&web, &v, Some(text), None).await;
             v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo())
         }
     }
@@ -520,6 +579,20 @@ pub async fn demo_page<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> R
     if !web.node.demo() {
         return v.answer(Err(Failure::NotFound), false);
     }
-    let page = login_form(&web, &v, None).await;
+    let page = login_form(&web, &v, None, None).await;
+    v.answer(page, true)
+}
+
+/// `GET /demo/{member}/{role}`: signs the demo's person in at once (the links `samverka demo`
+/// prints per role).
+pub async fn demo_person<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path((member, role)): Path<(String, String)>,
+    v: Visitor,
+) -> Response {
+    if !web.node.demo() {
+        return v.answer(Err(Failure::NotFound), false);
+    }
+    let page = login_form(&web, &v, None, Some(&format!("{member}/{role}"))).await;
     v.answer(page, true)
 }

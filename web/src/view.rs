@@ -37,6 +37,18 @@ pub trait Node: Send + Sync + 'static {
     fn submit(&self, me: &Me, id: &RecordId, signature: Signature) -> Result<Result<Submitted, Refusal>, Error>;
     /// The demo's people, whose keys anyone may use (empty unless [`Node::demo`]).
     fn demo_people(&self) -> Vec<DemoPerson>;
+    /// Carries out a host officer's command with the node's key (the host's node registers and
+    /// closes); or why not.
+    fn host(&self, me: &Me, command: HostCommand) -> Result<Result<(), Refusal>, Error>;
+}
+
+/// What the host's förvaltare or ordförande has the host's node do.
+#[derive(Clone, Copy, Debug)]
+pub enum HostCommand {
+    /// Register the matter in the diarium with the next diarienummer.
+    Register(RecordId),
+    /// Close the matter's ballot over the votes held.
+    Close(RecordId),
 }
 
 /// A signed-in person as the current roster certifies their key.
@@ -55,6 +67,11 @@ pub struct Me {
 }
 
 impl Me {
+    /// Whether the person is the host's förvaltare or ordförande, who register and close.
+    pub fn host_officer(&self) -> bool {
+        self.host && self.roles.iter().any(|r| matches!(r, Role::Forvaltare | Role::Ordforande))
+    }
+
     /// Whether the key may vote for its member (ordinarie or ersättare).
     pub fn votes(&self) -> bool {
         self.roles.iter().any(|r| matches!(r, Role::StyrgruppOrdinarie | Role::StyrgruppErsattare))
@@ -163,6 +180,8 @@ pub struct Refusal {
 /// A demo person whose key anyone may use.
 #[derive(Clone, Debug)]
 pub struct DemoPerson {
+    /// `<member id>/<role>` (`2580/forvaltare`): `/demo/2580/forvaltare` signs this person in.
+    pub id: String,
     /// The member's name.
     pub member: String,
     /// The person's roles.

@@ -118,11 +118,14 @@
       signIn(form).catch((e) => status("login-status", say("Inloggningen misslyckades: ", "Signing in failed: ") + e));
     });
     for (const button of document.querySelectorAll(".demo-login")) {
-      button.addEventListener("click", () => {
+      const go = () => {
+        status("login-status", say("Loggar in …", "Signing in …"));
         importSeed(button.dataset.seed, button.dataset.key)
           .then(() => signIn(form))
           .catch((e) => status("login-status", say("Inloggningen misslyckades: ", "Signing in failed: ") + e));
-      });
+      };
+      button.addEventListener("click", go);
+      if (button.dataset.auto) go(); // a demo link: sign in at once
     }
   }
 
