@@ -128,6 +128,78 @@ impl samverka_web::Node for Site {
         }))
     }
 
+    fn meetings(&self) -> Result<Vec<view::MeetingRow>, view::Error> {
+        self.chain()?;
+        Ok(governance::meetings(self.ledger.store())?
+            .into_iter()
+            .map(|m| view::MeetingRow {
+                id: m.meeting.id(),
+                title: m.meeting.body.title.clone(),
+                date: m.meeting.body.date.clone(),
+                place: m.meeting.body.place.clone(),
+                notice_given_on: m.meeting.body.notice_given_on.clone(),
+                agenda: m
+                    .agenda
+                    .into_iter()
+                    .map(|(matter, title, dn)| view::AgendaItem {
+                        matter,
+                        title,
+                        diarienummer: dn.map(|d| d.to_string()),
+                    })
+                    .collect(),
+                minutes: m.minutes,
+            })
+            .collect())
+    }
+
+    fn minutes(&self, id: &RecordId) -> Result<Option<view::MinutesView>, view::Error> {
+        let chain = self.chain()?;
+        let store = self.ledger.store();
+        let Some(report) = governance::minutes_report(store, id)? else { return Ok(None) };
+        let body = &report.minutes.body;
+        let signed: Vec<PublicKey> = report.justeringar.iter().map(|j| j.record.header().author).collect();
+        let roster = chain.current();
+        let signers = body
+            .signers()
+            .iter()
+            .map(|key| {
+                let grant = roster.keys.get(key);
+                let roles = match grant.map(|g| &g.kind) {
+                    Some(KeyKind::Person { roles, .. }) => roles.clone(),
+                    _ => Vec::new(),
+                };
+                let member = governance::member_of_key(&chain, key)
+                    .map_or_else(String::new, |m| governance::member_name(&chain, &m));
+                view::SignerView { key: *key, roles, member, chair: *key == body.chair, signed: signed.contains(key) }
+            })
+            .collect();
+        let mut items = Vec::new();
+        for item in &report.items {
+            let alternatives = governance::get::<samverka_protocol::governance::Matter>(store, &item.matter)?
+                .map(|m| m.body.alternatives)
+                .unwrap_or_default();
+            items.push(view::MinutesItemView {
+                matter: view::AgendaItem {
+                    matter: item.matter,
+                    title: item.title.clone(),
+                    diarienummer: item.diarienummer.as_ref().map(ToString::to_string),
+                },
+                outcome: item.closing.and_then(|(_, outcome)| outcome),
+                alternatives,
+                text: item.text.clone(),
+            });
+        }
+        Ok(Some(view::MinutesView {
+            row: minutes_row(&report),
+            meeting: report.meeting.as_ref().map(governance::Held::id),
+            present: body.present.iter().map(|m| governance::member_name(&chain, m)).collect(),
+            items,
+            signers,
+            justerat: report.status == JusteringStatus::Justerat,
+            anslag_date: body.anslag_date.clone(),
+        }))
+    }
+
     async fn node_state(&self) -> Result<view::NodeState, view::Error> {
         let peers = match &self.network {
             Some(n) => n.peers().await.len(),

@@ -30,7 +30,8 @@ fn assert_page(uri: &str, r: &Reply, lang: &str) -> String {
 }
 
 fn pages(f: &fixture::Fixture) -> Vec<String> {
-    samverka_web::PAGES.iter().map(|p| p.replace("{id}", &f.closed.to_hex())).collect()
+    let minutes = format!("/protokoll/{}", f.minutes.to_hex());
+    samverka_web::PAGES.iter().map(|p| p.replace("{id}", &f.closed.to_hex())).chain([minutes]).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -282,3 +282,42 @@ async fn the_hosts_forvaltare_closes_a_ballot_from_the_matter_page_and_no_one_el
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html(&r).contains("Omröstningen är redan avslutad"), "{}", html(&r));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_justerare_attests_minutes_by_signing_in_the_browser() {
+    let f = fixture::fixture().await;
+    let minutes = format!("/protokoll/{}", f.minutes.to_hex());
+    let page = html(&Browser { router: f.router.clone(), cookie: None }.get(&minutes).await);
+    assert!(page.contains("Väntar på justering") && page.contains("Styrgruppen antog planen."), "{page}");
+    assert!(page.contains("Justerare: Ordinarie ledamot i styrgruppen, Kiruna kommun: har inte justerat än"), "{page}");
+    let meetings = html(&Browser { router: f.router.clone(), cookie: None }.get("/sammantraden").await);
+    assert!(meetings.contains(&minutes) && meetings.contains("SAM 2026/0001"), "{meetings}");
+
+    let mut browser = Browser { router: f.router.clone(), cookie: None };
+    let key = ordinarie(VOTER);
+    browser.sign_in(&key).await;
+    let todo = html(&browser.get("/att-gora").await);
+    assert!(todo.contains(&format!("{minutes}/justera")), "the minutes wait for Kiruna's justering:\n{todo}");
+    let csrf = browser.csrf().await;
+    let r = browser.post(&format!("{minutes}/justera"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let offer = html(&browser.get("/underskrift").await);
+    assert!(offer.contains("Du justerar det här protokollet"), "{offer}");
+    let id = attr(&offer, "id=\"sign-form\"", "data-id");
+    let signature = key.sign(&hex::decode(attr(&offer, "id=\"sign-form\"", "data-input")).expect("hex"));
+    let r =
+        browser.post("/underskrift", &[("csrf", &csrf), ("id", &id), ("signature", &signature.to_hex())], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let page = html(&browser.get(&minutes).await);
+    assert!(page.contains("Kiruna kommun: har justerat"), "{page}");
+    assert!(!page.contains(&format!("{minutes}/justera")), "no second justering is offered");
+    assert!(!html(&browser.get("/att-gora").await).contains(&format!("{minutes}/justera")));
+
+    // Someone who is not a justerare is refused before anything is signed.
+    let mut other = Browser { router: f.router.clone(), cookie: None };
+    other.sign_in(&ordinarie("2505")).await;
+    let csrf = other.csrf().await;
+    let r = other.post(&format!("{minutes}/justera"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("Du är inte justerare"), "{}", html(&r));
+}

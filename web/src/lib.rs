@@ -11,6 +11,7 @@
 pub mod catalog;
 pub mod locale;
 pub mod page;
+pub mod paper_trail;
 pub mod session;
 pub mod sign;
 pub mod view;
@@ -64,6 +65,9 @@ pub fn router<N: Node>(web: Arc<Web<N>>) -> Router {
         .route("/nyckel", get(sign::key_page::<N>))
         .route("/demo", get(sign::demo_page::<N>))
         .route("/demo/{member}/{role}", get(sign::demo_person::<N>))
+        .route("/sammantraden", get(paper_trail::meetings::<N>))
+        .route("/protokoll/{id}", get(paper_trail::minutes::<N>))
+        .route("/diariet", get(paper_trail::diarium::<N>))
         .route("/medlemmar", get(page::members::<N>))
         .route("/noden", get(page::node_state::<N>))
         .route("/tillganglighet", get(page::accessibility::<N>))
@@ -80,8 +84,19 @@ pub fn not_found<N: Node>(web: Arc<Web<N>>) -> Router {
 
 /// Every page anyone may load, for tests and the browser check (`{id}` stands for a matter
 /// id).
-pub const PAGES: [&str; 9] =
-    ["/", "/arenden", "/arenden/{id}", "/medlemmar", "/noden", "/tillganglighet", "/logga-in", "/nyckel", "/demo"];
+pub const PAGES: [&str; 11] = [
+    "/",
+    "/arenden",
+    "/arenden/{id}",
+    "/sammantraden",
+    "/diariet",
+    "/medlemmar",
+    "/noden",
+    "/tillganglighet",
+    "/logga-in",
+    "/nyckel",
+    "/demo",
+];
 
 async fn stylesheet() -> impl IntoResponse {
     (

@@ -24,8 +24,14 @@ use crate::Web;
 pub const LANG_COOKIE: &str = "samverka_lang";
 
 /// Where the pages are, in menu order: (path, catalog key).
-const MENU: [(&str, &str); 4] =
-    [("/", "nav.overview"), ("/arenden", "nav.matters"), ("/medlemmar", "nav.members"), ("/noden", "nav.node")];
+const MENU: [(&str, &str); 6] = [
+    ("/", "nav.overview"),
+    ("/arenden", "nav.matters"),
+    ("/sammantraden", "nav.meetings"),
+    ("/diariet", "nav.diarium"),
+    ("/medlemmar", "nav.members"),
+    ("/noden", "nav.node"),
+];
 /// The first menu item of a signed-in person.
 const TODO: (&str, &str) = ("/att-gora", "nav.todo");
 
@@ -599,7 +605,7 @@ pub(crate) fn choice_text(t: &'static Catalog, choice: Choice, alternatives: &[S
     }
 }
 
-fn outcome_text(t: &'static Catalog, outcome: Outcome, alternatives: &[String]) -> String {
+pub(crate) fn outcome_text(t: &'static Catalog, outcome: Outcome, alternatives: &[String]) -> String {
     match outcome {
         Outcome::Adopted { alternative: None } => t.get("outcome.adopted").into(),
         Outcome::Adopted { alternative: Some(i) } => alternative(t, "outcome.adopted_alternative", i, alternatives),

@@ -61,6 +61,7 @@ struct TodoPage {
 struct MinutesLine {
     meeting: String,
     date: String,
+    href: String,
     action: String,
 }
 
@@ -197,6 +198,7 @@ async fn todo_page<N: Node>(
             .map(|m| MinutesLine {
                 meeting: m.meeting.clone(),
                 date: m.date.clone(),
+                href: format!("/protokoll/{}", m.id.to_hex()),
                 action: format!("/protokoll/{}/justera", m.id.to_hex()),
             })
             .collect(),

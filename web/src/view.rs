@@ -16,6 +16,10 @@ pub trait Node: Send + Sync + 'static {
     fn matters(&self) -> Result<Vec<MatterRow>, Error>;
     /// One matter in full, or `None` if no matter with that id is held.
     fn matter(&self, id: &RecordId) -> Result<Option<Matter>, Error>;
+    /// Every meeting held, newest first, with its agenda and minutes.
+    fn meetings(&self) -> Result<Vec<MeetingRow>, Error>;
+    /// Minutes in full, or `None` if no minutes with that id are held.
+    fn minutes(&self, id: &RecordId) -> Result<Option<MinutesView>, Error>;
     /// The node's own state, for operators.
     fn node_state(&self) -> impl Future<Output = Result<NodeState, Error>> + Send;
     /// Whether this node runs with demo keys, which anyone can recompute.
@@ -96,6 +100,83 @@ pub struct MinutesRow {
     pub meeting: String,
     /// The meeting's date (`2026-11-30`).
     pub date: String,
+}
+
+/// A meeting (sammanträde) as called.
+#[derive(Clone, Debug)]
+pub struct MeetingRow {
+    /// The meeting record's id.
+    pub id: RecordId,
+    /// Its title.
+    pub title: String,
+    /// The day (`2026-11-30`).
+    pub date: String,
+    /// Where.
+    pub place: String,
+    /// The day notice was given.
+    pub notice_given_on: String,
+    /// The agenda: each matter's id, title and diarienummer when held.
+    pub agenda: Vec<AgendaItem>,
+    /// Minutes held for it.
+    pub minutes: Vec<RecordId>,
+}
+
+/// A matter on an agenda or in minutes.
+#[derive(Clone, Debug)]
+pub struct AgendaItem {
+    /// The matter's id.
+    pub matter: RecordId,
+    /// Its title, when the matter is held.
+    pub title: Option<String>,
+    /// Its diarienummer, when registered.
+    pub diarienummer: Option<String>,
+}
+
+/// Minutes (protokoll) in full.
+#[derive(Clone, Debug)]
+pub struct MinutesView {
+    /// The minutes as listed (meeting title and date).
+    pub row: MinutesRow,
+    /// The meeting's id, when held.
+    pub meeting: Option<RecordId>,
+    /// The members present, by name.
+    pub present: Vec<String>,
+    /// The paragraphs.
+    pub items: Vec<MinutesItemView>,
+    /// The chair and the two justerare, with whether each has signed.
+    pub signers: Vec<SignerView>,
+    /// Whether all three have signed: the minutes are justerade.
+    pub justerat: bool,
+    /// The day the minutes are posted (anslag), if set.
+    pub anslag_date: Option<String>,
+}
+
+/// One paragraph of minutes.
+#[derive(Clone, Debug)]
+pub struct MinutesItemView {
+    /// The matter.
+    pub matter: AgendaItem,
+    /// The decision's outcome, when the paragraph names a closing that is held.
+    pub outcome: Option<Outcome>,
+    /// The matter's alternatives, to name an adopted alternative.
+    pub alternatives: Vec<String>,
+    /// The text.
+    pub text: String,
+}
+
+/// A signer of minutes.
+#[derive(Clone, Debug)]
+pub struct SignerView {
+    /// The key.
+    pub key: PublicKey,
+    /// Who it is: roles and member, as the roster says.
+    pub roles: Vec<Role>,
+    /// The member's name.
+    pub member: String,
+    /// Chair (`true`) or justerare.
+    pub chair: bool,
+    /// Whether their justering is held.
+    pub signed: bool,
 }
 
 /// What a person asks to sign.

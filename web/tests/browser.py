@@ -38,10 +38,10 @@ def start_fixture():
     binary = os.path.join(ROOT, "target", "debug", "examples", "web_fixture")
     proc = subprocess.Popen([binary], stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline().split()
-    if len(line) != 3:
+    if len(line) != 4:
         proc.kill()
         sys.exit("the web fixture did not start")
-    return proc, line[0], line[1], line[2]
+    return proc, line[0], line[1], line[2], line[3]
 
 
 def browser():
@@ -201,7 +201,7 @@ FIXTURE_TOKEN = "fixture-token"
 
 def main():
     axe = axe_source()
-    proc, base, closed, opened = start_fixture()
+    proc, base, closed, opened, minutes = start_fixture()
     failures = 0
     try:
         driver = browser()
@@ -210,8 +210,9 @@ def main():
             print("browser:", version)
             self_check(driver, axe)
             keyboard(driver, base)
-            pages = ["/", "/arenden", "/arenden/" + closed, "/arenden/" + opened, "/medlemmar", "/noden",
-                     "/tillganglighet", "/logga-in", "/nyckel", "/finns-inte"]
+            pages = ["/", "/arenden", "/arenden/" + closed, "/arenden/" + opened, "/sammantraden", "/diariet",
+                     "/protokoll/" + minutes, "/medlemmar", "/noden", "/tillganglighet", "/logga-in", "/nyckel",
+                     "/finns-inte"]
             for lang in ["sv", "en"]:
                 for page in pages:
                     url = base + page + "?lang=" + lang
@@ -240,7 +241,7 @@ def main():
         proc.wait()
     if failures:
         sys.exit(f"{failures} accessibility violations")
-    print("axe:", TAGS, "no violations on", 2 * 10, "pages and 7 signed-in states")
+    print("axe:", TAGS, "no violations on", 2 * len(pages), "pages and 7 signed-in states")
 
 
 if __name__ == "__main__":
