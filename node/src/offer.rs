@@ -27,8 +27,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use samverka_protocol::governance::{Choice, Justering, Vote};
-use samverka_protocol::{encoding, Body, Draft, Kind, MemberId, PublicKey, RecordId, Signature};
+use samverka_protocol::governance::{Choice, Justering, Matter, Meeting, Procedure, Vote};
+use samverka_protocol::{encoding, Body, Draft, Kind, MatterKind, MemberId, PublicKey, RecordId, Signature};
 use serde::{Deserialize, Serialize};
 
 use crate::governance::{self, Status};
@@ -165,6 +165,23 @@ impl Offers {
             return Ok(Err(Refusal::NotJusterare(*minutes)));
         }
         Ok(Ok(Justering { minutes: *minutes }.to_bytes()))
+    }
+
+    /// The body of a new matter put by a host officer, closed by `closer` (this node's key).
+    pub fn matter_body(
+        kind: MatterKind,
+        title: String,
+        proposal: String,
+        alternatives: Vec<String>,
+        closer: PublicKey,
+    ) -> Vec<u8> {
+        let procedure = Procedure::Meeting { meeting: None };
+        Matter { kind, title, proposal, alternatives, papers: Vec::new(), procedure, closer }.to_bytes()
+    }
+
+    /// The body of a meeting called with notice given on the Stockholm day of `now_ms`.
+    pub fn meeting_body(title: String, date: String, place: String, agenda: Vec<RecordId>, now_ms: i64) -> Vec<u8> {
+        Meeting { title, date, place, agenda, notice_given_on: governance::stockholm_date(now_ms) }.to_bytes()
     }
 
     /// Prepares `kind` with `body` for `author` (rule 1) and persists the offer (rule 2).

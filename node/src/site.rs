@@ -276,15 +276,21 @@ impl samverka_web::Node for Site {
     }
 
     fn prepare(&self, me: &view::Me, action: view::Action) -> Result<Result<view::Offer, view::Refusal>, view::Error> {
-        let (kind, body) = match &action {
-            view::Action::Vote { matter, choice } => (Kind::Vote, self.offers.vote_body(&me.member, matter, *choice)?),
-            view::Action::Justera { minutes } => (Kind::Justering, self.offers.justering_body(&me.key, minutes)?),
+        let now = jiff::Timestamp::now().as_millisecond();
+        let (kind, body) = match action {
+            view::Action::Vote { matter, choice } => (Kind::Vote, self.offers.vote_body(&me.member, &matter, choice)?),
+            view::Action::Justera { minutes } => (Kind::Justering, self.offers.justering_body(&me.key, &minutes)?),
+            view::Action::Matter { kind, title, proposal, alternatives } => {
+                (Kind::Matter, Ok(Offers::matter_body(kind, title, proposal, alternatives, self.node_key)))
+            }
+            view::Action::Meeting { title, date, place, agenda } => {
+                (Kind::Meeting, Ok(Offers::meeting_body(title, date, place, agenda, now)))
+            }
         };
         let body = match body {
             Ok(b) => b,
             Err(refusal) => return Ok(Err(refused(&refusal, None))),
         };
-        let now = jiff::Timestamp::now().as_millisecond();
         match self.offers.prepare(me.key, kind, body, now)? {
             Ok(pending) => Ok(Ok(self.describe(me, &pending)?)),
             Err(refusal) => Ok(Err(refused(&refusal, None))),
@@ -310,6 +316,8 @@ impl samverka_web::Node for Site {
                 let back = match pending.as_ref().map(|p| (&p.draft.header.kind, &p.draft.body)) {
                     Some((Kind::Vote, body)) => Vote::from_bytes(body)
                         .map_or_else(|_| "/att-gora".into(), |v| format!("/arenden/{}", v.matter.to_hex())),
+                    Some((Kind::Matter, _)) => format!("/arenden/{}", id.to_hex()),
+                    Some((Kind::Meeting, _)) => "/sammantraden".into(),
                     _ => "/att-gora".into(),
                 };
                 Ok(Ok(view::Submitted { id, back }))
@@ -402,6 +410,46 @@ impl Site {
                     matter: row(&summary),
                     member: me.member_name.clone(),
                     choice: vote.choice,
+                }
+            }
+            Kind::Matter => {
+                let m = samverka_protocol::governance::Matter::from_bytes(&draft.body)
+                    .map_err(|e| view::Error::Read(Box::new(e)))?;
+                view::Subject::Matter {
+                    kind: m.kind,
+                    title: m.title,
+                    proposal: m.proposal,
+                    alternatives: m.alternatives,
+                }
+            }
+            Kind::Meeting => {
+                let m = samverka_protocol::governance::Meeting::from_bytes(&draft.body)
+                    .map_err(|e| view::Error::Read(Box::new(e)))?;
+                let matters = governance::matters(store)?;
+                let agenda = m
+                    .agenda
+                    .iter()
+                    .map(|id| {
+                        let held = matters.iter().find(|s| s.matter.id() == *id);
+                        view::AgendaItem {
+                            matter: *id,
+                            title: held.map(|s| s.matter.body.title.clone()),
+                            diarienummer: held
+                                .and_then(|s| s.diarium.as_ref())
+                                .map(|d| d.body.diarienummer.to_string()),
+                        }
+                    })
+                    .collect();
+                view::Subject::Meeting {
+                    meeting: view::MeetingRow {
+                        id: pending.id(),
+                        title: m.title,
+                        date: m.date,
+                        place: m.place,
+                        notice_given_on: m.notice_given_on,
+                        agenda,
+                        minutes: Vec::new(),
+                    },
                 }
             }
             _ => {

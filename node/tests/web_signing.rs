@@ -321,3 +321,77 @@ async fn a_justerare_attests_minutes_by_signing_in_the_browser() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html(&r).contains("Du är inte justerare"), "{}", html(&r));
 }
+
+/// Signs the offer shown at `/underskrift` with `key` and posts it; returns the answer.
+async fn sign_offer(browser: &Browser, key: &SigningKey, csrf: &str) -> Reply {
+    let offer = html(&browser.get("/underskrift").await);
+    let id = attr(&offer, "id=\"sign-form\"", "data-id");
+    let signature = key.sign(&hex::decode(attr(&offer, "id=\"sign-form\"", "data-input")).expect("hex"));
+    browser.post("/underskrift", &[("csrf", csrf), ("id", &id), ("signature", &signature.to_hex())], None).await
+}
+
+fn stockholm_day(days_ahead: i64) -> String {
+    let now = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::get("Europe/Stockholm").expect("the zone"));
+    (now.date() + jiff::Span::new().days(days_ahead)).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_forvaltare_puts_a_matter_and_calls_a_meeting_signing_both_in_the_browser() {
+    let f = fixture::fixture().await;
+    let key = testkit::key("demo/2580/forvaltare");
+    let mut host = Browser { router: f.router.clone(), cookie: None };
+    host.sign_in(&key).await;
+    assert!(html(&host.get("/arenden").await).contains("href=\"/arenden/nytt\""));
+    let csrf = host.csrf().await;
+
+    let r = host.post("/arenden/nytt", &[("csrf", &csrf), ("kind", "investering"), ("title", "")], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a matter without a title is refused");
+    assert!(html(&r).contains("Ett obligatoriskt fält är tomt"), "{}", html(&r));
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("kind", "investering"),
+        ("title", "Ny+modul+f%C3%B6r+e-arkiv"),
+        ("proposal", "Styrgruppen+godk%C3%A4nner+investeringen."),
+    ];
+    let r = host.post("/arenden/nytt", &form, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let offer = html(&host.get("/underskrift").await);
+    assert!(offer.contains("Ny modul för e-arkiv") && offer.contains("Investering"), "{offer}");
+    let r = sign_offer(&host, &key, &csrf).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let location = r.headers[header::LOCATION].to_str().expect("ascii").to_owned();
+    let matter = location.split("tillbaka=/arenden/").nth(1).expect("back to the new matter").to_owned();
+    let page = html(&host.get(&format!("/arenden/{matter}")).await);
+    assert!(page.contains("Ny modul för e-arkiv") && page.contains("/diariefor"), "{page}");
+    let r = host.post(&format!("/arenden/{matter}/diariefor"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    assert!(html(&host.get("/diariet").await).contains("Ny modul för e-arkiv"));
+
+    let meeting = |date: String| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("title", "Extra+sammantr%C3%A4de".to_owned()),
+            ("date", date),
+            ("place", "Via+l%C3%A4nk".to_owned()),
+            ("agenda", matter.clone()),
+        ]
+    };
+    let pairs = meeting(stockholm_day(1));
+    let form: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = host.post("/sammantraden/nytt", &form, None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "notice one day ahead is too short");
+    assert!(html(&r).contains("Kallelsen ges för sent"), "{}", html(&r));
+    let pairs = meeting(stockholm_day(30));
+    let form: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = host.post("/sammantraden/nytt", &form, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let r = sign_offer(&host, &key, &csrf).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let meetings = html(&host.get("/sammantraden").await);
+    assert!(meetings.contains("Extra sammanträde") && meetings.contains("Ny modul för e-arkiv"), "{meetings}");
+
+    let mut member = Browser { router: f.router.clone(), cookie: None };
+    member.sign_in(&ordinarie(VOTER)).await;
+    let r = member.get("/arenden/nytt").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "only host officers put matters");
+}

@@ -9,6 +9,7 @@
 //! (`web/texts/sv.toml`, `web/texts/en.toml`). The node merges [`router`] into its own.
 
 pub mod catalog;
+pub mod host;
 pub mod locale;
 pub mod page;
 pub mod paper_trail;
@@ -52,6 +53,7 @@ pub fn router<N: Node>(web: Arc<Web<N>>) -> Router {
     Router::new()
         .route("/", get(page::overview::<N>))
         .route("/arenden", get(page::matters::<N>))
+        .route("/arenden/nytt", get(host::new_matter::<N>).post(host::put_matter::<N>))
         .route("/arenden/{id}", get(page::matter::<N>))
         .route("/arenden/{id}/rosta", post(sign::vote::<N>))
         .route("/arenden/{id}/diariefor", post(sign::register::<N>))
@@ -66,6 +68,7 @@ pub fn router<N: Node>(web: Arc<Web<N>>) -> Router {
         .route("/demo", get(sign::demo_page::<N>))
         .route("/demo/{member}/{role}", get(sign::demo_person::<N>))
         .route("/sammantraden", get(paper_trail::meetings::<N>))
+        .route("/sammantraden/nytt", get(host::new_meeting::<N>).post(host::call_meeting::<N>))
         .route("/protokoll/{id}", get(paper_trail::minutes::<N>))
         .route("/diariet", get(paper_trail::diarium::<N>))
         .route("/medlemmar", get(page::members::<N>))

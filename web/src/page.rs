@@ -250,6 +250,8 @@ struct MattersPage {
     c: Chrome,
     caption: String,
     rows: Vec<Row>,
+    /// Whether the visitor may put a new matter (a host officer).
+    new: bool,
 }
 
 /// A matter's list row as text.
@@ -378,7 +380,9 @@ pub async fn matters<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Res
         let t = v.t();
         let caption = t.fill("matters.caption", &[("count", &rows.len().to_string())]);
         let rows = rows.iter().map(|r| row(t, r)).collect();
-        Ok(MattersPage { c: v.chrome(t.get("matters.heading").into(), web.node.demo()), caption, rows }.render()?)
+        let new = v.me.as_ref().is_some_and(|(_, me)| me.host_officer());
+        Ok(MattersPage { c: v.chrome(t.get("matters.heading").into(), web.node.demo()), caption, rows, new }
+            .render()?)
     };
     v.answer(page.await, web.node.demo())
 }

@@ -18,6 +18,8 @@ use crate::Web;
 struct MeetingsPage {
     c: Chrome,
     meetings: Vec<MeetingLine>,
+    /// Whether the visitor may call a meeting (a host officer).
+    new: bool,
 }
 
 struct MeetingLine {
@@ -84,7 +86,8 @@ pub async fn meetings<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Re
                 minutes: m.minutes.iter().map(|id| format!("/protokoll/{}", id.to_hex())).collect(),
             })
             .collect();
-        Ok(MeetingsPage { c: v.chrome(t.get("meetings.heading").into(), web.node.demo()), meetings }.render()?)
+        let new = v.me.as_ref().is_some_and(|(_, me)| me.host_officer());
+        Ok(MeetingsPage { c: v.chrome(t.get("meetings.heading").into(), web.node.demo()), meetings, new }.render()?)
     };
     v.answer(page.await, web.node.demo())
 }

@@ -34,19 +34,55 @@ use crate::view::{self, Me, Node};
 use crate::Web;
 
 /// A form as posted: every field optional, so a form missing one gets a page saying so, not a
-/// bare rejection.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+/// bare rejection. A field sent twice keeps its last value; `agenda` keeps every value.
+#[derive(Debug, Default)]
 pub struct Fields {
-    csrf: Option<String>,
-    choice: Option<String>,
-    key: Option<String>,
-    challenge: Option<String>,
-    signature: Option<String>,
-    id: Option<String>,
+    pub(crate) csrf: Option<String>,
+    pub(crate) choice: Option<String>,
+    pub(crate) key: Option<String>,
+    pub(crate) challenge: Option<String>,
+    pub(crate) signature: Option<String>,
+    pub(crate) id: Option<String>,
+    pub(crate) kind: Option<String>,
+    pub(crate) title: Option<String>,
+    pub(crate) proposal: Option<String>,
+    pub(crate) alternatives: Option<String>,
+    pub(crate) date: Option<String>,
+    pub(crate) place: Option<String>,
+    pub(crate) agenda: Vec<String>,
 }
 
-type Posted = Result<Form<Fields>, FormRejection>;
+impl Fields {
+    fn of(pairs: Vec<(String, String)>) -> Fields {
+        let mut f = Fields::default();
+        for (name, value) in pairs {
+            let slot = match name.as_str() {
+                "csrf" => &mut f.csrf,
+                "choice" => &mut f.choice,
+                "key" => &mut f.key,
+                "challenge" => &mut f.challenge,
+                "signature" => &mut f.signature,
+                "id" => &mut f.id,
+                "kind" => &mut f.kind,
+                "title" => &mut f.title,
+                "proposal" => &mut f.proposal,
+                "alternatives" => &mut f.alternatives,
+                "date" => &mut f.date,
+                "place" => &mut f.place,
+                "agenda" => {
+                    f.agenda.push(value);
+                    continue;
+                }
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        f
+    }
+}
+
+/// A posted form, as pairs (the request body is bounded by the node's request limit).
+pub(crate) type Posted = Result<Form<Vec<(String, String)>>, FormRejection>;
 
 #[derive(Template)]
 #[template(path = "todo.html")]
@@ -125,13 +161,13 @@ fn script(mut c: Chrome) -> Chrome {
 }
 
 /// The signed-in person, or a redirect to the sign-in page.
-fn signed_in(v: &Visitor) -> Result<(&Session, &Me), Box<Response>> {
+pub(crate) fn signed_in(v: &Visitor) -> Result<(&Session, &Me), Box<Response>> {
     v.me.as_ref().map(|(s, m)| (s, m)).ok_or_else(|| Box::new(Redirect::to("/logga-in").into_response()))
 }
 
 /// The form, if it is this node's own and carries the session's CSRF token; otherwise the
 /// 403 page saying what to do.
-fn checked<N: Node>(
+pub(crate) fn checked<N: Node>(
     web: &Web<N>,
     v: &Visitor,
     posted: Posted,
@@ -149,7 +185,8 @@ fn checked<N: Node>(
     if !v.same_origin {
         return Err(Box::new(refuse("form.other_origin")));
     }
-    let Ok(Form(fields)) = posted else { return Err(Box::new(refuse("form.malformed"))) };
+    let Ok(Form(pairs)) = posted else { return Err(Box::new(refuse("form.malformed"))) };
+    let fields = Fields::of(pairs);
     if let Some(session) = session {
         let sent = fields.csrf.as_deref().unwrap_or("");
         if !session::same_token(sent, &session.csrf) {
@@ -160,7 +197,7 @@ fn checked<N: Node>(
 }
 
 /// The text of a refusal: the catalog's `refusal.<code>`, or the general one naming the code.
-fn refusal_text(t: &'static Catalog, r: &view::Refusal) -> String {
+pub(crate) fn refusal_text(t: &'static Catalog, r: &view::Refusal) -> String {
     let key = format!("refusal.{}", r.code);
     match t.get(&key) {
         crate::catalog::MISSING => t.fill("refusal.general", &[("code", r.code)]),
@@ -307,24 +344,47 @@ pub async fn justera<N: Node>(
     prepare(&web, &v, me, view::Action::Justera { minutes }, &id).await
 }
 
-async fn prepare<N: Node>(web: &Arc<Web<N>>, v: &Visitor, me: &Me, action: view::Action, id: &str) -> Response {
-    let is_vote = matches!(action, view::Action::Vote { .. });
+pub(crate) async fn prepare<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    me: &Me,
+    action: view::Action,
+    id: &str,
+) -> Response {
+    let kind = match action {
+        view::Action::Vote { .. } => ActionKind::Vote,
+        view::Action::Justera { .. } => ActionKind::Justera,
+        view::Action::Matter { .. } => ActionKind::Matter,
+        view::Action::Meeting { .. } => ActionKind::Meeting,
+    };
     let who = me.clone();
     match read(&web.node, move |n| n.prepare(&who, action)).await {
         Ok(Ok(_offer)) => Redirect::to("/underskrift").into_response(),
         Ok(Err(refusal)) => {
             tracing::info!(code = refusal.code, detail = %refusal.detail, "a record was not offered");
             let error = Some(refusal_text(v.t(), &refusal));
-            let page = if is_vote {
-                matter_page(web, v, id, error).await
-            } else {
-                let (session, me) = v.me.as_ref().map(|(s, m)| (s, m)).expect("signed in");
-                todo_page(web, v, session, me, error).await
+            let page = match kind {
+                ActionKind::Vote => matter_page(web, v, id, error).await,
+                ActionKind::Justera => {
+                    let (session, me) = v.me.as_ref().map(|(s, m)| (s, m)).expect("signed in");
+                    todo_page(web, v, session, me, error).await
+                }
+                ActionKind::Matter => crate::host::new_matter_page(web, v, error).await,
+                ActionKind::Meeting => crate::host::new_meeting_page(web, v, error).await,
             };
             v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo())
         }
         Err(e) => v.answer(Err(e), web.node.demo()),
     }
+}
+
+/// Which page shows a refused action again.
+#[derive(Clone, Copy)]
+enum ActionKind {
+    Vote,
+    Justera,
+    Matter,
+    Meeting,
 }
 
 /// `GET /underskrift`: the record waiting for the person's signature, in plain words.
@@ -363,6 +423,31 @@ pub async fn offer<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Respo
             t.get("offer.justering_intro").to_owned(),
             "/att-gora".to_owned(),
         ),
+        view::Subject::Matter { kind, title, proposal, alternatives } => {
+            let mut facts = vec![
+                (t.get("matter.title"), title.clone()),
+                (t.get("matter.kind"), t.get(crate::page::kind_key(*kind)).to_owned()),
+                (t.get("matter.proposal"), proposal.clone()),
+            ];
+            if !alternatives.is_empty() {
+                facts.push((t.get("matter.alternatives"), alternatives.join(" · ")));
+            }
+            (facts, t.get("offer.matter_intro").to_owned(), "/arenden".to_owned())
+        }
+        view::Subject::Meeting { meeting } => {
+            let agenda: Vec<String> =
+                meeting.agenda.iter().map(|a| a.title.clone().unwrap_or_else(|| a.matter.to_hex())).collect();
+            (
+                vec![
+                    (t.get("offer.meeting"), format!("{} {}", meeting.title, meeting.date)),
+                    (t.get("offer.place"), meeting.place.clone()),
+                    (t.get("offer.notice"), meeting.notice_given_on.clone()),
+                    (t.get("meetings.agenda"), agenda.join(" · ")),
+                ],
+                t.get("offer.meeting_intro").to_owned(),
+                "/sammantraden".to_owned(),
+            )
+        }
     };
     let mut facts = facts;
     facts.push((t.get("offer.seq"), (offer.seq + 1).to_string()));

@@ -194,6 +194,28 @@ pub enum Action {
         /// The minutes.
         minutes: RecordId,
     },
+    /// A new matter put to the styrgrupp (host officers), closed by this node's key.
+    Matter {
+        /// What kind of matter.
+        kind: MatterKind,
+        /// One-line title.
+        title: String,
+        /// The proposal (förslag till beslut).
+        proposal: String,
+        /// The alternatives, one per line; none for a yes/no matter.
+        alternatives: Vec<String>,
+    },
+    /// A meeting called with an agenda (host officers); notice is given today.
+    Meeting {
+        /// One-line title.
+        title: String,
+        /// The day, `2026-12-14`.
+        date: String,
+        /// Where.
+        place: String,
+        /// The matters on the agenda, in order.
+        agenda: Vec<RecordId>,
+    },
 }
 
 /// A record prepared for a person to sign in the browser.
@@ -234,6 +256,22 @@ pub enum Subject {
     Justering {
         /// The minutes.
         minutes: MinutesRow,
+    },
+    /// A new matter.
+    Matter {
+        /// Its kind.
+        kind: MatterKind,
+        /// Its title.
+        title: String,
+        /// Its proposal.
+        proposal: String,
+        /// Its alternatives.
+        alternatives: Vec<String>,
+    },
+    /// A meeting called.
+    Meeting {
+        /// The meeting as it will be listed.
+        meeting: MeetingRow,
     },
 }
 

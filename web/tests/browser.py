@@ -195,6 +195,38 @@ def keyboard_vote(driver, axe, base, opened):
     return failures
 
 
+def host_forms(driver, axe, base):
+    """Signs in as the host's förvaltare through a demo link, and checks the host's forms with
+    axe, also with an error shown (notice given too late). Returns the number of violations."""
+    import datetime
+    failures = 0
+    driver.get(base + "/demo/2580/forvaltare")
+    wait_for(driver, "the demo link signing the förvaltare in", lambda d: d.current_url.endswith("/att-gora"))
+    driver.get(base + "/arenden/nytt?lang=sv")
+    failures += axe_page(driver, axe, "host form: a new matter")
+    driver.find_element(By.ID, "title").send_keys("Ny modul för e-arkiv")
+    driver.find_element(By.ID, "proposal").send_keys("Styrgruppen godkänner investeringen.")
+    driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]").click()
+    wait_for(driver, "the signing page for the new matter", lambda d: d.current_url.endswith("/underskrift"))
+    driver.find_element(By.CSS_SELECTOR, "#sign-form button[type=submit]").click()
+    wait_for(driver, "the receipt for the new matter", lambda d: "/kvitto/" in d.current_url)
+    driver.get(base + "/sammantraden/nytt?lang=sv")
+    failures += axe_page(driver, axe, "host form: a meeting")
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    driver.execute_script("document.getElementById('date').value = arguments[0]", tomorrow)
+    driver.find_element(By.ID, "place").send_keys("Via länk")
+    driver.find_element(By.CSS_SELECTOR, "input[name=agenda]").click()
+    driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]").click()
+    wait_for(driver, "the refused meeting", lambda d: d.find_elements(By.CSS_SELECTOR, ".error-summary"))
+    message = driver.find_element(By.CSS_SELECTOR, ".error-summary").text
+    if "Kallelsen ges för sent" not in message:
+        sys.exit("a meeting called too late does not say why: " + message)
+    failures += axe_page(driver, axe, "a meeting refused for short notice")
+    print("host: the förvaltare signed in by a demo link, put a matter signed in the browser; a meeting called "
+          "too late is refused with its reason")
+    return failures
+
+
 # The web fixture's operator token (node/tests/support/fixture.rs).
 FIXTURE_TOKEN = "fixture-token"
 
@@ -226,6 +258,7 @@ def main():
                         for node in v.get("nodes", [])[:5]:
                             print("      at", node.get("target"), node.get("failureSummary", "").replace("\n", " "))
             failures += keyboard_vote(driver, axe, base, opened)
+            failures += host_forms(driver, axe, base)
             driver.get(base + "/arenden?lang=sv")
             shots = os.path.join(ROOT, os.environ.get("SAMVERKA_SCREENSHOTS", "target/screenshots"))
             os.makedirs(shots, exist_ok=True)
@@ -241,7 +274,7 @@ def main():
         proc.wait()
     if failures:
         sys.exit(f"{failures} accessibility violations")
-    print("axe:", TAGS, "no violations on", 2 * len(pages), "pages and 7 signed-in states")
+    print("axe:", TAGS, "no violations on", 2 * len(pages), "pages and 11 signed-in states")
 
 
 if __name__ == "__main__":
