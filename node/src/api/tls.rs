@@ -90,9 +90,11 @@ fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, Error> {
 
 fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
     let bytes = read("api_tls_cert", path)?;
-    let chain = CertificateDer::pem_slice_iter(&bytes)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Error::Pem { setting: "api_tls_cert", path: path.into(), message: e.to_string() })?;
+    let chain = CertificateDer::pem_slice_iter(&bytes).collect::<Result<Vec<_>, _>>().map_err(|e| Error::Pem {
+        setting: "api_tls_cert",
+        path: path.into(),
+        message: e.to_string(),
+    })?;
     if chain.is_empty() {
         return Err(Error::NoCertificate(path.into()));
     }
