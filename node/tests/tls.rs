@@ -1,13 +1,20 @@
 //! The API over https with the node's own certificate: a client trusting a self-signed
-//! certificate made here gets answers over TLS (HTTP/1.1, and HTTP/2 by ALPN), a client that never
+//! certificate made here gets answers over TLS (HTTP/1.1, and HTTP/2 by ALPN, with the host of its
+//! `:authority` as `Host`), a client that never
 //! finishes its handshake is closed at the deadline, and each wrong certificate setting is refused
 //! with a message naming the file and what to do.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::body::{to_bytes, Body};
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::routing;
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::{CertificateDer, ServerName};
 use samverka_node::api::server::HANDSHAKE_TIMEOUT;
 use samverka_node::config::Config;
@@ -48,7 +55,7 @@ async fn start(dir: &Path, certificate: &Certificate) -> Node {
 }
 
 /// Connects over TLS trusting only `trusted`, offering `alpn`.
-async fn connect(node: &Node, trusted: &CertificateDer<'static>, alpn: &[&[u8]]) -> TlsStream<TcpStream> {
+async fn connect(api: SocketAddr, trusted: &CertificateDer<'static>, alpn: &[&[u8]]) -> TlsStream<TcpStream> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(trusted.clone()).expect("the test certificate is a valid root");
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -58,14 +65,14 @@ async fn connect(node: &Node, trusted: &CertificateDer<'static>, alpn: &[&[u8]])
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    let tcp = TcpStream::connect(node.api_addr).await.expect("connects");
+    let tcp = TcpStream::connect(api).await.expect("connects");
     let name = ServerName::try_from("localhost").expect("a server name");
     tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.expect("TLS handshake")
 }
 
 /// Sends one HTTP/1.1 GET over TLS and reads the whole answer.
 async fn get(node: &Node, trusted: &CertificateDer<'static>, path: &str) -> String {
-    let mut tls = connect(node, trusted, &[b"http/1.1"]).await;
+    let mut tls = connect(node.api_addr, trusted, &[b"http/1.1"]).await;
     let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     tls.write_all(request.as_bytes()).await.expect("request sent");
     let mut answer = Vec::new();
@@ -91,16 +98,62 @@ async fn serves_healthz_and_status_over_https_to_a_client_trusting_its_certifica
     node.shutdown().await;
 }
 
+/// Sends a GET for `path` over HTTP/2 on `tls` (ALPN h2) and returns the status and body.
+async fn get_h2(tls: TlsStream<TcpStream>, api: SocketAddr, path: &str) -> (StatusCode, String) {
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls)).await.expect("h2 handshake");
+    let connection = tokio::spawn(connection);
+    let uri = format!("https://localhost:{}{path}", api.port());
+    let request = Request::get(uri).body(Body::empty()).expect("a request");
+    let response = sender.send_request(request).await.expect("an answer");
+    let status = response.status();
+    let body = to_bytes(Body::new(response.into_body()), 64 * 1024).await.expect("the body");
+    drop(sender);
+    let _ = connection.await;
+    (status, String::from_utf8(body.to_vec()).expect("a text body"))
+}
+
 #[tokio::test]
-async fn offers_http2_and_http1_by_alpn() {
+async fn answers_http2_by_alpn_and_http1_to_a_client_offering_only_that() {
     let dir = tempfile::tempdir().expect("tempdir");
     let certificate = certificate(dir.path(), "node");
     let node = start(dir.path(), &certificate).await;
-    let h2 = connect(&node, &certificate.der, &[b"h2", b"http/1.1"]).await;
+    let h2 = connect(node.api_addr, &certificate.der, &[b"h2", b"http/1.1"]).await;
     assert_eq!(h2.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
-    let h1 = connect(&node, &certificate.der, &[b"http/1.1"]).await;
+    let (status, body) = get_h2(h2, node.api_addr, "/api/v1/status").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains(r#""tls":true"#), "{body}");
+    let h1 = connect(node.api_addr, &certificate.der, &[b"http/1.1"]).await;
     assert_eq!(h1.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
     node.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_http2_request_reaches_the_router_with_a_host_header() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let certificate = certificate(dir.path(), "node");
+    let config = Config {
+        api_tls_cert: Some(certificate.cert.clone()),
+        api_tls_key: Some(certificate.key.clone()),
+        ..Config::default()
+    };
+    let tls = config.api_tls().expect("the certificate loads").expect("TLS is configured");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let api = listener.local_addr().expect("address");
+    let host = |headers: HeaderMap| async move {
+        headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("(none)").to_owned()
+    };
+    let router = Router::new().route("/host", routing::get(host));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(samverka_node::api::server::serve(listener, router, 16, Some(tls), async {
+        let _ = stopped.await;
+    }));
+    let h2 = connect(api, &certificate.der, &[b"h2"]).await;
+    let (status, body) = get_h2(h2, api, "/host").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, format!("localhost:{}", api.port()));
+    let _ = stop.send(());
+    server.await.expect("the server stops");
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
+use axum::http::{header, HeaderValue, Request};
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -185,6 +186,7 @@ async fn connection(
 ) {
     let service = router.map_request(move |request: hyper::Request<hyper::body::Incoming>| {
         let mut request = request.map(axum::body::Body::new);
+        host_from_authority(&mut request);
         request.extensions_mut().insert(ConnectInfo(peer));
         request
     });
@@ -194,9 +196,35 @@ async fn connection(
     }
 }
 
+/// An HTTP/2 request names its host in `:authority`, which hyper keeps in the URI, not in a
+/// `Host` header: copy it there, as HTTP/1.1 sends it, so every check of the host (the guard's
+/// allow-list, the pages' same-origin check) reads the one header whatever the protocol.
+fn host_from_authority<B>(request: &mut Request<B>) {
+    if request.headers().contains_key(header::HOST) {
+        return;
+    }
+    let Some(authority) = request.uri().authority() else {
+        return;
+    };
+    let host = authority.as_str().rsplit('@').next().unwrap_or_default();
+    if let Ok(value) = HeaderValue::from_str(host) {
+        request.headers_mut().insert(header::HOST, value);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_http2_authority_becomes_the_host_header_and_a_host_header_stays() {
+        let mut h2 = Request::get("https://user@samverka.lulea.se:8443/healthz").body(()).expect("request");
+        host_from_authority(&mut h2);
+        assert_eq!(h2.headers()[header::HOST], "samverka.lulea.se:8443");
+        let mut h1 = Request::get("/healthz").header(header::HOST, "localhost").body(()).expect("request");
+        host_from_authority(&mut h1);
+        assert_eq!(h1.headers()[header::HOST], "localhost");
+    }
 
     #[test]
     fn a_client_is_counted_by_its_address_or_its_ipv6_site() {
