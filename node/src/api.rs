@@ -18,6 +18,7 @@ mod records;
 mod roster;
 pub mod server;
 mod status;
+pub mod tls;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -61,6 +62,8 @@ pub struct State {
     pub started: Instant,
     /// Host allow-list and write limits, checked before every handler.
     pub guard: Arc<guard::Guard>,
+    /// Whether the API is served over https by the node itself ([`tls`]).
+    pub tls: bool,
     /// Serialises changes to roster proposals (read, merge, write).
     proposals: Arc<Mutex<()>>,
 }
@@ -76,6 +79,7 @@ impl State {
             metrics,
             started: Instant::now(),
             guard: Arc::new(guard::Guard::default()),
+            tls: false,
             proposals: Arc::new(Mutex::new(())),
         }
     }
