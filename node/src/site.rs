@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use samverka_protocol::governance::{Justering, JusteringStatus, Minutes, Vote};
-use samverka_protocol::roster::KeyKind;
+use samverka_protocol::roster::{Change, KeyKind, RosterUpdate};
 use samverka_protocol::testkit;
 use samverka_protocol::{Body as _, Kind, PublicKey, RecordId, Role, RosterChain, Signature, SigningKey};
 use samverka_web::view;
@@ -67,9 +67,11 @@ impl samverka_web::Node for Site {
                 let people = grants
                     .clone()
                     .filter_map(|(key, g)| match &g.kind {
-                        KeyKind::Person { roles, .. } => {
-                            Some(view::Person { roles: roles.clone(), fingerprint: key.to_hex()[..8].to_owned() })
-                        }
+                        KeyKind::Person { roles, valid_from_ms, valid_until_ms } => Some(view::Person {
+                            roles: roles.clone(),
+                            fingerprint: fingerprint(key),
+                            valid: (*valid_from_ms, *valid_until_ms),
+                        }),
                         _ => None,
                     })
                     .collect();
@@ -126,6 +128,48 @@ impl samverka_web::Node for Site {
             provisional: report.provisional,
             closing: report.closing.as_ref().map(governance::Held::id),
         }))
+    }
+
+    fn roster_history(&self) -> Result<Vec<view::RosterVersion>, view::Error> {
+        let chain = self.chain()?;
+        let name = |m: &str| governance::member_name(&chain, m);
+        let mut out = Vec::new();
+        for record in governance::scan(self.ledger.store(), Kind::RosterUpdate)? {
+            let Some(update) = record.body().and_then(|b| RosterUpdate::from_bytes(b).ok()) else { continue };
+            let changes = update
+                .changes
+                .iter()
+                .map(|change| match change {
+                    Change::AddMember { member, .. } => view::RosterChange::MemberAdded(member.name.clone()),
+                    Change::RemoveMember { member } => view::RosterChange::MemberRemoved(name(member)),
+                    Change::CertifyKey { member, key, kind } => view::RosterChange::KeyCertified {
+                        member: name(member),
+                        fingerprint: fingerprint(key),
+                        roles: match kind {
+                            KeyKind::Person { roles, .. } => roles.clone(),
+                            _ => Vec::new(),
+                        },
+                        node: matches!(kind, KeyKind::Node),
+                    },
+                    Change::RotateKey { old, new } => {
+                        view::RosterChange::KeyRotated { old: fingerprint(old), new: fingerprint(new) }
+                    }
+                    Change::RevokeKey { key, compromised_since_seq } => {
+                        view::RosterChange::KeyRevoked { fingerprint: fingerprint(key), since: *compromised_since_seq }
+                    }
+                    Change::SetHost { member } => view::RosterChange::HostSet(name(member)),
+                    Change::SetRules { .. } => view::RosterChange::RulesSet,
+                })
+                .collect();
+            out.push(view::RosterVersion {
+                version: update.version,
+                reason: update.reason,
+                time_ms: record.header().time_ms,
+                changes,
+            });
+        }
+        out.sort_by(|a, b| b.version.cmp(&a.version));
+        Ok(out)
     }
 
     fn meetings(&self) -> Result<Vec<view::MeetingRow>, view::Error> {
@@ -472,6 +516,11 @@ impl Site {
             around: draft.around_signature(),
         })
     }
+}
+
+/// A key as people tell keys apart: its first 8 hex digits.
+fn fingerprint(key: &PublicKey) -> String {
+    key.to_hex()[..8].to_owned()
 }
 
 fn refused(refusal: &offer::Refusal, given_back: Option<RecordId>) -> view::Refusal {

@@ -395,3 +395,16 @@ async fn the_forvaltare_puts_a_matter_and_calls_a_meeting_signing_both_in_the_br
     let r = member.get("/arenden/nytt").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "only host officers put matters");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_members_page_shows_the_rosters_history() {
+    let f = fixture::fixture().await;
+    let page = html(&Browser { router: f.router.clone(), cookie: None }.get("/medlemmar").await);
+    assert!(page.contains("Medlemsförteckningens historik"), "{page}");
+    let kiruna = &testkit::key("demo/2584/ordinarie").public().to_hex()[..8];
+    assert!(
+        page.contains(&format!("Kiruna kommun: nyckel {kiruna} godkänd som Ordinarie ledamot i styrgruppen.")),
+        "{page}"
+    );
+    assert!(page.contains("Luleå kommun: nyckel") && page.contains("godkänd som nodnyckel."), "{page}");
+}

@@ -328,6 +328,8 @@ struct MembersPage {
     intro: String,
     caption: String,
     members: Vec<MemberLine>,
+    /// Roster versions, newest first: (heading, reason, changes).
+    history: Vec<(String, String, Vec<String>)>,
 }
 
 struct MemberLine {
@@ -489,8 +491,9 @@ pub fn choices(alternatives: &[String]) -> Vec<(String, Choice)> {
 /// `GET /medlemmar`: the members of the current roster with their people's roles.
 pub async fn members<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
     let page = async {
-        let fed = read(&web.node, |n| n.federation()).await?;
+        let (fed, versions) = read(&web.node, |n| Ok((n.federation()?, n.roster_history()?))).await?;
         let t = v.t();
+        let history = versions.iter().map(|r| roster_version_text(t, r)).collect();
         let mut members: Vec<&view::Member> = fed.members.iter().collect();
         members.sort_by(|a, b| locale::compare(&a.name, &b.name));
         let lines = members
@@ -508,6 +511,7 @@ pub async fn members<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Res
             intro: t.fill("members.intro", &[("version", &fed.roster_version.to_string())]),
             caption: t.fill("members.caption", &[("count", &lines.len().to_string())]),
             members: lines,
+            history,
         };
         Ok(page.render()?)
     };
@@ -619,7 +623,44 @@ pub(crate) fn outcome_text(t: &'static Catalog, outcome: Outcome, alternatives: 
 }
 
 fn person_text(t: &'static Catalog, p: &view::Person) -> String {
-    t.fill("members.person", &[("roles", &roles_text(t, &p.roles)), ("fingerprint", &p.fingerprint)])
+    let person = t.fill("members.person", &[("roles", &roles_text(t, &p.roles)), ("fingerprint", &p.fingerprint)]);
+    match p.valid {
+        (None, None) => person,
+        (from, until) => {
+            let day = |ms: Option<i64>| ms.map_or_else(String::new, locale::date);
+            t.fill("members.mandate", &[("person", &person), ("from", &day(from)), ("until", &day(until))])
+        }
+    }
+}
+
+/// A roster version as a heading, its reason and a line per change.
+fn roster_version_text(t: &'static Catalog, r: &view::RosterVersion) -> (String, String, Vec<String>) {
+    let changes = r
+        .changes
+        .iter()
+        .map(|c| match c {
+            view::RosterChange::MemberAdded(name) => t.fill("history.member_added", &[("member", name)]),
+            view::RosterChange::MemberRemoved(name) => t.fill("history.member_removed", &[("member", name)]),
+            view::RosterChange::KeyCertified { member, fingerprint, roles, node } => {
+                let what = if *node {
+                    t.get("history.node_key").to_owned()
+                } else if roles.is_empty() {
+                    t.get("history.org_key").to_owned()
+                } else {
+                    roles_text(t, roles)
+                };
+                t.fill("history.certified", &[("member", member), ("fingerprint", fingerprint), ("what", &what)])
+            }
+            view::RosterChange::KeyRotated { old, new } => t.fill("history.rotated", &[("old", old), ("new", new)]),
+            view::RosterChange::KeyRevoked { fingerprint, since } => {
+                t.fill("history.revoked", &[("fingerprint", fingerprint), ("since", &since.to_string())])
+            }
+            view::RosterChange::HostSet(name) => t.fill("history.host", &[("member", name)]),
+            view::RosterChange::RulesSet => t.get("history.rules").to_owned(),
+        })
+        .collect();
+    let heading = t.fill("history.version", &[("version", &r.version.to_string()), ("date", &locale::date(r.time_ms))]);
+    (heading, r.reason.clone(), changes)
 }
 
 /// Roles as people say them, separated by commas.

@@ -20,6 +20,8 @@ pub trait Node: Send + Sync + 'static {
     fn meetings(&self) -> Result<Vec<MeetingRow>, Error>;
     /// Minutes in full, or `None` if no minutes with that id are held.
     fn minutes(&self, id: &RecordId) -> Result<Option<MinutesView>, Error>;
+    /// Every roster version after the charter, newest first.
+    fn roster_history(&self) -> Result<Vec<RosterVersion>, Error>;
     /// The node's own state, for operators.
     fn node_state(&self) -> impl Future<Output = Result<NodeState, Error>> + Send;
     /// Whether this node runs with demo keys, which anyone can recompute.
@@ -359,6 +361,60 @@ pub struct Person {
     pub roles: Vec<Role>,
     /// The first 8 hex digits of the key, to tell people of the same role apart.
     pub fingerprint: String,
+    /// The mandate period (claimed record time, ms since the epoch), when bounded.
+    pub valid: (Option<i64>, Option<i64>),
+}
+
+/// One version of the roster: what changed and why.
+#[derive(Clone, Debug)]
+pub struct RosterVersion {
+    /// The version number (0 is the charter).
+    pub version: u64,
+    /// Why (a decision reference).
+    pub reason: String,
+    /// When it was proposed (claimed record time, ms since the epoch).
+    pub time_ms: i64,
+    /// The changes, in order.
+    pub changes: Vec<RosterChange>,
+}
+
+/// A roster change as people read it: members by name, keys by fingerprint.
+#[derive(Clone, Debug)]
+pub enum RosterChange {
+    /// A member admitted.
+    MemberAdded(String),
+    /// A member removed.
+    MemberRemoved(String),
+    /// A key certified: the member, the fingerprint, the roles (empty for a node or an
+    /// organisation key) and whether it is a node key.
+    KeyCertified {
+        /// The member.
+        member: String,
+        /// The key's fingerprint.
+        fingerprint: String,
+        /// A person's roles.
+        roles: Vec<Role>,
+        /// Whether it is a node key (else organisation, when no roles).
+        node: bool,
+    },
+    /// A key replaced by another with the same powers.
+    KeyRotated {
+        /// The old key's fingerprint.
+        old: String,
+        /// The new key's fingerprint.
+        new: String,
+    },
+    /// A key revoked from a position on.
+    KeyRevoked {
+        /// The key's fingerprint.
+        fingerprint: String,
+        /// The first position no longer trusted.
+        since: u64,
+    },
+    /// A new host.
+    HostSet(String),
+    /// New rules.
+    RulesSet,
 }
 
 /// Where a matter stands.
