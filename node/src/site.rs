@@ -168,7 +168,7 @@ impl samverka_web::Node for Site {
                 changes,
             });
         }
-        out.sort_by(|a, b| b.version.cmp(&a.version));
+        out.sort_by_key(|r| std::cmp::Reverse(r.version));
         Ok(out)
     }
 
