@@ -206,7 +206,7 @@ fn print_pages(demo: &Demo, seeded: Option<&content::Seeded>) {
     println!("Open a link to sign in as that person (demo keys are public: anyone can sign as them, so nothing here is real):");
     println!("  Förvaltare at the host, {host_name}: register matters in the diarium, close ballots");
     println!("    {base}/demo/{host_id}/forvaltare");
-    println!("  Ordförande at the host, {host_name}: the same, and justering of minutes");
+    println!("  Ordförande at the host, {host_name}: the same");
     println!("    {base}/demo/{host_id}/ordforande");
     if let Some((m, node)) = demo.nodes.get(1) {
         let member = format!("http://{}", node.api_addr);
