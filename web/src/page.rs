@@ -252,6 +252,33 @@ struct MattersPage {
     rows: Vec<Row>,
     /// Whether the visitor may put a new matter (a host officer).
     new: bool,
+    /// The status filter's options: (value, label, selected).
+    statuses: Vec<(&'static str, &'static str, bool)>,
+    /// The kind filter's options: (value, label, selected).
+    kinds: Vec<(&'static str, &'static str, bool)>,
+}
+
+/// The filters of `/arenden`: `?status=oppna|avslutade&typ=<kind>` (an unknown value filters
+/// nothing).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct MatterFilter {
+    status: Option<String>,
+    typ: Option<String>,
+}
+
+impl MatterFilter {
+    fn admits(&self, r: &view::MatterRow) -> bool {
+        let status = match self.status.as_deref() {
+            Some("oppna") => r.status == view::Status::Open,
+            Some("avslutade") => r.status != view::Status::Open,
+            _ => true,
+        };
+        // A kind this node does not know (or none) filters nothing.
+        let known = |k: &str| MatterKind::ALL.into_iter().any(|m| kind_key(m).trim_start_matches("kind.") == k);
+        let kind = self.typ.as_deref().filter(|k| known(k));
+        status && kind.is_none_or(|k| kind_key(r.kind).trim_start_matches("kind.") == k)
+    }
 }
 
 /// A matter's list row as text.
@@ -375,16 +402,33 @@ pub async fn overview<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Re
     v.answer(page.await, web.node.demo())
 }
 
-/// `GET /arenden`: every matter with its diarienummer and status.
-pub async fn matters<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
+/// `GET /arenden`: every matter with its diarienummer and status, filtered by status and kind.
+pub async fn matters<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    axum::extract::Query(filter): axum::extract::Query<MatterFilter>,
+    v: Visitor,
+) -> Response {
     let page = async {
-        let rows = read(&web.node, |n| n.matters()).await?;
+        let rows: Vec<view::MatterRow> =
+            read(&web.node, |n| n.matters()).await?.into_iter().filter(|r| filter.admits(r)).collect();
         let t = v.t();
         let caption = t.fill("matters.caption", &[("count", &rows.len().to_string())]);
         let rows = rows.iter().map(|r| row(t, r)).collect();
         let new = v.me.as_ref().is_some_and(|(_, me)| me.host_officer());
-        Ok(MattersPage { c: v.chrome(t.get("matters.heading").into(), web.node.demo()), caption, rows, new }
-            .render()?)
+        let status = filter.status.as_deref().unwrap_or("");
+        let statuses = [("", "matters.all"), ("oppna", "matters.open"), ("avslutade", "matters.closed")]
+            .into_iter()
+            .map(|(value, key)| (value, t.get(key), value == status))
+            .collect();
+        let typ = filter.typ.as_deref().unwrap_or("");
+        let kinds = std::iter::once(("", t.get("matters.all_kinds"), typ.is_empty()))
+            .chain(MatterKind::ALL.into_iter().map(|k| {
+                let value = kind_key(k).trim_start_matches("kind.");
+                (value, t.get(kind_key(k)), value == typ)
+            }))
+            .collect();
+        let c = v.chrome(t.get("matters.heading").into(), web.node.demo());
+        Ok(MattersPage { c, caption, rows, new, statuses, kinds }.render()?)
     };
     v.answer(page.await, web.node.demo())
 }
