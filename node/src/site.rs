@@ -245,12 +245,30 @@ impl samverka_web::Node for Site {
     }
 
     async fn node_state(&self) -> Result<view::NodeState, view::Error> {
-        let peers = match &self.network {
-            Some(n) => n.peers().await.len(),
-            None => 0,
-        };
         let store = self.ledger.store();
         let chain = self.ledger.chain();
+        let name = |m: &str| chain.as_ref().map_or_else(|| m.to_owned(), |c| governance::member_name(c, m));
+        let (peers, replication) = match &self.network {
+            Some(n) => {
+                let peers = n.peers().await.into_iter().map(|p| (name(&p.member), p.address)).collect();
+                let ledger = self.ledger.clone();
+                let newest = tokio::task::spawn_blocking(move || governance::matters(ledger.store()))
+                    .await
+                    .map_err(|e| view::Error::Read(Box::new(e)))??
+                    .into_iter()
+                    .next();
+                let replication = match newest {
+                    Some(m) => {
+                        let holders = n.holders(&m.matter.id()).await.iter().map(|h| name(h)).collect();
+                        let members = chain.as_ref().map_or(0, |c| c.current().members.len());
+                        Some((m.matter.body.title.clone(), holders, members))
+                    }
+                    None => None,
+                };
+                (peers, replication)
+            }
+            None => (Vec::new(), None),
+        };
         let member = chain.as_ref().and_then(|c| {
             let grant = c.current().keys.get(&self.node_key)?;
             Some(governance::member_name(c, &grant.member))
@@ -262,6 +280,7 @@ impl samverka_web::Node for Site {
             records: store.count().map_err(read)?,
             parked: self.ledger.parked(),
             peers,
+            replication,
             roster_version: chain.as_ref().map(|c| c.current().version),
             equivocators: store.equivocators().map_err(read)?.len(),
             version: env!("CARGO_PKG_VERSION"),

@@ -372,6 +372,9 @@ struct MemberLine {
 struct NodePage {
     c: Chrome,
     facts: Vec<(&'static str, String)>,
+    peers: Vec<(String, String)>,
+    /// "The newest matter … is held by N of M members" and who holds it.
+    replication: Option<(String, String)>,
 }
 
 /// A page of paragraphs: the accessibility statement and the error pages.
@@ -572,12 +575,23 @@ pub async fn node_state<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> 
             (t.get("node.member"), s.member.unwrap_or_else(|| t.get("node.no_member").into())),
             (t.get("node.records"), locale::grouped(s.records)),
             (t.get("node.parked"), s.parked.to_string()),
-            (t.get("node.peers"), s.peers.to_string()),
+            (t.get("node.peers"), s.peers.len().to_string()),
             (t.get("node.roster_version"), s.roster_version.map_or_else(|| "–".into(), |v| v.to_string())),
             (t.get("node.equivocators"), s.equivocators.to_string()),
             (t.get("node.version"), s.version.into()),
         ];
-        Ok(NodePage { c: v.chrome(t.get("node.heading").into(), web.node.demo()), facts }.render()?)
+        let replication = s.replication.map(|(title, mut holders, members)| {
+            holders.sort_by(|a, b| locale::compare(a, b));
+            let summary = t.fill(
+                "node.replication_summary",
+                &[("title", &title), ("held", &holders.len().to_string()), ("members", &members.to_string())],
+            );
+            (summary, holders.join(", "))
+        });
+        let mut peers = s.peers;
+        peers.sort_by(|a, b| locale::compare(&a.0, &b.0));
+        let c = v.chrome(t.get("node.heading").into(), web.node.demo());
+        Ok(NodePage { c, facts, peers, replication }.render()?)
     };
     v.answer(page.await, web.node.demo())
 }

@@ -505,8 +505,11 @@ pub struct NodeState {
     pub records: u64,
     /// Records waiting for what they depend on.
     pub parked: usize,
-    /// Peers connected.
-    pub peers: usize,
+    /// Peers connected: (member name, remote address).
+    pub peers: Vec<(String, String)>,
+    /// Replication of the newest matter: its title and the members whose nodes hold it, as
+    /// their last sync requests said (replication receipts), and how many members there are.
+    pub replication: Option<(String, Vec<String>, usize)>,
     /// The current roster version, if the node holds a federation.
     pub roster_version: Option<u64>,
     /// Authors caught signing two records at one position.
