@@ -408,3 +408,21 @@ async fn the_members_page_shows_the_rosters_history() {
     );
     assert!(page.contains("Luleå kommun: nyckel") && page.contains("godkänd som nodnyckel."), "{page}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_key_ends_its_sessions_and_it_cannot_sign_in_again() {
+    let mut f = fixture::fixture().await;
+    let mut browser = Browser { router: f.router.clone(), cookie: None };
+    let key = ordinarie(VOTER);
+    browser.sign_in(&key).await;
+    assert_eq!(browser.get("/att-gora").await.status, StatusCode::OK);
+    let revoke = vec![samverka_protocol::Change::RevokeKey { key: key.public(), compromised_since_seq: 1_000 }];
+    let update = f.fed.update(VOTER, revoke).expect("Kiruna revokes its own person's key");
+    f.ledger.ingest(update.to_unverified()).expect("the roster update is stored");
+    let r = browser.get("/att-gora").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "the session ended with the key");
+    assert_eq!(r.headers[header::LOCATION], "/logga-in");
+    let r = browser.sign_in(&key).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("Nyckeln är inte godkänd"), "{}", html(&r));
+}

@@ -25,6 +25,9 @@ const HOST: &str = "2580";
 pub struct Fixture {
     /// Holds the store; removed when the fixture is dropped.
     pub _dir: tempfile::TempDir,
+    /// The federation with every organisation key, for roster changes.
+    #[allow(dead_code)] // only some test files change the roster
+    pub fed: Federation,
     pub ledger: Arc<Ledger>,
     pub router: Router,
     /// The matter voted and closed.
@@ -122,5 +125,5 @@ pub async fn fixture() -> Fixture {
         anslag_date: None,
     };
     let minutes = b.author_as_forvaltare(Kind::Minutes, minutes.to_bytes()).await;
-    Fixture { _dir: dir, ledger, router: b.router, closed, open, minutes }
+    Fixture { _dir: dir, fed: b.fed, ledger, router: b.router, closed, open, minutes }
 }
