@@ -210,6 +210,9 @@ type Chains = BTreeMap<u64, (PublicKey, u64, RecordId)>;
 /// Where a record sits in the store's arrival order; a stable paging cursor.
 pub type Cursor = u64;
 
+/// A record with its local number (its place in arrival order).
+type Numbered = (u64, Record<Verified>);
+
 /// The record store of one node.
 pub struct Store {
     db: sled::Db,
@@ -1478,7 +1481,7 @@ impl Store {
         kind: Option<Kind>,
         start: u64,
         limit: usize,
-    ) -> Result<(Vec<(u64, Record<Verified>)>, Option<Cursor>), Error> {
+    ) -> Result<(Vec<Numbered>, Option<Cursor>), Error> {
         let durable = self.durable.load(Ordering::Acquire);
         let limit = limit.min(MAX_PAGE) as u64;
         let numbers: Vec<u64> = match kind {
