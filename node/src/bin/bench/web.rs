@@ -152,6 +152,15 @@ fn generate(p: &mut People, dir: &Path, options: &Options) -> Result<()> {
             let record = p.host_node.next(fid, version, Kind::Diarium, diarium.to_bytes());
             previous = Some((record.id(), dnr));
             batches[1].push(record);
+            chunk.push((i, id));
+            agenda.push(id);
+            if agenda.len() == AGENDA {
+                let meeting = bench_meeting(i, std::mem::take(&mut agenda));
+                batches[0].push(p.forvaltare.next(fid, version, Kind::Meeting, meeting.to_bytes()));
+            }
+        }
+        // The host node's chain: this chunk's diaria, then its receipts, then its closings.
+        for &(i, id) in &chunk {
             let voters = if i % FULL_EVERY == 0 { MEMBERS } else { per_other };
             for j in 0..voters {
                 let (member, author) = &mut p.ordinarie[(i * 7 + j) % MEMBERS];
@@ -162,17 +171,13 @@ fn generate(p: &mut People, dir: &Path, options: &Options) -> Result<()> {
                 batches[2].push(vote);
                 batches[3].push(p.host_node.next(fid, version, Kind::VoteReceipt, receipt.to_bytes()));
             }
-            chunk.push((i, id));
-            agenda.push(id);
-            if agenda.len() == AGENDA {
-                let meeting = bench_meeting(i, std::mem::take(&mut agenda));
-                batches[0].push(p.forvaltare.next(fid, version, Kind::Meeting, meeting.to_bytes()));
-            }
         }
         for batch in batches {
             written += batch.len();
-            for r in ledger.ingest_many(batch) {
-                ensure!(matches!(r?, Outcome::Stored(_)), "a generated record is stored at once");
+            let kinds: Vec<Kind> = batch.iter().map(|r| r.header().kind).collect();
+            for (k, (r, kind)) in ledger.ingest_many(batch).into_iter().zip(kinds).enumerate() {
+                let outcome = r.with_context(|| format!("a generated {} record", kind.name()))?;
+                ensure!(matches!(outcome, Outcome::Stored(_)), "generated {} record {k}: {outcome:?}", kind.name());
             }
         }
         let chain = ledger.chain().context("federation")?;
@@ -183,7 +188,8 @@ fn generate(p: &mut People, dir: &Path, options: &Options) -> Result<()> {
         }
         written += closings.len();
         for r in ledger.ingest_many(closings) {
-            ensure!(matches!(r?, Outcome::Stored(_)), "a closing is stored at once");
+            let outcome = r.context("a generated closing")?;
+            ensure!(matches!(outcome, Outcome::Stored(_)), "a generated closing: {outcome:?}");
         }
         if start % (CHUNK_MATTERS * 20) == 0 {
             println!("  {written} records after {} matters, {:.0} s", start + CHUNK_MATTERS, t.elapsed().as_secs_f64());
