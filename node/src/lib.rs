@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod network;
 pub mod offer;
 pub mod proposal;
+pub mod read;
 pub mod report;
 pub mod signer;
 pub mod site;

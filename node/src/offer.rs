@@ -146,7 +146,7 @@ impl Offers {
         choice: Choice,
     ) -> Result<Result<Vec<u8>, Refusal>, Error> {
         let store = self.ledger.store();
-        let Some(summary) = governance::matters(store)?.into_iter().find(|m| m.matter.id() == *matter) else {
+        let Some(summary) = governance::matter_summary(store, matter)? else {
             return Ok(Err(Refusal::UnknownMatter(*matter)));
         };
         if summary.status != Status::Open {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use samverka_protocol::governance::{Justering, JusteringStatus, Minutes, Vote};
+use samverka_protocol::governance::{Justering, JusteringStatus, Vote};
 use samverka_protocol::roster::{Change, KeyKind, RosterUpdate};
 use samverka_protocol::testkit;
 use samverka_protocol::{Body as _, Kind, PublicKey, RecordId, Role, RosterChain, Signature, SigningKey};
@@ -318,15 +318,12 @@ impl samverka_web::Node for Site {
         let mut todo = view::Todo::default();
         if me.votes() {
             for summary in governance::matters(store)?.iter().filter(|m| m.status == Status::Open) {
-                let voted = governance::votes_on(store, &summary.matter.id())?.iter().any(|v| {
-                    v.body().and_then(|b| Vote::from_bytes(b).ok()).is_some_and(|vote| vote.member == me.member)
-                });
-                if !voted {
+                if !governance::has_voted(store, &summary.matter.id(), &me.member)? {
                     todo.ballots.push(row(summary));
                 }
             }
         }
-        for minutes in governance::scan_bodies::<Minutes>(store)? {
+        for minutes in governance::all_minutes(store)? {
             if !minutes.body.signers().contains(&me.key) {
                 continue;
             }
@@ -464,10 +461,9 @@ impl Site {
         let subject = match draft.header.kind {
             Kind::Vote => {
                 let vote = Vote::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
-                let summary =
-                    governance::matters(store)?.into_iter().find(|m| m.matter.id() == vote.matter).ok_or_else(
-                        || view::Error::Read(format!("matter {} of an offered vote is not held", vote.matter).into()),
-                    )?;
+                let summary = governance::matter_summary(store, &vote.matter)?.ok_or_else(|| {
+                    view::Error::Read(format!("matter {} of an offered vote is not held", vote.matter).into())
+                })?;
                 view::Subject::Vote {
                     alternatives: summary.matter.body.alternatives.clone(),
                     matter: row(&summary),

@@ -581,10 +581,7 @@ fn unreferenced(what: String) -> Error {
 
 /// The content hash and size of every paper a held paper record or matter names.
 fn named_papers(store: &crate::storage::Store) -> Result<std::collections::BTreeSet<(Hash, u64)>, Error> {
-    let papers = gov::scan_bodies::<samverka_protocol::governance::Paper>(store)?;
-    let matters = gov::scan_bodies::<Matter>(store)?;
-    let named = papers.iter().map(|p| (p.body.content_hash, p.body.size));
-    Ok(named.chain(matters.iter().flat_map(|m| m.body.papers.iter().map(|p| (p.content_hash, p.size)))).collect())
+    Ok(gov::named_papers(store)?)
 }
 
 /// `GET /api/v1/papers/{hash}`: a stored paper's bytes.
