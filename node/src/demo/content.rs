@@ -170,6 +170,7 @@ pub fn plan_matter(closer: PublicKey, papers: Vec<PaperRef>) -> Matter {
         papers,
         procedure: Procedure::Meeting { meeting: None },
         closer,
+        subject: None,
     }
 }
 
@@ -183,6 +184,7 @@ pub fn budget_matter(closer: PublicKey, papers: Vec<PaperRef>) -> Matter {
         papers,
         procedure: Procedure::Meeting { meeting: None },
         closer,
+        subject: None,
     }
 }
 
