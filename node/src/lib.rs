@@ -10,6 +10,7 @@ pub mod keyfile;
 pub mod ledger;
 pub mod metrics;
 pub mod network;
+pub mod plan;
 pub mod proposal;
 pub mod report;
 pub mod signer;
