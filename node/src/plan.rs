@@ -99,12 +99,12 @@ pub fn adoption_of(store: &Store, id: &RecordId) -> Result<Adoption, Error> {
     Ok(adoption(id, &decided(store)?))
 }
 
+/// Per member, its first receipt of one plan: (receipt id, claimed time).
+type Receipts = BTreeMap<MemberId, (RecordId, i64)>;
+
 /// Receipts held per plan: plan → member → first (receipt id, claimed time) by time then id.
-fn receipts_by_plan(
-    store: &Store,
-    chain: &RosterChain,
-) -> Result<BTreeMap<RecordId, BTreeMap<MemberId, (RecordId, i64)>>, Error> {
-    let mut out: BTreeMap<RecordId, BTreeMap<MemberId, (RecordId, i64)>> = BTreeMap::new();
+fn receipts_by_plan(store: &Store, chain: &RosterChain) -> Result<BTreeMap<RecordId, Receipts>, Error> {
+    let mut out: BTreeMap<RecordId, Receipts> = BTreeMap::new();
     for r in scan_bodies::<PlanReceipt>(store)? {
         let Some(member) = member_of_key(chain, &r.record.header().author) else { continue };
         let this = (r.id(), r.record.header().time_ms);
