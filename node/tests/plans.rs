@@ -220,6 +220,11 @@ fn only_a_closing_that_adopts_the_named_version_makes_it_faststalld_and_the_invo
     assert!(csv.bytes.starts_with("\u{feff}kommunkod;medlem;vikt;belopp\r\n".as_bytes()));
     assert!(String::from_utf8_lossy(&csv.bytes).contains("Summa;;;1500000,00\r\n"));
     rt().block_on(get(&router, "/api/v1/invoice-basis/2026")).refused(StatusCode::NOT_FOUND, "no_adopted_budget");
+    let xlsx = rt().block_on(get(&router, "/api/v1/invoice-basis/2027/basis.xlsx"));
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.bytes.starts_with(b"PK\x03\x04"), "an XLSX workbook is a zip file");
+    let pdf = rt().block_on(get(&router, "/api/v1/invoice-basis/2027/basis.pdf"));
+    samverka_node::report::check_xref(&pdf.bytes).expect("a well-formed PDF");
 }
 
 fn rt() -> tokio::runtime::Runtime {
@@ -252,6 +257,9 @@ async fn the_api_shows_a_plan_with_computed_totals_receipts_and_the_changes_from
     let pdf = get(&router, &format!("/api/v1/plans/{}/plan.pdf", v2r.id())).await;
     assert!(pdf.bytes.starts_with(b"%PDF-1.4"));
     samverka_node::report::check_xref(&pdf.bytes).expect("the PDF's cross-reference table is right");
+    let xlsx = get(&router, &format!("/api/v1/plans/{}/plan.xlsx", v2r.id())).await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.bytes.starts_with(b"PK\x03\x04"), "an XLSX workbook is a zip file");
     get(&router, &format!("/api/v1/plans/{}", "ab".repeat(32))).await.refused(StatusCode::NOT_FOUND, "unknown_plan");
     let imported = support::post_raw(&router, "/api/v1/plans/import", "text/plain", WEBCARE.as_bytes().to_vec()).await;
     let imported = imported.ok(StatusCode::OK);

@@ -30,9 +30,12 @@ impl Routes {
             .get("/api/v1/plans/{id}", plan)
             .get("/api/v1/plans/{id}/plan.csv", plan_csv)
             .get("/api/v1/plans/{id}/plan.pdf", plan_pdf)
+            .get("/api/v1/plans/{id}/plan.xlsx", plan_xlsx)
             .get("/api/v1/cost-keys", cost_keys)
             .get("/api/v1/invoice-basis/{year}", invoice_basis)
             .get("/api/v1/invoice-basis/{year}/basis.csv", invoice_csv)
+            .get("/api/v1/invoice-basis/{year}/basis.xlsx", invoice_xlsx)
+            .get("/api/v1/invoice-basis/{year}/basis.pdf", invoice_pdf)
     }
 }
 
@@ -271,6 +274,16 @@ async fn plan_pdf(S(state): S<State>, Path(id): Path<String>) -> Result<Response
     Ok(file("application/pdf", name, export::plan_document(&report, &chain).to_pdf()))
 }
 
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// `GET /api/v1/plans/{id}/plan.xlsx`
+async fn plan_xlsx(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
+    let (report, _) = report_of(&state, id).await?;
+    let name = format!("plan-{}.xlsx", &report.summary.plan.id().to_hex()[..16]);
+    let bytes = export::plan_xlsx(&report).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(file(XLSX, name, bytes))
+}
+
 /// `POST /api/v1/plans/import`: a plan in the import format (TOML) → its body (hex, for signing),
 /// the totals its lines give and every typed total that disagrees. Nothing is stored.
 async fn import_check(req: Request) -> Result<Json<Value>, Error> {
@@ -383,4 +396,18 @@ async fn invoice_basis(S(state): S<State>, Path(y): Path<String>) -> Result<Json
 async fn invoice_csv(S(state): S<State>, Path(y): Path<String>) -> Result<Response, Error> {
     let (b, chain) = basis_of(&state, y).await?;
     Ok(file("text/csv; charset=utf-8", format!("fakturaunderlag-{}.csv", b.year), export::invoice_csv(&b, &chain)))
+}
+
+/// `GET /api/v1/invoice-basis/{year}/basis.xlsx`
+async fn invoice_xlsx(S(state): S<State>, Path(y): Path<String>) -> Result<Response, Error> {
+    let (b, chain) = basis_of(&state, y).await?;
+    let bytes = export::invoice_xlsx(&b, &chain).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(file(XLSX, format!("fakturaunderlag-{}.xlsx", b.year), bytes))
+}
+
+/// `GET /api/v1/invoice-basis/{year}/basis.pdf`
+async fn invoice_pdf(S(state): S<State>, Path(y): Path<String>) -> Result<Response, Error> {
+    let (b, chain) = basis_of(&state, y).await?;
+    let pdf = export::invoice_document(&b, &chain).to_pdf();
+    Ok(file("application/pdf", format!("fakturaunderlag-{}.pdf", b.year), pdf))
 }

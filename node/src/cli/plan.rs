@@ -74,6 +74,9 @@ pub enum PlanCommand {
         /// Write the plan as PDF to this file.
         #[arg(long)]
         pdf: Option<PathBuf>,
+        /// Write the plan as XLSX to this file.
+        #[arg(long)]
+        xlsx: Option<PathBuf>,
         /// Print the node's JSON.
         #[arg(long)]
         json: bool,
@@ -87,6 +90,12 @@ pub enum PlanCommand {
         /// Write it as CSV to this file.
         #[arg(long)]
         csv: Option<PathBuf>,
+        /// Write it as XLSX to this file.
+        #[arg(long)]
+        xlsx: Option<PathBuf>,
+        /// Write it as PDF to this file.
+        #[arg(long)]
+        pdf: Option<PathBuf>,
     },
 }
 
@@ -157,8 +166,8 @@ pub async fn run(command: PlanCommand) -> Result<()> {
             sign_and_send(&signing, Kind::CostKey, key.to_bytes()).await
         }
         PlanCommand::List { node } => list(&node).await,
-        PlanCommand::Show { plan, node, csv, pdf, json } => show(&node, &plan, csv, pdf, json).await,
-        PlanCommand::Invoice { year, node, csv } => invoice(&node, year, csv).await,
+        PlanCommand::Show { plan, node, csv, pdf, xlsx, json } => show(&node, &plan, [csv, pdf, xlsx], json).await,
+        PlanCommand::Invoice { year, node, csv, xlsx, pdf } => invoice(&node, year, [csv, xlsx, pdf]).await,
     }
 }
 
@@ -282,13 +291,12 @@ async fn download(api: &str, path: &str, to: &PathBuf) -> Result<()> {
     Ok(())
 }
 
-async fn show(node: &Node, plan: &str, csv: Option<PathBuf>, pdf: Option<PathBuf>, json: bool) -> Result<()> {
+async fn show(node: &Node, plan: &str, files: [Option<PathBuf>; 3], json: bool) -> Result<()> {
     let id = record_id(plan, "plan")?;
-    if let Some(path) = csv {
-        return download(&node.api, &format!("/api/v1/plans/{id}/plan.csv"), &path).await;
-    }
-    if let Some(path) = pdf {
-        return download(&node.api, &format!("/api/v1/plans/{id}/plan.pdf"), &path).await;
+    for (file, name) in files.into_iter().zip(["plan.csv", "plan.pdf", "plan.xlsx"]) {
+        if let Some(path) = file {
+            return download(&node.api, &format!("/api/v1/plans/{id}/{name}"), &path).await;
+        }
     }
     let view = get_json(&node.api, &format!("/api/v1/plans/{id}")).await?;
     if json {
@@ -317,9 +325,11 @@ async fn show(node: &Node, plan: &str, csv: Option<PathBuf>, pdf: Option<PathBuf
     Ok(())
 }
 
-async fn invoice(node: &Node, year: u16, csv: Option<PathBuf>) -> Result<()> {
-    if let Some(path) = csv {
-        return download(&node.api, &format!("/api/v1/invoice-basis/{year}/basis.csv"), &path).await;
+async fn invoice(node: &Node, year: u16, files: [Option<PathBuf>; 3]) -> Result<()> {
+    for (file, name) in files.into_iter().zip(["basis.csv", "basis.xlsx", "basis.pdf"]) {
+        if let Some(path) = file {
+            return download(&node.api, &format!("/api/v1/invoice-basis/{year}/{name}"), &path).await;
+        }
     }
     let view = get_json(&node.api, &format!("/api/v1/invoice-basis/{year}")).await?;
     for l in view["lines"].as_array().map(Vec::as_slice).unwrap_or_default() {
