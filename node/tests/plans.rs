@@ -266,3 +266,78 @@ async fn the_api_shows_a_plan_with_computed_totals_receipts_and_the_changes_from
     assert_eq!(imported["totals"]["total_ore"], 604_056_800);
     assert!(imported["disagreements"].as_array().is_some_and(|d| d.len() > 3));
 }
+
+/// Runs the `samverka` binary with `args`, returning (success, stdout, stderr).
+async fn run(args: Vec<String>) -> (bool, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_samverka")).args(&args).output().expect("runs");
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.success(), text(&out.stdout), text(&out.stderr))
+    })
+    .await
+    .expect("finished")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hosts_forvaltare_publishes_a_plan_file_signed_on_their_machine_and_a_matter_names_it() {
+    let mut fed = Federation::found("Planfiler", &samverka_protocol::testkit::kommuner(3), "1000");
+    let forvaltare = fed.certify_person("1000", "planfiler/forvaltare", &[Role::Forvaltare]);
+    let stranger = fed.certify_person("1001", "planfiler/forvaltare-1001", &[Role::Forvaltare]);
+    let node_key = fed.certify_node("1000", "planfiler/node");
+    let (_store, ledger) = ledger_with(&fed);
+    let router = router_with(&ledger, node_key.key.clone(), None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let api = format!("http://{}", listener.local_addr().expect("address"));
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router).await.expect("serves");
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("webcare.toml");
+    std::fs::write(&file, WEBCARE).expect("write");
+    let key = dir.path().join("forvaltare.key");
+    samverka_node::keyfile::write_secret(&key, "förvaltare", &forvaltare.key).expect("key file");
+    let other = dir.path().join("other.key");
+    samverka_node::keyfile::write_secret(&other, "förvaltare 1001", &stranger.key).expect("key file");
+    let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let (file, key, other) = (file.display().to_string(), key.display().to_string(), other.display().to_string());
+
+    // Another member's förvaltare may not publish: refused, and their chain is unchanged.
+    let (ok, _, err) = run(s(&["plan", "publish", &file, "--key", &other, "--api", &api])).await;
+    assert!(!ok && err.contains("not_authorised"), "{err}");
+    assert_eq!(ledger.store().head(&stranger.key.public()).expect("head"), None);
+
+    let (ok, out, err) = run(s(&["plan", "publish", &file, "--key", &key, "--api", &api])).await;
+    assert!(ok, "{err}");
+    assert!(err.contains("goal_cost_mismatch"), "the typed totals are reported: {err}");
+    let id = out.lines().last().and_then(|l| l.split_whitespace().nth(1)).expect("plan <id> stored").to_owned();
+    assert!(out.contains(&format!("plan {id} stored")), "{out}");
+    let (ok, out, err) = run(s(&["plan", "show", &id, "--api", &api])).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("summa: 6 040 568,00 kr") && out.contains("ej fastställd"), "{out}");
+    assert_eq!(out.matches("saknas sedan").count(), 3, "no node has receipted: {out}");
+
+    let (ok, out, err) = run(s(&[
+        "sign",
+        "--key",
+        &key,
+        "--api",
+        &api,
+        "matter",
+        "--kind",
+        "forvaltningsplan",
+        "--title",
+        "Förvaltningsplan 2012",
+        "--proposal",
+        "Styrgruppen fastställer planen.",
+        "--subject",
+        &id,
+    ]))
+    .await;
+    assert!(ok, "{err}");
+    let matter = out.split_whitespace().nth(1).expect("matter <id> stored");
+    let matter = samverka_node::governance::get::<Matter>(ledger.store(), &RecordId::from_hex(matter).expect("id"))
+        .expect("read")
+        .expect("held");
+    assert_eq!(matter.body.subject.map(|s| s.to_hex()), Some(id));
+    server.abort();
+}
