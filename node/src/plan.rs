@@ -9,6 +9,7 @@
 
 pub mod export;
 pub mod import;
+pub mod pages;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -140,6 +140,14 @@ impl samverka_web::Node for Site {
     fn demo(&self) -> bool {
         is_demo_key(&self.ledger, &self.node_key)
     }
+
+    fn plans(&self) -> Result<Vec<view::plan::PlanRow>, view::Error> {
+        crate::plan::pages::rows(&self.ledger)
+    }
+
+    fn plan(&self, id: &RecordId) -> Result<Option<view::plan::PlanView>, view::Error> {
+        crate::plan::pages::view(&self.ledger, id)
+    }
 }
 
 /// Whether `key` is a demo node key (`samverka demo` derives them from public labels, so anyone

@@ -341,3 +341,39 @@ async fn the_hosts_forvaltare_publishes_a_plan_file_signed_on_their_machine_and_
     assert_eq!(matter.body.subject.map(|s| s.to_hex()), Some(id));
     server.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_pages_show_activity_tables_computed_totals_receipts_and_the_changes() {
+    let mut w = World::new();
+    let v1 = import::parse(WEBCARE).expect("imports").plan;
+    let v1r = w.by_forvaltare(&v1);
+    let mut v2 = v1.clone();
+    v2.supersedes = Some(v1r.id());
+    v2.activities[0].goals[0].effort.business.person_days = 20;
+    let v2r = w.by_forvaltare(&v2);
+    let key = w.nodes.iter().find(|(m, _)| m == "2584").map(|(_, k)| k.clone()).expect("Kiruna");
+    plan::issue_receipt(&w.ledger, &key, &v2r).expect("authoring").expect("owed");
+    let router = router_with(&w.ledger, w.host_node(), None);
+    for lang in ["sv", "en"] {
+        for uri in ["/planer".to_owned(), format!("/planer/{}", v2r.id())] {
+            let r = get(&router, &format!("{uri}?lang={lang}")).await;
+            assert_eq!(r.status, StatusCode::OK, "{uri}");
+            let page = String::from_utf8(r.bytes.clone()).expect("UTF-8");
+            assert!(page.contains(&format!("<html lang=\"{lang}\">")), "{uri}");
+            assert_eq!(page.matches("<h1").count(), 1, "{uri} has one main heading");
+            assert!(!page.contains(samverka_web::catalog::MISSING), "{uri} names a text missing from the catalog");
+            assert!(!page.contains("<script"), "{uri}");
+            assert!(page.contains("<caption>"), "{uri}: its tables have captions");
+        }
+    }
+    let page = String::from_utf8(get(&router, &format!("/planer/{}", v2r.id())).await.bytes).expect("UTF-8");
+    // 20 × 5 600 = 112 000,00 kr on the changed goal's business side, computed, with a no-break space.
+    assert!(page.contains("112\u{a0}000,00 kr"), "{page}");
+    assert!(page.contains("Förvaltningsstyrning: delmål, persondagar och kostnader"), "{page}");
+    assert!(page.contains("Mottagen "), "Kiruna's node has receipted");
+    assert_eq!(page.matches("Saknas sedan ").count(), 13, "13 members' nodes lack it");
+    assert!(page.contains("delmålet ”Löpande förvaltningsstyrning"), "the change is shown: {page}");
+    assert!(page.contains(&format!("href=\"/planer/{}\"", v1r.id())), "the previous version is linked");
+    let r = get(&router, &format!("/planer/{}", "ab".repeat(32))).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}

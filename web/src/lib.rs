@@ -33,6 +33,8 @@ pub fn router<N: Node>(node: Arc<N>) -> Router {
         .route("/arenden", get(page::matters::<N>))
         .route("/arenden/{id}", get(page::matter::<N>))
         .route("/medlemmar", get(page::members::<N>))
+        .route("/planer", get(page::plans::plans::<N>))
+        .route("/planer/{id}", get(page::plans::plan::<N>))
         .route("/noden", get(page::node_state::<N>))
         .route("/tillganglighet", get(page::accessibility::<N>))
         .route(STYLESHEET, get(stylesheet))

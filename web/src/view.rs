@@ -7,6 +7,8 @@ use std::future::Future;
 use samverka_protocol::governance::{Choice, Outcome, Tally};
 use samverka_protocol::{Hash, MatterKind, MemberId, MemberKind, RecordId, Role};
 
+pub mod plan;
+
 /// A node as the pages see it. Every method but [`Node::node_state`] reads the store and may block:
 /// the pages call them off the async workers.
 pub trait Node: Send + Sync + 'static {
@@ -20,6 +22,14 @@ pub trait Node: Send + Sync + 'static {
     fn node_state(&self) -> impl Future<Output = Result<NodeState, Error>> + Send;
     /// Whether this node runs with demo keys, which anyone can recompute.
     fn demo(&self) -> bool;
+    /// Every plan version held, oldest first (a node that serves no plans holds none).
+    fn plans(&self) -> Result<Vec<plan::PlanRow>, Error> {
+        Ok(Vec::new())
+    }
+    /// One plan version in full, or `None` if no plan with that id is held.
+    fn plan(&self, _id: &RecordId) -> Result<Option<plan::PlanView>, Error> {
+        Ok(None)
+    }
 }
 
 /// Why a page cannot be shown.
