@@ -148,6 +148,10 @@ impl samverka_web::Node for Site {
     fn plan(&self, id: &RecordId) -> Result<Option<view::plan::PlanView>, view::Error> {
         crate::plan::pages::view(&self.ledger, id)
     }
+
+    fn invoice(&self, year: u16) -> Result<view::plan::Invoice, view::Error> {
+        crate::plan::pages::invoice(&self.ledger, year)
+    }
 }
 
 /// Whether `key` is a demo node key (`samverka demo` derives them from public labels, so anyone

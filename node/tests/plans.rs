@@ -225,6 +225,17 @@ fn only_a_closing_that_adopts_the_named_version_makes_it_faststalld_and_the_invo
     assert!(xlsx.bytes.starts_with(b"PK\x03\x04"), "an XLSX workbook is a zip file");
     let pdf = rt().block_on(get(&router, "/api/v1/invoice-basis/2027/basis.pdf"));
     samverka_node::report::check_xref(&pdf.bytes).expect("a well-formed PDF");
+    // The page shows each member's amount and the sum, in Swedish and in English.
+    for lang in ["sv", "en"] {
+        let r = rt().block_on(get(&router, &format!("/fakturaunderlag/2027?lang={lang}")));
+        assert_eq!(r.status, StatusCode::OK);
+        let page = String::from_utf8(r.bytes).expect("UTF-8");
+        assert!(page.contains("1\u{a0}500\u{a0}000,00 kr"), "{page}");
+        assert!(page.contains("<caption>") && !page.contains(samverka_web::catalog::MISSING), "{page}");
+        assert_eq!(page.matches("<tr><th scope=\"row\">").count(), 15, "14 members and the sum: {page}");
+    }
+    let page = String::from_utf8(rt().block_on(get(&router, "/fakturaunderlag/2026")).bytes).expect("UTF-8");
+    assert!(page.contains("Ingen budget för 2026 är fastställd"), "{page}");
 }
 
 fn rt() -> tokio::runtime::Runtime {

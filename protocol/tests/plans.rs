@@ -630,3 +630,88 @@ fn a_matter_waits_for_its_subject_and_a_budget_matter_may_name_a_cost_key() {
     let key = w.by_forvaltare(&percent_key(&w, &[406, 333, 261], None)).expect("a key");
     w.by_node(0, &subject_matter(&w, MatterKind::Budget, key.id())).expect("a budget matter adopts a key");
 }
+
+// ---- encoding ----
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn golden_plan_receipt_and_cost_key_bodies() {
+    let budget = Plan {
+        kind: PlanKind::Budget,
+        title: "B".into(),
+        period: Period { first: "2027-01-01".into(), last: "2027-12-31".into() },
+        supersedes: None,
+        day_rate: Sides::default(),
+        days_per_fte: 200,
+        activities: vec![],
+        initiatives: vec![],
+        budget: vec![BudgetLine { name: "L".into(), amount_ore: 100 }],
+    };
+    let date = |d: &str| format!("0a{}", hex(d.as_bytes()));
+    let expected = format!("020142{}{}000000c801000001014c64", date("2027-01-01"), date("2027-12-31"));
+    assert_eq!(hex(&budget.to_bytes()), expected);
+    assert_eq!(Plan::from_bytes(&budget.to_bytes()), Ok(budget));
+    let receipt = PlanReceipt { plan: Hash([0x07; 32]) };
+    assert_eq!(hex(&receipt.to_bytes()), "07".repeat(32));
+    let key = CostKey {
+        year: 2027,
+        title: "K".into(),
+        basis: KeyBasis::Percent,
+        entries: vec![KeyEntry { member: "2580".into(), weight_millionths: 100_000_000 }],
+        supersedes: None,
+    };
+    // year 2027 = varint eb 0f; the weight 10^8 zigzag-encoded is 2·10^8 = varint 80 84 af 5f.
+    assert_eq!(hex(&key.to_bytes()), "eb0f014b00010432353830".to_owned() + "8084af5f00");
+    assert_eq!(CostKey::from_bytes(&key.to_bytes()), Ok(key));
+}
+
+proptest::proptest! {
+    /// Whatever the lines, the totals add up: each activity's VM + VU is its cost, the plan's
+    /// cost is the sum of its activities', and the grand total is both sides' cost.
+    #[test]
+    fn totals_add_up_for_any_lines(
+        goals in proptest::collection::vec(
+            (0..=plan::MAX_PERSON_DAYS, 0..=plan::MAX_PERSON_DAYS, 0..=plan::MAX_LINE_ORE, proptest::bool::ANY),
+            1..20,
+        ),
+        rates in (0..=plan::MAX_DAY_RATE_ORE, 0..=plan::MAX_DAY_RATE_ORE),
+        split in 1usize..4,
+    ) {
+        let mut p = webcare_2012();
+        p.day_rate = Sides { business: rates.0, it: rates.1 };
+        p.activities = goals
+            .chunks(split)
+            .enumerate()
+            .map(|(i, chunk)| Activity {
+                name: format!("Aktivitet {i}"),
+                goals: chunk
+                    .iter()
+                    .map(|(b, it, fixed, vm)| Goal {
+                        text: "Delmål".into(),
+                        mode: if *vm { Mode::Vm } else { Mode::Vu { priority: 1 } },
+                        effort: Sides {
+                            business: Effort { person_days: *b, fixed_ore: 0 },
+                            it: Effort { person_days: *it, fixed_ore: *fixed },
+                        },
+                    })
+                    .collect(),
+            })
+            .collect();
+        let t = totals(&p);
+        let mut sum = 0i64;
+        for a in &t.activities {
+            proptest::prop_assert_eq!(a.vm.business.0 + a.vu.business.0, a.cost.business.0);
+            proptest::prop_assert_eq!(a.vm.it.0 + a.vu.it.0, a.cost.it.0);
+            proptest::prop_assert_eq!(a.goals.iter().map(|g| g.total.0).sum::<i64>(), a.total.0);
+            sum += a.total.0;
+        }
+        proptest::prop_assert_eq!(sum, t.total.0);
+        proptest::prop_assert_eq!(t.cost.business.0 + t.cost.it.0, t.total.0);
+        let days: u64 = goals.iter().map(|g| u64::from(g.0) + u64::from(g.1)).sum();
+        proptest::prop_assert_eq!(t.days.business + t.days.it, days);
+        proptest::prop_assert_eq!(t.fte_hundredths, plan::fte_hundredths(days, p.days_per_fte));
+    }
+}

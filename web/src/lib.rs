@@ -35,6 +35,7 @@ pub fn router<N: Node>(node: Arc<N>) -> Router {
         .route("/medlemmar", get(page::members::<N>))
         .route("/planer", get(page::plans::plans::<N>))
         .route("/planer/{id}", get(page::plans::plan::<N>))
+        .route("/fakturaunderlag/{year}", get(page::plans::invoice::<N>))
         .route("/noden", get(page::node_state::<N>))
         .route("/tillganglighet", get(page::accessibility::<N>))
         .route(STYLESHEET, get(stylesheet))

@@ -30,6 +30,10 @@ pub trait Node: Send + Sync + 'static {
     fn plan(&self, _id: &RecordId) -> Result<Option<plan::PlanView>, Error> {
         Ok(None)
     }
+    /// Each member's invoice basis for `year`: the adopted budget split by the adopted key.
+    fn invoice(&self, _year: u16) -> Result<plan::Invoice, Error> {
+        Ok(plan::Invoice::NoAdoptedBudget)
+    }
 }
 
 /// Why a page cannot be shown.

@@ -42,3 +42,36 @@ pub fn view(ledger: &Ledger, id: &RecordId) -> Result<Option<pv::PlanView>, view
         changes: r.changes.clone(),
     }))
 }
+
+/// The invoice basis for `year`, or why there is none.
+pub fn invoice(ledger: &Ledger, year: u16) -> Result<pv::Invoice, view::Error> {
+    let chain = ledger.chain().ok_or(view::Error::NoFederation)?;
+    let basis = match super::invoice_basis(ledger.store(), year) {
+        Ok(b) => b,
+        Err(super::Refusal::Query(e)) => return Err(e.into()),
+        Err(super::Refusal::NoAdoptedBudget(_)) => return Ok(pv::Invoice::NoAdoptedBudget),
+        Err(super::Refusal::NoAdoptedKey(_)) => return Ok(pv::Invoice::NoAdoptedKey),
+        Err(r @ super::Refusal::Split(_)) => return Ok(pv::Invoice::Refused(r.code())),
+    };
+    let lines = basis
+        .split
+        .lines
+        .iter()
+        .zip(&basis.key.body.entries)
+        .map(|(l, e)| {
+            (
+                crate::governance::member_name(&chain, &l.member),
+                l.member.clone(),
+                samverka_protocol::cost::Weight::from_millionths(e.weight_millionths).to_string(),
+                l.amount.0,
+            )
+        })
+        .collect();
+    let basis_name = basis.key.body.key().map_or("?", |k| k.basis().name());
+    Ok(pv::Invoice::Ready(pv::InvoiceView {
+        budget: (basis.budget.id(), basis.budget.body.title.clone()),
+        key: (basis.key.body.title.clone(), basis_name),
+        lines,
+        total_ore: basis.split.total().0,
+    }))
+}

@@ -15,7 +15,7 @@ use samverka_protocol::RecordId;
 use super::{read, Chrome, Failure, Visitor};
 use crate::catalog::Catalog;
 use crate::locale;
-use crate::view::plan::PlanRow;
+use crate::view::plan::{Invoice, PlanRow};
 use crate::view::Node;
 
 fn kronor(o: Ore) -> String {
@@ -297,6 +297,69 @@ pub async fn plan<N: Node>(State(node): State<Arc<N>>, Path(id): Path<String>, v
             ),
             receipts,
             changes: p.changes.iter().map(|c| change_text(t, c)).collect(),
+        };
+        Ok(page.render()?)
+    };
+    v.answer(page.await, node.demo())
+}
+
+#[derive(Template)]
+#[template(path = "invoice.html")]
+struct InvoicePage {
+    c: Chrome,
+    heading: String,
+    note: Option<String>,
+    facts: Vec<(String, String)>,
+    budget_href: Option<String>,
+    caption: String,
+    lines: Vec<(String, String, String, String)>,
+    total: String,
+    year: u16,
+}
+
+/// `GET /fakturaunderlag/{year}`: each member's amount to the öre, or why there is none yet.
+pub async fn invoice<N: Node>(State(node): State<Arc<N>>, Path(year): Path<String>, v: Visitor) -> Response {
+    let page = async {
+        let year: u16 = year.parse().map_err(|_| Failure::NotFound)?;
+        let answer = read(&node, move |n| n.invoice(year)).await?;
+        let t = v.t();
+        let heading = t.fill("invoice.heading", &[("year", &year.to_string())]);
+        let empty = |note: String| InvoicePage {
+            c: v.chrome(heading.clone(), node.demo()),
+            heading: heading.clone(),
+            note: Some(note),
+            facts: Vec::new(),
+            budget_href: None,
+            caption: String::new(),
+            lines: Vec::new(),
+            total: String::new(),
+            year,
+        };
+        let page = match answer {
+            Invoice::NoAdoptedBudget => empty(t.fill("invoice.no_budget", &[("year", &year.to_string())])),
+            Invoice::NoAdoptedKey => empty(t.fill("invoice.no_key", &[("year", &year.to_string())])),
+            Invoice::Refused(code) => empty(t.fill("invoice.refused", &[("code", code)])),
+            Invoice::Ready(inv) => InvoicePage {
+                c: v.chrome(heading.clone(), node.demo()),
+                heading: heading.clone(),
+                note: None,
+                facts: vec![
+                    (
+                        t.get("invoice.budget").to_owned(),
+                        format!("{} ({})", inv.budget.1, locale::kronor(inv.total_ore)),
+                    ),
+                    (t.get("invoice.key").to_owned(), format!("{} ({})", inv.key.0, inv.key.1)),
+                ],
+                budget_href: Some(format!("/planer/{}", inv.budget.0.to_hex())),
+                caption: t.fill("invoice.caption", &[("count", &inv.lines.len().to_string())]),
+                lines: inv
+                    .lines
+                    .iter()
+                    .map(|(name, id, weight, ore)| (name.clone(), id.clone(), weight.clone(), locale::kronor(*ore)))
+                    .collect(),
+                total: locale::kronor(inv.total_ore),
+                year,
+            },
         };
         Ok(page.render()?)
     };

@@ -48,3 +48,29 @@ pub struct PlanView {
     /// What changed from that version.
     pub changes: Vec<Change>,
 }
+
+/// Each member's invoice basis for a year, or why there is none yet.
+#[derive(Clone, Debug)]
+pub enum Invoice {
+    /// The adopted budget split by the adopted key.
+    Ready(InvoiceView),
+    /// No budget for the year is fastställd.
+    NoAdoptedBudget,
+    /// No cost key for the year is fastställd.
+    NoAdoptedKey,
+    /// The budget cannot be split by the key (the cost rule's code).
+    Refused(&'static str),
+}
+
+/// The invoice basis as the page shows it.
+#[derive(Clone, Debug)]
+pub struct InvoiceView {
+    /// The budget plan's id and title.
+    pub budget: (RecordId, String),
+    /// The cost key's title and basis name (`percent`, `per-capita`, …).
+    pub key: (String, &'static str),
+    /// Per member: name, kommunkod, weight (as written), amount in öre; in the key's order.
+    pub lines: Vec<(String, String, String, i64)>,
+    /// The budget, in öre; the amounts sum to exactly this.
+    pub total_ore: i64,
+}
