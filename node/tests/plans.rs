@@ -350,6 +350,20 @@ async fn the_hosts_forvaltare_publishes_a_plan_file_signed_on_their_machine_and_
         .expect("read")
         .expect("held");
     assert_eq!(matter.body.subject.map(|s| s.to_hex()), Some(id));
+
+    // A cost key from a spreadsheet file: percents that do not sum to 100 are refused before
+    // anything is signed; the corrected file is published.
+    let key_file = dir.path().join("nyckel.csv");
+    std::fs::write(&key_file, "kommun;andel\n1000;40,6\n1001;33,3\n1002;26,0\n").expect("write");
+    let key_file = key_file.display().to_string();
+    let (ok, _, err) = run(s(&["plan", "key", &key_file, "--year", "2027", "--key", &key, "--api", &api])).await;
+    assert!(!ok && err.contains("not 100"), "{err}");
+    std::fs::write(&key_file, "kommun;andel\n1000;40,6\n1001;33,3\n1002;26,1\n").expect("write");
+    let (ok, out, err) = run(s(&["plan", "key", &key_file, "--year", "2027", "--key", &key, "--api", &api])).await;
+    assert!(ok && out.starts_with("cost-key "), "{out}{err}");
+    let keys = plan::cost_keys(ledger.store()).expect("query");
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].key.body.entries[2].weight_millionths, 26_100_000);
     server.abort();
 }
 
