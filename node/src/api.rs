@@ -13,6 +13,7 @@ mod extract;
 mod governance;
 pub mod guard;
 mod notes;
+mod plans;
 mod proposals;
 mod records;
 mod roster;
@@ -203,6 +204,7 @@ fn routes() -> Routes {
         .get("/api/v1/equivocators", records::equivocators)
         .post("/api/v1/notes", notes::publish)
         .governance()
+        .plans()
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> Error {

@@ -11,6 +11,7 @@ macro_rules! say {
 mod cost;
 mod governance;
 pub mod output;
+mod plan;
 mod signing;
 
 use std::path::{Path, PathBuf};
@@ -178,6 +179,10 @@ pub enum Command {
     /// Split a budget by a cost key (fördelningsnyckel) to the öre, summing exactly to it.
     #[command(subcommand)]
     Cost(cost::CostCommand),
+    /// Plans (förvaltningsplan, utvecklingsplan, budget) and cost keys: check a plan file's
+    /// totals, publish signed by your key, read plans, receipts and the invoice basis.
+    #[command(subcommand)]
+    Plan(plan::PlanCommand),
     /// Re-check every signature and rule of an archive, or of this node's store, offline.
     Verify {
         /// An archive file; without it, the store in the data directory is checked.
@@ -510,6 +515,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
         Command::Scrub { json } => scrub(&config, json)?,
         Command::Verify { archive: path } => verify(&config, path)?,
         Command::Cost(command) => cost::run(command)?,
+        Command::Plan(command) => plan::run(command).await?,
         Command::Sign(args) => governance::sign(args).await?,
         Command::Matters { node, decided } => governance::matters(node, decided).await?,
         Command::Decision { node, matter, pdf, csv, json } => {

@@ -111,6 +111,9 @@ impl Node {
         tasks.push(tokio::spawn(
             crate::governance::issue_receipts(ledger.clone(), key.clone(), stopped.clone()).instrument(span.clone()),
         ));
+        tasks.push(tokio::spawn(
+            crate::plan::issue_receipts(ledger.clone(), key.clone(), stopped.clone()).instrument(span.clone()),
+        ));
         drop(stopped);
         let roster = ledger.chain().map_or(0, |c| c.current().version);
         span.in_scope(|| {

@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod network;
 pub mod offer;
+pub mod plan;
 pub mod proposal;
 pub mod read;
 pub mod report;

@@ -176,7 +176,7 @@ impl Offers {
         closer: PublicKey,
     ) -> Vec<u8> {
         let procedure = Procedure::Meeting { meeting: None };
-        Matter { kind, title, proposal, alternatives, papers: Vec::new(), procedure, closer }.to_bytes()
+        Matter { kind, title, proposal, alternatives, papers: Vec::new(), procedure, closer, subject: None }.to_bytes()
     }
 
     /// The body of a meeting called with notice given on the Stockholm day of `now_ms`.

@@ -481,7 +481,7 @@ fn item_outcome(outcome: Option<&Outcome>) -> &'static str {
 }
 
 /// A CSV file for Swedish Excel: UTF-8 with BOM, `;` separated, CRLF line ends.
-fn csv(header: &str, rows: impl IntoIterator<Item = Vec<String>>) -> Vec<u8> {
+pub fn csv(header: &str, rows: impl IntoIterator<Item = Vec<String>>) -> Vec<u8> {
     let mut out = format!("\u{feff}{header}\r\n");
     for row in rows {
         let fields: Vec<String> = row.iter().map(|f| csv_field(f)).collect();

@@ -391,6 +391,18 @@ impl samverka_web::Node for Site {
         self.host_command(me, command)
     }
 
+    fn plans(&self) -> Result<Vec<view::plan::PlanRow>, view::Error> {
+        crate::plan::pages::rows(&self.ledger)
+    }
+
+    fn plan(&self, id: &RecordId) -> Result<Option<view::plan::PlanView>, view::Error> {
+        crate::plan::pages::view(&self.ledger, id)
+    }
+
+    fn invoice(&self, year: u16) -> Result<view::plan::Invoice, view::Error> {
+        crate::plan::pages::invoice(&self.ledger, year)
+    }
+
     fn demo_people(&self) -> Vec<view::DemoPerson> {
         if !self.demo() {
             return Vec::new();

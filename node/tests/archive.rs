@@ -61,6 +61,7 @@ fn governed() -> Host {
         papers: vec![],
         procedure: Procedure::Meeting { meeting: None },
         closer: h.node.public(),
+        subject: None,
     };
     let matter = h.sign(&mut forvaltare, Kind::Matter, matter.to_bytes());
     let diarium = governance::next_registration(h.ledger.store(), &h.node.public(), &matter, 2026).expect("registers");

@@ -47,6 +47,7 @@ fn a_node_an_hour_off_changes_nothing_but_its_own_claimed_times() {
         papers: Vec::new(),
         procedure: Procedure::Meeting { meeting: None },
         closer: host.key.public(),
+        subject: None,
     };
     let matter = at(&fed, &mut chair, Kind::Matter, matter.to_bytes(), now);
     // One voter's clock is an hour ahead, one an hour behind: their records claim those times.

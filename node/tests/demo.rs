@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use samverka_node::demo::{self, content};
 use samverka_node::governance::{self, Status};
+use samverka_node::plan;
 use samverka_protocol::governance::JusteringStatus;
+use samverka_protocol::plan::Adoption;
 use samverka_protocol::testkit;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -53,6 +55,14 @@ fn lacking(seat: &content::Seat, seeded: &content::Seeded) -> Result<Option<Stri
     }
     let counted = plan.votes.iter().filter(|v| v.counted).count();
     assert_eq!(counted, seeded.votes.len(), "member {}: every vote on the plan counts", seat.member);
+    // The plan matter names the plan 2027 record: its closing makes that version fastställd.
+    if !matches!(plan::adoption_of(store, &seeded.plan_record)?, Adoption::Adopted { matter, .. } if matter == seeded.plan)
+    {
+        return Ok(Some("the plan 2027 is not fastställd by its matter".into()));
+    }
+    if plan::adoption_of(store, &seeded.budget_record)? != Adoption::NotAdopted {
+        return Ok(Some("the budget 2027 is fastställd though its matter is open".into()));
+    }
     let budget = governance::matter_report(store, &chain, &seeded.budget)?.context("the budget is held")?;
     assert_eq!(budget.status(), Status::Open, "member {}: the budget stays open", seat.member);
     let minutes = governance::minutes_report(store, &seeded.minutes)?.context("the minutes are held")?;

@@ -73,6 +73,7 @@ impl Styrgrupp {
             papers,
             procedure: Procedure::Meeting { meeting: None },
             closer: self.host_node.public(),
+            subject: None,
         };
         let mut author = self.forvaltare.clone();
         let record = self.sign(&mut author, Kind::Matter, matter.to_bytes());

@@ -29,6 +29,7 @@ fn vote_arriving_before_its_matter_waits_and_is_stored_when_the_matter_arrives()
         papers: Vec::new(),
         procedure: Procedure::PerCapsulam { voting_window_days: 10 },
         closer,
+        subject: None,
     };
     let matter = chair.next(fed.id(), fed.version(), Kind::Matter, matter.to_bytes());
     let vote = Vote { matter: matter.id(), member: "1001".into(), choice: Choice::Yes };

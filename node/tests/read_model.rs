@@ -62,6 +62,7 @@ fn history() -> History {
                 papers: vec![],
                 procedure: Procedure::Meeting { meeting: None },
                 closer: node.public(),
+                subject: None,
             };
             stored(&ledger, forvaltare.next(id, version, Kind::Matter, matter.to_bytes()))
         })

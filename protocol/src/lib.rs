@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod encoding;
 pub mod evidence;
 pub mod governance;
+pub mod plan;
 pub mod record;
 pub mod roster;
 pub mod testkit;

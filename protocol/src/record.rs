@@ -61,6 +61,10 @@ pub enum Kind {
     AgreementSignature = 21,
     /// A plan: förvaltningsplan, utvecklingsplan or budget.
     Plan = 30,
+    /// A member's node's receipt (kvittens) for a plan it stores.
+    PlanReceipt = 31,
+    /// A cost key (fördelningsnyckel) for a year.
+    CostKey = 32,
     /// A need (behov / ändringsförfrågan) in the shared backlog.
     Need = 40,
     /// A member endorsing a need, or a step on the need's path.
@@ -73,7 +77,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in code order.
-    pub const ALL: [Kind; 21] = [
+    pub const ALL: [Kind; 23] = [
         Kind::Charter,
         Kind::RosterUpdate,
         Kind::Equivocation,
@@ -91,6 +95,8 @@ impl Kind {
         Kind::Agreement,
         Kind::AgreementSignature,
         Kind::Plan,
+        Kind::PlanReceipt,
+        Kind::CostKey,
         Kind::Need,
         Kind::NeedUpdate,
         Kind::SupportCase,
@@ -117,6 +123,8 @@ impl Kind {
             Kind::Agreement => "agreement",
             Kind::AgreementSignature => "agreement-signature",
             Kind::Plan => "plan",
+            Kind::PlanReceipt => "plan-receipt",
+            Kind::CostKey => "cost-key",
             Kind::Need => "need",
             Kind::NeedUpdate => "need-update",
             Kind::SupportCase => "support-case",

@@ -10,6 +10,7 @@ use crate::crypto::{verify_batch, Hash, PublicKey, SignedMessage};
 use crate::encoding::{check_text, DecodeError, MAX_TEXT_BYTES};
 use crate::evidence::{Equivocation, Redaction};
 use crate::governance::{self, Violation};
+use crate::plan;
 use crate::record::{Body, Kind, Record, RecordId, Unverified, Verified, FORMAT_VERSION};
 pub use crate::record::{Lookup, NoLookup};
 use crate::roster::{KeyGrant, KeyKind, Roster, RosterChain, RosterUpdate};
@@ -157,6 +158,15 @@ pub enum Rejection {
         /// The missing record.
         id: RecordId,
     },
+    /// A plan, plan receipt or cost key body breaks a rule of its kind (`docs/plans.md`); the
+    /// code is the violation's.
+    #[error("invalid {kind:?} body: {violation}")]
+    Plan {
+        /// The record kind.
+        kind: Kind,
+        /// The rule broken.
+        violation: plan::Violation,
+    },
     /// A governance body breaks a rule of its kind (`docs/governance.md` §2); the code is the
     /// violation's.
     #[error("invalid {kind:?} body: {violation}")]
@@ -204,6 +214,7 @@ impl Rejection {
             Rejection::CompetingRosterVersion { .. } => "competing_roster_version",
             Rejection::MissingDependency { .. } => "missing_dependency",
             Rejection::Governance { violation, .. } => violation.code(),
+            Rejection::Plan { violation, .. } => violation.code(),
         }
     }
 
@@ -230,9 +241,11 @@ pub fn permits(kind: Kind, grant: &KeyGrant, roster: &Roster) -> bool {
         Kind::RosterUpdate => grant.kind == KeyKind::Organisation,
         Kind::Equivocation | Kind::Note => true,
         Kind::Redaction => matches!(grant.kind, KeyKind::Node | KeyKind::Organisation) || role(Role::Forvaltare),
-        Kind::Matter | Kind::Meeting | Kind::Minutes | Kind::Paper | Kind::Plan | Kind::Agreement => {
+        Kind::Matter | Kind::Meeting | Kind::Minutes | Kind::Paper | Kind::Agreement => {
             host_machine || role(Role::Forvaltare) || role(Role::Ordforande)
         }
+        Kind::Plan | Kind::CostKey => host && (role(Role::Forvaltare) || role(Role::Ordforande)),
+        Kind::PlanReceipt => grant.kind == KeyKind::Node,
         Kind::Diarium => host_machine,
         Kind::Vote => role(Role::StyrgruppOrdinarie) || role(Role::StyrgruppErsattare),
         Kind::BallotClose | Kind::VoteReceipt => host_machine || role(Role::Ordforande),
@@ -445,10 +458,23 @@ fn check_body(
             Ok(_) => Err(bad(kind)(format!("a note is at most {MAX_TEXT_BYTES} bytes"))),
             Err(_) => Err(bad(kind)("a note is UTF-8 text".into())),
         },
+        Kind::Plan | Kind::PlanReceipt | Kind::CostKey => match plan::check_body(record, body, roster, lookup) {
+            None => Err(Rejection::UnsupportedKind { kind }),
+            Some(checked) => checked.map_err(|e| plan_rejection(kind, e)),
+        },
         _ => match governance::check_body(record, body, roster, chain, lookup, permits) {
             None => Err(Rejection::UnsupportedKind { kind }),
             Some(checked) => checked.map_err(|e| governance_rejection(kind, e)),
         },
+    }
+}
+
+/// A plan rule's answer as a [`Rejection`] of a record of `kind`.
+fn plan_rejection(kind: Kind, e: plan::Error) -> Rejection {
+    match e {
+        plan::Error::Violation(violation) => Rejection::Plan { kind, violation },
+        plan::Error::MissingDependency { id } => Rejection::MissingDependency { id },
+        plan::Error::Malformed(e) => Rejection::Malformed(e),
     }
 }
 

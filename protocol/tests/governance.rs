@@ -111,6 +111,7 @@ impl Styrgrupp {
             }],
             procedure: Procedure::PerCapsulam { voting_window_days: 14 },
             closer: self.host_node.key.public(),
+            subject: None,
         };
         self.by_host(&body).expect("the host's node may table a matter")
     }

@@ -876,28 +876,34 @@ fn authorship_follows_the_table_in_the_specification() {
         ("node".into(), grant("1001", KeyKind::Node)),
     ];
     who.extend(Role::ALL.iter().map(|r| (r.swedish().to_owned(), grant("1001", person(&[*r])))));
-    let all = "host-org host-node org node styrgrupp-ordinarie styrgrupp-ersattare ordforande objektspecialist forvaltare firmatecknare";
-    let persons = "styrgrupp-ordinarie styrgrupp-ersattare ordforande objektspecialist forvaltare firmatecknare";
-    let preparers = "host-org host-node forvaltare ordforande";
-    let first_line = "host-node node objektspecialist forvaltare";
+    who.push(("host-forvaltare".into(), grant(HOST, person(&[Role::Forvaltare]))));
+    who.push(("host-ordforande".into(), grant(HOST, person(&[Role::Ordforande]))));
+    let all = "host-org host-node org node styrgrupp-ordinarie styrgrupp-ersattare ordforande objektspecialist forvaltare firmatecknare host-forvaltare host-ordforande";
+    let persons = "styrgrupp-ordinarie styrgrupp-ersattare ordforande objektspecialist forvaltare firmatecknare host-forvaltare host-ordforande";
+    let preparers = "host-org host-node forvaltare ordforande host-forvaltare host-ordforande";
+    let first_line = "host-node node objektspecialist forvaltare host-forvaltare";
+    let closers = "host-org host-node ordforande host-ordforande";
     let table: Vec<(Kind, &str)> = vec![
         (Kind::Charter, ""),
         (Kind::RosterUpdate, "host-org org"),
         (Kind::Equivocation, all),
-        (Kind::Redaction, "host-org host-node org node forvaltare"),
+        (Kind::Redaction, "host-org host-node org node forvaltare host-forvaltare"),
         (Kind::Note, all),
         (Kind::Matter, preparers),
         (Kind::Meeting, preparers),
         (Kind::Vote, "styrgrupp-ordinarie styrgrupp-ersattare"),
-        (Kind::BallotClose, "host-org host-node ordforande"),
+        (Kind::BallotClose, closers),
         (Kind::Minutes, preparers),
         (Kind::Justering, persons),
         (Kind::Paper, preparers),
         (Kind::Diarium, "host-org host-node"),
-        (Kind::VoteReceipt, "host-org host-node ordforande"),
+        (Kind::VoteReceipt, closers),
         (Kind::Agreement, preparers),
         (Kind::AgreementSignature, "firmatecknare"),
-        (Kind::Plan, preparers),
+        // Only the host's förvaltare or ordförande publishes a plan or a cost key (docs/plans.md).
+        (Kind::Plan, "host-forvaltare host-ordforande"),
+        (Kind::PlanReceipt, "host-node node"),
+        (Kind::CostKey, "host-forvaltare host-ordforande"),
         (Kind::Need, first_line),
         (Kind::NeedUpdate, first_line),
         (Kind::SupportCase, first_line),

@@ -46,6 +46,7 @@ async fn decision_and_its_papers_replicate_and_every_node_computes_the_same_resu
         papers: vec![PaperRef { name: "Offert.pdf".into(), content_hash: paper_hash, size: paper.len() as u64 }],
         procedure: Procedure::PerCapsulam { voting_window_days: 14 },
         closer: cluster.nodes[0].key.public(),
+        subject: None,
     };
     let matter = forvaltare.next(fid, version, Kind::Matter, matter.to_bytes());
     let matter_id = matter.id();

@@ -14,6 +14,8 @@ use axum::response::{Html, IntoResponse, Response};
 use samverka_protocol::governance::{Choice, Outcome};
 use samverka_protocol::{MatterKind, MemberKind, RecordId, Role};
 
+pub mod plans;
+
 use crate::catalog::{Catalog, Lang};
 use crate::locale;
 use crate::session::{Session, SESSION_COOKIE};

@@ -7,6 +7,8 @@ use std::future::Future;
 use samverka_protocol::governance::{Choice, Outcome, Tally};
 use samverka_protocol::{Hash, Kind, MatterKind, MemberId, MemberKind, PublicKey, RecordId, Role, Signature};
 
+pub mod plan;
+
 /// A node as the pages see it. Every method but [`Node::node_state`] reads the store and may block:
 /// the pages call them off the async workers.
 pub trait Node: Send + Sync + 'static {
@@ -46,6 +48,18 @@ pub trait Node: Send + Sync + 'static {
     /// Carries out a host officer's command with the node's key (the host's node registers and
     /// closes); or why not.
     fn host(&self, me: &Me, command: HostCommand) -> Result<Result<(), Refusal>, Error>;
+    /// Every plan version held, oldest first (a node that serves no plans holds none).
+    fn plans(&self) -> Result<Vec<plan::PlanRow>, Error> {
+        Ok(Vec::new())
+    }
+    /// One plan version in full, or `None` if no plan with that id is held.
+    fn plan(&self, _id: &RecordId) -> Result<Option<plan::PlanView>, Error> {
+        Ok(None)
+    }
+    /// Each member's invoice basis for `year`: the adopted budget split by the adopted key.
+    fn invoice(&self, _year: u16) -> Result<plan::Invoice, Error> {
+        Ok(plan::Invoice::NoAdoptedBudget)
+    }
 }
 
 /// What the host's förvaltare or ordförande has the host's node do.

@@ -151,6 +151,7 @@ fn matter_view(m: &Matter, store: &crate::storage::Store) -> Value {
         "alternatives": m.alternatives,
         "papers": m.papers.iter().map(paper).collect::<Vec<_>>(),
         "procedure": procedure,
+        "subject": m.subject.map(|id| id.to_hex()),
     })
 }
 

@@ -20,8 +20,9 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use samverka_node::network::{self, SyncMessage};
 use samverka_node::sync;
+use samverka_protocol::plan::{Activity, Effort, Goal, Mode, Period, Plan, PlanKind, PlanReceipt, Sides};
 use samverka_protocol::testkit::{self, Federation};
-use samverka_protocol::{validate, Kind, Record, RosterChain, Unverified};
+use samverka_protocol::{validate, Body as _, Kind, Record, Role, RosterChain, Unverified};
 
 /// Largest input a mutation may grow to.
 const MAX_INPUT_BYTES: usize = 256 * 1024;
@@ -149,10 +150,37 @@ fn load_corpus(target: Target) -> Result<Vec<Vec<u8>>> {
 fn federation() -> (Federation, Vec<Record<Unverified>>) {
     let mut fed = Federation::found("Fuzz", &testkit::kommuner(3), "1000");
     let mut node = fed.certify_node("1000", "fuzz/node");
+    let mut forvaltare = fed.certify_person("1000", "fuzz/forvaltare", &[Role::Forvaltare]);
     let note = node.next(fed.id(), fed.version(), Kind::Note, "en anteckning".as_bytes().to_vec());
     let mut records = vec![fed.charter.to_unverified()];
     records.extend(fed.updates.iter().map(|u| u.to_unverified()));
     records.push(note);
+    // A plan with an activity and a goal, and the node's receipt for it: the plan decoders.
+    let plan = Plan {
+        kind: PlanKind::Forvaltningsplan,
+        title: "Förvaltningsplan".into(),
+        period: Period { first: "2027-01-01".into(), last: "2027-12-31".into() },
+        supersedes: None,
+        day_rate: Sides { business: 560_000, it: 560_000 },
+        days_per_fte: 190,
+        activities: vec![Activity {
+            name: "Förvaltningsstyrning".into(),
+            goals: vec![Goal {
+                text: "Styrning".into(),
+                mode: Mode::Vu { priority: 1 },
+                effort: Sides {
+                    business: Effort { person_days: 26, fixed_ore: 0 },
+                    it: Effort { person_days: 18, fixed_ore: 2_000_000 },
+                },
+            }],
+        }],
+        initiatives: vec![],
+        budget: vec![],
+    };
+    let plan = forvaltare.next(fed.id(), fed.version(), Kind::Plan, plan.to_bytes());
+    let receipt = PlanReceipt { plan: plan.id() };
+    records.push(plan);
+    records.push(node.next(fed.id(), fed.version(), Kind::PlanReceipt, receipt.to_bytes()));
     (fed, records)
 }
 

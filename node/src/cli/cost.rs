@@ -89,6 +89,11 @@ fn split(args: SplitArgs) -> Result<()> {
 }
 
 /// Reads the key file's data lines; the first line is a header when its weight field holds no digit.
+/// The entries of a key file, in the file's order (for `samverka plan key`).
+pub(super) fn read_entries(path: &Path) -> Result<Vec<Entry>> {
+    Ok(read_key(path)?.into_iter().map(|r| r.entry).collect())
+}
+
 fn read_key(path: &Path) -> Result<Vec<Row>> {
     let size = std::fs::metadata(path).with_context(|| format!("reading the key file {}", path.display()))?.len();
     if size > MAX_KEY_FILE_BYTES {

@@ -76,6 +76,10 @@ pub enum SignWhat {
         /// the node at --api (sign it there when that is the host's node).
         #[arg(long)]
         closer: Option<String>,
+        /// The record the matter decides on: a plan version (record id) of the kind the matter's
+        /// kind adopts, or a cost key on a budget matter. Adopting the matter makes it fastställd.
+        #[arg(long)]
+        subject: Option<String>,
     },
     /// A meeting (kallelse) with its agenda (förvaltare or ordförande).
     Meeting {
@@ -222,7 +226,8 @@ pub async fn sign(args: Sign) -> Result<()> {
             let body = Vote { matter, member, choice };
             (Kind::Vote, body.to_bytes())
         }
-        SignWhat::Matter { kind, title, proposal, alternatives, per_capsulam, papers: files, closer } => {
+        SignWhat::Matter { kind, title, proposal, alternatives, per_capsulam, papers: files, closer, subject } => {
+            let subject = subject.map(|s| record_id(&s, "--subject")).transpose()?;
             let kind = parse_matter_kind(&kind).with_context(|| format!("--kind {kind:?} is not a kind of matter"))?;
             let mut refs = Vec::new();
             for file in files {
@@ -243,7 +248,7 @@ pub async fn sign(args: Sign) -> Result<()> {
                     PublicKey::from_hex(hex).context("the node sent a node_key that is not a key")?
                 }
             };
-            let body = Matter { kind, title, proposal, alternatives, papers: refs, procedure, closer };
+            let body = Matter { kind, title, proposal, alternatives, papers: refs, procedure, closer, subject };
             (Kind::Matter, body.to_bytes())
         }
         SignWhat::Meeting { date, place, title, matters } => {

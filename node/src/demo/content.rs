@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use samverka_protocol::governance::{
     content_hash, Choice, Date, Justering, Matter, Meeting, Minutes, MinutesItem, PaperRef, Procedure, Vote,
 };
+use samverka_protocol::plan::{Activity, BudgetLine, Effort, Goal, Mode, Period, Plan, PlanKind, Sides};
 use samverka_protocol::{testkit, Body as _, Kind, MatterKind, MemberId, PublicKey, RecordId, SigningKey};
 
 use crate::governance::{self, Refusal};
@@ -146,6 +147,63 @@ pub fn plan_paper() -> PaperFile {
     PaperFile { name: format!("{PLAN_TITLE}.pdf"), bytes: doc.to_pdf() }
 }
 
+/// The förvaltningsplan 2027 as a plan record's body: the same activities as [`plan_text`],
+/// person-days on the business side priced at 6 000 kr a day, fixed costs on the IT side. Every
+/// total is computed from these lines.
+pub fn plan_2027() -> Plan {
+    let goal = |text: &str, mode: Mode, days: u32, fixed_kr: u64| Goal {
+        text: text.into(),
+        mode,
+        effort: Sides {
+            business: Effort { person_days: days, fixed_ore: 0 },
+            it: Effort { person_days: 0, fixed_ore: fixed_kr * 100 },
+        },
+    };
+    let activity = |name: &str, goals: Vec<Goal>| Activity { name: name.into(), goals };
+    Plan {
+        kind: PlanKind::Forvaltningsplan,
+        title: PLAN_TITLE.into(),
+        period: Period { first: "2027-01-01".into(), last: "2027-12-31".into() },
+        supersedes: None,
+        day_rate: Sides { business: 600_000, it: 700_000 },
+        days_per_fte: 200,
+        activities: vec![
+            activity(
+                "Förvaltningsstyrning",
+                vec![goal("Styrgrupp och förvaltningsgrupp arbetar enligt planen", Mode::Vm, 120, 310_000)],
+            ),
+            activity("Användarstöd", vec![goal("Användarna får stöd inom överenskomna tider", Mode::Vm, 210, 180_000)]),
+            activity(
+                "Ändringshantering",
+                vec![goal("E-tjänst för ansökan om bistånd är införd", Mode::Vu { priority: 1 }, 95, 420_000)],
+            ),
+            activity("Daglig IT-drift och underhåll", vec![goal("Systemet är tillgängligt", Mode::Vm, 60, 890_000)]),
+        ],
+        initiatives: vec![],
+        budget: vec![],
+    }
+}
+
+/// The budget 2027 as a plan record's body, the same lines as [`budget_paper`].
+pub fn budget_2027() -> Plan {
+    let line = |name: &str, kr: u64| BudgetLine { name: name.into(), amount_ore: kr * 100 };
+    Plan {
+        kind: PlanKind::Budget,
+        title: BUDGET_TITLE.into(),
+        period: Period { first: "2027-01-01".into(), last: "2027-12-31".into() },
+        supersedes: None,
+        day_rate: Sides::default(),
+        days_per_fte: 200,
+        activities: vec![],
+        initiatives: vec![],
+        budget: vec![
+            line("Licenser och avtal", 1_150_000),
+            line("Förvaltningsgruppen", 2_300_000),
+            line("Utveckling", 650_000),
+        ],
+    }
+}
+
 /// The budget 2027 as a small PDF, its total computed from its lines.
 pub fn budget_paper() -> PaperFile {
     let lines: [(&str, u64); 3] =
@@ -170,6 +228,7 @@ pub fn plan_matter(closer: PublicKey, papers: Vec<PaperRef>) -> Matter {
         papers,
         procedure: Procedure::Meeting { meeting: None },
         closer,
+        subject: None,
     }
 }
 
@@ -183,6 +242,7 @@ pub fn budget_matter(closer: PublicKey, papers: Vec<PaperRef>) -> Matter {
         papers,
         procedure: Procedure::Meeting { meeting: None },
         closer,
+        subject: None,
     }
 }
 
@@ -198,6 +258,10 @@ pub fn plan_choice(i: usize) -> Choice {
 /// What the script seeded, by record id.
 #[derive(Clone, Debug)]
 pub struct Seeded {
+    /// The förvaltningsplan 2027 record the plan matter names: fastställd by its closing.
+    pub plan_record: RecordId,
+    /// The budget 2027 record the budget matter names: not fastställd (the matter is open).
+    pub budget_record: RecordId,
     /// The förvaltningsplan matter: voted, closed and minuted.
     pub plan: RecordId,
     /// The budget matter: a few votes, still open.
@@ -221,7 +285,16 @@ pub struct Seeded {
 impl Seeded {
     /// Every record the script authored (vote receipts, which the host's node adds, aside).
     pub fn all(&self) -> Vec<RecordId> {
-        let mut out = vec![self.plan, self.budget, self.meeting, self.next_meeting, self.closing, self.minutes];
+        let mut out = vec![
+            self.plan_record,
+            self.budget_record,
+            self.plan,
+            self.budget,
+            self.meeting,
+            self.next_meeting,
+            self.closing,
+            self.minutes,
+        ];
         out.extend(self.votes.iter().chain(&self.budget_votes).chain(&self.justeringar));
         out
     }
@@ -325,9 +398,13 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
 
     // The host's förvaltare prepares both matters with their papers; its node registers them.
     let (plan_file, budget_file) = (plan_paper(), budget_paper());
-    let plan_body = plan_matter(node.public(), vec![plan_file.reference()]);
+    // The plan and the budget are records first; each matter names the exact version it decides.
+    let plan_record = author(h, &forvaltare, Kind::Plan, plan_2027().to_bytes(), called - 2 * MINUTE_MS).await?;
+    let budget_record = author(h, &forvaltare, Kind::Plan, budget_2027().to_bytes(), called - MINUTE_MS).await?;
+    let plan_body = Matter { subject: Some(plan_record), ..plan_matter(node.public(), vec![plan_file.reference()]) };
     let plan = author(h, &forvaltare, Kind::Matter, plan_body.to_bytes(), called).await?;
-    let budget_body = budget_matter(node.public(), vec![budget_file.reference()]);
+    let budget_body =
+        Matter { subject: Some(budget_record), ..budget_matter(node.public(), vec![budget_file.reference()]) };
     let budget = author(h, &forvaltare, Kind::Matter, budget_body.to_bytes(), called + MINUTE_MS).await?;
     for file in [&plan_file, &budget_file] {
         h.ledger.store().put_blob(&file.bytes)?;
@@ -409,7 +486,19 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
         let at = now_ms - i64::try_from(BUDGET_VOTERS - i).expect("few") * HOUR_MS;
         budget_votes.push(author(seat, &key(&seat.member, "ordinarie"), Kind::Vote, body.to_bytes(), at).await?);
     }
-    Ok(Seeded { plan, budget, meeting, next_meeting, votes, budget_votes, closing, minutes, justeringar })
+    Ok(Seeded {
+        plan_record,
+        budget_record,
+        plan,
+        budget,
+        meeting,
+        next_meeting,
+        votes,
+        budget_votes,
+        closing,
+        minutes,
+        justeringar,
+    })
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::charter::MatterKind;
 use crate::crypto::{Hash, PublicKey};
+use crate::plan::{CostKey, Plan};
 use crate::record::{Body, Kind, RecordId};
 
 /// The body of a matter record. Fields encode in this order.
@@ -32,6 +33,10 @@ pub struct Matter {
     /// whose vote receipts a closing must account for. A key that may author a ballot closing
     /// at the matter's roster version (the host's node key, normally).
     pub closer: PublicKey,
+    /// The exact record the matter decides on, if any: a plan version (of the kind the matter's
+    /// kind adopts) or a cost key (on a budget matter). A yes/no matter only. When its closing
+    /// adopts it, that record is *fastställd* (`docs/plans.md` §7).
+    pub subject: Option<RecordId>,
 }
 
 impl Body for Matter {
@@ -107,9 +112,38 @@ pub(super) fn check(cx: &Context<'_>, m: &Matter) -> Result<(), Error> {
         Procedure::PerCapsulam { voting_window_days: d } if (1..=MAX_VOTING_WINDOW_DAYS).contains(&d) => {}
         Procedure::PerCapsulam { voting_window_days: days } => return Err(Violation::VotingWindow { days }.into()),
     }
+    if let Some(id) = m.subject {
+        check_subject(cx, m, id)?;
+    }
     let may_close = cx.roster.keys.get(&m.closer).is_some_and(|g| (cx.permits)(Kind::BallotClose, g, cx.roster));
     if !may_close {
         return Err(Violation::CloserMayNotClose { key: m.closer }.into());
+    }
+    Ok(())
+}
+
+/// A subject is a held plan of the kind this matter's kind adopts, or a cost key on a budget
+/// matter; the matter is yes/no.
+fn check_subject(cx: &Context<'_>, m: &Matter, id: RecordId) -> Result<(), Error> {
+    if !m.alternatives.is_empty() {
+        return Err(Violation::SubjectWithAlternatives.into());
+    }
+    let record = cx.lookup.record(&id).ok_or(Error::MissingDependency { id })?;
+    let found = record.header().kind;
+    let unreadable = || Violation::UnreadableReference { id };
+    let fits = match found {
+        Kind::Plan => {
+            let plan = record.body().and_then(|b| Plan::from_bytes(b).ok()).ok_or_else(unreadable)?;
+            plan.kind.matter_kind() == m.kind
+        }
+        Kind::CostKey => {
+            record.body().and_then(|b| CostKey::from_bytes(b).ok()).ok_or_else(unreadable)?;
+            m.kind == MatterKind::Budget
+        }
+        _ => return Err(Violation::WrongKind { id, found, expected: Kind::Plan }.into()),
+    };
+    if !fits {
+        return Err(Violation::SubjectKindMismatch { subject: id, found: found.name() }.into());
     }
     Ok(())
 }

@@ -197,6 +197,18 @@ pub enum Violation {
     /// A closing's counted votes are not strictly ascending.
     #[error("the counted votes are not sorted by record id without repeats")]
     CountedNotSorted,
+    /// A matter with a subject offers alternatives: adopting a plan or key is a yes or a no.
+    #[error("a matter deciding on a plan or a cost key has no alternatives")]
+    SubjectWithAlternatives,
+    /// A matter's subject is a plan of another kind than the matter's kind adopts, or a cost
+    /// key on a matter that is not a budget matter.
+    #[error("the subject {subject} is a {found} that this kind of matter does not adopt")]
+    SubjectKindMismatch {
+        /// The subject.
+        subject: RecordId,
+        /// What it is.
+        found: &'static str,
+    },
     /// A closing is authored by another key than the matter's designated closer.
     #[error("only the matter's designated closer {closer} may close its ballot")]
     NotDesignatedCloser {
@@ -328,6 +340,8 @@ impl Violation {
             Violation::VoteForOtherMember { .. } => "vote_for_other_member",
             Violation::ChoiceNotOffered { .. } => "choice_not_offered",
             Violation::CountedNotSorted => "counted_not_sorted",
+            Violation::SubjectWithAlternatives => "subject_with_alternatives",
+            Violation::SubjectKindMismatch { .. } => "subject_kind_mismatch",
             Violation::NotDesignatedCloser { .. } => "not_designated_closer",
             Violation::AlreadyClosed { .. } => "already_closed",
             Violation::SupersededVoteNamed { .. } => "superseded_vote_named",

@@ -212,6 +212,7 @@ fn bench_matter(i: usize, closer: samverka_protocol::PublicKey) -> Matter {
         papers: vec![],
         procedure: Procedure::Meeting { meeting: None },
         closer,
+        subject: None,
     }
 }
 
