@@ -4,8 +4,11 @@
 //! The store: a 290-member federation (`testkit::kommuner(290)`, every member's ordinarie
 //! certified), `--matters` matters put by the host's förvaltare, each registered in the diarium
 //! by the host's node; every 100th matter has a vote from every member, the others share the
-//! rest of `--records`; the host's node receipts every vote and closes every other matter; a
-//! meeting per 100 matters. It is generated once per size and kept under `--data DIR`.
+//! rest of `--records`; the matter's closer (a node key of the host's) receipts every vote and
+//! closes every other matter; a meeting per 10 matters. It is generated once per size and kept
+//! under `--data DIR`. Each 50 matters name their own closer key: the closing rule walks the
+//! closer's whole chain back to its first record (`protocol::governance::ballot::check_close`),
+//! so one key closing 5 000 matters after 500 000 receipts costs billions of reads to generate.
 //!
 //! The node: `daemon::Node::start` (ledger, network, API and pages) with the key of a member
 //! that is not the host, so it receipts nothing itself (the host's node does that, elsewhere).
@@ -57,16 +60,22 @@ pub struct Options {
 struct People {
     fed: Federation,
     forvaltare: Author,
+    /// The host's node key that registers matters in the diarium.
     host_node: Author,
+    /// The host's node keys that receipt and close: one per chunk of matters (see
+    /// [`CHUNK_MATTERS`]), because the closing rule walks its closer's whole chain.
+    closers: Vec<Author>,
     node: SigningKey,
     ordinarie: Vec<(MemberId, Author)>,
 }
 
-fn people() -> People {
+fn people(matters: usize) -> People {
     let mut fed = Federation::found("Bench 290", &testkit::kommuner(MEMBERS), HOST);
     let forvaltare = testkit::key("bench/1000/forvaltare");
     let host_node = testkit::key("bench/1000/node");
     let node = testkit::key("bench/1001/node");
+    let closers: Vec<SigningKey> =
+        (0..matters.div_ceil(CHUNK_MATTERS)).map(|k| testkit::key(&format!("bench/1000/closer/{k}"))).collect();
     let members: Vec<MemberId> = fed.chain.current().members.keys().cloned().collect();
     let ordinarie: Vec<(MemberId, Author)> =
         members.iter().map(|m| (m.clone(), Author::new(testkit::key(&format!("bench/{m}/ordinarie"))))).collect();
@@ -76,6 +85,11 @@ fn people() -> People {
         Change::CertifyKey { member: HOST.into(), key: host_node.public(), kind: KeyKind::Node },
         Change::CertifyKey { member: NODE_MEMBER.into(), key: node.public(), kind: KeyKind::Node },
     ];
+    changes.extend(closers.iter().map(|k| Change::CertifyKey {
+        member: HOST.into(),
+        key: k.public(),
+        kind: KeyKind::Node,
+    }));
     changes.extend(ordinarie.iter().map(|(m, a)| Change::CertifyKey {
         member: m.clone(),
         key: a.key.public(),
@@ -84,7 +98,8 @@ fn people() -> People {
     for part in changes.chunks(80) {
         fed.update(HOST, part.to_vec()).expect("the bench roster is valid");
     }
-    People { fed, forvaltare: Author::new(forvaltare), host_node: Author::new(host_node), node, ordinarie }
+    let closers = closers.into_iter().map(Author::new).collect();
+    People { fed, forvaltare: Author::new(forvaltare), host_node: Author::new(host_node), closers, node, ordinarie }
 }
 
 /// Runs the benchmark.
@@ -94,7 +109,7 @@ pub fn run(options: &Options) -> Result<()> {
         Some(d) => d.join(format!("web-{}-{}", options.records, options.matters)),
         None => tmp.path().join("web"),
     };
-    let mut people = people();
+    let mut people = people(options.matters.max(1));
     let store_dir = data.join("store");
     if store_dir.join("complete").exists() {
         println!("store: reusing {}", store_dir.display());
@@ -142,8 +157,9 @@ fn generate(p: &mut People, dir: &Path, options: &Options) -> Result<()> {
         // diaria, votes, receipts, then the closings over the votes stored.
         let mut batches: [Vec<Record<Unverified>>; 4] = Default::default();
         let mut chunk: Vec<(usize, RecordId)> = Vec::new();
+        let closer = &mut p.closers[start / CHUNK_MATTERS];
         for i in start..(start + CHUNK_MATTERS).min(matters) {
-            let matter = bench_matter(i, p.host_node.key.public());
+            let matter = bench_matter(i, closer.key.public());
             let record = p.forvaltare.next(fid, version, Kind::Matter, matter.to_bytes());
             let id = record.id();
             batches[0].push(record);
@@ -159,7 +175,7 @@ fn generate(p: &mut People, dir: &Path, options: &Options) -> Result<()> {
                 batches[0].push(p.forvaltare.next(fid, version, Kind::Meeting, meeting.to_bytes()));
             }
         }
-        // The host node's chain: this chunk's diaria, then its receipts, then its closings.
+        // The closer's chain: this chunk's receipts, then its closings.
         for &(i, id) in &chunk {
             let voters = if i % FULL_EVERY == 0 { MEMBERS } else { per_other };
             for j in 0..voters {
@@ -169,7 +185,7 @@ fn generate(p: &mut People, dir: &Path, options: &Options) -> Result<()> {
                 let vote = author.next(fid, version, Kind::Vote, vote.to_bytes());
                 let receipt = VoteReceipt { matter: id, vote: vote.id() };
                 batches[2].push(vote);
-                batches[3].push(p.host_node.next(fid, version, Kind::VoteReceipt, receipt.to_bytes()));
+                batches[3].push(closer.next(fid, version, Kind::VoteReceipt, receipt.to_bytes()));
             }
         }
         for batch in batches {
@@ -183,8 +199,8 @@ fn generate(p: &mut People, dir: &Path, options: &Options) -> Result<()> {
         let chain = ledger.chain().context("federation")?;
         let mut closings = Vec::new();
         for (_, id) in chunk.iter().filter(|(i, _)| i % 2 == 0) {
-            let body = governance::next_closing(ledger.store(), &chain, &p.host_node.key.public(), id)?;
-            closings.push(p.host_node.next(fid, version, Kind::BallotClose, body.to_bytes()));
+            let body = governance::next_closing(ledger.store(), &chain, &closer.key.public(), id)?;
+            closings.push(closer.next(fid, version, Kind::BallotClose, body.to_bytes()));
         }
         written += closings.len();
         for r in ledger.ingest_many(closings) {
