@@ -127,3 +127,13 @@ async fn the_matters_list_filters_by_status_and_kind() {
     assert!(none.contains("Det finns inga ärenden"), "{none}");
     assert!(list("/arenden?status=%3Cscript%3E&typ=%00").await.contains("Budget 2027"), "junk filters show everything");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_matters_list_is_paged() {
+    let f = fixture::fixture().await;
+    let page = html(&get(&f.router, "/arenden?sida=1").await);
+    assert!(!page.contains("rel=\"next\""), "two matters fit one page:\n{page}");
+    assert!(page.contains("Alla ärenden, nyast först (2 st.)"), "{page}");
+    let beyond = html(&get(&f.router, "/arenden?sida=99&status=oppna").await);
+    assert!(beyond.contains("Budget 2027"), "a page past the end shows the last page:\n{beyond}");
+}

@@ -252,6 +252,9 @@ struct MattersPage {
     c: Chrome,
     caption: String,
     rows: Vec<Row>,
+    /// Links to the previous and the next page, when there are such pages.
+    previous: Option<String>,
+    next: Option<String>,
     /// Whether the visitor may put a new matter (a host officer).
     new: bool,
     /// The status filter's options: (value, label, selected).
@@ -267,6 +270,26 @@ struct MattersPage {
 pub struct MatterFilter {
     status: Option<String>,
     typ: Option<String>,
+    /// The page of the list, from 1 ([`MATTERS_PER_PAGE`] matters a page).
+    sida: Option<String>,
+}
+
+/// Matters on one page of `/arenden`: a list of 10 000 matters is paged, not sent whole.
+pub const MATTERS_PER_PAGE: usize = 50;
+
+impl MatterFilter {
+    /// The query string of this filter on page `page`.
+    fn href(&self, page: usize) -> String {
+        let mut q = vec![format!("sida={page}")];
+        for (name, value) in [("status", &self.status), ("typ", &self.typ)] {
+            if let Some(v) =
+                value.as_deref().filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+            {
+                q.push(format!("{name}={v}"));
+            }
+        }
+        format!("/arenden?{}", q.join("&"))
+    }
 }
 
 impl MatterFilter {
@@ -417,8 +440,25 @@ pub async fn matters<N: Node>(
         let rows: Vec<view::MatterRow> =
             read(&web.node, |n| n.matters()).await?.into_iter().filter(|r| filter.admits(r)).collect();
         let t = v.t();
-        let caption = t.fill("matters.caption", &[("count", &rows.len().to_string())]);
-        let rows = rows.iter().map(|r| row(t, r)).collect();
+        let pages = rows.len().div_ceil(MATTERS_PER_PAGE).max(1);
+        let page = filter.sida.as_deref().and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).clamp(1, pages);
+        let shown = &rows[((page - 1) * MATTERS_PER_PAGE).min(rows.len())..(page * MATTERS_PER_PAGE).min(rows.len())];
+        let caption = if pages == 1 {
+            t.fill("matters.caption", &[("count", &rows.len().to_string())])
+        } else {
+            let first = (page - 1) * MATTERS_PER_PAGE + 1;
+            t.fill(
+                "matters.caption_paged",
+                &[
+                    ("first", &first.to_string()),
+                    ("last", &(first + shown.len() - 1).to_string()),
+                    ("count", &locale::grouped(rows.len() as u64)),
+                ],
+            )
+        };
+        let previous = (page > 1).then(|| filter.href(page - 1));
+        let next = (page < pages).then(|| filter.href(page + 1));
+        let rows = shown.iter().map(|r| row(t, r)).collect();
         let new = v.me.as_ref().is_some_and(|(_, me)| me.host_officer());
         let status = filter.status.as_deref().unwrap_or("");
         let statuses = [("", "matters.all"), ("oppna", "matters.open"), ("avslutade", "matters.closed")]
@@ -433,7 +473,7 @@ pub async fn matters<N: Node>(
             }))
             .collect();
         let c = v.chrome(t.get("matters.heading").into(), web.node.demo());
-        Ok(MattersPage { c, caption, rows, new, statuses, kinds }.render()?)
+        Ok(MattersPage { c, caption, rows, previous, next, new, statuses, kinds }.render()?)
     };
     v.answer(page.await, web.node.demo())
 }
