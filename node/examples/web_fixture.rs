@@ -2,7 +2,7 @@
 //! kommuner, a closed and an open matter) on a loopback port, for `scripts/browser-test.sh`.
 //!
 //! Usage: `cargo run -p samverka-node --example web_fixture`. Prints
-//! `http://ADDR CLOSED-MATTER-ID OPEN-MATTER-ID` on one line, then serves until killed.
+//! `http://ADDR CLOSED-MATTER-ID OPEN-MATTER-ID MINUTES-ID` on one line, then serves until killed.
 
 #[allow(dead_code)] // the ledger is for the tests' assertions
 #[path = "../tests/support/fixture.rs"]
@@ -17,7 +17,7 @@ async fn main() -> anyhow::Result<()> {
     let f = fixture::fixture().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    println!("http://{addr} {} {}", f.closed.to_hex(), f.open.to_hex());
+    println!("http://{addr} {} {} {}", f.closed.to_hex(), f.open.to_hex(), f.minutes.to_hex());
     std::io::stdout().flush()?;
     axum::serve(listener, f.router.clone()).await?;
     Ok(())

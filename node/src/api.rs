@@ -19,6 +19,7 @@ mod records;
 mod roster;
 pub mod server;
 mod status;
+pub mod tls;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -62,6 +63,8 @@ pub struct State {
     pub started: Instant,
     /// Host allow-list and write limits, checked before every handler.
     pub guard: Arc<guard::Guard>,
+    /// Whether the API is served over https by the node itself ([`tls`]).
+    pub tls: bool,
     /// Serialises changes to roster proposals (read, merge, write).
     proposals: Arc<Mutex<()>>,
 }
@@ -77,6 +80,7 @@ impl State {
             metrics,
             started: Instant::now(),
             guard: Arc::new(guard::Guard::default()),
+            tls: false,
             proposals: Arc::new(Mutex::new(())),
         }
     }
@@ -120,7 +124,11 @@ impl State {
 
 /// The router: every route of the API, with body limit, tracing and JSON fallbacks.
 pub fn router(state: State) -> Router {
-    let site = Arc::new(crate::site::Site::new(state.ledger.clone(), state.network.clone(), state.node_public()));
+    let site = samverka_web::Web::new(Arc::new(crate::site::Site::new(
+        state.ledger.clone(),
+        state.network.clone(),
+        state.node_key.clone(),
+    )));
     let not_found = samverka_web::not_found(site.clone());
     let guard = state.guard.clone();
     routes()

@@ -339,6 +339,12 @@ pub struct RunArgs {
     /// A peer to dial at start; repeatable.
     #[arg(long)]
     pub bootstrap: Vec<String>,
+    /// PEM certificate chain to serve the API over https (with --api-tls-key).
+    #[arg(long)]
+    pub api_tls_cert: Option<PathBuf>,
+    /// PEM private key of --api-tls-cert.
+    #[arg(long)]
+    pub api_tls_key: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -352,6 +358,12 @@ impl RunArgs {
         }
         if !self.bootstrap.is_empty() {
             config.bootstrap = self.bootstrap;
+        }
+        if let Some(cert) = self.api_tls_cert {
+            config.api_tls_cert = Some(cert);
+        }
+        if let Some(key) = self.api_tls_key {
+            config.api_tls_key = Some(key);
         }
         config
     }

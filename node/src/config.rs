@@ -22,6 +22,11 @@ pub struct Config {
     pub api_writes_per_second: u32,
     /// A reverse proxy whose `X-Forwarded-For` names the client (only its last address).
     pub api_trusted_proxy: Option<std::net::IpAddr>,
+    /// PEM file with the certificate chain (the node's own certificate first) for serving the API
+    /// over https. Set together with `api_tls_key`; neither: plain http.
+    pub api_tls_cert: Option<PathBuf>,
+    /// PEM file with the private key of `api_tls_cert`.
+    pub api_tls_key: Option<PathBuf>,
     /// Operator token for endpoints that act as the node itself. Unset: those endpoints are
     /// refused.
     pub api_token: Option<String>,
@@ -58,6 +63,8 @@ impl Default for Config {
             api_max_connections: crate::api::server::DEFAULT_MAX_CONNECTIONS,
             api_writes_per_second: crate::api::guard::DEFAULT_WRITES_PER_SECOND,
             api_trusted_proxy: None,
+            api_tls_cert: None,
+            api_tls_key: None,
             api_token: None,
             p2p_listen: vec!["/ip4/0.0.0.0/tcp/7070".into()],
             bootstrap: Vec::new(),
@@ -133,6 +140,8 @@ impl Config {
             "SAMVERKA_API_TRUSTED_PROXY" => {
                 self.api_trusted_proxy = Some(value.parse().map_err(|e| bad(format!("{e}")))?)
             }
+            "SAMVERKA_API_TLS_CERT" => self.api_tls_cert = Some(value.into()),
+            "SAMVERKA_API_TLS_KEY" => self.api_tls_key = Some(value.into()),
             "SAMVERKA_P2P_LISTEN" => self.p2p_listen = list(value),
             "SAMVERKA_BOOTSTRAP" => self.bootstrap = list(value),
             "SAMVERKA_RELAY" => self.relay = Some(value.into()),
@@ -148,6 +157,12 @@ impl Config {
             _ => {}
         }
         Ok(())
+    }
+
+    /// The API's TLS configuration from `api_tls_cert` and `api_tls_key`, read and checked now:
+    /// `None` when neither is set (plain http).
+    pub fn api_tls(&self) -> Result<Option<std::sync::Arc<rustls::ServerConfig>>, crate::api::tls::Error> {
+        crate::api::tls::load(self.api_tls_cert.as_deref(), self.api_tls_key.as_deref())
     }
 
     /// The store's directory.

@@ -26,6 +26,8 @@ const GUARD_SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
 pub struct Node {
     /// Where the HTTP API answers.
     pub api_addr: SocketAddr,
+    /// Whether the API is served over https (the node's own TLS).
+    pub api_tls: bool,
     /// The node's ledger.
     pub ledger: Arc<Ledger>,
     /// The node's key.
@@ -39,6 +41,8 @@ pub struct Node {
 impl Node {
     /// Opens the store in `config.data_dir` and starts the network and the API.
     pub async fn start(config: &Config, key: SigningKey) -> Result<Node> {
+        // Checked first: a wrong certificate setting is told before anything else starts.
+        let tls = config.api_tls()?;
         let dir = config.store_dir();
         let ledger = Arc::new(
             Ledger::open(&dir, config.cache_bytes)
@@ -72,6 +76,7 @@ impl Node {
         let mut state = api::State::new(ledger.clone(), key.clone(), metrics);
         state.token = config.api_token.clone();
         state.network = network.clone();
+        state.tls = tls.is_some();
         state.guard =
             Arc::new(api::guard::Guard::new(&config.api_hosts, config.api_writes_per_second, config.api_trusted_proxy));
         let (stop, stopped) = watch::channel(false);
@@ -83,12 +88,13 @@ impl Node {
         let router = api::router(state);
         let mut stopped_api = stopped.clone();
         let max_connections = config.api_max_connections;
+        let api_tls = tls.is_some();
         tasks.push(tokio::spawn(
             async move {
                 let shutdown = async move {
                     let _ = stopped_api.wait_for(|s| *s).await;
                 };
-                api::server::serve(listener, router, max_connections, shutdown).await;
+                api::server::serve(listener, router, max_connections, tls, shutdown).await;
             }
             .instrument(span.clone()),
         ));
@@ -111,9 +117,9 @@ impl Node {
         drop(stopped);
         let roster = ledger.chain().map_or(0, |c| c.current().version);
         span.in_scope(|| {
-            tracing::info!(api = %api_addr, records = ledger.store().count().unwrap_or(0), roster, "node started");
+            tracing::info!(api = %api_addr, tls = api_tls, records = ledger.store().count().unwrap_or(0), roster, "node started");
         });
-        Ok(Node { api_addr, ledger, key, network, stop, tasks })
+        Ok(Node { api_addr, api_tls, ledger, key, network, stop, tasks })
     }
 
     /// Stops every task of the node and waits for them.
@@ -168,8 +174,12 @@ pub async fn run(config: Config) -> Result<()> {
     }
     // A closed standard output (`samverka run | head`) must not stop the node: these lines are
     // for the operator's convenience, and the log says the same.
-    let mut lines =
-        vec![format!("samverka node {} — web pages at http://{}/, API at /api/v1", node.key.public(), node.api_addr)];
+    let scheme = if node.api_tls { "https" } else { "http" };
+    let mut lines = vec![format!(
+        "samverka node {} — web pages at {scheme}://{}/, API at /api/v1",
+        node.key.public(),
+        node.api_addr
+    )];
     if let Some(network) = &node.network {
         for addr in network.listen_addrs().await {
             lines.push(format!("peers reach it at {addr}/p2p/{}", network.peer_id()));

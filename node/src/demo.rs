@@ -197,37 +197,35 @@ pub async fn seed(demo: &Demo) -> Result<Option<content::Seeded>> {
     Ok(Some(content::seed(&demo.seats(), &demo.host, now).await.context("while seeding the demo's content")?))
 }
 
-/// Prints, per role, which pages a person can open.
+/// Prints, per role, a link that signs a demo person in, and what they can do there.
 fn print_pages(demo: &Demo, seeded: Option<&content::Seeded>) {
     let host = demo.host_node();
     let base = format!("http://{}", host.api_addr);
-    let host_name = &demo.nodes[0].0.name;
+    let (host_id, host_name) = (&demo.nodes[0].0.id, &demo.nodes[0].0.name);
     println!();
-    println!("What to open (demo keys are public: anyone can sign as these people, so nothing here is real):");
-    println!("  The host, {host_name} (förvaltare, ordförande):");
-    println!("    {base}/            overview");
-    println!("    {base}/arenden     matters (ärenden)");
-    if let Some(s) = seeded {
-        println!("    {base}/arenden/{}  the decided förvaltningsplan, its votes and proof", s.plan.to_hex());
-    }
-    println!("    {base}/medlemmar   members and roles");
-    println!("    {base}/noden       this node: status and peers");
-    if let Some(s) = seeded {
-        println!("    Close the open budget as the host (operator token {TOKEN:?}, public like the keys):");
-        println!(
-            "    curl -X POST -H 'Authorization: Bearer {TOKEN}' {base}/api/v1/matters/{}/close",
-            s.budget.to_hex()
-        );
-    }
+    println!("Open a link to sign in as that person (demo keys are public: anyone can sign as them, so nothing here is real):");
+    println!("  Förvaltare at the host, {host_name}: register matters in the diarium, close ballots");
+    println!("    {base}/demo/{host_id}/forvaltare");
+    println!("  Ordförande at the host, {host_name}: the same");
+    println!("    {base}/demo/{host_id}/ordforande");
     if let Some((m, node)) = demo.nodes.get(1) {
         let member = format!("http://{}", node.api_addr);
-        println!("  A styrgrupp member, {} (ordinarie), on its own node:", m.name);
-        println!("    {member}/arenden     the same matters, replicated");
-        if let Some(s) = seeded {
-            println!("    {member}/arenden/{}  the budget, still open", s.budget.to_hex());
-        }
+        println!(
+            "  Styrgrupp member (ordinarie) for {}, on its own node: vote on the open budget under Att göra",
+            m.name
+        );
+        println!("    {member}/demo/{}/ordinarie", m.id);
+        println!("  Objektspecialist for {}: the node's state, peers and records", m.name);
+        println!("    {member}/demo/{}/objektspecialist  then {member}/noden", m.id);
     }
-    println!("  Each member's objektspecialist or IT operator: /noden and /api/v1/status on their node.");
+    if let Some(s) = seeded {
+        println!("  Anyone, signed in or not:");
+        println!("    {base}/arenden/{}  the decided förvaltningsplan, its votes and proof", s.plan.to_hex());
+        println!("    {base}/arenden/{}  the budget, still open", s.budget.to_hex());
+        println!(
+            "  Operators: /noden and /api/v1/status on every node; the API is at /api/v1 (operator token {TOKEN:?})."
+        );
+    }
 }
 
 /// Runs the demo until Ctrl-C: starts the nodes, seeds the content, prints what to open.

@@ -3,14 +3,15 @@
 //! pure rules of `samverka_protocol::governance`, and the bodies the host's node authors itself
 //! (the next diarienummer, a closing).
 //!
-//! Every query scans the records of the kinds it needs with [`Store::by_kind`], a page of
-//! [`storage::MAX_PAGE`] at a time and at most [`MAX_SCAN_PAGES`] pages per kind. That is fine for
-//! a styrgrupp's volume (hundreds of matters a year, a vote per member each); the missing indexes
-//! — votes, closings and diarium records by matter, justeringar by minutes — are the next step
-//! when it is not.
+//! The queries find their records in the store's read model ([`crate::read`]: matters with their
+//! registration and settlement, votes, receipts and closings by matter, meetings, minutes and
+//! justeringar by minutes), kept up to date as records are stored, and read the votes themselves
+//! from the store by id; no query scans every record of a kind. The reports are computed by the
+//! pure rules over the records found, so they are what a scan of every record would give.
+//! [`scan`] and [`scan_bodies`] remain for whole-kind listings outside the read model.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLockReadGuard};
 
 use samverka_protocol::governance::{
     close, count, explain, justering_status, settle, BallotClose, Choice, Diarienummer, Diarium, Excluded, Justering,
@@ -22,7 +23,10 @@ use samverka_protocol::SigningKey;
 use tokio::sync::{broadcast, watch};
 
 use crate::ledger::Ledger;
+use crate::read::Model;
 use crate::storage::{self, Store, MAX_PAGE};
+
+pub use crate::read::{decoded, Held};
 
 /// Held while the node builds and authors a record that depends on what it holds (the next
 /// diarienummer, a closing, a vote receipt), so a closing never misses a receipt authored
@@ -48,22 +52,6 @@ pub enum Error {
     NoFederation,
 }
 
-/// A record with its decoded body.
-#[derive(Clone, Debug)]
-pub struct Held<T> {
-    /// The record.
-    pub record: Record<Verified>,
-    /// Its body, decoded.
-    pub body: T,
-}
-
-impl<T> Held<T> {
-    /// The record's id.
-    pub fn id(&self) -> RecordId {
-        self.record.id()
-    }
-}
-
 /// Every record of `kind` held, in arrival order, bounded by [`MAX_SCAN_PAGES`].
 pub fn scan(store: &Store, kind: Kind) -> Result<Vec<Record<Verified>>, Error> {
     let mut out = Vec::new();
@@ -83,15 +71,6 @@ pub fn scan(store: &Store, kind: Kind) -> Result<Vec<Record<Verified>>, Error> {
 /// Every record of `T::KIND` held whose body decodes (redacted bodies are skipped).
 pub fn scan_bodies<T: Body>(store: &Store) -> Result<Vec<Held<T>>, Error> {
     Ok(scan(store, T::KIND)?.into_iter().filter_map(decoded).collect())
-}
-
-/// The record with its body decoded, if it is of kind `T::KIND` and has a body.
-pub fn decoded<T: Body>(record: Record<Verified>) -> Option<Held<T>> {
-    if record.header().kind != T::KIND {
-        return None;
-    }
-    let body = T::from_bytes(record.body()?).ok()?;
-    Some(Held { record, body })
 }
 
 /// The record `id` of kind `T::KIND`, if held with its body.
@@ -195,61 +174,65 @@ fn status_of(s: &Settlement) -> Status {
     }
 }
 
-/// The earliest registration of each matter (the rules cannot stop a matter being registered
-/// twice; the first number given is the one shown).
-fn registrations(store: &Store) -> Result<BTreeMap<RecordId, Held<Diarium>>, Error> {
-    let mut out: BTreeMap<RecordId, Held<Diarium>> = BTreeMap::new();
-    for d in scan_bodies::<Diarium>(store)? {
-        let slot = out.entry(d.body.matter).or_insert_with(|| d.clone());
-        if d.body.diarienummer < slot.body.diarienummer {
-            *slot = d;
-        }
-    }
-    Ok(out)
+/// The store's read model, read-locked: copy out what is needed and let go (writers wait).
+fn model(store: &Store) -> RwLockReadGuard<'_, Model> {
+    store.read_model().read()
 }
 
-/// The registration of one matter.
+/// The registration of one matter: its earliest (the rules cannot stop a matter being
+/// registered twice; the first number given is the one shown).
 pub fn registration(store: &Store, matter: &RecordId) -> Result<Option<Held<Diarium>>, Error> {
-    Ok(registrations(store)?.remove(matter))
+    Ok(model(store).registration(matter).cloned())
+}
+
+/// The matter in a listing, from the read model.
+fn summary(model: &Model, matter: &Held<Matter>) -> MatterSummary {
+    let settlement = model.settlement(&matter.id());
+    let outcome = match settlement {
+        Settlement::Closed { result, .. } => Some(result),
+        _ => None,
+    };
+    MatterSummary {
+        diarium: model.registration(&matter.id()).cloned(),
+        status: status_of(&settlement),
+        outcome,
+        matter: matter.clone(),
+    }
 }
 
 /// Every matter held, newest first, with its diarienummer and settlement.
 pub fn matters(store: &Store) -> Result<Vec<MatterSummary>, Error> {
-    let mut diaria = registrations(store)?;
-    let closings = scan(store, Kind::BallotClose)?;
-    let mut out: Vec<MatterSummary> = scan_bodies::<Matter>(store)?
-        .into_iter()
-        .map(|matter| {
-            let settlement = settle(&matter.id(), &matter.body, &closings);
-            let outcome = match settlement {
-                Settlement::Closed { result, .. } => Some(result),
-                _ => None,
-            };
-            MatterSummary { diarium: diaria.remove(&matter.id()), status: status_of(&settlement), outcome, matter }
-        })
-        .collect();
-    out.reverse();
-    Ok(out)
+    let model = model(store);
+    Ok(model.matters().rev().map(|m| summary(&model, m)).collect())
+}
+
+/// The matter `id` as listed by [`matters`], if held.
+pub fn matter_summary(store: &Store, id: &RecordId) -> Result<Option<MatterSummary>, Error> {
+    let model = model(store);
+    Ok(model.matter(id).map(|m| summary(&model, m)))
 }
 
 /// Closings held for `matter`, sorted by id.
 pub fn closings_of(store: &Store, matter: &RecordId) -> Result<Vec<Held<BallotClose>>, Error> {
-    let mut out: Vec<Held<BallotClose>> =
-        scan_bodies::<BallotClose>(store)?.into_iter().filter(|c| c.body.matter == *matter).collect();
+    let mut out: Vec<Held<BallotClose>> = model(store).closings(matter).cloned().collect();
     out.sort_by_key(Held::id);
     Ok(out)
 }
 
-/// Votes held on `matter` (by body), in arrival order.
+/// Votes held on `matter` (by body), in arrival order: found in the read model, read from the
+/// store (checked; a damaged one is left out, as a scan leaves it out).
 pub fn votes_on(store: &Store, matter: &RecordId) -> Result<Vec<Record<Verified>>, Error> {
-    Ok(scan(store, Kind::Vote)?
-        .into_iter()
-        .filter(|r| {
-            r.body()
-                .and_then(|b| samverka_protocol::governance::Vote::from_bytes(b).ok())
-                .is_some_and(|v| v.matter == *matter)
-        })
-        .collect())
+    let ids: Vec<RecordId> = model(store).votes(matter).map(|v| v.id).collect();
+    let mut out = Vec::with_capacity(ids.len());
+    for id in &ids {
+        out.extend(store.get(id)?);
+    }
+    Ok(out)
+}
+
+/// Whether a vote held on `matter` names `member` (counted or not).
+pub fn has_voted(store: &Store, matter: &RecordId, member: &str) -> Result<bool, Error> {
+    Ok(model(store).votes(matter).any(|v| v.member == member))
 }
 
 /// The member's display name, from the newest roster version listing it.
@@ -270,9 +253,9 @@ pub fn member_of_key(chain: &RosterChain, key: &PublicKey) -> Option<MemberId> {
 /// Vote receipts held for votes on `matter`: vote id → receipt id (the first by id if several).
 pub fn receipts_on(store: &Store, matter: &RecordId) -> Result<BTreeMap<RecordId, RecordId>, Error> {
     let mut out = BTreeMap::new();
-    for r in scan_bodies::<VoteReceipt>(store)?.into_iter().filter(|r| r.body.matter == *matter) {
-        let slot = out.entry(r.body.vote).or_insert_with(|| r.id());
-        *slot = (*slot).min(r.id());
+    for r in model(store).receipts(matter) {
+        let slot = out.entry(r.vote).or_insert(r.id);
+        *slot = (*slot).min(r.id);
     }
     Ok(out)
 }
@@ -282,8 +265,11 @@ pub fn receipts_on(store: &Store, matter: &RecordId) -> Result<BTreeMap<RecordId
 /// The decision shown is the closer's first closing ([`settle`]); every vote held is listed with
 /// the true reason it does or does not count ([`explain`]).
 pub fn matter_report(store: &Store, chain: &RosterChain, id: &RecordId) -> Result<Option<MatterReport>, Error> {
-    let Some(matter) = get::<Matter>(store, id)? else { return Ok(None) };
-    let diarium = registration(store, id)?;
+    let (matter, diarium) = {
+        let model = model(store);
+        let Some(matter) = model.matter(id).cloned() else { return Ok(None) };
+        (matter, model.registration(id).cloned())
+    };
     let votes = votes_on(store, id)?;
     let receipts = receipts_on(store, id)?;
     let closings = closings_of(store, id)?;
@@ -337,24 +323,26 @@ pub struct MeetingSummary {
 
 /// Every meeting held, newest first.
 pub fn meetings(store: &Store) -> Result<Vec<MeetingSummary>, Error> {
-    let diaria = registrations(store)?;
-    let minutes = scan_bodies::<Minutes>(store)?;
-    let mut out = Vec::new();
-    for meeting in scan_bodies::<Meeting>(store)? {
+    let model = model(store);
+    let summary = |meeting: &Held<Meeting>| {
         let agenda = meeting
             .body
             .agenda
             .iter()
             .map(|m| {
-                let title = get::<Matter>(store, m)?.map(|h| h.body.title);
-                Ok((*m, title, diaria.get(m).map(|d| d.body.diarienummer.clone())))
+                let title = model.matter(m).map(|h| h.body.title.clone());
+                (*m, title, model.registration(m).map(|d| d.body.diarienummer.clone()))
             })
-            .collect::<Result<Vec<_>, Error>>()?;
-        let held = minutes.iter().filter(|m| m.body.meeting == meeting.id()).map(Held::id).collect();
-        out.push(MeetingSummary { meeting, agenda, minutes: held });
-    }
-    out.reverse();
-    Ok(out)
+            .collect();
+        let minutes = model.minutes_of(&meeting.id()).map(Held::id).collect();
+        MeetingSummary { meeting: meeting.clone(), agenda, minutes }
+    };
+    Ok(model.meetings().rev().map(summary).collect())
+}
+
+/// Every set of minutes held, in arrival order.
+pub fn all_minutes(store: &Store) -> Result<Vec<Held<Minutes>>, Error> {
+    Ok(model(store).all_minutes().cloned().collect())
 }
 
 /// One item (paragraf) of minutes, resolved.
@@ -389,33 +377,37 @@ pub struct MinutesReport {
 
 /// The minutes `id` in full, or `None` if no minutes with that id are held.
 pub fn minutes_report(store: &Store, id: &RecordId) -> Result<Option<MinutesReport>, Error> {
-    let Some(minutes) = get::<Minutes>(store, id)? else { return Ok(None) };
+    let (minutes, justeringar, titles) = {
+        let model = model(store);
+        let Some(minutes) = model.minutes(id).cloned() else { return Ok(None) };
+        let signers = minutes.body.signers();
+        let justeringar: Vec<Held<Justering>> =
+            model.justeringar(id).filter(|j| signers.contains(&j.record.header().author)).cloned().collect();
+        let titles: Vec<(Option<String>, Option<Diarienummer>)> = minutes
+            .body
+            .items
+            .iter()
+            .map(|item| {
+                let title = model.matter(&item.matter).map(|m| m.body.title.clone());
+                (title, model.registration(&item.matter).map(|d| d.body.diarienummer.clone()))
+            })
+            .collect();
+        (minutes, justeringar, titles)
+    };
     let meeting = get::<Meeting>(store, &minutes.body.meeting)?;
-    let diaria = registrations(store)?;
-    let signers = minutes.body.signers();
-    let justeringar: Vec<Held<Justering>> = scan_bodies::<Justering>(store)?
-        .into_iter()
-        .filter(|j| j.body.minutes == *id && signers.contains(&j.record.header().author))
-        .collect();
     let records: Vec<Record<Verified>> = justeringar.iter().map(|j| j.record.clone()).collect();
     let status = justering_status(id, &minutes.body, &records);
     let items = minutes
         .body
         .items
         .iter()
-        .map(|item| {
-            let title = get::<Matter>(store, &item.matter)?.map(|m| m.body.title);
+        .zip(titles)
+        .map(|(item, (title, diarienummer))| {
             let closing = match item.closing {
                 Some(c) => Some((c, get::<BallotClose>(store, &c)?.map(|h| h.body.result))),
                 None => None,
             };
-            Ok(ItemLine {
-                matter: item.matter,
-                title,
-                diarienummer: diaria.get(&item.matter).map(|d| d.body.diarienummer.clone()),
-                closing,
-                text: item.text.clone(),
-            })
+            Ok(ItemLine { matter: item.matter, title, diarienummer, closing, text: item.text.clone() })
         })
         .collect::<Result<Vec<_>, Error>>()?;
     Ok(Some(MinutesReport { minutes, meeting, items, status, justeringar }))
@@ -456,6 +448,19 @@ pub enum Refusal {
     },
 }
 
+impl Refusal {
+    /// A short, stable code (the API's and the pages' `refusal.<code>`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Query(_) => "query_failed",
+            Refusal::UnknownMatter(_) => "unknown_matter",
+            Refusal::AlreadyRegistered { .. } => "already_registered",
+            Refusal::AlreadyClosed { .. } => "already_closed",
+            Refusal::NotCloser { .. } => "not_designated_closer",
+        }
+    }
+}
+
 /// The diarium body registering `matter` as the next number of `year`, for the node key `author`.
 ///
 /// `previous` is the author's own latest diarium record if it has one; otherwise the highest
@@ -463,10 +468,13 @@ pub enum Refusal {
 /// none for the federation's first registration. The caller must author it before another
 /// diarium record by the same key (one writer at a time).
 pub fn next_registration(store: &Store, author: &PublicKey, matter: &RecordId, year: u16) -> Result<Diarium, Refusal> {
-    if get::<Matter>(store, matter)?.is_none() {
-        return Err(Refusal::UnknownMatter(*matter));
-    }
-    let all = scan_bodies::<Diarium>(store)?;
+    let all: Vec<Held<Diarium>> = {
+        let model = model(store);
+        if model.matter(matter).is_none() {
+            return Err(Refusal::UnknownMatter(*matter));
+        }
+        model.diaria().cloned().collect()
+    };
     if let Some(d) =
         all.iter().filter(|d| d.body.matter == *matter).min_by(|a, b| a.body.diarienummer.cmp(&b.body.diarienummer))
     {
@@ -490,7 +498,7 @@ pub fn next_closing(
     closer: &PublicKey,
     matter: &RecordId,
 ) -> Result<BallotClose, Refusal> {
-    let Some(held) = get::<Matter>(store, matter)? else { return Err(Refusal::UnknownMatter(*matter)) };
+    let Some(held) = model(store).matter(matter).cloned() else { return Err(Refusal::UnknownMatter(*matter)) };
     if held.body.closer != *closer {
         return Err(Refusal::NotCloser { matter: *matter, closer: held.body.closer });
     }
@@ -501,20 +509,63 @@ pub fn next_closing(
     Ok(close(*matter, &held.body, &votes, chain, chain.current()))
 }
 
+/// Why a host command did not author its record.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The command does not apply (unknown matter, already registered or closed, not the closer).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The ledger refused or could not store the record.
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::Error),
+}
+
+/// Registers `matter` in the diarium with the next diarienummer of the year of `now_ms`
+/// (Europe/Stockholm), authored by `node_key` (the host's node): the command behind
+/// `POST /api/v1/matters/{id}/diarium` and the host's button on the matter page.
+pub fn register(
+    ledger: &Ledger,
+    node_key: &SigningKey,
+    matter: &RecordId,
+    now_ms: i64,
+) -> Result<(Record<Verified>, Diarium), CommandError> {
+    let _guard = AUTHORING.lock().expect("authoring lock poisoned");
+    let body = next_registration(ledger.store(), &node_key.public(), matter, stockholm_year(now_ms))?;
+    let record = ledger.author(node_key, Kind::Diarium, body.to_bytes(), now_ms)?;
+    tracing::info!(record = %record.id(), %matter, diarienummer = %body.diarienummer, "the node registered a matter");
+    Ok((record, body))
+}
+
+/// Closes the ballot of `matter` over every vote held, authored by `node_key` (the matter's
+/// closer): the command behind `POST /api/v1/matters/{id}/close` and the host's button.
+pub fn close_ballot(
+    ledger: &Ledger,
+    node_key: &SigningKey,
+    matter: &RecordId,
+    now_ms: i64,
+) -> Result<(Record<Verified>, BallotClose), CommandError> {
+    let chain = ledger.chain().ok_or(Error::NoFederation).map_err(Refusal::from)?;
+    let _guard = AUTHORING.lock().expect("authoring lock poisoned");
+    let body = next_closing(ledger.store(), &chain, &node_key.public(), matter)?;
+    let record = ledger.author(node_key, Kind::BallotClose, body.to_bytes(), now_ms)?;
+    tracing::info!(record = %record.id(), %matter, votes = body.counted.len(), "the node closed a ballot");
+    Ok((record, body))
+}
+
 /// The receipt `closer` owes for `record`: `Some` when it is a vote on a held matter that names
 /// `closer` as its closer, not yet closed by it and not yet receipted by it; else `None`.
 pub fn receipt_due(store: &Store, closer: &PublicKey, record: &Record<Verified>) -> Result<Option<VoteReceipt>, Error> {
     let Some(vote) = decoded::<Vote>(record.clone()) else { return Ok(None) };
     let matter = vote.body.matter;
-    let Some(held) = get::<Matter>(store, &matter)? else { return Ok(None) };
+    let model = model(store);
+    let Some(held) = model.matter(&matter) else { return Ok(None) };
     if held.body.closer != *closer {
         return Ok(None);
     }
-    if closings_of(store, &matter)?.iter().any(|c| c.record.header().author == *closer) {
+    if model.closings(&matter).any(|c| c.record.header().author == *closer) {
         return Ok(None);
     }
-    let mine = |r: &Held<VoteReceipt>| r.record.header().author == *closer && r.body.vote == record.id();
-    if scan_bodies::<VoteReceipt>(store)?.iter().any(mine) {
+    if model.receipts(&matter).any(|r| r.author == *closer && r.vote == record.id()) {
         return Ok(None);
     }
     Ok(Some(VoteReceipt { matter, vote: record.id() }))
@@ -651,17 +702,18 @@ pub fn papers_named<S>(record: &Record<S>) -> Vec<Hash> {
     }
 }
 
-/// Papers that held records name but whose content this store lacks. Reads every paper and
-/// matter record once: called when the network starts, then kept up to date as records arrive.
+/// The content hash and size of every paper a held paper record or matter names.
+pub fn named_papers(store: &Store) -> Result<BTreeSet<(Hash, u64)>, Error> {
+    Ok(model(store).papers_named().collect())
+}
+
+/// Papers that held records name but whose content this store lacks: called when the network
+/// starts, then kept up to date as records arrive.
 pub fn missing_papers(store: &Store) -> Result<BTreeSet<Hash>, Error> {
     let mut missing = BTreeSet::new();
-    for kind in [Kind::Paper, Kind::Matter] {
-        for record in scan(store, kind)? {
-            for hash in papers_named(&record) {
-                if store.get_blob(&hash)?.is_none() {
-                    missing.insert(hash);
-                }
-            }
+    for (hash, _) in named_papers(store)? {
+        if store.get_blob(&hash)?.is_none() {
+            missing.insert(hash);
         }
     }
     Ok(missing)

@@ -615,6 +615,18 @@ impl Ledger {
         Ok(self.store.get(&id)?.expect("a record just ingested is stored"))
     }
 
+    /// A draft for `author`'s next position under the current roster, judged by every rule
+    /// but the signature (which is the author's to make, elsewhere): what a node offers a
+    /// person to sign in their browser. Nothing is stored.
+    pub fn draft_for(&self, author: PublicKey, kind: Kind, body: Vec<u8>, time_ms: i64) -> Result<Draft, Error> {
+        let chain = self.chain().ok_or(Error::NoFederation)?;
+        let (seq, prev) = self.next_position(&author)?;
+        let draft = Draft::new(chain.federation(), author, seq, prev, chain.current().version, kind, body, time_ms);
+        let unsigned = draft.with_signature(samverka_protocol::Signature([0; 64]));
+        validate::check_rules(&unsigned, &chain, &StoreLookup { store: &self.store, batch: None })?;
+        Ok(draft)
+    }
+
     /// The next free position in `author`'s chain.
     pub fn next_position(&self, author: &PublicKey) -> Result<(u64, Option<RecordId>), Error> {
         Ok(match self.store.head_record(author) {

@@ -4,30 +4,45 @@
 
 use std::sync::Arc;
 
-use samverka_protocol::roster::KeyKind;
+use samverka_protocol::governance::{Justering, JusteringStatus, Vote};
+use samverka_protocol::roster::{Change, KeyKind, RosterUpdate};
 use samverka_protocol::testkit;
-use samverka_protocol::{PublicKey, RecordId, RosterChain};
+use samverka_protocol::{Body as _, Kind, PublicKey, RecordId, Role, RosterChain, Signature, SigningKey};
 use samverka_web::view;
 
 use crate::governance::{self, MatterSummary, Status};
 use crate::ledger::Ledger;
 use crate::network;
+use crate::offer::{self, Offers, Pending};
 
 /// The web pages' view of this node.
 pub struct Site {
     ledger: Arc<Ledger>,
     network: Option<network::Handle>,
+    /// The node's key: it authors the host's diarium registrations and closings.
+    node: SigningKey,
     node_key: PublicKey,
+    offers: Offers,
 }
 
 impl Site {
-    /// The site of the node with `ledger`, `network` (if one runs) and the node key `node_key`.
-    pub fn new(ledger: Arc<Ledger>, network: Option<network::Handle>, node_key: PublicKey) -> Site {
-        Site { ledger, network, node_key }
+    /// The site of the node with `ledger`, `network` (if one runs) and the node key `node`.
+    pub fn new(ledger: Arc<Ledger>, network: Option<network::Handle>, node: SigningKey) -> Site {
+        Site { offers: Offers::new(ledger.clone()), node_key: node.public(), node, ledger, network }
     }
 
     fn chain(&self) -> Result<Arc<RosterChain>, view::Error> {
         self.ledger.chain().ok_or(view::Error::NoFederation)
+    }
+}
+
+impl From<offer::Error> for view::Error {
+    fn from(e: offer::Error) -> view::Error {
+        match e {
+            offer::Error::Query(q) => q.into(),
+            offer::Error::Ledger(crate::ledger::Error::NoFederation) => view::Error::NoFederation,
+            other => view::Error::Read(Box::new(other)),
+        }
     }
 }
 
@@ -52,9 +67,11 @@ impl samverka_web::Node for Site {
                 let people = grants
                     .clone()
                     .filter_map(|(key, g)| match &g.kind {
-                        KeyKind::Person { roles, .. } => {
-                            Some(view::Person { roles: roles.clone(), fingerprint: key.to_hex()[..8].to_owned() })
-                        }
+                        KeyKind::Person { roles, valid_from_ms, valid_until_ms } => Some(view::Person {
+                            roles: roles.clone(),
+                            fingerprint: fingerprint(key),
+                            valid: (*valid_from_ms, *valid_until_ms),
+                        }),
                         _ => None,
                     })
                     .collect();
@@ -113,13 +130,145 @@ impl samverka_web::Node for Site {
         }))
     }
 
+    fn roster_history(&self) -> Result<Vec<view::RosterVersion>, view::Error> {
+        let chain = self.chain()?;
+        let name = |m: &str| governance::member_name(&chain, m);
+        let mut out = Vec::new();
+        for record in governance::scan(self.ledger.store(), Kind::RosterUpdate)? {
+            let Some(update) = record.body().and_then(|b| RosterUpdate::from_bytes(b).ok()) else { continue };
+            let changes = update
+                .changes
+                .iter()
+                .map(|change| match change {
+                    Change::AddMember { member, .. } => view::RosterChange::MemberAdded(member.name.clone()),
+                    Change::RemoveMember { member } => view::RosterChange::MemberRemoved(name(member)),
+                    Change::CertifyKey { member, key, kind } => view::RosterChange::KeyCertified {
+                        member: name(member),
+                        fingerprint: fingerprint(key),
+                        roles: match kind {
+                            KeyKind::Person { roles, .. } => roles.clone(),
+                            _ => Vec::new(),
+                        },
+                        node: matches!(kind, KeyKind::Node),
+                    },
+                    Change::RotateKey { old, new } => {
+                        view::RosterChange::KeyRotated { old: fingerprint(old), new: fingerprint(new) }
+                    }
+                    Change::RevokeKey { key, compromised_since_seq } => {
+                        view::RosterChange::KeyRevoked { fingerprint: fingerprint(key), since: *compromised_since_seq }
+                    }
+                    Change::SetHost { member } => view::RosterChange::HostSet(name(member)),
+                    Change::SetRules { .. } => view::RosterChange::RulesSet,
+                })
+                .collect();
+            out.push(view::RosterVersion {
+                version: update.version,
+                reason: update.reason,
+                time_ms: record.header().time_ms,
+                changes,
+            });
+        }
+        out.sort_by_key(|r| std::cmp::Reverse(r.version));
+        Ok(out)
+    }
+
+    fn meetings(&self) -> Result<Vec<view::MeetingRow>, view::Error> {
+        self.chain()?;
+        Ok(governance::meetings(self.ledger.store())?
+            .into_iter()
+            .map(|m| view::MeetingRow {
+                id: m.meeting.id(),
+                title: m.meeting.body.title.clone(),
+                date: m.meeting.body.date.clone(),
+                place: m.meeting.body.place.clone(),
+                notice_given_on: m.meeting.body.notice_given_on.clone(),
+                agenda: m
+                    .agenda
+                    .into_iter()
+                    .map(|(matter, title, dn)| view::AgendaItem {
+                        matter,
+                        title,
+                        diarienummer: dn.map(|d| d.to_string()),
+                    })
+                    .collect(),
+                minutes: m.minutes,
+            })
+            .collect())
+    }
+
+    fn minutes(&self, id: &RecordId) -> Result<Option<view::MinutesView>, view::Error> {
+        let chain = self.chain()?;
+        let store = self.ledger.store();
+        let Some(report) = governance::minutes_report(store, id)? else { return Ok(None) };
+        let body = &report.minutes.body;
+        let signed: Vec<PublicKey> = report.justeringar.iter().map(|j| j.record.header().author).collect();
+        let roster = chain.current();
+        let signers = body
+            .signers()
+            .iter()
+            .map(|key| {
+                let grant = roster.keys.get(key);
+                let roles = match grant.map(|g| &g.kind) {
+                    Some(KeyKind::Person { roles, .. }) => roles.clone(),
+                    _ => Vec::new(),
+                };
+                let member = governance::member_of_key(&chain, key)
+                    .map_or_else(String::new, |m| governance::member_name(&chain, &m));
+                view::SignerView { key: *key, roles, member, chair: *key == body.chair, signed: signed.contains(key) }
+            })
+            .collect();
+        let mut items = Vec::new();
+        for item in &report.items {
+            let alternatives = governance::get::<samverka_protocol::governance::Matter>(store, &item.matter)?
+                .map(|m| m.body.alternatives)
+                .unwrap_or_default();
+            items.push(view::MinutesItemView {
+                matter: view::AgendaItem {
+                    matter: item.matter,
+                    title: item.title.clone(),
+                    diarienummer: item.diarienummer.as_ref().map(ToString::to_string),
+                },
+                outcome: item.closing.and_then(|(_, outcome)| outcome),
+                alternatives,
+                text: item.text.clone(),
+            });
+        }
+        Ok(Some(view::MinutesView {
+            row: minutes_row(&report),
+            meeting: report.meeting.as_ref().map(governance::Held::id),
+            present: body.present.iter().map(|m| governance::member_name(&chain, m)).collect(),
+            items,
+            signers,
+            justerat: report.status == JusteringStatus::Justerat,
+            anslag_date: body.anslag_date.clone(),
+        }))
+    }
+
     async fn node_state(&self) -> Result<view::NodeState, view::Error> {
-        let peers = match &self.network {
-            Some(n) => n.peers().await.len(),
-            None => 0,
-        };
         let store = self.ledger.store();
         let chain = self.ledger.chain();
+        let name = |m: &str| chain.as_ref().map_or_else(|| m.to_owned(), |c| governance::member_name(c, m));
+        let (peers, replication) = match &self.network {
+            Some(n) => {
+                let peers = n.peers().await.into_iter().map(|p| (name(&p.member), p.address)).collect();
+                let ledger = self.ledger.clone();
+                let newest = tokio::task::spawn_blocking(move || governance::matters(ledger.store()))
+                    .await
+                    .map_err(|e| view::Error::Read(Box::new(e)))??
+                    .into_iter()
+                    .next();
+                let replication = match newest {
+                    Some(m) => {
+                        let holders = n.holders(&m.matter.id()).await.iter().map(|h| name(h)).collect();
+                        let members = chain.as_ref().map_or(0, |c| c.current().members.len());
+                        Some((m.matter.body.title.clone(), holders, members))
+                    }
+                    None => None,
+                };
+                (peers, replication)
+            }
+            None => (Vec::new(), None),
+        };
         let member = chain.as_ref().and_then(|c| {
             let grant = c.current().keys.get(&self.node_key)?;
             Some(governance::member_name(c, &grant.member))
@@ -131,6 +280,7 @@ impl samverka_web::Node for Site {
             records: store.count().map_err(read)?,
             parked: self.ledger.parked(),
             peers,
+            replication,
             roster_version: chain.as_ref().map(|c| c.current().version),
             equivocators: store.equivocators().map_err(read)?.len(),
             version: env!("CARGO_PKG_VERSION"),
@@ -152,6 +302,264 @@ impl samverka_web::Node for Site {
     fn invoice(&self, year: u16) -> Result<view::plan::Invoice, view::Error> {
         crate::plan::pages::invoice(&self.ledger, year)
     }
+
+    fn me(&self, key: &PublicKey) -> Option<view::Me> {
+        let chain = self.ledger.chain()?;
+        if chain.revoked_since(key).is_some() {
+            return None;
+        }
+        let roster = chain.current();
+        let grant = roster.keys.get(key)?;
+        let KeyKind::Person { roles, valid_from_ms, valid_until_ms } = &grant.kind else { return None };
+        let now = jiff::Timestamp::now().as_millisecond();
+        if valid_from_ms.is_some_and(|from| now < from) || valid_until_ms.is_some_and(|until| now > until) {
+            return None;
+        }
+        Some(view::Me {
+            key: *key,
+            member: grant.member.clone(),
+            member_name: governance::member_name(&chain, &grant.member),
+            roles: roles.clone(),
+            host: grant.member == roster.host,
+        })
+    }
+
+    fn todo(&self, me: &view::Me) -> Result<view::Todo, view::Error> {
+        self.chain()?;
+        let store = self.ledger.store();
+        let mut todo = view::Todo::default();
+        if me.votes() {
+            for summary in governance::matters(store)?.iter().filter(|m| m.status == Status::Open) {
+                if !governance::has_voted(store, &summary.matter.id(), &me.member)? {
+                    todo.ballots.push(row(summary));
+                }
+            }
+        }
+        for minutes in governance::all_minutes(store)? {
+            if !minutes.body.signers().contains(&me.key) {
+                continue;
+            }
+            let Some(report) = governance::minutes_report(store, &minutes.id())? else { continue };
+            if matches!(&report.status, JusteringStatus::Pending { missing } if missing.contains(&me.key)) {
+                todo.justering.push(minutes_row(&report));
+            }
+        }
+        Ok(todo)
+    }
+
+    fn prepare(&self, me: &view::Me, action: view::Action) -> Result<Result<view::Offer, view::Refusal>, view::Error> {
+        let now = jiff::Timestamp::now().as_millisecond();
+        let (kind, body) = match action {
+            view::Action::Vote { matter, choice } => (Kind::Vote, self.offers.vote_body(&me.member, &matter, choice)?),
+            view::Action::Justera { minutes } => (Kind::Justering, self.offers.justering_body(&me.key, &minutes)?),
+            view::Action::Matter { kind, title, proposal, alternatives } => {
+                (Kind::Matter, Ok(Offers::matter_body(kind, title, proposal, alternatives, self.node_key)))
+            }
+            view::Action::Meeting { title, date, place, agenda } => {
+                (Kind::Meeting, Ok(Offers::meeting_body(title, date, place, agenda, now)))
+            }
+        };
+        let body = match body {
+            Ok(b) => b,
+            Err(refusal) => return Ok(Err(refused(&refusal, None))),
+        };
+        match self.offers.prepare(me.key, kind, body, now)? {
+            Ok(pending) => Ok(Ok(self.describe(me, &pending)?)),
+            Err(refusal) => Ok(Err(refused(&refusal, None))),
+        }
+    }
+
+    fn offer(&self, me: &view::Me) -> Result<Option<view::Offer>, view::Error> {
+        match self.offers.pending(&me.key)? {
+            Some(pending) => Ok(Some(self.describe(me, &pending)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn submit(
+        &self,
+        me: &view::Me,
+        id: &RecordId,
+        signature: Signature,
+    ) -> Result<Result<view::Submitted, view::Refusal>, view::Error> {
+        let pending = self.offers.pending(&me.key)?;
+        match self.offers.submit(&me.key, id, signature)? {
+            Ok(id) => {
+                let back = match pending.as_ref().map(|p| (&p.draft.header.kind, &p.draft.body)) {
+                    Some((Kind::Vote, body)) => Vote::from_bytes(body)
+                        .map_or_else(|_| "/att-gora".into(), |v| format!("/arenden/{}", v.matter.to_hex())),
+                    Some((Kind::Matter, _)) => format!("/arenden/{}", id.to_hex()),
+                    Some((Kind::Meeting, _)) => "/sammantraden".into(),
+                    _ => "/att-gora".into(),
+                };
+                Ok(Ok(view::Submitted { id, back }))
+            }
+            Err(refusal @ offer::Refusal::Refused(_)) => Ok(Err(refused(&refusal, Some(*id)))),
+            Err(refusal) => Ok(Err(refused(&refusal, None))),
+        }
+    }
+
+    fn host(&self, me: &view::Me, command: view::HostCommand) -> Result<Result<(), view::Refusal>, view::Error> {
+        self.host_command(me, command)
+    }
+
+    fn demo_people(&self) -> Vec<view::DemoPerson> {
+        if !self.demo() {
+            return Vec::new();
+        }
+        let Some(chain) = self.ledger.chain() else { return Vec::new() };
+        let roster = chain.current();
+        let mut people = Vec::new();
+        for member in roster.members.values() {
+            for role in ["ordinarie", "forvaltare", "ordforande", "objektspecialist"] {
+                let key = testkit::key(&format!("demo/{}/{role}", member.id));
+                let Some(grant) = roster.keys.get(&key.public()) else { continue };
+                let KeyKind::Person { roles, .. } = &grant.kind else { continue };
+                people.push(view::DemoPerson {
+                    id: format!("{}/{role}", member.id),
+                    member: member.name.clone(),
+                    roles: roles.clone(),
+                    seed: key.to_seed(),
+                    key: key.public(),
+                });
+            }
+        }
+        people.sort_by_key(|p| {
+            (!p.roles.iter().any(|r| matches!(r, Role::Forvaltare | Role::Ordforande)), p.member.clone())
+        });
+        people
+    }
+}
+
+impl Site {
+    fn host_command(
+        &self,
+        me: &view::Me,
+        command: view::HostCommand,
+    ) -> Result<Result<(), view::Refusal>, view::Error> {
+        if !me.host_officer() {
+            return Ok(Err(view::Refusal {
+                code: "not_host_officer",
+                detail: "only the host's förvaltare or ordförande may do this".into(),
+                given_back: None,
+            }));
+        }
+        let now = jiff::Timestamp::now().as_millisecond();
+        let done = match command {
+            view::HostCommand::Register(matter) => {
+                governance::register(&self.ledger, &self.node, &matter, now).map(drop)
+            }
+            view::HostCommand::Close(matter) => {
+                governance::close_ballot(&self.ledger, &self.node, &matter, now).map(drop)
+            }
+        };
+        let refusal = |code: &'static str, e: &dyn std::fmt::Display| view::Refusal {
+            code,
+            detail: e.to_string(),
+            given_back: None,
+        };
+        match done {
+            Ok(()) => Ok(Ok(())),
+            Err(governance::CommandError::Refused(governance::Refusal::Query(q))) => Err(q.into()),
+            Err(governance::CommandError::Refused(r)) => Ok(Err(refusal(r.code(), &r))),
+            Err(governance::CommandError::Ledger(e)) => Ok(Err(refusal(e.code(), &e))),
+        }
+    }
+
+    /// An offer as the pages show it: what the record says, in the read models' terms.
+    fn describe(&self, me: &view::Me, pending: &Pending) -> Result<view::Offer, view::Error> {
+        let draft = &pending.draft;
+        let store = self.ledger.store();
+        let subject = match draft.header.kind {
+            Kind::Vote => {
+                let vote = Vote::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
+                let summary = governance::matter_summary(store, &vote.matter)?.ok_or_else(|| {
+                    view::Error::Read(format!("matter {} of an offered vote is not held", vote.matter).into())
+                })?;
+                view::Subject::Vote {
+                    alternatives: summary.matter.body.alternatives.clone(),
+                    matter: row(&summary),
+                    member: me.member_name.clone(),
+                    choice: vote.choice,
+                }
+            }
+            Kind::Matter => {
+                let m = samverka_protocol::governance::Matter::from_bytes(&draft.body)
+                    .map_err(|e| view::Error::Read(Box::new(e)))?;
+                view::Subject::Matter {
+                    kind: m.kind,
+                    title: m.title,
+                    proposal: m.proposal,
+                    alternatives: m.alternatives,
+                }
+            }
+            Kind::Meeting => {
+                let m = samverka_protocol::governance::Meeting::from_bytes(&draft.body)
+                    .map_err(|e| view::Error::Read(Box::new(e)))?;
+                let matters = governance::matters(store)?;
+                let agenda = m
+                    .agenda
+                    .iter()
+                    .map(|id| {
+                        let held = matters.iter().find(|s| s.matter.id() == *id);
+                        view::AgendaItem {
+                            matter: *id,
+                            title: held.map(|s| s.matter.body.title.clone()),
+                            diarienummer: held
+                                .and_then(|s| s.diarium.as_ref())
+                                .map(|d| d.body.diarienummer.to_string()),
+                        }
+                    })
+                    .collect();
+                view::Subject::Meeting {
+                    meeting: view::MeetingRow {
+                        id: pending.id(),
+                        title: m.title,
+                        date: m.date,
+                        place: m.place,
+                        notice_given_on: m.notice_given_on,
+                        agenda,
+                        minutes: Vec::new(),
+                    },
+                }
+            }
+            _ => {
+                let justering = Justering::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
+                let report = governance::minutes_report(store, &justering.minutes)?.ok_or_else(|| {
+                    view::Error::Read(
+                        format!("minutes {} of an offered justering are not held", justering.minutes).into(),
+                    )
+                })?;
+                view::Subject::Justering { minutes: minutes_row(&report) }
+            }
+        };
+        Ok(view::Offer {
+            id: pending.id(),
+            seq: draft.header.seq,
+            prev: draft.header.prev,
+            kind: draft.header.kind,
+            subject,
+            signing_input: draft.header.signing_input(),
+            around: draft.around_signature(),
+        })
+    }
+}
+
+/// A key as people tell keys apart: its first 8 hex digits.
+fn fingerprint(key: &PublicKey) -> String {
+    key.to_hex()[..8].to_owned()
+}
+
+fn refused(refusal: &offer::Refusal, given_back: Option<RecordId>) -> view::Refusal {
+    view::Refusal { code: refusal.code(), detail: refusal.to_string(), given_back }
+}
+
+fn minutes_row(report: &governance::MinutesReport) -> view::MinutesRow {
+    let (meeting, date) = match &report.meeting {
+        Some(m) => (m.body.title.clone(), m.body.date.clone()),
+        None => (String::new(), String::new()),
+    };
+    view::MinutesRow { id: report.minutes.id(), meeting, date }
 }
 
 /// Whether `key` is a demo node key (`samverka demo` derives them from public labels, so anyone

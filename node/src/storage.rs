@@ -80,6 +80,8 @@
 //! - `v` version → id (roster chain: 0 is the charter; as of the checkpoint)
 //! - `e` author id → () (records proving the author equivocated)
 //! - `d` author → draft bytes (drafts persisted before signing)
+//! - `o` author → what the node offered the author to sign in a browser (`crate::offer`: the
+//!   draft and the records offered earlier at the same position)
 //! - `p` id → record bytes (roster proposals still collecting countersignatures; kept apart from
 //!   the records, never served or forwarded as records, re-verified whenever used)
 //! - `m` name → meta values (`format`; `next`, `log` and `fp`: the record count, log length and
@@ -208,6 +210,9 @@ type Chains = BTreeMap<u64, (PublicKey, u64, RecordId)>;
 /// Where a record sits in the store's arrival order; a stable paging cursor.
 pub type Cursor = u64;
 
+/// A record with its local number (its place in arrival order).
+type Numbered = (u64, Record<Verified>);
+
 /// The record store of one node.
 pub struct Store {
     db: sled::Db,
@@ -232,6 +237,8 @@ pub struct Store {
     damaged: Mutex<BTreeMap<u64, Damaged>>,
     /// The index damage opening found and repaired, if any.
     rebuilt: Option<IndexFault>,
+    /// The governance read model: built on opening, and every record stored is added by `put`.
+    read: crate::read::Index,
     /// The fault the next checkpoint injects, if armed.
     #[cfg(feature = "failpoints")]
     failpoint: Mutex<Option<Failpoint>>,
@@ -812,6 +819,7 @@ impl Store {
             failure: Mutex::new(String::new()),
             damaged: Mutex::new(BTreeMap::new()),
             rebuilt,
+            read: crate::read::Index::default(),
             #[cfg(feature = "failpoints")]
             failpoint: Mutex::new(None),
         };
@@ -827,7 +835,29 @@ impl Store {
         }
         store.sync_dir(&path.join("records"))?;
         store.sync_dir(path)?;
+        store.build_read_model()?;
         Ok(store)
+    }
+
+    /// Reads every record of the kinds the read model holds, once, into it.
+    fn build_read_model(&self) -> Result<(), Error> {
+        for kind in crate::read::KINDS {
+            let mut start = 0;
+            loop {
+                let (page, last) = self.numbered_by_kind(Some(kind), start, MAX_PAGE)?;
+                self.read.add(page.iter().map(|(n, r)| (*n, r)));
+                match last {
+                    Some(last) => start = last + 1,
+                    None => break,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The governance read model ([`crate::read`]): it holds every record `put` has stored.
+    pub fn read_model(&self) -> &crate::read::Index {
+        &self.read
     }
 
     fn files(&self) -> MutexGuard<'_, Files> {
@@ -837,23 +867,36 @@ impl Store {
     /// Stores records durably, all or none. `roster_versions` pairs a roster-update's id with the
     /// version it creates. A record already held is left as it is. Returns once the write
     /// survives power loss.
+    ///
+    /// Once durable, the records are added to the read model ([`Store::read_model`]) before
+    /// `put` returns, with those repaired in place (which a model built while they were
+    /// damaged lacks).
     pub fn put(&self, records: &[Record<Verified>], roster_versions: &[(u64, RecordId)]) -> Result<(), Error> {
-        self.write(records, roster_versions)?;
-        self.sync()
+        let numbered = self.write(records, roster_versions)?;
+        self.sync()?;
+        self.read.add(numbered.into_iter().map(|(n, i)| (n, &records[i])));
+        Ok(())
     }
 
     /// Appends records to the log and indexes them, for the next [`Store::sync`] to make durable.
     /// Any failure leaves the files ahead of what sled names, so the store refuses further writes
     /// until it is opened again (which replays or cuts them).
-    fn write(&self, records: &[Record<Verified>], roster_versions: &[(u64, RecordId)]) -> Result<(), Error> {
+    /// Returns the number each record written (or repaired) took, with its index in `records`.
+    fn write(
+        &self,
+        records: &[Record<Verified>],
+        roster_versions: &[(u64, RecordId)],
+    ) -> Result<Vec<(u64, usize)>, Error> {
         self.refuse_if_failed()?;
         let frames: u64 = records.iter().map(|r| r.bytes().len() as u64 + FRAME_HEADER).sum();
         self.room_for(frames + LOG_AHEAD)?;
-        let result = self.write_files(&mut self.files(), records, roster_versions);
+        let mut numbered = Vec::new();
+        let result = self.write_files(&mut self.files(), records, roster_versions, &mut numbered);
         if result.is_ok() {
             self.applied.fetch_add(1, Ordering::Release);
         }
-        self.fail_on_error(result)
+        self.fail_on_error(result)?;
+        Ok(numbered)
     }
 
     fn write_files(
@@ -861,11 +904,13 @@ impl Store {
         files: &mut Files,
         records: &[Record<Verified>],
         roster_versions: &[(u64, RecordId)],
+        took: &mut Vec<(u64, usize)>,
     ) -> Result<(), Error> {
         let mut frames = Vec::with_capacity(records.iter().map(|r| r.bytes().len() + FRAME_HEADER as usize).sum());
         let mut placed = Vec::with_capacity(records.len());
         let mut seen = HashSet::with_capacity(records.len());
-        for record in records {
+        let mut placed_at = Vec::with_capacity(records.len());
+        for (i, record) in records.iter().enumerate() {
             let id = record.id();
             if !seen.insert(id) {
                 continue;
@@ -881,8 +926,8 @@ impl Store {
                     None => self.db.get(key(b'i', &[&id.0]))?.map(|v| u64_at(&v, 0)),
                 };
                 if let Some(n) = numbered {
-                    if self.is_damaged(n) {
-                        self.repair(files, n, record, version)?;
+                    if self.is_damaged(n) && self.repair(files, n, record, version)? {
+                        took.push((n, i));
                     }
                     continue; // already held: left as it is
                 }
@@ -890,6 +935,7 @@ impl Store {
             let at = files.log.len + frames.len() as u64 + FRAME_HEADER;
             push_frame(&mut frames, record.bytes(), version);
             placed.push(Placed { record, at, version });
+            placed_at.push(i);
         }
         if placed.is_empty() {
             return Ok(());
@@ -904,7 +950,9 @@ impl Store {
         files.log.file.write_all_at(&frames, files.log.len).map_err(io(&log_path))?;
         files.log_allocated = files.log_allocated.max(files.log.len + frames.len() as u64);
         files.log.len = end;
+        let first = files.next;
         files.index(&placed)?;
+        took.extend(placed_at.into_iter().enumerate().map(|(k, i)| (first + k as u64, i)));
         // Paired with the frame built above from a verified record: the commit's newest frame
         // reads back whole, through its offsets entry, as that record.
         let (last, n) = (placed.last().expect("placed is not empty").record, files.next - 1);
@@ -922,7 +970,8 @@ impl Store {
     /// the offsets, kind and chain entries stay valid. Only done when its offsets entry lies
     /// exactly between its neighbours' frames (so the damage is in the log, not the entry) and
     /// the copy has the stored length; otherwise the record stays damaged and is reported.
-    fn repair(&self, files: &Files, n: u64, record: &Record<Verified>, version: Option<u64>) -> Result<(), Error> {
+    /// Whether it was repaired.
+    fn repair(&self, files: &Files, n: u64, record: &Record<Verified>, version: Option<u64>) -> Result<bool, Error> {
         let entry = |m: u64| -> Result<(u64, u64), Error> {
             let e = read_at(&self.offsets_file, &files.dir.join("offsets"), m * OFFSET_ENTRY, OFFSET_ENTRY as usize)?;
             Ok((u64_at(&e, 0), u64::from(u32_at(&e, 8))))
@@ -942,7 +991,7 @@ impl Store {
                 id = %record.id(),
                 "cannot repair a damaged record in place: its offsets entry does not lie between its neighbours' frames"
             );
-            return Ok(());
+            return Ok(false);
         }
         let mut frame = Vec::with_capacity(FRAME_HEADER as usize + record.bytes().len());
         push_frame(&mut frame, record.bytes(), version);
@@ -959,7 +1008,7 @@ impl Store {
         // the record checks whole again.
         self.db.remove(key(b'z', &[&n.to_be_bytes()]))?;
         tracing::info!(record = n, id = %record.id(), "repaired a damaged record with a fresh copy");
-        Ok(())
+        Ok(true)
     }
 
     /// Makes every write so far durable: syncs the log, then inserts the written records'
@@ -1422,6 +1471,17 @@ impl Store {
         limit: usize,
     ) -> Result<(Vec<Record<Verified>>, Option<Cursor>), Error> {
         let start = after.map_or(0, |c| c.saturating_add(1));
+        let (records, last) = self.numbered_by_kind(kind, start, limit)?;
+        Ok((records.into_iter().map(|(_, r)| r).collect(), last))
+    }
+
+    /// [`Store::by_kind`] from the record numbered `start` on, each record with its number.
+    fn numbered_by_kind(
+        &self,
+        kind: Option<Kind>,
+        start: u64,
+        limit: usize,
+    ) -> Result<(Vec<Numbered>, Option<Cursor>), Error> {
         let durable = self.durable.load(Ordering::Acquire);
         let limit = limit.min(MAX_PAGE) as u64;
         let numbers: Vec<u64> = match kind {
@@ -1439,7 +1499,7 @@ impl Store {
         let expect = kind.map_or(Expect::Any, Expect::Kind);
         let mut records = Vec::with_capacity(numbers.len());
         for n in &numbers {
-            records.extend(self.checked_at(*n, expect)?);
+            records.extend(self.checked_at(*n, expect)?.map(|r| (*n, r)));
         }
         Ok((records, numbers.last().copied()))
     }
@@ -1543,6 +1603,24 @@ impl Store {
     pub fn clear_draft(&self, author: &PublicKey) -> Result<(), Error> {
         self.db.remove(key(b'd', &[&author.0]))?;
         Ok(())
+    }
+
+    /// Persists, durably, what a node has offered `author` to sign in a browser (the bytes are
+    /// the offer module's; see `crate::offer`), before the offer is shown.
+    pub fn put_offer(&self, author: &PublicKey, bytes: &[u8]) -> Result<(), Error> {
+        self.db.insert(key(b'o', &[&author.0]), bytes)?;
+        self.sync_sled()
+    }
+
+    /// What was offered `author` to sign, if anything is pending.
+    pub fn offer(&self, author: &PublicKey) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.db.get(key(b'o', &[&author.0]))?.map(|v| v.to_vec()))
+    }
+
+    /// Forgets `author`'s offer: its record was stored, or refused.
+    pub fn clear_offer(&self, author: &PublicKey) -> Result<(), Error> {
+        self.db.remove(key(b'o', &[&author.0]))?;
+        self.sync_sled()
     }
 
     /// Stores a roster proposal durably under its id, replacing an earlier copy (the same record

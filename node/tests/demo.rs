@@ -120,6 +120,12 @@ async fn check(running: &demo::Demo) -> Result<()> {
 
     assert!(demo::seed(running).await?.is_none(), "a demo holding its content does not seed it twice");
 
+    // The operator's page names the connected members and who holds the newest matter.
+    let node = get(running.host_node().api_addr, "/noden").await?;
+    let other = &running.nodes[1].0.name;
+    assert!(node.contains("Förbundna noder") && node.contains(&format!("<th scope=\"row\">{other}</th>")), "{node}");
+    assert!(node.contains(content::BUDGET_TITLE) && node.contains("finns hos"), "{node}");
+
     // Host actions work in the demo: the host's node closes the open budget for its operator.
     let closed =
         post_as_operator(running.host_node().api_addr, &format!("/api/v1/matters/{}/close", seeded.budget.to_hex()))

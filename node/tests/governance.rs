@@ -288,7 +288,7 @@ async fn decision_pdf_and_csv_name_every_vote_and_the_proof() {
             for needle in [
                 "Förvaltningsplan 2027 för Övertorneå och Älvsbyn",
                 &format!("SAM {}/0001", year_now()),
-                "Arjeplog kommun (2506): ja",
+                "Arjeplogs kommun (2506): ja",
                 "Luleå kommun (2580): nej",
                 "Övertorneå kommun (2518)",
                 "Ja: 9 Nej: 3 Avstår: 2",

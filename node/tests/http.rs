@@ -120,7 +120,7 @@ fn answers_only_its_own_host_names_with_security_headers() {
         .expect("answers");
     assert!(own.starts_with("HTTP/1.1 200"), "{own}");
     let lower = own.to_ascii_lowercase();
-    for header in ["x-content-type-options: nosniff", "cache-control: no-store", "referrer-policy: no-referrer"] {
+    for header in ["x-content-type-options: nosniff", "cache-control: no-store", "referrer-policy: same-origin"] {
         assert!(lower.contains(header), "{header} missing: {own}");
     }
 }

@@ -434,13 +434,29 @@ impl Draft {
     /// Signs the draft with the author's key.
     pub fn sign(&self, key: &SigningKey) -> Record<Unverified> {
         assert_eq!(key.public(), self.header.author, "a draft is signed by its author");
-        let signature = key.sign(&self.header.signing_input());
+        self.with_signature(key.sign(&self.header.signing_input()))
+    }
+
+    /// The record of this draft with a signature made elsewhere (a person's browser, with
+    /// WebCrypto): nothing is checked here; the record is judged where it is ingested.
+    pub fn with_signature(&self, signature: Signature) -> Record<Unverified> {
         Record::from_envelope(Envelope {
             header: self.header.clone(),
             signature,
             countersignatures: Vec::new(),
             body: Some(self.body.clone()),
         })
+    }
+
+    /// The record's canonical bytes before and after the author's 64 signature bytes: a signer
+    /// that cannot encode records (a browser) assembles `before ‖ signature ‖ after`, the same
+    /// bytes [`Draft::with_signature`] gives. `before` is [`Header::encode`].
+    pub fn around_signature(&self) -> (Vec<u8>, Vec<u8>) {
+        let bytes = self.with_signature(Signature([0; 64])).bytes().to_vec();
+        let header = self.header.encode();
+        debug_assert_eq!(&bytes[..header.len()], &header[..], "the envelope starts with the header");
+        let after = bytes[header.len() + 64..].to_vec();
+        (header, after)
     }
 }
 
@@ -460,4 +476,24 @@ pub trait Body: Serialize + serde::de::DeserializeOwned {
 
 impl Body for crate::Charter {
     const KIND: Kind = Kind::Charter;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A signer that only signs (a browser) assembles the same record bytes as [`Draft::sign`].
+    #[test]
+    fn a_record_assembled_around_the_signature_is_the_signed_record() {
+        let key = SigningKey::from_seed(&[7; 32]);
+        let body = b"a note".to_vec();
+        let draft =
+            Draft::new(Hash([1; 32]), key.public(), 3, Some(Hash([2; 32])), 4, Kind::Note, body, 1_700_000_000_000);
+        let signed = draft.sign(&key);
+        let (before, after) = draft.around_signature();
+        assert_eq!(before, draft.header.encode());
+        let assembled = [before, signed.signature().0.to_vec(), after].concat();
+        assert_eq!(assembled, signed.bytes());
+        assert_eq!(Record::decode(&assembled).expect("decodes").id(), signed.id());
+    }
 }

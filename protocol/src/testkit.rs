@@ -17,26 +17,27 @@ pub fn key(label: &str) -> SigningKey {
     SigningKey::from_seed(&Hash::of(b"samverka/testkit/key\0", &[label.as_bytes()]).0)
 }
 
-/// Norrbotten's 14 kommuner, with Luleå (2580) the host, as in the Ekosystem document.
+/// Norrbotten's 14 kommuner, with Luleå (2580) the host, as in the Ekosystem document, named as
+/// people say them ("Bodens kommun", "Luleå kommun").
 pub fn norrbotten() -> Vec<Member> {
     [
-        ("2506", "Arjeplog"),
-        ("2505", "Arvidsjaur"),
-        ("2582", "Boden"),
-        ("2523", "Gällivare"),
-        ("2583", "Haparanda"),
-        ("2510", "Jokkmokk"),
-        ("2514", "Kalix"),
-        ("2584", "Kiruna"),
-        ("2580", "Luleå"),
-        ("2521", "Pajala"),
-        ("2581", "Piteå"),
-        ("2560", "Älvsbyn"),
-        ("2513", "Överkalix"),
-        ("2518", "Övertorneå"),
+        ("2506", "Arjeplogs kommun"),
+        ("2505", "Arvidsjaurs kommun"),
+        ("2582", "Bodens kommun"),
+        ("2523", "Gällivare kommun"),
+        ("2583", "Haparanda kommun"),
+        ("2510", "Jokkmokks kommun"),
+        ("2514", "Kalix kommun"),
+        ("2584", "Kiruna kommun"),
+        ("2580", "Luleå kommun"),
+        ("2521", "Pajala kommun"),
+        ("2581", "Piteå kommun"),
+        ("2560", "Älvsbyns kommun"),
+        ("2513", "Överkalix kommun"),
+        ("2518", "Övertorneå kommun"),
     ]
     .into_iter()
-    .map(|(id, name)| Member { id: id.into(), name: format!("{name} kommun"), kind: MemberKind::Kommun })
+    .map(|(id, name)| Member { id: id.into(), name: name.into(), kind: MemberKind::Kommun })
     .collect()
 }
 

@@ -351,8 +351,10 @@ pub fn verify_many(
 /// more records back when one of them is bad.
 pub const SIGNATURE_BATCH: usize = 256;
 
-/// Every rule of [`verify_in`] except the author's signature.
-fn check_rules(record: &Record<Unverified>, chain: &RosterChain, lookup: &dyn Lookup) -> Result<(), Rejection> {
+/// Every rule of [`verify_in`] except the author's signature: how a node judges a draft before
+/// it offers it to a person to sign (the signature is the signer's to make; every other rule
+/// gives the same verdict before and after signing).
+pub fn check_rules(record: &Record<Unverified>, chain: &RosterChain, lookup: &dyn Lookup) -> Result<(), Rejection> {
     let h = record.header();
     check_format(h)?;
     if h.federation != chain.federation() {

@@ -1,6 +1,7 @@
 //! Server-rendered web pages for a samverka node: Swedish by default, English with `?lang=en`,
-//! no JavaScript, accessible (WCAG 2.1 AA, checked with axe in a real browser by
-//! `scripts/browser-test.sh`).
+//! accessible (WCAG 2.1 AA, checked with axe in a real browser by `scripts/browser-test.sh`).
+//! Everything works without JavaScript except what only a person's own key can do: signing in
+//! and signing records ([`session`], [`sign`], `web/static/samverka.js`).
 //!
 //! The crate depends on `samverka-protocol` only and sees the node through the narrow
 //! [`Node`] trait: the node answers with read models ([`view`]), the pages render them with
@@ -8,15 +9,19 @@
 //! (`web/texts/sv.toml`, `web/texts/en.toml`). The node merges [`router`] into its own.
 
 pub mod catalog;
+pub mod host;
 pub mod locale;
 pub mod page;
+pub mod paper_trail;
+pub mod session;
+pub mod sign;
 pub mod view;
 
 use std::sync::Arc;
 
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 pub use catalog::Lang;
@@ -24,14 +29,48 @@ pub use view::Node;
 
 /// Path of the one stylesheet (served by the node: no CDN).
 pub const STYLESHEET: &str = "/static/samverka.css";
+/// Path of the one script: the browser's key, sign-in and signing (served by the node).
+pub const SCRIPT: &str = "/static/samverka.js";
 
-/// The pages, over `node`. Unknown paths are left to the caller (see [`page::not_found`]), so
-/// the node can keep its API's own answer for unknown API paths.
-pub fn router<N: Node>(node: Arc<N>) -> Router {
+/// What the pages hold: the node, and the sign-in sessions.
+pub struct Web<N> {
+    /// The node.
+    pub node: Arc<N>,
+    /// Challenges and sessions.
+    pub sessions: session::Sessions,
+}
+
+impl<N> Web<N> {
+    /// The pages' state over `node`, with no session yet.
+    pub fn new(node: Arc<N>) -> Arc<Web<N>> {
+        Arc::new(Web { node, sessions: session::Sessions::default() })
+    }
+}
+
+/// The pages, over `web`. Unknown paths are left to the caller (see [`not_found`]), so the node
+/// can keep its API's own answer for unknown API paths.
+pub fn router<N: Node>(web: Arc<Web<N>>) -> Router {
     Router::new()
         .route("/", get(page::overview::<N>))
         .route("/arenden", get(page::matters::<N>))
+        .route("/arenden/nytt", get(host::new_matter::<N>).post(host::put_matter::<N>))
         .route("/arenden/{id}", get(page::matter::<N>))
+        .route("/arenden/{id}/rosta", post(sign::vote::<N>))
+        .route("/arenden/{id}/diariefor", post(sign::register::<N>))
+        .route("/arenden/{id}/avsluta", post(sign::close::<N>))
+        .route("/protokoll/{id}/justera", post(sign::justera::<N>))
+        .route("/att-gora", get(sign::todo::<N>))
+        .route("/underskrift", get(sign::offer::<N>).post(sign::submit::<N>))
+        .route("/kvitto/{id}", get(sign::receipt::<N>))
+        .route("/logga-in", get(sign::login_page::<N>).post(sign::login::<N>))
+        .route("/logga-ut", post(sign::logout::<N>))
+        .route("/nyckel", get(sign::key_page::<N>))
+        .route("/demo", get(sign::demo_page::<N>))
+        .route("/demo/{member}/{role}", get(sign::demo_person::<N>))
+        .route("/sammantraden", get(paper_trail::meetings::<N>))
+        .route("/sammantraden/nytt", get(host::new_meeting::<N>).post(host::call_meeting::<N>))
+        .route("/protokoll/{id}", get(paper_trail::minutes::<N>))
+        .route("/diariet", get(paper_trail::diarium::<N>))
         .route("/medlemmar", get(page::members::<N>))
         .route("/planer", get(page::plans::plans::<N>))
         .route("/planer/{id}", get(page::plans::plan::<N>))
@@ -39,22 +78,43 @@ pub fn router<N: Node>(node: Arc<N>) -> Router {
         .route("/noden", get(page::node_state::<N>))
         .route("/tillganglighet", get(page::accessibility::<N>))
         .route(STYLESHEET, get(stylesheet))
-        .with_state(node)
+        .route(SCRIPT, get(script))
+        .with_state(web)
 }
 
 /// The 404 page for any path the router does not serve, as a router of its own (for a
 /// fallback).
-pub fn not_found<N: Node>(node: Arc<N>) -> Router {
-    Router::new().fallback(page::not_found::<N>).with_state(node)
+pub fn not_found<N: Node>(web: Arc<Web<N>>) -> Router {
+    Router::new().fallback(page::not_found::<N>).with_state(web)
 }
 
-/// Every page path, for tests and the browser check (`{id}` stands for a matter id).
-pub const PAGES: [&str; 6] = ["/", "/arenden", "/arenden/{id}", "/medlemmar", "/noden", "/tillganglighet"];
+/// Every page anyone may load, for tests and the browser check (`{id}` stands for a matter
+/// id).
+pub const PAGES: [&str; 11] = [
+    "/",
+    "/arenden",
+    "/arenden/{id}",
+    "/sammantraden",
+    "/diariet",
+    "/medlemmar",
+    "/noden",
+    "/tillganglighet",
+    "/logga-in",
+    "/nyckel",
+    "/demo",
+];
 
 async fn stylesheet() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
         include_str!("../static/samverka.css"),
+    )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
+        include_str!("../static/samverka.js"),
     )
 }
 

@@ -18,25 +18,55 @@ pub mod plans;
 
 use crate::catalog::{Catalog, Lang};
 use crate::locale;
-use crate::view::{self, Node};
+use crate::session::{Session, SESSION_COOKIE};
+use crate::view::{self, Me, Node};
+use crate::Web;
 
 /// The cookie that keeps the language chosen with `?lang=`.
 pub const LANG_COOKIE: &str = "samverka_lang";
 
 /// Where the pages are, in menu order: (path, catalog key).
-const MENU: [(&str, &str); 4] =
-    [("/", "nav.overview"), ("/arenden", "nav.matters"), ("/medlemmar", "nav.members"), ("/noden", "nav.node")];
+const MENU: [(&str, &str); 6] = [
+    ("/", "nav.overview"),
+    ("/arenden", "nav.matters"),
+    ("/sammantraden", "nav.meetings"),
+    ("/diariet", "nav.diarium"),
+    ("/medlemmar", "nav.members"),
+    ("/noden", "nav.node"),
+];
+/// The first menu item of a signed-in person.
+const TODO: (&str, &str) = ("/att-gora", "nav.todo");
 
-/// Who asks, as far as the pages care: the language and the page asked for.
+/// The value of cookie `name` in a request, if sent.
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(name)?.strip_prefix('='))
+}
+
+/// Who asks, as far as the pages care: the language, the page asked for, and the signed-in
+/// person if any.
 pub struct Visitor {
     lang: Lang,
     /// Whether the language was chosen in this request (`?lang=`), so it is kept in a cookie.
     chosen: bool,
-    path: String,
+    pub(crate) path: String,
+    /// The signed-in person: their session and who the current roster says they are.
+    pub(crate) me: Option<(Session, Me)>,
+    /// The session cookie sent, if any (to end the session at logout).
+    pub(crate) token: Option<String>,
+    /// Whether the request's `Origin`, when sent, is this node's own (checked for every form
+    /// post, with the CSRF token).
+    pub(crate) same_origin: bool,
 }
 
 impl Visitor {
-    /// The visitor of a request: `?lang=` first, then the language cookie, else Swedish.
+    /// The visitor of a request: `?lang=` first, then the language cookie, else Swedish; no
+    /// session looked up.
     pub fn of(parts: &Parts) -> Visitor {
         let chosen = parts
             .uri
@@ -45,29 +75,41 @@ impl Visitor {
             .flat_map(|q| q.split('&'))
             .find_map(|pair| pair.strip_prefix("lang="))
             .and_then(Lang::parse);
-        let cookie = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .find_map(|c| c.trim().strip_prefix(LANG_COOKIE)?.strip_prefix('='))
-            .and_then(Lang::parse);
-        Visitor { lang: chosen.or(cookie).unwrap_or(Lang::Sv), chosen: chosen.is_some(), path: parts.uri.path().into() }
+        let cookie = cookie(parts, LANG_COOKIE).and_then(Lang::parse);
+        let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let same_origin = match (parts.headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()), host) {
+            (None, _) => true,
+            (Some(origin), Some(host)) => {
+                origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")) == Some(host)
+            }
+            (Some(_), None) => false,
+        };
+        Visitor {
+            lang: chosen.or(cookie).unwrap_or(Lang::Sv),
+            chosen: chosen.is_some(),
+            path: parts.uri.path().into(),
+            me: None,
+            token: None,
+            same_origin,
+        }
     }
 
-    fn t(&self) -> &'static Catalog {
+    pub(crate) fn t(&self) -> &'static Catalog {
         self.lang.catalog()
     }
 
-    fn chrome(&self, title: String, demo: bool) -> Chrome {
+    pub(crate) fn chrome(&self, title: String, demo: bool) -> Chrome {
         let t = self.t();
-        let nav = MENU
-            .iter()
+        let signed_in = self.me.as_ref().map(|(session, me)| SignedIn {
+            who: t.fill("layout.signed_in_as", &[("member", &me.member_name), ("roles", &roles_text(t, &me.roles))]),
+            csrf: session.csrf.clone(),
+        });
+        let menu = self.me.as_ref().map(|_| TODO).into_iter().chain(MENU);
+        let nav = menu
             .map(|(href, key)| NavItem {
                 href,
                 label: t.get(key),
-                current: *href == self.path || (*href != "/" && self.path.starts_with(&format!("{href}/"))),
+                current: href == self.path || (href != "/" && self.path.starts_with(&format!("{href}/"))),
             })
             .collect();
         let other = self.lang.other();
@@ -79,13 +121,21 @@ impl Visitor {
             demo,
             other_lang: other.tag(),
             other_href: format!("{}?lang={}", self.path, other.tag()),
+            signed_in,
+            script: false,
         }
     }
 
     /// The answer: the page rendered, or the error page the failure calls for.
-    fn answer(&self, page: Result<String, Failure>, demo: bool) -> Response {
+    pub(crate) fn answer(&self, page: Result<String, Failure>, demo: bool) -> Response {
+        self.answer_with(StatusCode::OK, page, demo)
+    }
+
+    /// [`Visitor::answer`] with the status of a page that rendered (a form shown again with its
+    /// errors is 422).
+    pub(crate) fn answer_with(&self, ok: StatusCode, page: Result<String, Failure>, demo: bool) -> Response {
         let (status, html) = match page {
-            Ok(html) => (StatusCode::OK, Ok(html)),
+            Ok(html) => (ok, Ok(html)),
             Err(failure) => self.failure_page(failure, demo),
         };
         let html = html.unwrap_or_else(|e| format!("<!DOCTYPE html><title>500</title><p>{e}</p>"));
@@ -119,17 +169,29 @@ impl Visitor {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Visitor {
+impl<N: Node> FromRequestParts<Arc<Web<N>>> for Visitor {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Visitor, Self::Rejection> {
-        Ok(Visitor::of(parts))
+    /// The visitor, with the session of the request's cookie if it is live and its key is still
+    /// a person's key in force (otherwise the session is ended).
+    async fn from_request_parts(parts: &mut Parts, web: &Arc<Web<N>>) -> Result<Visitor, Self::Rejection> {
+        let mut visitor = Visitor::of(parts);
+        if let Some(token) = cookie(parts, SESSION_COOKIE) {
+            visitor.token = Some(token.to_owned());
+            if let Some(session) = web.sessions.get(token) {
+                match web.node.me(&session.key) {
+                    Some(me) => visitor.me = Some((session, me)),
+                    None => web.sessions.end(token),
+                }
+            }
+        }
+        Ok(visitor)
     }
 }
 
 /// Why a page is not shown.
 #[derive(Debug, thiserror::Error)]
-enum Failure {
+pub(crate) enum Failure {
     #[error("no such page")]
     NotFound,
     #[error(transparent)]
@@ -141,7 +203,7 @@ enum Failure {
 }
 
 /// Runs a blocking read of the node off the async workers.
-async fn read<N: Node, T: Send + 'static>(
+pub(crate) async fn read<N: Node, T: Send + 'static>(
     node: &Arc<N>,
     f: impl FnOnce(&N) -> Result<T, view::Error> + Send + 'static,
 ) -> Result<T, Failure> {
@@ -150,20 +212,29 @@ async fn read<N: Node, T: Send + 'static>(
 }
 
 /// What every page shows around its content.
-struct Chrome {
-    lang: &'static str,
-    t: &'static Catalog,
-    title: String,
-    nav: Vec<NavItem>,
-    demo: bool,
-    other_lang: &'static str,
-    other_href: String,
+pub(crate) struct Chrome {
+    pub(crate) lang: &'static str,
+    pub(crate) t: &'static Catalog,
+    pub(crate) title: String,
+    pub(crate) nav: Vec<NavItem>,
+    pub(crate) demo: bool,
+    pub(crate) other_lang: &'static str,
+    pub(crate) other_href: String,
+    /// Who is signed in, with the logout form's CSRF token.
+    pub(crate) signed_in: Option<SignedIn>,
+    /// Whether the page loads the script (only pages that use the browser's key do).
+    pub(crate) script: bool,
 }
 
-struct NavItem {
-    href: &'static str,
-    label: &'static str,
-    current: bool,
+pub(crate) struct SignedIn {
+    pub(crate) who: String,
+    pub(crate) csrf: String,
+}
+
+pub(crate) struct NavItem {
+    pub(crate) href: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) current: bool,
 }
 
 #[derive(Template)]
@@ -181,17 +252,46 @@ struct MattersPage {
     c: Chrome,
     caption: String,
     rows: Vec<Row>,
+    /// Whether the visitor may put a new matter (a host officer).
+    new: bool,
+    /// The status filter's options: (value, label, selected).
+    statuses: Vec<(&'static str, &'static str, bool)>,
+    /// The kind filter's options: (value, label, selected).
+    kinds: Vec<(&'static str, &'static str, bool)>,
+}
+
+/// The filters of `/arenden`: `?status=oppna|avslutade&typ=<kind>` (an unknown value filters
+/// nothing).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct MatterFilter {
+    status: Option<String>,
+    typ: Option<String>,
+}
+
+impl MatterFilter {
+    fn admits(&self, r: &view::MatterRow) -> bool {
+        let status = match self.status.as_deref() {
+            Some("oppna") => r.status == view::Status::Open,
+            Some("avslutade") => r.status != view::Status::Open,
+            _ => true,
+        };
+        // A kind this node does not know (or none) filters nothing.
+        let known = |k: &str| MatterKind::ALL.into_iter().any(|m| kind_key(m).trim_start_matches("kind.") == k);
+        let kind = self.typ.as_deref().filter(|k| known(k));
+        status && kind.is_none_or(|k| kind_key(r.kind).trim_start_matches("kind.") == k)
+    }
 }
 
 /// A matter's list row as text.
-struct Row {
-    href: String,
-    diarienummer: String,
-    title: String,
-    kind: &'static str,
-    status: &'static str,
-    status_class: &'static str,
-    date: String,
+pub(crate) struct Row {
+    pub(crate) href: String,
+    pub(crate) diarienummer: String,
+    pub(crate) title: String,
+    pub(crate) kind: &'static str,
+    pub(crate) status: &'static str,
+    pub(crate) status_class: &'static str,
+    pub(crate) date: String,
 }
 
 #[derive(Template)]
@@ -209,6 +309,31 @@ struct MatterPage {
     closing: Option<String>,
     votes_caption: String,
     votes: Vec<VoteLine>,
+    /// The vote form, for a signed-in person who may vote while the matter is open.
+    vote: Option<VoteForm>,
+    /// Why the last vote or host command was refused, shown above the forms.
+    error: Option<String>,
+    /// The host officer's commands, for the host's förvaltare or ordförande.
+    host: Option<HostForms>,
+}
+
+/// The host officer's buttons on a matter's page.
+struct HostForms {
+    csrf: String,
+    /// Where to post "register in the diarium", while the matter has no diarienummer.
+    register: Option<String>,
+    /// Where to post "close the ballot", while the matter is open.
+    close: Option<String>,
+}
+
+/// The vote form on a matter's page.
+struct VoteForm {
+    action: String,
+    csrf: String,
+    /// (value, label) of each choice.
+    choices: Vec<(String, String)>,
+    /// Whether the person's member has voted already (a new vote replaces it).
+    voted: Option<String>,
 }
 
 struct PaperLine {
@@ -232,6 +357,8 @@ struct MembersPage {
     intro: String,
     caption: String,
     members: Vec<MemberLine>,
+    /// Roster versions, newest first: (heading, reason, changes).
+    history: Vec<(String, String, Vec<String>)>,
 }
 
 struct MemberLine {
@@ -247,21 +374,24 @@ struct MemberLine {
 struct NodePage {
     c: Chrome,
     facts: Vec<(&'static str, String)>,
+    peers: Vec<(String, String)>,
+    /// "The newest matter … is held by N of M members" and who holds it.
+    replication: Option<(String, String)>,
 }
 
 /// A page of paragraphs: the accessibility statement and the error pages.
 #[derive(Template)]
 #[template(path = "text.html")]
-struct TextPage {
-    c: Chrome,
-    paragraphs: Vec<String>,
-    link: Option<(&'static str, String)>,
+pub(crate) struct TextPage {
+    pub(crate) c: Chrome,
+    pub(crate) paragraphs: Vec<String>,
+    pub(crate) link: Option<(&'static str, String)>,
 }
 
 /// `GET /`: the federation, its members and how many matters are open.
-pub async fn overview<N: Node>(State(node): State<Arc<N>>, v: Visitor) -> Response {
+pub async fn overview<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
     let page = async {
-        let (fed, matters) = read(&node, |n| Ok((n.federation()?, n.matters()?))).await?;
+        let (fed, matters) = read(&web.node, |n| Ok((n.federation()?, n.matters()?))).await?;
         let t = v.t();
         let open = matters.iter().filter(|m| m.status == view::Status::Open).count();
         let summary = format!("{} {}", t.count("overview.members", fed.members.len()), t.count("overview.open", open));
@@ -271,74 +401,148 @@ pub async fn overview<N: Node>(State(node): State<Arc<N>>, v: Visitor) -> Respon
             .into_iter()
             .map(|m| if m.id == fed.host { t.fill("overview.host", &[("name", &m.name)]) } else { m.name.clone() })
             .collect();
-        Ok(OverviewPage { c: v.chrome(fed.name.clone(), node.demo()), name: fed.name, summary, members }.render()?)
+        Ok(OverviewPage { c: v.chrome(fed.name.clone(), web.node.demo()), name: fed.name, summary, members }
+            .render()?)
     };
-    v.answer(page.await, node.demo())
+    v.answer(page.await, web.node.demo())
 }
 
-/// `GET /arenden`: every matter with its diarienummer and status.
-pub async fn matters<N: Node>(State(node): State<Arc<N>>, v: Visitor) -> Response {
+/// `GET /arenden`: every matter with its diarienummer and status, filtered by status and kind.
+pub async fn matters<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    axum::extract::Query(filter): axum::extract::Query<MatterFilter>,
+    v: Visitor,
+) -> Response {
     let page = async {
-        let rows = read(&node, |n| n.matters()).await?;
+        let rows: Vec<view::MatterRow> =
+            read(&web.node, |n| n.matters()).await?.into_iter().filter(|r| filter.admits(r)).collect();
         let t = v.t();
         let caption = t.fill("matters.caption", &[("count", &rows.len().to_string())]);
         let rows = rows.iter().map(|r| row(t, r)).collect();
-        Ok(MattersPage { c: v.chrome(t.get("matters.heading").into(), node.demo()), caption, rows }.render()?)
+        let new = v.me.as_ref().is_some_and(|(_, me)| me.host_officer());
+        let status = filter.status.as_deref().unwrap_or("");
+        let statuses = [("", "matters.all"), ("oppna", "matters.open"), ("avslutade", "matters.closed")]
+            .into_iter()
+            .map(|(value, key)| (value, t.get(key), value == status))
+            .collect();
+        let typ = filter.typ.as_deref().unwrap_or("");
+        let kinds = std::iter::once(("", t.get("matters.all_kinds"), typ.is_empty()))
+            .chain(MatterKind::ALL.into_iter().map(|k| {
+                let value = kind_key(k).trim_start_matches("kind.");
+                (value, t.get(kind_key(k)), value == typ)
+            }))
+            .collect();
+        let c = v.chrome(t.get("matters.heading").into(), web.node.demo());
+        Ok(MattersPage { c, caption, rows, new, statuses, kinds }.render()?)
     };
-    v.answer(page.await, node.demo())
+    v.answer(page.await, web.node.demo())
 }
 
 /// `GET /arenden/{id}`: one matter with its proposal, papers, votes and result.
-pub async fn matter<N: Node>(State(node): State<Arc<N>>, Path(id): Path<String>, v: Visitor) -> Response {
-    let page = async {
-        let id = RecordId::from_hex(&id).map_err(|_| Failure::NotFound)?;
-        let m = read(&node, move |n| n.matter(&id)).await?.ok_or(Failure::NotFound)?;
-        let t = v.t();
-        let page = MatterPage {
-            c: v.chrome(m.row.title.clone(), node.demo()),
-            id: m.row.id.to_hex(),
-            row: row(t, &m.row),
-            proposal: m.proposal.clone(),
-            alternatives: m.alternatives.clone(),
-            papers: m
-                .papers
-                .iter()
-                .map(|p| PaperLine {
-                    name: p.name.clone(),
-                    size: t.fill("matter.bytes", &[("size", &locale::grouped(p.size))]),
-                    hash: p.hash.to_hex(),
-                })
+pub async fn matter<N: Node>(State(web): State<Arc<Web<N>>>, Path(id): Path<String>, v: Visitor) -> Response {
+    let page = matter_page(&web, &v, &id, None).await;
+    v.answer(page, web.node.demo())
+}
+
+/// A matter's page, with `error` above the vote form (a refused vote).
+pub(crate) async fn matter_page<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    id: &str,
+    error: Option<String>,
+) -> Result<String, Failure> {
+    let id = RecordId::from_hex(id).map_err(|_| Failure::NotFound)?;
+    let m = read(&web.node, move |n| n.matter(&id)).await?.ok_or(Failure::NotFound)?;
+    let t = v.t();
+    let vote = match &v.me {
+        Some((session, me)) if me.votes() && m.row.status == view::Status::Open => Some(VoteForm {
+            action: format!("/arenden/{}/rosta", m.row.id.to_hex()),
+            csrf: session.csrf.clone(),
+            choices: choices(&m.alternatives)
+                .into_iter()
+                .map(|(value, choice)| (value, choice_text(t, choice, &m.alternatives)))
                 .collect(),
-            result_note: t.get(if m.provisional { "matter.provisional" } else { "matter.final" }),
-            outcome: outcome_text(t, m.outcome, &m.alternatives),
-            counts: counts(t, &m),
-            closing: m.closing.map(|c| c.to_hex()),
-            votes_caption: t.fill("matter.votes_caption", &[("count", &m.votes.len().to_string())]),
-            votes: m
+            voted: m
                 .votes
                 .iter()
-                .map(|vote| VoteLine {
-                    member: vote.member.clone(),
-                    choice: choice_text(t, vote.choice, &m.alternatives),
-                    time: locale::date_time(vote.time_ms),
-                    counted: match vote.excluded {
-                        None => t.get("vote.is_counted").into(),
-                        Some(code) => t.fill("vote.not_counted", &[("code", code)]),
-                    },
-                    id: vote.id.to_hex(),
-                })
-                .collect(),
-        };
-        Ok(page.render()?)
+                .find(|vote| vote.member == me.member_name)
+                .map(|vote| t.fill("vote.already", &[("choice", &choice_text(t, vote.choice, &m.alternatives))])),
+        }),
+        _ => None,
     };
-    v.answer(page.await, node.demo())
+    let host = match &v.me {
+        Some((session, me)) if me.host_officer() => {
+            let base = format!("/arenden/{}", m.row.id.to_hex());
+            Some(HostForms {
+                csrf: session.csrf.clone(),
+                register: m.row.diarienummer.is_none().then(|| format!("{base}/diariefor")),
+                close: (m.row.status == view::Status::Open).then(|| format!("{base}/avsluta")),
+            })
+            .filter(|h| h.register.is_some() || h.close.is_some())
+        }
+        _ => None,
+    };
+    let page = MatterPage {
+        host,
+        c: v.chrome(m.row.title.clone(), web.node.demo()),
+        id: m.row.id.to_hex(),
+        row: row(t, &m.row),
+        proposal: m.proposal.clone(),
+        alternatives: m.alternatives.clone(),
+        papers: m
+            .papers
+            .iter()
+            .map(|p| PaperLine {
+                name: p.name.clone(),
+                size: t.fill("matter.bytes", &[("size", &locale::grouped(p.size))]),
+                hash: p.hash.to_hex(),
+            })
+            .collect(),
+        result_note: t.get(if m.provisional { "matter.provisional" } else { "matter.final" }),
+        outcome: outcome_text(t, m.outcome, &m.alternatives),
+        counts: counts(t, &m),
+        closing: m.closing.map(|c| c.to_hex()),
+        votes_caption: t.fill("matter.votes_caption", &[("count", &m.votes.len().to_string())]),
+        votes: m
+            .votes
+            .iter()
+            .map(|vote| VoteLine {
+                member: vote.member.clone(),
+                choice: choice_text(t, vote.choice, &m.alternatives),
+                time: locale::date_time(vote.time_ms),
+                counted: match vote.excluded {
+                    None => t.get("vote.is_counted").into(),
+                    Some(code) => t.fill("vote.not_counted", &[("code", code)]),
+                },
+                id: vote.id.to_hex(),
+            })
+            .collect(),
+        vote,
+        error,
+    };
+    Ok(page.render()?)
+}
+
+/// The choices of a matter as form values: `ja`, `nej` and `avstar`, or each alternative by its
+/// number from 1, and `avstar`.
+pub fn choices(alternatives: &[String]) -> Vec<(String, Choice)> {
+    let mut out: Vec<(String, Choice)> = if alternatives.is_empty() {
+        vec![("ja".into(), Choice::Yes), ("nej".into(), Choice::No)]
+    } else {
+        (0..alternatives.len())
+            .filter_map(|i| Some(((i + 1).to_string(), Choice::Alternative(u32::try_from(i).ok()?))))
+            .collect()
+    };
+    out.push(("avstar".into(), Choice::Abstain));
+    out
 }
 
 /// `GET /medlemmar`: the members of the current roster with their people's roles.
-pub async fn members<N: Node>(State(node): State<Arc<N>>, v: Visitor) -> Response {
+pub async fn members<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
     let page = async {
-        let fed = read(&node, |n| n.federation()).await?;
+        let (fed, versions) = read(&web.node, |n| Ok((n.federation()?, n.roster_history()?))).await?;
         let t = v.t();
+        let history = versions.iter().map(|r| roster_version_text(t, r)).collect();
         let mut members: Vec<&view::Member> = fed.members.iter().collect();
         members.sort_by(|a, b| locale::compare(&a.name, &b.name));
         let lines = members
@@ -352,57 +556,69 @@ pub async fn members<N: Node>(State(node): State<Arc<N>>, v: Visitor) -> Respons
             })
             .collect::<Vec<_>>();
         let page = MembersPage {
-            c: v.chrome(t.get("members.heading").into(), node.demo()),
+            c: v.chrome(t.get("members.heading").into(), web.node.demo()),
             intro: t.fill("members.intro", &[("version", &fed.roster_version.to_string())]),
             caption: t.fill("members.caption", &[("count", &lines.len().to_string())]),
             members: lines,
+            history,
         };
         Ok(page.render()?)
     };
-    v.answer(page.await, node.demo())
+    v.answer(page.await, web.node.demo())
 }
 
 /// `GET /noden`: the node's state, for operators.
-pub async fn node_state<N: Node>(State(node): State<Arc<N>>, v: Visitor) -> Response {
+pub async fn node_state<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
     let page = async {
-        let s = node.node_state().await?;
+        let s = web.node.node_state().await?;
         let t = v.t();
         let facts = vec![
             (t.get("node.key"), s.node_key),
             (t.get("node.member"), s.member.unwrap_or_else(|| t.get("node.no_member").into())),
             (t.get("node.records"), locale::grouped(s.records)),
             (t.get("node.parked"), s.parked.to_string()),
-            (t.get("node.peers"), s.peers.to_string()),
+            (t.get("node.peers"), s.peers.len().to_string()),
             (t.get("node.roster_version"), s.roster_version.map_or_else(|| "–".into(), |v| v.to_string())),
             (t.get("node.equivocators"), s.equivocators.to_string()),
             (t.get("node.version"), s.version.into()),
         ];
-        Ok(NodePage { c: v.chrome(t.get("node.heading").into(), node.demo()), facts }.render()?)
+        let replication = s.replication.map(|(title, mut holders, members)| {
+            holders.sort_by(|a, b| locale::compare(a, b));
+            let summary = t.fill(
+                "node.replication_summary",
+                &[("title", &title), ("held", &holders.len().to_string()), ("members", &members.to_string())],
+            );
+            (summary, holders.join(", "))
+        });
+        let mut peers = s.peers;
+        peers.sort_by(|a, b| locale::compare(&a.0, &b.0));
+        let c = v.chrome(t.get("node.heading").into(), web.node.demo());
+        Ok(NodePage { c, facts, peers, replication }.render()?)
     };
-    v.answer(page.await, node.demo())
+    v.answer(page.await, web.node.demo())
 }
 
 /// `GET /tillganglighet`: the accessibility statement (tillgänglighetsredogörelse) the law on
 /// accessibility of digital public services (DOS-lagen) requires.
-pub async fn accessibility<N: Node>(State(node): State<Arc<N>>, v: Visitor) -> Response {
+pub async fn accessibility<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
     let t = v.t();
     let page = TextPage {
-        c: v.chrome(t.get("accessibility.heading").into(), node.demo()),
+        c: v.chrome(t.get("accessibility.heading").into(), web.node.demo()),
         paragraphs: ["intro", "status", "known", "report", "supervision"]
             .iter()
             .map(|k| t.get(&format!("accessibility.{k}")).to_owned())
             .collect(),
         link: Some(("https://www.digg.se/tdosanmalan", t.get("accessibility.link").into())),
     };
-    v.answer(page.render().map_err(Failure::from), node.demo())
+    v.answer(page.render().map_err(Failure::from), web.node.demo())
 }
 
 /// Any other page: the Swedish (or English) 404 page.
-pub async fn not_found<N: Node>(State(node): State<Arc<N>>, v: Visitor) -> Response {
-    v.answer(Err(Failure::NotFound), node.demo())
+pub async fn not_found<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
+    v.answer(Err(Failure::NotFound), web.node.demo())
 }
 
-fn row(t: &'static Catalog, r: &view::MatterRow) -> Row {
+pub(crate) fn row(t: &'static Catalog, r: &view::MatterRow) -> Row {
     let (status, class) = match r.status {
         view::Status::Open => ("status.open", "open"),
         view::Status::Closed => ("status.closed", "closed"),
@@ -448,7 +664,7 @@ fn alternative(t: &'static Catalog, key: &str, index: u32, alternatives: &[Strin
     t.fill(key, &[("n", &(u64::from(index) + 1).to_string()), ("name", name)])
 }
 
-fn choice_text(t: &'static Catalog, choice: Choice, alternatives: &[String]) -> String {
+pub(crate) fn choice_text(t: &'static Catalog, choice: Choice, alternatives: &[String]) -> String {
     match choice {
         Choice::Yes => t.get("choice.yes").into(),
         Choice::No => t.get("choice.no").into(),
@@ -457,7 +673,7 @@ fn choice_text(t: &'static Catalog, choice: Choice, alternatives: &[String]) -> 
     }
 }
 
-fn outcome_text(t: &'static Catalog, outcome: Outcome, alternatives: &[String]) -> String {
+pub(crate) fn outcome_text(t: &'static Catalog, outcome: Outcome, alternatives: &[String]) -> String {
     match outcome {
         Outcome::Adopted { alternative: None } => t.get("outcome.adopted").into(),
         Outcome::Adopted { alternative: Some(i) } => alternative(t, "outcome.adopted_alternative", i, alternatives),
@@ -467,8 +683,49 @@ fn outcome_text(t: &'static Catalog, outcome: Outcome, alternatives: &[String]) 
 }
 
 fn person_text(t: &'static Catalog, p: &view::Person) -> String {
-    let roles: Vec<&str> = p.roles.iter().map(|r| t.get(role_key(*r))).collect();
-    t.fill("members.person", &[("roles", &roles.join(", ")), ("fingerprint", &p.fingerprint)])
+    let person = t.fill("members.person", &[("roles", &roles_text(t, &p.roles)), ("fingerprint", &p.fingerprint)]);
+    match p.valid {
+        (None, None) => person,
+        (from, until) => {
+            let day = |ms: Option<i64>| ms.map_or_else(String::new, locale::date);
+            t.fill("members.mandate", &[("person", &person), ("from", &day(from)), ("until", &day(until))])
+        }
+    }
+}
+
+/// A roster version as a heading, its reason and a line per change.
+fn roster_version_text(t: &'static Catalog, r: &view::RosterVersion) -> (String, String, Vec<String>) {
+    let changes = r
+        .changes
+        .iter()
+        .map(|c| match c {
+            view::RosterChange::MemberAdded(name) => t.fill("history.member_added", &[("member", name)]),
+            view::RosterChange::MemberRemoved(name) => t.fill("history.member_removed", &[("member", name)]),
+            view::RosterChange::KeyCertified { member, fingerprint, roles, node } => {
+                let what = if *node {
+                    t.get("history.node_key").to_owned()
+                } else if roles.is_empty() {
+                    t.get("history.org_key").to_owned()
+                } else {
+                    roles_text(t, roles)
+                };
+                t.fill("history.certified", &[("member", member), ("fingerprint", fingerprint), ("what", &what)])
+            }
+            view::RosterChange::KeyRotated { old, new } => t.fill("history.rotated", &[("old", old), ("new", new)]),
+            view::RosterChange::KeyRevoked { fingerprint, since } => {
+                t.fill("history.revoked", &[("fingerprint", fingerprint), ("since", &since.to_string())])
+            }
+            view::RosterChange::HostSet(name) => t.fill("history.host", &[("member", name)]),
+            view::RosterChange::RulesSet => t.get("history.rules").to_owned(),
+        })
+        .collect();
+    let heading = t.fill("history.version", &[("version", &r.version.to_string()), ("date", &locale::date(r.time_ms))]);
+    (heading, r.reason.clone(), changes)
+}
+
+/// Roles as people say them, separated by commas.
+pub(crate) fn roles_text(t: &'static Catalog, roles: &[Role]) -> String {
+    roles.iter().map(|r| t.get(role_key(*r))).collect::<Vec<_>>().join(", ")
 }
 
 /// The catalog key of a matter kind's name.

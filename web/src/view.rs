@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use samverka_protocol::governance::{Choice, Outcome, Tally};
-use samverka_protocol::{Hash, MatterKind, MemberId, MemberKind, RecordId, Role};
+use samverka_protocol::{Hash, Kind, MatterKind, MemberId, MemberKind, PublicKey, RecordId, Role, Signature};
 
 pub mod plan;
 
@@ -18,6 +18,12 @@ pub trait Node: Send + Sync + 'static {
     fn matters(&self) -> Result<Vec<MatterRow>, Error>;
     /// One matter in full, or `None` if no matter with that id is held.
     fn matter(&self, id: &RecordId) -> Result<Option<Matter>, Error>;
+    /// Every meeting held, newest first, with its agenda and minutes.
+    fn meetings(&self) -> Result<Vec<MeetingRow>, Error>;
+    /// Minutes in full, or `None` if no minutes with that id are held.
+    fn minutes(&self, id: &RecordId) -> Result<Option<MinutesView>, Error>;
+    /// Every roster version after the charter, newest first.
+    fn roster_history(&self) -> Result<Vec<RosterVersion>, Error>;
     /// The node's own state, for operators.
     fn node_state(&self) -> impl Future<Output = Result<NodeState, Error>> + Send;
     /// Whether this node runs with demo keys, which anyone can recompute.
@@ -34,6 +40,291 @@ pub trait Node: Send + Sync + 'static {
     fn invoice(&self, _year: u16) -> Result<plan::Invoice, Error> {
         Ok(plan::Invoice::NoAdoptedBudget)
     }
+
+    /// Who `key` is in the current roster, if it is a person's key in force. Cheap (the roster
+    /// is in memory): asked on every request of a session, so a revoked key ends its sessions.
+    fn me(&self, key: &PublicKey) -> Option<Me>;
+    /// What waits for `me`: open ballots its member has not voted in, minutes waiting for its
+    /// justering.
+    fn todo(&self, me: &Me) -> Result<Todo, Error>;
+    /// Prepares the record `action` makes for `me` to sign in the browser, and persists the
+    /// chain position it takes before answering; or why the node will not offer it.
+    fn prepare(&self, me: &Me, action: Action) -> Result<Result<Offer, Refusal>, Error>;
+    /// The offer waiting for `key`'s signature, if any.
+    fn offer(&self, me: &Me) -> Result<Option<Offer>, Error>;
+    /// Takes `signature` over the offer `id` and ingests the record through the node's one
+    /// ingest path; or why it was not stored.
+    fn submit(&self, me: &Me, id: &RecordId, signature: Signature) -> Result<Result<Submitted, Refusal>, Error>;
+    /// The demo's people, whose keys anyone may use (empty unless [`Node::demo`]).
+    fn demo_people(&self) -> Vec<DemoPerson>;
+    /// Carries out a host officer's command with the node's key (the host's node registers and
+    /// closes); or why not.
+    fn host(&self, me: &Me, command: HostCommand) -> Result<Result<(), Refusal>, Error>;
+}
+
+/// What the host's förvaltare or ordförande has the host's node do.
+#[derive(Clone, Copy, Debug)]
+pub enum HostCommand {
+    /// Register the matter in the diarium with the next diarienummer.
+    Register(RecordId),
+    /// Close the matter's ballot over the votes held.
+    Close(RecordId),
+}
+
+/// A signed-in person as the current roster certifies their key.
+#[derive(Clone, Debug)]
+pub struct Me {
+    /// The person's key.
+    pub key: PublicKey,
+    /// The member the key speaks for.
+    pub member: MemberId,
+    /// The member's name.
+    pub member_name: String,
+    /// The roles the key holds.
+    pub roles: Vec<Role>,
+    /// Whether the member is the host (värdkommun).
+    pub host: bool,
+}
+
+impl Me {
+    /// Whether the person is the host's förvaltare or ordförande, who register and close.
+    pub fn host_officer(&self) -> bool {
+        self.host && self.roles.iter().any(|r| matches!(r, Role::Forvaltare | Role::Ordforande))
+    }
+
+    /// Whether the key may vote for its member (ordinarie or ersättare).
+    pub fn votes(&self) -> bool {
+        self.roles.iter().any(|r| matches!(r, Role::StyrgruppOrdinarie | Role::StyrgruppErsattare))
+    }
+}
+
+/// What waits for a person.
+#[derive(Clone, Debug, Default)]
+pub struct Todo {
+    /// Open matters the person's member has cast no vote in.
+    pub ballots: Vec<MatterRow>,
+    /// Minutes the person is a justerare of and has not justerat.
+    pub justering: Vec<MinutesRow>,
+}
+
+/// Minutes in a list.
+#[derive(Clone, Debug)]
+pub struct MinutesRow {
+    /// The minutes record's id.
+    pub id: RecordId,
+    /// The meeting's title.
+    pub meeting: String,
+    /// The meeting's date (`2026-11-30`).
+    pub date: String,
+}
+
+/// A meeting (sammanträde) as called.
+#[derive(Clone, Debug)]
+pub struct MeetingRow {
+    /// The meeting record's id.
+    pub id: RecordId,
+    /// Its title.
+    pub title: String,
+    /// The day (`2026-11-30`).
+    pub date: String,
+    /// Where.
+    pub place: String,
+    /// The day notice was given.
+    pub notice_given_on: String,
+    /// The agenda: each matter's id, title and diarienummer when held.
+    pub agenda: Vec<AgendaItem>,
+    /// Minutes held for it.
+    pub minutes: Vec<RecordId>,
+}
+
+/// A matter on an agenda or in minutes.
+#[derive(Clone, Debug)]
+pub struct AgendaItem {
+    /// The matter's id.
+    pub matter: RecordId,
+    /// Its title, when the matter is held.
+    pub title: Option<String>,
+    /// Its diarienummer, when registered.
+    pub diarienummer: Option<String>,
+}
+
+/// Minutes (protokoll) in full.
+#[derive(Clone, Debug)]
+pub struct MinutesView {
+    /// The minutes as listed (meeting title and date).
+    pub row: MinutesRow,
+    /// The meeting's id, when held.
+    pub meeting: Option<RecordId>,
+    /// The members present, by name.
+    pub present: Vec<String>,
+    /// The paragraphs.
+    pub items: Vec<MinutesItemView>,
+    /// The chair and the two justerare, with whether each has signed.
+    pub signers: Vec<SignerView>,
+    /// Whether all three have signed: the minutes are justerade.
+    pub justerat: bool,
+    /// The day the minutes are posted (anslag), if set.
+    pub anslag_date: Option<String>,
+}
+
+/// One paragraph of minutes.
+#[derive(Clone, Debug)]
+pub struct MinutesItemView {
+    /// The matter.
+    pub matter: AgendaItem,
+    /// The decision's outcome, when the paragraph names a closing that is held.
+    pub outcome: Option<Outcome>,
+    /// The matter's alternatives, to name an adopted alternative.
+    pub alternatives: Vec<String>,
+    /// The text.
+    pub text: String,
+}
+
+/// A signer of minutes.
+#[derive(Clone, Debug)]
+pub struct SignerView {
+    /// The key.
+    pub key: PublicKey,
+    /// Who it is: roles and member, as the roster says.
+    pub roles: Vec<Role>,
+    /// The member's name.
+    pub member: String,
+    /// Chair (`true`) or justerare.
+    pub chair: bool,
+    /// Whether their justering is held.
+    pub signed: bool,
+}
+
+/// What a person asks to sign.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// A vote for the person's member.
+    Vote {
+        /// The matter.
+        matter: RecordId,
+        /// The choice.
+        choice: Choice,
+    },
+    /// Justering of minutes.
+    Justera {
+        /// The minutes.
+        minutes: RecordId,
+    },
+    /// A new matter put to the styrgrupp (host officers), closed by this node's key.
+    Matter {
+        /// What kind of matter.
+        kind: MatterKind,
+        /// One-line title.
+        title: String,
+        /// The proposal (förslag till beslut).
+        proposal: String,
+        /// The alternatives, one per line; none for a yes/no matter.
+        alternatives: Vec<String>,
+    },
+    /// A meeting called with an agenda (host officers); notice is given today.
+    Meeting {
+        /// One-line title.
+        title: String,
+        /// The day, `2026-12-14`.
+        date: String,
+        /// Where.
+        place: String,
+        /// The matters on the agenda, in order.
+        agenda: Vec<RecordId>,
+    },
+}
+
+/// A record prepared for a person to sign in the browser.
+#[derive(Clone, Debug)]
+pub struct Offer {
+    /// The id the record will have (the hash of its header).
+    pub id: RecordId,
+    /// Its position in the person's chain.
+    pub seq: u64,
+    /// The person's record before it.
+    pub prev: Option<RecordId>,
+    /// The record's kind.
+    pub kind: Kind,
+    /// What it says, for people.
+    pub subject: Subject,
+    /// The exact bytes to sign (domain-separated header).
+    pub signing_input: Vec<u8>,
+    /// The record's bytes before and after the signature: the browser keeps
+    /// `before ‖ signature ‖ after`, to send again if the node never got it.
+    pub around: (Vec<u8>, Vec<u8>),
+}
+
+/// What an offered record says.
+#[derive(Clone, Debug)]
+pub enum Subject {
+    /// A vote.
+    Vote {
+        /// The matter voted on.
+        matter: MatterRow,
+        /// Its alternatives (empty for yes/no).
+        alternatives: Vec<String>,
+        /// The member the vote counts for.
+        member: String,
+        /// The choice.
+        choice: Choice,
+    },
+    /// A justering.
+    Justering {
+        /// The minutes.
+        minutes: MinutesRow,
+    },
+    /// A new matter.
+    Matter {
+        /// Its kind.
+        kind: MatterKind,
+        /// Its title.
+        title: String,
+        /// Its proposal.
+        proposal: String,
+        /// Its alternatives.
+        alternatives: Vec<String>,
+    },
+    /// A meeting called.
+    Meeting {
+        /// The meeting as it will be listed.
+        meeting: MeetingRow,
+    },
+}
+
+/// A record signed in the browser and stored.
+#[derive(Clone, Debug)]
+pub struct Submitted {
+    /// The record's id.
+    pub id: RecordId,
+    /// Where to read what was signed (the matter's page, or the todo page).
+    pub back: String,
+}
+
+/// Why the node will not offer or store a record. A refusal never takes a chain position.
+#[derive(Clone, Debug)]
+pub struct Refusal {
+    /// A stable code (`ballot_closed`, a protocol rejection's code …); the pages show the
+    /// catalog's text `refusal.<code>`, or a general one naming the code.
+    pub code: &'static str,
+    /// The node's own words (English), for the log and the curious.
+    pub detail: String,
+    /// A signed record the node refused: its position is free again.
+    pub given_back: Option<RecordId>,
+}
+
+/// A demo person whose key anyone may use.
+#[derive(Clone, Debug)]
+pub struct DemoPerson {
+    /// `<member id>/<role>` (`2580/forvaltare`): `/demo/2580/forvaltare` signs this person in.
+    pub id: String,
+    /// The member's name.
+    pub member: String,
+    /// The person's roles.
+    pub roles: Vec<Role>,
+    /// The key's 32-byte seed (public by design in the demo).
+    pub seed: [u8; 32],
+    /// The public key.
+    pub key: PublicKey,
 }
 
 /// Why a page cannot be shown.
@@ -84,6 +375,60 @@ pub struct Person {
     pub roles: Vec<Role>,
     /// The first 8 hex digits of the key, to tell people of the same role apart.
     pub fingerprint: String,
+    /// The mandate period (claimed record time, ms since the epoch), when bounded.
+    pub valid: (Option<i64>, Option<i64>),
+}
+
+/// One version of the roster: what changed and why.
+#[derive(Clone, Debug)]
+pub struct RosterVersion {
+    /// The version number (0 is the charter).
+    pub version: u64,
+    /// Why (a decision reference).
+    pub reason: String,
+    /// When it was proposed (claimed record time, ms since the epoch).
+    pub time_ms: i64,
+    /// The changes, in order.
+    pub changes: Vec<RosterChange>,
+}
+
+/// A roster change as people read it: members by name, keys by fingerprint.
+#[derive(Clone, Debug)]
+pub enum RosterChange {
+    /// A member admitted.
+    MemberAdded(String),
+    /// A member removed.
+    MemberRemoved(String),
+    /// A key certified: the member, the fingerprint, the roles (empty for a node or an
+    /// organisation key) and whether it is a node key.
+    KeyCertified {
+        /// The member.
+        member: String,
+        /// The key's fingerprint.
+        fingerprint: String,
+        /// A person's roles.
+        roles: Vec<Role>,
+        /// Whether it is a node key (else organisation, when no roles).
+        node: bool,
+    },
+    /// A key replaced by another with the same powers.
+    KeyRotated {
+        /// The old key's fingerprint.
+        old: String,
+        /// The new key's fingerprint.
+        new: String,
+    },
+    /// A key revoked from a position on.
+    KeyRevoked {
+        /// The key's fingerprint.
+        fingerprint: String,
+        /// The first position no longer trusted.
+        since: u64,
+    },
+    /// A new host.
+    HostSet(String),
+    /// New rules.
+    RulesSet,
 }
 
 /// Where a matter stands.
@@ -174,8 +519,11 @@ pub struct NodeState {
     pub records: u64,
     /// Records waiting for what they depend on.
     pub parked: usize,
-    /// Peers connected.
-    pub peers: usize,
+    /// Peers connected: (member name, remote address).
+    pub peers: Vec<(String, String)>,
+    /// Replication of the newest matter: its title and the members whose nodes hold it, as
+    /// their last sync requests said (replication receipts), and how many members there are.
+    pub replication: Option<(String, Vec<String>, usize)>,
     /// The current roster version, if the node holds a federation.
     pub roster_version: Option<u64>,
     /// Authors caught signing two records at one position.

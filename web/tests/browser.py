@@ -15,8 +15,11 @@ import sys
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -35,10 +38,10 @@ def start_fixture():
     binary = os.path.join(ROOT, "target", "debug", "examples", "web_fixture")
     proc = subprocess.Popen([binary], stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline().split()
-    if len(line) != 3:
+    if len(line) != 4:
         proc.kill()
         sys.exit("the web fixture did not start")
-    return proc, line[0], line[1], line[2]
+    return proc, line[0], line[1], line[2], line[3]
 
 
 def browser():
@@ -86,9 +89,151 @@ def keyboard(driver, base):
     print("keyboard: the first Tab reaches the skip link, Enter moves focus to main")
 
 
+def axe_page(driver, axe, label):
+    """Runs axe on the page shown now; returns the number of violations (printed)."""
+    result = check_loaded(driver, axe)
+    violations = result["violations"]
+    print(("ok  " if not violations else "FAIL"), label, driver.current_url, result["passes"], "rules passed,",
+          len(violations), "violations")
+    for v in violations:
+        print("  -", v["id"], ":", v.get("description", ""))
+        for node in v.get("nodes", [])[:5]:
+            print("      at", node.get("target"), node.get("failureSummary", "").replace("\n", " "))
+    return len(violations)
+
+
+def check_loaded(driver, axe):
+    driver.execute_script(axe)
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
+        ".then(r => done({violations: r.violations, passes: r.passes.length}))"
+        ".catch(e => done({violations: [{id: 'axe-error', description: String(e), nodes: []}], passes: 0}));",
+        TAGS,
+    )
+
+
+def tab_to(driver, describe, matches, limit=120):
+    """Presses Tab until the focused element matches; fails the run if it never does."""
+    for _ in range(limit):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        active = driver.switch_to.active_element
+        if matches(active):
+            return active
+    sys.exit("keyboard: Tab never reached " + describe)
+
+
+def wait_for(driver, describe, condition, seconds=15):
+    try:
+        WebDriverWait(driver, seconds).until(lambda d: condition(d))
+    except Exception:
+        sys.exit("timed out waiting for " + describe + " at " + driver.current_url + ":\n" +
+                 driver.find_element(By.TAG_NAME, "main").text)
+
+
+def shot(driver, name):
+    shots = os.path.join(ROOT, os.environ.get("SAMVERKA_SCREENSHOTS", "target/screenshots"))
+    os.makedirs(shots, exist_ok=True)
+    driver.save_screenshot(os.path.join(shots, name))
+
+
+def keyboard_vote(driver, axe, base, opened):
+    """Signs in as a demo person and casts a vote with the keyboard only, the key in the browser
+    (WebCrypto Ed25519, IndexedDB); then a vote the node refuses, with its message. Returns the
+    number of accessibility violations seen on the way (every state checked with axe)."""
+    failures = 0
+    driver.get(base + "/logga-in?lang=sv")
+    failures += axe_page(driver, axe, "signed out, demo people listed")
+    tab_to(driver, "the demo sign-in of Kiruna's ordinarie",
+           lambda e: e.tag_name == "button" and "Kiruna kommun" in e.text and "Ordinarie" in e.text).send_keys(Keys.ENTER)
+    wait_for(driver, "the Att göra page after signing in", lambda d: d.current_url.endswith("/att-gora"))
+    failures += axe_page(driver, axe, "signed in: Att göra")
+    shot(driver, "att-gora.png")
+    tab_to(driver, "the open ballot on Att göra",
+           lambda e: e.tag_name == "a" and opened in (e.get_attribute("href") or "")).send_keys(Keys.ENTER)
+    wait_for(driver, "the matter page", lambda d: opened in d.current_url)
+    failures += axe_page(driver, axe, "signed in: a matter with the vote form")
+    tab_to(driver, "the first choice", lambda e: e.get_attribute("name") == "choice").send_keys(Keys.SPACE)
+    tab_to(driver, "the continue button", lambda e: e.tag_name == "button" and e.get_attribute("type") == "submit"
+           and "underskrift" in e.text).send_keys(Keys.ENTER)
+    wait_for(driver, "the signing page", lambda d: d.current_url.endswith("/underskrift"))
+    failures += axe_page(driver, axe, "signing page")
+    shot(driver, "underskrift.png")
+    tab_to(driver, "the sign button", lambda e: e.tag_name == "button" and e.text == "Skriv under").send_keys(Keys.ENTER)
+    wait_for(driver, "the receipt", lambda d: "/kvitto/" in d.current_url)
+    if "mottagen och lagrad" not in driver.find_element(By.TAG_NAME, "main").text:
+        sys.exit("the receipt does not say the vote is stored: " + driver.find_element(By.TAG_NAME, "main").text)
+    failures += axe_page(driver, axe, "receipt")
+    stored = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "const open = indexedDB.open('samverka', 1);"
+        "open.onsuccess = () => { const t = open.result.transaction('chain');"
+        " const all = t.objectStore('chain').getAll(); all.onsuccess = () => done(all.result); };"
+    )
+    if len(stored) != 1 or not stored[0]["acked"]:
+        sys.exit("the browser's chain does not hold the acknowledged vote: " + str(stored))
+    driver.get(base + "/arenden/" + opened + "?lang=sv")
+    if "Kiruna kommun" not in driver.find_element(By.TAG_NAME, "table").text:
+        sys.exit("the matter's votes do not show Kiruna's vote")
+    print("keyboard: signed in as a demo person and voted end to end with the keyboard; the vote is stored")
+
+    # A vote the node refuses: the ballot closes between choosing and preparing.
+    driver.find_element(By.CSS_SELECTOR, "input[name=choice]").click()
+    close = urllib.request.Request(base + "/api/v1/matters/" + opened + "/close", method="POST",
+                                   headers={"Authorization": "Bearer " + FIXTURE_TOKEN})
+    urllib.request.urlopen(close).read()
+    driver.find_element(By.CSS_SELECTOR, "form[action$='/rosta'] button[type=submit]").click()
+    wait_for(driver, "the refusal", lambda d: d.find_elements(By.CSS_SELECTOR, ".error-summary"))
+    message = driver.find_element(By.CSS_SELECTOR, ".error-summary").text
+    if "Omröstningen är avslutad" not in message:
+        sys.exit("the refused vote does not say why: " + message)
+    failures += axe_page(driver, axe, "a refused vote with its message")
+    print("refusal: a vote on a ballot closed meanwhile is refused with:", message.splitlines()[-1])
+    driver.get(base + "/nyckel?lang=sv")
+    wait_for(driver, "the key page showing the key", lambda d: d.find_element(By.ID, "key-public").text)
+    failures += axe_page(driver, axe, "the key page with a key")
+    return failures
+
+
+def host_forms(driver, axe, base):
+    """Signs in as the host's förvaltare through a demo link, and checks the host's forms with
+    axe, also with an error shown (notice given too late). Returns the number of violations."""
+    import datetime
+    failures = 0
+    driver.get(base + "/demo/2580/forvaltare")
+    wait_for(driver, "the demo link signing the förvaltare in", lambda d: d.current_url.endswith("/att-gora"))
+    driver.get(base + "/arenden/nytt?lang=sv")
+    failures += axe_page(driver, axe, "host form: a new matter")
+    driver.find_element(By.ID, "title").send_keys("Ny modul för e-arkiv")
+    driver.find_element(By.ID, "proposal").send_keys("Styrgruppen godkänner investeringen.")
+    driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]").click()
+    wait_for(driver, "the signing page for the new matter", lambda d: d.current_url.endswith("/underskrift"))
+    driver.find_element(By.CSS_SELECTOR, "#sign-form button[type=submit]").click()
+    wait_for(driver, "the receipt for the new matter", lambda d: "/kvitto/" in d.current_url)
+    driver.get(base + "/sammantraden/nytt?lang=sv")
+    failures += axe_page(driver, axe, "host form: a meeting")
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    driver.execute_script("document.getElementById('date').value = arguments[0]", tomorrow)
+    driver.find_element(By.ID, "place").send_keys("Via länk")
+    driver.find_element(By.CSS_SELECTOR, "input[name=agenda]").click()
+    driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]").click()
+    wait_for(driver, "the refused meeting", lambda d: d.find_elements(By.CSS_SELECTOR, ".error-summary"))
+    message = driver.find_element(By.CSS_SELECTOR, ".error-summary").text
+    if "Kallelsen ges för sent" not in message:
+        sys.exit("a meeting called too late does not say why: " + message)
+    failures += axe_page(driver, axe, "a meeting refused for short notice")
+    print("host: the förvaltare signed in by a demo link, put a matter signed in the browser; a meeting called "
+          "too late is refused with its reason")
+    return failures
+
+
+# The web fixture's operator token (node/tests/support/fixture.rs).
+FIXTURE_TOKEN = "fixture-token"
+
+
 def main():
     axe = axe_source()
-    proc, base, closed, opened = start_fixture()
+    proc, base, closed, opened, minutes = start_fixture()
     failures = 0
     try:
         driver = browser()
@@ -97,8 +242,9 @@ def main():
             print("browser:", version)
             self_check(driver, axe)
             keyboard(driver, base)
-            pages = ["/", "/arenden", "/arenden/" + closed, "/arenden/" + opened, "/medlemmar", "/noden",
-                     "/tillganglighet", "/finns-inte"]
+            pages = ["/", "/arenden", "/arenden/" + closed, "/arenden/" + opened, "/sammantraden", "/diariet",
+                     "/protokoll/" + minutes, "/medlemmar", "/noden", "/tillganglighet", "/logga-in", "/nyckel",
+                     "/finns-inte"]
             for lang in ["sv", "en"]:
                 for page in pages:
                     url = base + page + "?lang=" + lang
@@ -111,6 +257,8 @@ def main():
                         print("  -", v["id"], ":", v.get("description", ""))
                         for node in v.get("nodes", [])[:5]:
                             print("      at", node.get("target"), node.get("failureSummary", "").replace("\n", " "))
+            failures += keyboard_vote(driver, axe, base, opened)
+            failures += host_forms(driver, axe, base)
             driver.get(base + "/arenden?lang=sv")
             shots = os.path.join(ROOT, os.environ.get("SAMVERKA_SCREENSHOTS", "target/screenshots"))
             os.makedirs(shots, exist_ok=True)
@@ -126,7 +274,7 @@ def main():
         proc.wait()
     if failures:
         sys.exit(f"{failures} accessibility violations")
-    print("axe:", TAGS, "no violations on", 2 * 8, "pages")
+    print("axe:", TAGS, "no violations on", 2 * len(pages), "pages and 11 signed-in states")
 
 
 if __name__ == "__main__":

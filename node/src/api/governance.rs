@@ -11,7 +11,7 @@ use axum::extract::{Request, State as S};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use samverka_protocol::governance::{Choice, Matter, Outcome, PaperRef, Procedure, Settlement, Tally};
-use samverka_protocol::{Body as _, Hash, Kind, PublicKey, Record, RecordId, Rejection, RosterChain, Verified};
+use samverka_protocol::{Hash, Kind, PublicKey, Record, RecordId, Rejection, RosterChain, Verified};
 use serde_json::{json, Value};
 
 use super::extract::{self, Json, Operator, Path};
@@ -65,11 +65,9 @@ impl From<Refusal> for Error {
         match r {
             Refusal::Query(e) => e.into(),
             Refusal::UnknownMatter(id) => unknown_matter(&id),
-            r @ Refusal::AlreadyRegistered { .. } => {
-                Error::Conflict { code: "already_registered", message: r.to_string() }
+            r @ (Refusal::AlreadyRegistered { .. } | Refusal::AlreadyClosed { .. } | Refusal::NotCloser { .. }) => {
+                Error::Conflict { code: r.code(), message: r.to_string() }
             }
-            r @ Refusal::AlreadyClosed { .. } => Error::Conflict { code: "already_closed", message: r.to_string() },
-            r @ Refusal::NotCloser { .. } => Error::Conflict { code: "not_designated_closer", message: r.to_string() },
         }
     }
 }
@@ -266,27 +264,29 @@ async fn decision_csv(S(state): S<State>, Path(id): Path<String>) -> Result<Resp
     Ok(file("text/csv; charset=utf-8", format!("beslut-{}.csv", file_stem(&report)), report::decision_csv(&report)))
 }
 
-/// Authors `body` of `kind` with the node key, explaining the refusals an operator can act on.
-fn author_as_node(s: &State, kind: Kind, body: Vec<u8>) -> Result<Record<Verified>, Error> {
-    let now = jiff::Timestamp::now().as_millisecond();
-    s.ledger.author(&s.node_key, kind, body, now).map_err(|e| {
-        if e.is_offence() {
-            s.metrics.rejection(e.code());
-        }
-        match e {
-            ledger::Error::Rejected(r @ (Rejection::NotAuthorised { .. } | Rejection::UnknownAuthor { .. })) => {
-                Error::Rejected {
-                    code: r.code(),
-                    message: format!(
-                        "{r}: only the host member's node may author a {} record; run this on the host's node \
-                         (its node key certified for the host member)",
-                        kind.name()
-                    ),
-                }
+/// A host command's failure as the API answers it, explaining the refusals an operator can
+/// act on.
+fn command_error(s: &State, kind: Kind, e: gov::CommandError) -> Error {
+    let e = match e {
+        gov::CommandError::Refused(r) => return r.into(),
+        gov::CommandError::Ledger(e) => e,
+    };
+    if e.is_offence() {
+        s.metrics.rejection(e.code());
+    }
+    match e {
+        ledger::Error::Rejected(r @ (Rejection::NotAuthorised { .. } | Rejection::UnknownAuthor { .. })) => {
+            Error::Rejected {
+                code: r.code(),
+                message: format!(
+                    "{r}: only the host member's node may author a {} record; run this on the host's node \
+                     (its node key certified for the host member)",
+                    kind.name()
+                ),
             }
-            e => Error::ingest(e, Some(kind)),
         }
-    })
+        e => Error::ingest(e, Some(kind)),
+    }
 }
 
 fn authored(state: &State, record: &Record<Verified>, extra: Value) -> Response {
@@ -308,16 +308,13 @@ fn authored(state: &State, record: &Record<Verified>, extra: Value) -> Response 
 async fn register(_: Operator, S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
     let id = extract::record_id(&id)?;
     chain(&state)?;
-    let (record, number) = state
+    let (record, body) = state
         .blocking(move |s| {
-            let _guard = gov::AUTHORING.lock().expect("authoring lock poisoned");
-            let year = gov::stockholm_year(jiff::Timestamp::now().as_millisecond());
-            let body = gov::next_registration(s.ledger.store(), &s.node_public(), &id, year)?;
-            let number = body.diarienummer.to_string();
-            Ok((author_as_node(s, Kind::Diarium, body.to_bytes())?, number))
+            let now = jiff::Timestamp::now().as_millisecond();
+            gov::register(&s.ledger, &s.node_key, &id, now).map_err(|e| command_error(s, Kind::Diarium, e))
         })
         .await?;
-    tracing::info!(record = %record.id(), matter = %id, diarienummer = %number, "the node registered a matter");
+    let number = body.diarienummer.to_string();
     Ok(authored(&state, &record, json!({ "matter": id.to_hex(), "diarienummer": number })))
 }
 
@@ -360,17 +357,15 @@ async fn set_local_dnr(
 /// holds, unless a closing of the matter is already held.
 async fn close(_: Operator, S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
     let id = extract::record_id(&id)?;
-    let chain = chain(&state)?;
+    chain(&state)?;
     let (record, body) = state
         .blocking(move |s| {
-            let _guard = gov::AUTHORING.lock().expect("authoring lock poisoned");
-            let body = gov::next_closing(s.ledger.store(), &chain, &s.node_key.public(), &id)?;
-            Ok((author_as_node(s, Kind::BallotClose, body.to_bytes())?, body))
+            let now = jiff::Timestamp::now().as_millisecond();
+            gov::close_ballot(&s.ledger, &s.node_key, &id, now).map_err(|e| command_error(s, Kind::BallotClose, e))
         })
         .await?;
     let matter = gov::get::<Matter>(state.ledger.store(), &id).map_err(Error::from)?;
     let outcome = matter.map(|m| outcome_view(body.result, &m.body));
-    tracing::info!(record = %record.id(), matter = %id, votes = body.counted.len(), "the node closed a ballot");
     Ok(authored(
         &state,
         &record,
@@ -587,10 +582,7 @@ fn unreferenced(what: String) -> Error {
 
 /// The content hash and size of every paper a held paper record or matter names.
 fn named_papers(store: &crate::storage::Store) -> Result<std::collections::BTreeSet<(Hash, u64)>, Error> {
-    let papers = gov::scan_bodies::<samverka_protocol::governance::Paper>(store)?;
-    let matters = gov::scan_bodies::<Matter>(store)?;
-    let named = papers.iter().map(|p| (p.body.content_hash, p.body.size));
-    Ok(named.chain(matters.iter().flat_map(|m| m.body.papers.iter().map(|p| (p.content_hash, p.size)))).collect())
+    Ok(gov::named_papers(store)?)
 }
 
 /// `GET /api/v1/papers/{hash}`: a stored paper's bytes.

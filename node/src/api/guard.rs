@@ -26,7 +26,9 @@ const LOOPBACK_HOSTS: [&str; 4] = ["localhost", "127.0.0.1", "[::1]", "::1"];
 /// Headers on every answer.
 const SECURITY_HEADERS: [(header::HeaderName, &str); 5] = [
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-    (header::REFERRER_POLICY, "no-referrer"),
+    // `same-origin`, not `no-referrer`: with no referrer at all, browsers send `Origin: null` on the
+    // pages' own form posts, and the forms' origin check could not tell them from a foreign site's.
+    (header::REFERRER_POLICY, "same-origin"),
     (header::X_FRAME_OPTIONS, "DENY"),
     (
         header::CONTENT_SECURITY_POLICY,

@@ -1,6 +1,8 @@
 //! Serving the API on a socket so that no client can starve the others: a cap on connections in
 //! all and per client address, a deadline for a request's headers (which also closes idle
-//! keep-alive connections), and a deadline for reading its body.
+//! keep-alive connections), and a deadline for reading its body. Over plain http, or over https
+//! when the node has its own certificate ([`super::tls`]): then the TLS handshake has a deadline
+//! too, and ALPN offers HTTP/2 and HTTP/1.1.
 //!
 //! A connection over a cap is accepted and closed at once, so it never holds a file descriptor
 //! longer than that; an accept error (such as running out of descriptors) pauses accepting
@@ -8,18 +10,21 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
+use axum::http::{header, HeaderValue, Request};
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 /// Most connections open at once, by default.
@@ -28,6 +33,8 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 pub const MAX_CONNECTIONS_PER_CLIENT: usize = 64;
 /// Time a client has to send a request's headers, and that an idle connection is kept.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time a client has to finish the TLS handshake (https only).
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time a client has to send a request's whole body.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Pause after a failed accept (out of file descriptors, say) before accepting again.
@@ -89,14 +96,34 @@ pub fn client_key(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// A connection's byte stream: a TCP stream, or a TLS stream over one.
+trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
+
 /// Serves `router` on `listener` until `shutdown` resolves, with at most `max_connections` open
-/// connections. Each request carries the client's [`ConnectInfo<SocketAddr>`].
-pub async fn serve(listener: TcpListener, router: Router, max_connections: usize, shutdown: impl Future<Output = ()>) {
+/// connections, over https when `tls` is given and plain http otherwise. Each request carries the
+/// client's [`ConnectInfo<SocketAddr>`].
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    max_connections: usize,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    match listener.local_addr() {
+        Ok(address) => tracing::info!(%address, scheme, "the API and web pages are served"),
+        Err(e) => tracing::warn!(error = %e, scheme, "the API's listening address is unknown"),
+    }
+    let tls = tls.map(TlsAcceptor::from);
     let open = Arc::new(Mutex::new(Open::default()));
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+    // HTTP/2 has no header deadline: a peer that stops answering pings is closed instead.
+    builder.http2().timer(TokioTimer::new()).keep_alive_interval(HEADER_TIMEOUT).keep_alive_timeout(HEADER_TIMEOUT);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -115,17 +142,10 @@ pub async fn serve(listener: TcpListener, router: Router, max_connections: usize
             tracing::debug!(client = %peer, "connection refused: too many open");
             continue;
         };
-        let service = router.clone().map_request(move |request: hyper::Request<hyper::body::Incoming>| {
-            let mut request = request.map(axum::body::Body::new);
-            request.extensions_mut().insert(ConnectInfo(peer));
-            request
-        });
-        let connection =
-            builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
-        let connection = graceful.watch(connection.into_owned());
+        let (router, builder, watcher, tls) = (router.clone(), builder.clone(), graceful.watcher(), tls.clone());
         connections.spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(client = %peer, error = %e, "connection ended with an error");
+            if let Some(stream) = secure(stream, peer, tls).await {
+                connection(stream, peer, router, &builder, watcher).await;
             }
             drop(slot);
         });
@@ -137,9 +157,74 @@ pub async fn serve(listener: TcpListener, router: Router, max_connections: usize
     connections.shutdown().await;
 }
 
+/// The stream to speak HTTP on: the TCP stream itself, or, with `tls`, the TLS stream once its
+/// handshake has finished within [`HANDSHAKE_TIMEOUT`] (`None` when it has not).
+async fn secure(stream: TcpStream, peer: SocketAddr, tls: Option<TlsAcceptor>) -> Option<Box<dyn Stream>> {
+    let Some(tls) = tls else {
+        return Some(Box::new(stream));
+    };
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+        Ok(Ok(stream)) => Some(Box::new(stream)),
+        Ok(Err(e)) => {
+            tracing::debug!(client = %peer, error = %e, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(client = %peer, "TLS handshake not finished in time: closing");
+            None
+        }
+    }
+}
+
+/// Serves one connection until it ends or the server stops.
+async fn connection(
+    stream: Box<dyn Stream>,
+    peer: SocketAddr,
+    router: Router,
+    builder: &auto::Builder<TokioExecutor>,
+    watcher: Watcher,
+) {
+    let service = router.map_request(move |request: hyper::Request<hyper::body::Incoming>| {
+        let mut request = request.map(axum::body::Body::new);
+        host_from_authority(&mut request);
+        request.extensions_mut().insert(ConnectInfo(peer));
+        request
+    });
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
+    if let Err(e) = watcher.watch(connection).await {
+        tracing::debug!(client = %peer, error = %e, "connection ended with an error");
+    }
+}
+
+/// An HTTP/2 request names its host in `:authority`, which hyper keeps in the URI, not in a
+/// `Host` header: copy it there, as HTTP/1.1 sends it, so every check of the host (the guard's
+/// allow-list, the pages' same-origin check) reads the one header whatever the protocol.
+fn host_from_authority<B>(request: &mut Request<B>) {
+    if request.headers().contains_key(header::HOST) {
+        return;
+    }
+    let Some(authority) = request.uri().authority() else {
+        return;
+    };
+    let host = authority.as_str().rsplit('@').next().unwrap_or_default();
+    if let Ok(value) = HeaderValue::from_str(host) {
+        request.headers_mut().insert(header::HOST, value);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_http2_authority_becomes_the_host_header_and_a_host_header_stays() {
+        let mut h2 = Request::get("https://user@samverka.lulea.se:8443/healthz").body(()).expect("request");
+        host_from_authority(&mut h2);
+        assert_eq!(h2.headers()[header::HOST], "samverka.lulea.se:8443");
+        let mut h1 = Request::get("/healthz").header(header::HOST, "localhost").body(()).expect("request");
+        host_from_authority(&mut h1);
+        assert_eq!(h1.headers()[header::HOST], "localhost");
+    }
 
     #[test]
     fn a_client_is_counted_by_its_address_or_its_ipv6_site() {

@@ -63,6 +63,7 @@ pub(super) async fn status(S(state): S<State>) -> Result<Json<Value>, Error> {
         "member": state.member(),
         "equivocators": store.equivocators()?.len(),
         "uptime_seconds": state.started.elapsed().as_secs(),
+        "tls": state.tls,
         "version": env!("CARGO_PKG_VERSION"),
     })))
 }

@@ -4,6 +4,11 @@
 //! `samverka-bench ingest`        per-record ingest cost and durable grouped-commit throughput
 //! `samverka-bench store`         a store of 1 000 000 records: disk, memory, reopen
 //! `samverka-bench crash-writer`  writes until killed, printing each acknowledged record id
+//! `samverka-bench web`           pages, API reads and votes over HTTP of a node holding a
+//!                                290-member federation's 1 000 000 records (`bench/web.rs`)
+
+#[path = "bench/web.rs"]
+mod web;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -27,8 +32,16 @@ fn main() -> Result<()> {
         Some("store") => store(n("--records", 1_000_000), dir),
         Some("reopen") => reopen(&dir.context("--data DIR")?),
         Some("crash-writer") => crash_writer(&dir.context("--data DIR")?),
+        Some("web") => web::run(&web::Options {
+            records: n("--records", 1_000_000),
+            matters: n("--matters", 10_000),
+            data: dir,
+            reads: n("--reads", 200),
+            votes: n("--votes", 50_000),
+            clients: n("--clients", 32),
+        }),
         _ => {
-            eprintln!("usage: samverka-bench ingest [--records N] | store [--records N] [--data DIR] | reopen --data DIR | crash-writer --data DIR");
+            eprintln!("usage: samverka-bench ingest [--records N] | store [--records N] [--data DIR] | reopen --data DIR | crash-writer --data DIR | web [--records N] [--matters M] [--data DIR] [--reads N] [--votes N] [--clients N]");
             std::process::exit(2)
         }
     }

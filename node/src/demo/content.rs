@@ -306,6 +306,9 @@ pub fn seeded(ledger: &Ledger) -> Result<bool, governance::Error> {
     Ok(!governance::scan(ledger.store(), Kind::Matter)?.is_empty())
 }
 
+/// How many members (the first seats, the host first) have voted on the open budget.
+pub const BUDGET_VOTERS: usize = 3;
+
 fn key(member: &str, role: &str) -> SigningKey {
     testkit::key(&format!("demo/{member}/{role}"))
 }
@@ -477,10 +480,10 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
     };
     let next_meeting = author(h, &forvaltare, Kind::Meeting, next_body.to_bytes(), now_ms).await?;
     let mut budget_votes = Vec::new();
-    for (i, seat) in seats.iter().take(3).enumerate() {
+    for (i, seat) in seats.iter().take(BUDGET_VOTERS).enumerate() {
         until_held(seat, &[budget]).await?;
         let body = Vote { matter: budget, member: seat.member.clone(), choice: Choice::Yes };
-        let at = now_ms - i64::try_from(3 - i).expect("three") * HOUR_MS;
+        let at = now_ms - i64::try_from(BUDGET_VOTERS - i).expect("few") * HOUR_MS;
         budget_votes.push(author(seat, &key(&seat.member, "ordinarie"), Kind::Vote, body.to_bytes(), at).await?);
     }
     Ok(Seeded {

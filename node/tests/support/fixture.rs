@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use axum::Router;
 use samverka_node::demo::content;
 use samverka_node::ledger::Ledger;
-use samverka_protocol::governance::{Choice, Matter, PaperRef, Vote};
-use samverka_protocol::testkit::{Author, Federation};
+use samverka_protocol::governance::{Choice, Date, Matter, Meeting, Minutes, MinutesItem, PaperRef, Vote};
+use samverka_protocol::testkit::{self, Author, Federation, T0_MS};
 use samverka_protocol::{Body as _, Hash, Kind, MemberId, Record, RecordId, Role, Unverified};
 
 use crate::support::{ledger_with, post_empty, post_raw, router_with};
@@ -25,12 +25,17 @@ const HOST: &str = "2580";
 pub struct Fixture {
     /// Holds the store; removed when the fixture is dropped.
     pub _dir: tempfile::TempDir,
+    /// The federation with every organisation key, for roster changes.
+    #[allow(dead_code)] // only some test files change the roster
+    pub fed: Federation,
     pub ledger: Arc<Ledger>,
     pub router: Router,
     /// The matter voted and closed.
     pub closed: RecordId,
     /// The matter still open.
     pub open: RecordId,
+    /// The minutes of a meeting with both matters on its agenda, waiting for every justering (Kiruna's and Boden's ordinarie, the chair).
+    pub minutes: RecordId,
 }
 
 struct Builder {
@@ -56,6 +61,11 @@ impl Builder {
         id
     }
 
+    async fn author_as_forvaltare(&mut self, kind: Kind, body: Vec<u8>) -> RecordId {
+        let record = self.forvaltare.next(self.fed.id(), self.fed.version(), kind, body);
+        self.submit(&record).await
+    }
+
     async fn vote(&mut self, member: &str, matter: RecordId, choice: Choice) {
         let body = Vote { matter, member: member.into(), choice }.to_bytes();
         let (fed, version) = (self.fed.id(), self.fed.version());
@@ -68,7 +78,8 @@ impl Builder {
 pub async fn fixture() -> Fixture {
     let (mut fed, ordinarie) = crate::support::norrbotten_with_ordinarie();
     let members: Vec<MemberId> = ordinarie.keys().cloned().collect();
-    let forvaltare = fed.certify_person(HOST, "2580/forvaltare", &[Role::Forvaltare]);
+    let forvaltare = fed.certify_person(HOST, &format!("demo/{HOST}/forvaltare"), &[Role::Forvaltare]);
+    let chair = fed.certify_person(HOST, &format!("demo/{HOST}/ordforande"), &[Role::Ordforande]).key.public();
     let host_node = fed.certify_node(HOST, &format!("demo/{HOST}/node"));
     let (dir, ledger) = ledger_with(&fed);
     let router = router_with(&ledger, host_node.key.clone(), Some(TOKEN));
@@ -83,12 +94,36 @@ pub async fn fixture() -> Fixture {
     for (i, m) in members.iter().enumerate() {
         b.vote(m, closed, content::plan_choice(i)).await;
     }
-    post_empty(&b.router, &format!("/api/v1/matters/{}/close", closed.to_hex()), Some(TOKEN))
+    let closing = post_empty(&b.router, &format!("/api/v1/matters/{}/close", closed.to_hex()), Some(TOKEN))
         .await
-        .ok(StatusCode::CREATED);
+        .ok(StatusCode::CREATED)["id"]
+        .as_str()
+        .and_then(|id| RecordId::from_hex(id).ok())
+        .expect("the closing's id");
     let open = b.matter(content::budget_matter(b.host_node, vec![])).await;
     for m in members.iter().take(3) {
         b.vote(m, open, Choice::Yes).await;
     }
-    Fixture { _dir: dir, ledger, router: b.router, closed, open }
+    let day = |ms: i64| Date::of_utc_ms(ms).to_string();
+    let meeting = Meeting {
+        title: "Styrgruppens sammanträde".into(),
+        date: day(T0_MS + 14 * 86_400_000),
+        place: "Luleå stadshus".into(),
+        agenda: vec![closed, open],
+        notice_given_on: day(T0_MS),
+    };
+    let meeting = b.author_as_forvaltare(Kind::Meeting, meeting.to_bytes()).await;
+    let minutes = Minutes {
+        meeting,
+        present: members.clone(),
+        items: vec![
+            MinutesItem { matter: closed, closing: Some(closing), text: "Styrgruppen antog planen.".into() },
+            MinutesItem { matter: open, closing: None, text: "Ärendet bordlades.".into() },
+        ],
+        justerare: [testkit::key("demo/2584/ordinarie").public(), testkit::key("demo/2582/ordinarie").public()],
+        chair,
+        anslag_date: None,
+    };
+    let minutes = b.author_as_forvaltare(Kind::Minutes, minutes.to_bytes()).await;
+    Fixture { _dir: dir, fed: b.fed, ledger, router: b.router, closed, open, minutes }
 }

@@ -26,7 +26,7 @@ pub fn norrbotten_with_ordinarie(
         .iter()
         .map(|m| {
             let person =
-                fed.certify_person(m, &format!("{m}/ordinarie"), &[samverka_protocol::Role::StyrgruppOrdinarie]);
+                fed.certify_person(m, &format!("demo/{m}/ordinarie"), &[samverka_protocol::Role::StyrgruppOrdinarie]);
             (m.clone(), person)
         })
         .collect();

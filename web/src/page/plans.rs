@@ -17,6 +17,7 @@ use crate::catalog::Catalog;
 use crate::locale;
 use crate::view::plan::{Invoice, PlanRow};
 use crate::view::Node;
+use crate::Web;
 
 fn kronor(o: Ore) -> String {
     locale::kronor(o.0)
@@ -178,22 +179,22 @@ fn change_text(t: &Catalog, c: &Change) -> String {
 }
 
 /// `GET /planer`: every plan version held, with its computed total and status.
-pub async fn plans<N: Node>(State(node): State<Arc<N>>, v: Visitor) -> Response {
+pub async fn plans<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
     let page = async {
-        let rows = read(&node, |n| n.plans()).await?;
+        let rows = read(&web.node, |n| n.plans()).await?;
         let t = v.t();
         let caption = t.fill("plans.caption", &[("count", &rows.len().to_string())]);
         let rows = rows.iter().map(|r| line(t, r)).collect();
-        Ok(PlansPage { c: v.chrome(t.get("plans.heading").into(), node.demo()), caption, rows }.render()?)
+        Ok(PlansPage { c: v.chrome(t.get("plans.heading").into(), web.node.demo()), caption, rows }.render()?)
     };
-    v.answer(page.await, node.demo())
+    v.answer(page.await, web.node.demo())
 }
 
 /// `GET /planer/{id}`: one plan version in full.
-pub async fn plan<N: Node>(State(node): State<Arc<N>>, Path(id): Path<String>, v: Visitor) -> Response {
+pub async fn plan<N: Node>(State(web): State<Arc<Web<N>>>, Path(id): Path<String>, v: Visitor) -> Response {
     let page = async {
         let id = RecordId::from_hex(&id).map_err(|_| Failure::NotFound)?;
-        let p = read(&node, move |n| n.plan(&id)).await?.ok_or(Failure::NotFound)?;
+        let p = read(&web.node, move |n| n.plan(&id)).await?.ok_or(Failure::NotFound)?;
         let t = v.t();
         let body = &p.row.plan;
         let tot = &p.totals;
@@ -274,7 +275,7 @@ pub async fn plan<N: Node>(State(node): State<Arc<N>>, Path(id): Path<String>, v
             .collect::<Vec<_>>();
         let missing = receipts.iter().filter(|r| !r.2).count();
         let page = PlanPage {
-            c: v.chrome(body.title.clone(), node.demo()),
+            c: v.chrome(body.title.clone(), web.node.demo()),
             id: p.row.id.to_hex(),
             line: line(t, &p.row),
             facts,
@@ -304,7 +305,7 @@ pub async fn plan<N: Node>(State(node): State<Arc<N>>, Path(id): Path<String>, v
         };
         Ok(page.render()?)
     };
-    v.answer(page.await, node.demo())
+    v.answer(page.await, web.node.demo())
 }
 
 #[derive(Template)]
@@ -322,14 +323,14 @@ struct InvoicePage {
 }
 
 /// `GET /fakturaunderlag/{year}`: each member's amount to the öre, or why there is none yet.
-pub async fn invoice<N: Node>(State(node): State<Arc<N>>, Path(year): Path<String>, v: Visitor) -> Response {
+pub async fn invoice<N: Node>(State(web): State<Arc<Web<N>>>, Path(year): Path<String>, v: Visitor) -> Response {
     let page = async {
         let year: u16 = year.parse().map_err(|_| Failure::NotFound)?;
-        let answer = read(&node, move |n| n.invoice(year)).await?;
+        let answer = read(&web.node, move |n| n.invoice(year)).await?;
         let t = v.t();
         let heading = t.fill("invoice.heading", &[("year", &year.to_string())]);
         let empty = |note: String| InvoicePage {
-            c: v.chrome(heading.clone(), node.demo()),
+            c: v.chrome(heading.clone(), web.node.demo()),
             heading: heading.clone(),
             note: Some(note),
             facts: Vec::new(),
@@ -344,7 +345,7 @@ pub async fn invoice<N: Node>(State(node): State<Arc<N>>, Path(year): Path<Strin
             Invoice::NoAdoptedKey => empty(t.fill("invoice.no_key", &[("year", &year.to_string())])),
             Invoice::Refused(code) => empty(t.fill("invoice.refused", &[("code", code)])),
             Invoice::Ready(inv) => InvoicePage {
-                c: v.chrome(heading.clone(), node.demo()),
+                c: v.chrome(heading.clone(), web.node.demo()),
                 heading: heading.clone(),
                 note: None,
                 facts: vec![
@@ -367,5 +368,5 @@ pub async fn invoice<N: Node>(State(node): State<Arc<N>>, Path(year): Path<Strin
         };
         Ok(page.render()?)
     };
-    v.answer(page.await, node.demo())
+    v.answer(page.await, web.node.demo())
 }

@@ -1,0 +1,466 @@
+//! `samverka-bench web`: a node holding a national federation's governance records serves its
+//! pages and API reads, and takes votes over HTTP, on loopback (issue 12's targets).
+//!
+//! The store: a 290-member federation (`testkit::kommuner(290)`, every member's ordinarie
+//! certified), `--matters` matters put by the host's förvaltare, each registered in the diarium
+//! by the host's node; every 100th matter has a vote from every member, the others share the
+//! rest of `--records`; the host's node receipts every vote and closes every other matter; a
+//! meeting per 100 matters. It is generated once per size and kept under `--data DIR`.
+//!
+//! The node: `daemon::Node::start` (ledger, network, API and pages) with the key of a member
+//! that is not the host, so it receipts nothing itself (the host's node does that, elsewhere).
+//! Its network runs, but no peer connects: each vote is published on gossipsub, which has no one
+//! to send it to. The API's per-client write limit is raised, since every client is 127.0.0.1.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use samverka_node::config::Config;
+use samverka_node::daemon;
+use samverka_node::governance;
+use samverka_node::ledger::{Ledger, Outcome};
+use samverka_protocol::governance::{Choice, Diarienummer, Diarium, Matter, Meeting, Procedure, Vote, VoteReceipt};
+use samverka_protocol::roster::{Change, KeyKind};
+use samverka_protocol::testkit::{self, Author, Federation};
+use samverka_protocol::{Body as _, Kind, MatterKind, MemberId, Record, RecordId, Role, SigningKey, Unverified};
+
+const MEMBERS: usize = 290;
+const HOST: &str = "1000";
+/// The member whose node is measured.
+const NODE_MEMBER: &str = "1001";
+/// Every this many matters, one has a vote from every member (the largest matter page).
+const FULL_EVERY: usize = 100;
+/// Matters per meeting's agenda, and a meeting per this many matters.
+const AGENDA: usize = 10;
+/// Records per `ingest_many` while generating.
+const CHUNK_MATTERS: usize = 50;
+
+/// What to measure.
+pub struct Options {
+    /// Records the store holds (roughly: the rest of the last chunk is not cut).
+    pub records: usize,
+    /// Matters among them.
+    pub matters: usize,
+    /// Where the generated store is kept (and reused when it holds the same sizes).
+    pub data: Option<PathBuf>,
+    /// Requests per read route.
+    pub reads: usize,
+    /// Votes submitted over HTTP.
+    pub votes: usize,
+    /// Concurrent HTTP clients submitting votes.
+    pub clients: usize,
+}
+
+/// The federation's people and node keys.
+struct People {
+    fed: Federation,
+    forvaltare: Author,
+    host_node: Author,
+    node: SigningKey,
+    ordinarie: Vec<(MemberId, Author)>,
+}
+
+fn people() -> People {
+    let mut fed = Federation::found("Bench 290", &testkit::kommuner(MEMBERS), HOST);
+    let forvaltare = testkit::key("bench/1000/forvaltare");
+    let host_node = testkit::key("bench/1000/node");
+    let node = testkit::key("bench/1001/node");
+    let members: Vec<MemberId> = fed.chain.current().members.keys().cloned().collect();
+    let ordinarie: Vec<(MemberId, Author)> =
+        members.iter().map(|m| (m.clone(), Author::new(testkit::key(&format!("bench/{m}/ordinarie"))))).collect();
+    let person = |roles: &[Role]| KeyKind::Person { roles: roles.to_vec(), valid_from_ms: None, valid_until_ms: None };
+    let mut changes = vec![
+        Change::CertifyKey { member: HOST.into(), key: forvaltare.public(), kind: person(&[Role::Forvaltare]) },
+        Change::CertifyKey { member: HOST.into(), key: host_node.public(), kind: KeyKind::Node },
+        Change::CertifyKey { member: NODE_MEMBER.into(), key: node.public(), kind: KeyKind::Node },
+    ];
+    changes.extend(ordinarie.iter().map(|(m, a)| Change::CertifyKey {
+        member: m.clone(),
+        key: a.key.public(),
+        kind: person(&[Role::StyrgruppOrdinarie]),
+    }));
+    for part in changes.chunks(80) {
+        fed.update(HOST, part.to_vec()).expect("the bench roster is valid");
+    }
+    People { fed, forvaltare: Author::new(forvaltare), host_node: Author::new(host_node), node, ordinarie }
+}
+
+/// Runs the benchmark.
+pub fn run(options: &Options) -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data = match &options.data {
+        Some(d) => d.join(format!("web-{}-{}", options.records, options.matters)),
+        None => tmp.path().join("web"),
+    };
+    let mut people = people();
+    let store_dir = data.join("store");
+    if store_dir.join("complete").exists() {
+        println!("store: reusing {}", store_dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&data);
+        generate(&mut people, &store_dir, options)?;
+        std::fs::write(store_dir.join("complete"), b"")?;
+    }
+    let t = Instant::now();
+    let ledger = Ledger::open(&store_dir, samverka_node::storage::DEFAULT_CACHE_BYTES)?;
+    let opened = t.elapsed();
+    let count = ledger.store().count()?;
+    let counts = ledger.store().read_model().read().counts();
+    drop(ledger);
+    println!(
+        "store: {count} records; read model {counts:?}; opening (with the read model's one scan) {:.2} s",
+        opened.as_secs_f64()
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(people, &data, options))
+}
+
+/// Writes the store: roster, matters, diaria, votes, receipts, closings and meetings.
+fn generate(p: &mut People, dir: &Path, options: &Options) -> Result<()> {
+    let t = Instant::now();
+    let ledger = Ledger::open(dir, samverka_node::storage::DEFAULT_CACHE_BYTES)?;
+    ledger.ingest(p.fed.charter.to_unverified())?;
+    for u in &p.fed.updates {
+        ledger.ingest(u.to_unverified())?;
+    }
+    let (fid, version) = (p.fed.id(), p.fed.version());
+    let matters = options.matters.max(1);
+    let full = matters.div_ceil(FULL_EVERY);
+    let fixed = matters * 2 + matters / 2 + matters / AGENDA + p.fed.updates.len() + 1;
+    let pairs = options.records.saturating_sub(fixed) / 2;
+    let per_other = pairs.saturating_sub(full * MEMBERS).checked_div(matters - full).unwrap_or(0).min(MEMBERS);
+    println!(
+        "generating: {matters} matters ({full} with {MEMBERS} votes, the others {per_other}), each vote receipted, every other matter closed"
+    );
+    let mut previous: Option<(RecordId, Diarienummer)> = None;
+    let mut agenda = Vec::new();
+    let mut written = 0usize;
+    for start in (0..matters).step_by(CHUNK_MATTERS) {
+        // In the order they depend on each other, one commit each: matters and meetings,
+        // diaria, votes, receipts, then the closings over the votes stored.
+        let mut batches: [Vec<Record<Unverified>>; 4] = Default::default();
+        let mut chunk: Vec<(usize, RecordId)> = Vec::new();
+        for i in start..(start + CHUNK_MATTERS).min(matters) {
+            let matter = bench_matter(i, p.host_node.key.public());
+            let record = p.forvaltare.next(fid, version, Kind::Matter, matter.to_bytes());
+            let id = record.id();
+            batches[0].push(record);
+            let dnr = Diarienummer::next(previous.as_ref().map(|(_, d)| d), "SAM", 2026);
+            let diarium = Diarium { matter: id, diarienummer: dnr.clone(), previous: previous.map(|(id, _)| id) };
+            let record = p.host_node.next(fid, version, Kind::Diarium, diarium.to_bytes());
+            previous = Some((record.id(), dnr));
+            batches[1].push(record);
+            chunk.push((i, id));
+            agenda.push(id);
+            if agenda.len() == AGENDA {
+                let meeting = bench_meeting(i, std::mem::take(&mut agenda));
+                batches[0].push(p.forvaltare.next(fid, version, Kind::Meeting, meeting.to_bytes()));
+            }
+        }
+        // The host node's chain: this chunk's diaria, then its receipts, then its closings.
+        for &(i, id) in &chunk {
+            let voters = if i % FULL_EVERY == 0 { MEMBERS } else { per_other };
+            for j in 0..voters {
+                let (member, author) = &mut p.ordinarie[(i * 7 + j) % MEMBERS];
+                let choice = if j % 4 == 3 { Choice::No } else { Choice::Yes };
+                let vote = Vote { matter: id, member: member.clone(), choice };
+                let vote = author.next(fid, version, Kind::Vote, vote.to_bytes());
+                let receipt = VoteReceipt { matter: id, vote: vote.id() };
+                batches[2].push(vote);
+                batches[3].push(p.host_node.next(fid, version, Kind::VoteReceipt, receipt.to_bytes()));
+            }
+        }
+        for batch in batches {
+            written += batch.len();
+            let kinds: Vec<Kind> = batch.iter().map(|r| r.header().kind).collect();
+            for (k, (r, kind)) in ledger.ingest_many(batch).into_iter().zip(kinds).enumerate() {
+                let outcome = r.with_context(|| format!("a generated {} record", kind.name()))?;
+                ensure!(matches!(outcome, Outcome::Stored(_)), "generated {} record {k}: {outcome:?}", kind.name());
+            }
+        }
+        let chain = ledger.chain().context("federation")?;
+        let mut closings = Vec::new();
+        for (_, id) in chunk.iter().filter(|(i, _)| i % 2 == 0) {
+            let body = governance::next_closing(ledger.store(), &chain, &p.host_node.key.public(), id)?;
+            closings.push(p.host_node.next(fid, version, Kind::BallotClose, body.to_bytes()));
+        }
+        written += closings.len();
+        for r in ledger.ingest_many(closings) {
+            let outcome = r.context("a generated closing")?;
+            ensure!(matches!(outcome, Outcome::Stored(_)), "a generated closing: {outcome:?}");
+        }
+        if start % (CHUNK_MATTERS * 20) == 0 {
+            println!("  {written} records after {} matters, {:.0} s", start + CHUNK_MATTERS, t.elapsed().as_secs_f64());
+        }
+    }
+    println!("generated {written} records in {:.0} s", t.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn bench_matter(i: usize, closer: samverka_protocol::PublicKey) -> Matter {
+    let kind = MatterKind::ALL[i % MatterKind::ALL.len()];
+    Matter {
+        kind,
+        title: format!("Ärende {i}: förvaltningsfråga om verksamhetssystemet"),
+        proposal: format!(
+            "Styrgruppen föreslås besluta att anta förslaget i ärende {i}, med de ändringar som \
+             förvaltningsgruppen har beskrivit i underlaget, och att uppdra åt förvaltaren att genomföra det."
+        ),
+        alternatives: vec![],
+        papers: vec![],
+        procedure: Procedure::Meeting { meeting: None },
+        closer,
+        subject: None,
+    }
+}
+
+fn bench_meeting(i: usize, agenda: Vec<RecordId>) -> Meeting {
+    Meeting {
+        title: format!("Styrgruppsmöte {}", i / AGENDA),
+        date: "2026-12-03".into(),
+        place: "Luleå stadshus".into(),
+        agenda,
+        notice_given_on: "2026-11-23".into(),
+    }
+}
+
+/// Latencies of one kind of request.
+struct Timings(Vec<Duration>);
+
+impl Timings {
+    fn at(&mut self, q: f64) -> f64 {
+        self.0.sort();
+        let i = ((self.0.len() as f64 * q).ceil() as usize).clamp(1, self.0.len()) - 1;
+        self.0[i].as_secs_f64() * 1e3
+    }
+}
+
+async fn get(client: &reqwest::Client, url: &str) -> Result<(Duration, usize)> {
+    let t = Instant::now();
+    let response = client.get(url).send().await?;
+    let status = response.status();
+    let bytes = response.bytes().await?;
+    let elapsed = t.elapsed();
+    ensure!(status.is_success(), "GET {url}: {status}");
+    Ok((elapsed, bytes.len()))
+}
+
+async fn serve(people: People, data: &Path, options: &Options) -> Result<()> {
+    let config = Config {
+        data_dir: data.to_owned(),
+        api_listen: ([127, 0, 0, 1], 0).into(),
+        api_writes_per_second: 1_000_000,
+        api_max_connections: 256,
+        p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+        ..Config::default()
+    };
+    let t = Instant::now();
+    let node = daemon::Node::start(&config, people.node.clone()).await?;
+    println!("node started in {:.2} s; resident memory {} MiB", t.elapsed().as_secs_f64(), rss_mib());
+    let base = format!("http://{}", node.api_addr);
+    let result = measure(&node, &people, &base, data, options).await;
+    node.shutdown().await;
+    result
+}
+
+async fn measure(node: &daemon::Node, people: &People, base: &str, data: &Path, options: &Options) -> Result<()> {
+    let store = node.ledger.store();
+    let matters = governance::matters(store)?;
+    let full = matters.iter().find(|m| {
+        m.status == governance::Status::Closed
+            && governance::votes_on(store, &m.matter.id()).is_ok_and(|v| v.len() >= MEMBERS)
+    });
+    let full = full.context("a closed matter with a vote from every member")?.matter.id();
+    let typical = matters.get(matters.len() / 2 + 1).context("matters")?.matter.id();
+    let vote = governance::votes_on(store, &full)?.first().context("a vote")?.id();
+    let meeting = governance::meetings(store)?.first().map(|m| m.meeting.id());
+    let mut routes: Vec<(&str, String)> = vec![
+        ("limit: GET /healthz", "/healthz".into()),
+        ("page /", "/".into()),
+        ("page /arenden (every matter)", "/arenden".into()),
+        ("page /arenden/{id}, 290 votes", format!("/arenden/{}", full.to_hex())),
+        ("page /arenden/{id}, typical", format!("/arenden/{}", typical.to_hex())),
+        ("page /medlemmar", "/medlemmar".into()),
+        ("page /noden", "/noden".into()),
+        ("api matters (every matter)", "/api/v1/matters".into()),
+        ("api decisions", "/api/v1/decisions".into()),
+        ("api matter, 290 votes", format!("/api/v1/matters/{}", full.to_hex())),
+        ("api matter, typical", format!("/api/v1/matters/{}", typical.to_hex())),
+        ("api decision.pdf, 290 votes", format!("/api/v1/matters/{}/decision.pdf", full.to_hex())),
+        ("api decision.csv, 290 votes", format!("/api/v1/matters/{}/decision.csv", full.to_hex())),
+        ("api meetings", "/api/v1/meetings".into()),
+        ("api status", "/api/v1/status".into()),
+        ("api members", "/api/v1/members".into()),
+        ("api roster", "/api/v1/roster".into()),
+        ("api record", format!("/api/v1/records/{}", vote.to_hex())),
+        ("api record receipts", format!("/api/v1/records/{}/receipts", vote.to_hex())),
+        ("api records (first page)", "/api/v1/records".into()),
+    ];
+    if meeting.is_none() {
+        routes.retain(|(_, path)| path != "/api/v1/meetings");
+    }
+    let client = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
+    println!("\nreads, one client, {} requests per route (target p99 ≤ 50 ms):", options.reads);
+    println!("  {:<34} {:>9} {:>9} {:>9} {:>10}", "route", "p50 ms", "p99 ms", "max ms", "bytes");
+    let mut worst: (f64, &str) = (0.0, "");
+    for (name, path) in &routes {
+        let url = format!("{base}{path}");
+        for _ in 0..3 {
+            get(&client, &url).await?;
+        }
+        let mut timings = Timings(Vec::with_capacity(options.reads));
+        let mut size = 0;
+        for _ in 0..options.reads {
+            let (elapsed, bytes) = get(&client, &url).await?;
+            timings.0.push(elapsed);
+            size = bytes;
+        }
+        let (p50, p99, max) = (timings.at(0.5), timings.at(0.99), timings.at(1.0));
+        println!("  {name:<34} {p50:>9.2} {p99:>9.2} {max:>9.2} {size:>10}");
+        if !name.starts_with("limit") && p99 > worst.0 {
+            worst = (p99, name);
+        }
+    }
+    let met = if worst.0 <= 50.0 { "met" } else { "MISSED" };
+    println!("  slowest p99: {:.2} ms ({}) — target ≤ 50 ms: {met}", worst.0, worst.1);
+
+    let limit = concurrent_healthz(base, options.clients, options.votes.min(20_000)).await?;
+    println!(
+        "\nlimit: GET /healthz with {} clients: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms",
+        options.clients, limit.0, limit.1, limit.2
+    );
+    let probe = tempfile::tempdir_in(data)?;
+    let fsync = crate::fsync_latency(probe.path())?;
+    println!("limit: fsync of a 4 KiB write: {:.3} ms", fsync.as_secs_f64() * 1e3);
+    submit_votes(node, people, base, options).await
+}
+
+/// `GET /healthz` from `clients` clients, `total` requests in all: requests/s, p50, p99 (ms).
+async fn concurrent_healthz(base: &str, clients: usize, total: usize) -> Result<(f64, f64, f64)> {
+    let url = format!("{base}/healthz");
+    let t = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let url = url.clone();
+            let n = total / clients;
+            tokio::spawn(async move {
+                let client = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
+                let mut out = Vec::with_capacity(n);
+                for _ in 0..n {
+                    out.push(get(&client, &url).await?.0);
+                }
+                anyhow::Ok(out)
+            })
+        })
+        .collect();
+    let mut all = Timings(Vec::new());
+    for task in tasks {
+        all.0.extend(task.await??);
+    }
+    let rate = all.0.len() as f64 / t.elapsed().as_secs_f64();
+    Ok((rate, all.at(0.5), all.at(0.99)))
+}
+
+/// Submits `options.votes` signed votes with `options.clients` clients, each the only sender for
+/// its members' keys (one chain per key, in order), on the open matters.
+async fn submit_votes(node: &daemon::Node, people: &People, base: &str, options: &Options) -> Result<()> {
+    let store = node.ledger.store();
+    let open: Vec<RecordId> = governance::matters(store)?
+        .iter()
+        .filter(|m| m.status == governance::Status::Open)
+        .map(|m| m.matter.id())
+        .collect();
+    ensure!(!open.is_empty(), "no open matter to vote on");
+    let (fid, version) = (people.fed.id(), people.fed.version());
+    let clients = options.clients.clamp(1, MEMBERS);
+    let per_client = options.votes / clients;
+    let t = Instant::now();
+    let mut work: Vec<Vec<Vec<u8>>> = Vec::with_capacity(clients);
+    for c in 0..clients {
+        let mut authors: Vec<(MemberId, Author)> = people
+            .ordinarie
+            .iter()
+            .skip(c)
+            .step_by(clients)
+            .map(|(m, a)| {
+                let mut a = a.clone();
+                if let Some((seq, id)) = store.head_record(&a.key.public()) {
+                    a.seq = seq + 1;
+                    a.prev = Some(id);
+                }
+                (m.clone(), a)
+            })
+            .collect();
+        let votes = (0..per_client)
+            .map(|k| {
+                let n = authors.len();
+                let (member, author) = &mut authors[k % n];
+                let matter = open[(c * 31 + k * 7) % open.len()];
+                let choice = if k % 3 == 0 { Choice::No } else { Choice::Yes };
+                let body = Vote { matter, member: member.clone(), choice }.to_bytes();
+                author.next(fid, version, Kind::Vote, body).bytes().to_vec()
+            })
+            .collect();
+        work.push(votes);
+    }
+    println!("\nvotes: {} signed in {:.1} s (not timed below)", clients * per_client, t.elapsed().as_secs_f64());
+    let before = store.count()?;
+    let url = Arc::new(format!("{base}/api/v1/records"));
+    let t = Instant::now();
+    let tasks: Vec<_> = work
+        .into_iter()
+        .map(|votes| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let client = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
+                let mut out = Vec::with_capacity(votes.len());
+                for vote in votes {
+                    let started = Instant::now();
+                    let response = client
+                        .post(url.as_str())
+                        .header("content-type", "application/octet-stream")
+                        .body(vote)
+                        .send()
+                        .await?;
+                    let status = response.status();
+                    let body = response.bytes().await?;
+                    if status != reqwest::StatusCode::CREATED {
+                        bail!("a vote was not stored: {status} {}", String::from_utf8_lossy(&body));
+                    }
+                    out.push(started.elapsed());
+                }
+                anyhow::Ok(out)
+            })
+        })
+        .collect();
+    let mut all = Timings(Vec::new());
+    for task in tasks {
+        all.0.extend(task.await??);
+    }
+    let elapsed = t.elapsed().as_secs_f64();
+    let stored = store.count()? - before;
+    let rate = all.0.len() as f64 / elapsed;
+    let (p50, p99, max) = (all.at(0.5), all.at(0.99), all.at(1.0));
+    let peers = match &node.network {
+        Some(n) => n.peers().await.len(),
+        None => 0,
+    };
+    println!(
+        "votes over HTTP, {clients} clients: {} in {elapsed:.1} s = {rate:.0} votes/s, p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms; {stored} records stored durably; gossip published to {peers} peers",
+        all.0.len()
+    );
+    let met = |ok: bool| if ok { "met" } else { "MISSED" };
+    println!(
+        "  target ≥ 5 000 votes/s: {}; p99 ≤ 20 ms: {}; resident memory {} MiB",
+        met(rate >= 5000.0),
+        met(p99 <= 20.0),
+        rss_mib()
+    );
+    Ok(())
+}
+
+fn rss_mib() -> u64 {
+    crate::rss_kib("VmRSS:") / 1024
+}

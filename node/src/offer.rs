@@ -1,0 +1,252 @@
+//! Records a person signs in their browser: the node prepares, the browser signs, the node
+//! ingests — without ever leaving a hole in the person's chain (docs/protocol.md §7.6, and
+//! docs/web.md §3, "Signing in a browser", for the browser's part).
+//!
+//! # The rules
+//!
+//! 1. **Prepare.** For an action of a signed-in person (a vote, a justering) the node builds the
+//!    body, takes the person's next chain position *as the node holds it* and judges the draft by
+//!    every rule but the signature ([`Ledger::draft_for`]). A draft a rule refuses is never
+//!    offered, so it never takes a position.
+//! 2. **Persist, then offer.** The offer is written durably (`Store::put_offer`) before the page
+//!    that offers it is sent; one offer per person is pending, and a new one replaces it. The
+//!    node cannot know whether the browser signed a replaced offer; the browser can: it keeps
+//!    the last record it signed, with its bytes, in IndexedDB until a node acknowledges it, and
+//!    before it signs at a position it holds an unacknowledged record for, it sends that record
+//!    again (the ordinary `POST /api/v1/records`). Only a refusal by a rule frees the position;
+//!    a record the node stores makes the new offer stale (rule 4). The browser also refuses to
+//!    sign at a position below one it has signed (a node that has not caught up).
+//! 3. **Submit.** The signature over the pending offer makes the record, which takes the one
+//!    ingest path (`Source::Api`). Stored (or already held): the offer is forgotten. Refused by a
+//!    rule: the offer is forgotten and the position is free again — every node refuses the same
+//!    bytes, so that signature can never count anywhere; the page tells the browser which record
+//!    was given back. Not stored for another reason (a full disk): the offer stays, to be sent
+//!    again.
+//! 4. An offer whose position was taken meanwhile (a resent earlier record, or a record signed
+//!    elsewhere) is stale: it is forgotten when next read and never submitted.
+
+use std::sync::{Arc, Mutex};
+
+use samverka_protocol::governance::{Choice, Justering, Matter, Meeting, Procedure, Vote};
+use samverka_protocol::{encoding, Body, Draft, Kind, MatterKind, MemberId, PublicKey, RecordId, Signature};
+use serde::{Deserialize, Serialize};
+
+use crate::governance::{self, Status};
+use crate::ledger::{self, Ledger, Outcome, Source};
+
+/// What is pending for one person (persisted under the person's key).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// The draft offered.
+    pub draft: Draft,
+}
+
+impl Pending {
+    /// The id the offered record will have.
+    pub fn id(&self) -> RecordId {
+        samverka_protocol::record::record_id(&self.draft.header)
+    }
+}
+
+/// Why the node does not offer or store a record.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// No matter with this id is held.
+    #[error("no matter {0} is held here")]
+    UnknownMatter(RecordId),
+    /// The matter's closer has closed it: a vote would not count.
+    #[error("matter {0} is closed: votes are no longer counted")]
+    BallotClosed(RecordId),
+    /// No minutes with this id are held.
+    #[error("no minutes {0} are held here")]
+    UnknownMinutes(RecordId),
+    /// The person is not one of the minutes' justerare.
+    #[error("you are not a justerare of minutes {0}")]
+    NotJusterare(RecordId),
+    /// Nothing waits for this signature: the offer was replaced, or already stored or refused.
+    #[error("record {0} is not offered to you (any more): start again from the page")]
+    NotOffered(RecordId),
+    /// The record breaks a rule or does not fit the chain; nothing is stored, and a signed
+    /// record's position is free again (`given_back`).
+    #[error(transparent)]
+    Refused(ledger::Error),
+    /// The record could not be stored now (a full disk, the node shutting down); the offer
+    /// stays, to be sent again.
+    #[error("the record was not stored: {0}")]
+    NotStored(ledger::Error),
+}
+
+impl Refusal {
+    /// A stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::UnknownMatter(_) => "unknown_matter",
+            Refusal::BallotClosed(_) => "ballot_closed",
+            Refusal::UnknownMinutes(_) => "unknown_minutes",
+            Refusal::NotJusterare(_) => "not_justerare",
+            Refusal::NotOffered(_) => "not_offered",
+            Refusal::Refused(e) | Refusal::NotStored(e) => e.code(),
+        }
+    }
+}
+
+/// Whether a failed ingest means no node will ever store the record (so its position may be
+/// used again), as opposed to a failure of this node.
+fn refused_everywhere(e: &ledger::Error) -> bool {
+    match e {
+        ledger::Error::Rejected(r) => !r.is_pending(),
+        ledger::Error::ChainMismatch { .. } | ledger::Error::OtherFederation(_) => true,
+        ledger::Error::MissingPredecessor { .. }
+        | ledger::Error::ParkingFull
+        | ledger::Error::NoFederation
+        | ledger::Error::Storage(_) => false,
+    }
+}
+
+/// A failure of this node (its store, a query), not a refusal.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The ledger or its store failed.
+    #[error(transparent)]
+    Ledger(#[from] ledger::Error),
+    /// A governance query failed.
+    #[error(transparent)]
+    Query(#[from] governance::Error),
+}
+
+impl From<crate::storage::Error> for Error {
+    fn from(e: crate::storage::Error) -> Error {
+        Error::Ledger(ledger::Error::Storage(e))
+    }
+}
+
+/// The browser-signing side of a node.
+pub struct Offers {
+    ledger: Arc<Ledger>,
+    /// One prepare or submit at a time: two tabs must not take one position for two drafts
+    /// unseen.
+    lock: Mutex<()>,
+}
+
+impl Offers {
+    /// Offers over `ledger`.
+    pub fn new(ledger: Arc<Ledger>) -> Offers {
+        Offers { ledger, lock: Mutex::new(()) }
+    }
+
+    fn guard(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The body of `member`'s vote on `matter`, if the matter is open.
+    pub fn vote_body(
+        &self,
+        member: &MemberId,
+        matter: &RecordId,
+        choice: Choice,
+    ) -> Result<Result<Vec<u8>, Refusal>, Error> {
+        let store = self.ledger.store();
+        let Some(summary) = governance::matter_summary(store, matter)? else {
+            return Ok(Err(Refusal::UnknownMatter(*matter)));
+        };
+        if summary.status != Status::Open {
+            return Ok(Err(Refusal::BallotClosed(*matter)));
+        }
+        Ok(Ok(Vote { matter: *matter, member: member.clone(), choice }.to_bytes()))
+    }
+
+    /// The body of `key`'s justering of `minutes`, if it is one of their justerare.
+    pub fn justering_body(&self, key: &PublicKey, minutes: &RecordId) -> Result<Result<Vec<u8>, Refusal>, Error> {
+        let Some(held) = governance::get::<samverka_protocol::governance::Minutes>(self.ledger.store(), minutes)?
+        else {
+            return Ok(Err(Refusal::UnknownMinutes(*minutes)));
+        };
+        if !held.body.signers().contains(key) {
+            return Ok(Err(Refusal::NotJusterare(*minutes)));
+        }
+        Ok(Ok(Justering { minutes: *minutes }.to_bytes()))
+    }
+
+    /// The body of a new matter put by a host officer, closed by `closer` (this node's key).
+    pub fn matter_body(
+        kind: MatterKind,
+        title: String,
+        proposal: String,
+        alternatives: Vec<String>,
+        closer: PublicKey,
+    ) -> Vec<u8> {
+        let procedure = Procedure::Meeting { meeting: None };
+        Matter { kind, title, proposal, alternatives, papers: Vec::new(), procedure, closer, subject: None }.to_bytes()
+    }
+
+    /// The body of a meeting called with notice given on the Stockholm day of `now_ms`.
+    pub fn meeting_body(title: String, date: String, place: String, agenda: Vec<RecordId>, now_ms: i64) -> Vec<u8> {
+        Meeting { title, date, place, agenda, notice_given_on: governance::stockholm_date(now_ms) }.to_bytes()
+    }
+
+    /// Prepares `kind` with `body` for `author` (rule 1) and persists the offer (rule 2).
+    pub fn prepare(
+        &self,
+        author: PublicKey,
+        kind: Kind,
+        body: Vec<u8>,
+        time_ms: i64,
+    ) -> Result<Result<Pending, Refusal>, Error> {
+        let _guard = self.guard();
+        let draft = match self.ledger.draft_for(author, kind, body, time_ms) {
+            Ok(d) => d,
+            Err(e) if refused_everywhere(&e) => return Ok(Err(Refusal::Refused(e))),
+            Err(e) => return Err(e.into()),
+        };
+        let pending = Pending { draft };
+        self.ledger.store().put_offer(&author, &encoding::encode(&pending))?;
+        Ok(Ok(pending))
+    }
+
+    /// The offer pending for `author`, if it still stands at the author's next position
+    /// (rule 4).
+    pub fn pending(&self, author: &PublicKey) -> Result<Option<Pending>, Error> {
+        let _guard = self.guard();
+        self.current(author)
+    }
+
+    fn current(&self, author: &PublicKey) -> Result<Option<Pending>, Error> {
+        let store = self.ledger.store();
+        let Some(bytes) = store.offer(author)? else { return Ok(None) };
+        let pending: Pending = encoding::decode("offer", &bytes, encoding::MAX_RECORD_BYTES)
+            .map_err(|e| crate::storage::Error::Corrupt(format!("offer of {author}: {e}")))?;
+        let (seq, prev) = self.ledger.next_position(author)?;
+        if pending.draft.header.seq != seq || pending.draft.header.prev != prev {
+            store.clear_offer(author)?;
+            return Ok(None);
+        }
+        Ok(Some(pending))
+    }
+
+    /// Takes `signature` over the offer `id` of `author` and ingests the record (rule 3).
+    pub fn submit(
+        &self,
+        author: &PublicKey,
+        id: &RecordId,
+        signature: Signature,
+    ) -> Result<Result<RecordId, Refusal>, Error> {
+        let _guard = self.guard();
+        let Some(pending) = self.current(author)?.filter(|p| p.id() == *id) else {
+            return Ok(Err(Refusal::NotOffered(*id)));
+        };
+        let record = pending.draft.with_signature(signature);
+        let outcome = self.ledger.ingest_from(Source::Api, vec![record]).pop().expect("one result per record");
+        match outcome {
+            Ok(Outcome::Stored(_) | Outcome::Duplicate(_) | Outcome::Equivocation { .. } | Outcome::Parked(_)) => {
+                self.ledger.store().clear_offer(author)?;
+                Ok(Ok(*id))
+            }
+            Err(e) if refused_everywhere(&e) => {
+                self.ledger.store().clear_offer(author)?;
+                tracing::info!(record = %id, %author, code = e.code(), "a record signed in a browser was refused: its position is free again");
+                Ok(Err(Refusal::Refused(e)))
+            }
+            Err(e) => Ok(Err(Refusal::NotStored(e))),
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! The governance read model: in-memory indexes of the governance records a store holds —
+//! matters with their registration and settlement, votes, vote receipts and closings by matter,
+//! meetings, minutes by meeting and justeringar by minutes, and the papers records name — so a
+//! query finds the records it needs without scanning every record of a kind.
+//!
+//! The [`storage::Store`](crate::storage::Store) owns one [`Index`]: it builds it from its
+//! records when it opens (one scan of these kinds) and adds each record [`Store::put`] stores,
+//! after the write is durable and before `put` returns. `put` is the one way a record is stored
+//! (every source reaches it through `Ledger::ingest_from`), so the index misses nothing a
+//! subscriber to the ledger's announcements might miss under lag.
+//!
+//! The index only *finds* records; the rules stay in `samverka_protocol::governance`, and
+//! [`crate::governance`] computes every report with them over the records found. The one value
+//! it keeps that a rule computes is each matter's [`Settlement`], recomputed with [`settle`]
+//! whenever the matter or one of its closings is added. Every entry is keyed by the record's
+//! local number (its arrival order), so adding is idempotent and the order of additions does
+//! not matter: the index built record by record equals the one built by a scan on opening
+//! (`node/tests/read_model.rs`).
+//!
+//! [`Store::put`]: crate::storage::Store::put
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{RwLock, RwLockReadGuard};
+
+use samverka_protocol::governance::{
+    settle, BallotClose, Diarium, Justering, Matter, Meeting, Minutes, Paper, Settlement, Vote, VoteReceipt,
+};
+use samverka_protocol::{Body, Hash, Kind, MemberId, PublicKey, Record, RecordId, Verified};
+
+/// The kinds of record the index holds; records of other kinds are ignored.
+pub const KINDS: [Kind; 9] = [
+    Kind::Matter,
+    Kind::Diarium,
+    Kind::Vote,
+    Kind::VoteReceipt,
+    Kind::BallotClose,
+    Kind::Meeting,
+    Kind::Minutes,
+    Kind::Justering,
+    Kind::Paper,
+];
+
+/// A record with its decoded body.
+#[derive(Clone, Debug)]
+pub struct Held<T> {
+    /// The record.
+    pub record: Record<Verified>,
+    /// Its body, decoded.
+    pub body: T,
+}
+
+impl<T> Held<T> {
+    /// The record's id.
+    pub fn id(&self) -> RecordId {
+        self.record.id()
+    }
+}
+
+/// Two holdings are equal when they hold the same record (the body is decoded from it).
+impl<T> PartialEq for Held<T> {
+    fn eq(&self, other: &Held<T>) -> bool {
+        self.record == other.record
+    }
+}
+
+/// The record with its body decoded, if it is of kind `T::KIND` and has a body.
+pub fn decoded<T: Body>(record: Record<Verified>) -> Option<Held<T>> {
+    if record.header().kind != T::KIND {
+        return None;
+    }
+    let body = T::from_bytes(record.body()?).ok()?;
+    Some(Held { record, body })
+}
+
+/// A vote in the index: enough to find it and to say whose it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VoteEntry {
+    /// The vote record.
+    pub id: RecordId,
+    /// The member its body names.
+    pub member: MemberId,
+}
+
+/// A vote receipt in the index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceiptEntry {
+    /// The receipt record.
+    pub id: RecordId,
+    /// The vote it receipts.
+    pub vote: RecordId,
+    /// Who signed it.
+    pub author: PublicKey,
+}
+
+/// The indexes, each keyed by local record number (arrival order).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Model {
+    matters: BTreeMap<u64, Held<Matter>>,
+    matter_no: HashMap<RecordId, u64>,
+    settlements: HashMap<RecordId, Settlement>,
+    diaria: BTreeMap<u64, Held<Diarium>>,
+    /// Per matter, its registration: the lowest diarienummer, the first to arrive among equals.
+    registered: HashMap<RecordId, u64>,
+    votes: HashMap<RecordId, BTreeMap<u64, VoteEntry>>,
+    receipts: HashMap<RecordId, BTreeMap<u64, ReceiptEntry>>,
+    closings: HashMap<RecordId, BTreeMap<u64, Held<BallotClose>>>,
+    meetings: BTreeMap<u64, Held<Meeting>>,
+    minutes: BTreeMap<u64, Held<Minutes>>,
+    minutes_no: HashMap<RecordId, u64>,
+    minutes_of: HashMap<RecordId, BTreeSet<u64>>,
+    justeringar: HashMap<RecordId, BTreeMap<u64, Held<Justering>>>,
+    /// Content hash and size of each paper a paper record or a matter names (names are never
+    /// removed: records are not).
+    papers: BTreeSet<(Hash, u64)>,
+}
+
+impl Model {
+    /// Adds the record numbered `n`. A record of a kind not in [`KINDS`], or without a body
+    /// that decodes (redacted), is ignored; a record already added is left as it is.
+    pub fn add(&mut self, n: u64, record: &Record<Verified>) {
+        let record = record.clone();
+        match record.header().kind {
+            Kind::Matter => self.add_matter(n, record),
+            Kind::Diarium => self.add_diarium(n, record),
+            Kind::Vote => {
+                let Some(v) = decoded::<Vote>(record) else { return };
+                let entry = VoteEntry { id: v.id(), member: v.body.member };
+                self.votes.entry(v.body.matter).or_default().insert(n, entry);
+            }
+            Kind::VoteReceipt => {
+                let Some(r) = decoded::<VoteReceipt>(record) else { return };
+                let entry = ReceiptEntry { id: r.id(), vote: r.body.vote, author: r.record.header().author };
+                self.receipts.entry(r.body.matter).or_default().insert(n, entry);
+            }
+            Kind::BallotClose => {
+                let Some(c) = decoded::<BallotClose>(record) else { return };
+                let matter = c.body.matter;
+                self.closings.entry(matter).or_default().insert(n, c);
+                self.resettle(&matter);
+            }
+            Kind::Meeting => {
+                if let Some(m) = decoded::<Meeting>(record) {
+                    self.meetings.insert(n, m);
+                }
+            }
+            Kind::Minutes => {
+                let Some(m) = decoded::<Minutes>(record) else { return };
+                self.minutes_no.insert(m.id(), n);
+                self.minutes_of.entry(m.body.meeting).or_default().insert(n);
+                self.minutes.insert(n, m);
+            }
+            Kind::Justering => {
+                let Some(j) = decoded::<Justering>(record) else { return };
+                self.justeringar.entry(j.body.minutes).or_default().insert(n, j);
+            }
+            Kind::Paper => {
+                if let Some(p) = decoded::<Paper>(record) {
+                    self.papers.insert((p.body.content_hash, p.body.size));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn add_matter(&mut self, n: u64, record: Record<Verified>) {
+        let Some(m) = decoded::<Matter>(record) else { return };
+        if self.matters.contains_key(&n) {
+            return;
+        }
+        self.papers.extend(m.body.papers.iter().map(|p| (p.content_hash, p.size)));
+        let id = m.id();
+        self.matter_no.insert(id, n);
+        self.matters.insert(n, m);
+        self.resettle(&id);
+    }
+
+    fn add_diarium(&mut self, n: u64, record: Record<Verified>) {
+        let Some(d) = decoded::<Diarium>(record) else { return };
+        let matter = d.body.matter;
+        let earlier = |held: &Held<Diarium>, m: u64| (&d.body.diarienummer, n) < (&held.body.diarienummer, m);
+        let replaces = match self.registered.get(&matter).and_then(|m| Some((self.diaria.get(m)?, *m))) {
+            None => true,
+            Some((held, m)) => earlier(held, m),
+        };
+        if replaces {
+            self.registered.insert(matter, n);
+        }
+        self.diaria.insert(n, d);
+    }
+
+    /// Recomputes the settlement of `matter` by the rule ([`settle`]) over its closings held.
+    fn resettle(&mut self, matter: &RecordId) {
+        let Some(held) = self.matter(matter) else { return };
+        let closings: Vec<Record<Verified>> =
+            self.closings.get(matter).into_iter().flat_map(|c| c.values().map(|c| c.record.clone())).collect();
+        let settlement = settle(matter, &held.body, &closings);
+        self.settlements.insert(*matter, settlement);
+    }
+
+    /// Every matter held, in arrival order.
+    pub fn matters(&self) -> impl DoubleEndedIterator<Item = &Held<Matter>> {
+        self.matters.values()
+    }
+
+    /// The matter `id`, if held.
+    pub fn matter(&self, id: &RecordId) -> Option<&Held<Matter>> {
+        self.matters.get(self.matter_no.get(id)?)
+    }
+
+    /// How the closings held settle the matter `id` (open when none is held).
+    pub fn settlement(&self, id: &RecordId) -> Settlement {
+        self.settlements.get(id).cloned().unwrap_or(Settlement::Open)
+    }
+
+    /// The registration of `matter`: the diarium record with the lowest number for it (the
+    /// rules cannot stop a matter being registered twice; the first number given is shown).
+    pub fn registration(&self, matter: &RecordId) -> Option<&Held<Diarium>> {
+        self.diaria.get(self.registered.get(matter)?)
+    }
+
+    /// Every diarium record held, in arrival order.
+    pub fn diaria(&self) -> impl DoubleEndedIterator<Item = &Held<Diarium>> {
+        self.diaria.values()
+    }
+
+    /// The votes held on `matter` (by body), in arrival order.
+    pub fn votes(&self, matter: &RecordId) -> impl Iterator<Item = &VoteEntry> {
+        self.votes.get(matter).into_iter().flat_map(BTreeMap::values)
+    }
+
+    /// The vote receipts held for votes on `matter` (by body), in arrival order.
+    pub fn receipts(&self, matter: &RecordId) -> impl Iterator<Item = &ReceiptEntry> {
+        self.receipts.get(matter).into_iter().flat_map(BTreeMap::values)
+    }
+
+    /// The closings held of `matter` (by body), in arrival order.
+    pub fn closings(&self, matter: &RecordId) -> impl Iterator<Item = &Held<BallotClose>> {
+        self.closings.get(matter).into_iter().flat_map(BTreeMap::values)
+    }
+
+    /// Every meeting held, in arrival order.
+    pub fn meetings(&self) -> impl DoubleEndedIterator<Item = &Held<Meeting>> {
+        self.meetings.values()
+    }
+
+    /// Every set of minutes held, in arrival order.
+    pub fn all_minutes(&self) -> impl DoubleEndedIterator<Item = &Held<Minutes>> {
+        self.minutes.values()
+    }
+
+    /// The minutes `id`, if held.
+    pub fn minutes(&self, id: &RecordId) -> Option<&Held<Minutes>> {
+        self.minutes.get(self.minutes_no.get(id)?)
+    }
+
+    /// The minutes of `meeting` (by body), in arrival order.
+    pub fn minutes_of(&self, meeting: &RecordId) -> impl Iterator<Item = &Held<Minutes>> {
+        self.minutes_of.get(meeting).into_iter().flatten().filter_map(|n| self.minutes.get(n))
+    }
+
+    /// The justering records naming `minutes` (by body, whoever signed them), in arrival order.
+    pub fn justeringar(&self, minutes: &RecordId) -> impl Iterator<Item = &Held<Justering>> {
+        self.justeringar.get(minutes).into_iter().flat_map(BTreeMap::values)
+    }
+
+    /// Whether a paper record or a matter held names a paper of this content hash and size.
+    pub fn names_paper(&self, hash: &Hash, size: u64) -> bool {
+        self.papers.contains(&(*hash, size))
+    }
+
+    /// The content hash and size of every paper a held paper record or matter names.
+    pub fn papers_named(&self) -> impl Iterator<Item = (Hash, u64)> + '_ {
+        self.papers.iter().copied()
+    }
+
+    /// How many records of each kind the index holds (for benchmarks and logs).
+    pub fn counts(&self) -> BTreeMap<&'static str, usize> {
+        let per = |m: &HashMap<RecordId, BTreeMap<u64, _>>| -> usize { m.values().map(BTreeMap::len).sum() };
+        BTreeMap::from([
+            ("matter", self.matters.len()),
+            ("diarium", self.diaria.len()),
+            ("vote", self.votes.values().map(BTreeMap::len).sum()),
+            ("vote-receipt", self.receipts.values().map(BTreeMap::len).sum()),
+            ("ballot-close", self.closings.values().map(BTreeMap::len).sum()),
+            ("meeting", self.meetings.len()),
+            ("minutes", self.minutes.len()),
+            ("justering", per(&self.justeringar)),
+        ])
+    }
+}
+
+/// The read model a store keeps: a [`Model`] behind a lock that writers hold only while adding
+/// one commit's records.
+#[derive(Debug, Default)]
+pub struct Index {
+    model: RwLock<Model>,
+}
+
+impl Index {
+    /// An index built from `records` (the number each record has in its store).
+    pub fn build<'a>(records: impl IntoIterator<Item = (u64, &'a Record<Verified>)>) -> Index {
+        let index = Index::default();
+        index.add(records);
+        index
+    }
+
+    /// Adds records just stored, each with its local number.
+    pub fn add<'a>(&self, records: impl IntoIterator<Item = (u64, &'a Record<Verified>)>) {
+        let mut records = records.into_iter().filter(|(_, r)| KINDS.contains(&r.header().kind)).peekable();
+        if records.peek().is_none() {
+            return;
+        }
+        let mut model = self.model.write().expect("read model lock poisoned");
+        for (n, record) in records {
+            model.add(n, record);
+        }
+    }
+
+    /// The model, read-locked: hold it only to copy out what a query needs (writers wait).
+    pub fn read(&self) -> RwLockReadGuard<'_, Model> {
+        self.model.read().expect("read model lock poisoned")
+    }
+}

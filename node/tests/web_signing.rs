@@ -1,0 +1,428 @@
+//! Signing in and signing in the browser, driven over HTTP as the browser's script drives it
+//! (the script's own part — WebCrypto, IndexedDB — is exercised in headless Chromium by
+//! `web/tests/browser.py`): a signed challenge opens a session, a vote is prepared, shown,
+//! signed and stored through the one ingest path; refusals say why in Swedish and never take a
+//! chain position; forms from elsewhere or without the session's CSRF token are refused.
+
+#[path = "support/fixture.rs"]
+mod fixture;
+mod support;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use samverka_protocol::governance::{Choice, Vote};
+use samverka_protocol::{testkit, Body as _, Hash, Kind, RecordId, SigningKey};
+use samverka_web::session::{login_message, SESSION_COOKIE};
+use support::{send, Reply};
+
+fn html(r: &Reply) -> String {
+    String::from_utf8(r.bytes.clone()).expect("pages are UTF-8")
+}
+
+/// The value of `attr="…"` after the first `anchor` in `page`.
+fn attr(page: &str, anchor: &str, attr: &str) -> String {
+    let from = page.find(anchor).unwrap_or_else(|| panic!("{anchor} not in:\n{page}"));
+    let rest = &page[from..];
+    let start = rest.find(&format!("{attr}=\"")).unwrap_or_else(|| panic!("{attr} after {anchor}")) + attr.len() + 2;
+    rest[start..start + rest[start..].find('"').expect("closing quote")].to_owned()
+}
+
+/// A browser: a cookie jar of one session cookie, and the router.
+struct Browser {
+    router: axum::Router,
+    cookie: Option<String>,
+}
+
+impl Browser {
+    fn request(&self, req: axum::http::request::Builder) -> axum::http::request::Builder {
+        match &self.cookie {
+            Some(c) => req.header(header::COOKIE, format!("{SESSION_COOKIE}={c}")),
+            None => req,
+        }
+    }
+
+    async fn get(&self, uri: &str) -> Reply {
+        send(&self.router, self.request(Request::get(uri)).body(Body::empty()).expect("request")).await
+    }
+
+    async fn post(&self, uri: &str, form: &[(&str, &str)], origin: Option<&str>) -> Reply {
+        let body = form.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+        let mut req = self
+            .request(Request::post(uri))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::HOST, "127.0.0.1:7080");
+        if let Some(o) = origin {
+            req = req.header(header::ORIGIN, o);
+        }
+        send(&self.router, req.body(Body::from(body)).expect("request")).await
+    }
+
+    /// Signs in with `key` as the login page's script does; returns the answer.
+    async fn sign_in(&mut self, key: &SigningKey) -> Reply {
+        let page = html(&self.get("/logga-in").await);
+        let federation = Hash::from_hex(&attr(&page, "id=\"login-form\"", "data-federation")).expect("hex");
+        let challenge: [u8; 32] =
+            hex::decode(attr(&page, "id=\"login-form\"", "data-challenge")).expect("hex").try_into().expect("32");
+        let signature = key.sign(&login_message(&federation, &challenge));
+        let r = self
+            .post(
+                "/logga-in",
+                &[
+                    ("key", &key.public().to_hex()),
+                    ("challenge", &hex::encode(challenge)),
+                    ("signature", &signature.to_hex()),
+                ],
+                None,
+            )
+            .await;
+        if let Some(set) = r.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()) {
+            assert!(
+                set.contains("; Secure")
+                    && set.contains("; HttpOnly")
+                    && set.contains("SameSite=Strict")
+                    && set.contains("Path=/"),
+                "{set}"
+            );
+            self.cookie =
+                Some(set.split(';').next().expect("a value").split_once('=').expect("name=value").1.to_owned());
+        }
+        r
+    }
+
+    async fn csrf(&self) -> String {
+        attr(&html(&self.get("/att-gora").await), "name=\"csrf\"", "value")
+    }
+}
+
+fn ordinarie(member: &str) -> SigningKey {
+    testkit::key(&format!("demo/{member}/ordinarie"))
+}
+
+/// A member of the fixture who has not voted on the open matter (the first three have).
+const VOTER: &str = "2584";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_signs_in_with_a_signed_challenge_and_votes_by_signing_in_the_browser() {
+    let f = fixture::fixture().await;
+    let mut browser = Browser { router: f.router.clone(), cookie: None };
+    let key = ordinarie(VOTER);
+
+    let r = browser.sign_in(&key).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    assert_eq!(r.headers[header::LOCATION], "/att-gora");
+    let todo = html(&browser.get("/att-gora").await);
+    assert!(todo.contains(&format!("/arenden/{}#rosta", f.open.to_hex())), "the open ballot waits:\n{todo}");
+    assert!(todo.contains("Inloggad: Ordinarie ledamot i styrgruppen"), "{todo}");
+
+    let csrf = browser.csrf().await;
+    let r =
+        browser.post(&format!("/arenden/{}/rosta", f.open.to_hex()), &[("csrf", &csrf), ("choice", "nej")], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    assert_eq!(r.headers[header::LOCATION], "/underskrift");
+
+    let offer = html(&browser.get("/underskrift").await);
+    assert!(offer.contains("Din röst</dt><dd>Nej"), "the page says what is signed:\n{offer}");
+    let input = hex::decode(attr(&offer, "id=\"sign-form\"", "data-input")).expect("hex");
+    let id = attr(&offer, "id=\"sign-form\"", "data-id");
+    let (before, after) =
+        (attr(&offer, "id=\"sign-form\"", "data-before"), attr(&offer, "id=\"sign-form\"", "data-after"));
+    let (seq, prev) = f.ledger.next_position(&key.public()).expect("reads");
+    assert_eq!(attr(&offer, "id=\"sign-form\"", "data-seq"), seq.to_string());
+    assert_eq!(attr(&offer, "id=\"sign-form\"", "data-prev"), prev.map(|p| p.to_hex()).unwrap_or_default());
+
+    let signature = key.sign(&input);
+    let assembled = hex::decode(format!("{before}{}{after}", signature.to_hex())).expect("hex");
+    let r =
+        browser.post("/underskrift", &[("csrf", &csrf), ("id", &id), ("signature", &signature.to_hex())], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let receipt = r.headers[header::LOCATION].to_str().expect("ascii").to_owned();
+    assert_eq!(receipt, format!("/kvitto/{id}?tillbaka=/arenden/{}", f.open.to_hex()));
+    assert!(html(&browser.get(&receipt).await).contains(&format!("data-acked=\"{id}\"")));
+
+    let stored =
+        f.ledger.store().get(&RecordId::from_hex(&id).expect("an id")).expect("reads").expect("the vote is stored");
+    assert_eq!(stored.bytes(), &assembled[..], "the bytes the browser keeps are the record's");
+    assert_eq!(stored.header().kind, Kind::Vote);
+    let vote = Vote::from_bytes(stored.body().expect("a body")).expect("a vote");
+    assert_eq!((vote.matter, vote.member.as_str(), vote.choice), (f.open, VOTER, Choice::No));
+    let todo = html(&browser.get("/att-gora").await);
+    assert!(!todo.contains(&f.open.to_hex()), "the ballot no longer waits:\n{todo}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vote_on_a_closed_matter_is_refused_in_swedish_and_takes_no_position() {
+    let f = fixture::fixture().await;
+    let mut browser = Browser { router: f.router.clone(), cookie: None };
+    let key = ordinarie(VOTER);
+    browser.sign_in(&key).await;
+    let before = f.ledger.next_position(&key.public()).expect("reads");
+    let csrf = browser.csrf().await;
+    let r = browser
+        .post(&format!("/arenden/{}/rosta", f.closed.to_hex()), &[("csrf", &csrf), ("choice", "ja")], None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("Omröstningen är avslutad"), "{}", html(&r));
+    let r = browser
+        .post(&format!("/arenden/{}/rosta", f.open.to_hex()), &[("csrf", &csrf), ("choice", "kanske")], None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("Välj hur du röstar"), "{}", html(&r));
+    assert!(html(&browser.get("/underskrift").await).contains("Inget att skriva under"));
+    assert_eq!(f.ledger.next_position(&key.public()).expect("reads"), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_signature_is_refused_and_its_position_is_given_back() {
+    let f = fixture::fixture().await;
+    let mut browser = Browser { router: f.router.clone(), cookie: None };
+    let key = ordinarie(VOTER);
+    browser.sign_in(&key).await;
+    let csrf = browser.csrf().await;
+    let vote = format!("/arenden/{}/rosta", f.open.to_hex());
+    browser.post(&vote, &[("csrf", &csrf), ("choice", "ja")], None).await;
+    let offer = html(&browser.get("/underskrift").await);
+    let (id, seq) = (attr(&offer, "id=\"sign-form\"", "data-id"), attr(&offer, "id=\"sign-form\"", "data-seq"));
+    let forged = ordinarie("2505").sign(&hex::decode(attr(&offer, "id=\"sign-form\"", "data-input")).expect("hex"));
+    let r = browser.post("/underskrift", &[("csrf", &csrf), ("id", &id), ("signature", &forged.to_hex())], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = html(&r);
+    assert!(page.contains("Underskriften stämde inte med din nyckel"), "{page}");
+    assert!(page.contains(&format!("data-given-back=\"{id}\"")), "the browser learns the position is free:\n{page}");
+    assert!(f.ledger.store().get(&RecordId::from_hex(&id).expect("id")).expect("reads").is_none());
+
+    // The same position is offered again, and a good signature over it is stored.
+    browser.post(&vote, &[("csrf", &csrf), ("choice", "avstar")], None).await;
+    let offer = html(&browser.get("/underskrift").await);
+    assert_eq!(attr(&offer, "id=\"sign-form\"", "data-seq"), seq);
+    let id = attr(&offer, "id=\"sign-form\"", "data-id");
+    let signature = key.sign(&hex::decode(attr(&offer, "id=\"sign-form\"", "data-input")).expect("hex"));
+    let r =
+        browser.post("/underskrift", &[("csrf", &csrf), ("id", &id), ("signature", &signature.to_hex())], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    // A signature over a replaced offer is not taken.
+    let r =
+        browser.post("/underskrift", &[("csrf", &csrf), ("id", &id), ("signature", &signature.to_hex())], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("väntar inte längre på din underskrift"), "{}", html(&r));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_is_refused_for_an_uncertified_key_a_replayed_challenge_and_a_bad_signature() {
+    let f = fixture::fixture().await;
+    let mut browser = Browser { router: f.router.clone(), cookie: None };
+    let r = browser.sign_in(&SigningKey::from_seed(&[42; 32])).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("Nyckeln är inte godkänd"), "{}", html(&r));
+    assert!(browser.cookie.is_none());
+
+    let page = html(&browser.get("/logga-in").await);
+    let challenge = attr(&page, "id=\"login-form\"", "data-challenge");
+    let key = ordinarie(VOTER);
+    let wrong = key.sign(b"something else");
+    let form = [("key", key.public().to_hex()), ("challenge", challenge.clone()), ("signature", wrong.to_hex())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = browser.post("/logga-in", &form, None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("Underskriften stämde inte med nyckeln"), "{}", html(&r));
+    let r = browser.post("/logga-in", &form, None).await;
+    assert!(html(&r).contains("Inloggningen tog för lång tid eller gjordes redan"), "a challenge is used once");
+    let r = browser.post("/logga-in", &[("key", "zz")], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("Inloggningen saknade uppgifter"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_from_another_site_or_without_the_csrf_token_are_refused_and_logout_ends_the_session() {
+    let f = fixture::fixture().await;
+    let mut browser = Browser { router: f.router.clone(), cookie: None };
+    let key = ordinarie(VOTER);
+    browser.sign_in(&key).await;
+    let csrf = browser.csrf().await;
+    let vote = format!("/arenden/{}/rosta", f.open.to_hex());
+    let r = browser.post(&vote, &[("csrf", "0000"), ("choice", "ja")], None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(html(&r).contains("Logga in igen"), "{}", html(&r));
+    let r = browser.post(&vote, &[("csrf", &csrf), ("choice", "ja")], Some("https://evil.example")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(html(&r).contains("från en annan webbplats"));
+    let r = browser.post(&vote, &[("csrf", &csrf), ("choice", "ja")], Some("http://127.0.0.1:7080")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "the node's own origin is fine");
+
+    let r = browser.post("/logga-ut", &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.headers[header::SET_COOKIE].to_str().expect("ascii").contains("Max-Age=0"));
+    let r = browser.get("/att-gora").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "the session ended");
+    assert_eq!(r.headers[header::LOCATION], "/logga-in");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hosts_forvaltare_closes_a_ballot_from_the_matter_page_and_no_one_else_can() {
+    let f = fixture::fixture().await;
+    let matter = format!("/arenden/{}", f.open.to_hex());
+    let mut member = Browser { router: f.router.clone(), cookie: None };
+    member.sign_in(&ordinarie(VOTER)).await;
+    assert!(!html(&member.get(&matter).await).contains("/avsluta"), "a member sees no host actions");
+    let csrf = member.csrf().await;
+    let r = member.post(&format!("{matter}/avsluta"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("Bara värdkommunens förvaltare eller ordförande"), "{}", html(&r));
+
+    let mut host = Browser { router: f.router.clone(), cookie: None };
+    host.sign_in(&testkit::key("demo/2580/forvaltare")).await;
+    let page = html(&host.get(&matter).await);
+    assert!(page.contains(&format!("action=\"{matter}/avsluta\"")), "{page}");
+    assert!(!page.contains("/diariefor"), "the matter is registered already");
+    let csrf = host.csrf().await;
+    let r = host.post(&format!("{matter}/avsluta"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let page = html(&host.get(&matter).await);
+    assert!(page.contains("tag-closed") && page.contains("decision.pdf"), "closed, with its documents:\n{page}");
+    let r = host.post(&format!("{matter}/avsluta"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("Omröstningen är redan avslutad"), "{}", html(&r));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_justerare_attests_minutes_by_signing_in_the_browser() {
+    let f = fixture::fixture().await;
+    let minutes = format!("/protokoll/{}", f.minutes.to_hex());
+    let page = html(&Browser { router: f.router.clone(), cookie: None }.get(&minutes).await);
+    assert!(page.contains("Väntar på justering") && page.contains("Styrgruppen antog planen."), "{page}");
+    assert!(page.contains("Justerare: Ordinarie ledamot i styrgruppen, Kiruna kommun: har inte justerat än"), "{page}");
+    let meetings = html(&Browser { router: f.router.clone(), cookie: None }.get("/sammantraden").await);
+    assert!(meetings.contains(&minutes) && meetings.contains("SAM 2026/0001"), "{meetings}");
+
+    let mut browser = Browser { router: f.router.clone(), cookie: None };
+    let key = ordinarie(VOTER);
+    browser.sign_in(&key).await;
+    let todo = html(&browser.get("/att-gora").await);
+    assert!(todo.contains(&format!("{minutes}/justera")), "the minutes wait for Kiruna's justering:\n{todo}");
+    let csrf = browser.csrf().await;
+    let r = browser.post(&format!("{minutes}/justera"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let offer = html(&browser.get("/underskrift").await);
+    assert!(offer.contains("Du justerar det här protokollet"), "{offer}");
+    let id = attr(&offer, "id=\"sign-form\"", "data-id");
+    let signature = key.sign(&hex::decode(attr(&offer, "id=\"sign-form\"", "data-input")).expect("hex"));
+    let r =
+        browser.post("/underskrift", &[("csrf", &csrf), ("id", &id), ("signature", &signature.to_hex())], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let page = html(&browser.get(&minutes).await);
+    assert!(page.contains("Kiruna kommun: har justerat"), "{page}");
+    assert!(!page.contains(&format!("{minutes}/justera")), "no second justering is offered");
+    assert!(!html(&browser.get("/att-gora").await).contains(&format!("{minutes}/justera")));
+
+    // Someone who is not a justerare is refused before anything is signed.
+    let mut other = Browser { router: f.router.clone(), cookie: None };
+    other.sign_in(&ordinarie("2505")).await;
+    let csrf = other.csrf().await;
+    let r = other.post(&format!("{minutes}/justera"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("Du är inte justerare"), "{}", html(&r));
+}
+
+/// Signs the offer shown at `/underskrift` with `key` and posts it; returns the answer.
+async fn sign_offer(browser: &Browser, key: &SigningKey, csrf: &str) -> Reply {
+    let offer = html(&browser.get("/underskrift").await);
+    let id = attr(&offer, "id=\"sign-form\"", "data-id");
+    let signature = key.sign(&hex::decode(attr(&offer, "id=\"sign-form\"", "data-input")).expect("hex"));
+    browser.post("/underskrift", &[("csrf", csrf), ("id", &id), ("signature", &signature.to_hex())], None).await
+}
+
+fn stockholm_day(days_ahead: i64) -> String {
+    let now = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::get("Europe/Stockholm").expect("the zone"));
+    (now.date() + jiff::Span::new().days(days_ahead)).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_forvaltare_puts_a_matter_and_calls_a_meeting_signing_both_in_the_browser() {
+    let f = fixture::fixture().await;
+    let key = testkit::key("demo/2580/forvaltare");
+    let mut host = Browser { router: f.router.clone(), cookie: None };
+    host.sign_in(&key).await;
+    assert!(html(&host.get("/arenden").await).contains("href=\"/arenden/nytt\""));
+    let csrf = host.csrf().await;
+
+    let r = host.post("/arenden/nytt", &[("csrf", &csrf), ("kind", "investering"), ("title", "")], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a matter without a title is refused");
+    assert!(html(&r).contains("Ett obligatoriskt fält är tomt"), "{}", html(&r));
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("kind", "investering"),
+        ("title", "Ny+modul+f%C3%B6r+e-arkiv"),
+        ("proposal", "Styrgruppen+godk%C3%A4nner+investeringen."),
+    ];
+    let r = host.post("/arenden/nytt", &form, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let offer = html(&host.get("/underskrift").await);
+    assert!(offer.contains("Ny modul för e-arkiv") && offer.contains("Investering"), "{offer}");
+    let r = sign_offer(&host, &key, &csrf).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let location = r.headers[header::LOCATION].to_str().expect("ascii").to_owned();
+    let matter = location.split("tillbaka=/arenden/").nth(1).expect("back to the new matter").to_owned();
+    let page = html(&host.get(&format!("/arenden/{matter}")).await);
+    assert!(page.contains("Ny modul för e-arkiv") && page.contains("/diariefor"), "{page}");
+    let r = host.post(&format!("/arenden/{matter}/diariefor"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    assert!(html(&host.get("/diariet").await).contains("Ny modul för e-arkiv"));
+
+    let meeting = |date: String| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("title", "Extra+sammantr%C3%A4de".to_owned()),
+            ("date", date),
+            ("place", "Via+l%C3%A4nk".to_owned()),
+            ("agenda", matter.clone()),
+        ]
+    };
+    let pairs = meeting(stockholm_day(1));
+    let form: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = host.post("/sammantraden/nytt", &form, None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "notice one day ahead is too short");
+    assert!(html(&r).contains("Kallelsen ges för sent"), "{}", html(&r));
+    let pairs = meeting(stockholm_day(30));
+    let form: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = host.post("/sammantraden/nytt", &form, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let r = sign_offer(&host, &key, &csrf).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let meetings = html(&host.get("/sammantraden").await);
+    assert!(meetings.contains("Extra sammanträde") && meetings.contains("Ny modul för e-arkiv"), "{meetings}");
+
+    let mut member = Browser { router: f.router.clone(), cookie: None };
+    member.sign_in(&ordinarie(VOTER)).await;
+    let r = member.get("/arenden/nytt").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "only host officers put matters");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_members_page_shows_the_rosters_history() {
+    let f = fixture::fixture().await;
+    let page = html(&Browser { router: f.router.clone(), cookie: None }.get("/medlemmar").await);
+    assert!(page.contains("Medlemsförteckningens historik"), "{page}");
+    let kiruna = &testkit::key("demo/2584/ordinarie").public().to_hex()[..8];
+    assert!(
+        page.contains(&format!("Kiruna kommun: nyckel {kiruna} godkänd som Ordinarie ledamot i styrgruppen.")),
+        "{page}"
+    );
+    assert!(page.contains("Luleå kommun: nyckel") && page.contains("godkänd som nodnyckel."), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_key_ends_its_sessions_and_it_cannot_sign_in_again() {
+    let mut f = fixture::fixture().await;
+    let mut browser = Browser { router: f.router.clone(), cookie: None };
+    let key = ordinarie(VOTER);
+    browser.sign_in(&key).await;
+    assert_eq!(browser.get("/att-gora").await.status, StatusCode::OK);
+    let revoke = vec![samverka_protocol::Change::RevokeKey { key: key.public(), compromised_since_seq: 1_000 }];
+    let update = f.fed.update(VOTER, revoke).expect("Kiruna revokes its own person's key");
+    f.ledger.ingest(update.to_unverified()).expect("the roster update is stored");
+    let r = browser.get("/att-gora").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "the session ended with the key");
+    assert_eq!(r.headers[header::LOCATION], "/logga-in");
+    let r = browser.sign_in(&key).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&r).contains("Nyckeln är inte godkänd"), "{}", html(&r));
+}

@@ -1,0 +1,685 @@
+//! The pages of a signed-in person: sign-in with the browser's key ([`crate::session`]), what
+//! waits for them ("Att göra"), and signing a vote or a justering in the browser.
+//!
+//! Signing takes three requests, each a plain form (the script only fills in signatures):
+//!
+//! 1. `POST /arenden/{id}/rosta` (or `/protokoll/{id}/justera`): the node prepares the record and
+//!    persists the chain position it takes (`Node::prepare`), then answers `303 /underskrift`. A
+//!    refusal shows the matter again with the reason (422); nothing is taken.
+//! 2. `GET /underskrift`: what will be signed, in plain words, and the exact bytes in data
+//!    attributes. The script checks the bytes against the browser's own record of its chain,
+//!    signs, keeps the signed record in IndexedDB, and posts the signature.
+//! 3. `POST /underskrift`: the node ingests the record (`Node::submit`) and answers
+//!    `303 /kvitto/{id}`; a refusal says why and which record's position is free again.
+//!
+//! Every form that changes state carries the session's CSRF token, and a request whose
+//! `Origin` is another site's is refused whatever it carries.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use samverka_protocol::governance::Choice;
+use samverka_protocol::{PublicKey, RecordId, Signature};
+use serde::Deserialize;
+
+use crate::catalog::Catalog;
+use crate::page::{choice_text, choices, matter_page, read, roles_text, row, Chrome, Failure, Row, TextPage, Visitor};
+use crate::session::{self, LoginError, Session, SESSION_COOKIE};
+use crate::view::{self, Me, Node};
+use crate::Web;
+
+/// A form as posted: every field optional, so a form missing one gets a page saying so, not a
+/// bare rejection. A field sent twice keeps its last value; `agenda` keeps every value.
+#[derive(Debug, Default)]
+pub struct Fields {
+    pub(crate) csrf: Option<String>,
+    pub(crate) choice: Option<String>,
+    pub(crate) key: Option<String>,
+    pub(crate) challenge: Option<String>,
+    pub(crate) signature: Option<String>,
+    pub(crate) id: Option<String>,
+    pub(crate) kind: Option<String>,
+    pub(crate) title: Option<String>,
+    pub(crate) proposal: Option<String>,
+    pub(crate) alternatives: Option<String>,
+    pub(crate) date: Option<String>,
+    pub(crate) place: Option<String>,
+    pub(crate) agenda: Vec<String>,
+}
+
+impl Fields {
+    fn of(pairs: Vec<(String, String)>) -> Fields {
+        let mut f = Fields::default();
+        for (name, value) in pairs {
+            let slot = match name.as_str() {
+                "csrf" => &mut f.csrf,
+                "choice" => &mut f.choice,
+                "key" => &mut f.key,
+                "challenge" => &mut f.challenge,
+                "signature" => &mut f.signature,
+                "id" => &mut f.id,
+                "kind" => &mut f.kind,
+                "title" => &mut f.title,
+                "proposal" => &mut f.proposal,
+                "alternatives" => &mut f.alternatives,
+                "date" => &mut f.date,
+                "place" => &mut f.place,
+                "agenda" => {
+                    f.agenda.push(value);
+                    continue;
+                }
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        f
+    }
+}
+
+/// A posted form, as pairs (the request body is bounded by the node's request limit).
+pub(crate) type Posted = Result<Form<Vec<(String, String)>>, FormRejection>;
+
+#[derive(Template)]
+#[template(path = "todo.html")]
+struct TodoPage {
+    c: Chrome,
+    ballots: Vec<Row>,
+    justering: Vec<MinutesLine>,
+    csrf: String,
+    error: Option<String>,
+}
+
+struct MinutesLine {
+    meeting: String,
+    date: String,
+    href: String,
+    action: String,
+}
+
+#[derive(Template)]
+#[template(path = "offer.html")]
+struct OfferPage {
+    c: Chrome,
+    facts: Vec<(&'static str, String)>,
+    intro: String,
+    csrf: String,
+    author: String,
+    id: String,
+    seq: u64,
+    prev: String,
+    input: String,
+    before: String,
+    after: String,
+    back: String,
+}
+
+#[derive(Template)]
+#[template(path = "receipt.html")]
+struct ReceiptPage {
+    c: Chrome,
+    /// The record stored: the script marks it acknowledged in the browser's chain.
+    acked: Option<String>,
+    /// The record refused: the script frees its position in the browser's chain.
+    given_back: Option<String>,
+    message: String,
+    id: String,
+    back: String,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    federation: String,
+    challenge: String,
+    error: Option<String>,
+    demo: Vec<DemoLine>,
+}
+
+struct DemoLine {
+    label: String,
+    seed: String,
+    key: String,
+    /// Sign in as this person as soon as the page loads (the demo's printed links).
+    auto: bool,
+}
+
+#[derive(Template)]
+#[template(path = "key.html")]
+struct KeyPage {
+    c: Chrome,
+}
+
+fn script(mut c: Chrome) -> Chrome {
+    c.script = true;
+    c
+}
+
+/// The signed-in person, or a redirect to the sign-in page.
+pub(crate) fn signed_in(v: &Visitor) -> Result<(&Session, &Me), Box<Response>> {
+    v.me.as_ref().map(|(s, m)| (s, m)).ok_or_else(|| Box::new(Redirect::to("/logga-in").into_response()))
+}
+
+/// The form, if it is this node's own and carries the session's CSRF token; otherwise the
+/// 403 page saying what to do.
+pub(crate) fn checked<N: Node>(
+    web: &Web<N>,
+    v: &Visitor,
+    posted: Posted,
+    session: Option<&Session>,
+) -> Result<Fields, Box<Response>> {
+    let refuse = |key: &str| {
+        let t = v.t();
+        let page = TextPage {
+            c: v.chrome(t.get("form.forbidden_heading").into(), web.node.demo()),
+            paragraphs: vec![t.get(key).into()],
+            link: Some(("/", t.get("not_found.link").into())),
+        };
+        v.answer_with(StatusCode::FORBIDDEN, page.render().map_err(Failure::from), web.node.demo())
+    };
+    if !v.same_origin {
+        return Err(Box::new(refuse("form.other_origin")));
+    }
+    let Ok(Form(pairs)) = posted else { return Err(Box::new(refuse("form.malformed"))) };
+    let fields = Fields::of(pairs);
+    if let Some(session) = session {
+        let sent = fields.csrf.as_deref().unwrap_or("");
+        if !session::same_token(sent, &session.csrf) {
+            return Err(Box::new(refuse("form.stale")));
+        }
+    }
+    Ok(fields)
+}
+
+/// The text of a refusal: the catalog's `refusal.<code>`, or the general one naming the code.
+pub(crate) fn refusal_text(t: &'static Catalog, r: &view::Refusal) -> String {
+    let key = format!("refusal.{}", r.code);
+    match t.get(&key) {
+        crate::catalog::MISSING => t.fill("refusal.general", &[("code", r.code)]),
+        text => text.to_owned(),
+    }
+}
+
+/// `GET /att-gora`: open ballots the person's member has not voted in, minutes waiting for
+/// their justering.
+pub async fn todo<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
+    let (session, me) = match signed_in(&v) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let page = todo_page(&web, &v, session, me, None).await;
+    v.answer(page, web.node.demo())
+}
+
+async fn todo_page<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    session: &Session,
+    me: &Me,
+    error: Option<String>,
+) -> Result<String, Failure> {
+    let who = me.clone();
+    let todo = read(&web.node, move |n| n.todo(&who)).await?;
+    let t = v.t();
+    let page = TodoPage {
+        c: v.chrome(t.get("todo.heading").into(), web.node.demo()),
+        ballots: todo.ballots.iter().map(|r| row(t, r)).collect(),
+        justering: todo
+            .justering
+            .iter()
+            .map(|m| MinutesLine {
+                meeting: m.meeting.clone(),
+                date: m.date.clone(),
+                href: format!("/protokoll/{}", m.id.to_hex()),
+                action: format!("/protokoll/{}/justera", m.id.to_hex()),
+            })
+            .collect(),
+        csrf: session.csrf.clone(),
+        error,
+    };
+    Ok(page.render()?)
+}
+
+/// `POST /arenden/{id}/rosta`: prepares the person's vote and shows it for signing.
+pub async fn vote<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    let (session, me) = match signed_in(&v) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let fields = match checked(&web, &v, posted, Some(session)) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let Ok(matter) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
+    let t = v.t();
+    let found = read(&web.node, move |n| n.matter(&matter)).await;
+    let alternatives = match found {
+        Ok(Some(m)) => m.alternatives,
+        Ok(None) => return v.answer(Err(Failure::NotFound), web.node.demo()),
+        Err(e) => return v.answer(Err(e), web.node.demo()),
+    };
+    let choice: Option<Choice> = fields
+        .choice
+        .as_deref()
+        .and_then(|c| choices(&alternatives).into_iter().find(|(value, _)| value == c).map(|(_, choice)| choice));
+    let Some(choice) = choice else {
+        let page = matter_page(&web, &v, &id, Some(t.get("vote.choose").into())).await;
+        return v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo());
+    };
+    prepare(&web, &v, me, view::Action::Vote { matter, choice }, &id).await
+}
+
+/// `POST /arenden/{id}/diariefor`: the host's node registers the matter in the diarium.
+pub async fn register<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    host_command(web, id, v, posted, view::HostCommand::Register).await
+}
+
+/// `POST /arenden/{id}/avsluta`: the host's node closes the matter's ballot.
+pub async fn close<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    host_command(web, id, v, posted, view::HostCommand::Close).await
+}
+
+async fn host_command<N: Node>(
+    web: Arc<Web<N>>,
+    id: String,
+    v: Visitor,
+    posted: Posted,
+    command: fn(RecordId) -> view::HostCommand,
+) -> Response {
+    let (session, me) = match signed_in(&v) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    if let Err(r) = checked(&web, &v, posted, Some(session)) {
+        return *r;
+    }
+    let Ok(matter) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
+    let who = me.clone();
+    match read(&web.node, move |n| n.host(&who, command(matter))).await {
+        Ok(Ok(())) => Redirect::to(&format!("/arenden/{id}")).into_response(),
+        Ok(Err(refusal)) => {
+            tracing::info!(code = refusal.code, detail = %refusal.detail, "a host command was refused");
+            let page = matter_page(&web, &v, &id, Some(refusal_text(v.t(), &refusal))).await;
+            v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo())
+        }
+        Err(e) => v.answer(Err(e), web.node.demo()),
+    }
+}
+
+/// `POST /protokoll/{id}/justera`: prepares the person's justering and shows it for signing.
+pub async fn justera<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    let (session, me) = match signed_in(&v) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    if let Err(r) = checked(&web, &v, posted, Some(session)) {
+        return *r;
+    }
+    let Ok(minutes) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
+    prepare(&web, &v, me, view::Action::Justera { minutes }, &id).await
+}
+
+pub(crate) async fn prepare<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    me: &Me,
+    action: view::Action,
+    id: &str,
+) -> Response {
+    let kind = match action {
+        view::Action::Vote { .. } => ActionKind::Vote,
+        view::Action::Justera { .. } => ActionKind::Justera,
+        view::Action::Matter { .. } => ActionKind::Matter,
+        view::Action::Meeting { .. } => ActionKind::Meeting,
+    };
+    let who = me.clone();
+    match read(&web.node, move |n| n.prepare(&who, action)).await {
+        Ok(Ok(_offer)) => Redirect::to("/underskrift").into_response(),
+        Ok(Err(refusal)) => {
+            tracing::info!(code = refusal.code, detail = %refusal.detail, "a record was not offered");
+            let error = Some(refusal_text(v.t(), &refusal));
+            let page = match kind {
+                ActionKind::Vote => matter_page(web, v, id, error).await,
+                ActionKind::Justera => {
+                    let (session, me) = v.me.as_ref().map(|(s, m)| (s, m)).expect("signed in");
+                    todo_page(web, v, session, me, error).await
+                }
+                ActionKind::Matter => crate::host::new_matter_page(web, v, error).await,
+                ActionKind::Meeting => crate::host::new_meeting_page(web, v, error).await,
+            };
+            v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo())
+        }
+        Err(e) => v.answer(Err(e), web.node.demo()),
+    }
+}
+
+/// Which page shows a refused action again.
+#[derive(Clone, Copy)]
+enum ActionKind {
+    Vote,
+    Justera,
+    Matter,
+    Meeting,
+}
+
+/// `GET /underskrift`: the record waiting for the person's signature, in plain words.
+pub async fn offer<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
+    let (session, me) = match signed_in(&v) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let who = me.clone();
+    let offer = match read(&web.node, move |n| n.offer(&who)).await {
+        Ok(o) => o,
+        Err(e) => return v.answer(Err(e), web.node.demo()),
+    };
+    let t = v.t();
+    let Some(offer) = offer else {
+        let page = TextPage {
+            c: v.chrome(t.get("offer.none_heading").into(), web.node.demo()),
+            paragraphs: vec![t.get("offer.none").into()],
+            link: Some(("/att-gora", t.get("nav.todo").into())),
+        };
+        return v.answer(page.render().map_err(Failure::from), web.node.demo());
+    };
+    let hex_of = |id: &RecordId| id.to_hex();
+    let (facts, intro, back) = match &offer.subject {
+        view::Subject::Vote { matter, alternatives, member, choice } => (
+            vec![
+                (t.get("offer.matter"), format!("{} ({})", matter.title, row(t, matter).diarienummer)),
+                (t.get("offer.choice"), choice_text(t, *choice, alternatives)),
+                (t.get("offer.member"), member.clone()),
+            ],
+            t.get("offer.vote_intro").to_owned(),
+            format!("/arenden/{}", matter.id.to_hex()),
+        ),
+        view::Subject::Justering { minutes } => (
+            vec![(t.get("offer.minutes"), format!("{} {}", minutes.meeting, minutes.date))],
+            t.get("offer.justering_intro").to_owned(),
+            "/att-gora".to_owned(),
+        ),
+        view::Subject::Matter { kind, title, proposal, alternatives } => {
+            let mut facts = vec![
+                (t.get("matter.title"), title.clone()),
+                (t.get("matter.kind"), t.get(crate::page::kind_key(*kind)).to_owned()),
+                (t.get("matter.proposal"), proposal.clone()),
+            ];
+            if !alternatives.is_empty() {
+                facts.push((t.get("matter.alternatives"), alternatives.join(" · ")));
+            }
+            (facts, t.get("offer.matter_intro").to_owned(), "/arenden".to_owned())
+        }
+        view::Subject::Meeting { meeting } => {
+            let agenda: Vec<String> =
+                meeting.agenda.iter().map(|a| a.title.clone().unwrap_or_else(|| a.matter.to_hex())).collect();
+            (
+                vec![
+                    (t.get("offer.meeting"), format!("{} {}", meeting.title, meeting.date)),
+                    (t.get("offer.place"), meeting.place.clone()),
+                    (t.get("offer.notice"), meeting.notice_given_on.clone()),
+                    (t.get("meetings.agenda"), agenda.join(" · ")),
+                ],
+                t.get("offer.meeting_intro").to_owned(),
+                "/sammantraden".to_owned(),
+            )
+        }
+    };
+    let mut facts = facts;
+    facts.push((t.get("offer.seq"), (offer.seq + 1).to_string()));
+    facts.push((t.get("offer.id"), offer.id.to_hex()));
+    let page = OfferPage {
+        c: script(v.chrome(t.get("offer.heading").into(), web.node.demo())),
+        facts,
+        intro,
+        csrf: session.csrf.clone(),
+        author: me.key.to_hex(),
+        id: offer.id.to_hex(),
+        seq: offer.seq,
+        prev: offer.prev.as_ref().map(hex_of).unwrap_or_default(),
+        input: hex::encode(&offer.signing_input),
+        before: hex::encode(&offer.around.0),
+        after: hex::encode(&offer.around.1),
+        back,
+    };
+    v.answer(page.render().map_err(Failure::from), web.node.demo())
+}
+
+/// `POST /underskrift`: the browser's signature over the offer; the record is ingested.
+pub async fn submit<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
+    let (session, me) = match signed_in(&v) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let fields = match checked(&web, &v, posted, Some(session)) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let t = v.t();
+    let id = fields.id.as_deref().and_then(|i| RecordId::from_hex(i).ok());
+    let signature = fields.signature.as_deref().and_then(parse_signature);
+    let (Some(id), Some(signature)) = (id, signature) else {
+        let page = ReceiptPage {
+            c: script(v.chrome(t.get("receipt.refused_heading").into(), web.node.demo())),
+            acked: None,
+            given_back: None,
+            message: t.get("receipt.no_signature").into(),
+            id: String::new(),
+            back: "/underskrift".into(),
+        };
+        return v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page.render().map_err(Failure::from), web.node.demo());
+    };
+    let who = me.clone();
+    match read(&web.node, move |n| n.submit(&who, &id, signature)).await {
+        Ok(Ok(done)) => {
+            let back = if is_local_path(&done.back) { done.back } else { "/att-gora".into() };
+            Redirect::to(&format!("/kvitto/{}?tillbaka={back}", done.id.to_hex())).into_response()
+        }
+        Ok(Err(refusal)) => {
+            tracing::info!(code = refusal.code, detail = %refusal.detail, "a record signed in a browser was not stored");
+            let page = ReceiptPage {
+                c: script(v.chrome(t.get("receipt.refused_heading").into(), web.node.demo())),
+                acked: None,
+                given_back: refusal.given_back.map(|id| id.to_hex()),
+                message: refusal_text(t, &refusal),
+                id: id.to_hex(),
+                back: "/att-gora".into(),
+            };
+            v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page.render().map_err(Failure::from), web.node.demo())
+        }
+        Err(e) => v.answer(Err(e), web.node.demo()),
+    }
+}
+
+/// Where `/kvitto` may link back to.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Back {
+    tillbaka: Option<String>,
+}
+
+fn is_local_path(p: &str) -> bool {
+    p.starts_with('/') && !p.starts_with("//") && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_".contains(&b))
+}
+
+/// `GET /kvitto/{id}`: the receipt for a record the person signed.
+pub async fn receipt<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    Query(back): Query<Back>,
+    v: Visitor,
+) -> Response {
+    if let Err(r) = signed_in(&v) {
+        return *r;
+    }
+    let Ok(record) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
+    let t = v.t();
+    let back = back.tillbaka.filter(|b| is_local_path(b)).unwrap_or_else(|| "/att-gora".into());
+    let page = ReceiptPage {
+        c: script(v.chrome(t.get("receipt.heading").into(), web.node.demo())),
+        acked: Some(record.to_hex()),
+        given_back: None,
+        message: t.get("receipt.stored").into(),
+        id: record.to_hex(),
+        back,
+    };
+    v.answer(page.render().map_err(Failure::from), web.node.demo())
+}
+
+fn parse_signature(hex: &str) -> Option<Signature> {
+    let bytes: [u8; 64] = hex::decode(hex.trim()).ok()?.try_into().ok()?;
+    Some(Signature(bytes))
+}
+
+/// `GET /logga-in`: sign in with the key in this browser.
+pub async fn login_page<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
+    if v.me.is_some() {
+        return Redirect::to("/att-gora").into_response();
+    }
+    let page = login_form(&web, &v, None, None).await;
+    v.answer(page, web.node.demo())
+}
+
+async fn login_form<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    error: Option<String>,
+    only: Option<&str>,
+) -> Result<String, Failure> {
+    let federation = read(&web.node, |n| n.federation()).await?;
+    let t = v.t();
+    let demo: Vec<DemoLine> = web
+        .node
+        .demo_people()
+        .into_iter()
+        .filter(|p| only.is_none_or(|id| p.id == id))
+        .map(|p| DemoLine {
+            label: t.fill("demo.person", &[("member", &p.member), ("roles", &roles_text(t, &p.roles))]),
+            seed: hex::encode(p.seed),
+            key: p.key.to_hex(),
+            auto: only.is_some(),
+        })
+        .collect();
+    if only.is_some() && demo.is_empty() {
+        return Err(Failure::NotFound);
+    }
+    let page = LoginPage {
+        c: script(v.chrome(t.get("login.heading").into(), web.node.demo())),
+        federation: federation.id.to_hex(),
+        challenge: hex::encode(web.sessions.challenge()),
+        error,
+        demo,
+    };
+    Ok(page.render()?)
+}
+
+/// `POST /logga-in`: checks the signed challenge and opens a session.
+pub async fn login<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
+    let fields = match checked(&web, &v, posted, None) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let result = sign_in(&web, &fields).await;
+    match result {
+        Ok(key) => {
+            let (token, _) = web.sessions.open(key);
+            tracing::info!(%key, "signed in");
+            let cookie = format!("{SESSION_COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Strict");
+            let mut response = Redirect::to("/att-gora").into_response();
+            let value = HeaderValue::from_str(&cookie).expect("a hex token is a valid header value");
+            response.headers_mut().insert(header::SET_COOKIE, value);
+            response
+        }
+        Err(e) => {
+            tracing::info!(code = e.code(), "sign-in refused");
+            let text = v.t().get(&format!("login.error.{}", e.code())).to_owned();
+            let page = login_form(&web, &v, Some(text), None).await;
+            v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo())
+        }
+    }
+}
+
+async fn sign_in<N: Node>(web: &Arc<Web<N>>, fields: &Fields) -> Result<PublicKey, LoginError> {
+    let key = fields.key.as_deref().and_then(|k| PublicKey::from_hex(k.trim()).ok());
+    let challenge: Option<session::Challenge> =
+        fields.challenge.as_deref().and_then(|c| hex::decode(c.trim()).ok()).and_then(|c| c.try_into().ok());
+    let signature = fields.signature.as_deref().and_then(parse_signature);
+    let (Some(key), Some(challenge), Some(signature)) = (key, challenge, signature) else {
+        return Err(LoginError::Malformed);
+    };
+    let federation = read(&web.node, |n| n.federation()).await.map_err(|_| LoginError::NotCertified)?;
+    web.sessions.verify(&federation.id, &key, &challenge, &signature)?;
+    if web.node.me(&key).is_none() {
+        return Err(LoginError::NotCertified);
+    }
+    Ok(key)
+}
+
+/// `POST /logga-ut`: ends the session.
+pub async fn logout<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
+    let session = v.me.as_ref().map(|(s, _)| s);
+    if let Err(r) = checked(&web, &v, posted, session) {
+        return *r;
+    }
+    if let Some(token) = &v.token {
+        web.sessions.end(token);
+    }
+    let mut response = Redirect::to("/").into_response();
+    let cookie = format!("{SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("a valid header value"));
+    response
+}
+
+/// `GET /nyckel`: make a key in this browser and show it for certification.
+pub async fn key_page<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
+    let t = v.t();
+    let page = KeyPage { c: script(v.chrome(t.get("key.heading").into(), web.node.demo())) };
+    v.answer(page.render().map_err(Failure::from), web.node.demo())
+}
+
+/// `GET /demo`: the demo's people, to sign in as (only on a demo node).
+pub async fn demo_page<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
+    if !web.node.demo() {
+        return v.answer(Err(Failure::NotFound), false);
+    }
+    let page = login_form(&web, &v, None, None).await;
+    v.answer(page, true)
+}
+
+/// `GET /demo/{member}/{role}`: signs the demo's person in at once (the links `samverka demo`
+/// prints per role).
+pub async fn demo_person<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path((member, role)): Path<(String, String)>,
+    v: Visitor,
+) -> Response {
+    if !web.node.demo() {
+        return v.answer(Err(Failure::NotFound), false);
+    }
+    let page = login_form(&web, &v, None, Some(&format!("{member}/{role}"))).await;
+    v.answer(page, true)
+}
