@@ -111,6 +111,14 @@ fn figures(days: Sides<u64>, cost: Sides<Ore>) -> Vec<String> {
     ]
 }
 
+/// A row of costs only (the VM and VU sums): no person-days are shown for them.
+fn costs(cost: Sides<Ore>) -> Vec<String> {
+    let mut cells = figures(Sides::default(), cost);
+    cells[0] = "–".into();
+    cells[1] = "–".into();
+    cells
+}
+
 fn mode_text(t: &Catalog, m: Mode) -> String {
     match m {
         Mode::Vm => t.get("plan.vm").into(),
@@ -222,8 +230,8 @@ pub async fn plan<N: Node>(State(web): State<Arc<Web<N>>>, Path(id): Path<String
                     .map(|(g, gt)| Cells { label: goal_label(t, g), cells: figures(gt.days, gt.cost) })
                     .collect(),
                 sums: vec![
-                    Cells { label: t.get("plan.sum_vm").into(), cells: figures(Sides::default(), at.vm) },
-                    Cells { label: t.get("plan.sum_vu").into(), cells: figures(Sides::default(), at.vu) },
+                    Cells { label: t.get("plan.sum_vm").into(), cells: costs(at.vm) },
+                    Cells { label: t.get("plan.sum_vu").into(), cells: costs(at.vu) },
                     Cells {
                         label: t.fill("plan.sum_activity", &[("fte", &fte(at.fte_hundredths))]),
                         cells: figures(at.days, at.cost),
@@ -247,16 +255,12 @@ pub async fn plan<N: Node>(State(web): State<Arc<Web<N>>>, Path(id): Path<String
             .collect();
         let mut totals = Vec::new();
         if body.kind == PlanKind::Forvaltningsplan {
-            totals.push(Cells { label: t.get("plan.sum_vm").into(), cells: figures(Sides::default(), tot.vm) });
-            totals.push(Cells { label: t.get("plan.sum_vu").into(), cells: figures(Sides::default(), tot.vu) });
+            totals.push(Cells { label: t.get("plan.sum_vm").into(), cells: costs(tot.vm) });
+            totals.push(Cells { label: t.get("plan.sum_vu").into(), cells: costs(tot.vu) });
         }
         if body.kind == PlanKind::Utvecklingsplan {
-            totals.push(Cells {
-                label: t.get("plan.short_term").into(),
-                cells: figures(Sides::default(), tot.short_term),
-            });
-            totals
-                .push(Cells { label: t.get("plan.long_term").into(), cells: figures(Sides::default(), tot.long_term) });
+            totals.push(Cells { label: t.get("plan.short_term").into(), cells: costs(tot.short_term) });
+            totals.push(Cells { label: t.get("plan.long_term").into(), cells: costs(tot.long_term) });
         }
         let mut all = figures(tot.days, tot.cost);
         all[4] = kronor(tot.total);
