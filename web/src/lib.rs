@@ -90,12 +90,14 @@ pub fn not_found<N: Node>(web: Arc<Web<N>>) -> Router {
 
 /// Every page anyone may load, for tests and the browser check (`{id}` stands for a matter
 /// id).
-pub const PAGES: [&str; 11] = [
+pub const PAGES: [&str; 13] = [
     "/",
     "/arenden",
     "/arenden/{id}",
     "/sammantraden",
     "/diariet",
+    "/planer",
+    "/fakturaunderlag/2027",
     "/medlemmar",
     "/noden",
     "/tillganglighet",

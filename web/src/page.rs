@@ -26,11 +26,12 @@ use crate::Web;
 pub const LANG_COOKIE: &str = "samverka_lang";
 
 /// Where the pages are, in menu order: (path, catalog key).
-const MENU: [(&str, &str); 6] = [
+const MENU: [(&str, &str); 7] = [
     ("/", "nav.overview"),
     ("/arenden", "nav.matters"),
     ("/sammantraden", "nav.meetings"),
     ("/diariet", "nav.diarium"),
+    ("/planer", "nav.plans"),
     ("/medlemmar", "nav.members"),
     ("/noden", "nav.node"),
 ];

@@ -19,6 +19,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
+import json
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -227,6 +228,14 @@ def host_forms(driver, axe, base):
     return failures
 
 
+def plan_id(base):
+    """The id of the fixture's plan, from the plans list."""
+    with urllib.request.urlopen(base + "/api/v1/plans") as r:
+        plans = json.loads(r.read())
+    items = plans.get("plans", plans) if isinstance(plans, dict) else plans
+    return items[0]["id"]
+
+
 # The web fixture's operator token (node/tests/support/fixture.rs).
 FIXTURE_TOKEN = "fixture-token"
 
@@ -243,7 +252,7 @@ def main():
             self_check(driver, axe)
             keyboard(driver, base)
             pages = ["/", "/arenden", "/arenden/" + closed, "/arenden/" + opened, "/sammantraden", "/diariet",
-                     "/protokoll/" + minutes, "/medlemmar", "/noden", "/tillganglighet", "/logga-in", "/nyckel",
+                     "/protokoll/" + minutes, "/planer", "/planer/" + plan_id(base), "/fakturaunderlag/2027", "/medlemmar", "/noden", "/tillganglighet", "/logga-in", "/nyckel",
                      "/finns-inte"]
             for lang in ["sv", "en"]:
                 for page in pages:

@@ -125,5 +125,6 @@ pub async fn fixture() -> Fixture {
         anslag_date: None,
     };
     let minutes = b.author_as_forvaltare(Kind::Minutes, minutes.to_bytes()).await;
+    b.author_as_forvaltare(Kind::Plan, content::plan_2027().to_bytes()).await;
     Fixture { _dir: dir, fed: b.fed, ledger, router: b.router, closed, open, minutes }
 }
