@@ -403,6 +403,10 @@ impl samverka_web::Node for Site {
         crate::plan::pages::invoice(&self.ledger, year)
     }
 
+    fn holds(&self, id: &RecordId) -> Result<bool, view::Error> {
+        Ok(self.ledger.store().get(id).map_err(|e| view::Error::Read(Box::new(e)))?.is_some())
+    }
+
     fn demo_people(&self) -> Vec<view::DemoPerson> {
         if !self.demo() {
             return Vec::new();

@@ -426,3 +426,14 @@ async fn revoking_a_key_ends_its_sessions_and_it_cannot_sign_in_again() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html(&r).contains("Nyckeln är inte godkänd"), "{}", html(&r));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_is_shown_only_for_a_record_the_node_holds() {
+    let f = fixture::fixture().await;
+    let mut browser = Browser { router: f.router.clone(), cookie: None };
+    browser.sign_in(&ordinarie(VOTER)).await;
+    let r = browser.get(&format!("/kvitto/{}", "ab".repeat(32))).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "no receipt for a record never stored");
+    let r = browser.get(&format!("/kvitto/{}", f.open.to_hex())).await;
+    assert_eq!(r.status, StatusCode::OK);
+}

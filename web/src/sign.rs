@@ -537,6 +537,12 @@ pub async fn receipt<N: Node>(
         return *r;
     }
     let Ok(record) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
+    // The receipt says "stored" only of a record this node holds durably.
+    match read(&web.node, move |n| n.holds(&record)).await {
+        Ok(true) => {}
+        Ok(false) => return v.answer(Err(Failure::NotFound), web.node.demo()),
+        Err(e) => return v.answer(Err(e), web.node.demo()),
+    }
     let t = v.t();
     let back = back.tillbaka.filter(|b| is_local_path(b)).unwrap_or_else(|| "/att-gora".into());
     let page = ReceiptPage {

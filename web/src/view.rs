@@ -45,6 +45,8 @@ pub trait Node: Send + Sync + 'static {
     fn submit(&self, me: &Me, id: &RecordId, signature: Signature) -> Result<Result<Submitted, Refusal>, Error>;
     /// The demo's people, whose keys anyone may use (empty unless [`Node::demo`]).
     fn demo_people(&self) -> Vec<DemoPerson>;
+    /// Whether the record `id` is stored (durably) on this node.
+    fn holds(&self, id: &RecordId) -> Result<bool, Error>;
     /// Carries out a host officer's command with the node's key (the host's node registers and
     /// closes); or why not.
     fn host(&self, me: &Me, command: HostCommand) -> Result<Result<(), Refusal>, Error>;
