@@ -127,6 +127,14 @@ impl samverka_web::Node for Site {
             outcome: report.outcome,
             provisional: report.provisional,
             closing: report.closing.as_ref().map(governance::Held::id),
+            subject: match matter.subject {
+                Some(id) => {
+                    let title = governance::get::<samverka_protocol::plan::Plan>(self.ledger.store(), &id)?
+                        .map(|p| p.body.title);
+                    Some((id, title))
+                }
+                None => None,
+            },
         }))
     }
 

@@ -117,6 +117,10 @@ async fn check(running: &demo::Demo) -> Result<()> {
     );
     let decided = get(running.host_node().api_addr, &format!("/arenden/{}", seeded.plan.to_hex())).await?;
     assert!(decided.contains(&seeded.closing.to_hex()), "the decided matter's page names its closing");
+    assert!(
+        decided.contains("Plan som beslutet gäller</dt><dd><a href=\"/planer/"),
+        "and the plan version it adopted:\n{decided}"
+    );
 
     assert!(demo::seed(running).await?.is_none(), "a demo holding its content does not seed it twice");
 

@@ -339,6 +339,8 @@ struct MatterPage {
     error: Option<String>,
     /// The host officer's commands, for the host's förvaltare or ordförande.
     host: Option<HostForms>,
+    /// The plan version decided on: (link, title).
+    subject: Option<(String, String)>,
 }
 
 /// The host officer's buttons on a matter's page.
@@ -523,7 +525,11 @@ pub(crate) async fn matter_page<N: Node>(
         }
         _ => None,
     };
+    let subject = m.subject.as_ref().map(|(id, title)| {
+        (format!("/planer/{}", id.to_hex()), title.clone().unwrap_or_else(|| t.get("matter.subject_not_held").into()))
+    });
     let page = MatterPage {
+        subject,
         host,
         c: v.chrome(m.row.title.clone(), web.node.demo()),
         id: m.row.id.to_hex(),

@@ -482,6 +482,8 @@ pub struct Matter {
     pub provisional: bool,
     /// The closing that decided it, when closed.
     pub closing: Option<RecordId>,
+    /// The plan version the matter decides on, with its title when held (adoption, docs/plans.md).
+    pub subject: Option<(RecordId, Option<String>)>,
 }
 
 /// A paper a matter rests on.
