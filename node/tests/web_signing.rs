@@ -94,6 +94,15 @@ impl Browser {
     }
 }
 
+/// A browser signed in with `key` at the fixture's node, and its session's CSRF token.
+async fn signed_in(f: &fixture::Fixture, key: &SigningKey) -> (Browser, String) {
+    let mut browser = Browser { router: f.router.clone(), cookie: None };
+    let r = browser.sign_in(key).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let csrf = browser.csrf().await;
+    (browser, csrf)
+}
+
 fn ordinarie(member: &str) -> SigningKey {
     testkit::key(&format!("demo/{member}/ordinarie"))
 }
@@ -174,10 +183,8 @@ async fn a_vote_on_a_closed_matter_is_refused_in_swedish_and_takes_no_position()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_signature_is_refused_and_its_position_is_given_back() {
     let f = fixture::fixture().await;
-    let mut browser = Browser { router: f.router.clone(), cookie: None };
     let key = ordinarie(VOTER);
-    browser.sign_in(&key).await;
-    let csrf = browser.csrf().await;
+    let (browser, csrf) = signed_in(&f, &key).await;
     let vote = format!("/arenden/{}/rosta", f.open.to_hex());
     browser.post(&vote, &[("csrf", &csrf), ("choice", "ja")], None).await;
     let offer = html(&browser.get("/underskrift").await);
@@ -234,10 +241,8 @@ async fn sign_in_is_refused_for_an_uncertified_key_a_replayed_challenge_and_a_ba
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forms_from_another_site_or_without_the_csrf_token_are_refused_and_logout_ends_the_session() {
     let f = fixture::fixture().await;
-    let mut browser = Browser { router: f.router.clone(), cookie: None };
     let key = ordinarie(VOTER);
-    browser.sign_in(&key).await;
-    let csrf = browser.csrf().await;
+    let (browser, csrf) = signed_in(&f, &key).await;
     let vote = format!("/arenden/{}/rosta", f.open.to_hex());
     let r = browser.post(&vote, &[("csrf", "0000"), ("choice", "ja")], None).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);

@@ -12,7 +12,7 @@ use axum::response::Response;
 use samverka_protocol::{MatterKind, RecordId};
 
 use crate::page::{kind_key, read, Chrome, Failure, Visitor};
-use crate::sign::{checked, prepare, signed_in, Posted};
+use crate::sign::{prepare, signed_form, signed_in, Posted};
 use crate::view::{self, Node};
 use crate::Web;
 
@@ -51,11 +51,7 @@ fn forbidden<N: Node>(web: &Web<N>, v: &Visitor) -> Response {
 }
 
 /// The new-matter form, with `error` above it.
-pub(crate) async fn new_matter_page<N: Node>(
-    web: &Arc<Web<N>>,
-    v: &Visitor,
-    error: Option<String>,
-) -> Result<String, Failure> {
+async fn new_matter_page<N: Node>(web: &Arc<Web<N>>, v: &Visitor, error: Option<String>) -> Result<String, Failure> {
     let t = v.t();
     let csrf = v.me.as_ref().map(|(s, _)| s.csrf.clone()).unwrap_or_default();
     let kinds = MatterKind::ALL.into_iter().map(|k| (kind_value(k), t.get(kind_key(k)))).collect();
@@ -64,11 +60,7 @@ pub(crate) async fn new_matter_page<N: Node>(
 }
 
 /// The call-a-meeting form, with `error` above it.
-pub(crate) async fn new_meeting_page<N: Node>(
-    web: &Arc<Web<N>>,
-    v: &Visitor,
-    error: Option<String>,
-) -> Result<String, Failure> {
+async fn new_meeting_page<N: Node>(web: &Arc<Web<N>>, v: &Visitor, error: Option<String>) -> Result<String, Failure> {
     let t = v.t();
     let csrf = v.me.as_ref().map(|(s, _)| s.csrf.clone()).unwrap_or_default();
     let matters = read(&web.node, |n| n.matters()).await?;
@@ -87,34 +79,61 @@ pub(crate) async fn new_meeting_page<N: Node>(
     Ok(page.render()?)
 }
 
-/// `GET /arenden/nytt`: the form for a new matter (host officers).
-pub async fn new_matter<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
-    match signed_in(&v) {
-        Err(r) => *r,
-        Ok((_, me)) if !me.host_officer() => forbidden(&web, &v),
-        Ok(_) => {
-            let page = new_matter_page(&web, &v, None).await;
-            v.answer(page, web.node.demo())
+/// The host officers' two forms.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Form {
+    /// A new matter.
+    Matter,
+    /// A meeting called.
+    Meeting,
+}
+
+impl Form {
+    /// The form's page, with `error` above it.
+    pub(crate) async fn page<N: Node>(
+        self,
+        web: &Arc<Web<N>>,
+        v: &Visitor,
+        error: Option<String>,
+    ) -> Result<String, Failure> {
+        match self {
+            Form::Matter => new_matter_page(web, v, error).await,
+            Form::Meeting => new_meeting_page(web, v, error).await,
+        }
+    }
+
+    /// The form again (422), saying what to do (the catalog's `key`).
+    async fn again<N: Node>(self, web: &Arc<Web<N>>, v: &Visitor, key: &str) -> Response {
+        let page = self.page(web, v, Some(v.t().get(key).into())).await;
+        v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo())
+    }
+
+    /// `GET` of the form: for host officers only.
+    async fn show<N: Node>(self, web: &Arc<Web<N>>, v: &Visitor) -> Response {
+        match signed_in(v) {
+            Err(r) => *r,
+            Ok((_, me)) if !me.host_officer() => forbidden(web, v),
+            Ok(_) => {
+                let page = self.page(web, v, None).await;
+                v.answer(page, web.node.demo())
+            }
         }
     }
 }
 
+/// `GET /arenden/nytt`: the form for a new matter (host officers).
+pub async fn new_matter<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
+    Form::Matter.show(&web, &v).await
+}
+
 /// `POST /arenden/nytt`: prepares the new matter for the officer to sign.
 pub async fn put_matter<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
-    let (session, me) = match signed_in(&v) {
+    let (me, f) = match signed_form(&web, &v, posted) {
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let f = match checked(&web, &v, posted, Some(session)) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    let t = v.t();
     let kind = f.kind.as_deref().and_then(|k| MatterKind::ALL.into_iter().find(|m| kind_value(*m) == k));
-    let Some(kind) = kind else {
-        let page = new_matter_page(&web, &v, Some(t.get("new_matter.choose_kind").into())).await;
-        return v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo());
-    };
+    let Some(kind) = kind else { return Form::Matter.again(&web, &v, "new_matter.choose_kind").await };
     let alternatives: Vec<String> = f
         .alternatives
         .unwrap_or_default()
@@ -134,34 +153,19 @@ pub async fn put_matter<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, pos
 
 /// `GET /sammantraden/nytt`: the form to call a meeting (host officers).
 pub async fn new_meeting<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
-    match signed_in(&v) {
-        Err(r) => *r,
-        Ok((_, me)) if !me.host_officer() => forbidden(&web, &v),
-        Ok(_) => {
-            let page = new_meeting_page(&web, &v, None).await;
-            v.answer(page, web.node.demo())
-        }
-    }
+    Form::Meeting.show(&web, &v).await
 }
 
 /// `POST /sammantraden/nytt`: prepares the meeting's notice for the officer to sign.
 pub async fn call_meeting<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
-    let (session, me) = match signed_in(&v) {
+    let (me, f) = match signed_form(&web, &v, posted) {
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let f = match checked(&web, &v, posted, Some(session)) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
     let agenda: Option<Vec<RecordId>> = f.agenda.iter().map(|a| RecordId::from_hex(a).ok()).collect();
-    let t = v.t();
     let agenda = match agenda {
         Some(a) if !a.is_empty() => a,
-        _ => {
-            let page = new_meeting_page(&web, &v, Some(t.get("new_meeting.choose_agenda").into())).await;
-            return v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo());
-        }
+        _ => return Form::Meeting.again(&web, &v, "new_meeting.choose_agenda").await,
     };
     let action = view::Action::Meeting {
         title: f.title.unwrap_or_default().trim().to_owned(),

@@ -196,6 +196,17 @@ pub(crate) fn checked<N: Node>(
     Ok(fields)
 }
 
+/// The signed-in person and their form, when the form is this node's own and carries the
+/// session's CSRF token; otherwise the answer to give (the sign-in page, or 403).
+pub(crate) fn signed_form<'v, N: Node>(
+    web: &Web<N>,
+    v: &'v Visitor,
+    posted: Posted,
+) -> Result<(&'v Me, Fields), Box<Response>> {
+    let (session, me) = signed_in(v)?;
+    Ok((me, checked(web, v, posted, Some(session))?))
+}
+
 /// The text of a refusal: the catalog's `refusal.<code>`, or the general one naming the code.
 pub(crate) fn refusal_text(t: &'static Catalog, r: &view::Refusal) -> String {
     let key = format!("refusal.{}", r.code);
@@ -252,12 +263,8 @@ pub async fn vote<N: Node>(
     v: Visitor,
     posted: Posted,
 ) -> Response {
-    let (session, me) = match signed_in(&v) {
+    let (me, fields) = match signed_form(&web, &v, posted) {
         Ok(x) => x,
-        Err(r) => return *r,
-    };
-    let fields = match checked(&web, &v, posted, Some(session)) {
-        Ok(f) => f,
         Err(r) => return *r,
     };
     let Ok(matter) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
@@ -306,13 +313,10 @@ async fn host_command<N: Node>(
     posted: Posted,
     command: fn(RecordId) -> view::HostCommand,
 ) -> Response {
-    let (session, me) = match signed_in(&v) {
+    let (me, _) = match signed_form(&web, &v, posted) {
         Ok(x) => x,
         Err(r) => return *r,
     };
-    if let Err(r) = checked(&web, &v, posted, Some(session)) {
-        return *r;
-    }
     let Ok(matter) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
     let who = me.clone();
     match read(&web.node, move |n| n.host(&who, command(matter))).await {
@@ -333,13 +337,10 @@ pub async fn justera<N: Node>(
     v: Visitor,
     posted: Posted,
 ) -> Response {
-    let (session, me) = match signed_in(&v) {
+    let (me, _) = match signed_form(&web, &v, posted) {
         Ok(x) => x,
         Err(r) => return *r,
     };
-    if let Err(r) = checked(&web, &v, posted, Some(session)) {
-        return *r;
-    }
     let Ok(minutes) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
     prepare(&web, &v, me, view::Action::Justera { minutes }, &id).await
 }
@@ -369,8 +370,8 @@ pub(crate) async fn prepare<N: Node>(
                     let (session, me) = v.me.as_ref().map(|(s, m)| (s, m)).expect("signed in");
                     todo_page(web, v, session, me, error).await
                 }
-                ActionKind::Matter => crate::host::new_matter_page(web, v, error).await,
-                ActionKind::Meeting => crate::host::new_meeting_page(web, v, error).await,
+                ActionKind::Matter => crate::host::Form::Matter.page(web, v, error).await,
+                ActionKind::Meeting => crate::host::Form::Meeting.page(web, v, error).await,
             };
             v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo())
         }
@@ -471,12 +472,8 @@ pub async fn offer<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Respo
 
 /// `POST /underskrift`: the browser's signature over the offer; the record is ingested.
 pub async fn submit<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
-    let (session, me) = match signed_in(&v) {
+    let (me, fields) = match signed_form(&web, &v, posted) {
         Ok(x) => x,
-        Err(r) => return *r,
-    };
-    let fields = match checked(&web, &v, posted, Some(session)) {
-        Ok(f) => f,
         Err(r) => return *r,
     };
     let t = v.t();
