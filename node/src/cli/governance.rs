@@ -8,14 +8,13 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use samverka_node::governance::{parse_matter_kind, stockholm_date};
-use samverka_node::signer::{Position, Signer};
 
 use super::output;
-use super::signing::{keep_for_file, reconcile, submit, NodeView};
+use super::signing::{keep_for_file, ready, submit, Ready};
 use samverka_protocol::governance::{
     content_hash, Choice, Justering, Matter, Meeting, Minutes, MinutesItem, PaperRef, Procedure, Vote,
 };
-use samverka_protocol::{Body, Hash, Kind, PublicKey, RecordId};
+use samverka_protocol::{Body, Kind, PublicKey, RecordId};
 use serde_json::Value;
 
 /// Arguments of `sign`.
@@ -198,25 +197,7 @@ fn today() -> String {
 
 /// Runs `sign`: builds the body, signs it locally, sends it (or writes it).
 pub async fn sign(args: Sign) -> Result<()> {
-    let signer = Signer::open(&args.key)?;
-    let public = signer.key().public();
-    let head = get_json(&args.api, &format!("/api/v1/authors/{public}/head")).await?;
-    let federation =
-        Hash::from_hex(head["federation"].as_str().unwrap_or("")).context("the node sent no federation")?;
-    let roster = head["roster_version"].as_u64().context("the node sent no roster version")?;
-    let member = head["member"].as_str().map(str::to_owned);
-    if head["certified"] != Value::Bool(true) {
-        bail!("key {public} is not certified in the federation's current roster: ask your member to certify it");
-    }
-    let node = NodeView {
-        federation,
-        next: Position {
-            seq: head["next_seq"].as_u64().context("the node sent no next_seq")?,
-            prev: head["prev"].as_str().map(|p| record_id(p, "prev")).transpose()?,
-            federation: Some(federation),
-        },
-    };
-    let position = reconcile(&signer, &args.api, &node).await?;
+    let Ready { signer, federation, roster, member, position } = ready(&args.key, &args.api).await?;
     let mut papers = Vec::new();
     let (kind, body) = match args.what {
         SignWhat::Vote { matter, choice } => {

@@ -7,15 +7,14 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use samverka_node::plan::import;
-use samverka_node::signer::{Position, Signer};
 use samverka_protocol::cost::Ore;
 use samverka_protocol::plan::{compare, totals, CostKey, Disagreement, KeyBasis, KeyEntry, PlanKind};
-use samverka_protocol::{Body, Hash, Kind};
+use samverka_protocol::{Body, Kind};
 use serde_json::Value;
 
 use super::governance::{answer, get_json, record_id, url, Node};
 use super::output;
-use super::signing::{keep_for_file, reconcile, submit, NodeView};
+use super::signing::{keep_for_file, ready, submit, Ready};
 
 /// Plan commands.
 #[derive(Subcommand, Debug)]
@@ -228,24 +227,7 @@ fn report(imported: &import::Imported) -> Result<()> {
 /// Signs `body` of `kind` with the person's key at the position the node agrees with, and sends
 /// it (or writes it with --out).
 async fn sign_and_send(args: &Signing, kind: Kind, body: Vec<u8>) -> Result<()> {
-    let signer = Signer::open(&args.key)?;
-    let public = signer.key().public();
-    let head = get_json(&args.api, &format!("/api/v1/authors/{public}/head")).await?;
-    let federation =
-        Hash::from_hex(head["federation"].as_str().unwrap_or("")).context("the node sent no federation")?;
-    let roster = head["roster_version"].as_u64().context("the node sent no roster version")?;
-    if head["certified"] != Value::Bool(true) {
-        bail!("key {public} is not certified in the federation's current roster: ask your member to certify it");
-    }
-    let node = NodeView {
-        federation,
-        next: Position {
-            seq: head["next_seq"].as_u64().context("the node sent no next_seq")?,
-            prev: head["prev"].as_str().map(|p| record_id(p, "prev")).transpose()?,
-            federation: Some(federation),
-        },
-    };
-    let position = reconcile(&signer, &args.api, &node).await?;
+    let Ready { signer, federation, roster, position, .. } = ready(&args.key, &args.api).await?;
     let now = jiff::Timestamp::now().as_millisecond();
     let record = signer.prepare(position, federation, roster, kind, body, now)?;
     if let Some(out) = &args.out {

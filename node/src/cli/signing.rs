@@ -9,6 +9,46 @@ use samverka_node::signer::{Position, Signer};
 use samverka_protocol::{Hash, Record, RecordId, Unverified};
 use serde_json::Value;
 
+/// A person's signer reconciled with a node: the federation, the roster version and the
+/// position to sign at next.
+pub struct Ready {
+    /// The signer (key file, chain file).
+    pub signer: Signer,
+    /// The node's federation.
+    pub federation: Hash,
+    /// The node's current roster version.
+    pub roster: u64,
+    /// The member the key speaks for, as the node says.
+    pub member: Option<String>,
+    /// Where to sign next.
+    pub position: Position,
+}
+
+/// Opens the key file `key` and reconciles its chain with the node at `api`; refuses a key the
+/// node's current roster does not certify.
+pub async fn ready(key: &std::path::Path, api: &str) -> Result<Ready> {
+    let signer = Signer::open(key)?;
+    let public = signer.key().public();
+    let head = super::governance::get_json(api, &format!("/api/v1/authors/{public}/head")).await?;
+    let federation =
+        Hash::from_hex(head["federation"].as_str().unwrap_or("")).context("the node sent no federation")?;
+    let roster = head["roster_version"].as_u64().context("the node sent no roster version")?;
+    let member = head["member"].as_str().map(str::to_owned);
+    if head["certified"] != Value::Bool(true) {
+        bail!("key {public} is not certified in the federation's current roster: ask your member to certify it");
+    }
+    let node = NodeView {
+        federation,
+        next: Position {
+            seq: head["next_seq"].as_u64().context("the node sent no next_seq")?,
+            prev: head["prev"].as_str().map(|p| super::governance::record_id(p, "prev")).transpose()?,
+            federation: Some(federation),
+        },
+    };
+    let position = reconcile(&signer, api, &node).await?;
+    Ok(Ready { signer, federation, roster, member, position })
+}
+
 /// What the node's head endpoint says of a key.
 pub struct NodeView {
     /// The node's federation.
