@@ -24,23 +24,36 @@ fn hundredths(n: u64) -> String {
     format!("{},{:02}", n / 100, n % 100)
 }
 
-/// The plan as CSV: one row per goal, initiative or budget line, then the activities' and the
-/// plan's computed totals (`typ` says which).
-pub fn plan_csv(report: &PlanReport) -> Vec<u8> {
+/// The columns of [`plan_table`].
+const PLAN_HEADER: [&str; 9] = [
+    "typ",
+    "aktivitet",
+    "text",
+    "VM/VU eller heltider",
+    "persondagar verksamhetsnära",
+    "persondagar IT-nära",
+    "kronor verksamhetsnära",
+    "kronor IT-nära",
+    "kronor summa",
+];
+
+/// The plan as a table: one row per goal, initiative or budget line, then the activities' and
+/// the plan's computed totals (`typ` says which).
+fn plan_table(report: &PlanReport) -> Vec<Vec<Cell>> {
     let p = &report.summary.plan.body;
     let t = &report.summary.totals;
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
     let row = |typ: &str, activity: &str, text: &str, mode: String, days: Sides<u64>, cost: Sides<Ore>| {
         vec![
-            typ.to_owned(),
-            activity.to_owned(),
-            text.to_owned(),
-            mode,
-            days.business.to_string(),
-            days.it.to_string(),
-            cost.business.plain(),
-            cost.it.plain(),
-            Ore(cost.business.0 + cost.it.0).plain(),
+            Cell::Text(typ.to_owned()),
+            Cell::Text(activity.to_owned()),
+            Cell::Text(text.to_owned()),
+            Cell::Text(mode),
+            Cell::Number(days.business),
+            Cell::Number(days.it),
+            Cell::Amount(cost.business),
+            Cell::Amount(cost.it),
+            Cell::Amount(Ore(cost.business.0 + cost.it.0)),
         ]
     };
     for (a, at) in p.activities.iter().zip(&t.activities) {
@@ -67,12 +80,15 @@ pub fn plan_csv(report: &PlanReport) -> Vec<u8> {
         rows.push(row("summa VU", "", "", String::new(), Sides::default(), t.vu));
     }
     let mut total = row("summa", "", &p.title, hundredths(t.fte_hundredths), t.days, t.cost);
-    total[8] = t.total.plain();
+    total[8] = Cell::Amount(t.total);
     rows.push(total);
-    csv(
-        "typ;aktivitet;text;VM/VU eller heltider;persondagar verksamhetsnära;persondagar IT-nära;kronor verksamhetsnära;kronor IT-nära;kronor summa",
-        rows,
-    )
+    rows
+}
+
+/// The plan as CSV: [`plan_table`], amounts as `1500000,00`.
+pub fn plan_csv(report: &PlanReport) -> Vec<u8> {
+    let rows = plan_table(report).iter().map(|r| r.iter().map(Cell::text).collect::<Vec<String>>()).collect::<Vec<_>>();
+    csv(&PLAN_HEADER.join(";"), rows)
 }
 
 /// Each member's invoice basis as CSV: kommunkod, name, weight and amount; then the sum.
@@ -205,61 +221,20 @@ enum Cell {
     Number(u64),
 }
 
-/// The plan as XLSX: the same rows as [`plan_csv`], amounts as numbers.
-pub fn plan_xlsx(report: &PlanReport) -> Result<Vec<u8>, XlsxError> {
-    let p = &report.summary.plan.body;
-    let t = &report.summary.totals;
-    let mut rows: Vec<Vec<Cell>> = Vec::new();
-    let row = |typ: &str, activity: &str, text: &str, mode: String, days: Sides<u64>, cost: Sides<Ore>| {
-        vec![
-            Cell::Text(typ.to_owned()),
-            Cell::Text(activity.to_owned()),
-            Cell::Text(text.to_owned()),
-            Cell::Text(mode),
-            Cell::Number(days.business),
-            Cell::Number(days.it),
-            Cell::Amount(cost.business),
-            Cell::Amount(cost.it),
-            Cell::Amount(Ore(cost.business.0 + cost.it.0)),
-        ]
-    };
-    for (a, at) in p.activities.iter().zip(&t.activities) {
-        for (g, gt) in a.goals.iter().zip(&at.goals) {
-            rows.push(row("delmål", &a.name, &g.text, mode_text(g.mode), gt.days, gt.cost));
+impl Cell {
+    /// The cell as CSV text.
+    fn text(&self) -> String {
+        match self {
+            Cell::Text(t) => t.clone(),
+            Cell::Amount(o) => o.plain(),
+            Cell::Number(n) => n.to_string(),
         }
-        rows.push(row("summa VM", &a.name, "", String::new(), Sides::default(), at.vm));
-        rows.push(row("summa VU", &a.name, "", String::new(), Sides::default(), at.vu));
-        rows.push(row("totalt", &a.name, "", hundredths(at.fte_hundredths), at.days, at.cost));
     }
-    for (i, it) in p.initiatives.iter().zip(&t.initiatives) {
-        let term = if i.term == Term::Short { "kort sikt" } else { "lång sikt" };
-        rows.push(row("initiativ", term, &i.title, String::new(), it.days, it.cost));
-    }
-    for l in &p.budget {
-        rows.push(row(
-            "budgetrad",
-            "",
-            &l.name,
-            String::new(),
-            Sides::default(),
-            Sides { business: ore(l.amount_ore), it: Ore(0) },
-        ));
-    }
-    let mut total = row("summa", "", &p.title, hundredths(t.fte_hundredths), t.days, t.cost);
-    total[8] = Cell::Amount(t.total);
-    rows.push(total);
-    let header = [
-        "typ",
-        "aktivitet",
-        "text",
-        "VM/VU eller heltider",
-        "persondagar verksamhetsnära",
-        "persondagar IT-nära",
-        "kronor verksamhetsnära",
-        "kronor IT-nära",
-        "kronor summa",
-    ];
-    workbook("Plan", &header, &rows)
+}
+
+/// The plan as XLSX: [`plan_table`], amounts as numbers.
+pub fn plan_xlsx(report: &PlanReport) -> Result<Vec<u8>, XlsxError> {
+    workbook("Plan", &PLAN_HEADER, &plan_table(report))
 }
 
 /// Each member's invoice basis as XLSX: kommunkod, name, weight, amount; then the sum.
