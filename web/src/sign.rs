@@ -1,11 +1,14 @@
 //! The pages of a signed-in person: sign-in with the browser's key ([`crate::session`]), what
-//! waits for them ("Att göra"), and signing a vote or a justering in the browser.
+//! waits for them ("Att göra"), signing in the browser (a vote, a justering, and the host
+//! officers' new matters and meeting calls from [`crate::host`]), and the host officers'
+//! register and close buttons.
 //!
 //! Signing takes three requests, each a plain form (the script only fills in signatures):
 //!
-//! 1. `POST /arenden/{id}/rosta` (or `/protokoll/{id}/justera`): the node prepares the record and
-//!    persists the chain position it takes (`Node::prepare`), then answers `303 /underskrift`. A
-//!    refusal shows the matter again with the reason (422); nothing is taken.
+//! 1. `POST /arenden/{id}/rosta` (or `/protokoll/{id}/justera`, `/arenden/nytt`,
+//!    `/sammantraden/nytt`): the node prepares the record and persists the chain position it
+//!    takes (`Node::prepare`), then answers `303 /underskrift`. A refusal shows the form again
+//!    with the reason (422); nothing is taken.
 //! 2. `GET /underskrift`: what will be signed, in plain words, and the exact bytes in data
 //!    attributes. The script checks the bytes against the browser's own record of its chain,
 //!    signs, keeps the signed record in IndexedDB, and posts the signature.
