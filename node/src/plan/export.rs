@@ -85,7 +85,8 @@ fn plan_table(report: &PlanReport) -> Vec<Vec<Cell>> {
     rows
 }
 
-/// The plan as CSV: [`plan_table`], amounts as `1500000,00`.
+/// The plan as CSV: one row per goal, initiative or budget line, then the activities' and the
+/// plan's computed totals (`typ` says which); amounts as `1500000,00`.
 pub fn plan_csv(report: &PlanReport) -> Vec<u8> {
     let rows = plan_table(report).iter().map(|r| r.iter().map(Cell::text).collect::<Vec<String>>()).collect::<Vec<_>>();
     csv(&PLAN_HEADER.join(";"), rows)
@@ -232,7 +233,7 @@ impl Cell {
     }
 }
 
-/// The plan as XLSX: [`plan_table`], amounts as numbers.
+/// The plan as XLSX: the same rows as [`plan_csv`], amounts as numbers.
 pub fn plan_xlsx(report: &PlanReport) -> Result<Vec<u8>, XlsxError> {
     workbook("Plan", &PLAN_HEADER, &plan_table(report))
 }
