@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use samverka_node::governance::{parse_matter_kind, stockholm_date};
 
 use super::output;
-use super::signing::{keep_for_file, ready, submit, Ready};
+use super::signing::ready;
 use samverka_protocol::governance::{
     content_hash, Choice, Justering, Matter, Meeting, Minutes, MinutesItem, PaperRef, Procedure, Vote,
 };
@@ -197,7 +197,8 @@ fn today() -> String {
 
 /// Runs `sign`: builds the body, signs it locally, sends it (or writes it).
 pub async fn sign(args: Sign) -> Result<()> {
-    let Ready { signer, federation, roster, member, position } = ready(&args.key, &args.api).await?;
+    let ready = ready(&args.key, &args.api).await?;
+    let member = ready.member.clone();
     let mut papers = Vec::new();
     let (kind, body) = match args.what {
         SignWhat::Vote { matter, choice } => {
@@ -265,16 +266,9 @@ pub async fn sign(args: Sign) -> Result<()> {
             (Kind::Justering, Justering { minutes: record_id(&minutes, "--minutes")? }.to_bytes())
         }
     };
-    let now = jiff::Timestamp::now().as_millisecond();
-    let record = signer.prepare(position, federation, roster, kind, body, now)?;
-    if let Some(out) = &args.out {
-        keep_for_file(&signer, &args.api, &record).await?;
-        std::fs::write(out, record.bytes()).with_context(|| format!("writing {}", out.display()))?;
-        say!("{} {} signed and written to {}", kind.name(), record.id(), out.display());
+    if !ready.deliver(&args.api, args.out.as_deref(), kind, body).await? {
         return Ok(());
     }
-    let outcome = submit(&signer, &args.api, &record).await?;
-    say!("{} {} {outcome}", kind.name(), record.id());
     let client = reqwest::Client::new();
     for bytes in papers {
         let response = client

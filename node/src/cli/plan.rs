@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::governance::{answer, get_json, record_id, url, Node};
 use super::output;
-use super::signing::{keep_for_file, ready, submit, Ready};
+use super::signing::ready;
 
 /// Plan commands.
 #[derive(Subcommand, Debug)]
@@ -227,17 +227,7 @@ fn report(imported: &import::Imported) -> Result<()> {
 /// Signs `body` of `kind` with the person's key at the position the node agrees with, and sends
 /// it (or writes it with --out).
 async fn sign_and_send(args: &Signing, kind: Kind, body: Vec<u8>) -> Result<()> {
-    let Ready { signer, federation, roster, position, .. } = ready(&args.key, &args.api).await?;
-    let now = jiff::Timestamp::now().as_millisecond();
-    let record = signer.prepare(position, federation, roster, kind, body, now)?;
-    if let Some(out) = &args.out {
-        keep_for_file(&signer, &args.api, &record).await?;
-        std::fs::write(out, record.bytes()).with_context(|| format!("writing {}", out.display()))?;
-        say!("{} {} signed and written to {}", kind.name(), record.id(), out.display());
-        return Ok(());
-    }
-    let outcome = submit(&signer, &args.api, &record).await?;
-    say!("{} {} {outcome}", kind.name(), record.id());
+    ready(&args.key, &args.api).await?.deliver(&args.api, args.out.as_deref(), kind, body).await?;
     Ok(())
 }
 

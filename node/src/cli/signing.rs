@@ -6,7 +6,7 @@
 use anyhow::{bail, Context, Result};
 use reqwest::StatusCode;
 use samverka_node::signer::{Position, Signer};
-use samverka_protocol::{Hash, Record, RecordId, Unverified};
+use samverka_protocol::{Hash, Kind, Record, RecordId, Unverified};
 use serde_json::Value;
 
 /// A person's signer reconciled with a node: the federation, the roster version and the
@@ -47,6 +47,24 @@ pub async fn ready(key: &std::path::Path, api: &str) -> Result<Ready> {
     };
     let position = reconcile(&signer, api, &node).await?;
     Ok(Ready { signer, federation, roster, member, position })
+}
+
+impl Ready {
+    /// Signs `body` of `kind` at the agreed position, then sends it to the node at `api`, or,
+    /// with `out`, writes it there (keeping it to be sent later). Returns whether it was sent.
+    pub async fn deliver(&self, api: &str, out: Option<&std::path::Path>, kind: Kind, body: Vec<u8>) -> Result<bool> {
+        let now = jiff::Timestamp::now().as_millisecond();
+        let record = self.signer.prepare(self.position, self.federation, self.roster, kind, body, now)?;
+        if let Some(out) = out {
+            keep_for_file(&self.signer, api, &record).await?;
+            std::fs::write(out, record.bytes()).with_context(|| format!("writing {}", out.display()))?;
+            say!("{} {} signed and written to {}", kind.name(), record.id(), out.display());
+            return Ok(false);
+        }
+        let outcome = submit(&self.signer, api, &record).await?;
+        say!("{} {} {outcome}", kind.name(), record.id());
+        Ok(true)
+    }
 }
 
 /// What the node's head endpoint says of a key.
