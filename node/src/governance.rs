@@ -206,10 +206,58 @@ pub fn matters(store: &Store) -> Result<Vec<MatterSummary>, Error> {
     Ok(model.matters().rev().map(|m| summary(&model, m)).collect())
 }
 
+/// One page of a newest-first listing.
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    /// The entries, newest first.
+    pub items: Vec<T>,
+    /// Where the next page starts (pass it as `before`), when more may follow.
+    pub next: Option<u64>,
+}
+
+/// Takes up to `limit` entries of `entries` (newest first, with their local numbers) that
+/// `keep` chooses, and where the next page starts.
+fn page_of<'a, H: 'a, T>(
+    entries: impl Iterator<Item = (u64, &'a H)>,
+    limit: usize,
+    mut keep: impl FnMut(&'a H) -> Option<T>,
+) -> Page<T> {
+    let mut items = Vec::new();
+    let mut last = None;
+    for (number, entry) in entries {
+        if items.len() == limit {
+            return Page { items, next: last };
+        }
+        if let Some(item) = keep(entry) {
+            items.push(item);
+        }
+        last = Some(number);
+    }
+    Page { items, next: None }
+}
+
+/// Up to `limit` matters that arrived before `before`, newest first; only closed ones when
+/// `closed_only` (the decisions).
+pub fn matters_page(store: &Store, before: Option<u64>, limit: usize, closed_only: bool) -> Page<MatterSummary> {
+    let model = model(store);
+    page_of(model.matters_before(before), limit, |m| {
+        let s = summary(&model, m);
+        (!closed_only || s.status == Status::Closed).then_some(s)
+    })
+}
+
 /// The matter `id` as listed by [`matters`], if held.
 pub fn matter_summary(store: &Store, id: &RecordId) -> Result<Option<MatterSummary>, Error> {
     let model = model(store);
     Ok(model.matter(id).map(|m| summary(&model, m)))
+}
+
+/// The closing that decided `matter`, if a final one is held (see [`Settlement`]).
+pub fn final_closing(store: &Store, matter: &RecordId) -> Option<RecordId> {
+    match model(store).settlement(matter) {
+        Settlement::Closed { closing, .. } => Some(closing),
+        Settlement::Open | Settlement::Disputed { .. } => None,
+    }
 }
 
 /// Closings held for `matter`, sorted by id.
@@ -323,6 +371,12 @@ pub struct MeetingSummary {
 
 /// Every meeting held, newest first.
 pub fn meetings(store: &Store) -> Result<Vec<MeetingSummary>, Error> {
+    Ok(meetings_page(store, None, usize::MAX).items)
+}
+
+/// Up to `limit` meetings that arrived before `before`, newest first, with their agenda and
+/// the minutes held for them.
+pub fn meetings_page(store: &Store, before: Option<u64>, limit: usize) -> Page<MeetingSummary> {
     let model = model(store);
     let summary = |meeting: &Held<Meeting>| {
         let agenda = meeting
@@ -335,9 +389,9 @@ pub fn meetings(store: &Store) -> Result<Vec<MeetingSummary>, Error> {
             })
             .collect();
         let minutes = model.minutes_of(&meeting.id()).map(Held::id).collect();
-        MeetingSummary { meeting: meeting.clone(), agenda, minutes }
+        Some(MeetingSummary { meeting: meeting.clone(), agenda, minutes })
     };
-    Ok(model.meetings().rev().map(summary).collect())
+    page_of(model.meetings_before(before), limit, summary)
 }
 
 /// Every set of minutes held, in arrival order.
@@ -377,28 +431,36 @@ pub struct MinutesReport {
 
 /// The minutes `id` in full, or `None` if no minutes with that id are held.
 pub fn minutes_report(store: &Store, id: &RecordId) -> Result<Option<MinutesReport>, Error> {
-    let (minutes, justeringar, titles) = {
+    let (minutes, justeringar) = {
         let model = model(store);
         let Some(minutes) = model.minutes(id).cloned() else { return Ok(None) };
         let signers = minutes.body.signers();
         let justeringar: Vec<Held<Justering>> =
             model.justeringar(id).filter(|j| signers.contains(&j.record.header().author)).cloned().collect();
-        let titles: Vec<(Option<String>, Option<Diarienummer>)> = minutes
-            .body
+        (minutes, justeringar)
+    };
+    let meeting = get::<Meeting>(store, &minutes.body.meeting)?;
+    let records: Vec<Record<Verified>> = justeringar.iter().map(|j| j.record.clone()).collect();
+    let status = justering_status(id, &minutes.body, &records);
+    let items = minutes_items(store, &minutes.body)?;
+    Ok(Some(MinutesReport { minutes, meeting, items, status, justeringar }))
+}
+
+/// The items of `minutes` (held, or still to be signed) resolved: each matter's title and
+/// diarienummer, and the outcome of the closing it names.
+pub fn minutes_items(store: &Store, minutes: &Minutes) -> Result<Vec<ItemLine>, Error> {
+    let titles: Vec<(Option<String>, Option<Diarienummer>)> = {
+        let model = model(store);
+        minutes
             .items
             .iter()
             .map(|item| {
                 let title = model.matter(&item.matter).map(|m| m.body.title.clone());
                 (title, model.registration(&item.matter).map(|d| d.body.diarienummer.clone()))
             })
-            .collect();
-        (minutes, justeringar, titles)
+            .collect()
     };
-    let meeting = get::<Meeting>(store, &minutes.body.meeting)?;
-    let records: Vec<Record<Verified>> = justeringar.iter().map(|j| j.record.clone()).collect();
-    let status = justering_status(id, &minutes.body, &records);
-    let items = minutes
-        .body
+    minutes
         .items
         .iter()
         .zip(titles)
@@ -409,8 +471,7 @@ pub fn minutes_report(store: &Store, id: &RecordId) -> Result<Option<MinutesRepo
             };
             Ok(ItemLine { matter: item.matter, title, diarienummer, closing, text: item.text.clone() })
         })
-        .collect::<Result<Vec<_>, Error>>()?;
-    Ok(Some(MinutesReport { minutes, meeting, items, status, justeringar }))
+        .collect()
 }
 
 /// Why the node will not author a governance record.

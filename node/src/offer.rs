@@ -27,7 +27,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use samverka_protocol::governance::{Choice, Justering, Matter, Meeting, Procedure, Vote};
+use samverka_protocol::governance::{Choice, Justering, Matter, Meeting, Minutes, MinutesItem, Procedure, Vote};
 use samverka_protocol::{encoding, Body, Draft, Kind, MatterKind, MemberId, PublicKey, RecordId, Signature};
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +60,9 @@ pub enum Refusal {
     /// No minutes with this id are held.
     #[error("no minutes {0} are held here")]
     UnknownMinutes(RecordId),
+    /// No meeting with this id is held.
+    #[error("no meeting {0} is held here")]
+    UnknownMeeting(RecordId),
     /// The person is not one of the minutes' justerare.
     #[error("you are not a justerare of minutes {0}")]
     NotJusterare(RecordId),
@@ -83,6 +86,7 @@ impl Refusal {
             Refusal::UnknownMatter(_) => "unknown_matter",
             Refusal::BallotClosed(_) => "ballot_closed",
             Refusal::UnknownMinutes(_) => "unknown_minutes",
+            Refusal::UnknownMeeting(_) => "unknown_meeting",
             Refusal::NotJusterare(_) => "not_justerare",
             Refusal::NotOffered(_) => "not_offered",
             Refusal::Refused(e) | Refusal::NotStored(e) => e.code(),
@@ -182,6 +186,21 @@ impl Offers {
     /// The body of a meeting called with notice given on the Stockholm day of `now_ms`.
     pub fn meeting_body(title: String, date: String, place: String, agenda: Vec<RecordId>, now_ms: i64) -> Vec<u8> {
         Meeting { title, date, place, agenda, notice_given_on: governance::stockholm_date(now_ms) }.to_bytes()
+    }
+
+    /// The body of minutes of the held meeting `draft.meeting`, each paragraph naming the
+    /// closing that decided its matter when one is held (the rules judge the rest).
+    pub fn minutes_body(&self, draft: Minutes) -> Result<Result<Vec<u8>, Refusal>, Error> {
+        let store = self.ledger.store();
+        if governance::get::<Meeting>(store, &draft.meeting)?.is_none() {
+            return Ok(Err(Refusal::UnknownMeeting(draft.meeting)));
+        }
+        let items = draft
+            .items
+            .into_iter()
+            .map(|item| MinutesItem { closing: governance::final_closing(store, &item.matter), ..item })
+            .collect();
+        Ok(Ok(Minutes { items, ..draft }.to_bytes()))
     }
 
     /// Prepares `kind` with `body` for `author` (rule 1) and persists the offer (rule 2).

@@ -202,6 +202,12 @@ impl Model {
         self.matters.values()
     }
 
+    /// The matters held that arrived before local number `before` (all when `None`), newest
+    /// first, each with its local number.
+    pub fn matters_before(&self, before: Option<u64>) -> impl Iterator<Item = (u64, &Held<Matter>)> {
+        self.matters.range(..before.unwrap_or(u64::MAX)).rev().map(|(n, m)| (*n, m))
+    }
+
     /// The matter `id`, if held.
     pub fn matter(&self, id: &RecordId) -> Option<&Held<Matter>> {
         self.matters.get(self.matter_no.get(id)?)
@@ -241,6 +247,12 @@ impl Model {
     /// Every meeting held, in arrival order.
     pub fn meetings(&self) -> impl DoubleEndedIterator<Item = &Held<Meeting>> {
         self.meetings.values()
+    }
+
+    /// The meetings held that arrived before local number `before` (all when `None`), newest
+    /// first, each with its local number.
+    pub fn meetings_before(&self, before: Option<u64>) -> impl Iterator<Item = (u64, &Held<Meeting>)> {
+        self.meetings.range(..before.unwrap_or(u64::MAX)).rev().map(|(n, m)| (*n, m))
     }
 
     /// Every set of minutes held, in arrival order.

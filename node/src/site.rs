@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use samverka_protocol::governance::{Justering, JusteringStatus, Vote};
+use samverka_protocol::governance::{Justering, JusteringStatus, Minutes, MinutesItem, Vote};
 use samverka_protocol::roster::{Change, KeyKind, RosterUpdate};
 use samverka_protocol::testkit;
 use samverka_protocol::{Body as _, Kind, PublicKey, RecordId, Role, RosterChain, Signature, SigningKey};
@@ -68,6 +68,7 @@ impl samverka_web::Node for Site {
                     .clone()
                     .filter_map(|(key, g)| match &g.kind {
                         KeyKind::Person { roles, valid_from_ms, valid_until_ms } => Some(view::Person {
+                            key: *key,
                             roles: roles.clone(),
                             fingerprint: fingerprint(key),
                             valid: (*valid_from_ms, *valid_until_ms),
@@ -208,48 +209,10 @@ impl samverka_web::Node for Site {
         let chain = self.chain()?;
         let store = self.ledger.store();
         let Some(report) = governance::minutes_report(store, id)? else { return Ok(None) };
-        let body = &report.minutes.body;
         let signed: Vec<PublicKey> = report.justeringar.iter().map(|j| j.record.header().author).collect();
-        let roster = chain.current();
-        let signers = body
-            .signers()
-            .iter()
-            .map(|key| {
-                let grant = roster.keys.get(key);
-                let roles = match grant.map(|g| &g.kind) {
-                    Some(KeyKind::Person { roles, .. }) => roles.clone(),
-                    _ => Vec::new(),
-                };
-                let member = governance::member_of_key(&chain, key)
-                    .map_or_else(String::new, |m| governance::member_name(&chain, &m));
-                view::SignerView { key: *key, roles, member, chair: *key == body.chair, signed: signed.contains(key) }
-            })
-            .collect();
-        let mut items = Vec::new();
-        for item in &report.items {
-            let alternatives = governance::get::<samverka_protocol::governance::Matter>(store, &item.matter)?
-                .map(|m| m.body.alternatives)
-                .unwrap_or_default();
-            items.push(view::MinutesItemView {
-                matter: view::AgendaItem {
-                    matter: item.matter,
-                    title: item.title.clone(),
-                    diarienummer: item.diarienummer.as_ref().map(ToString::to_string),
-                },
-                outcome: item.closing.and_then(|(_, outcome)| outcome),
-                alternatives,
-                text: item.text.clone(),
-            });
-        }
-        Ok(Some(view::MinutesView {
-            row: minutes_row(&report),
-            meeting: report.meeting.as_ref().map(governance::Held::id),
-            present: body.present.iter().map(|m| governance::member_name(&chain, m)).collect(),
-            items,
-            signers,
-            justerat: report.status == JusteringStatus::Justerat,
-            anslag_date: body.anslag_date.clone(),
-        }))
+        let row = minutes_row(&report);
+        let meeting = report.meeting.as_ref().map(governance::Held::id);
+        Ok(Some(self.minutes_view(&chain, row, meeting, &report.minutes.body, &report.items, &signed)?))
     }
 
     async fn node_state(&self) -> Result<view::NodeState, view::Error> {
@@ -354,6 +317,12 @@ impl samverka_web::Node for Site {
             view::Action::Meeting { title, date, place, agenda } => {
                 (Kind::Meeting, Ok(Offers::meeting_body(title, date, place, agenda, now)))
             }
+            view::Action::Minutes { meeting, present, items, justerare, chair, anslag_date } => {
+                let items =
+                    items.into_iter().map(|(matter, text)| MinutesItem { matter, closing: None, text }).collect();
+                let draft = Minutes { meeting, present, items, justerare, chair, anslag_date };
+                (Kind::Minutes, self.offers.minutes_body(draft)?)
+            }
         };
         let body = match body {
             Ok(b) => b,
@@ -386,6 +355,7 @@ impl samverka_web::Node for Site {
                         .map_or_else(|_| "/att-gora".into(), |v| format!("/arenden/{}", v.matter.to_hex())),
                     Some((Kind::Matter, _)) => format!("/arenden/{}", id.to_hex()),
                     Some((Kind::Meeting, _)) => "/sammantraden".into(),
+                    Some((Kind::Minutes, _)) => format!("/protokoll/{}", id.to_hex()),
                     _ => "/att-gora".into(),
                 };
                 Ok(Ok(view::Submitted { id, back }))
@@ -479,6 +449,60 @@ impl Site {
     }
 
     /// An offer as the pages show it: what the record says, in the read models' terms.
+    /// Minutes as people read them: `body`'s paragraphs (resolved as `items`), present members
+    /// and signers by name, with whether each has justerat (is among `signed`).
+    fn minutes_view(
+        &self,
+        chain: &RosterChain,
+        row: view::MinutesRow,
+        meeting: Option<RecordId>,
+        body: &Minutes,
+        items: &[governance::ItemLine],
+        signed: &[PublicKey],
+    ) -> Result<view::MinutesView, view::Error> {
+        let store = self.ledger.store();
+        let roster = chain.current();
+        let signers = body
+            .signers()
+            .iter()
+            .map(|key| {
+                let grant = roster.keys.get(key);
+                let roles = match grant.map(|g| &g.kind) {
+                    Some(KeyKind::Person { roles, .. }) => roles.clone(),
+                    _ => Vec::new(),
+                };
+                let member = governance::member_of_key(chain, key)
+                    .map_or_else(String::new, |m| governance::member_name(chain, &m));
+                view::SignerView { key: *key, roles, member, chair: *key == body.chair, signed: signed.contains(key) }
+            })
+            .collect();
+        let mut lines = Vec::new();
+        for item in items {
+            let alternatives = governance::get::<samverka_protocol::governance::Matter>(store, &item.matter)?
+                .map(|m| m.body.alternatives)
+                .unwrap_or_default();
+            lines.push(view::MinutesItemView {
+                matter: view::AgendaItem {
+                    matter: item.matter,
+                    title: item.title.clone(),
+                    diarienummer: item.diarienummer.as_ref().map(ToString::to_string),
+                },
+                outcome: item.closing.and_then(|(_, outcome)| outcome),
+                alternatives,
+                text: item.text.clone(),
+            });
+        }
+        Ok(view::MinutesView {
+            row,
+            meeting,
+            present: body.present.iter().map(|m| governance::member_name(chain, m)).collect(),
+            items: lines,
+            signers,
+            justerat: body.signers().iter().all(|k| signed.contains(k)),
+            anslag_date: body.anslag_date.clone(),
+        })
+    }
+
     fn describe(&self, me: &view::Me, pending: &Pending) -> Result<view::Offer, view::Error> {
         let draft = &pending.draft;
         let store = self.ledger.store();
@@ -534,6 +558,19 @@ impl Site {
                         minutes: Vec::new(),
                     },
                 }
+            }
+            Kind::Minutes => {
+                let minutes = Minutes::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
+                let chain = self.chain()?;
+                let meeting = governance::get::<samverka_protocol::governance::Meeting>(store, &minutes.meeting)?;
+                let row = view::MinutesRow {
+                    id: pending.id(),
+                    meeting: meeting.as_ref().map(|m| m.body.title.clone()).unwrap_or_default(),
+                    date: meeting.as_ref().map(|m| m.body.date.clone()).unwrap_or_default(),
+                };
+                let items = governance::minutes_items(store, &minutes)?;
+                let held = meeting.map(|m| m.id());
+                view::Subject::Minutes { minutes: self.minutes_view(&chain, row, held, &minutes, &items, &[])? }
             }
             _ => {
                 let justering = Justering::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;

@@ -304,3 +304,39 @@ fn samverka_run_with_only_a_certificate_flag_stops_and_says_what_to_do() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("api_tls_cert is set (/etc/samverka/node.crt) but api_tls_key is not"), "{stderr}");
 }
+
+/// Runs `samverka status --api https://localhost:PORT` with `SSL_CERT_FILE` set to `trust`.
+async fn status_over_https(node: &Node, trust: &Path) -> std::process::Output {
+    let api = format!("https://localhost:{}", node.api_addr.port());
+    let trust = trust.to_owned();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_samverka"))
+            .args(["status", "--api", &api])
+            .env("SSL_CERT_FILE", trust)
+            .env_remove("SSL_CERT_DIR")
+            .output()
+            .expect("samverka status runs")
+    })
+    .await
+    .expect("the command's thread ends")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_command_line_reaches_an_https_node_through_the_trust_store_ssl_cert_file_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let stranger = certificate(dir.path(), "stranger");
+    let own = certificate(dir.path(), "node");
+    let node = start(dir.path(), &own).await;
+
+    let trusted = status_over_https(&node, &own.cert).await;
+    let stdout = String::from_utf8_lossy(&trusted.stdout);
+    assert!(trusted.status.success(), "{stdout}{}", String::from_utf8_lossy(&trusted.stderr));
+    assert!(stdout.contains("https") || stdout.to_lowercase().contains("tls"), "{stdout}");
+
+    let untrusted = status_over_https(&node, &stranger.cert).await;
+    assert!(!untrusted.status.success(), "a node whose certificate no trusted CA signed must be refused");
+    let stderr = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(stderr.contains("no node answers at https://localhost"), "{stderr}");
+    assert!(stderr.to_lowercase().contains("certificate"), "the refusal names the certificate: {stderr}");
+    node.shutdown().await;
+}

@@ -137,3 +137,36 @@ async fn a_long_matters_list_is_paged() {
     let beyond = html(&get(&f.router, "/arenden?sida=99&status=oppna").await);
     assert!(beyond.contains("Budget 2027"), "a page past the end shows the last page:\n{beyond}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_listings_are_paged_newest_first_with_a_cursor() {
+    let f = fixture::fixture().await;
+    let first = get(&f.router, "/api/v1/matters?limit=1").await.ok(StatusCode::OK);
+    assert_eq!(first["matters"].as_array().map(Vec::len), Some(1), "{first}");
+    assert_eq!(first["matters"][0]["id"], f.open.to_hex(), "newest first: {first}");
+    let cursor = first["next_cursor"].as_str().expect("more follow").to_owned();
+    let second = get(&f.router, &format!("/api/v1/matters?limit=1&cursor={cursor}")).await.ok(StatusCode::OK);
+    assert_eq!(second["matters"][0]["id"], f.closed.to_hex(), "{second}");
+    let rest = second["next_cursor"].as_str().map(|c| format!("/api/v1/matters?cursor={c}"));
+    if let Some(rest) = rest {
+        let last = get(&f.router, &rest).await.ok(StatusCode::OK);
+        assert_eq!(last["matters"].as_array().map(Vec::len), Some(0), "{last}");
+        assert!(last["next_cursor"].is_null());
+    }
+    let all = get(&f.router, "/api/v1/matters").await.ok(StatusCode::OK);
+    assert_eq!(all["matters"].as_array().map(Vec::len), Some(2));
+    assert!(all["next_cursor"].is_null(), "one page holds both: {all}");
+
+    let decisions = get(&f.router, "/api/v1/decisions?limit=1").await.ok(StatusCode::OK);
+    assert_eq!(decisions["decisions"][0]["id"], f.closed.to_hex(), "only the closed matter: {decisions}");
+    let meetings = get(&f.router, "/api/v1/meetings?limit=1").await.ok(StatusCode::OK);
+    assert_eq!(meetings["meetings"].as_array().map(Vec::len), Some(1), "{meetings}");
+
+    for (query, code) in
+        [("limit=0", "bad_limit"), ("limit=1001", "bad_limit"), ("cursor=zz", "bad_cursor"), ("sida=2", "bad_query")]
+    {
+        let r = get(&f.router, &format!("/api/v1/matters?{query}")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(r.json()["code"], code, "{query}");
+    }
+}

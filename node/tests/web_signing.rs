@@ -442,3 +442,79 @@ async fn a_receipt_is_shown_only_for_a_record_the_node_holds() {
     let r = browser.get(&format!("/kvitto/{}", f.open.to_hex())).await;
     assert_eq!(r.status, StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_forvaltare_writes_minutes_naming_each_decision_and_they_wait_for_justering() {
+    let f = fixture::fixture().await;
+    let key = testkit::key("demo/2580/forvaltare");
+    let mut host = Browser { router: f.router.clone(), cookie: None };
+    host.sign_in(&key).await;
+    let csrf = host.csrf().await;
+    let day = stockholm_day(30);
+    let (closed, open) = (f.closed.to_hex(), f.open.to_hex());
+    let call = [
+        ("csrf", csrf.as_str()),
+        ("title", "Protokollf%C3%B6rt+sammantr%C3%A4de"),
+        ("date", day.as_str()),
+        ("place", "Lule%C3%A5"),
+        ("agenda", closed.as_str()),
+        ("agenda", open.as_str()),
+    ];
+    assert_eq!(host.post("/sammantraden/nytt", &call, None).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(sign_offer(&host, &key, &csrf).await.status, StatusCode::SEE_OTHER);
+    let meetings = html(&host.get("/sammantraden").await);
+    let form = meetings
+        .split("href=\"")
+        .filter_map(|s| s.split('"').next())
+        .find(|h| h.starts_with("/sammantraden/") && h.ends_with("/protokoll"))
+        .expect("a host officer is offered to write the new meeting's minutes")
+        .to_owned();
+    let page = html(&host.get(&form).await);
+    assert!(page.contains("Skriv protokoll") && page.contains("Första justerare"), "{page}");
+
+    let kiruna = testkit::key("demo/2584/ordinarie").public().to_hex();
+    let boden = testkit::key("demo/2582/ordinarie").public().to_hex();
+    let chair = testkit::key("demo/2580/ordforande").public().to_hex();
+    let minutes = |second: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("present", "2580".to_owned()),
+            ("present", "2584".to_owned()),
+            ("agenda", closed.clone()),
+            ("text", "Planen+f%C3%B6redrogs.".to_owned()),
+            ("agenda", open.clone()),
+            ("text", "Bordlades.".to_owned()),
+            ("justerare", kiruna.clone()),
+            ("justerare", second.to_owned()),
+            ("chair", chair.clone()),
+            ("date", day.clone()),
+        ]
+    };
+    let pairs = minutes(&kiruna);
+    let same: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = host.post(&form, &same, None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "one justerare twice is refused before signing");
+    assert!(html(&r).contains("tre olika personer"), "{}", html(&r));
+
+    let pairs = minutes(&boden);
+    let good: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = host.post(&form, &good, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let offer = html(&host.get("/underskrift").await);
+    assert!(offer.contains("Du skriver under det här protokollet"), "{offer}");
+    assert!(offer.contains("§ 1: ") && offer.contains("Planen föredrogs.") && offer.contains("Beslut:"), "{offer}");
+    assert!(offer.contains("§ 2: ") && offer.contains("Bordlades."), "{offer}");
+    let r = sign_offer(&host, &key, &csrf).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let location = r.headers[header::LOCATION].to_str().expect("ascii").to_owned();
+    let written = location.split("tillbaka=").nth(1).expect("back to the minutes").to_owned();
+    assert!(written.starts_with("/protokoll/"), "{location}");
+    let page = html(&host.get(&written).await);
+    assert!(page.contains("Väntar på justering") && page.contains("Planen föredrogs."), "{page}");
+    assert!(page.contains(&day), "the anslag day is shown: {page}");
+
+    let mut justerare = Browser { router: f.router.clone(), cookie: None };
+    justerare.sign_in(&testkit::key("demo/2582/ordinarie")).await;
+    assert!(html(&justerare.get("/att-gora").await).contains(&format!("{written}/justera")));
+    assert_eq!(justerare.get(&form).await.status, StatusCode::FORBIDDEN, "only host officers write minutes");
+}

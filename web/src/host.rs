@@ -1,17 +1,17 @@
-//! The host officers' forms: a new matter put to the styrgrupp, and a meeting called with its
-//! agenda. Both become records the officer signs in the browser ([`crate::sign`]); the rules
-//! (one-line titles, dates, the charter's notice days …) are the protocol's, and a refusal
-//! shows the form again with what to do.
+//! The host officers' forms: a new matter put to the styrgrupp, a meeting called with its
+//! agenda, and a meeting's minutes (protokoll). Each becomes a record the officer signs in the
+//! browser ([`crate::sign`]); the rules (one-line titles, dates, the charter's notice days, the
+//! justerare's roles …) are the protocol's, and a refusal shows the form again with what to do.
 
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use samverka_protocol::{MatterKind, RecordId};
+use samverka_protocol::{MatterKind, MemberId, PublicKey, RecordId, Role};
 
-use crate::page::{kind_key, read, Chrome, Failure, Visitor};
+use crate::page::{kind_key, read, roles_text, Chrome, Failure, Visitor};
 use crate::sign::{prepare, signed_form, signed_in, Posted};
 use crate::view::{self, Node};
 use crate::Web;
@@ -32,6 +32,26 @@ struct NewMeetingPage {
     csrf: String,
     /// Open matters: (id, title with diarienummer).
     open: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "new_minutes.html")]
+struct NewMinutesPage {
+    c: Chrome,
+    csrf: String,
+    /// Where the form posts.
+    action: String,
+    /// The meeting: title and date.
+    meeting: String,
+    /// Members: (id, name).
+    members: Vec<(String, String)>,
+    /// The agenda: (matter id, title with diarienummer).
+    items: Vec<(String, String)>,
+    /// Who may be justerare: (key, role and member).
+    justerare: Vec<(String, String)>,
+    /// Who may chair: (key, role and member).
+    chairs: Vec<(String, String)>,
     error: Option<String>,
 }
 
@@ -79,13 +99,66 @@ async fn new_meeting_page<N: Node>(web: &Arc<Web<N>>, v: &Visitor, error: Option
     Ok(page.render()?)
 }
 
-/// The host officers' two forms.
+/// The minutes form for `meeting`, with `error` above it.
+async fn new_minutes_page<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    meeting: RecordId,
+    error: Option<String>,
+) -> Result<String, Failure> {
+    let t = v.t();
+    let csrf = v.me.as_ref().map(|(s, _)| s.csrf.clone()).unwrap_or_default();
+    let (meetings, federation) = read(&web.node, |n| Ok((n.meetings()?, n.federation()?))).await?;
+    let m = meetings.into_iter().find(|m| m.id == meeting).ok_or(Failure::NotFound)?;
+    let items = m
+        .agenda
+        .iter()
+        .map(|a| {
+            let title = a.title.clone().unwrap_or_else(|| t.get("meetings.matter_not_held").into());
+            let title = a.diarienummer.as_ref().map_or_else(|| title.clone(), |dn| format!("{dn} {title}"));
+            (a.matter.to_hex(), title)
+        })
+        .collect();
+    let people = |wanted: &[Role]| -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = federation
+            .members
+            .iter()
+            .flat_map(|member| {
+                member.people.iter().filter(|p| p.roles.iter().any(|r| wanted.contains(r))).map(|p| {
+                    let who = t.fill(
+                        "new_minutes.person",
+                        &[("roles", &roles_text(t, &p.roles)), ("member", &member.name), ("key", &p.fingerprint)],
+                    );
+                    (p.key.to_hex(), who)
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| crate::locale::compare(&a.1, &b.1));
+        out
+    };
+    let page = NewMinutesPage {
+        c: v.chrome(t.get("new_minutes.heading").into(), web.node.demo()),
+        csrf,
+        action: format!("/sammantraden/{}/protokoll", meeting.to_hex()),
+        meeting: format!("{} {}", m.title, m.date),
+        members: federation.members.iter().map(|m| (m.id.to_string(), m.name.clone())).collect(),
+        items,
+        justerare: people(&[Role::StyrgruppOrdinarie, Role::StyrgruppErsattare]),
+        chairs: people(&[Role::Ordforande]),
+        error,
+    };
+    Ok(page.render()?)
+}
+
+/// The host officers' forms.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Form {
     /// A new matter.
     Matter,
     /// A meeting called.
     Meeting,
+    /// Minutes of this meeting.
+    Minutes(RecordId),
 }
 
 impl Form {
@@ -99,6 +172,7 @@ impl Form {
         match self {
             Form::Matter => new_matter_page(web, v, error).await,
             Form::Meeting => new_meeting_page(web, v, error).await,
+            Form::Minutes(meeting) => new_minutes_page(web, v, meeting, error).await,
         }
     }
 
@@ -173,5 +247,50 @@ pub async fn call_meeting<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, p
         place: f.place.unwrap_or_default().trim().to_owned(),
         agenda,
     };
+    prepare(&web, &v, me, action, "").await
+}
+
+/// `GET /sammantraden/{id}/protokoll`: the form for a meeting's minutes (host officers).
+pub async fn new_minutes<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, Path(id): Path<String>) -> Response {
+    match RecordId::from_hex(&id) {
+        Ok(meeting) => Form::Minutes(meeting).show(&web, &v).await,
+        Err(_) => v.answer(Err(Failure::NotFound), web.node.demo()),
+    }
+}
+
+/// `POST /sammantraden/{id}/protokoll`: prepares the minutes for the officer to sign. The node
+/// names the closing that decided each matter.
+pub async fn write_minutes<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    v: Visitor,
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Response {
+    let Ok(meeting) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
+    let (me, f) = match signed_form(&web, &v, posted) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let form = Form::Minutes(meeting);
+    let mut present: Vec<MemberId> = f.present.iter().map(|m| MemberId::from(m.trim())).collect();
+    present.sort();
+    present.dedup();
+    if present.is_empty() {
+        return form.again(&web, &v, "new_minutes.choose_present").await;
+    }
+    let matters: Option<Vec<RecordId>> = f.agenda.iter().map(|a| RecordId::from_hex(a).ok()).collect();
+    let items: Vec<(RecordId, String)> = match matters {
+        Some(m) if m.len() == f.text.len() => {
+            m.into_iter().zip(f.text.iter().map(|t| t.trim().replace("\r\n", "\n"))).collect()
+        }
+        _ => return form.again(&web, &v, "form.malformed").await,
+    };
+    let key = |k: Option<&String>| k.and_then(|k| PublicKey::from_hex(k.trim()).ok());
+    let (Some(first), Some(second)) = (key(f.justerare.first()), key(f.justerare.get(1))) else {
+        return form.again(&web, &v, "new_minutes.choose_justerare").await;
+    };
+    let Some(chair) = key(f.chair.as_ref()) else { return form.again(&web, &v, "new_minutes.choose_chair").await };
+    let anslag_date = f.date.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
+    let action = view::Action::Minutes { meeting, present, items, justerare: [first, second], chair, anslag_date };
     prepare(&web, &v, me, action, "").await
 }

@@ -69,6 +69,7 @@ pub fn router<N: Node>(web: Arc<Web<N>>) -> Router {
         .route("/demo/{member}/{role}", get(sign::demo_person::<N>))
         .route("/sammantraden", get(paper_trail::meetings::<N>))
         .route("/sammantraden/nytt", get(host::new_meeting::<N>).post(host::call_meeting::<N>))
+        .route("/sammantraden/{id}/protokoll", get(host::new_minutes::<N>).post(host::write_minutes::<N>))
         .route("/protokoll/{id}", get(paper_trail::minutes::<N>))
         .route("/diariet", get(paper_trail::diarium::<N>))
         .route("/medlemmar", get(page::members::<N>))

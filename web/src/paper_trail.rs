@@ -29,6 +29,8 @@ struct MeetingLine {
     notice: String,
     agenda: Vec<(String, String)>,
     minutes: Vec<String>,
+    /// The minutes form, for a host officer while no minutes are held.
+    write: Option<String>,
 }
 
 #[derive(Template)]
@@ -75,6 +77,7 @@ pub async fn meetings<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Re
     let page = async {
         let list = read(&web.node, |n| n.meetings()).await?;
         let t = v.t();
+        let new = v.me.as_ref().is_some_and(|(_, me)| me.host_officer());
         let meetings = list
             .iter()
             .map(|m| MeetingLine {
@@ -84,9 +87,9 @@ pub async fn meetings<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Re
                 notice: t.fill("meetings.notice", &[("date", &m.notice_given_on)]),
                 agenda: m.agenda.iter().map(|a| agenda_text(t, a)).collect(),
                 minutes: m.minutes.iter().map(|id| format!("/protokoll/{}", id.to_hex())).collect(),
+                write: (new && m.minutes.is_empty()).then(|| format!("/sammantraden/{}/protokoll", m.id.to_hex())),
             })
             .collect();
-        let new = v.me.as_ref().is_some_and(|(_, me)| me.host_officer());
         Ok(MeetingsPage { c: v.chrome(t.get("meetings.heading").into(), web.node.demo()), meetings, new }.render()?)
     };
     v.answer(page.await, web.node.demo())

@@ -31,7 +31,9 @@ use samverka_protocol::{PublicKey, RecordId, Signature};
 use serde::Deserialize;
 
 use crate::catalog::Catalog;
-use crate::page::{choice_text, choices, matter_page, read, roles_text, row, Chrome, Failure, Row, TextPage, Visitor};
+use crate::page::{
+    choice_text, choices, matter_page, outcome_text, read, roles_text, row, Chrome, Failure, Row, TextPage, Visitor,
+};
 use crate::session::{self, LoginError, Session, SESSION_COOKIE};
 use crate::view::{self, Me, Node};
 use crate::Web;
@@ -53,6 +55,10 @@ pub struct Fields {
     pub(crate) date: Option<String>,
     pub(crate) place: Option<String>,
     pub(crate) agenda: Vec<String>,
+    pub(crate) present: Vec<String>,
+    pub(crate) text: Vec<String>,
+    pub(crate) justerare: Vec<String>,
+    pub(crate) chair: Option<String>,
 }
 
 impl Fields {
@@ -72,8 +78,15 @@ impl Fields {
                 "alternatives" => &mut f.alternatives,
                 "date" => &mut f.date,
                 "place" => &mut f.place,
-                "agenda" => {
-                    f.agenda.push(value);
+                "chair" => &mut f.chair,
+                "agenda" | "present" | "text" | "justerare" => {
+                    let list = match name.as_str() {
+                        "agenda" => &mut f.agenda,
+                        "present" => &mut f.present,
+                        "text" => &mut f.text,
+                        _ => &mut f.justerare,
+                    };
+                    list.push(value);
                     continue;
                 }
                 _ => continue,
@@ -360,6 +373,7 @@ pub(crate) async fn prepare<N: Node>(
         view::Action::Justera { .. } => ActionKind::Justera,
         view::Action::Matter { .. } => ActionKind::Matter,
         view::Action::Meeting { .. } => ActionKind::Meeting,
+        view::Action::Minutes { meeting, .. } => ActionKind::Minutes(meeting),
     };
     let who = me.clone();
     match read(&web.node, move |n| n.prepare(&who, action)).await {
@@ -375,6 +389,7 @@ pub(crate) async fn prepare<N: Node>(
                 }
                 ActionKind::Matter => crate::host::Form::Matter.page(web, v, error).await,
                 ActionKind::Meeting => crate::host::Form::Meeting.page(web, v, error).await,
+                ActionKind::Minutes(meeting) => crate::host::Form::Minutes(meeting).page(web, v, error).await,
             };
             v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo())
         }
@@ -389,6 +404,7 @@ enum ActionKind {
     Justera,
     Matter,
     Meeting,
+    Minutes(RecordId),
 }
 
 /// `GET /underskrift`: the record waiting for the person's signature, in plain words.
@@ -451,6 +467,29 @@ pub async fn offer<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Respo
                 t.get("offer.meeting_intro").to_owned(),
                 "/sammantraden".to_owned(),
             )
+        }
+        view::Subject::Minutes { minutes } => {
+            let mut facts = vec![
+                (t.get("offer.meeting"), format!("{} {}", minutes.row.meeting, minutes.row.date)),
+                (t.get("minutes.present"), minutes.present.join(", ")),
+            ];
+            for (number, item) in minutes.items.iter().enumerate() {
+                let title = item.matter.title.clone().unwrap_or_else(|| item.matter.matter.to_hex());
+                let decision = item.outcome.map(|o| outcome_text(t, o, &item.alternatives));
+                let text = match decision {
+                    Some(d) => format!("{title}. {} {d}. {}", t.get("minutes.decision"), item.text),
+                    None => format!("{title}. {}", item.text),
+                };
+                facts.push((t.get("offer.paragraph"), format!("§ {}: {text}", number + 1)));
+            }
+            for signer in &minutes.signers {
+                let key = if signer.chair { "offer.chair" } else { "offer.justerare" };
+                facts.push((t.get(key), format!("{}, {}", roles_text(t, &signer.roles), signer.member)));
+            }
+            if let Some(day) = &minutes.anslag_date {
+                facts.push((t.get("minutes.anslag"), day.clone()));
+            }
+            (facts, t.get("offer.minutes_intro").to_owned(), "/sammantraden".to_owned())
         }
     };
     let mut facts = facts;

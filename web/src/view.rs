@@ -234,6 +234,21 @@ pub enum Action {
         /// The matters on the agenda, in order.
         agenda: Vec<RecordId>,
     },
+    /// Minutes of a meeting (host officers); the node names each decided matter's closing.
+    Minutes {
+        /// The meeting minuted.
+        meeting: RecordId,
+        /// The members present.
+        present: Vec<MemberId>,
+        /// The paragraphs: each matter with what was said and decided.
+        items: Vec<(RecordId, String)>,
+        /// The two justerare.
+        justerare: [PublicKey; 2],
+        /// The meeting's chair.
+        chair: PublicKey,
+        /// The day the minutes are posted (anslag), `2026-12-15`, if known.
+        anslag_date: Option<String>,
+    },
 }
 
 /// A record prepared for a person to sign in the browser.
@@ -290,6 +305,11 @@ pub enum Subject {
     Meeting {
         /// The meeting as it will be listed.
         meeting: MeetingRow,
+    },
+    /// Minutes written.
+    Minutes {
+        /// The minutes as they will read.
+        minutes: MinutesView,
     },
 }
 
@@ -373,6 +393,8 @@ pub struct Member {
 /// A person's key in the roster: who they are to the federation is their roles.
 #[derive(Clone, Debug)]
 pub struct Person {
+    /// The key.
+    pub key: PublicKey,
     /// The roles the key holds.
     pub roles: Vec<Role>,
     /// The first 8 hex digits of the key, to tell people of the same role apart.

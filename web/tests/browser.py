@@ -223,8 +223,50 @@ def host_forms(driver, axe, base):
     if "Kallelsen ges för sent" not in message:
         sys.exit("a meeting called too late does not say why: " + message)
     failures += axe_page(driver, axe, "a meeting refused for short notice")
+    later = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+    driver.execute_script("document.getElementById('date').value = arguments[0]", later)
+    driver.find_element(By.ID, "place").send_keys("Luleå stadshus")
+    driver.find_element(By.CSS_SELECTOR, "input[name=agenda]").click()
+    driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]").click()
+    wait_for(driver, "the signing page for the meeting", lambda d: d.current_url.endswith("/underskrift"))
+    driver.find_element(By.CSS_SELECTOR, "#sign-form button[type=submit]").click()
+    wait_for(driver, "the receipt for the meeting", lambda d: "/kvitto/" in d.current_url)
+    failures += minutes_form(driver, axe, base)
     print("host: the förvaltare signed in by a demo link, put a matter signed in the browser; a meeting called "
-          "too late is refused with its reason")
+          "too late is refused with its reason; the meeting called in time gets its minutes written and signed")
+    return failures
+
+
+def minutes_form(driver, axe, base):
+    """Writes the minutes of the meeting just called: the form, the form refused (one justerare
+    twice), and the minutes signed. Returns the number of violations."""
+    from selenium.webdriver.support.ui import Select
+    failures = 0
+    driver.get(base + "/sammantraden?lang=sv")
+    driver.find_element(By.LINK_TEXT, "Skriv protokoll").click()
+    wait_for(driver, "the minutes form", lambda d: d.current_url.endswith("/protokoll"))
+    failures += axe_page(driver, axe, "host form: minutes")
+    for text in driver.find_elements(By.CSS_SELECTOR, "textarea[name=text]"):
+        text.send_keys("Ärendet föredrogs.")
+    Select(driver.find_element(By.ID, "justerare-1")).select_by_index(1)
+    Select(driver.find_element(By.ID, "justerare-2")).select_by_index(1)
+    Select(driver.find_element(By.ID, "chair")).select_by_index(1)
+    driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]").click()
+    wait_for(driver, "the refused minutes", lambda d: d.find_elements(By.CSS_SELECTOR, ".error-summary"))
+    message = driver.find_element(By.CSS_SELECTOR, ".error-summary").text
+    if "tre olika personer" not in message:
+        sys.exit("minutes with one justerare twice do not say why: " + message)
+    failures += axe_page(driver, axe, "minutes refused: one justerare twice")
+    for text in driver.find_elements(By.CSS_SELECTOR, "textarea[name=text]"):
+        text.send_keys("Ärendet föredrogs.")
+    Select(driver.find_element(By.ID, "justerare-1")).select_by_index(1)
+    Select(driver.find_element(By.ID, "justerare-2")).select_by_index(2)
+    Select(driver.find_element(By.ID, "chair")).select_by_index(1)
+    driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]").click()
+    wait_for(driver, "the signing page for the minutes", lambda d: d.current_url.endswith("/underskrift"))
+    failures += axe_page(driver, axe, "the minutes offered for signing")
+    driver.find_element(By.CSS_SELECTOR, "#sign-form button[type=submit]").click()
+    wait_for(driver, "the receipt for the minutes", lambda d: "/kvitto/" in d.current_url)
     return failures
 
 
@@ -283,7 +325,7 @@ def main():
         proc.wait()
     if failures:
         sys.exit(f"{failures} accessibility violations")
-    print("axe:", TAGS, "no violations on", 2 * len(pages), "pages and 11 signed-in states")
+    print("axe:", TAGS, "no violations on", 2 * len(pages), "pages and 14 signed-in states")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ use samverka_protocol::governance::{Choice, Matter, Outcome, PaperRef, Procedure
 use samverka_protocol::{Hash, Kind, PublicKey, Record, RecordId, Rejection, RosterChain, Verified};
 use serde_json::{json, Value};
 
-use super::extract::{self, Json, Operator, Path};
+use super::extract::{self, Json, Operator, Path, Query};
+use super::records::page_limit;
 use super::records::refresh_stored;
 use super::{Error, Routes, State};
 use crate::governance::{
@@ -80,18 +81,43 @@ fn chain(state: &State) -> Result<std::sync::Arc<RosterChain>, Error> {
     state.ledger.chain().ok_or(Error::NoFederation)
 }
 
-/// `GET /api/v1/matters`: every matter, newest first.
-async fn matters(S(state): S<State>) -> Result<Json<Value>, Error> {
-    let list = state.blocking(|s| Ok(gov::matters(s.ledger.store())?)).await?;
-    let views: Vec<Value> = list.iter().map(summary_view).collect();
-    Ok(Json(json!({ "matters": views })))
+/// The query of a newest-first listing: `cursor` (a `next_cursor` handed out before) and `limit`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PageQuery {
+    cursor: Option<String>,
+    limit: Option<usize>,
 }
 
-/// `GET /api/v1/decisions`: closed matters with their outcome, newest first.
-async fn decisions(S(state): S<State>) -> Result<Json<Value>, Error> {
-    let list = state.blocking(|s| Ok(gov::matters(s.ledger.store())?)).await?;
-    let views: Vec<Value> = list.iter().filter(|m| m.status == gov::Status::Closed).map(summary_view).collect();
-    Ok(Json(json!({ "decisions": views })))
+impl PageQuery {
+    /// Where the page starts (before the local number the cursor names), and its size.
+    fn bounds(&self) -> Result<(Option<u64>, usize), Error> {
+        let before = self.cursor.as_deref().map(extract::decode_cursor).transpose()?;
+        Ok((before, page_limit(self.limit)?))
+    }
+}
+
+/// A page of `name` as JSON, with the cursor of the next page (`null` on the last).
+fn page_json<T>(name: &str, page: &gov::Page<T>, view: impl Fn(&T) -> Value) -> Json<Value> {
+    let items: Vec<Value> = page.items.iter().map(view).collect();
+    Json(json!({ name: items, "next_cursor": page.next.map(extract::encode_cursor) }))
+}
+
+/// `GET /api/v1/matters?cursor=&limit=`: matters, newest first, a page at a time.
+async fn matters(S(state): S<State>, Query(q): Query<PageQuery>) -> Result<Json<Value>, Error> {
+    let (before, limit) = q.bounds()?;
+    chain(&state)?;
+    let page = state.blocking(move |s| Ok(gov::matters_page(s.ledger.store(), before, limit, false))).await?;
+    Ok(page_json("matters", &page, summary_view))
+}
+
+/// `GET /api/v1/decisions?cursor=&limit=`: closed matters with their outcome, newest first, a
+/// page at a time.
+async fn decisions(S(state): S<State>, Query(q): Query<PageQuery>) -> Result<Json<Value>, Error> {
+    let (before, limit) = q.bounds()?;
+    chain(&state)?;
+    let page = state.blocking(move |s| Ok(gov::matters_page(s.ledger.store(), before, limit, true))).await?;
+    Ok(page_json("decisions", &page, summary_view))
 }
 
 fn summary_view(m: &gov::MatterSummary) -> Value {
@@ -373,27 +399,26 @@ async fn close(_: Operator, S(state): S<State>, Path(id): Path<String>) -> Resul
     ))
 }
 
-/// `GET /api/v1/meetings`: every meeting, newest first, with its agenda and minutes.
-async fn meetings(S(state): S<State>) -> Result<Json<Value>, Error> {
-    let list = state.blocking(|s| Ok(gov::meetings(s.ledger.store())?)).await?;
-    let views: Vec<Value> = list
-        .iter()
-        .map(|m| {
-            let b = &m.meeting.body;
-            json!({
-                "id": m.meeting.id().to_hex(),
-                "title": b.title,
-                "date": b.date,
-                "place": b.place,
-                "notice_given_on": b.notice_given_on,
-                "agenda": m.agenda.iter().map(|(id, title, dn)| json!({
-                    "matter": id.to_hex(), "title": title, "diarienummer": dn.as_ref().map(ToString::to_string),
-                })).collect::<Vec<_>>(),
-                "minutes": m.minutes.iter().map(|id| id.to_hex()).collect::<Vec<_>>(),
-            })
+/// `GET /api/v1/meetings?cursor=&limit=`: meetings, newest first, with their agenda and minutes, a
+/// page at a time.
+async fn meetings(S(state): S<State>, Query(q): Query<PageQuery>) -> Result<Json<Value>, Error> {
+    let (before, limit) = q.bounds()?;
+    chain(&state)?;
+    let page = state.blocking(move |s| Ok(gov::meetings_page(s.ledger.store(), before, limit))).await?;
+    Ok(page_json("meetings", &page, |m| {
+        let b = &m.meeting.body;
+        json!({
+            "id": m.meeting.id().to_hex(),
+            "title": b.title,
+            "date": b.date,
+            "place": b.place,
+            "notice_given_on": b.notice_given_on,
+            "agenda": m.agenda.iter().map(|(id, title, dn)| json!({
+                "matter": id.to_hex(), "title": title, "diarienummer": dn.as_ref().map(ToString::to_string),
+            })).collect::<Vec<_>>(),
+            "minutes": m.minutes.iter().map(|id| id.to_hex()).collect::<Vec<_>>(),
         })
-        .collect();
-    Ok(Json(json!({ "meetings": views })))
+    }))
 }
 
 async fn minutes_of(state: &State, id: String) -> Result<(MinutesReport, std::sync::Arc<RosterChain>), Error> {

@@ -240,7 +240,8 @@ fn parse_kind(name: &str) -> Result<Kind, Error> {
     })
 }
 
-fn page_limit(limit: Option<usize>) -> Result<usize, Error> {
+/// The page size a request asks for: [`DEFAULT_PAGE`] when it names none, else 1..=[`MAX_PAGE`].
+pub(super) fn page_limit(limit: Option<usize>) -> Result<usize, Error> {
     match limit {
         None => Ok(DEFAULT_PAGE),
         Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
