@@ -206,6 +206,13 @@ pub fn matters(store: &Store) -> Result<Vec<MatterSummary>, Error> {
     Ok(model.matters().rev().map(|m| summary(&model, m)).collect())
 }
 
+/// How many matters held are open (no final closing, not disputed), counted in the read model
+/// without copying any.
+pub fn open_matters(store: &Store) -> usize {
+    let model = model(store);
+    model.matters().filter(|m| matches!(model.settlement(&m.id()), Settlement::Open)).count()
+}
+
 /// One page of a newest-first listing.
 #[derive(Clone, Debug)]
 pub struct Page<T> {

@@ -94,6 +94,11 @@ impl samverka_web::Node for Site {
         Ok(governance::matters(self.ledger.store())?.iter().map(row).collect())
     }
 
+    fn open_matters(&self) -> Result<usize, view::Error> {
+        self.chain()?;
+        Ok(governance::open_matters(self.ledger.store()))
+    }
+
     fn matter(&self, id: &RecordId) -> Result<Option<view::Matter>, view::Error> {
         let chain = self.chain()?;
         let Some(report) = governance::matter_report(self.ledger.store(), &chain, id)? else { return Ok(None) };

@@ -417,9 +417,8 @@ pub(crate) struct TextPage {
 /// `GET /`: the federation, its members and how many matters are open.
 pub async fn overview<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
     let page = async {
-        let (fed, matters) = read(&web.node, |n| Ok((n.federation()?, n.matters()?))).await?;
+        let (fed, open) = read(&web.node, |n| Ok((n.federation()?, n.open_matters()?))).await?;
         let t = v.t();
-        let open = matters.iter().filter(|m| m.status == view::Status::Open).count();
         let summary = format!("{} {}", t.count("overview.members", fed.members.len()), t.count("overview.open", open));
         let mut members: Vec<&view::Member> = fed.members.iter().collect();
         members.sort_by(|a, b| locale::compare(&a.name, &b.name));

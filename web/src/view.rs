@@ -16,6 +16,10 @@ pub trait Node: Send + Sync + 'static {
     fn federation(&self) -> Result<Federation, Error>;
     /// Every matter held, newest first.
     fn matters(&self) -> Result<Vec<MatterRow>, Error>;
+    /// How many matters held are open.
+    fn open_matters(&self) -> Result<usize, Error> {
+        Ok(self.matters()?.iter().filter(|m| m.status == Status::Open).count())
+    }
     /// One matter in full, or `None` if no matter with that id is held.
     fn matter(&self, id: &RecordId) -> Result<Option<Matter>, Error>;
     /// Every meeting held, newest first, with its agenda and minutes.
