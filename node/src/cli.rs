@@ -415,10 +415,8 @@ fn parse_founder(spec: &str) -> Result<Founder> {
 
 /// Parses a date as the first (or last) millisecond of that day in Europe/Stockholm.
 fn parse_day(s: &str, end_of_day: bool) -> Result<i64> {
-    let date: jiff::civil::Date = s.parse().with_context(|| format!("{s:?} is not a date like 2026-11-23"))?;
-    let time = if end_of_day { jiff::civil::time(23, 59, 59, 999_000_000) } else { jiff::civil::time(0, 0, 0, 0) };
-    let zoned = date.to_datetime(time).in_tz("Europe/Stockholm").context("resolving Europe/Stockholm")?;
-    Ok(zoned.timestamp().as_millisecond())
+    samverka_node::governance::stockholm_day_ms(s, end_of_day)
+        .with_context(|| format!("{s:?} is not a date like 2026-11-23"))
 }
 
 fn now_ms() -> i64 {

@@ -707,6 +707,14 @@ pub fn stockholm_date(time_ms: i64) -> String {
     }
 }
 
+/// The first (or, with `end_of_day`, the last) millisecond of the day `date` (`2026-11-23`) in
+/// Europe/Stockholm, as mandate periods are given; `None` if `date` is not such a day.
+pub fn stockholm_day_ms(date: &str, end_of_day: bool) -> Option<i64> {
+    let date: jiff::civil::Date = date.trim().parse().ok()?;
+    let time = if end_of_day { jiff::civil::time(23, 59, 59, 999_000_000) } else { jiff::civil::time(0, 0, 0, 0) };
+    Some(date.to_datetime(time).in_tz("Europe/Stockholm").ok()?.timestamp().as_millisecond())
+}
+
 /// A choice in Swedish, alternatives numbered from 1 as people read them.
 pub fn choice_text(choice: Choice, matter: &Matter) -> String {
     match choice {

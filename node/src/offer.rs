@@ -28,7 +28,8 @@
 use std::sync::{Arc, Mutex};
 
 use samverka_protocol::governance::{Choice, Justering, Matter, Meeting, Minutes, MinutesItem, Procedure, Vote};
-use samverka_protocol::{encoding, Body, Draft, Kind, MatterKind, MemberId, PublicKey, RecordId, Signature};
+use samverka_protocol::roster::{Change, KeyKind, RosterUpdate};
+use samverka_protocol::{encoding, Body, Draft, Kind, MatterKind, MemberId, PublicKey, RecordId, Role, Signature};
 use serde::{Deserialize, Serialize};
 
 use crate::governance::{self, Status};
@@ -60,6 +61,16 @@ pub enum Refusal {
     /// No minutes with this id are held.
     #[error("no minutes {0} are held here")]
     UnknownMinutes(RecordId),
+    /// The member is not in the current roster with an organisation key.
+    #[error("member {0} has no organisation key in the current roster")]
+    NoOrganisationKey(MemberId),
+    /// Ordförande and förvaltare are federation-wide roles: certifying them needs the roster
+    /// threshold (docs/protocol.md §8.2), not one member's signature.
+    #[error("the role {} is federation-wide: certifying it needs the roster threshold (samverka roster propose)", .0.swedish())]
+    FederationRole(Role),
+    /// A day of a mandate period is not a date.
+    #[error("{0:?} is not a date like 2026-11-23")]
+    BadDay(String),
     /// No meeting with this id is held.
     #[error("no meeting {0} is held here")]
     UnknownMeeting(RecordId),
@@ -87,6 +98,9 @@ impl Refusal {
             Refusal::BallotClosed(_) => "ballot_closed",
             Refusal::UnknownMinutes(_) => "unknown_minutes",
             Refusal::UnknownMeeting(_) => "unknown_meeting",
+            Refusal::NoOrganisationKey(_) => "no_organisation_key",
+            Refusal::BadDay(_) => "bad_date",
+            Refusal::FederationRole(_) => "federation_role",
             Refusal::NotJusterare(_) => "not_justerare",
             Refusal::NotOffered(_) => "not_offered",
             Refusal::Refused(e) | Refusal::NotStored(e) => e.code(),
@@ -203,9 +217,49 @@ impl Offers {
         Ok(Ok(Minutes { items, ..draft }.to_bytes()))
     }
 
-    /// Prepares `kind` with `body` for `author` (rule 1) and persists the offer (rule 2).
+    /// The next roster version certifying `key` for `member`, with `roles` and the mandate
+    /// period `valid` (first and last day, either open), and the member's organisation key that
+    /// signs it: a change the member makes alone (docs/protocol.md §8.2), so never of a
+    /// federation-wide role.
+    pub fn certify_body(
+        &self,
+        member: &MemberId,
+        key: PublicKey,
+        roles: Vec<Role>,
+        valid: (Option<String>, Option<String>),
+        reason: String,
+    ) -> Result<Result<(PublicKey, Vec<u8>), Refusal>, Error> {
+        if let Some(role) = roles.iter().find(|r| matches!(r, Role::Ordforande | Role::Forvaltare)) {
+            return Ok(Err(Refusal::FederationRole(*role)));
+        }
+        let chain = self.ledger.chain().ok_or(ledger::Error::NoFederation)?;
+        let current = chain.current();
+        let org = current.keys.iter().find(|(_, g)| g.kind == KeyKind::Organisation && g.member == *member);
+        let Some((org, _)) = org else { return Ok(Err(Refusal::NoOrganisationKey(member.clone()))) };
+        let day = |d: Option<String>, end: bool| match d {
+            None => Ok(None),
+            Some(d) => governance::stockholm_day_ms(&d, end).map(Some).ok_or(Refusal::BadDay(d)),
+        };
+        let (valid_from_ms, valid_until_ms) = match (day(valid.0, false), day(valid.1, true)) {
+            (Ok(from), Ok(until)) => (from, until),
+            (Err(refusal), _) | (_, Err(refusal)) => return Ok(Err(refusal)),
+        };
+        let change = Change::CertifyKey {
+            member: member.clone(),
+            key,
+            kind: KeyKind::Person { roles, valid_from_ms, valid_until_ms },
+        };
+        let update =
+            RosterUpdate { version: current.version + 1, previous: current.head, changes: vec![change], reason };
+        Ok(Ok((*org, update.to_bytes())))
+    }
+
+    /// Prepares `kind` with `body` for `author` (rule 1) and persists the offer (rule 2) for
+    /// `holder`, the signed-in person who will have it signed: the author itself, or the
+    /// organisation key whose file the person holds (a roster change).
     pub fn prepare(
         &self,
+        holder: PublicKey,
         author: PublicKey,
         kind: Kind,
         body: Vec<u8>,
@@ -218,50 +272,52 @@ impl Offers {
             Err(e) => return Err(e.into()),
         };
         let pending = Pending { draft };
-        self.ledger.store().put_offer(&author, &encoding::encode(&pending))?;
+        self.ledger.store().put_offer(&holder, &encoding::encode(&pending))?;
         Ok(Ok(pending))
     }
 
-    /// The offer pending for `author`, if it still stands at the author's next position
+    /// The offer pending for `holder`, if it still stands at its author's next position
     /// (rule 4).
-    pub fn pending(&self, author: &PublicKey) -> Result<Option<Pending>, Error> {
+    pub fn pending(&self, holder: &PublicKey) -> Result<Option<Pending>, Error> {
         let _guard = self.guard();
-        self.current(author)
+        self.current(holder)
     }
 
-    fn current(&self, author: &PublicKey) -> Result<Option<Pending>, Error> {
+    fn current(&self, holder: &PublicKey) -> Result<Option<Pending>, Error> {
         let store = self.ledger.store();
-        let Some(bytes) = store.offer(author)? else { return Ok(None) };
+        let Some(bytes) = store.offer(holder)? else { return Ok(None) };
         let pending: Pending = encoding::decode("offer", &bytes, encoding::MAX_RECORD_BYTES)
-            .map_err(|e| crate::storage::Error::Corrupt(format!("offer of {author}: {e}")))?;
-        let (seq, prev) = self.ledger.next_position(author)?;
+            .map_err(|e| crate::storage::Error::Corrupt(format!("offer of {holder}: {e}")))?;
+        let (seq, prev) = self.ledger.next_position(&pending.draft.header.author)?;
         if pending.draft.header.seq != seq || pending.draft.header.prev != prev {
-            store.clear_offer(author)?;
+            store.clear_offer(holder)?;
             return Ok(None);
         }
         Ok(Some(pending))
     }
 
-    /// Takes `signature` over the offer `id` of `author` and ingests the record (rule 3).
+    /// Takes `signature` over the offer `id` pending for `holder` and ingests the record
+    /// (rule 3).
     pub fn submit(
         &self,
-        author: &PublicKey,
+        holder: &PublicKey,
         id: &RecordId,
         signature: Signature,
     ) -> Result<Result<RecordId, Refusal>, Error> {
         let _guard = self.guard();
-        let Some(pending) = self.current(author)?.filter(|p| p.id() == *id) else {
+        let Some(pending) = self.current(holder)?.filter(|p| p.id() == *id) else {
             return Ok(Err(Refusal::NotOffered(*id)));
         };
         let record = pending.draft.with_signature(signature);
         let outcome = self.ledger.ingest_from(Source::Api, vec![record]).pop().expect("one result per record");
         match outcome {
             Ok(Outcome::Stored(_) | Outcome::Duplicate(_) | Outcome::Equivocation { .. } | Outcome::Parked(_)) => {
-                self.ledger.store().clear_offer(author)?;
+                self.ledger.store().clear_offer(holder)?;
                 Ok(Ok(*id))
             }
             Err(e) if refused_everywhere(&e) => {
-                self.ledger.store().clear_offer(author)?;
+                self.ledger.store().clear_offer(holder)?;
+                let author = pending.draft.header.author;
                 tracing::info!(record = %id, %author, code = e.code(), "a record signed in a browser was refused: its position is free again");
                 Ok(Err(Refusal::Refused(e)))
             }

@@ -313,6 +313,7 @@ impl samverka_web::Node for Site {
 
     fn prepare(&self, me: &view::Me, action: view::Action) -> Result<Result<view::Offer, view::Refusal>, view::Error> {
         let now = jiff::Timestamp::now().as_millisecond();
+        let mut author = me.key;
         let (kind, body) = match action {
             view::Action::Vote { matter, choice } => (Kind::Vote, self.offers.vote_body(&me.member, &matter, choice)?),
             view::Action::Justera { minutes } => (Kind::Justering, self.offers.justering_body(&me.key, &minutes)?),
@@ -328,12 +329,21 @@ impl samverka_web::Node for Site {
                 let draft = Minutes { meeting, present, items, justerare, chair, anslag_date };
                 (Kind::Minutes, self.offers.minutes_body(draft)?)
             }
+            view::Action::Certify { member, key, roles, valid, reason } => {
+                match self.offers.certify_body(&member, key, roles, valid, reason)? {
+                    Ok((org, body)) => {
+                        author = org;
+                        (Kind::RosterUpdate, Ok(body))
+                    }
+                    Err(refusal) => (Kind::RosterUpdate, Err(refusal)),
+                }
+            }
         };
         let body = match body {
             Ok(b) => b,
             Err(refusal) => return Ok(Err(refused(&refusal, None))),
         };
-        match self.offers.prepare(me.key, kind, body, now)? {
+        match self.offers.prepare(me.key, author, kind, body, now)? {
             Ok(pending) => Ok(Ok(self.describe(me, &pending)?)),
             Err(refusal) => Ok(Err(refused(&refusal, None))),
         }
@@ -361,6 +371,7 @@ impl samverka_web::Node for Site {
                     Some((Kind::Matter, _)) => format!("/arenden/{}", id.to_hex()),
                     Some((Kind::Meeting, _)) => "/sammantraden".into(),
                     Some((Kind::Minutes, _)) => format!("/protokoll/{}", id.to_hex()),
+                    Some((Kind::RosterUpdate, _)) => "/medlemmar".into(),
                     _ => "/att-gora".into(),
                 };
                 Ok(Ok(view::Submitted { id, back }))
@@ -564,6 +575,29 @@ impl Site {
                     },
                 }
             }
+            Kind::RosterUpdate => {
+                let update = RosterUpdate::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
+                let chain = self.chain()?;
+                let certified = update.changes.iter().find_map(|c| match c {
+                    Change::CertifyKey {
+                        member,
+                        key,
+                        kind: KeyKind::Person { roles, valid_from_ms, valid_until_ms },
+                    } => {
+                        let person = view::Person {
+                            key: *key,
+                            roles: roles.clone(),
+                            fingerprint: fingerprint(key),
+                            valid: (*valid_from_ms, *valid_until_ms),
+                        };
+                        Some((governance::member_name(&chain, member), person))
+                    }
+                    _ => None,
+                });
+                let (member, person) = certified
+                    .ok_or_else(|| view::Error::Read("an offered roster version certifies no person's key".into()))?;
+                view::Subject::Certify { version: update.version, member, person, reason: update.reason }
+            }
             Kind::Minutes => {
                 let minutes = Minutes::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
                 let chain = self.chain()?;
@@ -589,6 +623,7 @@ impl Site {
         };
         Ok(view::Offer {
             id: pending.id(),
+            author: draft.header.author,
             seq: draft.header.seq,
             prev: draft.header.prev,
             kind: draft.header.kind,

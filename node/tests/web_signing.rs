@@ -518,3 +518,60 @@ async fn the_forvaltare_writes_minutes_naming_each_decision_and_they_wait_for_ju
     assert!(html(&justerare.get("/att-gora").await).contains(&format!("{written}/justera")));
     assert_eq!(justerare.get(&form).await.status, StatusCode::FORBIDDEN, "only host officers write minutes");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_members_organisation_key_certifies_a_new_persons_key_signed_in_the_browser() {
+    let f = fixture::fixture().await;
+    let newcomer = SigningKey::from_seed(&[42; 32]);
+    let hex_key = newcomer.public().to_hex();
+    let mut stranger = Browser { router: f.router.clone(), cookie: None };
+    assert_eq!(stranger.sign_in(&newcomer).await.status, StatusCode::UNPROCESSABLE_ENTITY, "not certified yet");
+
+    let mut specialist = Browser { router: f.router.clone(), cookie: None };
+    specialist.sign_in(&ordinarie(VOTER)).await;
+    let page = html(&specialist.get(&format!("/medlemmar/certifiera?nyckel={hex_key}")).await);
+    assert!(page.contains("Godkänn en nyckel") && page.contains(&hex_key), "{page}");
+    let csrf = specialist.csrf().await;
+    let form = |key: &str, role: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("key", key.to_owned()),
+            ("member", VOTER.to_owned()),
+            ("role", role.to_owned()),
+            ("from", "2026-01-01".to_owned()),
+            ("until", "2030-12-31".to_owned()),
+            ("reason", "SAM+2026%2F0007+%C2%A7+4".to_owned()),
+        ]
+    };
+    let refusals = [
+        ("abc", "styrgrupp-ersattare", "64 tecken"),
+        (hex_key.as_str(), "kung", "minst en roll"),
+        (hex_key.as_str(), "forvaltare", "gäller hela samverkan"),
+    ];
+    for (key, role, says) in refusals {
+        let pairs = form(key, role);
+        let refused: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = specialist.post("/medlemmar/certifiera", &refused, None).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{key} {role}");
+        assert!(html(&r).contains(says), "{}", html(&r));
+    }
+    let pairs = form(&hex_key, "styrgrupp-ersattare");
+    let good: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = specialist.post("/medlemmar/certifiera", &good, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+
+    let org = &f.fed.orgs[VOTER].key;
+    let offer = html(&specialist.get("/underskrift").await);
+    assert!(offer.contains("Organisationens nyckelfil") && offer.contains("data-org=\"1\""), "{offer}");
+    assert_eq!(attr(&offer, "id=\"sign-form\"", "data-author"), org.public().to_hex(), "the organisation key signs");
+    assert!(offer.contains("Ersättare") && offer.contains("2026-01-01–2030-12-31"), "{offer}");
+    let r = sign_offer(&specialist, org, &csrf).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    assert!(r.headers[header::LOCATION].to_str().expect("ascii").ends_with("tillbaka=/medlemmar"));
+
+    let mut newcomer_browser = Browser { router: f.router.clone(), cookie: None };
+    let r = newcomer_browser.sign_in(&newcomer).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "the certified key signs in: {}", html(&r));
+    let members = html(&newcomer_browser.get("/medlemmar").await);
+    assert!(members.contains(&format!("nyckel {} godkänd som Ersättare", &hex_key[..8])), "{members}");
+}

@@ -9,6 +9,7 @@
 //! (`web/texts/sv.toml`, `web/texts/en.toml`). The node merges [`router`] into its own.
 
 pub mod catalog;
+pub mod certify;
 pub mod host;
 pub mod locale;
 pub mod page;
@@ -73,6 +74,7 @@ pub fn router<N: Node>(web: Arc<Web<N>>) -> Router {
         .route("/protokoll/{id}", get(paper_trail::minutes::<N>))
         .route("/diariet", get(paper_trail::diarium::<N>))
         .route("/medlemmar", get(page::members::<N>))
+        .route("/medlemmar/certifiera", get(certify::form::<N>).post(certify::certify::<N>))
         .route("/planer", get(page::plans::plans::<N>))
         .route("/planer/{id}", get(page::plans::plan::<N>))
         .route("/fakturaunderlag/{year}", get(page::plans::invoice::<N>))

@@ -728,6 +728,17 @@ pub(crate) fn outcome_text(t: &'static Catalog, outcome: Outcome, alternatives: 
     }
 }
 
+/// A mandate period as people read it: `2027-01-01–2030-12-31`, or open-ended.
+pub(crate) fn mandate_text(t: &'static Catalog, valid: (Option<i64>, Option<i64>)) -> String {
+    match valid {
+        (None, None) => t.get("certify.open_ended").into(),
+        (from, until) => {
+            let day = |ms: Option<i64>| ms.map_or_else(String::new, locale::date);
+            format!("{}–{}", day(from), day(until))
+        }
+    }
+}
+
 fn person_text(t: &'static Catalog, p: &view::Person) -> String {
     let person = t.fill("members.person", &[("roles", &roles_text(t, &p.roles)), ("fingerprint", &p.fingerprint)]);
     match p.valid {

@@ -59,6 +59,11 @@ pub struct Fields {
     pub(crate) text: Vec<String>,
     pub(crate) justerare: Vec<String>,
     pub(crate) chair: Option<String>,
+    pub(crate) member: Option<String>,
+    pub(crate) role: Vec<String>,
+    pub(crate) from: Option<String>,
+    pub(crate) until: Option<String>,
+    pub(crate) reason: Option<String>,
 }
 
 impl Fields {
@@ -79,11 +84,16 @@ impl Fields {
                 "date" => &mut f.date,
                 "place" => &mut f.place,
                 "chair" => &mut f.chair,
-                "agenda" | "present" | "text" | "justerare" => {
+                "member" => &mut f.member,
+                "from" => &mut f.from,
+                "until" => &mut f.until,
+                "reason" => &mut f.reason,
+                "agenda" | "present" | "text" | "justerare" | "role" => {
                     let list = match name.as_str() {
                         "agenda" => &mut f.agenda,
                         "present" => &mut f.present,
                         "text" => &mut f.text,
+                        "role" => &mut f.role,
                         _ => &mut f.justerare,
                     };
                     list.push(value);
@@ -132,6 +142,8 @@ struct OfferPage {
     before: String,
     after: String,
     back: String,
+    /// Whether the organisation key signs (its key file is chosen on the page).
+    org: bool,
 }
 
 #[derive(Template)]
@@ -374,6 +386,7 @@ pub(crate) async fn prepare<N: Node>(
         view::Action::Matter { .. } => ActionKind::Matter,
         view::Action::Meeting { .. } => ActionKind::Meeting,
         view::Action::Minutes { meeting, .. } => ActionKind::Minutes(meeting),
+        view::Action::Certify { .. } => ActionKind::Certify,
     };
     let who = me.clone();
     match read(&web.node, move |n| n.prepare(&who, action)).await {
@@ -390,6 +403,7 @@ pub(crate) async fn prepare<N: Node>(
                 ActionKind::Matter => crate::host::Form::Matter.page(web, v, error).await,
                 ActionKind::Meeting => crate::host::Form::Meeting.page(web, v, error).await,
                 ActionKind::Minutes(meeting) => crate::host::Form::Minutes(meeting).page(web, v, error).await,
+                ActionKind::Certify => crate::certify::page(web, v, None, error).await,
             };
             v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo())
         }
@@ -405,6 +419,7 @@ enum ActionKind {
     Matter,
     Meeting,
     Minutes(RecordId),
+    Certify,
 }
 
 /// `GET /underskrift`: the record waiting for the person's signature, in plain words.
@@ -491,6 +506,19 @@ pub async fn offer<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Respo
             }
             (facts, t.get("offer.minutes_intro").to_owned(), "/sammantraden".to_owned())
         }
+        view::Subject::Certify { version, member, person, reason } => {
+            let mut facts = vec![
+                (t.get("certify.member"), member.clone()),
+                (t.get("key.public"), person.key.to_hex()),
+                (t.get("certify.roles"), roles_text(t, &person.roles)),
+                (t.get("certify.mandate"), crate::page::mandate_text(t, person.valid)),
+                (t.get("offer.roster_version"), version.to_string()),
+            ];
+            if !reason.is_empty() {
+                facts.push((t.get("certify.reason"), reason.clone()));
+            }
+            (facts, t.get("offer.certify_intro").to_owned(), "/medlemmar".to_owned())
+        }
     };
     let mut facts = facts;
     facts.push((t.get("offer.seq"), (offer.seq + 1).to_string()));
@@ -500,7 +528,8 @@ pub async fn offer<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Respo
         facts,
         intro,
         csrf: session.csrf.clone(),
-        author: me.key.to_hex(),
+        author: offer.author.to_hex(),
+        org: offer.author != me.key,
         id: offer.id.to_hex(),
         seq: offer.seq,
         prev: offer.prev.as_ref().map(hex_of).unwrap_or_default(),

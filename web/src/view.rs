@@ -253,6 +253,20 @@ pub enum Action {
         /// The day the minutes are posted (anslag), `2026-12-15`, if known.
         anslag_date: Option<String>,
     },
+    /// A person's key certified in the roster, signed with the organisation key of the member
+    /// it speaks for (whose key file the signed-in person holds).
+    Certify {
+        /// The member the key will speak for; its organisation key signs.
+        member: MemberId,
+        /// The key certified.
+        key: PublicKey,
+        /// Its roles.
+        roles: Vec<Role>,
+        /// The first and last day of its mandate (`2027-01-01`), either open.
+        valid: (Option<String>, Option<String>),
+        /// Why (a decision reference).
+        reason: String,
+    },
 }
 
 /// A record prepared for a person to sign in the browser.
@@ -260,6 +274,9 @@ pub enum Action {
 pub struct Offer {
     /// The id the record will have (the hash of its header).
     pub id: RecordId,
+    /// The key that signs it: the person's own, or the organisation key of their member (a
+    /// roster change, signed with the key file on the signing page).
+    pub author: PublicKey,
     /// Its position in the person's chain.
     pub seq: u64,
     /// The person's record before it.
@@ -314,6 +331,17 @@ pub enum Subject {
     Minutes {
         /// The minutes as they will read.
         minutes: MinutesView,
+    },
+    /// A roster version certifying a person's key.
+    Certify {
+        /// The roster version it makes.
+        version: u64,
+        /// The member the key will speak for.
+        member: String,
+        /// The key certified, with its roles and mandate period.
+        person: Person,
+        /// Why.
+        reason: String,
     },
 }
 

@@ -75,12 +75,33 @@
     return keep(pair.privateKey, pair.publicKey);
   }
 
-  // A demo person's key from its public seed (PKCS#8 wraps a 32-byte Ed25519 seed).
+  // A private key from its 32-byte Ed25519 seed (PKCS#8 wraps the seed), not extractable.
+  const fromSeed = (seedHex) =>
+    crypto.subtle.importKey("pkcs8", concat(unhex("302e020100300506032b657004220420"), unhex(seedHex)), { name: "Ed25519" }, false, ["sign"]);
+
+  // A demo person's key from its public seed.
   async function importSeed(seedHex, pubHex) {
-    const pkcs8 = concat(unhex("302e020100300506032b657004220420"), unhex(seedHex));
-    const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, false, ["sign"]);
-    await put(KEYS, "me", { key: privateKey, pub: pubHex });
+    await put(KEYS, "me", { key: await fromSeed(seedHex), pub: pubHex });
     return pubHex;
+  }
+
+  // A member's organisation key from its key file (`samverka key generate`: TOML with `public` and
+  // `secret` in hex), chosen on the signing page. It is read in this browser only, never sent,
+  // and not kept: it signs a roster change the member makes alone.
+  async function orgKey(form, author) {
+    const file = form.elements["org-key"] && form.elements["org-key"].files[0];
+    if (!file) throw new Error(say("välj organisationens nyckelfil.", "choose the organisation's key file."));
+    const text = file.size <= 4096 ? await file.text() : "";
+    const field = (name) => (text.match(new RegExp("^" + name + '\\s*=\\s*"([0-9a-f]{64})"', "m")) || [])[1];
+    const pub = field("public");
+    const secret = field("secret");
+    if (!pub || !secret) {
+      throw new Error(say("filen är inte en nyckelfil med en hemlig nyckel. Välj organisationens nyckelfil.", "the file is not a key file holding a secret key. Choose the organisation's key file."));
+    }
+    if (pub !== author) {
+      throw new Error(say("nyckelfilen är inte medlemmens organisationsnyckel. Välj rätt fil.", "the key file is not the member's organisation key. Choose the right file."));
+    }
+    return { key: await fromSeed(secret), pub };
   }
 
   async function sign(privateKey, bytes) {
@@ -140,6 +161,7 @@
       document.getElementById("key-fingerprint").textContent = me.pub.slice(0, 8).match(/.{4}/g).join(" ");
       const command = document.getElementById("key-command");
       command.textContent = command.textContent.replace("--certify KEY", "--certify " + me.pub);
+      document.getElementById("key-certify-link").href = "/medlemmar/certifiera?nyckel=" + me.pub;
     }
   }
 
@@ -186,7 +208,10 @@
   async function signOffer(form) {
     const me = await myKey();
     const d = form.dataset;
-    if (!me || me.pub !== d.author) {
+    let signer = me;
+    if (d.org) {
+      signer = await orgKey(form, d.author);
+    } else if (!me || me.pub !== d.author) {
       throw new Error(say("nyckeln i den här webbläsaren är inte den du loggade in med. Logga in igen.", "the key in this browser is not the one you signed in with. Sign in again."));
     }
     const header = unhex(d.before);
@@ -194,28 +219,29 @@
     if (position.author !== d.author || position.seq !== Number(d.seq) || position.prev !== d.prev) {
       throw new Error(say("noden skickade en post som inte stämmer med det som visas. Ingenting skrevs under.", "the node sent a record that does not match what is shown. Nothing was signed."));
     }
-    const last = await get(CHAIN, me.pub);
+    const last = await get(CHAIN, signer.pub);
     if (last && last.id !== d.id && last.seq >= position.seq) {
       if (!last.acked) {
         // A record signed here may never have reached a node: send it again first. Whatever
         // the node holds, this is safe; only a refusal by a rule frees its position.
         const sent = await send(last.record);
         if (sent.ok) {
-          await put(CHAIN, me.pub, { ...last, acked: true });
+          await put(CHAIN, signer.pub, { ...last, acked: true });
           throw new Error(say("din förra underskrift hade inte nått noden; nu har den det. Börja om från ärendet.", "your previous signature had not reached the node; now it has. Start again from the matter."));
         }
         if (!sent.refused) {
           throw new Error(say("din förra underskrift har inte nått noden (" + sent.code + "). Försök igen om en stund.", "your previous signature has not reached the node (" + sent.code + "). Try again in a while."));
         }
-        await del(CHAIN, me.pub); // refused everywhere: its position is free
+        await del(CHAIN, signer.pub); // refused everywhere: its position is free
       }
       if (last.acked || last.seq > position.seq) {
         throw new Error(say("noden har ännu inte fått din senaste underskrift. Vänta en stund och försök igen, eller använd din egen kommuns nod.", "this node does not hold your latest signature yet. Wait a moment and try again, or use your own member's node."));
       }
     }
-    const signature = await sign(me.key, unhex(d.input));
+    const signature = await sign(signer.key, unhex(d.input));
     const record = hex(header) + hex(signature) + d.after;
-    await put(CHAIN, me.pub, { seq: position.seq, id: d.id, record, acked: false });
+    await put(CHAIN, signer.pub, { seq: position.seq, id: d.id, record, acked: false });
+    sessionStorage.setItem("samverka-signer", signer.pub);
     form.elements.signature.value = hex(signature);
     form.submit();
   }
@@ -235,11 +261,12 @@
     const result = document.getElementById("signed-result");
     if (!result) return;
     const me = await myKey();
-    if (!me) return;
-    const last = await get(CHAIN, me.pub);
+    const pub = sessionStorage.getItem("samverka-signer") || (me && me.pub);
+    if (!pub) return;
+    const last = await get(CHAIN, pub);
     if (!last) return;
-    if (result.dataset.acked === last.id) await put(CHAIN, me.pub, { ...last, acked: true });
-    if (result.dataset.givenBack === last.id) await del(CHAIN, me.pub);
+    if (result.dataset.acked === last.id) await put(CHAIN, pub, { ...last, acked: true });
+    if (result.dataset.givenBack === last.id) await del(CHAIN, pub);
   }
 
   document.addEventListener("DOMContentLoaded", () => {

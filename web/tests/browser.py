@@ -39,10 +39,10 @@ def start_fixture():
     binary = os.path.join(ROOT, "target", "debug", "examples", "web_fixture")
     proc = subprocess.Popen([binary], stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline().split()
-    if len(line) != 4:
+    if len(line) != 6:
         proc.kill()
         sys.exit("the web fixture did not start")
-    return proc, line[0], line[1], line[2], line[3]
+    return proc, line
 
 
 def browser():
@@ -270,6 +270,27 @@ def minutes_form(driver, axe, base):
     return failures
 
 
+def certify_key(driver, axe, base, org_key_file, newcomer):
+    """Still signed in as the host's förvaltare: certifies a new person's key for the host member,
+    signing with the host's organisation key file chosen on the signing page. Returns the number
+    of violations."""
+    driver.get(base + "/medlemmar/certifiera?nyckel=" + newcomer)
+    failures = axe_page(driver, axe, "certify a key: the form")
+    driver.find_element(By.CSS_SELECTOR, "input[name=role][value=styrgrupp-ersattare]").click()
+    driver.execute_script("document.getElementById('from').value = '2026-01-01'")
+    driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]").click()
+    wait_for(driver, "the signing page for the roster change", lambda d: d.current_url.endswith("/underskrift"))
+    failures += axe_page(driver, axe, "certify a key: signing with the organisation's key file")
+    driver.find_element(By.ID, "org-key").send_keys(org_key_file)
+    driver.find_element(By.CSS_SELECTOR, "#sign-form button[type=submit]").click()
+    wait_for(driver, "the receipt for the roster change", lambda d: "/kvitto/" in d.current_url)
+    driver.get(base + "/medlemmar?lang=sv")
+    if ("nyckel " + newcomer[:8] + " godkänd som Ersättare") not in driver.find_element(By.TAG_NAME, "main").text:
+        sys.exit("the certified key is not in the roster's history")
+    print("certify: the host's organisation key file, read in the browser, certified a new person's key")
+    return failures
+
+
 def plan_id(base):
     """The id of the fixture's plan, from the plans list."""
     with urllib.request.urlopen(base + "/api/v1/plans") as r:
@@ -284,7 +305,7 @@ FIXTURE_TOKEN = "fixture-token"
 
 def main():
     axe = axe_source()
-    proc, base, closed, opened, minutes = start_fixture()
+    proc, (base, closed, opened, minutes, org_key_file, newcomer) = start_fixture()
     failures = 0
     try:
         driver = browser()
@@ -310,6 +331,7 @@ def main():
                             print("      at", node.get("target"), node.get("failureSummary", "").replace("\n", " "))
             failures += keyboard_vote(driver, axe, base, opened)
             failures += host_forms(driver, axe, base)
+            failures += certify_key(driver, axe, base, org_key_file, newcomer)
             driver.get(base + "/arenden?lang=sv")
             shots = os.path.join(ROOT, os.environ.get("SAMVERKA_SCREENSHOTS", "target/screenshots"))
             os.makedirs(shots, exist_ok=True)
@@ -325,7 +347,7 @@ def main():
         proc.wait()
     if failures:
         sys.exit(f"{failures} accessibility violations")
-    print("axe:", TAGS, "no violations on", 2 * len(pages), "pages and 14 signed-in states")
+    print("axe:", TAGS, "no violations on", 2 * len(pages), "pages and 16 signed-in states")
 
 
 if __name__ == "__main__":
