@@ -13,7 +13,7 @@ use samverka_node::plan::{self, import, Refusal};
 use samverka_protocol::cost::Ore;
 use samverka_protocol::governance::{Choice, Matter, Procedure, Vote};
 use samverka_protocol::plan::{
-    compare, totals, Adoption, BudgetLine, CostKey, KeyBasis, KeyEntry, Period, Plan, PlanKind, Sides,
+    compare, totals, Adoption, BudgetLine, CostKey, Days, KeyBasis, KeyEntry, Period, Plan, PlanKind, Sides,
 };
 use samverka_protocol::testkit::{Author, Federation, T0_MS};
 use samverka_protocol::{Body, Kind, MatterKind, Record, RecordId, Role, SigningKey, Verified};
@@ -28,7 +28,7 @@ fn webcare_2012_totals_are_recomputed_from_its_lines_and_each_typed_total_that_d
     let t = totals(&imported.plan);
     // Σ person-days × 5 600 kr + fixed costs, goal by goal: 6 040 568 kr, not the typed 6 199 695.
     assert_eq!(t.total, Ore(604_056_800));
-    assert_eq!(t.days, Sides { business: 285, it: 202 });
+    assert_eq!(t.days, Sides { business: Days::whole(285), it: Days::whole(202) });
     // 487 person-days / 190 per FTE = 2,563… → 2,56, as the plan says.
     assert_eq!(t.fte_hundredths, 256);
     let found = compare(&imported.plan, &t, &imported.claims);
@@ -249,7 +249,7 @@ async fn the_api_shows_a_plan_with_computed_totals_receipts_and_the_changes_from
     let v1r = w.by_forvaltare(&v1);
     let mut v2 = v1.clone();
     v2.supersedes = Some(v1r.id());
-    v2.activities[0].goals[0].effort.business.person_days = 20;
+    v2.activities[0].goals[0].effort.business.person_days = Days::whole(20);
     let v2r = w.by_forvaltare(&v2);
     let router = router_with(&w.ledger, w.host_node(), None);
     let list = get(&router, "/api/v1/plans").await.ok(StatusCode::OK);
@@ -374,7 +374,7 @@ async fn the_plan_pages_show_activity_tables_computed_totals_receipts_and_the_ch
     let v1r = w.by_forvaltare(&v1);
     let mut v2 = v1.clone();
     v2.supersedes = Some(v1r.id());
-    v2.activities[0].goals[0].effort.business.person_days = 20;
+    v2.activities[0].goals[0].effort.business.person_days = Days::whole(20);
     let v2r = w.by_forvaltare(&v2);
     let key = w.nodes.iter().find(|(m, _)| m == "2584").map(|(_, k)| k.clone()).expect("Kiruna");
     plan::issue_receipt(&w.ledger, &key, &v2r).expect("authoring").expect("owed");

@@ -12,6 +12,7 @@
 mod adoption;
 mod body;
 mod claims;
+mod days;
 mod diff;
 mod key;
 mod receipt;
@@ -21,6 +22,7 @@ mod violation;
 pub use adoption::{adoption, Adoption, Decided};
 pub use body::{Activity, BudgetLine, Effort, Goal, Initiative, Mode, Period, Plan, PlanKind, Sides, Term};
 pub use claims::{compare, ActivityClaims, Claims, Disagreement, GoalClaims};
+pub use days::Days;
 pub use diff::{diff, Change};
 pub use key::{CostKey, KeyBasis, KeyEntry};
 pub use receipt::PlanReceipt;
@@ -39,7 +41,7 @@ pub const MAX_INITIATIVES: usize = 256;
 /// Most lines in one budget.
 pub const MAX_BUDGET_LINES: usize = 256;
 /// Most person-days on one side of one goal (about 400 full-time years).
-pub const MAX_PERSON_DAYS: u32 = 100_000;
+pub const MAX_PERSON_DAYS: Days = Days::whole(100_000);
 /// Highest day rate, in öre: 1 000 000,00 SEK a person-day.
 pub const MAX_DAY_RATE_ORE: u64 = 100_000_000;
 /// Largest fixed cost or budget amount on one line, in öre (as [`crate::cost::MAX_AMOUNT_ORE`]).

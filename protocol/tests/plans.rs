@@ -8,7 +8,7 @@ use samverka_protocol::cost::{self, Ore};
 use samverka_protocol::governance::{self, settle, Choice, Matter, Procedure, Violation as GovViolation, Vote};
 use samverka_protocol::plan::{
     self, adoption, compare, diff, totals, Activity, ActivityClaims, Adoption, BudgetLine, Change, Claims, CostKey,
-    Decided, Effort, Goal, GoalClaims, Initiative, KeyBasis, KeyEntry, Mode, Period, Plan, PlanKind, PlanReceipt,
+    Days, Decided, Effort, Goal, GoalClaims, Initiative, KeyBasis, KeyEntry, Mode, Period, Plan, PlanKind, PlanReceipt,
     Sides, Term, Violation,
 };
 use samverka_protocol::testkit::{self, Author, Federation};
@@ -81,10 +81,10 @@ impl World {
     }
 }
 
-fn effort(business_days: u32, it_days: u32, it_fixed_kr: u64) -> Sides<Effort> {
+fn effort(business_days: u64, it_days: u64, it_fixed_kr: u64) -> Sides<Effort> {
     Sides {
-        business: Effort { person_days: business_days, fixed_ore: 0 },
-        it: Effort { person_days: it_days, fixed_ore: it_fixed_kr * 100 },
+        business: Effort { person_days: Days::whole(business_days), fixed_ore: 0 },
+        it: Effort { person_days: Days::whole(it_days), fixed_ore: it_fixed_kr * 100 },
     }
 }
 
@@ -157,7 +157,7 @@ fn every_total_is_computed_from_the_lines() {
     assert_eq!(styrning.goals[0].cost, Sides { business: kr(145_600), it: kr(100_800) });
     assert_eq!(styrning.vm, Sides { business: kr(285_600), it: kr(212_800) });
     assert_eq!(styrning.vu, Sides { business: kr(0), it: kr(0) });
-    assert_eq!(styrning.days, Sides { business: 51, it: 38 });
+    assert_eq!(styrning.days, Sides { business: Days::whole(51), it: Days::whole(38) });
     let andring = &t.activities[1];
     // 12 × 5 600 + 0 = 67 200; 15 × 5 600 + 200 000 = 284 000, as the seed's "summa" says.
     assert_eq!(andring.goals[0].cost, Sides { business: kr(67_200), it: kr(284_000) });
@@ -165,14 +165,34 @@ fn every_total_is_computed_from_the_lines() {
     assert_eq!(t.activities[2].total, kr(2_098_368));
     assert_eq!(t.vm, Sides { business: kr(352_800), it: kr(2_595_168) });
     assert_eq!(t.vu, Sides { business: kr(84_000), it: kr(139_200) });
-    assert_eq!(t.days, Sides { business: 78, it: 60 });
+    assert_eq!(t.days, Sides { business: Days::whole(78), it: Days::whole(60) });
     assert_eq!(t.total, kr(352_800 + 2_595_168 + 84_000 + 139_200));
     // 138 person-days / 190 = 0,7263… → 0,73 FTE; each side rounded on its own.
     assert_eq!(t.fte_hundredths, 73);
     assert_eq!(t.fte_side_hundredths, Sides { business: 41, it: 32 });
-    assert_eq!(plan::fte_hundredths(95, 190), 50);
-    assert_eq!(plan::fte_hundredths(1, 200), 1, "half a hundredth rounds up");
-    assert_eq!(plan::fte_hundredths(1, 201), 0);
+    assert_eq!(plan::fte_hundredths(Days::whole(95), 190), 50);
+    assert_eq!(plan::fte_hundredths(Days::whole(1), 200), 1, "half a hundredth rounds up");
+    assert_eq!(plan::fte_hundredths(Days::whole(1), 201), 0);
+    assert_eq!(plan::fte_hundredths(Days(50), 1), 50, "half a day is half an FTE of one day");
+}
+
+#[test]
+fn half_days_are_priced_to_the_ore_half_to_even_per_line() {
+    let mut p = webcare_2012();
+    let g = &mut p.activities[0].goals[0].effort;
+    // 0,5 day × 5 600 kr is exact: 2 800,00 kr.
+    g.business.person_days = Days::parse("0,5").expect("half a day");
+    // 12,25 days × 5 600,01 kr = 68 600,1225 kr → 68 600,12 (below half: down).
+    g.it.person_days = Days::parse("12,25").expect("a quarter day");
+    p.day_rate = Sides { business: 560_000, it: 560_001 };
+    let t = totals(&p);
+    assert_eq!(t.activities[0].goals[0].cost, Sides { business: Ore(280_000), it: Ore(6_860_012) });
+    assert_eq!(t.activities[0].goals[0].days, Sides { business: Days(50), it: Days(1_225) });
+    // 0,01 day × 2,50 kr = 2,5 öre → 2 (to even); × 1,50 kr = 1,5 öre → 2 (to even).
+    assert_eq!(Days(1).price(250), Ore(2));
+    assert_eq!(Days(1).price(150), Ore(2));
+    assert_eq!(Days(3).price(50), Ore(2), "1,5 öre rounds to the even 2");
+    assert_eq!(Days(5).price(50), Ore(2), "2,5 öre rounds to the even 2");
 }
 
 #[test]
@@ -184,7 +204,7 @@ fn typed_totals_that_disagree_with_the_lines_are_reported_line_by_line() {
             ActivityClaims {
                 goals: vec![GoalClaims { cost: sides(20_000, 103_040) }, GoalClaims { cost: sides(140_000, 112_000) }],
                 vm: sides(285_600, 212_800),
-                days: Sides { business: Some(144), it: Some(38) },
+                days: Sides { business: Some(Days::whole(144)), it: Some(Days::whole(38)) },
                 ..ActivityClaims::default()
             },
             ActivityClaims { goals: vec![GoalClaims { cost: sides(67_200, 284_000) }], ..ActivityClaims::default() },
@@ -198,7 +218,8 @@ fn typed_totals_that_disagree_with_the_lines_are_reported_line_by_line() {
     let expected = vec![
         ("goal_cost_mismatch", "Förvaltningsstyrning, delmål 1, verksamhetsnära".into(), 2_000_000, 14_560_000),
         ("goal_cost_mismatch", "Förvaltningsstyrning, delmål 1, IT-nära".into(), 10_304_000, 10_080_000),
-        ("activity_days_mismatch", "Förvaltningsstyrning, totalt persondagar, verksamhetsnära".into(), 144, 51),
+        // Person-days in hundredths of a day.
+        ("activity_days_mismatch", "Förvaltningsstyrning, totalt persondagar, verksamhetsnära".into(), 14_400, 5_100),
         ("grand_total_mismatch", "summa kronor".into(), 619_969_500, t.total.0),
         ("fte_mismatch", "summa heltider".into(), 256, 73),
     ];
@@ -328,7 +349,7 @@ fn rejects_a_vu_goal_with_priority_zero() {
 
 #[test]
 fn rejects_person_days_over_the_limit() {
-    let days = plan::MAX_PERSON_DAYS + 1;
+    let days = plan::MAX_PERSON_DAYS + Days(1);
     rejects(
         with(|p| p.activities[0].goals[0].effort.business.person_days = days),
         Violation::PersonDaysTooLarge { days },
@@ -530,7 +551,7 @@ fn rejects_a_per_capita_key_without_a_date() {
 fn the_diff_says_what_changed_between_versions() {
     let old = webcare_2012();
     let new = with(|p| {
-        p.activities[0].goals[0].effort.business.person_days = 20;
+        p.activities[0].goals[0].effort.business.person_days = Days::whole(20);
         p.activities[2].goals.push(goal("WebCare körs i en supporterad it-miljö", Mode::Vm, effort(0, 10, 100_000)));
         p.activities.remove(1);
         p.activities
@@ -654,6 +675,13 @@ fn golden_plan_receipt_and_cost_key_bodies() {
     let expected = format!("020142{}{}000000c801000001014c64", date("2027-01-01"), date("2027-12-31"));
     assert_eq!(hex(&budget.to_bytes()), expected);
     assert_eq!(Plan::from_bytes(&budget.to_bytes()), Ok(budget));
+    // A goal's person-days encode as a varint of hundredths of a day: 0,5 day is 50 = `32`,
+    // 12,5 days 1250 = `e2 09` (changed from whole days before the first release).
+    let effort = Sides {
+        business: Effort { person_days: Days(50), fixed_ore: 0 },
+        it: Effort { person_days: Days(1_250), fixed_ore: 100 },
+    };
+    assert_eq!(hex(&samverka_protocol::encoding::encode(&effort)), "3200e20964");
     let receipt = PlanReceipt { plan: Hash([0x07; 32]) };
     assert_eq!(hex(&receipt.to_bytes()), "07".repeat(32));
     let key = CostKey {
@@ -674,7 +702,12 @@ proptest::proptest! {
     #[test]
     fn totals_add_up_for_any_lines(
         goals in proptest::collection::vec(
-            (0..=plan::MAX_PERSON_DAYS, 0..=plan::MAX_PERSON_DAYS, 0..=plan::MAX_LINE_ORE, proptest::bool::ANY),
+            (
+                0..=plan::MAX_PERSON_DAYS.hundredths(),
+                0..=plan::MAX_PERSON_DAYS.hundredths(),
+                0..=plan::MAX_LINE_ORE,
+                proptest::bool::ANY,
+            ),
             1..20,
         ),
         rates in (0..=plan::MAX_DAY_RATE_ORE, 0..=plan::MAX_DAY_RATE_ORE),
@@ -693,8 +726,8 @@ proptest::proptest! {
                         text: "Delmål".into(),
                         mode: if *vm { Mode::Vm } else { Mode::Vu { priority: 1 } },
                         effort: Sides {
-                            business: Effort { person_days: *b, fixed_ore: 0 },
-                            it: Effort { person_days: *it, fixed_ore: *fixed },
+                            business: Effort { person_days: Days(*b), fixed_ore: 0 },
+                            it: Effort { person_days: Days(*it), fixed_ore: *fixed },
                         },
                     })
                     .collect(),
@@ -710,7 +743,7 @@ proptest::proptest! {
         }
         proptest::prop_assert_eq!(sum, t.total.0);
         proptest::prop_assert_eq!(t.cost.business.0 + t.cost.it.0, t.total.0);
-        let days: u64 = goals.iter().map(|g| u64::from(g.0) + u64::from(g.1)).sum();
+        let days = Days(goals.iter().map(|g| g.0 + g.1).sum());
         proptest::prop_assert_eq!(t.days.business + t.days.it, days);
         proptest::prop_assert_eq!(t.fte_hundredths, plan::fte_hundredths(days, p.days_per_fte));
     }

@@ -10,7 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use samverka_protocol::cost::Ore;
 use samverka_protocol::plan::{
-    compare, totals, Activity, Adoption, Change, Goal, Initiative, KeyBasis, Mode, Plan, Sides, Term, Totals,
+    compare, totals, Activity, Adoption, Change, Days, Goal, Initiative, KeyBasis, Mode, Plan, Sides, Term, Totals,
 };
 use samverka_protocol::{Body as _, RosterChain};
 use serde_json::{json, Value};
@@ -54,7 +54,11 @@ fn sides(s: Sides<Ore>) -> Value {
     json!({ "business": s.business.0, "it": s.it.0 })
 }
 
-fn days(s: Sides<u64>) -> Value {
+fn days(s: Sides<Days>) -> Value {
+    json!({ "business": s.business.hundredths(), "it": s.it.hundredths() })
+}
+
+fn hundredths(s: Sides<u64>) -> Value {
     json!({ "business": s.business, "it": s.it })
 }
 
@@ -77,7 +81,7 @@ fn mode_view(m: Mode) -> Value {
 fn goal_view(g: &Goal) -> Value {
     let mut v = json!({
         "text": g.text,
-        "person_days": { "business": g.effort.business.person_days, "it": g.effort.it.person_days },
+        "person_days_hundredths": days(Sides { business: g.effort.business.person_days, it: g.effort.it.person_days }),
         "fixed_ore": { "business": g.effort.business.fixed_ore, "it": g.effort.it.fixed_ore },
     });
     v["mode"] = mode_view(g.mode)["mode"].clone();
@@ -92,7 +96,7 @@ fn initiative_view(i: &Initiative) -> Value {
         "title": i.title,
         "term": match i.term { Term::Short => "short", Term::Long => "long" },
         "description": i.description,
-        "person_days": { "business": i.effort.business.person_days, "it": i.effort.it.person_days },
+        "person_days_hundredths": days(Sides { business: i.effort.business.person_days, it: i.effort.it.person_days }),
         "fixed_ore": { "business": i.effort.business.fixed_ore, "it": i.effort.it.fixed_ore },
     })
 }
@@ -127,7 +131,7 @@ fn totals_view(t: &Totals) -> Value {
                 "vm_ore": sides(a.vm),
                 "vu_ore": sides(a.vu),
                 "cost_ore": sides(a.cost),
-                "person_days": days(a.days),
+                "person_days_hundredths": days(a.days),
                 "total_ore": a.total.0,
                 "fte_hundredths": a.fte_hundredths,
             })
@@ -141,8 +145,8 @@ fn totals_view(t: &Totals) -> Value {
         "long_term_ore": sides(t.long_term),
         "budget_ore": t.budget.0,
         "cost_ore": sides(t.cost),
-        "person_days": days(t.days),
-        "fte_side_hundredths": days(t.fte_side_hundredths),
+        "person_days_hundredths": days(t.days),
+        "fte_side_hundredths": hundredths(t.fte_side_hundredths),
         "fte_hundredths": t.fte_hundredths,
         "total_ore": t.total.0,
     })

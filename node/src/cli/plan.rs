@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use samverka_node::plan::import;
 use samverka_protocol::cost::Ore;
-use samverka_protocol::plan::{compare, totals, CostKey, Disagreement, KeyBasis, KeyEntry, PlanKind};
+use samverka_protocol::plan::{compare, totals, CostKey, Days, Disagreement, KeyBasis, KeyEntry, PlanKind};
 use samverka_protocol::{Body, Kind};
 use serde_json::Value;
 
@@ -179,9 +179,14 @@ fn hundredths(n: i64) -> String {
     format!("{},{:02}", n / 100, n % 100)
 }
 
+/// Person-days from a disagreement's hundredths of a day.
+fn days(hundredths: i64) -> Days {
+    Days(hundredths.unsigned_abs())
+}
+
 fn disagreement_line(d: &Disagreement) -> String {
     let (claimed, computed) = match d.code {
-        "activity_days_mismatch" => (d.claimed.to_string(), d.computed.to_string()),
+        "activity_days_mismatch" => (days(d.claimed).to_string(), days(d.computed).to_string()),
         "activity_fte_mismatch" | "fte_mismatch" => (hundredths(d.claimed), hundredths(d.computed)),
         _ => (Ore(d.claimed).to_string(), Ore(d.computed).to_string()),
     };

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use samverka_protocol::governance::{
     content_hash, Choice, Date, Justering, Matter, Meeting, Minutes, MinutesItem, PaperRef, Procedure, Vote,
 };
-use samverka_protocol::plan::{Activity, BudgetLine, Effort, Goal, Mode, Period, Plan, PlanKind, Sides};
+use samverka_protocol::plan::{Activity, BudgetLine, Days, Effort, Goal, Mode, Period, Plan, PlanKind, Sides};
 use samverka_protocol::{testkit, Body as _, Kind, MatterKind, MemberId, PublicKey, RecordId, SigningKey};
 
 use crate::governance::{self, Refusal};
@@ -151,12 +151,12 @@ pub fn plan_paper() -> PaperFile {
 /// person-days on the business side priced at 6 000 kr a day, fixed costs on the IT side. Every
 /// total is computed from these lines.
 pub fn plan_2027() -> Plan {
-    let goal = |text: &str, mode: Mode, days: u32, fixed_kr: u64| Goal {
+    let goal = |text: &str, mode: Mode, days: u64, fixed_kr: u64| Goal {
         text: text.into(),
         mode,
         effort: Sides {
-            business: Effort { person_days: days, fixed_ore: 0 },
-            it: Effort { person_days: 0, fixed_ore: fixed_kr * 100 },
+            business: Effort { person_days: Days::whole(days), fixed_ore: 0 },
+            it: Effort { person_days: Days::ZERO, fixed_ore: fixed_kr * 100 },
         },
     };
     let activity = |name: &str, goals: Vec<Goal>| Activity { name: name.into(), goals };

@@ -2,7 +2,7 @@
 //! Excel and a text PDF ([`crate::report`]). Every figure in them is computed, never typed.
 
 use samverka_protocol::cost::Ore;
-use samverka_protocol::plan::{Mode, PlanKind, Sides, Term};
+use samverka_protocol::plan::{Days, Mode, PlanKind, Sides, Term};
 use samverka_protocol::RosterChain;
 
 use super::{InvoiceBasis, PlanReport};
@@ -43,14 +43,14 @@ fn plan_table(report: &PlanReport) -> Vec<Vec<Cell>> {
     let p = &report.summary.plan.body;
     let t = &report.summary.totals;
     let mut rows: Vec<Vec<Cell>> = Vec::new();
-    let row = |typ: &str, activity: &str, text: &str, mode: String, days: Sides<u64>, cost: Sides<Ore>| {
+    let row = |typ: &str, activity: &str, text: &str, mode: String, days: Sides<Days>, cost: Sides<Ore>| {
         vec![
             Cell::Text(typ.to_owned()),
             Cell::Text(activity.to_owned()),
             Cell::Text(text.to_owned()),
             Cell::Text(mode),
-            Cell::Number(days.business),
-            Cell::Number(days.it),
+            Cell::Days(days.business),
+            Cell::Days(days.it),
             Cell::Amount(cost.business),
             Cell::Amount(cost.it),
             Cell::Amount(Ore(cost.business.0 + cost.it.0)),
@@ -208,7 +208,8 @@ fn workbook(sheet: &str, header: &[&str], rows: &[Vec<Cell>]) -> Result<Vec<u8>,
                 Cell::Text(t) => ws.write_string(r, c, t)?,
                 // Whole öre up to 10^12 are exact in an f64 (below 2^53).
                 Cell::Amount(o) => ws.write_number_with_format(r, c, o.0 as f64 / 100.0, &money)?,
-                Cell::Number(n) => ws.write_number(r, c, *n as f64)?,
+                // Hundredths of a day up to 10^7 are exact enough in an f64 (Excel rounds to 15 digits).
+                Cell::Days(d) => ws.write_number(r, c, d.hundredths() as f64 / 100.0)?,
             };
         }
     }
@@ -219,7 +220,7 @@ fn workbook(sheet: &str, header: &[&str], rows: &[Vec<Cell>]) -> Result<Vec<u8>,
 enum Cell {
     Text(String),
     Amount(Ore),
-    Number(u64),
+    Days(Days),
 }
 
 impl Cell {
@@ -228,7 +229,7 @@ impl Cell {
         match self {
             Cell::Text(t) => t.clone(),
             Cell::Amount(o) => o.plain(),
-            Cell::Number(n) => n.to_string(),
+            Cell::Days(d) => d.to_string(),
         }
     }
 }

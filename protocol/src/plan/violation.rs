@@ -111,7 +111,7 @@ pub enum Violation {
     #[error("{days} person-days on one line, more than {}", super::MAX_PERSON_DAYS)]
     PersonDaysTooLarge {
         /// The person-days.
-        days: u32,
+        days: super::Days,
     },
     /// An amount on one line over [`super::MAX_LINE_ORE`].
     #[error("{ore} öre on one line, more than {}", super::MAX_LINE_ORE)]

@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use samverka_protocol::cost::Ore;
-use samverka_protocol::plan::{Adoption, Change, Goal, Mode, PlanKind, Sides, Term};
+use samverka_protocol::plan::{Adoption, Change, Days, Goal, Mode, PlanKind, Sides, Term};
 use samverka_protocol::RecordId;
 
 use super::{read, Chrome, Failure, Visitor};
@@ -101,10 +101,10 @@ struct PlanPage {
     changes: Vec<String>,
 }
 
-fn figures(days: Sides<u64>, cost: Sides<Ore>) -> Vec<String> {
+fn figures(days: Sides<Days>, cost: Sides<Ore>) -> Vec<String> {
     vec![
-        locale::grouped(days.business),
-        locale::grouped(days.it),
+        locale::days(days.business.hundredths()),
+        locale::days(days.it.hundredths()),
         kronor(cost.business),
         kronor(cost.it),
         kronor(Ore(cost.business.0 + cost.it.0)),
