@@ -1,5 +1,6 @@
 //! Plans (förvaltningsplan, utvecklingsplan, budget), the receipts (kvittenser) members' nodes
-//! sign when they store one, and the cost key (fördelningsnyckel) as a record — the bodies, the
+//! sign when they store one, the cost key (fördelningsnyckel) and the utfall (actual costs per
+//! quarter) as records — the bodies, the
 //! rules every node checks, and the pure functions every node computes from them.
 //!
 //! **Totals are never typed.** A plan body holds lines (goals with person-days and fixed costs,
@@ -15,6 +16,7 @@ mod claims;
 mod days;
 mod diff;
 mod key;
+mod outcome;
 mod receipt;
 mod totals;
 mod violation;
@@ -25,6 +27,7 @@ pub use claims::{compare, ActivityClaims, Claims, Disagreement, GoalClaims};
 pub use days::Days;
 pub use diff::{diff, Change};
 pub use key::{CostKey, KeyBasis, KeyEntry};
+pub use outcome::{Outcome, OutcomeLine, MAX_OUTCOME_LINES};
 pub use receipt::PlanReceipt;
 pub use totals::{fte_hundredths, totals, ActivityTotals, GoalTotals, Totals};
 pub use violation::{Error, Violation};
@@ -65,7 +68,7 @@ pub(crate) fn fetch<T: Body>(lookup: &dyn Lookup, id: &RecordId) -> Result<(Reco
     Ok((record, value))
 }
 
-/// Checks the body of a plan, plan receipt or cost key record. Called by [`crate::validate`]
+/// Checks the body of a plan, plan receipt, cost key or utfall record. Called by [`crate::validate`]
 /// after the author, role and body hash have been checked; any other kind is not this module's
 /// (`None`).
 pub(crate) fn check_body(
@@ -80,6 +83,7 @@ pub(crate) fn check_body(
             PlanReceipt::from_bytes(body).map_err(Error::from).and_then(|r| receipt::check(&r, lookup))
         }
         Kind::CostKey => CostKey::from_bytes(body).map_err(Error::from).and_then(|k| key::check(&k, roster, lookup)),
+        Kind::Outcome => Outcome::from_bytes(body).map_err(Error::from).and_then(|o| outcome::check(&o, lookup)),
         _ => return None,
     };
     Some(checked)

@@ -8,8 +8,8 @@ use samverka_protocol::cost::{self, Ore};
 use samverka_protocol::governance::{self, settle, Choice, Matter, Procedure, Violation as GovViolation, Vote};
 use samverka_protocol::plan::{
     self, adoption, compare, diff, totals, Activity, ActivityClaims, Adoption, BudgetLine, Change, Claims, CostKey,
-    Days, Decided, Effort, Goal, GoalClaims, Initiative, KeyBasis, KeyEntry, Mode, Period, Plan, PlanKind, PlanReceipt,
-    Sides, Term, Violation,
+    Days, Decided, Effort, Goal, GoalClaims, Initiative, KeyBasis, KeyEntry, Mode, Outcome, OutcomeLine, Period, Plan,
+    PlanKind, PlanReceipt, Sides, Term, Violation,
 };
 use samverka_protocol::testkit::{self, Author, Federation};
 use samverka_protocol::validate::{verify_in, Lookup};
@@ -472,6 +472,133 @@ fn a_plan_receipt_waits_for_its_plan_and_names_a_plan() {
     refused(w.by_node(1, &PlanReceipt { plan: note.id() }), Kind::PlanReceipt, v);
 }
 
+// ---- utfall ----
+
+fn outcome(plan: RecordId, quarter: u8, lines: &[(&str, u64, u64)]) -> Outcome {
+    Outcome {
+        plan,
+        year: 2012,
+        quarter,
+        lines: lines
+            .iter()
+            .map(|(name, b, it)| OutcomeLine { name: (*name).into(), actual: Sides { business: *b, it: *it } })
+            .collect(),
+    }
+}
+
+/// A world holding WebCare 2012, and an utfall for its first quarter changed by `f`.
+fn utfall_with(f: impl FnOnce(&mut Outcome)) -> (World, Outcome) {
+    let mut w = World::new();
+    let plan = w.publish(&webcare_2012());
+    let mut o = outcome(plan.id(), 1, &[("Förvaltningsstyrning", 6_000_000, 4_000_000)]);
+    f(&mut o);
+    (w, o)
+}
+
+fn rejects_utfall(f: impl FnOnce(&mut Outcome), violation: Violation) {
+    let (mut w, o) = utfall_with(f);
+    refused(w.by_forvaltare(&o), Kind::Outcome, violation);
+}
+
+#[test]
+fn the_hosts_forvaltare_and_ordforande_record_utfall_per_activity_and_quarter() {
+    let (mut w, o) = utfall_with(|o| {
+        o.lines.push(OutcomeLine { name: " Ändringshantering ".into(), actual: Sides { business: 1, it: 0 } })
+    });
+    w.by_forvaltare(&o).expect("the host's förvaltare records utfall");
+    let mut chair = w.ordforande.clone();
+    let q2 = Outcome { quarter: 2, ..o };
+    w.submit(&mut chair, Kind::Outcome, q2.to_bytes()).expect("the host's ordförande records utfall");
+}
+
+#[test]
+fn rejects_utfall_by_another_members_forvaltare() {
+    let (mut w, o) = utfall_with(|_| {});
+    let mut other = w.other_forvaltare.clone();
+    let result = w.submit(&mut other, Kind::Outcome, o.to_bytes());
+    assert!(matches!(result, Err(Rejection::NotAuthorised { kind: Kind::Outcome, .. })), "{result:?}");
+}
+
+#[test]
+fn rejects_utfall_for_quarter_five() {
+    rejects_utfall(|o| o.quarter = 5, Violation::QuarterOutOfRange { quarter: 5 });
+}
+
+#[test]
+fn rejects_utfall_for_year_zero() {
+    rejects_utfall(|o| o.year = 0, Violation::BadYear { year: 0 });
+}
+
+#[test]
+fn rejects_utfall_without_lines() {
+    rejects_utfall(|o| o.lines.clear(), Violation::Empty { field: "lines" });
+}
+
+#[test]
+fn rejects_utfall_naming_one_activity_twice() {
+    rejects_utfall(
+        |o| o.lines.push(OutcomeLine { name: "Förvaltningsstyrning ".into(), actual: Sides::default() }),
+        Violation::DuplicateOutcomeLine { name: "Förvaltningsstyrning ".into() },
+    );
+}
+
+#[test]
+fn rejects_utfall_over_the_line_limit() {
+    let ore = plan::MAX_LINE_ORE + 1;
+    rejects_utfall(|o| o.lines[0].actual.it = ore, Violation::AmountTooLarge { ore });
+}
+
+#[test]
+fn rejects_utfall_for_an_activity_not_in_the_plan() {
+    rejects_utfall(|o| o.lines[0].name = "Användarstöd".into(), Violation::NotInPlan { name: "Användarstöd".into() });
+}
+
+#[test]
+fn rejects_utfall_for_a_quarter_outside_the_plans_period() {
+    rejects_utfall(|o| o.year = 2013, Violation::QuarterOutsidePeriod { year: 2013, quarter: 1 });
+}
+
+#[test]
+fn utfall_waits_for_its_plan_and_names_a_plan() {
+    let unknown = Hash([3; 32]);
+    let (mut w, o) = utfall_with(|o| o.plan = unknown);
+    assert_eq!(w.by_forvaltare(&o), Err(Rejection::MissingDependency { id: unknown }));
+    let mut node = w.nodes[0].clone();
+    let note = w.submit(&mut node, Kind::Note, b"inte en plan".to_vec()).expect("a note");
+    w.nodes[0] = node;
+    let v = Violation::WrongKind { id: note.id(), found: Kind::Note, expected: Kind::Plan };
+    refused(w.by_forvaltare(&Outcome { plan: note.id(), ..o }), Kind::Outcome, v);
+}
+
+#[test]
+fn rejects_utfall_of_an_utvecklingsplan() {
+    let mut w = World::new();
+    let plan = Plan {
+        kind: PlanKind::Utvecklingsplan,
+        activities: vec![],
+        initiatives: vec![Initiative {
+            title: "E-tjänst".into(),
+            term: Term::Short,
+            description: String::new(),
+            effort: effort(1, 1, 0),
+        }],
+        ..webcare_2012()
+    };
+    let plan = w.publish(&plan);
+    let o = outcome(plan.id(), 1, &[("E-tjänst", 1, 0)]);
+    refused(w.by_forvaltare(&o), Kind::Outcome, Violation::NotFollowedUp { kind: "utvecklingsplan" });
+}
+
+#[test]
+fn rejects_an_it_amount_on_a_budget_line() {
+    let mut w = World::new();
+    let budget = w.publish(&budget_plan(None, 1_500_000));
+    let o = Outcome { year: 2027, ..outcome(budget.id(), 2, &[("Licenser", 100, 0)]) };
+    w.by_forvaltare(&o).expect("a budget line's utfall is on the verksamhetsnära side");
+    let o = Outcome { year: 2027, ..outcome(budget.id(), 2, &[("Licenser", 100, 1)]) };
+    refused(w.by_forvaltare(&o), Kind::Outcome, Violation::SideNotInPlan { name: "Licenser".into() });
+}
+
 // ---- cost keys ----
 
 fn percent_key(w: &World, shares: &[i64], supersedes: Option<RecordId>) -> CostKey {
@@ -694,6 +821,15 @@ fn golden_plan_receipt_and_cost_key_bodies() {
     // year 2027 = varint eb 0f; the weight 10^8 zigzag-encoded is 2·10^8 = varint 80 84 af 5f.
     assert_eq!(hex(&key.to_bytes()), "eb0f014b00010432353830".to_owned() + "8084af5f00");
     assert_eq!(CostKey::from_bytes(&key.to_bytes()), Ok(key));
+    let utfall = Outcome {
+        plan: Hash([0x07; 32]),
+        year: 2027,
+        quarter: 1,
+        lines: vec![OutcomeLine { name: "A".into(), actual: Sides { business: 100, it: 0 } }],
+    };
+    // plan (32 raw bytes), year eb 0f, quarter 01, one line: "A", 100 = 64, 0.
+    assert_eq!(hex(&utfall.to_bytes()), "07".repeat(32) + "eb0f0101014164" + "00");
+    assert_eq!(Outcome::from_bytes(&utfall.to_bytes()), Ok(utfall));
 }
 
 proptest::proptest! {

@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 
 use super::extract::{self, Json, Path};
 use super::{Error, Routes, State};
+use crate::plan::followup::FollowUp;
 use crate::plan::{self, export, import, InvoiceBasis, PlanReport, PlanSummary, Refusal};
 
 /// Largest import file accepted by `POST /api/v1/plans/import`.
@@ -206,6 +207,34 @@ fn change_view(c: &Change) -> Value {
     json!({ "change": c.code(), "detail": detail })
 }
 
+fn follow_up_view(f: &FollowUp) -> Value {
+    let quarters: Vec<Value> = f
+        .quarters
+        .iter()
+        .map(|q| json!({ "year": q.year, "quarter": q.quarter, "utfall": q.record.to_hex(), "time_ms": q.time_ms }))
+        .collect();
+    let lines: Vec<Value> = f
+        .lines
+        .iter()
+        .map(|l| {
+            json!({
+                "name": l.name,
+                "budget_ore": sides(l.budget),
+                "actual_ore": sides(l.actual),
+                "actual_by_quarter_ore": l.by_quarter.iter().map(|q| sides(*q)).collect::<Vec<_>>(),
+                "difference_ore": l.difference().0,
+            })
+        })
+        .collect();
+    json!({
+        "quarters": quarters,
+        "lines": lines,
+        "budget_ore": f.budget().0,
+        "actual_ore": f.actual().0,
+        "difference_ore": f.difference().0,
+    })
+}
+
 fn report_view(r: &PlanReport) -> Value {
     let receipts: Vec<Value> = r
         .receipts
@@ -228,6 +257,7 @@ fn report_view(r: &PlanReport) -> Value {
         "missing": r.missing().map(|l| l.member.clone()).collect::<Vec<_>>(),
         "previous": r.previous.as_ref().map(|p| p.id().to_hex()),
         "changes": r.changes.iter().map(change_view).collect::<Vec<_>>(),
+        "follow_up": follow_up_view(&r.follow_up),
     })
 }
 
@@ -393,6 +423,13 @@ async fn invoice_basis(S(state): S<State>, Path(y): Path<String>) -> Result<Json
         "budget_ore": b.split.budget.0,
         "lines": lines,
         "sum_ore": b.split.total().0,
+        "follow_up": follow_up_view(&b.follow_up),
+        "members": b.members.iter().map(|m| json!({
+            "member": m.member,
+            "budget_ore": m.budget.0,
+            "actual_ore": m.actual.0,
+            "difference_ore": m.difference().0,
+        })).collect::<Vec<_>>(),
     })))
 }
 
