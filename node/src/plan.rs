@@ -1,6 +1,6 @@
 //! Node-side plans: the plans held with their computed totals, receipts (who has not received a
 //! version, and since when), adoption (fastställd by a decision), cost keys and the invoice basis
-//! (adopted budget × adopted key), and the receipts this node's key signs by itself — computed
+//! (adopted budget × adopted key), the follow-up of budget against utfall ([`followup`]), and the receipts this node's key signs by itself — computed
 //! from the store with the pure rules of `samverka_protocol::plan`. The API, the CLI and the
 //! pages call these; no handler holds a rule.
 //!
@@ -8,7 +8,9 @@
 //! federation's handful of plans a year.
 
 pub mod export;
+pub mod followup;
 pub mod import;
+pub mod outcome_file;
 pub mod pages;
 
 use std::collections::BTreeMap;
@@ -17,7 +19,7 @@ use std::sync::Arc;
 use samverka_protocol::cost;
 use samverka_protocol::governance::{settle, Matter};
 use samverka_protocol::plan::{
-    adoption, diff, totals, Adoption, Change, CostKey, Decided, Plan, PlanKind, PlanReceipt, Totals,
+    adoption, diff, totals, Adoption, Change, CostKey, Decided, Outcome, Plan, PlanKind, PlanReceipt, Totals,
 };
 use samverka_protocol::{Body, Kind, MemberId, Record, RecordId, RosterChain, SigningKey, Verified};
 use tokio::sync::{broadcast, watch};
@@ -67,6 +69,8 @@ pub struct PlanReport {
     pub previous: Option<Held<Plan>>,
     /// What changed from `previous`.
     pub changes: Vec<Change>,
+    /// Budget against utfall per activity (or budget line) and quarter.
+    pub follow_up: followup::FollowUp,
 }
 
 impl PlanReport {
@@ -160,7 +164,8 @@ pub fn plan_report(store: &Store, chain: &RosterChain, id: &RecordId) -> Result<
     };
     let changes = previous.as_ref().map(|p| diff(&p.body, &summary.plan.body)).unwrap_or_default();
     let published_ms = summary.plan.record.header().time_ms;
-    Ok(Some(PlanReport { summary, receipts: lines, published_ms, previous, changes }))
+    let follow_up = followup::follow_up(&summary.plan, &summary.totals, &scan_bodies::<Outcome>(store)?);
+    Ok(Some(PlanReport { summary, receipts: lines, published_ms, previous, changes, follow_up }))
 }
 
 /// The receipt `key` owes for `record`: `Some` when it is a plan and `key` is a node key of the
@@ -304,6 +309,10 @@ pub struct InvoiceBasis {
     pub key: Held<CostKey>,
     /// The split, one line per member in the key's order, summing exactly to the budget.
     pub split: cost::Split,
+    /// The budget's lines against their utfall.
+    pub follow_up: followup::FollowUp,
+    /// Each member's share of the budget and of the utfall, in the key's order.
+    pub members: Vec<followup::MemberLine>,
 }
 
 /// The adopted version for a year: among those fastställda, the latest claimed time (then the
@@ -324,6 +333,9 @@ pub fn invoice_basis(store: &Store, year: u16) -> Result<InvoiceBasis, Refusal> 
     .ok_or(Refusal::NoAdoptedBudget(year))?;
     let key = latest(scan_bodies::<CostKey>(store)?.into_iter().filter(|k| k.body.year == year && adopted(&k.id())))
         .ok_or(Refusal::NoAdoptedKey(year))?;
-    let split = cost::split(totals(&budget.body).total, &key.body.key()?)?;
-    Ok(InvoiceBasis { year, budget, key, split })
+    let (t, key_rule) = (totals(&budget.body), key.body.key()?);
+    let split = cost::split(t.total, &key_rule)?;
+    let follow_up = followup::follow_up(&budget, &t, &scan_bodies::<Outcome>(store)?);
+    let members = followup::per_member(&follow_up, &key_rule)?;
+    Ok(InvoiceBasis { year, budget, key, split, follow_up, members })
 }

@@ -63,6 +63,11 @@ fn lacking(seat: &content::Seat, seeded: &content::Seeded) -> Result<Option<Stri
     if plan::adoption_of(store, &seeded.budget_record)? != Adoption::NotAdopted {
         return Ok(Some("the budget 2027 is fastställd though its matter is open".into()));
     }
+    // The utfall of two quarters follows the plan 2027 up on every node.
+    let report = plan::plan_report(store, &chain, &seeded.plan_record)?.context("the plan 2027 is held")?;
+    if report.follow_up.quarters.len() != 2 {
+        return Ok(Some(format!("the plan 2027's utfall ({} quarters)", report.follow_up.quarters.len())));
+    }
     let budget = governance::matter_report(store, &chain, &seeded.budget)?.context("the budget is held")?;
     assert_eq!(budget.status(), Status::Open, "member {}: the budget stays open", seat.member);
     let minutes = governance::minutes_report(store, &seeded.minutes)?.context("the minutes are held")?;

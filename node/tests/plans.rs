@@ -13,7 +13,8 @@ use samverka_node::plan::{self, import, Refusal};
 use samverka_protocol::cost::Ore;
 use samverka_protocol::governance::{Choice, Matter, Procedure, Vote};
 use samverka_protocol::plan::{
-    compare, totals, Adoption, BudgetLine, CostKey, KeyBasis, KeyEntry, Period, Plan, PlanKind, Sides,
+    compare, totals, Adoption, BudgetLine, CostKey, Days, KeyBasis, KeyEntry, Outcome, OutcomeLine, Period, Plan,
+    PlanKind, Sides,
 };
 use samverka_protocol::testkit::{Author, Federation, T0_MS};
 use samverka_protocol::{Body, Kind, MatterKind, Record, RecordId, Role, SigningKey, Verified};
@@ -28,7 +29,7 @@ fn webcare_2012_totals_are_recomputed_from_its_lines_and_each_typed_total_that_d
     let t = totals(&imported.plan);
     // Σ person-days × 5 600 kr + fixed costs, goal by goal: 6 040 568 kr, not the typed 6 199 695.
     assert_eq!(t.total, Ore(604_056_800));
-    assert_eq!(t.days, Sides { business: 285, it: 202 });
+    assert_eq!(t.days, Sides { business: Days::whole(285), it: Days::whole(202) });
     // 487 person-days / 190 per FTE = 2,563… → 2,56, as the plan says.
     assert_eq!(t.fte_hundredths, 256);
     let found = compare(&imported.plan, &t, &imported.claims);
@@ -139,6 +140,22 @@ impl World {
     }
 }
 
+/// Norrbotten's 14 members weighted 1, 2, … 14, for 2027.
+fn weights_key(w: &World) -> CostKey {
+    let members: Vec<String> = w.fed.chain.current().members.keys().cloned().collect();
+    CostKey {
+        year: 2027,
+        title: "Fördelningsnyckel 2027".into(),
+        basis: KeyBasis::Weights,
+        entries: members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| KeyEntry { member: m.clone(), weight_millionths: (i as i64 + 1) * 1_000_000 })
+            .collect(),
+        supersedes: None,
+    }
+}
+
 fn budget(kronor: u64, supersedes: Option<RecordId>) -> Plan {
     Plan {
         kind: PlanKind::Budget,
@@ -194,19 +211,7 @@ fn only_a_closing_that_adopts_the_named_version_makes_it_faststalld_and_the_invo
     assert_eq!(plan::adoption_of(w.ledger.store(), &b2.id()).expect("query"), Adoption::NotAdopted);
     assert!(matches!(plan::invoice_basis(w.ledger.store(), 2027), Err(Refusal::NoAdoptedKey(2027))));
     // The key: Norrbotten's 14 members by population-like weights; adopted by a budget matter.
-    let members: Vec<String> = w.fed.chain.current().members.keys().cloned().collect();
-    let key = CostKey {
-        year: 2027,
-        title: "Fördelningsnyckel 2027".into(),
-        basis: KeyBasis::Weights,
-        entries: members
-            .iter()
-            .enumerate()
-            .map(|(i, m)| KeyEntry { member: m.clone(), weight_millionths: (i as i64 + 1) * 1_000_000 })
-            .collect(),
-        supersedes: None,
-    };
-    let key = w.by_forvaltare(&key);
+    let key = w.by_forvaltare(&weights_key(&w));
     w.decide(MatterKind::Budget, key.id(), Choice::Yes);
     let basis = plan::invoice_basis(w.ledger.store(), 2027).expect("an invoice basis");
     assert_eq!(basis.budget.id(), b1.id());
@@ -238,6 +243,90 @@ fn only_a_closing_that_adopts_the_named_version_makes_it_faststalld_and_the_invo
     assert!(page.contains("Ingen budget för 2026 är fastställd"), "{page}");
 }
 
+fn utfall(plan: RecordId, year: u16, quarter: u8, lines: &[(&str, u64, u64)]) -> Outcome {
+    let lines = lines
+        .iter()
+        .map(|(name, business, it)| OutcomeLine {
+            name: (*name).into(),
+            actual: Sides { business: *business, it: *it },
+        })
+        .collect();
+    Outcome { plan, year, quarter, lines }
+}
+
+#[test]
+fn utfall_is_set_against_the_budget_per_activity_and_quarter_and_a_later_one_replaces_the_earlier() {
+    let mut w = World::new();
+    let p = w.by_forvaltare(&import::parse(WEBCARE).expect("imports").plan);
+    w.by_forvaltare(&utfall(p.id(), 2012, 1, &[("Förvaltningsstyrning", 9_999_900, 0)]));
+    let q2 = [("Förvaltningsstyrning", 5_000_050, 2_500_000), ("Användarstöd", 100, 0)];
+    w.by_forvaltare(&utfall(p.id(), 2012, 2, &q2));
+    // A corrected first quarter, recorded later: it replaces the earlier on every node.
+    let q1 = w.by_forvaltare(&utfall(p.id(), 2012, 1, &[("Förvaltningsstyrning", 6_000_000, 4_000_000)]));
+    let chain = w.ledger.chain().expect("federation");
+    let report = plan::plan_report(w.ledger.store(), &chain, &p.id()).expect("query").expect("held");
+    let f = &report.follow_up;
+    assert_eq!(f.quarters.iter().map(|q| (q.year, q.quarter)).collect::<Vec<_>>(), vec![(2012, 1), (2012, 2)]);
+    assert_eq!(f.quarters[0].record, q1.id(), "the later utfall for Q1 is in force");
+    let styrning = &f.lines[0];
+    assert_eq!(styrning.name, "Förvaltningsstyrning");
+    // The budget is the activity's computed cost.
+    assert_eq!(styrning.budget, report.summary.totals.activities[0].cost);
+    assert_eq!(styrning.by_quarter[0], Sides { business: Ore(6_000_000), it: Ore(4_000_000) });
+    assert_eq!(styrning.actual, Sides { business: Ore(11_000_050), it: Ore(6_500_000) });
+    assert_eq!(styrning.difference(), Ore(styrning.budget_total().0 - 17_500_050));
+    assert_eq!(f.actual(), Ore(17_500_150), "every activity and quarter, to the öre");
+    assert_eq!(f.difference(), Ore(report.summary.totals.total.0 - 17_500_150));
+    // The API serves it.
+    let router = router_with(&w.ledger, w.host_node(), None);
+    let body = rt().block_on(get(&router, &format!("/api/v1/plans/{}", p.id()))).ok(StatusCode::OK);
+    assert_eq!(body["follow_up"]["actual_ore"], 17_500_150);
+    assert_eq!(body["follow_up"]["lines"][0]["actual_by_quarter_ore"][0]["business"], 6_000_000);
+    assert_eq!(body["follow_up"]["quarters"][0]["utfall"], q1.id().to_hex());
+    // The plan's CSV carries the utfall and avvikelse beside the activity's total.
+    let csv = rt().block_on(get(&router, &format!("/api/v1/plans/{}/plan.csv", p.id())));
+    let csv = String::from_utf8(csv.bytes).expect("UTF-8");
+    assert!(csv.contains(";kronor summa;utfall kronor;avvikelse kronor\r\n"), "{csv}");
+    let styrning_total = csv.lines().find(|l| l.starts_with("totalt;Förvaltningsstyrning;")).expect("the total row");
+    assert!(styrning_total.ends_with(&format!(";175000,50;{}", styrning.difference().plain())), "{styrning_total}");
+    // The plan page shows budget, utfall per quarter and avvikelse, in Swedish amounts.
+    let page = String::from_utf8(rt().block_on(get(&router, &format!("/planer/{}", p.id()))).bytes).expect("UTF-8");
+    assert!(page.contains("Utfall 2012 kv 1") && page.contains("Avvikelse"), "{page}");
+    assert!(page.contains("175\u{a0}000,50 kr"), "Förvaltningsstyrning's utfall in all: {page}");
+}
+
+#[test]
+fn each_members_share_of_budget_and_utfall_follows_the_key_and_sums_exactly() {
+    let mut w = World::new();
+    let b = w.by_forvaltare(&budget(1_500_000, None));
+    w.decide(MatterKind::Budget, b.id(), Choice::Yes);
+    let key = w.by_forvaltare(&weights_key(&w));
+    w.decide(MatterKind::Budget, key.id(), Choice::Yes);
+    // 333 333,33 + 0,01 kr of utfall in two quarters: no even split, so the largest remainder works.
+    w.by_forvaltare(&utfall(b.id(), 2027, 1, &[("Licenser och drift", 33_333_333, 0)]));
+    w.by_forvaltare(&utfall(b.id(), 2027, 2, &[("Förvaltningsgruppen", 1, 0)]));
+    let basis = plan::invoice_basis(w.ledger.store(), 2027).expect("an invoice basis");
+    assert_eq!(basis.follow_up.actual(), Ore(33_333_334));
+    let members = &basis.members;
+    assert_eq!(members.len(), 14);
+    assert_eq!(members.iter().map(|m| m.budget.0).sum::<i64>(), 150_000_000);
+    assert_eq!(members.iter().map(|m| m.actual.0).sum::<i64>(), 33_333_334, "the utfall splits to the öre");
+    assert_eq!(members.iter().map(|m| m.difference().0).sum::<i64>(), 150_000_000 - 33_333_334);
+    // Each share is within one öre of its exact share: weight i + 1 of 105.
+    for (i, m) in members.iter().enumerate() {
+        let exact = 33_333_334 * (i as i64 + 1);
+        assert!((m.actual.0 * 105 - exact).abs() < 105, "{} has {} öre", m.member, m.actual.0);
+    }
+    let router = router_with(&w.ledger, w.host_node(), None);
+    let body = rt().block_on(get(&router, "/api/v1/invoice-basis/2027")).ok(StatusCode::OK);
+    let members = body["members"].as_array().expect("members");
+    assert_eq!(members.iter().filter_map(|m| m["actual_ore"].as_i64()).sum::<i64>(), 33_333_334);
+    // The fakturaunderlag page shows budget, utfall and avvikelse per budget line and per member.
+    let page = String::from_utf8(rt().block_on(get(&router, "/fakturaunderlag/2027")).bytes).expect("UTF-8");
+    assert!(page.contains("Budget, utfall och avvikelse per medlem"), "{page}");
+    assert!(page.contains("333\u{a0}333,34 kr") && page.contains("1\u{a0}166\u{a0}666,66 kr"), "{page}");
+}
+
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime")
 }
@@ -249,7 +338,7 @@ async fn the_api_shows_a_plan_with_computed_totals_receipts_and_the_changes_from
     let v1r = w.by_forvaltare(&v1);
     let mut v2 = v1.clone();
     v2.supersedes = Some(v1r.id());
-    v2.activities[0].goals[0].effort.business.person_days = 20;
+    v2.activities[0].goals[0].effort.business.person_days = Days::whole(20);
     let v2r = w.by_forvaltare(&v2);
     let router = router_with(&w.ledger, w.host_node(), None);
     let list = get(&router, "/api/v1/plans").await.ok(StatusCode::OK);
@@ -349,7 +438,7 @@ async fn the_hosts_forvaltare_publishes_a_plan_file_signed_on_their_machine_and_
     let matter = samverka_node::governance::get::<Matter>(ledger.store(), &RecordId::from_hex(matter).expect("id"))
         .expect("read")
         .expect("held");
-    assert_eq!(matter.body.subject.map(|s| s.to_hex()), Some(id));
+    assert_eq!(matter.body.subject.map(|s| s.to_hex()), Some(id.clone()));
 
     // A cost key from a spreadsheet file: percents that do not sum to 100 are refused before
     // anything is signed; the corrected file is published.
@@ -364,6 +453,24 @@ async fn the_hosts_forvaltare_publishes_a_plan_file_signed_on_their_machine_and_
     let keys = plan::cost_keys(ledger.store()).expect("query");
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].key.body.entries[2].weight_millionths, 26_100_000);
+
+    // Utfall from a spreadsheet: an activity not in the plan is refused with its code, nothing
+    // stored; the corrected file is one signed record for the quarter.
+    let utfall_file = dir.path().join("utfall.csv");
+    let rows = "\u{feff}aktivitet;kvartal;verksamhetsnära;it-nära\r\nFörvaltningsstyrning;2012-Q1;1 234,50;100\r\n";
+    std::fs::write(&utfall_file, format!("{rows}Användarstöd;2012-Q1;10;0\r\nOkänd;2012-Q1;1;0\r\n")).expect("write");
+    let utfall_file = utfall_file.display().to_string();
+    let args = ["plan", "utfall", &utfall_file, "--plan", &id, "--key", &key, "--api", &api];
+    let (ok, _, err) = run(s(&args)).await;
+    assert!(!ok && err.contains("not_in_plan"), "{err}");
+    std::fs::write(&utfall_file, format!("{rows}Användarstöd;2012-Q1;10;0\r\n")).expect("write");
+    let (ok, out, err) = run(s(&args)).await;
+    assert!(ok && out.contains("utfall 2012 kvartal 1: 2 rader, summa 1 344,50 kr"), "{out}{err}");
+    assert!(out.lines().last().is_some_and(|l| l.starts_with("utfall ")), "{out}");
+    let chain = ledger.chain().expect("federation");
+    let plan_id = RecordId::from_hex(&id).expect("id");
+    let report = plan::plan_report(ledger.store(), &chain, &plan_id).expect("query").expect("held");
+    assert_eq!(report.follow_up.actual(), Ore(134_450));
     server.abort();
 }
 
@@ -374,7 +481,7 @@ async fn the_plan_pages_show_activity_tables_computed_totals_receipts_and_the_ch
     let v1r = w.by_forvaltare(&v1);
     let mut v2 = v1.clone();
     v2.supersedes = Some(v1r.id());
-    v2.activities[0].goals[0].effort.business.person_days = 20;
+    v2.activities[0].goals[0].effort.business.person_days = Days::whole(20);
     let v2r = w.by_forvaltare(&v2);
     let key = w.nodes.iter().find(|(m, _)| m == "2584").map(|(_, k)| k.clone()).expect("Kiruna");
     plan::issue_receipt(&w.ledger, &key, &v2r).expect("authoring").expect("owed");

@@ -339,7 +339,7 @@ fn precedence(parts: &[(u128, u128)], weights: &[u128], key: &Key, i: usize, j: 
 
 /// Parses a non-grouped decimal with at most `decimals` decimals into an integer scaled by
 /// 10^`decimals`. Accepts a leading `-`, a decimal comma or point, and spaces between digits.
-fn parse_decimal(text: &str, decimals: u32) -> Result<i64, &'static str> {
+pub(crate) fn parse_decimal(text: &str, decimals: u32) -> Result<i64, &'static str> {
     if text.len() > MAX_NUMBER_BYTES {
         return Err("too long for a number");
     }

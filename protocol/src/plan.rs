@@ -1,5 +1,6 @@
 //! Plans (förvaltningsplan, utvecklingsplan, budget), the receipts (kvittenser) members' nodes
-//! sign when they store one, and the cost key (fördelningsnyckel) as a record — the bodies, the
+//! sign when they store one, the cost key (fördelningsnyckel) and the utfall (actual costs per
+//! quarter) as records — the bodies, the
 //! rules every node checks, and the pure functions every node computes from them.
 //!
 //! **Totals are never typed.** A plan body holds lines (goals with person-days and fixed costs,
@@ -12,8 +13,10 @@
 mod adoption;
 mod body;
 mod claims;
+mod days;
 mod diff;
 mod key;
+mod outcome;
 mod receipt;
 mod totals;
 mod violation;
@@ -21,8 +24,10 @@ mod violation;
 pub use adoption::{adoption, Adoption, Decided};
 pub use body::{Activity, BudgetLine, Effort, Goal, Initiative, Mode, Period, Plan, PlanKind, Sides, Term};
 pub use claims::{compare, ActivityClaims, Claims, Disagreement, GoalClaims};
+pub use days::Days;
 pub use diff::{diff, Change};
 pub use key::{CostKey, KeyBasis, KeyEntry};
+pub use outcome::{Outcome, OutcomeLine, MAX_OUTCOME_LINES};
 pub use receipt::PlanReceipt;
 pub use totals::{fte_hundredths, totals, ActivityTotals, GoalTotals, Totals};
 pub use violation::{Error, Violation};
@@ -39,7 +44,7 @@ pub const MAX_INITIATIVES: usize = 256;
 /// Most lines in one budget.
 pub const MAX_BUDGET_LINES: usize = 256;
 /// Most person-days on one side of one goal (about 400 full-time years).
-pub const MAX_PERSON_DAYS: u32 = 100_000;
+pub const MAX_PERSON_DAYS: Days = Days::whole(100_000);
 /// Highest day rate, in öre: 1 000 000,00 SEK a person-day.
 pub const MAX_DAY_RATE_ORE: u64 = 100_000_000;
 /// Largest fixed cost or budget amount on one line, in öre (as [`crate::cost::MAX_AMOUNT_ORE`]).
@@ -63,7 +68,7 @@ pub(crate) fn fetch<T: Body>(lookup: &dyn Lookup, id: &RecordId) -> Result<(Reco
     Ok((record, value))
 }
 
-/// Checks the body of a plan, plan receipt or cost key record. Called by [`crate::validate`]
+/// Checks the body of a plan, plan receipt, cost key or utfall record. Called by [`crate::validate`]
 /// after the author, role and body hash have been checked; any other kind is not this module's
 /// (`None`).
 pub(crate) fn check_body(
@@ -78,6 +83,7 @@ pub(crate) fn check_body(
             PlanReceipt::from_bytes(body).map_err(Error::from).and_then(|r| receipt::check(&r, lookup))
         }
         Kind::CostKey => CostKey::from_bytes(body).map_err(Error::from).and_then(|k| key::check(&k, roster, lookup)),
+        Kind::Outcome => Outcome::from_bytes(body).map_err(Error::from).and_then(|o| outcome::check(&o, lookup)),
         _ => return None,
     };
     Some(checked)

@@ -65,6 +65,8 @@ pub enum Kind {
     PlanReceipt = 31,
     /// A cost key (fördelningsnyckel) for a year.
     CostKey = 32,
+    /// Utfall: the actual costs of one quarter of a plan.
+    Outcome = 33,
     /// A need (behov / ändringsförfrågan) in the shared backlog.
     Need = 40,
     /// A member endorsing a need, or a step on the need's path.
@@ -77,7 +79,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in code order.
-    pub const ALL: [Kind; 23] = [
+    pub const ALL: [Kind; 24] = [
         Kind::Charter,
         Kind::RosterUpdate,
         Kind::Equivocation,
@@ -97,6 +99,7 @@ impl Kind {
         Kind::Plan,
         Kind::PlanReceipt,
         Kind::CostKey,
+        Kind::Outcome,
         Kind::Need,
         Kind::NeedUpdate,
         Kind::SupportCase,
@@ -125,6 +128,7 @@ impl Kind {
             Kind::Plan => "plan",
             Kind::PlanReceipt => "plan-receipt",
             Kind::CostKey => "cost-key",
+            Kind::Outcome => "utfall",
             Kind::Need => "need",
             Kind::NeedUpdate => "need-update",
             Kind::SupportCase => "support-case",

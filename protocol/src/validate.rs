@@ -244,7 +244,7 @@ pub fn permits(kind: Kind, grant: &KeyGrant, roster: &Roster) -> bool {
         Kind::Matter | Kind::Meeting | Kind::Minutes | Kind::Paper | Kind::Agreement => {
             host_machine || role(Role::Forvaltare) || role(Role::Ordforande)
         }
-        Kind::Plan | Kind::CostKey => host && (role(Role::Forvaltare) || role(Role::Ordforande)),
+        Kind::Plan | Kind::CostKey | Kind::Outcome => host && (role(Role::Forvaltare) || role(Role::Ordforande)),
         Kind::PlanReceipt => grant.kind == KeyKind::Node,
         Kind::Diarium => host_machine,
         Kind::Vote => role(Role::StyrgruppOrdinarie) || role(Role::StyrgruppErsattare),
@@ -458,10 +458,12 @@ fn check_body(
             Ok(_) => Err(bad(kind)(format!("a note is at most {MAX_TEXT_BYTES} bytes"))),
             Err(_) => Err(bad(kind)("a note is UTF-8 text".into())),
         },
-        Kind::Plan | Kind::PlanReceipt | Kind::CostKey => match plan::check_body(record, body, roster, lookup) {
-            None => Err(Rejection::UnsupportedKind { kind }),
-            Some(checked) => checked.map_err(|e| plan_rejection(kind, e)),
-        },
+        Kind::Plan | Kind::PlanReceipt | Kind::CostKey | Kind::Outcome => {
+            match plan::check_body(record, body, roster, lookup) {
+                None => Err(Rejection::UnsupportedKind { kind }),
+                Some(checked) => checked.map_err(|e| plan_rejection(kind, e)),
+            }
+        }
         _ => match governance::check_body(record, body, roster, chain, lookup, permits) {
             None => Err(Rejection::UnsupportedKind { kind }),
             Some(checked) => checked.map_err(|e| governance_rejection(kind, e)),

@@ -8,8 +8,8 @@ use samverka_protocol::cost::{self, Ore};
 use samverka_protocol::governance::{self, settle, Choice, Matter, Procedure, Violation as GovViolation, Vote};
 use samverka_protocol::plan::{
     self, adoption, compare, diff, totals, Activity, ActivityClaims, Adoption, BudgetLine, Change, Claims, CostKey,
-    Decided, Effort, Goal, GoalClaims, Initiative, KeyBasis, KeyEntry, Mode, Period, Plan, PlanKind, PlanReceipt,
-    Sides, Term, Violation,
+    Days, Decided, Effort, Goal, GoalClaims, Initiative, KeyBasis, KeyEntry, Mode, Outcome, OutcomeLine, Period, Plan,
+    PlanKind, PlanReceipt, Sides, Term, Violation,
 };
 use samverka_protocol::testkit::{self, Author, Federation};
 use samverka_protocol::validate::{verify_in, Lookup};
@@ -81,10 +81,10 @@ impl World {
     }
 }
 
-fn effort(business_days: u32, it_days: u32, it_fixed_kr: u64) -> Sides<Effort> {
+fn effort(business_days: u64, it_days: u64, it_fixed_kr: u64) -> Sides<Effort> {
     Sides {
-        business: Effort { person_days: business_days, fixed_ore: 0 },
-        it: Effort { person_days: it_days, fixed_ore: it_fixed_kr * 100 },
+        business: Effort { person_days: Days::whole(business_days), fixed_ore: 0 },
+        it: Effort { person_days: Days::whole(it_days), fixed_ore: it_fixed_kr * 100 },
     }
 }
 
@@ -157,7 +157,7 @@ fn every_total_is_computed_from_the_lines() {
     assert_eq!(styrning.goals[0].cost, Sides { business: kr(145_600), it: kr(100_800) });
     assert_eq!(styrning.vm, Sides { business: kr(285_600), it: kr(212_800) });
     assert_eq!(styrning.vu, Sides { business: kr(0), it: kr(0) });
-    assert_eq!(styrning.days, Sides { business: 51, it: 38 });
+    assert_eq!(styrning.days, Sides { business: Days::whole(51), it: Days::whole(38) });
     let andring = &t.activities[1];
     // 12 × 5 600 + 0 = 67 200; 15 × 5 600 + 200 000 = 284 000, as the seed's "summa" says.
     assert_eq!(andring.goals[0].cost, Sides { business: kr(67_200), it: kr(284_000) });
@@ -165,14 +165,34 @@ fn every_total_is_computed_from_the_lines() {
     assert_eq!(t.activities[2].total, kr(2_098_368));
     assert_eq!(t.vm, Sides { business: kr(352_800), it: kr(2_595_168) });
     assert_eq!(t.vu, Sides { business: kr(84_000), it: kr(139_200) });
-    assert_eq!(t.days, Sides { business: 78, it: 60 });
+    assert_eq!(t.days, Sides { business: Days::whole(78), it: Days::whole(60) });
     assert_eq!(t.total, kr(352_800 + 2_595_168 + 84_000 + 139_200));
     // 138 person-days / 190 = 0,7263… → 0,73 FTE; each side rounded on its own.
     assert_eq!(t.fte_hundredths, 73);
     assert_eq!(t.fte_side_hundredths, Sides { business: 41, it: 32 });
-    assert_eq!(plan::fte_hundredths(95, 190), 50);
-    assert_eq!(plan::fte_hundredths(1, 200), 1, "half a hundredth rounds up");
-    assert_eq!(plan::fte_hundredths(1, 201), 0);
+    assert_eq!(plan::fte_hundredths(Days::whole(95), 190), 50);
+    assert_eq!(plan::fte_hundredths(Days::whole(1), 200), 1, "half a hundredth rounds up");
+    assert_eq!(plan::fte_hundredths(Days::whole(1), 201), 0);
+    assert_eq!(plan::fte_hundredths(Days(50), 1), 50, "half a day is half an FTE of one day");
+}
+
+#[test]
+fn half_days_are_priced_to_the_ore_half_to_even_per_line() {
+    let mut p = webcare_2012();
+    let g = &mut p.activities[0].goals[0].effort;
+    // 0,5 day × 5 600 kr is exact: 2 800,00 kr.
+    g.business.person_days = Days::parse("0,5").expect("half a day");
+    // 12,25 days × 5 600,01 kr = 68 600,1225 kr → 68 600,12 (below half: down).
+    g.it.person_days = Days::parse("12,25").expect("a quarter day");
+    p.day_rate = Sides { business: 560_000, it: 560_001 };
+    let t = totals(&p);
+    assert_eq!(t.activities[0].goals[0].cost, Sides { business: Ore(280_000), it: Ore(6_860_012) });
+    assert_eq!(t.activities[0].goals[0].days, Sides { business: Days(50), it: Days(1_225) });
+    // 0,01 day × 2,50 kr = 2,5 öre → 2 (to even); × 1,50 kr = 1,5 öre → 2 (to even).
+    assert_eq!(Days(1).price(250), Ore(2));
+    assert_eq!(Days(1).price(150), Ore(2));
+    assert_eq!(Days(3).price(50), Ore(2), "1,5 öre rounds to the even 2");
+    assert_eq!(Days(5).price(50), Ore(2), "2,5 öre rounds to the even 2");
 }
 
 #[test]
@@ -184,7 +204,7 @@ fn typed_totals_that_disagree_with_the_lines_are_reported_line_by_line() {
             ActivityClaims {
                 goals: vec![GoalClaims { cost: sides(20_000, 103_040) }, GoalClaims { cost: sides(140_000, 112_000) }],
                 vm: sides(285_600, 212_800),
-                days: Sides { business: Some(144), it: Some(38) },
+                days: Sides { business: Some(Days::whole(144)), it: Some(Days::whole(38)) },
                 ..ActivityClaims::default()
             },
             ActivityClaims { goals: vec![GoalClaims { cost: sides(67_200, 284_000) }], ..ActivityClaims::default() },
@@ -198,7 +218,8 @@ fn typed_totals_that_disagree_with_the_lines_are_reported_line_by_line() {
     let expected = vec![
         ("goal_cost_mismatch", "Förvaltningsstyrning, delmål 1, verksamhetsnära".into(), 2_000_000, 14_560_000),
         ("goal_cost_mismatch", "Förvaltningsstyrning, delmål 1, IT-nära".into(), 10_304_000, 10_080_000),
-        ("activity_days_mismatch", "Förvaltningsstyrning, totalt persondagar, verksamhetsnära".into(), 144, 51),
+        // Person-days in hundredths of a day.
+        ("activity_days_mismatch", "Förvaltningsstyrning, totalt persondagar, verksamhetsnära".into(), 14_400, 5_100),
         ("grand_total_mismatch", "summa kronor".into(), 619_969_500, t.total.0),
         ("fte_mismatch", "summa heltider".into(), 256, 73),
     ];
@@ -328,7 +349,7 @@ fn rejects_a_vu_goal_with_priority_zero() {
 
 #[test]
 fn rejects_person_days_over_the_limit() {
-    let days = plan::MAX_PERSON_DAYS + 1;
+    let days = plan::MAX_PERSON_DAYS + Days(1);
     rejects(
         with(|p| p.activities[0].goals[0].effort.business.person_days = days),
         Violation::PersonDaysTooLarge { days },
@@ -451,6 +472,133 @@ fn a_plan_receipt_waits_for_its_plan_and_names_a_plan() {
     refused(w.by_node(1, &PlanReceipt { plan: note.id() }), Kind::PlanReceipt, v);
 }
 
+// ---- utfall ----
+
+fn outcome(plan: RecordId, quarter: u8, lines: &[(&str, u64, u64)]) -> Outcome {
+    Outcome {
+        plan,
+        year: 2012,
+        quarter,
+        lines: lines
+            .iter()
+            .map(|(name, b, it)| OutcomeLine { name: (*name).into(), actual: Sides { business: *b, it: *it } })
+            .collect(),
+    }
+}
+
+/// A world holding WebCare 2012, and an utfall for its first quarter changed by `f`.
+fn utfall_with(f: impl FnOnce(&mut Outcome)) -> (World, Outcome) {
+    let mut w = World::new();
+    let plan = w.publish(&webcare_2012());
+    let mut o = outcome(plan.id(), 1, &[("Förvaltningsstyrning", 6_000_000, 4_000_000)]);
+    f(&mut o);
+    (w, o)
+}
+
+fn rejects_utfall(f: impl FnOnce(&mut Outcome), violation: Violation) {
+    let (mut w, o) = utfall_with(f);
+    refused(w.by_forvaltare(&o), Kind::Outcome, violation);
+}
+
+#[test]
+fn the_hosts_forvaltare_and_ordforande_record_utfall_per_activity_and_quarter() {
+    let (mut w, o) = utfall_with(|o| {
+        o.lines.push(OutcomeLine { name: " Ändringshantering ".into(), actual: Sides { business: 1, it: 0 } })
+    });
+    w.by_forvaltare(&o).expect("the host's förvaltare records utfall");
+    let mut chair = w.ordforande.clone();
+    let q2 = Outcome { quarter: 2, ..o };
+    w.submit(&mut chair, Kind::Outcome, q2.to_bytes()).expect("the host's ordförande records utfall");
+}
+
+#[test]
+fn rejects_utfall_by_another_members_forvaltare() {
+    let (mut w, o) = utfall_with(|_| {});
+    let mut other = w.other_forvaltare.clone();
+    let result = w.submit(&mut other, Kind::Outcome, o.to_bytes());
+    assert!(matches!(result, Err(Rejection::NotAuthorised { kind: Kind::Outcome, .. })), "{result:?}");
+}
+
+#[test]
+fn rejects_utfall_for_quarter_five() {
+    rejects_utfall(|o| o.quarter = 5, Violation::QuarterOutOfRange { quarter: 5 });
+}
+
+#[test]
+fn rejects_utfall_for_year_zero() {
+    rejects_utfall(|o| o.year = 0, Violation::BadYear { year: 0 });
+}
+
+#[test]
+fn rejects_utfall_without_lines() {
+    rejects_utfall(|o| o.lines.clear(), Violation::Empty { field: "lines" });
+}
+
+#[test]
+fn rejects_utfall_naming_one_activity_twice() {
+    rejects_utfall(
+        |o| o.lines.push(OutcomeLine { name: "Förvaltningsstyrning ".into(), actual: Sides::default() }),
+        Violation::DuplicateOutcomeLine { name: "Förvaltningsstyrning ".into() },
+    );
+}
+
+#[test]
+fn rejects_utfall_over_the_line_limit() {
+    let ore = plan::MAX_LINE_ORE + 1;
+    rejects_utfall(|o| o.lines[0].actual.it = ore, Violation::AmountTooLarge { ore });
+}
+
+#[test]
+fn rejects_utfall_for_an_activity_not_in_the_plan() {
+    rejects_utfall(|o| o.lines[0].name = "Användarstöd".into(), Violation::NotInPlan { name: "Användarstöd".into() });
+}
+
+#[test]
+fn rejects_utfall_for_a_quarter_outside_the_plans_period() {
+    rejects_utfall(|o| o.year = 2013, Violation::QuarterOutsidePeriod { year: 2013, quarter: 1 });
+}
+
+#[test]
+fn utfall_waits_for_its_plan_and_names_a_plan() {
+    let unknown = Hash([3; 32]);
+    let (mut w, o) = utfall_with(|o| o.plan = unknown);
+    assert_eq!(w.by_forvaltare(&o), Err(Rejection::MissingDependency { id: unknown }));
+    let mut node = w.nodes[0].clone();
+    let note = w.submit(&mut node, Kind::Note, b"inte en plan".to_vec()).expect("a note");
+    w.nodes[0] = node;
+    let v = Violation::WrongKind { id: note.id(), found: Kind::Note, expected: Kind::Plan };
+    refused(w.by_forvaltare(&Outcome { plan: note.id(), ..o }), Kind::Outcome, v);
+}
+
+#[test]
+fn rejects_utfall_of_an_utvecklingsplan() {
+    let mut w = World::new();
+    let plan = Plan {
+        kind: PlanKind::Utvecklingsplan,
+        activities: vec![],
+        initiatives: vec![Initiative {
+            title: "E-tjänst".into(),
+            term: Term::Short,
+            description: String::new(),
+            effort: effort(1, 1, 0),
+        }],
+        ..webcare_2012()
+    };
+    let plan = w.publish(&plan);
+    let o = outcome(plan.id(), 1, &[("E-tjänst", 1, 0)]);
+    refused(w.by_forvaltare(&o), Kind::Outcome, Violation::NotFollowedUp { kind: "utvecklingsplan" });
+}
+
+#[test]
+fn rejects_an_it_amount_on_a_budget_line() {
+    let mut w = World::new();
+    let budget = w.publish(&budget_plan(None, 1_500_000));
+    let o = Outcome { year: 2027, ..outcome(budget.id(), 2, &[("Licenser", 100, 0)]) };
+    w.by_forvaltare(&o).expect("a budget line's utfall is on the verksamhetsnära side");
+    let o = Outcome { year: 2027, ..outcome(budget.id(), 2, &[("Licenser", 100, 1)]) };
+    refused(w.by_forvaltare(&o), Kind::Outcome, Violation::SideNotInPlan { name: "Licenser".into() });
+}
+
 // ---- cost keys ----
 
 fn percent_key(w: &World, shares: &[i64], supersedes: Option<RecordId>) -> CostKey {
@@ -530,7 +678,7 @@ fn rejects_a_per_capita_key_without_a_date() {
 fn the_diff_says_what_changed_between_versions() {
     let old = webcare_2012();
     let new = with(|p| {
-        p.activities[0].goals[0].effort.business.person_days = 20;
+        p.activities[0].goals[0].effort.business.person_days = Days::whole(20);
         p.activities[2].goals.push(goal("WebCare körs i en supporterad it-miljö", Mode::Vm, effort(0, 10, 100_000)));
         p.activities.remove(1);
         p.activities
@@ -654,6 +802,13 @@ fn golden_plan_receipt_and_cost_key_bodies() {
     let expected = format!("020142{}{}000000c801000001014c64", date("2027-01-01"), date("2027-12-31"));
     assert_eq!(hex(&budget.to_bytes()), expected);
     assert_eq!(Plan::from_bytes(&budget.to_bytes()), Ok(budget));
+    // A goal's person-days encode as a varint of hundredths of a day: 0,5 day is 50 = `32`,
+    // 12,5 days 1250 = `e2 09` (changed from whole days before the first release).
+    let effort = Sides {
+        business: Effort { person_days: Days(50), fixed_ore: 0 },
+        it: Effort { person_days: Days(1_250), fixed_ore: 100 },
+    };
+    assert_eq!(hex(&samverka_protocol::encoding::encode(&effort)), "3200e20964");
     let receipt = PlanReceipt { plan: Hash([0x07; 32]) };
     assert_eq!(hex(&receipt.to_bytes()), "07".repeat(32));
     let key = CostKey {
@@ -666,6 +821,15 @@ fn golden_plan_receipt_and_cost_key_bodies() {
     // year 2027 = varint eb 0f; the weight 10^8 zigzag-encoded is 2·10^8 = varint 80 84 af 5f.
     assert_eq!(hex(&key.to_bytes()), "eb0f014b00010432353830".to_owned() + "8084af5f00");
     assert_eq!(CostKey::from_bytes(&key.to_bytes()), Ok(key));
+    let utfall = Outcome {
+        plan: Hash([0x07; 32]),
+        year: 2027,
+        quarter: 1,
+        lines: vec![OutcomeLine { name: "A".into(), actual: Sides { business: 100, it: 0 } }],
+    };
+    // plan (32 raw bytes), year eb 0f, quarter 01, one line: "A", 100 = 64, 0.
+    assert_eq!(hex(&utfall.to_bytes()), "07".repeat(32) + "eb0f0101014164" + "00");
+    assert_eq!(Outcome::from_bytes(&utfall.to_bytes()), Ok(utfall));
 }
 
 proptest::proptest! {
@@ -674,7 +838,12 @@ proptest::proptest! {
     #[test]
     fn totals_add_up_for_any_lines(
         goals in proptest::collection::vec(
-            (0..=plan::MAX_PERSON_DAYS, 0..=plan::MAX_PERSON_DAYS, 0..=plan::MAX_LINE_ORE, proptest::bool::ANY),
+            (
+                0..=plan::MAX_PERSON_DAYS.hundredths(),
+                0..=plan::MAX_PERSON_DAYS.hundredths(),
+                0..=plan::MAX_LINE_ORE,
+                proptest::bool::ANY,
+            ),
             1..20,
         ),
         rates in (0..=plan::MAX_DAY_RATE_ORE, 0..=plan::MAX_DAY_RATE_ORE),
@@ -693,8 +862,8 @@ proptest::proptest! {
                         text: "Delmål".into(),
                         mode: if *vm { Mode::Vm } else { Mode::Vu { priority: 1 } },
                         effort: Sides {
-                            business: Effort { person_days: *b, fixed_ore: 0 },
-                            it: Effort { person_days: *it, fixed_ore: *fixed },
+                            business: Effort { person_days: Days(*b), fixed_ore: 0 },
+                            it: Effort { person_days: Days(*it), fixed_ore: *fixed },
                         },
                     })
                     .collect(),
@@ -710,7 +879,7 @@ proptest::proptest! {
         }
         proptest::prop_assert_eq!(sum, t.total.0);
         proptest::prop_assert_eq!(t.cost.business.0 + t.cost.it.0, t.total.0);
-        let days: u64 = goals.iter().map(|g| u64::from(g.0) + u64::from(g.1)).sum();
+        let days = Days(goals.iter().map(|g| g.0 + g.1).sum());
         proptest::prop_assert_eq!(t.days.business + t.days.it, days);
         proptest::prop_assert_eq!(t.fte_hundredths, plan::fte_hundredths(days, p.days_per_fte));
     }

@@ -904,6 +904,7 @@ fn authorship_follows_the_table_in_the_specification() {
         (Kind::Plan, "host-forvaltare host-ordforande"),
         (Kind::PlanReceipt, "host-node node"),
         (Kind::CostKey, "host-forvaltare host-ordforande"),
+        (Kind::Outcome, "host-forvaltare host-ordforande"),
         (Kind::Need, first_line),
         (Kind::NeedUpdate, first_line),
         (Kind::SupportCase, first_line),

@@ -6,16 +6,16 @@ use std::time::Duration;
 
 use anyhow::Result;
 use samverka_node::plan;
-use samverka_protocol::plan::{Activity, Effort, Goal, Mode, Period, Plan, PlanKind, Sides};
+use samverka_protocol::plan::{Activity, Days, Effort, Goal, Mode, Period, Plan, PlanKind, Sides};
 use samverka_protocol::{Body, Kind, RecordId, Role};
 use samverka_tests::{eventually, federation, Cluster, Node};
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
 fn plan_2027() -> Plan {
-    let effort = |b: u32, i: u32| Sides {
-        business: Effort { person_days: b, fixed_ore: 0 },
-        it: Effort { person_days: i, fixed_ore: 0 },
+    let effort = |b: u64, i: u64| Sides {
+        business: Effort { person_days: Days::whole(b), fixed_ore: 0 },
+        it: Effort { person_days: Days::whole(i), fixed_ore: 0 },
     };
     Plan {
         kind: PlanKind::Forvaltningsplan,

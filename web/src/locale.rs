@@ -26,6 +26,17 @@ pub fn kronor(ore: i64) -> String {
     format!("{sign}{},{:02} kr", grouped(ore / 100), ore % 100)
 }
 
+/// Person-days in hundredths of a day as people write them: `1 234`, `12,5`, `0,25` (whole
+/// days grouped by no-break spaces, a decimal comma only when there is a fraction).
+pub fn days(hundredths: u64) -> String {
+    let (whole, frac) = (grouped(hundredths / 100), hundredths % 100);
+    match frac {
+        0 => whole,
+        f if f % 10 == 0 => format!("{whole},{}", f / 10),
+        f => format!("{whole},{f:02}"),
+    }
+}
+
 /// A whole number with thousands separated by no-break spaces: `1 234 567`.
 pub fn grouped(n: u64) -> String {
     let digits = n.to_string();
@@ -70,6 +81,9 @@ mod tests {
         assert_eq!(kronor(-100_000), "−1\u{a0}000,00 kr");
         assert_eq!(grouped(999), "999");
         assert_eq!(grouped(1000), "1\u{a0}000");
+        assert_eq!(days(123_450), "1\u{a0}234,5");
+        assert_eq!(days(25), "0,25");
+        assert_eq!(days(2_600), "26");
     }
 
     #[test]

@@ -10,13 +10,14 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use samverka_protocol::cost::Ore;
 use samverka_protocol::plan::{
-    compare, totals, Activity, Adoption, Change, Goal, Initiative, KeyBasis, Mode, Plan, Sides, Term, Totals,
+    compare, totals, Activity, Adoption, Change, Days, Goal, Initiative, KeyBasis, Mode, Plan, Sides, Term, Totals,
 };
 use samverka_protocol::{Body as _, RosterChain};
 use serde_json::{json, Value};
 
 use super::extract::{self, Json, Path};
 use super::{Error, Routes, State};
+use crate::plan::followup::FollowUp;
 use crate::plan::{self, export, import, InvoiceBasis, PlanReport, PlanSummary, Refusal};
 
 /// Largest import file accepted by `POST /api/v1/plans/import`.
@@ -54,7 +55,11 @@ fn sides(s: Sides<Ore>) -> Value {
     json!({ "business": s.business.0, "it": s.it.0 })
 }
 
-fn days(s: Sides<u64>) -> Value {
+fn days(s: Sides<Days>) -> Value {
+    json!({ "business": s.business.hundredths(), "it": s.it.hundredths() })
+}
+
+fn hundredths(s: Sides<u64>) -> Value {
     json!({ "business": s.business, "it": s.it })
 }
 
@@ -77,7 +82,7 @@ fn mode_view(m: Mode) -> Value {
 fn goal_view(g: &Goal) -> Value {
     let mut v = json!({
         "text": g.text,
-        "person_days": { "business": g.effort.business.person_days, "it": g.effort.it.person_days },
+        "person_days_hundredths": days(Sides { business: g.effort.business.person_days, it: g.effort.it.person_days }),
         "fixed_ore": { "business": g.effort.business.fixed_ore, "it": g.effort.it.fixed_ore },
     });
     v["mode"] = mode_view(g.mode)["mode"].clone();
@@ -92,7 +97,7 @@ fn initiative_view(i: &Initiative) -> Value {
         "title": i.title,
         "term": match i.term { Term::Short => "short", Term::Long => "long" },
         "description": i.description,
-        "person_days": { "business": i.effort.business.person_days, "it": i.effort.it.person_days },
+        "person_days_hundredths": days(Sides { business: i.effort.business.person_days, it: i.effort.it.person_days }),
         "fixed_ore": { "business": i.effort.business.fixed_ore, "it": i.effort.it.fixed_ore },
     })
 }
@@ -127,7 +132,7 @@ fn totals_view(t: &Totals) -> Value {
                 "vm_ore": sides(a.vm),
                 "vu_ore": sides(a.vu),
                 "cost_ore": sides(a.cost),
-                "person_days": days(a.days),
+                "person_days_hundredths": days(a.days),
                 "total_ore": a.total.0,
                 "fte_hundredths": a.fte_hundredths,
             })
@@ -141,8 +146,8 @@ fn totals_view(t: &Totals) -> Value {
         "long_term_ore": sides(t.long_term),
         "budget_ore": t.budget.0,
         "cost_ore": sides(t.cost),
-        "person_days": days(t.days),
-        "fte_side_hundredths": days(t.fte_side_hundredths),
+        "person_days_hundredths": days(t.days),
+        "fte_side_hundredths": hundredths(t.fte_side_hundredths),
         "fte_hundredths": t.fte_hundredths,
         "total_ore": t.total.0,
     })
@@ -202,6 +207,34 @@ fn change_view(c: &Change) -> Value {
     json!({ "change": c.code(), "detail": detail })
 }
 
+fn follow_up_view(f: &FollowUp) -> Value {
+    let quarters: Vec<Value> = f
+        .quarters
+        .iter()
+        .map(|q| json!({ "year": q.year, "quarter": q.quarter, "utfall": q.record.to_hex(), "time_ms": q.time_ms }))
+        .collect();
+    let lines: Vec<Value> = f
+        .lines
+        .iter()
+        .map(|l| {
+            json!({
+                "name": l.name,
+                "budget_ore": sides(l.budget),
+                "actual_ore": sides(l.actual),
+                "actual_by_quarter_ore": l.by_quarter.iter().map(|q| sides(*q)).collect::<Vec<_>>(),
+                "difference_ore": l.difference().0,
+            })
+        })
+        .collect();
+    json!({
+        "quarters": quarters,
+        "lines": lines,
+        "budget_ore": f.budget().0,
+        "actual_ore": f.actual().0,
+        "difference_ore": f.difference().0,
+    })
+}
+
 fn report_view(r: &PlanReport) -> Value {
     let receipts: Vec<Value> = r
         .receipts
@@ -224,6 +257,7 @@ fn report_view(r: &PlanReport) -> Value {
         "missing": r.missing().map(|l| l.member.clone()).collect::<Vec<_>>(),
         "previous": r.previous.as_ref().map(|p| p.id().to_hex()),
         "changes": r.changes.iter().map(change_view).collect::<Vec<_>>(),
+        "follow_up": follow_up_view(&r.follow_up),
     })
 }
 
@@ -389,6 +423,13 @@ async fn invoice_basis(S(state): S<State>, Path(y): Path<String>) -> Result<Json
         "budget_ore": b.split.budget.0,
         "lines": lines,
         "sum_ore": b.split.total().0,
+        "follow_up": follow_up_view(&b.follow_up),
+        "members": b.members.iter().map(|m| json!({
+            "member": m.member,
+            "budget_ore": m.budget.0,
+            "actual_ore": m.actual.0,
+            "difference_ore": m.difference().0,
+        })).collect::<Vec<_>>(),
     })))
 }
 

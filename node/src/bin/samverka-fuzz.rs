@@ -20,7 +20,9 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use samverka_node::network::{self, SyncMessage};
 use samverka_node::sync;
-use samverka_protocol::plan::{Activity, Effort, Goal, Mode, Period, Plan, PlanKind, PlanReceipt, Sides};
+use samverka_protocol::plan::{
+    Activity, Days, Effort, Goal, Mode, Outcome, OutcomeLine, Period, Plan, PlanKind, PlanReceipt, Sides,
+};
 use samverka_protocol::testkit::{self, Federation};
 use samverka_protocol::{validate, Body as _, Kind, Record, Role, RosterChain, Unverified};
 
@@ -169,8 +171,8 @@ fn federation() -> (Federation, Vec<Record<Unverified>>) {
                 text: "Styrning".into(),
                 mode: Mode::Vu { priority: 1 },
                 effort: Sides {
-                    business: Effort { person_days: 26, fixed_ore: 0 },
-                    it: Effort { person_days: 18, fixed_ore: 2_000_000 },
+                    business: Effort { person_days: Days::whole(26), fixed_ore: 0 },
+                    it: Effort { person_days: Days::parse("18,5").expect("a number of days"), fixed_ore: 2_000_000 },
                 },
             }],
         }],
@@ -179,8 +181,16 @@ fn federation() -> (Federation, Vec<Record<Unverified>>) {
     };
     let plan = forvaltare.next(fed.id(), fed.version(), Kind::Plan, plan.to_bytes());
     let receipt = PlanReceipt { plan: plan.id() };
+    let utfall = Outcome {
+        plan: plan.id(),
+        year: 2027,
+        quarter: 1,
+        lines: vec![OutcomeLine { name: "Förvaltningsstyrning".into(), actual: Sides { business: 123_450, it: 0 } }],
+    };
+    let utfall = forvaltare.next(fed.id(), fed.version(), Kind::Outcome, utfall.to_bytes());
     records.push(plan);
     records.push(node.next(fed.id(), fed.version(), Kind::PlanReceipt, receipt.to_bytes()));
+    records.push(utfall);
     (fed, records)
 }
 

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use samverka_node::plan::import;
+use samverka_node::plan::{import, outcome_file};
 use samverka_protocol::cost::Ore;
-use samverka_protocol::plan::{compare, totals, CostKey, Disagreement, KeyBasis, KeyEntry, PlanKind};
+use samverka_protocol::plan::{compare, totals, CostKey, Days, Disagreement, KeyBasis, KeyEntry, PlanKind};
 use samverka_protocol::{Body, Kind};
 use serde_json::Value;
 
@@ -53,6 +53,22 @@ pub enum PlanCommand {
         /// The key for the same year this one replaces.
         #[arg(long)]
         supersedes: Option<String>,
+        #[command(flatten)]
+        signing: Signing,
+    },
+    /// Sign one quarter's utfall (actual costs) of a plan from a semicolon CSV file —
+    /// `aktivitet;kvartal;belopp` or `aktivitet;kvartal;verksamhetsnära;it-nära`, amounts as
+    /// `1 234,50`, the quarter as `2027-Q1` (or `Q1` with --year) — and send it to the node.
+    /// A later utfall for the same quarter replaces the earlier.
+    Utfall {
+        /// The utfall file.
+        file: PathBuf,
+        /// The plan version (förvaltningsplan or budget) followed up.
+        #[arg(long)]
+        plan: String,
+        /// The year, when the file's quarters do not name it.
+        #[arg(long)]
+        year: Option<u16>,
         #[command(flatten)]
         signing: Signing,
     },
@@ -164,6 +180,20 @@ pub async fn run(command: PlanCommand) -> Result<()> {
             key.key().with_context(|| format!("{} is not a valid key", file.display()))?;
             sign_and_send(&signing, Kind::CostKey, key.to_bytes()).await
         }
+        PlanCommand::Utfall { file, plan, year, signing } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let outcome = outcome_file::parse(&text, record_id(&plan, "--plan")?, year)
+                .with_context(|| format!("{} is not an utfall file", file.display()))?;
+            let sum: u64 = outcome.lines.iter().map(|l| l.actual.business + l.actual.it).sum();
+            say!(
+                "utfall {} kvartal {}: {} rader, summa {} kr",
+                outcome.year,
+                outcome.quarter,
+                outcome.lines.len(),
+                Ore(i64::try_from(sum).unwrap_or(i64::MAX))
+            );
+            sign_and_send(&signing, Kind::Outcome, outcome.to_bytes()).await
+        }
         PlanCommand::List { node } => list(&node).await,
         PlanCommand::Show { plan, node, csv, pdf, xlsx, json } => show(&node, &plan, [csv, pdf, xlsx], json).await,
         PlanCommand::Invoice { year, node, csv, xlsx, pdf } => invoice(&node, year, [csv, xlsx, pdf]).await,
@@ -179,9 +209,14 @@ fn hundredths(n: i64) -> String {
     format!("{},{:02}", n / 100, n % 100)
 }
 
+/// Person-days from a disagreement's hundredths of a day.
+fn days(hundredths: i64) -> Days {
+    Days(hundredths.unsigned_abs())
+}
+
 fn disagreement_line(d: &Disagreement) -> String {
     let (claimed, computed) = match d.code {
-        "activity_days_mismatch" => (d.claimed.to_string(), d.computed.to_string()),
+        "activity_days_mismatch" => (days(d.claimed).to_string(), days(d.computed).to_string()),
         "activity_fte_mismatch" | "fte_mismatch" => (hundredths(d.claimed), hundredths(d.computed)),
         _ => (Ore(d.claimed).to_string(), Ore(d.computed).to_string()),
     };
@@ -293,6 +328,20 @@ async fn show(node: &Node, plan: &str, files: [Option<PathBuf>; 3], json: bool) 
     }
     for c in view["changes"].as_array().map(Vec::as_slice).unwrap_or_default() {
         say!("  ändrat: {} {}", c["change"].as_str().unwrap_or(""), c["detail"]);
+    }
+    let f = &view["follow_up"];
+    if f["quarters"].as_array().is_some_and(|q| !q.is_empty()) {
+        let ore = |v: &Value| Ore(v.as_i64().unwrap_or(0));
+        for l in f["lines"].as_array().map(Vec::as_slice).unwrap_or_default() {
+            let actual = ore(&l["actual_ore"]["business"]).0 + ore(&l["actual_ore"]["it"]).0;
+            say!(
+                "  {}: utfall {} kr, avvikelse {} kr",
+                l["name"].as_str().unwrap_or(""),
+                Ore(actual),
+                ore(&l["difference_ore"])
+            );
+        }
+        say!("utfall: {} kr, avvikelse {} kr", ore(&f["actual_ore"]), ore(&f["difference_ore"]));
     }
     Ok(())
 }

@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 use samverka_protocol::governance::{
     content_hash, Choice, Date, Justering, Matter, Meeting, Minutes, MinutesItem, PaperRef, Procedure, Vote,
 };
-use samverka_protocol::plan::{Activity, BudgetLine, Effort, Goal, Mode, Period, Plan, PlanKind, Sides};
+use samverka_protocol::plan::{
+    Activity, BudgetLine, Days, Effort, Goal, Mode, Outcome, OutcomeLine, Period, Plan, PlanKind, Sides,
+};
 use samverka_protocol::{testkit, Body as _, Kind, MatterKind, MemberId, PublicKey, RecordId, SigningKey};
 
 use crate::governance::{self, Refusal};
@@ -151,12 +153,12 @@ pub fn plan_paper() -> PaperFile {
 /// person-days on the business side priced at 6 000 kr a day, fixed costs on the IT side. Every
 /// total is computed from these lines.
 pub fn plan_2027() -> Plan {
-    let goal = |text: &str, mode: Mode, days: u32, fixed_kr: u64| Goal {
+    let goal = |text: &str, mode: Mode, days: u64, fixed_kr: u64| Goal {
         text: text.into(),
         mode,
         effort: Sides {
-            business: Effort { person_days: days, fixed_ore: 0 },
-            it: Effort { person_days: 0, fixed_ore: fixed_kr * 100 },
+            business: Effort { person_days: Days::whole(days), fixed_ore: 0 },
+            it: Effort { person_days: Days::ZERO, fixed_ore: fixed_kr * 100 },
         },
     };
     let activity = |name: &str, goals: Vec<Goal>| Activity { name: name.into(), goals };
@@ -202,6 +204,37 @@ pub fn budget_2027() -> Plan {
             line("Utveckling", 650_000),
         ],
     }
+}
+
+/// Utfall for the first two quarters of 2027 of the förvaltningsplan (`plan`, per activity and
+/// side) and of the budget (`budget`, per line), so the plan and budget pages show budget against
+/// actual from the start. Amounts in SEK as `(kronor, öre)`.
+pub fn utfall_2027(plan: RecordId, budget: RecordId) -> Vec<Outcome> {
+    let sek = |kr: u64, ore: u64| kr * 100 + ore;
+    // Per activity: (verksamhetsnära, IT-nära) in the first and the second quarter.
+    let activities = [
+        ("Förvaltningsstyrning", [(sek(175_000, 0), sek(80_000, 0)), (sek(182_250, 0), sek(76_000, 0))]),
+        ("Användarstöd", [(sek(318_500, 50), sek(44_000, 0)), (sek(301_000, 0), sek(47_250, 75))]),
+        ("Ändringshantering", [(sek(120_000, 0), sek(150_000, 0)), (sek(160_500, 0), sek(95_000, 0))]),
+        ("Daglig IT-drift och underhåll", [(sek(92_000, 0), sek(222_500, 0)), (sek(88_000, 0), sek(231_000, 0))]),
+    ];
+    // Per budget line, one amount a quarter (0: nothing booked).
+    let budget_lines = [
+        ("Licenser och avtal", [sek(575_000, 0), 0]),
+        ("Förvaltningsgruppen", [sek(561_234, 50), sek(590_000, 0)]),
+        ("Utveckling", [sek(120_000, 0), sek(205_000, 0)]),
+    ];
+    let line = |name: &str, business: u64, it: u64| OutcomeLine { name: name.into(), actual: Sides { business, it } };
+    let mut out = Vec::new();
+    for (i, quarter) in [1u8, 2].into_iter().enumerate() {
+        let lines = activities.iter().map(|(name, q)| line(name, q[i].0, q[i].1)).collect();
+        out.push(Outcome { plan, year: 2027, quarter, lines });
+    }
+    for (i, quarter) in [1u8, 2].into_iter().enumerate() {
+        let lines = budget_lines.iter().filter(|(_, q)| q[i] > 0).map(|(name, q)| line(name, q[i], 0)).collect();
+        out.push(Outcome { plan: budget, year: 2027, quarter, lines });
+    }
+    out
 }
 
 /// The budget 2027 as a small PDF, its total computed from its lines.
@@ -401,6 +434,10 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
     // The plan and the budget are records first; each matter names the exact version it decides.
     let plan_record = author(h, &forvaltare, Kind::Plan, plan_2027().to_bytes(), called - 2 * MINUTE_MS).await?;
     let budget_record = author(h, &forvaltare, Kind::Plan, budget_2027().to_bytes(), called - MINUTE_MS).await?;
+    // The utfall of the first two quarters, recorded by the förvaltare.
+    for (i, utfall) in (1..).zip(utfall_2027(plan_record, budget_record)) {
+        author(h, &forvaltare, Kind::Outcome, utfall.to_bytes(), called - MINUTE_MS + i * 10_000).await?;
+    }
     let plan_body = Matter { subject: Some(plan_record), ..plan_matter(node.public(), vec![plan_file.reference()]) };
     let plan = author(h, &forvaltare, Kind::Matter, plan_body.to_bytes(), called).await?;
     let budget_body =

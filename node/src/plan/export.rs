@@ -2,7 +2,7 @@
 //! Excel and a text PDF ([`crate::report`]). Every figure in them is computed, never typed.
 
 use samverka_protocol::cost::Ore;
-use samverka_protocol::plan::{Mode, PlanKind, Sides, Term};
+use samverka_protocol::plan::{Days, Mode, PlanKind, Sides, Term};
 use samverka_protocol::RosterChain;
 
 use super::{InvoiceBasis, PlanReport};
@@ -25,7 +25,7 @@ fn hundredths(n: u64) -> String {
 }
 
 /// The columns of [`plan_table`].
-const PLAN_HEADER: [&str; 9] = [
+const PLAN_HEADER: [&str; 11] = [
     "typ",
     "aktivitet",
     "text",
@@ -35,53 +35,72 @@ const PLAN_HEADER: [&str; 9] = [
     "kronor verksamhetsnära",
     "kronor IT-nära",
     "kronor summa",
+    "utfall kronor",
+    "avvikelse kronor",
 ];
 
+/// The utfall and avvikelse cells of a row: filled on an activity's `totalt` row, a budget line
+/// and the plan's `summa` (from the follow-up, `docs/plans.md` §10), empty elsewhere.
+fn outcome_cells(row: &mut Vec<Cell>, figures: Option<(Ore, Ore)>) {
+    match figures {
+        Some((actual, difference)) => row.extend([Cell::Amount(actual), Cell::Amount(difference)]),
+        None => row.extend([Cell::Text(String::new()), Cell::Text(String::new())]),
+    }
+}
+
 /// The plan as a table: one row per goal, initiative or budget line, then the activities' and
-/// the plan's computed totals (`typ` says which).
+/// the plan's computed totals (`typ` says which), with the utfall so far beside the budget.
 fn plan_table(report: &PlanReport) -> Vec<Vec<Cell>> {
     let p = &report.summary.plan.body;
     let t = &report.summary.totals;
+    let f = &report.follow_up;
+    let line = |name: &str| f.lines.iter().find(|l| l.name == name).map(|l| (l.actual_total(), l.difference()));
     let mut rows: Vec<Vec<Cell>> = Vec::new();
-    let row = |typ: &str, activity: &str, text: &str, mode: String, days: Sides<u64>, cost: Sides<Ore>| {
+    let row = |typ: &str, activity: &str, text: &str, mode: String, days: Sides<Days>, cost: Sides<Ore>| {
         vec![
             Cell::Text(typ.to_owned()),
             Cell::Text(activity.to_owned()),
             Cell::Text(text.to_owned()),
             Cell::Text(mode),
-            Cell::Number(days.business),
-            Cell::Number(days.it),
+            Cell::Days(days.business),
+            Cell::Days(days.it),
             Cell::Amount(cost.business),
             Cell::Amount(cost.it),
             Cell::Amount(Ore(cost.business.0 + cost.it.0)),
         ]
     };
+    let with_outcome = |mut row: Vec<Cell>, figures: Option<(Ore, Ore)>| {
+        outcome_cells(&mut row, figures);
+        row
+    };
     for (a, at) in p.activities.iter().zip(&t.activities) {
         for (g, gt) in a.goals.iter().zip(&at.goals) {
-            rows.push(row("delmål", &a.name, &g.text, mode_text(g.mode), gt.days, gt.cost));
+            rows.push(with_outcome(row("delmål", &a.name, &g.text, mode_text(g.mode), gt.days, gt.cost), None));
         }
-        rows.push(row("summa VM", &a.name, "", String::new(), Sides::default(), at.vm));
-        rows.push(row("summa VU", &a.name, "", String::new(), Sides::default(), at.vu));
-        rows.push(row("totalt", &a.name, "", hundredths(at.fte_hundredths), at.days, at.cost));
+        rows.push(with_outcome(row("summa VM", &a.name, "", String::new(), Sides::default(), at.vm), None));
+        rows.push(with_outcome(row("summa VU", &a.name, "", String::new(), Sides::default(), at.vu), None));
+        let total = row("totalt", &a.name, "", hundredths(at.fte_hundredths), at.days, at.cost);
+        rows.push(with_outcome(total, line(&a.name)));
     }
     for (i, it) in p.initiatives.iter().zip(&t.initiatives) {
         let term = match i.term {
             Term::Short => "kort sikt",
             Term::Long => "lång sikt",
         };
-        rows.push(row("initiativ", term, &i.title, String::new(), it.days, it.cost));
+        rows.push(with_outcome(row("initiativ", term, &i.title, String::new(), it.days, it.cost), None));
     }
     for l in &p.budget {
         let cost = Sides { business: ore(l.amount_ore), it: Ore(0) };
-        rows.push(row("budgetrad", "", &l.name, String::new(), Sides::default(), cost));
+        rows.push(with_outcome(row("budgetrad", "", &l.name, String::new(), Sides::default(), cost), line(&l.name)));
     }
     if p.kind == PlanKind::Forvaltningsplan {
-        rows.push(row("summa VM", "", "", String::new(), Sides::default(), t.vm));
-        rows.push(row("summa VU", "", "", String::new(), Sides::default(), t.vu));
+        rows.push(with_outcome(row("summa VM", "", "", String::new(), Sides::default(), t.vm), None));
+        rows.push(with_outcome(row("summa VU", "", "", String::new(), Sides::default(), t.vu), None));
     }
     let mut total = row("summa", "", &p.title, hundredths(t.fte_hundredths), t.days, t.cost);
     total[8] = Cell::Amount(t.total);
-    rows.push(total);
+    let followed = !f.lines.is_empty();
+    rows.push(with_outcome(total, followed.then(|| (f.actual(), f.difference()))));
     rows
 }
 
@@ -208,7 +227,8 @@ fn workbook(sheet: &str, header: &[&str], rows: &[Vec<Cell>]) -> Result<Vec<u8>,
                 Cell::Text(t) => ws.write_string(r, c, t)?,
                 // Whole öre up to 10^12 are exact in an f64 (below 2^53).
                 Cell::Amount(o) => ws.write_number_with_format(r, c, o.0 as f64 / 100.0, &money)?,
-                Cell::Number(n) => ws.write_number(r, c, *n as f64)?,
+                // Hundredths of a day up to 10^7 are exact enough in an f64 (Excel rounds to 15 digits).
+                Cell::Days(d) => ws.write_number(r, c, d.hundredths() as f64 / 100.0)?,
             };
         }
     }
@@ -219,7 +239,7 @@ fn workbook(sheet: &str, header: &[&str], rows: &[Vec<Cell>]) -> Result<Vec<u8>,
 enum Cell {
     Text(String),
     Amount(Ore),
-    Number(u64),
+    Days(Days),
 }
 
 impl Cell {
@@ -228,7 +248,7 @@ impl Cell {
         match self {
             Cell::Text(t) => t.clone(),
             Cell::Amount(o) => o.plain(),
-            Cell::Number(n) => n.to_string(),
+            Cell::Days(d) => d.to_string(),
         }
     }
 }

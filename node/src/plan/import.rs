@@ -5,8 +5,8 @@
 
 use samverka_protocol::cost::Ore;
 use samverka_protocol::plan::{
-    Activity, ActivityClaims, BudgetLine, Claims, Effort, Goal, GoalClaims, Initiative, Mode, Period, Plan, PlanKind,
-    Sides, Term,
+    Activity, ActivityClaims, BudgetLine, Claims, Days, Effort, Goal, GoalClaims, Initiative, Mode, Period, Plan,
+    PlanKind, Sides, Term,
 };
 use samverka_protocol::RecordId;
 use serde::Deserialize;
@@ -65,6 +65,32 @@ impl Amount {
     }
 }
 
+/// Person-days: a whole number (`26`), a TOML decimal (`0.5`) or text (`"12,5"`), at most two
+/// decimals.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(untagged)]
+enum DaysValue {
+    Whole(u64),
+    Decimal(f64),
+    Text(String),
+}
+
+impl DaysValue {
+    fn days(&self, place: &str) -> Result<Days, Error> {
+        let too_large = || field(place, "too many person-days");
+        match self {
+            DaysValue::Whole(n) => n.checked_mul(100).map(Days).ok_or_else(too_large),
+            // A float's shortest round-trip text is what the person typed (`0.5`, `12.25`).
+            DaysValue::Decimal(x) => Days::parse(&x.to_string()).map_err(|e| field(place, e)),
+            DaysValue::Text(t) => Days::parse(t).map_err(|e| field(place, e)),
+        }
+    }
+}
+
+fn opt_days(d: &Option<DaysValue>, place: &str) -> Result<Option<Days>, Error> {
+    d.as_ref().map(|d| d.days(place)).transpose()
+}
+
 #[derive(Deserialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
 struct PairFile {
@@ -75,15 +101,14 @@ struct PairFile {
 #[derive(Deserialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
 struct DaysFile {
-    business: Option<u64>,
-    it: Option<u64>,
+    business: Option<DaysValue>,
+    it: Option<DaysValue>,
 }
 
 #[derive(Deserialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
 struct SideFile {
-    #[serde(default)]
-    days: u32,
+    days: Option<DaysValue>,
     fixed: Option<Amount>,
     /// The typed `summa` of this side.
     claimed: Option<Amount>,
@@ -191,7 +216,8 @@ fn effort(s: &SideFile, place: &str) -> Result<Effort, Error> {
         Some(a) => a.unsigned(&format!("{place}.fixed"))?,
         None => 0,
     };
-    Ok(Effort { person_days: s.days, fixed_ore })
+    let person_days = opt_days(&s.days, &format!("{place}.days"))?.unwrap_or_default();
+    Ok(Effort { person_days, fixed_ore })
 }
 
 fn efforts(business: &SideFile, it: &SideFile, place: &str) -> Result<Sides<Effort>, Error> {
@@ -246,7 +272,13 @@ pub fn parse(text: &str) -> Result<Imported, Error> {
             vm: pair(&c.vm, &format!("{place}, claimed.vm"))?,
             vu: pair(&c.vu, &format!("{place}, claimed.vu"))?,
             cost: pair(&c.total, &format!("{place}, claimed.total"))?,
-            days: c.days.as_ref().map(|d| Sides { business: d.business, it: d.it }).unwrap_or_default(),
+            days: match &c.days {
+                Some(d) => Sides {
+                    business: opt_days(&d.business, &format!("{place}, claimed.days.business"))?,
+                    it: opt_days(&d.it, &format!("{place}, claimed.days.it"))?,
+                },
+                None => Sides::default(),
+            },
             fte_hundredths: opt(&c.fte, &format!("{place}, claimed.fte"))?.map(|o| o.0.unsigned_abs()),
         });
     }

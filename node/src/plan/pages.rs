@@ -4,8 +4,52 @@
 use samverka_protocol::RecordId;
 use samverka_web::view::{self, plan as pv};
 
+use super::followup::{FollowUp, MemberLine};
 use super::{plan_report, plans, PlanSummary};
 use crate::ledger::Ledger;
+
+fn follow_up(f: &FollowUp) -> pv::FollowUp {
+    let line = |label: &str, by_quarter: Vec<i64>, budget: i64, actual: i64| pv::FollowUpLine {
+        label: label.to_owned(),
+        by_quarter,
+        budget,
+        actual,
+        difference: budget - actual,
+    };
+    let sums: Vec<i64> = (0..f.quarters.len())
+        .map(|q| f.lines.iter().map(|l| l.by_quarter[q].business.0 + l.by_quarter[q].it.0).sum())
+        .collect();
+    pv::FollowUp {
+        quarters: f.quarters.iter().map(|q| (q.year, q.quarter)).collect(),
+        lines: f
+            .lines
+            .iter()
+            .map(|l| {
+                let by_quarter = l.by_quarter.iter().map(|q| q.business.0 + q.it.0).collect();
+                line(&l.name, by_quarter, l.budget_total().0, l.actual_total().0)
+            })
+            .collect(),
+        total: line("", sums, f.budget().0, f.actual().0),
+    }
+}
+
+fn members(chain: &samverka_protocol::RosterChain, lines: &[MemberLine]) -> pv::FollowUp {
+    let line = |label: String, budget: i64, actual: i64| pv::FollowUpLine {
+        label,
+        by_quarter: Vec::new(),
+        budget,
+        actual,
+        difference: budget - actual,
+    };
+    pv::FollowUp {
+        quarters: Vec::new(),
+        lines: lines
+            .iter()
+            .map(|m| line(crate::governance::member_name(chain, &m.member), m.budget.0, m.actual.0))
+            .collect(),
+        total: line(String::new(), lines.iter().map(|m| m.budget.0).sum(), lines.iter().map(|m| m.actual.0).sum()),
+    }
+}
 
 fn row(s: &PlanSummary) -> pv::PlanRow {
     pv::PlanRow {
@@ -40,6 +84,7 @@ pub fn view(ledger: &Ledger, id: &RecordId) -> Result<Option<pv::PlanView>, view
             .collect(),
         previous: r.previous.as_ref().map(|p| p.id()),
         changes: r.changes.clone(),
+        follow_up: follow_up(&r.follow_up),
     }))
 }
 
@@ -68,10 +113,12 @@ pub fn invoice(ledger: &Ledger, year: u16) -> Result<pv::Invoice, view::Error> {
         })
         .collect();
     let basis_name = basis.key.body.key().map_or("?", |k| k.basis().name());
-    Ok(pv::Invoice::Ready(pv::InvoiceView {
+    Ok(pv::Invoice::Ready(Box::new(pv::InvoiceView {
         budget: (basis.budget.id(), basis.budget.body.title.clone()),
         key: (basis.key.body.title.clone(), basis_name),
         lines,
         total_ore: basis.split.total().0,
-    }))
+        follow_up: follow_up(&basis.follow_up),
+        members: members(&chain, &basis.members),
+    })))
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    fetch, line, list, Error, Violation, MAX_ACTIVITIES, MAX_BUDGET_LINES, MAX_DAYS_PER_FTE, MAX_DAY_RATE_ORE,
+    fetch, line, list, Days, Error, Violation, MAX_ACTIVITIES, MAX_BUDGET_LINES, MAX_DAYS_PER_FTE, MAX_DAY_RATE_ORE,
     MAX_GOALS, MAX_INITIATIVES, MAX_LINE_ORE, MAX_PERSON_DAYS, MAX_PRIORITY,
 };
 use crate::charter::MatterKind;
@@ -108,8 +108,8 @@ pub struct Sides<T> {
 /// One side's resources for a goal or an initiative.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Effort {
-    /// Person-days (persondagar), whole days, at most [`MAX_PERSON_DAYS`].
-    pub person_days: u32,
+    /// Person-days (persondagar), in hundredths of a day, at most [`MAX_PERSON_DAYS`].
+    pub person_days: Days,
     /// Fixed costs (licences, operations, purchases) in öre, at most [`MAX_LINE_ORE`].
     pub fixed_ore: u64,
 }

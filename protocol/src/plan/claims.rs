@@ -2,7 +2,7 @@
 //! that disagrees is reported on its own line with a stable code (`docs/plans.md` §2.3). Claims
 //! are never stored: the record holds the lines only.
 
-use super::{Plan, Sides, Totals};
+use super::{Days, Plan, Sides, Totals};
 use crate::cost::Ore;
 
 /// A goal's typed sums per side.
@@ -24,7 +24,7 @@ pub struct ActivityClaims {
     /// `Totalt kronor` per side.
     pub cost: Sides<Option<Ore>>,
     /// `Totalt persondagar` per side.
-    pub days: Sides<Option<u64>>,
+    pub days: Sides<Option<Days>>,
     /// Full-time equivalents, in hundredths.
     pub fte_hundredths: Option<u64>,
 }
@@ -53,7 +53,7 @@ pub struct Disagreement {
     pub code: &'static str,
     /// Where, as a person reads it: `Förvaltningsstyrning, delmål 1, verksamhetsnära`.
     pub place: String,
-    /// What was typed (öre, person-days or hundredths of an FTE, by the code).
+    /// What was typed (öre, hundredths of a person-day or hundredths of an FTE, by the code).
     pub claimed: i64,
     /// What the lines give.
     pub computed: i64,
@@ -80,6 +80,10 @@ fn days(n: u64) -> i64 {
     i64::try_from(n).expect("bounded person-days fit in i64")
 }
 
+fn hundredths(d: Days) -> i64 {
+    days(d.hundredths())
+}
+
 /// Every claim in `claims` that disagrees with `totals` (computed from `plan`), in the plan's
 /// order: goals, then the activity's sums, activity by activity, then the plan's.
 pub fn compare(plan: &Plan, totals: &Totals, claims: &Claims) -> Vec<Disagreement> {
@@ -97,10 +101,10 @@ pub fn compare(plan: &Plan, totals: &Totals, claims: &Claims) -> Vec<Disagreemen
         r.check(
             "activity_days_mismatch",
             format!("{d}verksamhetsnära"),
-            ac.days.business.map(days),
-            days(at.days.business),
+            ac.days.business.map(hundredths),
+            hundredths(at.days.business),
         );
-        r.check("activity_days_mismatch", format!("{d}IT-nära"), ac.days.it.map(days), days(at.days.it));
+        r.check("activity_days_mismatch", format!("{d}IT-nära"), ac.days.it.map(hundredths), hundredths(at.days.it));
         r.check(
             "activity_fte_mismatch",
             format!("{place}heltider"),

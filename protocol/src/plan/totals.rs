@@ -1,16 +1,17 @@
 //! Every total of a plan, computed from its lines (`docs/plans.md` §2). Nothing here is typed by
 //! a person: the same body gives the same totals on every node.
 
-use super::{Effort, Mode, Plan, Sides, Term};
+use super::{Days, Effort, Mode, Plan, Sides, Term};
 use crate::cost::Ore;
 
 /// A goal's (or an initiative's) cost per side and in all.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GoalTotals {
-    /// Cost per side: person-days × the side's day rate + fixed costs.
+    /// Cost per side: person-days × the side's day rate, rounded to the öre half to even
+    /// ([`Days::price`]), + fixed costs.
     pub cost: Sides<Ore>,
     /// Person-days per side.
-    pub days: Sides<u64>,
+    pub days: Sides<Days>,
     /// Both sides.
     pub total: Ore,
 }
@@ -29,7 +30,7 @@ pub struct ActivityTotals {
     /// All goals' cost per side.
     pub cost: Sides<Ore>,
     /// All goals' person-days per side.
-    pub days: Sides<u64>,
+    pub days: Sides<Days>,
     /// Both sides.
     pub total: Ore,
     /// Full-time equivalents, in hundredths, from the activity's person-days on both sides.
@@ -56,7 +57,7 @@ pub struct Totals {
     /// Cost per side: activities and initiatives.
     pub cost: Sides<Ore>,
     /// Person-days per side: activities and initiatives.
-    pub days: Sides<u64>,
+    pub days: Sides<Days>,
     /// Full-time equivalents per side, in hundredths.
     pub fte_side_hundredths: Sides<u64>,
     /// Full-time equivalents in all, in hundredths, from all person-days (not the rounded sides).
@@ -66,12 +67,13 @@ pub struct Totals {
 }
 
 /// `days / days_per_fte` in hundredths, rounded half up. `days_per_fte` 0 gives 0.
-pub fn fte_hundredths(days: u64, days_per_fte: u32) -> u64 {
+pub fn fte_hundredths(days: Days, days_per_fte: u32) -> u64 {
     let d = u128::from(days_per_fte);
     if d == 0 {
         return 0;
     }
-    let h = (u128::from(days) * 200 + d) / (2 * d);
+    // days / d FTE is days.hundredths() / d hundredths of an FTE.
+    let h = (u128::from(days.hundredths()) * 2 + d) / (2 * d);
     u64::try_from(h).expect("bounded person-days give a bounded FTE")
 }
 
@@ -83,14 +85,14 @@ fn add(a: Sides<Ore>, b: Sides<Ore>) -> Sides<Ore> {
     Sides { business: Ore(a.business.0 + b.business.0), it: Ore(a.it.0 + b.it.0) }
 }
 
-fn add_days(a: Sides<u64>, b: Sides<u64>) -> Sides<u64> {
+fn add_days(a: Sides<Days>, b: Sides<Days>) -> Sides<Days> {
     Sides { business: a.business + b.business, it: a.it + b.it }
 }
 
 fn price(effort: &Sides<Effort>, rate: &Sides<u64>) -> GoalTotals {
-    let side = |e: Effort, r: u64| ore(u128::from(e.person_days) * u128::from(r) + u128::from(e.fixed_ore));
+    let side = |e: Effort, r: u64| Ore(e.person_days.price(r).0 + ore(u128::from(e.fixed_ore)).0);
     let cost = Sides { business: side(effort.business, rate.business), it: side(effort.it, rate.it) };
-    let days = Sides { business: u64::from(effort.business.person_days), it: u64::from(effort.it.person_days) };
+    let days = Sides { business: effort.business.person_days, it: effort.it.person_days };
     GoalTotals { cost, days, total: Ore(cost.business.0 + cost.it.0) }
 }
 

@@ -1,4 +1,4 @@
-//! Why a plan, plan receipt or cost key record is refused: one [`Violation`] variant per rule of
+//! Why a plan, plan receipt, cost key or utfall record is refused: one [`Violation`] variant per rule of
 //! `docs/plans.md` §3–§5, each with a stable [`Violation::code`], and the [`Error`] the rules
 //! return. `crate::validate` maps these into its `Rejection`; this module imports nothing from it.
 
@@ -111,7 +111,7 @@ pub enum Violation {
     #[error("{days} person-days on one line, more than {}", super::MAX_PERSON_DAYS)]
     PersonDaysTooLarge {
         /// The person-days.
-        days: u32,
+        days: super::Days,
     },
     /// An amount on one line over [`super::MAX_LINE_ORE`].
     #[error("{ore} öre on one line, more than {}", super::MAX_LINE_ORE)]
@@ -163,6 +163,44 @@ pub enum Violation {
         /// That key's year.
         found: u16,
     },
+    /// An utfall's quarter is outside 1 ..= 4.
+    #[error("quarter {quarter} is not between 1 and 4")]
+    QuarterOutOfRange {
+        /// The quarter.
+        quarter: u8,
+    },
+    /// Two lines of one utfall name one activity or budget line.
+    #[error("the utfall names {name:?} twice")]
+    DuplicateOutcomeLine {
+        /// The name.
+        name: String,
+    },
+    /// An utfall follows up a plan of a kind that has no activities or budget lines.
+    #[error("a {kind} is not followed up by utfall; follow up its förvaltningsplan or budget")]
+    NotFollowedUp {
+        /// The plan's kind.
+        kind: &'static str,
+    },
+    /// An utfall's quarter does not overlap the plan's period.
+    #[error("quarter {quarter} of {year} is outside the plan's period")]
+    QuarterOutsidePeriod {
+        /// The year.
+        year: u16,
+        /// The quarter.
+        quarter: u8,
+    },
+    /// An utfall line names no activity (or budget line) of the plan.
+    #[error("the plan has no activity or budget line {name:?}")]
+    NotInPlan {
+        /// The name.
+        name: String,
+    },
+    /// An utfall puts an IT-nära amount on a budget line, which has one side.
+    #[error("the budget line {name:?} has one amount: put it all on the verksamhetsnära side")]
+    SideNotInPlan {
+        /// The line.
+        name: String,
+    },
     /// A cost key does not hold together (`docs/cost.md` §3): the inner violation's code is kept.
     #[error("{0}")]
     Key(crate::cost::Violation),
@@ -193,6 +231,12 @@ impl Violation {
             Violation::BadYear { .. } => "bad_year",
             Violation::NotAMember { .. } => "not_a_member",
             Violation::SupersedesOtherYear { .. } => "supersedes_other_year",
+            Violation::QuarterOutOfRange { .. } => "quarter_out_of_range",
+            Violation::DuplicateOutcomeLine { .. } => "duplicate_outcome_line",
+            Violation::NotFollowedUp { .. } => "not_followed_up",
+            Violation::QuarterOutsidePeriod { .. } => "quarter_outside_period",
+            Violation::NotInPlan { .. } => "not_in_plan",
+            Violation::SideNotInPlan { .. } => "side_not_in_plan",
             Violation::Key(v) => v.code(),
         }
     }

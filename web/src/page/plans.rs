@@ -9,13 +9,13 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use samverka_protocol::cost::Ore;
-use samverka_protocol::plan::{Adoption, Change, Goal, Mode, PlanKind, Sides, Term};
+use samverka_protocol::plan::{Adoption, Change, Days, Goal, Mode, PlanKind, Sides, Term};
 use samverka_protocol::RecordId;
 
 use super::{read, Chrome, Failure, Visitor};
 use crate::catalog::Catalog;
 use crate::locale;
-use crate::view::plan::{Invoice, PlanRow};
+use crate::view::plan::{FollowUp, FollowUpLine, Invoice, PlanRow};
 use crate::view::Node;
 use crate::Web;
 
@@ -74,6 +74,39 @@ struct Cells {
     cells: Vec<String>,
 }
 
+/// A follow-up table: budget, utfall per quarter and in all, and the difference.
+struct FollowUpTable {
+    caption: String,
+    head: String,
+    columns: Vec<String>,
+    rows: Vec<Cells>,
+    foot: Cells,
+}
+
+/// The follow-up as a table: a column per quarter with utfall, then budget, utfall, avvikelse.
+fn follow_up_table(t: &Catalog, f: &FollowUp, caption: String, head: &str) -> FollowUpTable {
+    let mut columns: Vec<String> = f
+        .quarters
+        .iter()
+        .map(|(year, q)| t.fill("plan.follow_up_quarter", &[("year", &year.to_string()), ("quarter", &q.to_string())]))
+        .collect();
+    columns.extend(
+        ["plan.follow_up_budget", "plan.follow_up_actual", "plan.follow_up_difference"].map(|k| t.get(k).to_owned()),
+    );
+    let cells = |l: &FollowUpLine| {
+        let mut cells: Vec<String> = l.by_quarter.iter().map(|o| locale::kronor(*o)).collect();
+        cells.extend([l.budget, l.actual, l.difference].map(locale::kronor));
+        cells
+    };
+    FollowUpTable {
+        caption,
+        head: head.to_owned(),
+        columns,
+        rows: f.lines.iter().map(|l| Cells { label: l.label.clone(), cells: cells(l) }).collect(),
+        foot: Cells { label: t.get("plan.follow_up_sum").into(), cells: cells(&f.total) },
+    }
+}
+
 /// An activity's table.
 struct ActivityTable {
     caption: String,
@@ -99,12 +132,13 @@ struct PlanPage {
     receipts_caption: String,
     receipts: Vec<(String, String, bool)>,
     changes: Vec<String>,
+    follow_ups: Vec<FollowUpTable>,
 }
 
-fn figures(days: Sides<u64>, cost: Sides<Ore>) -> Vec<String> {
+fn figures(days: Sides<Days>, cost: Sides<Ore>) -> Vec<String> {
     vec![
-        locale::grouped(days.business),
-        locale::grouped(days.it),
+        locale::days(days.business.hundredths()),
+        locale::days(days.it.hundredths()),
         kronor(cost.business),
         kronor(cost.it),
         kronor(Ore(cost.business.0 + cost.it.0)),
@@ -274,6 +308,14 @@ pub async fn plan<N: Node>(State(web): State<Arc<Web<N>>>, Path(id): Path<String
             })
             .collect::<Vec<_>>();
         let missing = receipts.iter().filter(|r| !r.2).count();
+        let (caption, head) = match body.kind {
+            PlanKind::Budget => ("invoice.follow_up_caption", "invoice.follow_up_line"),
+            _ => ("plan.follow_up_caption", "plan.follow_up_activity"),
+        };
+        let follow_ups = match p.follow_up.quarters.is_empty() {
+            true => Vec::new(),
+            false => vec![follow_up_table(t, &p.follow_up, t.get(caption).into(), t.get(head))],
+        };
         let page = PlanPage {
             c: v.chrome(body.title.clone(), web.node.demo()),
             id: p.row.id.to_hex(),
@@ -302,6 +344,7 @@ pub async fn plan<N: Node>(State(web): State<Arc<Web<N>>>, Path(id): Path<String
             ),
             receipts,
             changes: p.changes.iter().map(|c| change_text(t, c)).collect(),
+            follow_ups,
         };
         Ok(page.render()?)
     };
@@ -320,6 +363,7 @@ struct InvoicePage {
     lines: Vec<(String, String, String, String)>,
     total: String,
     year: u16,
+    follow_ups: Vec<FollowUpTable>,
 }
 
 /// `GET /fakturaunderlag/{year}`: each member's amount to the öre, or why there is none yet.
@@ -339,6 +383,7 @@ pub async fn invoice<N: Node>(State(web): State<Arc<Web<N>>>, Path(year): Path<S
             lines: Vec::new(),
             total: String::new(),
             year,
+            follow_ups: Vec::new(),
         };
         let page = match answer {
             Invoice::NoAdoptedBudget => empty(t.fill("invoice.no_budget", &[("year", &year.to_string())])),
@@ -364,6 +409,23 @@ pub async fn invoice<N: Node>(State(web): State<Arc<Web<N>>>, Path(year): Path<S
                     .collect(),
                 total: locale::kronor(inv.total_ore),
                 year,
+                follow_ups: match inv.follow_up.quarters.is_empty() {
+                    true => Vec::new(),
+                    false => vec![
+                        follow_up_table(
+                            t,
+                            &inv.follow_up,
+                            t.get("invoice.follow_up_caption").into(),
+                            t.get("invoice.follow_up_line"),
+                        ),
+                        follow_up_table(
+                            t,
+                            &inv.members,
+                            t.get("invoice.members_caption").into(),
+                            t.get("invoice.member"),
+                        ),
+                    ],
+                },
             },
         };
         Ok(page.render()?)

@@ -47,13 +47,41 @@ pub struct PlanView {
     pub previous: Option<RecordId>,
     /// What changed from that version.
     pub changes: Vec<Change>,
+    /// Budget against utfall per activity (or budget line).
+    pub follow_up: FollowUp,
+}
+
+/// Budget against utfall (uppföljning), every figure computed by the node.
+#[derive(Clone, Debug, Default)]
+pub struct FollowUp {
+    /// The quarters with an utfall in force, in calendar order: (year, quarter).
+    pub quarters: Vec<(u16, u8)>,
+    /// One line per activity, budget line or member.
+    pub lines: Vec<FollowUpLine>,
+    /// The sums of the lines.
+    pub total: FollowUpLine,
+}
+
+/// One line of a follow-up, in öre.
+#[derive(Clone, Debug, Default)]
+pub struct FollowUpLine {
+    /// The activity, budget line or member.
+    pub label: String,
+    /// The utfall per quarter, in the order of [`FollowUp::quarters`] (empty per member).
+    pub by_quarter: Vec<i64>,
+    /// The budget.
+    pub budget: i64,
+    /// The utfall.
+    pub actual: i64,
+    /// Avvikelse: budget minus utfall.
+    pub difference: i64,
 }
 
 /// Each member's invoice basis for a year, or why there is none yet.
 #[derive(Clone, Debug)]
 pub enum Invoice {
     /// The adopted budget split by the adopted key.
-    Ready(InvoiceView),
+    Ready(Box<InvoiceView>),
     /// No budget for the year is fastställd.
     NoAdoptedBudget,
     /// No cost key for the year is fastställd.
@@ -73,4 +101,8 @@ pub struct InvoiceView {
     pub lines: Vec<(String, String, String, i64)>,
     /// The budget, in öre; the amounts sum to exactly this.
     pub total_ore: i64,
+    /// The budget's lines against their utfall.
+    pub follow_up: FollowUp,
+    /// Each member's share of the budget and of the utfall by the key.
+    pub members: FollowUp,
 }
