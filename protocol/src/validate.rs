@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::agreement;
 use crate::charter::{Charter, MemberId, Role};
 use crate::crypto::{verify_batch, Hash, PublicKey, SignedMessage};
 use crate::encoding::{check_text, DecodeError, MAX_TEXT_BYTES};
@@ -167,6 +168,15 @@ pub enum Rejection {
         /// The rule broken.
         violation: plan::Violation,
     },
+    /// An agreement or agreement signature body breaks a rule of its kind
+    /// (`docs/agreements.md`); the code is the violation's.
+    #[error("invalid {kind:?} body: {violation}")]
+    Agreement {
+        /// The record kind.
+        kind: Kind,
+        /// The rule broken.
+        violation: agreement::Violation,
+    },
     /// A governance body breaks a rule of its kind (`docs/governance.md` §2); the code is the
     /// violation's.
     #[error("invalid {kind:?} body: {violation}")]
@@ -215,6 +225,7 @@ impl Rejection {
             Rejection::MissingDependency { .. } => "missing_dependency",
             Rejection::Governance { violation, .. } => violation.code(),
             Rejection::Plan { violation, .. } => violation.code(),
+            Rejection::Agreement { violation, .. } => violation.code(),
         }
     }
 
@@ -462,6 +473,10 @@ fn check_body(
             None => Err(Rejection::UnsupportedKind { kind }),
             Some(checked) => checked.map_err(|e| plan_rejection(kind, e)),
         },
+        Kind::Agreement | Kind::AgreementSignature => match agreement::check_body(record, body, roster, lookup) {
+            None => Err(Rejection::UnsupportedKind { kind }),
+            Some(checked) => checked.map_err(|e| agreement_rejection(kind, e)),
+        },
         _ => match governance::check_body(record, body, roster, chain, lookup, permits) {
             None => Err(Rejection::UnsupportedKind { kind }),
             Some(checked) => checked.map_err(|e| governance_rejection(kind, e)),
@@ -475,6 +490,15 @@ fn plan_rejection(kind: Kind, e: plan::Error) -> Rejection {
         plan::Error::Violation(violation) => Rejection::Plan { kind, violation },
         plan::Error::MissingDependency { id } => Rejection::MissingDependency { id },
         plan::Error::Malformed(e) => Rejection::Malformed(e),
+    }
+}
+
+/// An agreement rule's answer as a [`Rejection`] of a record of `kind`.
+fn agreement_rejection(kind: Kind, e: agreement::Error) -> Rejection {
+    match e {
+        agreement::Error::Violation(violation) => Rejection::Agreement { kind, violation },
+        agreement::Error::MissingDependency { id } => Rejection::MissingDependency { id },
+        agreement::Error::Malformed(e) => Rejection::Malformed(e),
     }
 }
 
