@@ -15,7 +15,7 @@ mod signature;
 mod status;
 mod violation;
 
-pub use body::{Agreement, NoticeRule, Party};
+pub use body::{check_alone, Agreement, NoticeRule, Party};
 pub use notice::{deadline, ends, Deadline};
 pub use orgnr::check_organisationsnummer;
 pub use signature::{Act, AgreementSignature};

@@ -170,3 +170,19 @@ pub async fn post_raw(router: &Router, uri: &str, content_type: &str, body: Vec<
 pub async fn post_empty(router: &Router, uri: &str, token: Option<&str>) -> Reply {
     post_with(router, uri, None, Vec::new(), token).await
 }
+
+/// Extracts the text of a PDF with `pdftotext` (poppler-utils), or `None` if it is not installed.
+pub fn pdftotext(pdf: &[u8]) -> Option<String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8", "-", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    child.stdin.take().expect("stdin").write_all(pdf).expect("write to pdftotext");
+    let out = child.wait_with_output().expect("pdftotext runs");
+    assert!(out.status.success(), "pdftotext refused the PDF: {}", String::from_utf8_lossy(&out.stderr));
+    Some(String::from_utf8(out.stdout).expect("pdftotext writes UTF-8"))
+}

@@ -90,6 +90,24 @@ pub struct NoticeRule {
 
 /// Checks an agreement body by `docs/agreements.md` §3, in order.
 pub(super) fn check(a: &Agreement, roster: &Roster, lookup: &dyn Lookup) -> Result<(), Error> {
+    check_fields(a, Some(roster))?;
+    if let Some(id) = a.cost_key {
+        fetch::<CostKey>(lookup, &id)?;
+    }
+    if let Some(id) = a.amends {
+        fetch::<Agreement>(lookup, &id)?;
+    }
+    Ok(())
+}
+
+/// Checks the rules of `docs/agreements.md` §3 that an agreement body can be checked by alone,
+/// without a roster (member parties' membership) or the records it references — what
+/// `samverka agreement check` runs offline on a file before anyone signs.
+pub fn check_alone(a: &Agreement) -> Result<(), Error> {
+    check_fields(a, None)
+}
+
+fn check_fields(a: &Agreement, roster: Option<&Roster>) -> Result<(), Error> {
     line("title", &a.title)?;
     line("system", &a.system)?;
     check_parties(&a.parties, roster)?;
@@ -107,12 +125,6 @@ pub(super) fn check(a: &Agreement, roster: &Roster, lookup: &dyn Lookup) -> Resu
     if a.text.trim().is_empty() {
         return Err(plan::Violation::Empty { field: "text" }.into());
     }
-    if let Some(id) = a.cost_key {
-        fetch::<CostKey>(lookup, &id)?;
-    }
-    if let Some(id) = a.amends {
-        fetch::<Agreement>(lookup, &id)?;
-    }
     Ok(())
 }
 
@@ -121,7 +133,8 @@ pub(super) fn date(field: &'static str, s: &str) -> Result<Date, Violation> {
     Date::parse(s).map_err(|_| plan::Violation::BadDate { field }.into())
 }
 
-fn check_parties(parties: &[Party], roster: &Roster) -> Result<(), Violation> {
+/// Checks the parties; member parties against `roster` when one is given.
+fn check_parties(parties: &[Party], roster: Option<&Roster>) -> Result<(), Violation> {
     list("parties", parties.len(), MAX_PARTIES)?;
     if parties.len() < 2 {
         return Err(Violation::TooFewParties);
@@ -129,7 +142,7 @@ fn check_parties(parties: &[Party], roster: &Roster) -> Result<(), Violation> {
     let mut seen = BTreeSet::new();
     for p in parties {
         match p {
-            Party::Member { member } if !roster.members.contains_key(member) => {
+            Party::Member { member } if roster.is_some_and(|r| !r.members.contains_key(member)) => {
                 return Err(Violation::NotAMember { member: member.clone() });
             }
             Party::Member { .. } => {}
