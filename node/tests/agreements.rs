@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use samverka_node::agreement;
 use samverka_node::ledger::Ledger;
 use samverka_protocol::agreement::{Act, Agreement, AgreementSignature, NoticeRule, Party, Status};
-use samverka_protocol::governance::{Choice, Date, Matter, Procedure, Vote};
-use samverka_protocol::testkit::{Author, Federation, T0_MS};
+use samverka_protocol::governance::{Choice, Date};
+use samverka_protocol::testkit::{Author, Federation};
 use samverka_protocol::{Body, Kind, MatterKind, Record, RecordId, Role, SigningKey, Unverified, Verified};
 use support::{get, ledger_with, norrbotten_with_ordinarie, pdftotext, post_raw, router_with, samverka};
 
@@ -80,28 +80,15 @@ impl World {
     /// A matter of `kind` naming `subject`, every member voting yes, closed by the host's node.
     fn decide(&mut self, kind: MatterKind, subject: RecordId) -> RecordId {
         let host = self.host_node.clone();
-        let matter = Matter {
+        support::decide(
+            &self.ledger,
+            &host,
+            &mut self.ordinarie,
             kind,
-            title: "Ny överenskommelse om WebCare".into(),
-            proposal: "Styrgruppen godkänner överenskommelsen.".into(),
-            alternatives: vec![],
-            papers: vec![],
-            procedure: Procedure::PerCapsulam { voting_window_days: 14 },
-            closer: host.public(),
-            subject: Some(subject),
-        };
-        let m = self.ledger.author(&host, Kind::Matter, matter.to_bytes(), T0_MS).expect("the matter");
-        for (member, voter) in self.ordinarie.iter_mut() {
-            let vote = Vote { matter: m.id(), member: member.clone(), choice: Choice::Yes };
-            self.ledger
-                .ingest(voter.next(self.fed.id(), self.fed.version(), Kind::Vote, vote.to_bytes()))
-                .expect("a vote");
-        }
-        let chain = self.ledger.chain().expect("federation");
-        let closing = samverka_node::governance::next_closing(self.ledger.store(), &chain, &host.public(), &m.id())
-            .expect("the host's node closes");
-        self.ledger.author(&host, Kind::BallotClose, closing.to_bytes(), T0_MS).expect("the closing");
-        m.id()
+            "Ny överenskommelse om WebCare".into(),
+            subject,
+            Choice::Yes,
+        )
     }
 }
 

@@ -14,6 +14,7 @@ pub mod governance;
 pub mod plan;
 pub mod record;
 pub mod roster;
+pub mod rule;
 pub mod testkit;
 pub mod validate;
 

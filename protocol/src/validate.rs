@@ -471,43 +471,26 @@ fn check_body(
         },
         Kind::Plan | Kind::PlanReceipt | Kind::CostKey => match plan::check_body(record, body, roster, lookup) {
             None => Err(Rejection::UnsupportedKind { kind }),
-            Some(checked) => checked.map_err(|e| plan_rejection(kind, e)),
+            Some(checked) => checked.map_err(|e| rejection(e, |violation| Rejection::Plan { kind, violation })),
         },
         Kind::Agreement | Kind::AgreementSignature => match agreement::check_body(record, body, roster, lookup) {
             None => Err(Rejection::UnsupportedKind { kind }),
-            Some(checked) => checked.map_err(|e| agreement_rejection(kind, e)),
+            Some(checked) => checked.map_err(|e| rejection(e, |violation| Rejection::Agreement { kind, violation })),
         },
         _ => match governance::check_body(record, body, roster, chain, lookup, permits) {
             None => Err(Rejection::UnsupportedKind { kind }),
-            Some(checked) => checked.map_err(|e| governance_rejection(kind, e)),
+            Some(checked) => checked.map_err(|e| rejection(e, |violation| Rejection::Governance { kind, violation })),
         },
     }
 }
 
-/// A plan rule's answer as a [`Rejection`] of a record of `kind`.
-fn plan_rejection(kind: Kind, e: plan::Error) -> Rejection {
+/// A rule module's answer as a [`Rejection`]: its violation wrapped by `violation`, a missing
+/// dependency (pending) or a malformed body.
+fn rejection<V: std::error::Error>(e: crate::rule::Error<V>, violation: impl FnOnce(V) -> Rejection) -> Rejection {
     match e {
-        plan::Error::Violation(violation) => Rejection::Plan { kind, violation },
-        plan::Error::MissingDependency { id } => Rejection::MissingDependency { id },
-        plan::Error::Malformed(e) => Rejection::Malformed(e),
-    }
-}
-
-/// An agreement rule's answer as a [`Rejection`] of a record of `kind`.
-fn agreement_rejection(kind: Kind, e: agreement::Error) -> Rejection {
-    match e {
-        agreement::Error::Violation(violation) => Rejection::Agreement { kind, violation },
-        agreement::Error::MissingDependency { id } => Rejection::MissingDependency { id },
-        agreement::Error::Malformed(e) => Rejection::Malformed(e),
-    }
-}
-
-/// A governance rule's answer as a [`Rejection`] of a record of `kind`.
-fn governance_rejection(kind: Kind, e: governance::Error) -> Rejection {
-    match e {
-        governance::Error::Violation(violation) => Rejection::Governance { kind, violation },
-        governance::Error::MissingDependency { id } => Rejection::MissingDependency { id },
-        governance::Error::Malformed(e) => Rejection::Malformed(e),
+        crate::rule::Error::Violation(v) => violation(v),
+        crate::rule::Error::MissingDependency { id } => Rejection::MissingDependency { id },
+        crate::rule::Error::Malformed(e) => Rejection::Malformed(e),
     }
 }
 

@@ -10,22 +10,12 @@ use samverka_protocol::agreement::{
 };
 use samverka_protocol::governance::{Date, Matter, PaperRef, Procedure, Violation as GovViolation};
 use samverka_protocol::plan::Violation as FieldViolation;
-use samverka_protocol::testkit::{self, Author, Federation, T0_MS};
-use samverka_protocol::validate::{verify_in, Lookup};
+use samverka_protocol::testkit::{self, Author, Federation, Held, T0_MS};
 use samverka_protocol::{Body, Change, Hash, KeyKind, Kind, MatterKind, Record, RecordId, Rejection, Role, Verified};
 
 const HOST: &str = "1000";
 const SECOND: &str = "1001";
 const OUTSIDER: &str = "1002";
-
-#[derive(Clone, Default)]
-struct Held(BTreeMap<RecordId, Record<Verified>>);
-
-impl Lookup for Held {
-    fn record(&self, id: &RecordId) -> Option<Record<Verified>> {
-        self.0.get(id).cloned()
-    }
-}
 
 /// Three kommuner, 1000 the host. The host's förvaltare drafts agreements; each member has a
 /// firmatecknare; 1000 also has an ordinarie without the role and a firmatecknare whose mandate
@@ -62,11 +52,7 @@ impl World {
     }
 
     fn submit(&mut self, author: &mut Author, kind: Kind, body: Vec<u8>) -> Result<Record<Verified>, Rejection> {
-        let before = author.clone();
-        let record = author.next(self.fed.id(), self.fed.version(), kind, body);
-        let verified = verify_in(record, &self.fed.chain, &self.held).inspect_err(|_| *author = before)?;
-        self.held.0.insert(verified.id(), verified.clone());
-        Ok(verified)
+        self.fed.submit(&mut self.held, author, kind, body)
     }
 
     fn draft(&mut self, a: &Agreement) -> Result<Record<Verified>, Rejection> {

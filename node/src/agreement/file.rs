@@ -22,21 +22,8 @@ use samverka_protocol::governance::{Paper, PaperRef, MAX_PAPER_BYTES};
 use samverka_protocol::RecordId;
 use serde::Deserialize;
 
-/// Why a file is not an agreement.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// Not TOML, or not this format (the message names the line).
-    #[error("{0}")]
-    Toml(#[from] toml::de::Error),
-    /// A field's value is wrong.
-    #[error("{place}: {message}")]
-    Field {
-        /// Where (`cost_key`, `annex 2`).
-        place: String,
-        /// What is wrong.
-        message: String,
-    },
-}
+/// Why a file is not an agreement: the import formats' one error (TOML, or a field's value).
+pub use crate::plan::import::Error;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,25 +4,15 @@
 //! from it.
 
 use crate::charter::MemberId;
-use crate::encoding::DecodeError;
 use crate::plan;
-use crate::record::RecordId;
 
 /// What an agreement rule can answer besides "valid".
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Error {
-    /// The body breaks a rule of its kind.
-    #[error(transparent)]
-    Violation(#[from] Violation),
-    /// A record the body names is not held: the record waits for it.
-    #[error("record {id} that this one depends on is not known yet")]
-    MissingDependency {
-        /// The record named but not held.
-        id: RecordId,
-    },
-    /// The body, or a free-text field in it, is not within the encoding's limits.
-    #[error("malformed: {0}")]
-    Malformed(#[from] DecodeError),
+pub type Error = crate::rule::Error<Violation>;
+
+impl From<Violation> for Error {
+    fn from(v: Violation) -> Error {
+        Error::Violation(v)
+    }
 }
 
 impl From<plan::Error> for Error {
