@@ -6,7 +6,7 @@
 //! holds a rule.
 //!
 //! The day a status is computed for is the caller's (`today`): a display, never a validity
-//! check. Queries scan the agreement kinds ([`governance::scan`]): a federation holds a handful
+//! check. Queries scan the agreement kinds ([`crate::governance::scan`]): a federation holds a handful
 //! of agreements and a few signatures on each.
 
 pub mod export;
