@@ -555,3 +555,54 @@ fn organisationsnummer_never_a_personnummer() {
     assert_eq!(agreement::check_organisationsnummer("212000-2726"), Ok(()));
     assert_eq!(agreement::check_organisationsnummer("121212-1212"), Err(Violation::Personnummer));
 }
+
+// ---- golden bytes ----
+
+#[test]
+fn golden_agreement_signature_and_agreement_bodies() {
+    let notice = AgreementSignature {
+        agreement: Hash([1; 32]),
+        party: 2,
+        act: Act::Notice { given: "2027-01-01".into() },
+        original: None,
+    };
+    // agreement (32 raw bytes), party 2, act Notice (1) with its date (10 bytes), no original.
+    let expected = format!("{}0201{}{}00", "01".repeat(32), "0a", hex::encode("2027-01-01"));
+    assert_eq!(hex::encode(notice.to_bytes()), expected);
+    let a = Agreement {
+        title: "A".into(),
+        system: "S".into(),
+        parties: vec![
+            Party::Member { member: "2580".into() },
+            Party::Outside { name: "R".into(), organisationsnummer: "232100-0016".into() },
+        ],
+        start: "2027-01-01".into(),
+        end: None,
+        notice: NoticeRule { months: 12, at_year_end: true },
+        cost_key: None,
+        annexes: vec![],
+        text: "T".into(),
+        amends: None,
+    };
+    let expected = [
+        "0141", // title "A"
+        "0153", // system "S"
+        "02",   // two parties
+        "0004",
+        &hex::encode("2580"), // Member "2580"
+        "010152",
+        "0b",
+        &hex::encode("232100-0016"), // Outside "R", organisationsnummer
+        "0a",
+        &hex::encode("2027-01-01"), // start
+        "00",                       // end: tills vidare
+        "0c01",                     // 12 months, at year end
+        "00",
+        "00",   // no cost key, no annexes
+        "0154", // text "T"
+        "00",   // amends nothing
+    ]
+    .concat();
+    assert_eq!(hex::encode(a.to_bytes()), expected);
+    assert_eq!(Agreement::from_bytes(&a.to_bytes()), Ok(a));
+}
