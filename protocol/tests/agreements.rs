@@ -529,6 +529,9 @@ fn last_day_to_give_notice_for_the_next_possible_end() {
         ("2026-12-31", WEBCARE, "2026-12-31", "2027-12-31"),
         ("2027-01-01", WEBCARE, "2027-12-31", "2028-12-31"),
         ("2026-11-30", PLAIN_12, "2026-11-30", "2027-11-30"),
+        ("2027-01-15", NoticeRule { months: 1, at_year_end: false }, "2027-01-15", "2027-02-15"),
+        // Notice from the 28th to the 31st all lapse on February's last day.
+        ("2027-01-28", NoticeRule { months: 1, at_year_end: false }, "2027-01-31", "2027-02-28"),
         ("2026-11-30", NoticeRule { months: 6, at_year_end: true }, "2027-06-30", "2027-12-31"),
         ("2026-03-01", NoticeRule { months: 10, at_year_end: true }, "2027-02-28", "2027-12-31"),
         ("2028-01-15", NoticeRule { months: 10, at_year_end: true }, "2028-02-29", "2028-12-31"),
@@ -538,9 +541,7 @@ fn last_day_to_give_notice_for_the_next_possible_end() {
         assert_eq!(found, Deadline { last_day: d(last_day), ends: d(end) }, "{today} with {rule:?}");
         assert_eq!(ends(found.last_day, rule), found.ends, "notice on the last day reaches the end");
         let day_after = Date::parse(&next_day(found.last_day)).expect("a date");
-        if rule.at_year_end {
-            assert!(ends(day_after, rule) > found.ends, "a day late ends it later");
-        }
+        assert!(ends(day_after, rule) > found.ends, "a day late ends it later");
     }
 }
 
@@ -605,4 +606,24 @@ fn golden_agreement_signature_and_agreement_bodies() {
     .concat();
     assert_eq!(hex::encode(a.to_bytes()), expected);
     assert_eq!(Agreement::from_bytes(&a.to_bytes()), Ok(a));
+}
+
+#[test]
+fn the_deadline_is_the_last_day_that_reaches_the_earliest_end_for_every_day_and_rule() {
+    // Every day of 2027–2028 (a leap year among them) under every rule up to two years.
+    let first = d("2027-01-01").days();
+    for offset in 0..731 {
+        let today = Date::of_utc_ms((first + offset) * 86_400_000);
+        for months in 1..=24 {
+            for at_year_end in [false, true] {
+                let rule = NoticeRule { months, at_year_end };
+                let found = deadline(today, rule);
+                assert!(found.last_day >= today, "{today} {rule:?}");
+                assert_eq!(found.ends, ends(today, rule), "{today} {rule:?}: the earliest end is today's notice's");
+                assert_eq!(ends(found.last_day, rule), found.ends, "{today} {rule:?}");
+                let day_after = Date::parse(&next_day(found.last_day)).expect("a date");
+                assert!(ends(day_after, rule) > found.ends, "{today} {rule:?}: a day late ends it later");
+            }
+        }
+    }
 }

@@ -29,16 +29,16 @@ pub struct Deadline {
 }
 
 /// The last day, on or after `today`, to give notice for the agreement to end at the earliest
-/// date notice given from `today` can reach. Under a plain rule that is `today` itself (each day
-/// later ends it a day later); under a year-end rule it is the latest day whose notice still
-/// lapses within the same year: the year end less the notice period. `ends(last_day) == ends`,
-/// and notice one day later ends a year later.
+/// date notice given `today` reaches (`E = ends(today, rule)`): the latest day whose notice
+/// still reaches `E`. That is `E` less the notice months, or — when `E` is the last day of its
+/// month (always so under a year-end rule) — the last day of that month, since the clamping of
+/// [`Date::add_months`] maps every later day of it to `E` too. Under a plain rule it is mostly
+/// `today` itself; with one month from 2027-01-28 it is 2027-01-31 (both end 2027-02-28).
+/// `ends(last_day) == E`, and notice one day later ends it later.
 pub fn deadline(today: Date, rule: NoticeRule) -> Deadline {
     let earliest = ends(today, rule);
-    if !rule.at_year_end {
-        return Deadline { last_day: today, ends: earliest };
-    }
-    let last_day = earliest.add_months(-i32::from(rule.months));
+    let back = earliest.add_months(-i32::from(rule.months));
+    let last_day = if earliest == earliest.month_end() { back.month_end() } else { back };
     debug_assert!(last_day >= today && ends(last_day, rule) == earliest, "the deadline reaches the same end");
     Deadline { last_day, ends: earliest }
 }

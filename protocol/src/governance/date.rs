@@ -70,6 +70,11 @@ impl Date {
         self.day
     }
 
+    /// The last day of this date's month.
+    pub fn month_end(self) -> Date {
+        Date { day: days_in_month(self.year, self.month), ..self }
+    }
+
     /// The last day of this date's year.
     pub fn year_end(self) -> Date {
         Date { year: self.year, month: 12, day: 31 }
