@@ -8,6 +8,7 @@
 //! change it by adding, and keep `openapi.json` true (a test checks that it names exactly the
 //! routes served here).
 
+mod agreements;
 mod error;
 mod extract;
 mod governance;
@@ -205,6 +206,7 @@ fn routes() -> Routes {
         .post("/api/v1/notes", notes::publish)
         .governance()
         .plans()
+        .agreements()
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> Error {

@@ -8,6 +8,7 @@ macro_rules! say {
     };
 }
 
+mod agreement;
 mod cost;
 mod governance;
 pub mod output;
@@ -183,6 +184,10 @@ pub enum Command {
     /// totals, publish signed by your key, read plans, receipts and the invoice basis.
     #[command(subcommand)]
     Plan(plan::PlanCommand),
+    /// Agreements (överenskommelser): check an agreement file, draft it, sign it, give notice or
+    /// withdraw as your member's firmatecknare, and read agreements with their status.
+    #[command(subcommand)]
+    Agreement(agreement::AgreementCommand),
     /// Re-check every signature and rule of an archive, or of this node's store, offline.
     Verify {
         /// An archive file; without it, the store in the data directory is checked.
@@ -514,6 +519,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
         Command::Verify { archive: path } => verify(&config, path)?,
         Command::Cost(command) => cost::run(command)?,
         Command::Plan(command) => plan::run(command).await?,
+        Command::Agreement(command) => agreement::run(command).await?,
         Command::Sign(args) => governance::sign(args).await?,
         Command::Matters { node, decided } => governance::matters(node, decided).await?,
         Command::Decision { node, matter, pdf, csv, json } => {

@@ -49,8 +49,8 @@ pub fn members(n: usize) -> (Vec<Member>, String) {
     }
 }
 
-/// Builds the demo federation: charter, and for every member a node key, a styrgrupp ordinarie
-/// and an objektspecialist; the host also gets a förvaltare and the chair (ordförande).
+/// Builds the demo federation: charter, and for every member a node key, a styrgrupp ordinarie,
+/// an objektspecialist and a firmatecknare; the host also gets a förvaltare and the chair (ordförande).
 pub fn federation(n: usize) -> Federation {
     let (members, host) = members(n);
     let mut fed = Federation::found("Ekosystem Norrbotten (demo)", &members, &host);
@@ -58,6 +58,7 @@ pub fn federation(n: usize) -> Federation {
         fed.certify_node(&m.id, &node_label(&m.id));
         fed.certify_person(&m.id, &format!("demo/{}/ordinarie", m.id), &[Role::StyrgruppOrdinarie]);
         fed.certify_person(&m.id, &format!("demo/{}/objektspecialist", m.id), &[Role::Objektspecialist]);
+        fed.certify_person(&m.id, &format!("demo/{}/firmatecknare", m.id), &[Role::Firmatecknare]);
     }
     fed.certify_person(&host, &format!("demo/{host}/forvaltare"), &[Role::Forvaltare]);
     fed.certify_person(&host, &format!("demo/{host}/ordforande"), &[Role::Ordforande]);
@@ -81,7 +82,7 @@ pub fn prepare_member(fed: &Federation, member: &str, dir: &Path) -> Result<()> 
     if !node_key.exists() {
         keyfile::write_secret(&node_key, &node_label(member), &testkit::key(&node_label(member)))?;
     }
-    for role in ["ordinarie", "objektspecialist", "forvaltare", "ordforande"] {
+    for role in ["ordinarie", "objektspecialist", "firmatecknare", "forvaltare", "ordforande"] {
         let label = format!("demo/{member}/{role}");
         let path = dir.join("keys").join(format!("{role}.key"));
         let certified = fed.chain.current().keys.contains_key(&testkit::key(&label).public());

@@ -1,5 +1,6 @@
 //! The samverka node: storage, the ledger (ingest path), network, sync, HTTP API and CLI.
 
+pub mod agreement;
 pub mod api;
 pub mod archive;
 pub mod config;

@@ -81,7 +81,7 @@ impl PlanReport {
 }
 
 /// Every matter held with how its closings settle it.
-fn decided(store: &Store) -> Result<Vec<Decided>, Error> {
+pub(crate) fn decided(store: &Store) -> Result<Vec<Decided>, Error> {
     let closings = scan(store, Kind::BallotClose)?;
     let mut out = Vec::new();
     for m in scan_bodies::<Matter>(store)?.into_iter().filter(|m| m.body.subject.is_some()) {

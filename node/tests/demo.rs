@@ -74,6 +74,12 @@ fn lacking(seat: &content::Seat, seeded: &content::Seeded) -> Result<Option<Stri
     if minutes.status != JusteringStatus::Justerat {
         return Ok(Some(format!("justering ({:?})", minutes.status)));
     }
+    let today = samverka_node::agreement::today();
+    let agreement = samverka_node::agreement::agreement(store, &chain, &seeded.agreement, today)?
+        .context("the agreement is held")?;
+    if !agreement.summary.status.signed_by_all() {
+        return Ok(Some(format!("the agreement signed by all ({:?})", agreement.summary.status)));
+    }
     Ok(None)
 }
 

@@ -17,7 +17,7 @@ use samverka_protocol::governance::{
 use samverka_protocol::testkit::{Author, Federation};
 use samverka_protocol::{Body as _, Kind, MatterKind, MemberId, Record, RecordId, Role, Unverified};
 use serde_json::{json, Value};
-use support::{get, ledger_with, post_empty, post_json, post_raw, router_with};
+use support::{get, ledger_with, pdftotext, post_empty, post_json, post_raw, router_with};
 
 const TOKEN: &str = "operator-s3cret";
 const HOST: &str = "2580";
@@ -109,22 +109,6 @@ impl Styrgrupp {
 
 fn year_now() -> i16 {
     jiff::Timestamp::now().in_tz("Europe/Stockholm").expect("tz").year()
-}
-
-/// Extracts the text of a PDF with `pdftotext` (poppler-utils), or `None` if it is not installed.
-fn pdftotext(pdf: &[u8]) -> Option<String> {
-    use std::io::Write;
-    let mut child = std::process::Command::new("pdftotext")
-        .args(["-enc", "UTF-8", "-", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .ok()?;
-    child.stdin.take().expect("stdin").write_all(pdf).expect("write to pdftotext");
-    let out = child.wait_with_output().expect("pdftotext runs");
-    assert!(out.status.success(), "pdftotext refused the PDF: {}", String::from_utf8_lossy(&out.stderr));
-    Some(String::from_utf8(out.stdout).expect("pdftotext writes UTF-8"))
 }
 
 /// Checks the PDF's cross-reference table: each entry points at its object.

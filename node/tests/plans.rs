@@ -11,13 +11,13 @@ use axum::http::StatusCode;
 use samverka_node::ledger::Ledger;
 use samverka_node::plan::{self, import, Refusal};
 use samverka_protocol::cost::Ore;
-use samverka_protocol::governance::{Choice, Matter, Procedure, Vote};
+use samverka_protocol::governance::{Choice, Matter};
 use samverka_protocol::plan::{
     compare, totals, Adoption, BudgetLine, CostKey, Days, KeyBasis, KeyEntry, Outcome, OutcomeLine, Period, Plan,
     PlanKind, Sides,
 };
-use samverka_protocol::testkit::{Author, Federation, T0_MS};
-use samverka_protocol::{Body, Kind, MatterKind, Record, RecordId, Role, SigningKey, Verified};
+use samverka_protocol::testkit::{Author, Federation};
+use samverka_protocol::{Body, MatterKind, Record, RecordId, Role, SigningKey, Verified};
 use support::{get, ledger_with, norrbotten_with_ordinarie, router_with, samverka};
 
 const WEBCARE: &str = include_str!("data/webcare-2012.toml");
@@ -115,28 +115,15 @@ impl World {
     /// `choice`, closed by the host's node.
     fn decide(&mut self, kind: MatterKind, subject: RecordId, choice: Choice) -> RecordId {
         let host = self.host_node();
-        let matter = Matter {
+        support::decide(
+            &self.ledger,
+            &host,
+            &mut self.ordinarie,
             kind,
-            title: format!("Fastställa {}", subject.to_hex()[..8].to_owned()),
-            proposal: "Styrgruppen fastställer förslaget.".into(),
-            alternatives: vec![],
-            papers: vec![],
-            procedure: Procedure::PerCapsulam { voting_window_days: 14 },
-            closer: host.public(),
-            subject: Some(subject),
-        };
-        let m = self.ledger.author(&host, Kind::Matter, matter.to_bytes(), T0_MS).expect("the matter");
-        for (member, voter) in self.ordinarie.iter_mut() {
-            let vote = Vote { matter: m.id(), member: member.clone(), choice };
-            self.ledger
-                .ingest(voter.next(self.fed.id(), self.fed.version(), Kind::Vote, vote.to_bytes()))
-                .expect("a vote");
-        }
-        let chain = self.ledger.chain().expect("federation");
-        let closing = samverka_node::governance::next_closing(self.ledger.store(), &chain, &host.public(), &m.id())
-            .expect("the host's node closes");
-        self.ledger.author(&host, Kind::BallotClose, closing.to_bytes(), T0_MS).expect("the closing");
-        m.id()
+            format!("Fastställa {}", subject.to_hex()[..8].to_owned()),
+            subject,
+            choice,
+        )
     }
 }
 

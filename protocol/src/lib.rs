@@ -4,6 +4,7 @@
 //! no clock, no async. Everything a node needs to judge a record on its own lives here, so a
 //! second implementation can be checked against this crate's golden vectors.
 
+pub mod agreement;
 pub mod charter;
 pub mod cost;
 pub mod crypto;
@@ -13,6 +14,7 @@ pub mod governance;
 pub mod plan;
 pub mod record;
 pub mod roster;
+pub mod rule;
 pub mod testkit;
 pub mod validate;
 

@@ -7,7 +7,7 @@ use crate::charter::{Charter, Founder, Member, MemberId, MemberKind, Role, Rules
 use crate::crypto::{Hash, PublicKey, SigningKey};
 use crate::record::{Body, Draft, Kind, Record, RecordId, Unverified, Verified};
 use crate::roster::{Change, KeyKind, RosterChain, RosterUpdate};
-use crate::validate::{verify, verify_charter, Rejection};
+use crate::validate::{verify, verify_charter, verify_in, Lookup, Rejection};
 
 /// 2026-11-23 00:00 Europe/Stockholm, in ms since the epoch: the claimed time of test records.
 pub const T0_MS: i64 = 1_795_388_400_000;
@@ -73,6 +73,16 @@ impl Author {
         self.seq += 1;
         self.prev = Some(record.id());
         record
+    }
+}
+
+/// The records a test holds, by id: the [`Lookup`] rules that reference records read.
+#[derive(Clone, Debug, Default)]
+pub struct Held(pub BTreeMap<RecordId, Record<Verified>>);
+
+impl Lookup for Held {
+    fn record(&self, id: &RecordId) -> Option<Record<Verified>> {
+        self.0.get(id).cloned()
     }
 }
 
@@ -162,6 +172,23 @@ impl Federation {
         let update = RosterUpdate::from_bytes(verified.body().expect("roster updates keep their body"))?;
         self.chain.push(&update, verified.id())?;
         self.updates.push(verified.clone());
+        Ok(verified)
+    }
+
+    /// Signs `author`'s next record under the current roster version and verifies it against
+    /// the chain and `held`: kept in `held` when valid; refused, the author's position is given
+    /// back.
+    pub fn submit(
+        &self,
+        held: &mut Held,
+        author: &mut Author,
+        kind: Kind,
+        body: Vec<u8>,
+    ) -> Result<Record<Verified>, Rejection> {
+        let before = author.clone();
+        let record = author.next(self.id(), self.version(), kind, body);
+        let verified = verify_in(record, &self.chain, held).inspect_err(|_| *author = before)?;
+        held.0.insert(verified.id(), verified.clone());
         Ok(verified)
     }
 

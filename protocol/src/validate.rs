@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::agreement;
 use crate::charter::{Charter, MemberId, Role};
 use crate::crypto::{verify_batch, Hash, PublicKey, SignedMessage};
 use crate::encoding::{check_text, DecodeError, MAX_TEXT_BYTES};
@@ -167,6 +168,15 @@ pub enum Rejection {
         /// The rule broken.
         violation: plan::Violation,
     },
+    /// An agreement or agreement signature body breaks a rule of its kind
+    /// (`docs/agreements.md`); the code is the violation's.
+    #[error("invalid {kind:?} body: {violation}")]
+    Agreement {
+        /// The record kind.
+        kind: Kind,
+        /// The rule broken.
+        violation: agreement::Violation,
+    },
     /// A governance body breaks a rule of its kind (`docs/governance.md` §2); the code is the
     /// violation's.
     #[error("invalid {kind:?} body: {violation}")]
@@ -215,6 +225,7 @@ impl Rejection {
             Rejection::MissingDependency { .. } => "missing_dependency",
             Rejection::Governance { violation, .. } => violation.code(),
             Rejection::Plan { violation, .. } => violation.code(),
+            Rejection::Agreement { violation, .. } => violation.code(),
         }
     }
 
@@ -461,31 +472,27 @@ fn check_body(
         Kind::Plan | Kind::PlanReceipt | Kind::CostKey | Kind::Outcome => {
             match plan::check_body(record, body, roster, lookup) {
                 None => Err(Rejection::UnsupportedKind { kind }),
-                Some(checked) => checked.map_err(|e| plan_rejection(kind, e)),
+                Some(checked) => checked.map_err(|e| rejection(e, |violation| Rejection::Plan { kind, violation })),
             }
         }
+        Kind::Agreement | Kind::AgreementSignature => match agreement::check_body(record, body, roster, lookup) {
+            None => Err(Rejection::UnsupportedKind { kind }),
+            Some(checked) => checked.map_err(|e| rejection(e, |violation| Rejection::Agreement { kind, violation })),
+        },
         _ => match governance::check_body(record, body, roster, chain, lookup, permits) {
             None => Err(Rejection::UnsupportedKind { kind }),
-            Some(checked) => checked.map_err(|e| governance_rejection(kind, e)),
+            Some(checked) => checked.map_err(|e| rejection(e, |violation| Rejection::Governance { kind, violation })),
         },
     }
 }
 
-/// A plan rule's answer as a [`Rejection`] of a record of `kind`.
-fn plan_rejection(kind: Kind, e: plan::Error) -> Rejection {
+/// A rule module's answer as a [`Rejection`]: its violation wrapped by `violation`, a missing
+/// dependency (pending) or a malformed body.
+fn rejection<V: std::error::Error>(e: crate::rule::Error<V>, violation: impl FnOnce(V) -> Rejection) -> Rejection {
     match e {
-        plan::Error::Violation(violation) => Rejection::Plan { kind, violation },
-        plan::Error::MissingDependency { id } => Rejection::MissingDependency { id },
-        plan::Error::Malformed(e) => Rejection::Malformed(e),
-    }
-}
-
-/// A governance rule's answer as a [`Rejection`] of a record of `kind`.
-fn governance_rejection(kind: Kind, e: governance::Error) -> Rejection {
-    match e {
-        governance::Error::Violation(violation) => Rejection::Governance { kind, violation },
-        governance::Error::MissingDependency { id } => Rejection::MissingDependency { id },
-        governance::Error::Malformed(e) => Rejection::Malformed(e),
+        crate::rule::Error::Violation(v) => violation(v),
+        crate::rule::Error::MissingDependency { id } => Rejection::MissingDependency { id },
+        crate::rule::Error::Malformed(e) => Rejection::Malformed(e),
     }
 }
 

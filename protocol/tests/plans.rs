@@ -2,8 +2,6 @@
 //! one accepting and one rejecting case per rule with the exact rejection, the diff, and
 //! adoption by a closing that names the exact version.
 
-use std::collections::BTreeMap;
-
 use samverka_protocol::cost::{self, Ore};
 use samverka_protocol::governance::{self, settle, Choice, Matter, Procedure, Violation as GovViolation, Vote};
 use samverka_protocol::plan::{
@@ -11,21 +9,11 @@ use samverka_protocol::plan::{
     Days, Decided, Effort, Goal, GoalClaims, Initiative, KeyBasis, KeyEntry, Mode, Outcome, OutcomeLine, Period, Plan,
     PlanKind, PlanReceipt, Sides, Term, Violation,
 };
-use samverka_protocol::testkit::{self, Author, Federation};
-use samverka_protocol::validate::{verify_in, Lookup};
+use samverka_protocol::testkit::{self, Author, Federation, Held};
 use samverka_protocol::{Body, Hash, Kind, MatterKind, Record, RecordId, Rejection, Role, Verified};
 
 const HOST: &str = "1000";
 const OTHER: &str = "1001";
-
-#[derive(Clone, Default)]
-struct Held(BTreeMap<RecordId, Record<Verified>>);
-
-impl Lookup for Held {
-    fn record(&self, id: &RecordId) -> Option<Record<Verified>> {
-        self.0.get(id).cloned()
-    }
-}
 
 /// Three kommuner, 1000 the host: its förvaltare, its ordförande, another member's förvaltare,
 /// a node key per member and an ordinarie per member.
@@ -55,11 +43,7 @@ impl World {
     }
 
     fn submit(&mut self, author: &mut Author, kind: Kind, body: Vec<u8>) -> Result<Record<Verified>, Rejection> {
-        let before = author.clone();
-        let record = author.next(self.fed.id(), self.fed.version(), kind, body);
-        let verified = verify_in(record, &self.fed.chain, &self.held).inspect_err(|_| *author = before)?;
-        self.held.0.insert(verified.id(), verified.clone());
-        Ok(verified)
+        self.fed.submit(&mut self.held, author, kind, body)
     }
 
     fn by_forvaltare<B: Body>(&mut self, body: &B) -> Result<Record<Verified>, Rejection> {

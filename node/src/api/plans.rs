@@ -286,7 +286,7 @@ async fn plan(S(state): S<State>, Path(id): Path<String>) -> Result<Json<Value>,
     Ok(Json(report_view(&report)))
 }
 
-fn file(content_type: &'static str, name: String, bytes: Vec<u8>) -> Response {
+pub(super) fn file(content_type: &'static str, name: String, bytes: Vec<u8>) -> Response {
     let mut response = ([(header::CONTENT_TYPE, content_type)], bytes).into_response();
     if let Ok(v) = format!("inline; filename=\"{name}\"").parse() {
         response.headers_mut().insert(header::CONTENT_DISPOSITION, v);

@@ -119,13 +119,13 @@ pub enum PlanCommand {
 pub struct Signing {
     /// Your personal key file (its chain position is kept beside it).
     #[arg(long)]
-    key: PathBuf,
+    pub(super) key: PathBuf,
     /// The node's API address.
     #[arg(long, default_value = "http://127.0.0.1:7080", value_parser = super::api_address)]
-    api: String,
+    pub(super) api: String,
     /// Write the signed record to this file instead of sending it.
     #[arg(long)]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
 }
 
 /// A cost key's basis as typed.
@@ -261,7 +261,7 @@ fn report(imported: &import::Imported) -> Result<()> {
 
 /// Signs `body` of `kind` with the person's key at the position the node agrees with, and sends
 /// it (or writes it with --out).
-async fn sign_and_send(args: &Signing, kind: Kind, body: Vec<u8>) -> Result<()> {
+pub(super) async fn sign_and_send(args: &Signing, kind: Kind, body: Vec<u8>) -> Result<()> {
     ready(&args.key, &args.api).await?.deliver(&args.api, args.out.as_deref(), kind, body).await?;
     Ok(())
 }

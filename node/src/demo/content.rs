@@ -14,6 +14,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use samverka_protocol::agreement::{Act, Agreement, AgreementSignature, NoticeRule, Party};
 use samverka_protocol::governance::{
     content_hash, Choice, Date, Justering, Matter, Meeting, Minutes, MinutesItem, PaperRef, Procedure, Vote,
 };
@@ -313,6 +314,10 @@ pub struct Seeded {
     pub minutes: RecordId,
     /// The justeringar of the minutes: the chair's, then the two justerare's.
     pub justeringar: Vec<RecordId>,
+    /// The agreement between the members, in force: every member's firmatecknare has signed.
+    pub agreement: RecordId,
+    /// The signatures on it, each authored at its member's node.
+    pub agreement_signatures: Vec<RecordId>,
 }
 
 impl Seeded {
@@ -328,7 +333,10 @@ impl Seeded {
             self.closing,
             self.minutes,
         ];
-        out.extend(self.votes.iter().chain(&self.budget_votes).chain(&self.justeringar));
+        out.push(self.agreement);
+        out.extend(
+            self.votes.iter().chain(&self.budget_votes).chain(&self.justeringar).chain(&self.agreement_signatures),
+        );
         out
     }
 }
@@ -337,6 +345,26 @@ impl Seeded {
 /// same directory does not seed it twice.
 pub fn seeded(ledger: &Ledger) -> Result<bool, governance::Error> {
     Ok(!governance::scan(ledger.store(), Kind::Matter)?.is_empty())
+}
+
+/// The members' agreement on the shared system, WebCare-like: tills vidare, twelve months'
+/// notice to a year end, the cost split by the adopted key.
+pub fn agreement(seats: &[Seat], start: &str) -> Agreement {
+    Agreement {
+        title: "Överenskommelse om samverkan kring verksamhetssystemet".into(),
+        system: "Treserva".into(),
+        parties: seats.iter().map(|s| Party::Member { member: s.member.clone() }).collect(),
+        start: start.into(),
+        end: None,
+        notice: NoticeRule { months: 12, at_year_end: true },
+        cost_key: None,
+        annexes: vec![],
+        text: "Parterna samverkar kring förvaltning och utveckling av verksamhetssystemet. Luleå kommun är \
+               värdkommun. Överenskommelsen gäller tills vidare och kan sägas upp till varje årsskifte med tolv \
+               månaders uppsägningstid."
+            .into(),
+        amends: None,
+    }
 }
 
 /// How many members (the first seats, the host first) have voted on the open budget.
@@ -523,7 +551,24 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
         let at = now_ms - i64::try_from(BUDGET_VOTERS - i).expect("few") * HOUR_MS;
         budget_votes.push(author(seat, &key(&seat.member, "ordinarie"), Kind::Vote, body.to_bytes(), at).await?);
     }
+    // The agreement: drafted by the förvaltare, signed by every member's firmatecknare at its
+    // own node, in force from the start of next year.
+    let drafted = called - DAY_MS;
+    let start = format!("{}-01-01", Date::of_utc_ms(now_ms).year() + 1);
+    let agreement_body = agreement(seats, &start);
+    let agreement = author(h, &forvaltare, Kind::Agreement, agreement_body.to_bytes(), drafted).await?;
+    let mut agreement_signatures = Vec::new();
+    for (i, seat) in seats.iter().enumerate() {
+        until_held(seat, &[agreement]).await?;
+        let party = u16::try_from(i).expect("at most MAX_PARTIES members");
+        let body = AgreementSignature { agreement, party, act: Act::Sign, original: None };
+        let at = drafted + HOUR_MS + i64::from(party) * MINUTE_MS;
+        let signer = key(&seat.member, "firmatecknare");
+        agreement_signatures.push(author(seat, &signer, Kind::AgreementSignature, body.to_bytes(), at).await?);
+    }
     Ok(Seeded {
+        agreement,
+        agreement_signatures,
         plan_record,
         budget_record,
         plan,

@@ -170,3 +170,56 @@ pub async fn post_raw(router: &Router, uri: &str, content_type: &str, body: Vec<
 pub async fn post_empty(router: &Router, uri: &str, token: Option<&str>) -> Reply {
     post_with(router, uri, None, Vec::new(), token).await
 }
+
+/// Extracts the text of a PDF with `pdftotext` (poppler-utils), or `None` if it is not installed.
+pub fn pdftotext(pdf: &[u8]) -> Option<String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8", "-", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    child.stdin.take().expect("stdin").write_all(pdf).expect("write to pdftotext");
+    let out = child.wait_with_output().expect("pdftotext runs");
+    assert!(out.status.success(), "pdftotext refused the PDF: {}", String::from_utf8_lossy(&out.stderr));
+    Some(String::from_utf8(out.stdout).expect("pdftotext writes UTF-8"))
+}
+
+/// Tables a yes/no matter of `kind` naming `subject` at the host's node `host`, has every
+/// ordinarie vote `choice`, and closes it; returns the matter's id.
+pub fn decide(
+    ledger: &Ledger,
+    host: &SigningKey,
+    ordinarie: &mut std::collections::BTreeMap<samverka_protocol::MemberId, samverka_protocol::testkit::Author>,
+    kind: samverka_protocol::MatterKind,
+    title: String,
+    subject: samverka_protocol::RecordId,
+    choice: samverka_protocol::governance::Choice,
+) -> samverka_protocol::RecordId {
+    use samverka_protocol::governance::{Matter, Procedure, Vote};
+    use samverka_protocol::{Body, Kind};
+    let matter = Matter {
+        kind,
+        title,
+        proposal: "Styrgruppen fastställer förslaget.".into(),
+        alternatives: vec![],
+        papers: vec![],
+        procedure: Procedure::PerCapsulam { voting_window_days: 14 },
+        closer: host.public(),
+        subject: Some(subject),
+    };
+    let t0 = samverka_protocol::testkit::T0_MS;
+    let m = ledger.author(host, Kind::Matter, matter.to_bytes(), t0).expect("the matter");
+    let chain = ledger.chain().expect("federation");
+    for (member, voter) in ordinarie.iter_mut() {
+        let vote = Vote { matter: m.id(), member: member.clone(), choice };
+        let record = voter.next(chain.federation(), chain.current().version, Kind::Vote, vote.to_bytes());
+        ledger.ingest(record).expect("a vote");
+    }
+    let closing = samverka_node::governance::next_closing(ledger.store(), &chain, &host.public(), &m.id())
+        .expect("the host's node closes");
+    ledger.author(host, Kind::BallotClose, closing.to_bytes(), t0).expect("the closing");
+    m.id()
+}

@@ -59,6 +59,38 @@ impl Date {
     pub fn year(self) -> u16 {
         self.year
     }
+
+    /// The month, 1 to 12.
+    pub fn month(self) -> u8 {
+        self.month
+    }
+
+    /// The day of the month, 1 to 31.
+    pub fn day(self) -> u8 {
+        self.day
+    }
+
+    /// The last day of this date's month.
+    pub fn month_end(self) -> Date {
+        Date { day: days_in_month(self.year, self.month), ..self }
+    }
+
+    /// The last day of this date's year.
+    pub fn year_end(self) -> Date {
+        Date { year: self.year, month: 12, day: 31 }
+    }
+
+    /// The date `months` calendar months later (earlier when negative), by the Swedish rule for
+    /// periods counted in months (lag 1930:173): the day with the same number, or the last day of
+    /// the month when the month has no such day (2026-08-31 + 6 months → 2027-02-28). Clamped to
+    /// the years [`Date`] allows.
+    pub fn add_months(self, months: i32) -> Date {
+        let index = i64::from(self.year) * 12 + i64::from(self.month) - 1 + i64::from(months);
+        let index = index.clamp(1900 * 12, 9999 * 12 + 11);
+        let year = u16::try_from(index.div_euclid(12)).expect("clamped to 1900..=9999");
+        let month = u8::try_from(index.rem_euclid(12) + 1).expect("a month is 1..=12");
+        Date { year, month, day: self.day.min(days_in_month(year, month)) }
+    }
 }
 
 impl fmt::Display for Date {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     Choice, Context, Error, Meeting, Violation, MAX_ALTERNATIVES, MAX_PAPERS, MAX_PAPER_BYTES, MAX_VOTING_WINDOW_DAYS,
 };
+use crate::agreement::Agreement;
 use crate::charter::MatterKind;
 use crate::crypto::{Hash, PublicKey};
 use crate::plan::{CostKey, Plan};
@@ -122,8 +123,9 @@ pub(super) fn check(cx: &Context<'_>, m: &Matter) -> Result<(), Error> {
     Ok(())
 }
 
-/// A subject is a held plan of the kind this matter's kind adopts, or a cost key on a budget
-/// matter; the matter is yes/no.
+/// A subject is a held plan of the kind this matter's kind adopts, a cost key on a budget
+/// matter, or an agreement on an avtalsförlängning, uppsägning av avtal or nytt avtal matter;
+/// the matter is yes/no.
 fn check_subject(cx: &Context<'_>, m: &Matter, id: RecordId) -> Result<(), Error> {
     if !m.alternatives.is_empty() {
         return Err(Violation::SubjectWithAlternatives.into());
@@ -139,6 +141,10 @@ fn check_subject(cx: &Context<'_>, m: &Matter, id: RecordId) -> Result<(), Error
         Kind::CostKey => {
             record.body().and_then(|b| CostKey::from_bytes(b).ok()).ok_or_else(unreadable)?;
             m.kind == MatterKind::Budget
+        }
+        Kind::Agreement => {
+            record.body().and_then(|b| Agreement::from_bytes(b).ok()).ok_or_else(unreadable)?;
+            matches!(m.kind, MatterKind::Avtalsforlangning | MatterKind::UppsagningAvAvtal | MatterKind::NyttAvtal)
         }
         _ => return Err(Violation::WrongKind { id, found, expected: Kind::Plan }.into()),
     };

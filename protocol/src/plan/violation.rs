@@ -2,24 +2,15 @@
 //! `docs/plans.md` §3–§5, each with a stable [`Violation::code`], and the [`Error`] the rules
 //! return. `crate::validate` maps these into its `Rejection`; this module imports nothing from it.
 
-use crate::encoding::DecodeError;
 use crate::record::{Kind, RecordId};
 
 /// What a plan rule can answer besides "valid".
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Error {
-    /// The body breaks a rule of its kind.
-    #[error(transparent)]
-    Violation(#[from] Violation),
-    /// A record the body names is not held: the record waits for it.
-    #[error("record {id} that this one depends on is not known yet")]
-    MissingDependency {
-        /// The record named but not held.
-        id: RecordId,
-    },
-    /// The body, or a free-text field in it, is not within the encoding's limits.
-    #[error("malformed: {0}")]
-    Malformed(#[from] DecodeError),
+pub type Error = crate::rule::Error<Violation>;
+
+impl From<Violation> for Error {
+    fn from(v: Violation) -> Error {
+        Error::Violation(v)
+    }
 }
 
 /// A plan rule the body breaks. Each variant is one rule; [`Violation::code`] names it.
