@@ -844,6 +844,28 @@ async fn openapi_document_is_served_and_is_openapi_3_1() {
     assert_eq!(r.json(), openapi());
 }
 
+#[tokio::test]
+async fn api_page_is_served_from_the_binary_under_its_own_policy() {
+    let n = node(None);
+    let r = get(&n.router, "/api/v1/docs").await;
+    assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(r.headers[header::LOCATION], "/api/v1/docs/");
+    let page = get(&n.router, "/api/v1/docs/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = String::from_utf8(page.bytes.clone()).expect("utf-8");
+    assert!(!html.contains("http://") && !html.contains("https://"), "the page loads nothing from elsewhere: {html}");
+    let policy = page.headers[header::CONTENT_SECURITY_POLICY].to_str().expect("ascii");
+    assert!(policy.contains("default-src 'self'") && !policy.contains("script-src"), "{policy}");
+    let init = get(&n.router, "/api/v1/docs/swagger-initializer.js").await;
+    assert_eq!(init.status, StatusCode::OK);
+    assert!(String::from_utf8(init.bytes).expect("utf-8").contains("\"/api/v1/openapi.json\""));
+    assert_eq!(get(&n.router, "/api/v1/docs/swagger-ui-bundle.js").await.status, StatusCode::OK);
+    let elsewhere = get(&n.router, "/api/v1/status").await;
+    assert!(!elsewhere.headers[header::CONTENT_SECURITY_POLICY].to_str().expect("ascii").contains("unsafe-inline"));
+    let missing = get(&n.router, "/api/v1/docs/nothing.js").await;
+    missing.refused(StatusCode::NOT_FOUND, "unknown_route");
+}
+
 #[test]
 fn openapi_document_lists_exactly_the_routes_served() {
     let doc = openapi();

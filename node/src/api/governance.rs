@@ -15,8 +15,8 @@ use samverka_protocol::{Hash, Kind, PublicKey, Record, RecordId, Rejection, Rost
 use serde_json::{json, Value};
 
 use super::extract::{self, Json, Operator, Path};
-use super::records::refresh_stored;
 use super::openapi as doc;
+use super::records::refresh_stored;
 use super::{Error, Routes, State};
 use crate::governance::{
     self as gov, choice_text, matter_kind_name, member_name, member_of_key, outcome_text, Held, MatterReport,
@@ -90,8 +90,7 @@ fn chain(state: &State) -> Result<std::sync::Arc<RosterChain>, Error> {
     summary = "Every matter held, newest first, with its diarienummer, status and outcome.",
     responses(
         (status = 200, description = "The matters.", body = inline(doc::Matters)),
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn matters(S(state): S<State>) -> Result<Json<Value>, Error> {
@@ -109,8 +108,7 @@ pub(super) async fn matters(S(state): S<State>) -> Result<Json<Value>, Error> {
     summary = "Closed matters with their outcome, newest first.",
     responses(
         (status = 200, description = "The decisions.", body = inline(doc::Decisions)),
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn decisions(S(state): S<State>) -> Result<Json<Value>, Error> {
@@ -265,8 +263,7 @@ async fn report_of(state: &State, id: String) -> Result<(MatterReport, std::sync
         (status = 200, description = "The matter.", body = doc::MatterDetail),
         doc::BadPath,
         doc::UnknownMatter,
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn matter(S(state): S<State>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
@@ -303,8 +300,7 @@ fn file_stem(report: &MatterReport) -> String {
         (status = 200, description = "A PDF document.", body = inline(doc::Bytes), content_type = "application/pdf"),
         doc::BadPath,
         doc::UnknownMatter,
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn decision_pdf(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
@@ -325,8 +321,7 @@ pub(super) async fn decision_pdf(S(state): S<State>, Path(id): Path<String>) -> 
         (status = 200, description = "CSV.", body = String, content_type = "text/csv"),
         doc::BadPath,
         doc::UnknownMatter,
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn decision_csv(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
@@ -385,15 +380,11 @@ fn authored(state: &State, record: &Record<Verified>, extra: Value) -> Response 
     responses(
         (status = 201, description = "Authored and stored. `diarienummer` is the number given.", body = doc::AuthoredRecord),
         doc::BadPath,
-        doc::Unauthorized,
-        doc::Forbidden,
         doc::UnknownMatter,
         doc::AlreadyRegistered,
         doc::RegisterRefused,
-        doc::RateLimited,
-        doc::Internal,
-        doc::NoFederation,
-        doc::DiskFull,
+        doc::WriteFailures,
+        doc::OperatorRefusals,
     ),
     security(("operatorToken" = [])),
 )]
@@ -420,7 +411,11 @@ pub(super) struct LocalDnr {
     /// One line, e.g. `KS 2026/0412`. The node accepts 1 to 64 bytes of UTF-8 (`MAX_LOCAL_DNR`)
     /// after trimming surrounding white space, with no control characters; the schema bounds it
     /// at 16 characters, which always fit in 64 bytes.
-    #[schema(min_length = 1, max_length = 16, pattern = "^\\s*[^\\x00-\\x1f\\x7f-\\x9f\\s][^\\x00-\\x1f\\x7f-\\x9f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 16,
+        pattern = "^\\s*[^\\x00-\\x1f\\x7f-\\x9f\\s][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     dnr: String,
 }
 
@@ -437,14 +432,10 @@ pub(super) struct LocalDnr {
     responses(
         (status = 200, description = "Noted.", body = inline(doc::LocalDnrNoted)),
         doc::BadLocalDnr,
-        doc::Unauthorized,
-        doc::Forbidden,
         doc::UnknownMatter,
         doc::NotJson,
-        doc::RateLimited,
-        doc::Internal,
-        doc::NoFederation,
-        doc::DiskFull,
+        doc::WriteFailures,
+        doc::OperatorRefusals,
     ),
     security(("operatorToken" = [])),
 )]
@@ -483,15 +474,11 @@ pub(super) async fn set_local_dnr(
     responses(
         (status = 201, description = "Authored and stored. `outcome`, `tally` and `counted` describe the closing.", body = doc::AuthoredRecord),
         doc::BadPath,
-        doc::Unauthorized,
-        doc::Forbidden,
         doc::UnknownMatter,
         doc::AlreadyClosed,
         doc::CloseRefused,
-        doc::RateLimited,
-        doc::Internal,
-        doc::NoFederation,
-        doc::DiskFull,
+        doc::WriteFailures,
+        doc::OperatorRefusals,
     ),
     security(("operatorToken" = [])),
 )]
@@ -522,8 +509,7 @@ pub(super) async fn close(_: Operator, S(state): S<State>, Path(id): Path<String
     summary = "Every meeting (kallelse) held, newest first, with its agenda and the minutes recorded for it.",
     responses(
         (status = 200, description = "The meetings.", body = inline(doc::Meetings)),
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn meetings(S(state): S<State>) -> Result<Json<Value>, Error> {
@@ -582,8 +568,7 @@ fn signer_view(key: &PublicKey, report: &MinutesReport, chain: &RosterChain) -> 
         (status = 200, description = "The minutes.", body = doc::MinutesDetail),
         doc::BadPath,
         doc::UnknownMinutes,
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn minutes(S(state): S<State>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
@@ -636,8 +621,7 @@ pub(super) async fn minutes(S(state): S<State>, Path(id): Path<String>) -> Resul
         (status = 200, description = "A PDF document.", body = inline(doc::Bytes), content_type = "application/pdf"),
         doc::BadPath,
         doc::UnknownMinutes,
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn minutes_pdf(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
@@ -658,8 +642,7 @@ pub(super) async fn minutes_pdf(S(state): S<State>, Path(id): Path<String>) -> R
         (status = 200, description = "A CSV document.", body = String, content_type = "text/csv"),
         doc::BadPath,
         doc::UnknownMinutes,
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn minutes_csv(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
@@ -836,8 +819,7 @@ pub(super) async fn paper(S(state): S<State>, Path(hash): Path<String>) -> Resul
     responses(
         (status = 200, description = "The head.", body = doc::AuthorHead),
         doc::BadPath,
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn head(S(state): S<State>, Path(key): Path<String>) -> Result<Json<Value>, Error> {

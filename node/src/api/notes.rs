@@ -7,8 +7,8 @@ use samverka_protocol::Kind;
 use serde::Deserialize;
 
 use super::extract::{Json, Operator};
-use super::records::{outcome_response, refresh_stored};
 use super::openapi as doc;
+use super::records::{outcome_response, refresh_stored};
 use super::{Error, State};
 use crate::ledger::Outcome;
 use crate::metrics::Source;
@@ -32,15 +32,9 @@ pub(super) struct NoteBody {
     responses(
         (status = 201, description = "Stored.", body = doc::IngestOutcome),
         doc::BadInput,
-        doc::Unauthorized,
-        doc::Forbidden,
-        doc::TooLarge,
-        doc::NotARecordType,
-        doc::Rejected,
-        doc::RateLimited,
-        doc::Internal,
-        doc::NoFederation,
-        doc::DiskFull,
+        doc::WriteFailures,
+        doc::OperatorRefusals,
+        doc::UploadRefusals,
     ),
     security(("operatorToken" = [])),
 )]

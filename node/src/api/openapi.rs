@@ -13,7 +13,10 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
+use std::collections::BTreeMap;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use utoipa::openapi::{RefOr, Response as ResponseDoc};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 
 pub use shapes::*;
@@ -71,7 +74,10 @@ impl Modify for OperatorToken {
             .scheme(HttpAuthScheme::Bearer)
             .description(Some("The node's `api_token` from its configuration."))
             .build();
-        openapi.components.get_or_insert_with(Default::default).add_security_scheme("operatorToken", SecurityScheme::Http(scheme));
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("operatorToken", SecurityScheme::Http(scheme));
     }
 }
 
@@ -112,9 +118,8 @@ fn docs_file(file: String, config: Arc<utoipa_swagger_ui::Config<'static>>) -> R
             response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DOCS_CSP));
             response
         }
-        Ok(None) => {
-            super::Error::not_found("unknown_route", format!("there is no file {file:?} in the API's page")).into_response()
-        }
+        Ok(None) => super::Error::not_found("unknown_route", format!("there is no file {file:?} in the API's page"))
+            .into_response(),
         Err(e) => super::Error::Internal(format!("the API page could not be served: {e}")).into_response(),
     }
 }
@@ -255,4 +260,33 @@ error_responses! {
     NotReady = 503;
     /// The node's disk is full (`disk_full`): nothing was stored; try again after `Retry-After` seconds, once the operator has freed space.
     DiskFull = 507;
+}
+
+/// Error responses that come together, named once for the handlers that give them all.
+macro_rules! error_groups {
+    ($($(#[doc = $doc:literal])+ $name:ident = [$($part:ident),+];)+) => {
+        $(
+            $(#[doc = $doc])+
+            pub struct $name;
+
+            impl IntoResponses for $name {
+                fn responses() -> BTreeMap<String, RefOr<ResponseDoc>> {
+                    let mut all = BTreeMap::new();
+                    $(all.extend(<$part as IntoResponses>::responses());)+
+                    all
+                }
+            }
+        )+
+    };
+}
+
+error_groups! {
+    /// A read that needs the federation and the store: 500 and 503.
+    ReadFailures = [Internal, NoFederation];
+    /// A write: 429 (rate), 500, 503 and 507.
+    WriteFailures = [RateLimited, Internal, NoFederation, DiskFull];
+    /// An operator endpoint without the right token: 401 and 403.
+    OperatorRefusals = [Unauthorized, Forbidden];
+    /// A record upload refused before or by the rules: 413, 415 and 422.
+    UploadRefusals = [TooLarge, NotARecordType, Rejected];
 }

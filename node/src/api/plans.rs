@@ -238,8 +238,7 @@ fn report_view(r: &PlanReport) -> Value {
     summary = "Every plan version held, oldest first, with its computed total, adoption and receipt count.",
     responses(
         (status = 200, description = "The plans.", body = inline(doc::Plans)),
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn plans(S(state): S<State>) -> Result<Json<Value>, Error> {
@@ -271,8 +270,7 @@ async fn report_of(state: &State, id: String) -> Result<(PlanReport, std::sync::
         (status = 200, description = "The plan.", body = doc::PlanDetail),
         doc::BadId,
         doc::UnknownPlan,
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn plan(S(state): S<State>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
@@ -300,8 +298,7 @@ fn file(content_type: &'static str, name: String, bytes: Vec<u8>) -> Response {
         (status = 200, description = "A CSV document.", body = String, content_type = "text/csv"),
         doc::BadId,
         doc::UnknownPlan,
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn plan_csv(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
@@ -322,8 +319,7 @@ pub(super) async fn plan_csv(S(state): S<State>, Path(id): Path<String>) -> Resu
         (status = 200, description = "A PDF document.", body = inline(doc::Bytes), content_type = "application/pdf"),
         doc::BadId,
         doc::UnknownPlan,
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn plan_pdf(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
@@ -346,8 +342,7 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
         (status = 200, description = "An XLSX workbook.", body = inline(doc::Bytes), content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         doc::BadId,
         doc::UnknownPlan,
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn plan_xlsx(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
@@ -412,8 +407,7 @@ pub(super) async fn import_check(req: Request) -> Result<Json<Value>, Error> {
     summary = "Every cost key (fördelningsnyckel) held, with its year, basis, weights and adoption.",
     responses(
         (status = 200, description = "The keys.", body = inline(doc::CostKeys)),
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn cost_keys(S(state): S<State>) -> Result<Json<Value>, Error> {
@@ -479,8 +473,7 @@ async fn basis_of(state: &State, y: String) -> Result<(InvoiceBasis, std::sync::
         doc::BadYear,
         doc::NoAdoptedBasis,
         doc::Unsplittable,
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn invoice_basis(S(state): S<State>, Path(y): Path<String>) -> Result<Json<Value>, Error> {
@@ -521,8 +514,7 @@ pub(super) async fn invoice_basis(S(state): S<State>, Path(y): Path<String>) -> 
         doc::BadYear,
         doc::NoAdoptedBasis,
         doc::Unsplittable,
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn invoice_csv(S(state): S<State>, Path(y): Path<String>) -> Result<Response, Error> {
@@ -543,8 +535,7 @@ pub(super) async fn invoice_csv(S(state): S<State>, Path(y): Path<String>) -> Re
         doc::BadYear,
         doc::NoAdoptedBasis,
         doc::Unsplittable,
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn invoice_xlsx(S(state): S<State>, Path(y): Path<String>) -> Result<Response, Error> {
@@ -566,8 +557,7 @@ pub(super) async fn invoice_xlsx(S(state): S<State>, Path(y): Path<String>) -> R
         doc::BadYear,
         doc::NoAdoptedBasis,
         doc::Unsplittable,
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn invoice_pdf(S(state): S<State>, Path(y): Path<String>) -> Result<Response, Error> {

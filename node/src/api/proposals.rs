@@ -22,9 +22,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{self, Json, Path, RecordUpload};
+use super::openapi as doc;
 use super::records::{ingest, member_of};
 use super::roster::{chain, update_view};
-use super::openapi as doc;
 use super::{Error, State};
 use crate::ledger::Outcome;
 use crate::metrics::Source;
@@ -42,8 +42,7 @@ pub const MAX_PROPOSALS: usize = 64;
     summary = "Pending roster proposals.",
     responses(
         (status = 200, description = "Pending proposals.", body = inline(doc::Proposals)),
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn list(S(state): S<State>) -> Result<Json<Value>, Error> {
@@ -89,13 +88,8 @@ pub(super) async fn get(S(state): S<State>, Path(id): Path<String>) -> Result<Js
         (status = 202, description = "Stored as a pending proposal.", body = doc::Proposal),
         doc::BadInput,
         doc::ProposalConflict,
-        doc::TooLarge,
-        doc::NotARecordType,
-        doc::Rejected,
-        doc::RateLimited,
-        doc::Internal,
-        doc::NoFederation,
-        doc::DiskFull,
+        doc::WriteFailures,
+        doc::UploadRefusals,
     ),
 )]
 pub(super) async fn submit(S(state): S<State>, RecordUpload(bytes): RecordUpload) -> Result<Response, Error> {
@@ -163,13 +157,8 @@ pub(super) struct CountersignatureBody {
         (status = 201, description = "The threshold is met: adopted as the next roster version.", body = doc::Adopted),
         doc::BadInput,
         doc::NotFound,
-        doc::TooLarge,
-        doc::NotARecordType,
-        doc::Rejected,
-        doc::RateLimited,
-        doc::Internal,
-        doc::NoFederation,
-        doc::DiskFull,
+        doc::WriteFailures,
+        doc::UploadRefusals,
     ),
 )]
 pub(super) async fn countersign(

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{self, Json, Path, Query, RecordUpload};
-use super::roster::{charter_view, update_view};
 use super::openapi as doc;
+use super::roster::{charter_view, update_view};
 use super::{Error, State};
 use crate::ledger::Outcome;
 use crate::metrics::Source;
@@ -180,13 +180,10 @@ pub(super) async fn get(
         (status = 202, description = "Parked: genuine, but waiting for the roster version it names, a record it references, or (from a peer) its author's previous record (`parked`).", body = doc::IngestOutcome),
         doc::BadInput,
         doc::ChainConflict,
-        doc::TooLarge,
-        doc::NotARecordType,
-        doc::Rejected,
         doc::ParkingFull,
-        doc::Internal,
-        doc::NoFederation,
         doc::DiskFull,
+        doc::ReadFailures,
+        doc::UploadRefusals,
     ),
 )]
 pub(super) async fn submit(S(state): S<State>, RecordUpload(bytes): RecordUpload) -> Result<Response, Error> {
@@ -219,10 +216,7 @@ pub(super) async fn submit(S(state): S<State>, RecordUpload(bytes): RecordUpload
         doc::TooLarge,
         doc::NotARecordType,
         doc::WouldBeRejected,
-        doc::RateLimited,
-        doc::Internal,
-        doc::NoFederation,
-        doc::DiskFull,
+        doc::WriteFailures,
     ),
 )]
 pub(super) async fn check(S(state): S<State>, RecordUpload(bytes): RecordUpload) -> Result<Json<Value>, Error> {

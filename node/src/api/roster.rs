@@ -27,8 +27,7 @@ pub(super) fn chain(state: &State) -> Result<std::sync::Arc<RosterChain>, Error>
     summary = "The federation's charter (its genesis record).",
     responses(
         (status = 200, description = "The charter.", body = inline(doc::CharterView)),
-        doc::Internal,
-        doc::NoFederation,
+        doc::ReadFailures,
     ),
 )]
 pub(super) async fn charter(S(state): S<State>) -> Result<Json<Value>, Error> {

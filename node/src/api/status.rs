@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::extract::Json;
-use super::records::{receipt, refresh_stored};
 use super::openapi as doc;
+use super::records::{receipt, refresh_stored};
 use super::{Error, State};
 
 /// `GET /healthz`: the process answers.

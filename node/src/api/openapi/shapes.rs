@@ -10,9 +10,9 @@
 
 use std::borrow::Cow;
 
+use serde::Serialize;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{RefOr, Schema};
-use serde::Serialize;
 use utoipa::{PartialSchema, ToSchema};
 
 /// 64 lowercase hex digits: a record id, a public key or a content hash.
@@ -1108,7 +1108,10 @@ pub struct Bytes;
 
 impl PartialSchema for Bytes {
     fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new().schema_type(Type::String).format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary))).into()
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary)))
+            .into()
     }
 }
 
