@@ -995,7 +995,7 @@ pub struct Proposals {
 #[derive(ToSchema, Serialize)]
 #[serde(untagged)]
 pub enum ProposalOrAdopted {
-    Proposal(Proposal),
+    Proposal(Box<Proposal>),
     Adopted(Adopted),
 }
 
