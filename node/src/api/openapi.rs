@@ -6,6 +6,7 @@
 
 pub mod shapes;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::Path;
@@ -13,9 +14,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use std::collections::BTreeMap;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-
 use utoipa::openapi::{RefOr, Response as ResponseDoc};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 
@@ -30,6 +29,8 @@ pub const DOCS_PATH: &str = "/api/v1/docs";
 /// The document's own path.
 pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
 
+/// The document: every path below must be a route of `super::routes()` and the reverse (the test
+/// `openapi_document_lists_exactly_the_routes_served`).
 #[derive(OpenApi)]
 #[openapi(
     info(
