@@ -719,6 +719,7 @@ pub struct Meeting {
     minutes: Vec<Id>,
 }
 
+/// A matter on a meeting's agenda.
 #[derive(ToSchema, Serialize)]
 struct AgendaItem {
     #[schema(required = false)]
@@ -751,12 +752,9 @@ pub struct MinutesDetail {
 
 #[derive(ToSchema, Serialize)]
 struct MinutesItem {
-    #[schema(required = false)]
-    matter: Id,
-    #[schema(required = false)]
-    title: Option<String>,
-    #[schema(required = false)]
-    diarienummer: Option<String>,
+    /// The matter of the paragraph, as on the agenda.
+    #[serde(flatten)]
+    matter: AgendaItem,
     #[schema(required = false)]
     closing: Option<String>,
     #[schema(required = false, value_type = Option<Object>)]
