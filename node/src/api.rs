@@ -10,13 +10,15 @@
 //!
 //! To add a route:
 //! 1. write the handler in its domain module and put `#[utoipa::path(get|post, path = "…",
-//!    operation_id, tag, summary, params(…), request_body, responses(…))]` on it: the success
-//!    bodies are types in `openapi::shapes` (or a request type deriving `ToSchema`), the errors
-//!    the shared responses in `openapi` (`doc::BadId`, `doc::NotFound`, `doc::Internal`, …; a
-//!    POST also names `doc::RateLimited`);
+//!    operation_id, tag, summary, params(…), request_body, responses(…))]` on it (copy a
+//!    neighbour's): success bodies are types in `openapi::shapes` (add one there) or a request
+//!    type deriving `ToSchema`; errors are the shared responses in `openapi` (`doc::BadId`,
+//!    `doc::NotFound`, … and the groups `doc::ReadFailures`, `doc::WriteFailures` — every POST —,
+//!    `doc::OperatorRefusals`, `doc::UploadRefusals`);
 //! 2. register it in `routes()` (or the module's `Routes` extension) with `.get`/`.post`;
-//! 3. list it in `paths(…)` of `openapi::Document`. The test `openapi_document_lists_exactly_the_routes_served`
-//!    fails until the route and the document agree; `scripts/schemathesis.sh` checks the answers.
+//! 3. list it in `paths(…)` of `openapi::Document`. The test
+//!    `openapi_document_lists_exactly_the_routes_served` fails until route and document agree;
+//!    `scripts/schemathesis.sh` checks the answers against the document.
 
 mod error;
 mod extract;
