@@ -157,6 +157,16 @@ pub struct KeyPath {
     key: String,
 }
 
+/// `{key}`: an author's public key.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code, reason = "a description for the document: the handlers take the path as a string")]
+pub struct AuthorPath {
+    /// The author's public key.
+    #[param(pattern = "^[0-9a-f]{64}$")]
+    key: String,
+}
+
 /// `{year}`: a year.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Path)]

@@ -84,7 +84,7 @@ pub(super) struct AuthorQuery {
     operation_id = "recordsByAuthor",
     tag = "records",
     summary = "An author's records in chain order, from `from_seq`.",
-    params(doc::KeyPath, AuthorQuery),
+    params(doc::AuthorPath, AuthorQuery),
     responses(
         (status = 200, description = "A page.", body = doc::AuthorPage),
         doc::BadInput,
