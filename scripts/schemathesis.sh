@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Checks that the HTTP API does what node/src/api/openapi.json says: starts one node of a small
-# demo federation on loopback and runs schemathesis (from PyPI, in a venv under target/) against
-# its published document with every check. Exits non-zero when schemathesis finds anything.
+# Checks that the HTTP API does what its OpenAPI document (derived from the code, served at
+# /api/v1/openapi.json) says: starts one node of a small demo federation on loopback and runs
+# schemathesis (from PyPI, in a venv under target/) against that document with every check. Exits non-zero when schemathesis finds anything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

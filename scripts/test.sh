@@ -16,7 +16,7 @@ echo "== cargo test"
 cargo test --workspace
 
 if [ "${SAMVERKA_SKIP_SCHEMATHESIS:-0}" = 1 ]; then
-  echo "== schemathesis SKIPPED (SAMVERKA_SKIP_SCHEMATHESIS=1): the API was not checked against openapi.json"
+  echo "== schemathesis SKIPPED (SAMVERKA_SKIP_SCHEMATHESIS=1): the API was not checked against its OpenAPI document"
 else
   echo "== schemathesis against a live node"
   scripts/schemathesis.sh

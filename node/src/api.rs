@@ -1,12 +1,24 @@
 //! The node's HTTP API (axum): JSON under `/api/v1`, described by the OpenAPI document at
-//! `/api/v1/openapi.json`, plus `/healthz`, `/readyz` and `/metrics`; the web pages
-//! (`samverka_web`, over [`crate::site::Site`]) are merged in at `/`.
+//! `/api/v1/openapi.json` (derived from the code with utoipa, browsable at `/api/v1/docs/`),
+//! plus `/healthz`, `/readyz` and `/metrics`; the web pages (`samverka_web`, over
+//! [`crate::site::Site`]) are merged in at `/`.
 //!
 //! Reads come from the ledger; every write goes through the ledger's one ingest path, so the API
 //! can store nothing the network would refuse. Endpoints that act as the node itself (authoring
 //! with the node key) require the operator token. The HTTP API is a compatibility boundary:
-//! change it by adding, and keep `openapi.json` true (a test checks that it names exactly the
-//! routes served here).
+//! change it by adding.
+//!
+//! To add a route:
+//! 1. write the handler in its domain module and put `#[utoipa::path(get|post, path = "…",
+//!    operation_id, tag, summary, params(…), request_body, responses(…))]` on it (copy a
+//!    neighbour's): success bodies are types in `openapi::shapes` (add one there) or a request
+//!    type deriving `ToSchema`; errors are the shared responses in `openapi` (`doc::BadId`,
+//!    `doc::NotFound`, … and the groups `doc::ReadFailures`, `doc::WriteFailures` — every POST —,
+//!    `doc::OperatorRefusals`, `doc::UploadRefusals`);
+//! 2. register it in `routes()` (or the module's `Routes` extension) with `.get`/`.post`;
+//! 3. list it in `paths(…)` of `openapi::Document`. The test
+//!    `openapi_document_lists_exactly_the_routes_served` fails until route and document agree;
+//!    `scripts/schemathesis.sh` checks the answers against the document.
 
 mod agreements;
 mod error;
@@ -14,6 +26,7 @@ mod extract;
 mod governance;
 pub mod guard;
 mod notes;
+mod openapi;
 mod plans;
 mod proposals;
 mod records;
@@ -37,7 +50,7 @@ use tower::ServiceExt;
 use tower_http::trace::TraceLayer;
 
 pub use error::Error;
-pub use status::OPENAPI;
+pub use openapi::document as openapi_document;
 
 use crate::ledger::Ledger;
 use crate::metrics::Metrics;
@@ -135,6 +148,7 @@ pub fn router(state: State) -> Router {
     routes()
         .router
         .with_state(state)
+        .merge(openapi::docs_router())
         .merge(samverka_web::router(site))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(move |request: Request| unknown_route(request, not_found))

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{self, Json, Path, Query};
+use super::openapi as doc;
 use super::plans::file;
 use super::{Error, Routes, State};
 use crate::agreement::{self, export, PartyLine, Report, SignatureLine, Summary};
@@ -31,9 +32,13 @@ impl Routes {
 }
 
 /// `?on=YYYY-MM-DD`: the day a status is computed for.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(super) struct OnQuery {
+    /// The day the status is computed for, `YYYY-MM-DD`; default: today in Europe/Stockholm. A
+    /// display: no rule depends on it.
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     on: Option<String>,
 }
 
@@ -180,7 +185,20 @@ fn report_view(r: &Report) -> Value {
 
 /// `GET /api/v1/agreements`: every agreement version held, oldest first, with its status, the
 /// parties signed and the next notice deadline.
-async fn list(S(state): S<State>, Query(q): Query<OnQuery>) -> Result<Json<Value>, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/agreements",
+    operation_id = "listAgreements",
+    tag = "agreements",
+    summary = "Every agreement version held, oldest first, with its status, how many parties have signed, and the last day to give notice for it to end at the next possible date.",
+    params(OnQuery),
+    responses(
+        (status = 200, description = "The agreements.", body = inline(doc::Agreements)),
+        doc::BadDay,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn list(S(state): S<State>, Query(q): Query<OnQuery>) -> Result<Json<Value>, Error> {
     let today = q.day()?;
     let chain = state.ledger.chain().ok_or(Error::NoFederation)?;
     let list = state.blocking(move |s| agreement::agreements(s.ledger.store(), &chain, today).map_err(query)).await?;
@@ -200,20 +218,74 @@ async fn report_of(state: &State, id: &str, q: &OnQuery) -> Result<(Report, Arc<
 }
 
 /// `GET /api/v1/agreements/{id}`: the agreement version in full.
-async fn one(S(state): S<State>, Path(id): Path<String>, Query(q): Query<OnQuery>) -> Result<Json<Value>, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/agreements/{id}",
+    operation_id = "getAgreement",
+    tag = "agreements",
+    summary = "An agreement version: its body, status, each party with its signature (signatory, member, roles, claimed time, roster version), notices with the end date and the rule, withdrawals, the amendment history and the adopted decisions that name it.",
+    params(doc::RecordIdPath, OnQuery),
+    responses(
+        (status = 200, description = "The agreement.", body = doc::AgreementDetail),
+        doc::BadIdOrDay,
+        doc::UnknownAgreement,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn one(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    Query(q): Query<OnQuery>,
+) -> Result<Json<Value>, Error> {
     let (report, _) = report_of(&state, &id, &q).await?;
     Ok(Json(report_view(&report)))
 }
 
 /// `GET /api/v1/agreements/{id}/agreement.pdf`: the agreement with its completion certificate.
-async fn pdf(S(state): S<State>, Path(id): Path<String>, Query(q): Query<OnQuery>) -> Result<Response, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/agreements/{id}/agreement.pdf",
+    operation_id = "getAgreementPdf",
+    tag = "agreements",
+    summary = "The agreement as PDF, ending with its completion certificate: each signatory's name, member, role, claimed signing time, key and record ids, and how to verify it offline with `samverka verify`.",
+    params(doc::RecordIdPath, OnQuery),
+    responses(
+        (status = 200, description = "A PDF document.", body = inline(doc::Bytes), content_type = "application/pdf"),
+        doc::BadIdOrDay,
+        doc::UnknownAgreement,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn pdf(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    Query(q): Query<OnQuery>,
+) -> Result<Response, Error> {
     let (report, chain) = report_of(&state, &id, &q).await?;
     let name = format!("overenskommelse-{}.pdf", &report.summary.agreement.id().to_hex()[..16]);
     Ok(file("application/pdf", name, export::document(&report, &chain).to_pdf()))
 }
 
 /// `GET /api/v1/agreements/{id}/deadline.ics`: the next notice deadline as a calendar entry.
-async fn calendar(S(state): S<State>, Path(id): Path<String>, Query(q): Query<OnQuery>) -> Result<Response, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/agreements/{id}/deadline.ics",
+    operation_id = "getAgreementDeadlineIcs",
+    tag = "agreements",
+    summary = "The last day to give notice for the agreement to end at the next possible date, as an iCalendar all-day event (RFC 5545) with a reminder two weeks before.",
+    params(doc::RecordIdPath, OnQuery),
+    responses(
+        (status = 200, description = "The calendar entry.", body = String, content_type = "text/calendar"),
+        doc::BadIdOrDay,
+        doc::NoDeadline,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn calendar(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    Query(q): Query<OnQuery>,
+) -> Result<Response, Error> {
     let (report, _) = report_of(&state, &id, &q).await?;
     let ics = export::ics(&report).ok_or_else(|| {
         Error::not_found(

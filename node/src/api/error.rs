@@ -10,6 +10,16 @@ use crate::ledger;
 /// Seconds a client told 429 waits before trying again.
 const RETRY_AFTER_SECONDS: &str = "10";
 
+/// The body of every refusal: what is wrong and a stable code.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// What is wrong, for a person to act on.
+    error: String,
+    /// A stable machine-readable code.
+    code: &'static str,
+}
+
 /// Why a request was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -200,7 +210,7 @@ impl IntoResponse for Error {
         } else {
             tracing::debug!(status = status.as_u16(), code = self.code(), reason = %self, "request refused");
         }
-        let body = serde_json::json!({ "error": self.to_string(), "code": self.code() });
+        let body = ErrorBody { error: self.to_string(), code: self.code() };
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -78,9 +78,15 @@ fn body_error(status: StatusCode, text: String) -> Error {
 /// `{"record": "<hex>"}`.
 pub struct RecordUpload(pub Vec<u8>);
 
-#[derive(Deserialize)]
+/// A record sent as JSON.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct HexRecord {
+#[schema(as = RecordUpload)]
+pub(super) struct HexRecord {
+    /// The record's canonical bytes in hex: an even number of hex digits, 1 byte to 1 MiB
+    /// (`MAX_RECORD_BYTES`). Hex that is not a record's canonical encoding is refused with 400
+    /// `malformed`.
+    #[schema(min_length = 2, max_length = 2097152, pattern = "^([0-9a-fA-F]{2})+$")]
     record: String,
 }
 

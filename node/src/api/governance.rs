@@ -15,6 +15,7 @@ use samverka_protocol::{Hash, Kind, PublicKey, Record, RecordId, Rejection, Rost
 use serde_json::{json, Value};
 
 use super::extract::{self, Json, Operator, Path, Query};
+use super::openapi as doc;
 use super::records::page_limit;
 use super::records::refresh_stored;
 use super::{Error, Routes, State};
@@ -82,10 +83,15 @@ fn chain(state: &State) -> Result<std::sync::Arc<RosterChain>, Error> {
 }
 
 /// The query of a newest-first listing: `cursor` (a `next_cursor` handed out before) and `limit`.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(super) struct PageQuery {
+    /// `next_cursor` from the previous page, unchanged.
+    #[param(min_length = 16, max_length = 16, pattern = "^[0-9a-fA-F]{16}$")]
     cursor: Option<String>,
+    /// Entries per page, 1..=1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
@@ -104,7 +110,20 @@ fn page_json<T>(name: &str, page: &gov::Page<T>, view: impl Fn(&T) -> Value) -> 
 }
 
 /// `GET /api/v1/matters?cursor=&limit=`: matters, newest first, a page at a time.
-async fn matters(S(state): S<State>, Query(q): Query<PageQuery>) -> Result<Json<Value>, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/matters",
+    operation_id = "listMatters",
+    tag = "governance",
+    summary = "Matters held, newest first, a page at a time, with their diarienummer, status and outcome.",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of matters.", body = inline(doc::Matters)),
+        doc::BadPage,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn matters(S(state): S<State>, Query(q): Query<PageQuery>) -> Result<Json<Value>, Error> {
     let (before, limit) = q.bounds()?;
     chain(&state)?;
     let page = state.blocking(move |s| Ok(gov::matters_page(s.ledger.store(), before, limit, false))).await?;
@@ -113,7 +132,20 @@ async fn matters(S(state): S<State>, Query(q): Query<PageQuery>) -> Result<Json<
 
 /// `GET /api/v1/decisions?cursor=&limit=`: closed matters with their outcome, newest first, a
 /// page at a time.
-async fn decisions(S(state): S<State>, Query(q): Query<PageQuery>) -> Result<Json<Value>, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/decisions",
+    operation_id = "listDecisions",
+    tag = "governance",
+    summary = "Closed matters with their outcome, newest first, a page at a time.",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of decisions.", body = inline(doc::Decisions)),
+        doc::BadPage,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn decisions(S(state): S<State>, Query(q): Query<PageQuery>) -> Result<Json<Value>, Error> {
     let (before, limit) = q.bounds()?;
     chain(&state)?;
     let page = state.blocking(move |s| Ok(gov::matters_page(s.ledger.store(), before, limit, true))).await?;
@@ -255,7 +287,21 @@ async fn report_of(state: &State, id: String) -> Result<(MatterReport, std::sync
 
 /// `GET /api/v1/matters/{id}`: the matter, its diarienummer, every vote and whether it counts,
 /// the closings, the settlement, the tally and the record ids that prove it.
-async fn matter(S(state): S<State>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/matters/{id}",
+    operation_id = "getMatter",
+    tag = "governance",
+    summary = "A matter in full: the matter, its diarienummer, every vote held and whether it counts (and why not), the closings, the settlement (open, closed, disputed), the tally, and the record ids that prove the decision.",
+    params(doc::RecordIdPath),
+    responses(
+        (status = 200, description = "The matter.", body = doc::MatterDetail),
+        doc::BadPath,
+        doc::UnknownMatter,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn matter(S(state): S<State>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
     let (report, chain) = report_of(&state, id).await?;
     Ok(Json(report_view(&report, &chain, state.ledger.store())))
 }
@@ -278,14 +324,42 @@ fn file_stem(report: &MatterReport) -> String {
 }
 
 /// `GET /api/v1/matters/{id}/decision.pdf`
-async fn decision_pdf(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/matters/{id}/decision.pdf",
+    operation_id = "getDecisionPdf",
+    tag = "governance",
+    summary = "The decision as a PDF: text, outcome, tally, who voted how (member, kommunkod, choice), the signatures and the record ids to check with `samverka verify`.",
+    params(doc::RecordIdPath),
+    responses(
+        (status = 200, description = "A PDF document.", body = inline(doc::Bytes), content_type = "application/pdf"),
+        doc::BadPath,
+        doc::UnknownMatter,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn decision_pdf(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
     let (report, chain) = report_of(&state, id).await?;
     let pdf = report::decision_document(&report, &chain).to_pdf();
     Ok(file("application/pdf", format!("beslut-{}.pdf", file_stem(&report)), pdf))
 }
 
 /// `GET /api/v1/matters/{id}/decision.csv`
-async fn decision_csv(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/matters/{id}/decision.csv",
+    operation_id = "getDecisionCsv",
+    tag = "governance",
+    summary = "The votes on a matter as CSV for Swedish Excel: UTF-8 with BOM, `;`-separated, one row per member vote, dates YYYY-MM-DD.",
+    params(doc::RecordIdPath),
+    responses(
+        (status = 200, description = "CSV.", body = String, content_type = "text/csv"),
+        doc::BadPath,
+        doc::UnknownMatter,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn decision_csv(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
     let (report, _) = report_of(&state, id).await?;
     Ok(file("text/csv; charset=utf-8", format!("beslut-{}.csv", file_stem(&report)), report::decision_csv(&report)))
 }
@@ -331,7 +405,25 @@ fn authored(state: &State, record: &Record<Verified>, extra: Value) -> Response 
 
 /// `POST /api/v1/matters/{id}/diarium` (operator): the node registers the matter with the next
 /// diarienummer of the current year (Europe/Stockholm).
-async fn register(_: Operator, S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
+#[utoipa::path(
+    post,
+    path = "/api/v1/matters/{id}/diarium",
+    operation_id = "registerMatter",
+    tags = ["governance", "operator"],
+    summary = "The node registers the matter in the diarium with the next diarienummer of the current year in Europe/Stockholm (SAM 2026/0007). Only the host member's node may; others get 422 `not_authorised`.",
+    params(doc::RecordIdPath),
+    responses(
+        (status = 201, description = "Authored and stored. `diarienummer` is the number given.", body = doc::AuthoredRecord),
+        doc::BadPath,
+        doc::UnknownMatter,
+        doc::AlreadyRegistered,
+        doc::RegisterRefused,
+        doc::WriteFailures,
+        doc::OperatorRefusals,
+    ),
+    security(("operatorToken" = [])),
+)]
+pub(super) async fn register(_: Operator, S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
     let id = extract::record_id(&id)?;
     chain(&state)?;
     let (record, body) = state
@@ -348,15 +440,41 @@ async fn register(_: Operator, S(state): S<State>, Path(id): Path<String>) -> Re
 const MAX_LOCAL_DNR: usize = 64;
 
 /// The body of `POST /api/v1/matters/{id}/local-dnr`.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct LocalDnr {
+    /// One line, e.g. `KS 2026/0412`. The node accepts 1 to 64 bytes of UTF-8 (`MAX_LOCAL_DNR`)
+    /// after trimming surrounding white space, with no control characters; the schema bounds it
+    /// at 16 characters, which always fit in 64 bytes.
+    #[schema(
+        min_length = 1,
+        max_length = 16,
+        pattern = "^\\s*[^\\x00-\\x1f\\x7f-\\x9f\\s][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     dnr: String,
 }
 
 /// `POST /api/v1/matters/{id}/local-dnr` (operator): notes this member's own diarienummer for
 /// the matter (e.g. `KS 2026/0412`). Kept on this node only.
-async fn set_local_dnr(
+#[utoipa::path(
+    post,
+    path = "/api/v1/matters/{id}/local-dnr",
+    operation_id = "setLocalDnr",
+    tags = ["governance", "operator"],
+    summary = "Notes this member's own diarienummer for the matter (operator token). Kept on this node only, never replicated; shown as `local_dnr` in the matter.",
+    params(doc::RecordIdPath),
+    request_body = inline(LocalDnr),
+    responses(
+        (status = 200, description = "Noted.", body = inline(doc::LocalDnrNoted)),
+        doc::BadLocalDnr,
+        doc::UnknownMatter,
+        doc::NotJson,
+        doc::WriteFailures,
+        doc::OperatorRefusals,
+    ),
+    security(("operatorToken" = [])),
+)]
+pub(super) async fn set_local_dnr(
     _: Operator,
     S(state): S<State>,
     Path(id): Path<String>,
@@ -381,7 +499,25 @@ async fn set_local_dnr(
 
 /// `POST /api/v1/matters/{id}/close` (operator): the node closes the ballot over the votes it
 /// holds, unless a closing of the matter is already held.
-async fn close(_: Operator, S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
+#[utoipa::path(
+    post,
+    path = "/api/v1/matters/{id}/close",
+    operation_id = "closeBallot",
+    tags = ["governance", "operator"],
+    summary = "The node closes the matter's ballot over every vote it holds (governance::close names exactly the votes that count). Only the host member's node may; refused if a closing of the matter is already held.",
+    params(doc::RecordIdPath),
+    responses(
+        (status = 201, description = "Authored and stored. `outcome`, `tally` and `counted` describe the closing.", body = doc::AuthoredRecord),
+        doc::BadPath,
+        doc::UnknownMatter,
+        doc::AlreadyClosed,
+        doc::CloseRefused,
+        doc::WriteFailures,
+        doc::OperatorRefusals,
+    ),
+    security(("operatorToken" = [])),
+)]
+pub(super) async fn close(_: Operator, S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
     let id = extract::record_id(&id)?;
     chain(&state)?;
     let (record, body) = state
@@ -401,7 +537,20 @@ async fn close(_: Operator, S(state): S<State>, Path(id): Path<String>) -> Resul
 
 /// `GET /api/v1/meetings?cursor=&limit=`: meetings, newest first, with their agenda and minutes, a
 /// page at a time.
-async fn meetings(S(state): S<State>, Query(q): Query<PageQuery>) -> Result<Json<Value>, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/meetings",
+    operation_id = "listMeetings",
+    tag = "governance",
+    summary = "Meetings (kallelser) held, newest first, a page at a time, each with its agenda and the minutes recorded for it.",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of meetings.", body = inline(doc::Meetings)),
+        doc::BadPage,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn meetings(S(state): S<State>, Query(q): Query<PageQuery>) -> Result<Json<Value>, Error> {
     let (before, limit) = q.bounds()?;
     chain(&state)?;
     let page = state.blocking(move |s| Ok(gov::meetings_page(s.ledger.store(), before, limit))).await?;
@@ -444,7 +593,21 @@ fn signer_view(key: &PublicKey, report: &MinutesReport, chain: &RosterChain) -> 
 }
 
 /// `GET /api/v1/minutes/{id}`: the minutes with their items and justering status.
-async fn minutes(S(state): S<State>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/minutes/{id}",
+    operation_id = "getMinutes",
+    tag = "governance",
+    summary = "Minutes (protokoll) with their items and justering status: justerat once the chair and both justerare have each signed a justering record.",
+    params(doc::RecordIdPath),
+    responses(
+        (status = 200, description = "The minutes.", body = doc::MinutesDetail),
+        doc::BadPath,
+        doc::UnknownMinutes,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn minutes(S(state): S<State>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
     let (r, chain) = minutes_of(&state, id).await?;
     let m = &r.minutes.body;
     let (status, missing) = match &r.status {
@@ -483,14 +646,42 @@ async fn minutes(S(state): S<State>, Path(id): Path<String>) -> Result<Json<Valu
 }
 
 /// `GET /api/v1/minutes/{id}/minutes.pdf`
-async fn minutes_pdf(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/minutes/{id}/minutes.pdf",
+    operation_id = "getMinutesPdf",
+    tag = "governance",
+    summary = "The minutes as a PDF, with the justering signatures and record ids.",
+    params(doc::RecordIdPath),
+    responses(
+        (status = 200, description = "A PDF document.", body = inline(doc::Bytes), content_type = "application/pdf"),
+        doc::BadPath,
+        doc::UnknownMinutes,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn minutes_pdf(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
     let (r, chain) = minutes_of(&state, id).await?;
     let pdf = report::minutes_document(&r, &chain).to_pdf();
     Ok(file("application/pdf", format!("protokoll-{}.pdf", &r.minutes.id().to_hex()[..16]), pdf))
 }
 
 /// `GET /api/v1/minutes/{id}/minutes.csv`: the minutes as CSV, one row per paragraph.
-async fn minutes_csv(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/minutes/{id}/minutes.csv",
+    operation_id = "getMinutesCsv",
+    tag = "governance",
+    summary = "The minutes as CSV for Swedish Excel (UTF-8 with BOM, semicolons): one row per paragraph with diarienummer, decision, ballot result, closing id and justering status.",
+    params(doc::RecordIdPath),
+    responses(
+        (status = 200, description = "A CSV document.", body = String, content_type = "text/csv"),
+        doc::BadPath,
+        doc::UnknownMinutes,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn minutes_csv(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
     let (r, _) = minutes_of(&state, id).await?;
     let name = format!("protokoll-{}.csv", &r.minutes.id().to_hex()[..16]);
     Ok(file("text/csv; charset=utf-8", name, report::minutes_csv(&r)))
@@ -509,7 +700,25 @@ static UPLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_C
 /// matter names that hash and size — so nothing unreferenced fills the store. A body whose
 /// declared length no named paper has, or that grows past the largest named paper, is refused
 /// while it streams, before it is held whole; at most [`MAX_CONCURRENT_UPLOADS`] at once.
-async fn upload_paper(S(state): S<State>, req: Request) -> Result<Response, Error> {
+#[utoipa::path(
+    post,
+    path = "/api/v1/papers",
+    operation_id = "uploadPaper",
+    tag = "governance",
+    summary = "Uploads a paper's bytes (at most 16 MiB). Stored content-addressed, only when a held paper record or matter names its content hash and size: submit the signed record first. Other members' nodes then fetch the content during sync and check it by its hash.",
+    request_body(content((inline(doc::Bytes) = "application/octet-stream"))),
+    responses(
+        (status = 200, description = "Already stored.", body = doc::PaperStored),
+        (status = 201, description = "Stored.", body = doc::PaperStored),
+        doc::BadPaper,
+        doc::NotOctetStream,
+        doc::UnreferencedPaper,
+        doc::UploadsBusy,
+        doc::Internal,
+        doc::DiskFull,
+    ),
+)]
+pub(super) async fn upload_paper(S(state): S<State>, req: Request) -> Result<Response, Error> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if content_type.split(';').next().unwrap_or("").trim() != "application/octet-stream" {
         return Err(Error::UnsupportedMediaType {
@@ -611,7 +820,21 @@ fn named_papers(store: &crate::storage::Store) -> Result<std::collections::BTree
 }
 
 /// `GET /api/v1/papers/{hash}`: a stored paper's bytes.
-async fn paper(S(state): S<State>, Path(hash): Path<String>) -> Result<Response, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/papers/{hash}",
+    operation_id = "getPaper",
+    tag = "governance",
+    summary = "A stored paper's bytes, by content hash (SHA-256, domain `samverka/v1/paper`).",
+    params(("hash" = doc::Id, Path, description = "Content hash.")),
+    responses(
+        (status = 200, description = "The paper's bytes.", body = inline(doc::Bytes), content_type = "application/octet-stream"),
+        doc::BadPath,
+        doc::UnknownPaper,
+        doc::Internal,
+    ),
+)]
+pub(super) async fn paper(S(state): S<State>, Path(hash): Path<String>) -> Result<Response, Error> {
     let hash = Hash::from_hex(&hash).map_err(|_| {
         Error::bad_request("bad_hash", format!("{hash:?} is not a content hash: expected 64 hex digits"))
     })?;
@@ -622,7 +845,20 @@ async fn paper(S(state): S<State>, Path(hash): Path<String>) -> Result<Response,
 
 /// `GET /api/v1/authors/{key}/head`: the next position of a key's chain as this node sees it,
 /// for signing outside the node (`samverka sign` on a key without a chain file).
-async fn head(S(state): S<State>, Path(key): Path<String>) -> Result<Json<Value>, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/authors/{key}/head",
+    operation_id = "getAuthorHead",
+    tag = "records",
+    summary = "The next chain position (seq, prev) of a key as this node sees it, with the federation and roster version: what `samverka sign` needs to sign outside the node.",
+    params(doc::KeyPath),
+    responses(
+        (status = 200, description = "The head.", body = doc::AuthorHead),
+        doc::BadPath,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn head(S(state): S<State>, Path(key): Path<String>) -> Result<Json<Value>, Error> {
     let author = extract::public_key(&key)?;
     let chain = chain(&state)?;
     let (seq, prev) = state.ledger.next_position(&author).map_err(|e| Error::ingest(e, None))?;

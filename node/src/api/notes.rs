@@ -7,19 +7,37 @@ use samverka_protocol::Kind;
 use serde::Deserialize;
 
 use super::extract::{Json, Operator};
+use super::openapi as doc;
 use super::records::{outcome_response, refresh_stored};
 use super::{Error, State};
 use crate::ledger::Outcome;
 use crate::metrics::Source;
 
 /// A note to publish.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct NoteBody {
+    #[schema(min_length = 1, max_length = 65536)]
     text: String,
 }
 
 /// `POST /api/v1/notes` with `{"text": "..."}` and the operator token: the node authors a note.
+#[utoipa::path(
+    post,
+    path = "/api/v1/notes",
+    operation_id = "publishNote",
+    tag = "operator",
+    summary = "The node authors a note signed with its node key (operator only).",
+    request_body = inline(NoteBody),
+    responses(
+        (status = 201, description = "Stored.", body = doc::IngestOutcome),
+        doc::BadInput,
+        doc::WriteFailures,
+        doc::OperatorRefusals,
+        doc::UploadRefusals,
+    ),
+    security(("operatorToken" = [])),
+)]
 pub(super) async fn publish(_: Operator, S(state): S<State>, Json(body): Json<NoteBody>) -> Result<Response, Error> {
     if body.text.trim().is_empty() {
         return Err(Error::bad_request("empty_note", "`text` is empty: a note needs some text"));

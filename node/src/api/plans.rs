@@ -16,6 +16,7 @@ use samverka_protocol::{Body as _, RosterChain};
 use serde_json::{json, Value};
 
 use super::extract::{self, Json, Path};
+use super::openapi as doc;
 use super::{Error, Routes, State};
 use crate::plan::followup::FollowUp;
 use crate::plan::{self, export, import, InvoiceBasis, PlanReport, PlanSummary, Refusal};
@@ -263,7 +264,18 @@ fn report_view(r: &PlanReport) -> Value {
 
 /// `GET /api/v1/plans`: every plan version held, oldest first, with its computed total,
 /// adoption and receipt count.
-async fn plans(S(state): S<State>) -> Result<Json<Value>, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/plans",
+    operation_id = "listPlans",
+    tag = "plans",
+    summary = "Every plan version held, oldest first, with its computed total, adoption and receipt count.",
+    responses(
+        (status = 200, description = "The plans.", body = inline(doc::Plans)),
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn plans(S(state): S<State>) -> Result<Json<Value>, Error> {
     let chain = chain(&state)?;
     let list = state.blocking(move |s| plan::plans(s.ledger.store(), &chain).map_err(query)).await?;
     Ok(Json(json!({ "plans": list.iter().map(summary_view).collect::<Vec<_>>() })))
@@ -281,7 +293,21 @@ async fn report_of(state: &State, id: String) -> Result<(PlanReport, std::sync::
 
 /// `GET /api/v1/plans/{id}`: the plan, its totals, adoption, receipts (who lacks it, and since
 /// when) and what changed from the version it supersedes.
-async fn plan(S(state): S<State>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/plans/{id}",
+    operation_id = "getPlan",
+    tag = "plans",
+    summary = "A plan version: its body, every computed total, adoption, each member's receipt (or since when it is missing) and the changes from the version it supersedes.",
+    params(doc::RecordIdPath),
+    responses(
+        (status = 200, description = "The plan.", body = doc::PlanDetail),
+        doc::BadId,
+        doc::UnknownPlan,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn plan(S(state): S<State>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
     let (report, _) = report_of(&state, id).await?;
     Ok(Json(report_view(&report)))
 }
@@ -295,14 +321,42 @@ pub(super) fn file(content_type: &'static str, name: String, bytes: Vec<u8>) -> 
 }
 
 /// `GET /api/v1/plans/{id}/plan.csv`
-async fn plan_csv(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/plans/{id}/plan.csv",
+    operation_id = "getPlanCsv",
+    tag = "plans",
+    summary = "The plan as CSV for Swedish Excel (UTF-8 with BOM, semicolons): goals, initiatives or budget lines, then the computed totals.",
+    params(doc::RecordIdPath),
+    responses(
+        (status = 200, description = "A CSV document.", body = String, content_type = "text/csv"),
+        doc::BadId,
+        doc::UnknownPlan,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn plan_csv(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
     let (report, _) = report_of(&state, id).await?;
     let name = format!("plan-{}.csv", &report.summary.plan.id().to_hex()[..16]);
     Ok(file("text/csv; charset=utf-8", name, export::plan_csv(&report)))
 }
 
 /// `GET /api/v1/plans/{id}/plan.pdf`
-async fn plan_pdf(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/plans/{id}/plan.pdf",
+    operation_id = "getPlanPdf",
+    tag = "plans",
+    summary = "The plan as a PDF: its lines, computed totals, adoption and receipts.",
+    params(doc::RecordIdPath),
+    responses(
+        (status = 200, description = "A PDF document.", body = inline(doc::Bytes), content_type = "application/pdf"),
+        doc::BadId,
+        doc::UnknownPlan,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn plan_pdf(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
     let (report, chain) = report_of(&state, id).await?;
     let name = format!("plan-{}.pdf", &report.summary.plan.id().to_hex()[..16]);
     Ok(file("application/pdf", name, export::plan_document(&report, &chain).to_pdf()))
@@ -311,7 +365,21 @@ async fn plan_pdf(S(state): S<State>, Path(id): Path<String>) -> Result<Response
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// `GET /api/v1/plans/{id}/plan.xlsx`
-async fn plan_xlsx(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/plans/{id}/plan.xlsx",
+    operation_id = "getPlanXlsx",
+    tag = "plans",
+    summary = "The plan as an XLSX workbook: the same rows as the CSV, amounts as numbers.",
+    params(doc::RecordIdPath),
+    responses(
+        (status = 200, description = "An XLSX workbook.", body = inline(doc::Bytes), content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        doc::BadId,
+        doc::UnknownPlan,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn plan_xlsx(S(state): S<State>, Path(id): Path<String>) -> Result<Response, Error> {
     let (report, _) = report_of(&state, id).await?;
     let name = format!("plan-{}.xlsx", &report.summary.plan.id().to_hex()[..16]);
     let bytes = export::plan_xlsx(&report).map_err(|e| Error::Internal(e.to_string()))?;
@@ -320,7 +388,22 @@ async fn plan_xlsx(S(state): S<State>, Path(id): Path<String>) -> Result<Respons
 
 /// `POST /api/v1/plans/import`: a plan in the import format (TOML) → its body (hex, for signing),
 /// the totals its lines give and every typed total that disagrees. Nothing is stored.
-async fn import_check(req: Request) -> Result<Json<Value>, Error> {
+#[utoipa::path(
+    post,
+    path = "/api/v1/plans/import",
+    operation_id = "checkPlanImport",
+    tag = "plans",
+    summary = "Reads a plan in the import format (TOML) and answers its body (hex, to sign), the totals its lines give, and every typed total that disagrees, line by line. Nothing is stored.",
+    request_body(content((String = "text/plain"), (String = "application/toml"))),
+    responses(
+        (status = 200, description = "The plan, its totals and the disagreements.", body = inline(doc::PlanImport)),
+        doc::BadImport,
+        doc::TooLarge,
+        doc::NotToml,
+        doc::RateLimited,
+    ),
+)]
+pub(super) async fn import_check(req: Request) -> Result<Json<Value>, Error> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if !matches!(essence.as_str(), "text/plain" | "application/toml") {
@@ -350,7 +433,18 @@ async fn import_check(req: Request) -> Result<Json<Value>, Error> {
 }
 
 /// `GET /api/v1/cost-keys`: every cost key held, with its adoption.
-async fn cost_keys(S(state): S<State>) -> Result<Json<Value>, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/cost-keys",
+    operation_id = "listCostKeys",
+    tag = "plans",
+    summary = "Every cost key (fördelningsnyckel) held, with its year, basis, weights and adoption.",
+    responses(
+        (status = 200, description = "The keys.", body = inline(doc::CostKeys)),
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn cost_keys(S(state): S<State>) -> Result<Json<Value>, Error> {
     let list = state.blocking(|s| plan::cost_keys(s.ledger.store()).map_err(query)).await?;
     let views: Vec<Value> = list
         .iter()
@@ -401,7 +495,22 @@ async fn basis_of(state: &State, y: String) -> Result<(InvoiceBasis, std::sync::
 
 /// `GET /api/v1/invoice-basis/{year}`: the adopted budget split by the adopted cost key, to the
 /// öre, summing exactly to the budget.
-async fn invoice_basis(S(state): S<State>, Path(y): Path<String>) -> Result<Json<Value>, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/invoice-basis/{year}",
+    operation_id = "getInvoiceBasis",
+    tag = "plans",
+    summary = "Each member's invoice basis for the year: the adopted budget's total split by the adopted cost key to the öre, summing exactly to the budget (docs/cost.md).",
+    params(doc::YearPath),
+    responses(
+        (status = 200, description = "The invoice basis.", body = inline(doc::InvoiceBasis)),
+        doc::BadYear,
+        doc::NoAdoptedBasis,
+        doc::Unsplittable,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn invoice_basis(S(state): S<State>, Path(y): Path<String>) -> Result<Json<Value>, Error> {
     let (b, chain) = basis_of(&state, y).await?;
     let lines: Vec<Value> = b
         .split
@@ -434,20 +543,65 @@ async fn invoice_basis(S(state): S<State>, Path(y): Path<String>) -> Result<Json
 }
 
 /// `GET /api/v1/invoice-basis/{year}/basis.csv`
-async fn invoice_csv(S(state): S<State>, Path(y): Path<String>) -> Result<Response, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/invoice-basis/{year}/basis.csv",
+    operation_id = "getInvoiceBasisCsv",
+    tag = "plans",
+    summary = "The invoice basis as CSV for Swedish Excel: kommunkod, member, weight, amount; then the sum.",
+    params(doc::YearPath),
+    responses(
+        (status = 200, description = "A CSV document.", body = String, content_type = "text/csv"),
+        doc::BadYear,
+        doc::NoAdoptedBasis,
+        doc::Unsplittable,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn invoice_csv(S(state): S<State>, Path(y): Path<String>) -> Result<Response, Error> {
     let (b, chain) = basis_of(&state, y).await?;
     Ok(file("text/csv; charset=utf-8", format!("fakturaunderlag-{}.csv", b.year), export::invoice_csv(&b, &chain)))
 }
 
 /// `GET /api/v1/invoice-basis/{year}/basis.xlsx`
-async fn invoice_xlsx(S(state): S<State>, Path(y): Path<String>) -> Result<Response, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/invoice-basis/{year}/basis.xlsx",
+    operation_id = "getInvoiceBasisXlsx",
+    tag = "plans",
+    summary = "The invoice basis as an XLSX workbook: kommunkod, member, weight, amount; then the sum.",
+    params(doc::YearPath),
+    responses(
+        (status = 200, description = "An XLSX workbook.", body = inline(doc::Bytes), content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        doc::BadYear,
+        doc::NoAdoptedBasis,
+        doc::Unsplittable,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn invoice_xlsx(S(state): S<State>, Path(y): Path<String>) -> Result<Response, Error> {
     let (b, chain) = basis_of(&state, y).await?;
     let bytes = export::invoice_xlsx(&b, &chain).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(file(XLSX, format!("fakturaunderlag-{}.xlsx", b.year), bytes))
 }
 
 /// `GET /api/v1/invoice-basis/{year}/basis.pdf`
-async fn invoice_pdf(S(state): S<State>, Path(y): Path<String>) -> Result<Response, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/invoice-basis/{year}/basis.pdf",
+    operation_id = "getInvoiceBasisPdf",
+    tag = "plans",
+    summary = "The invoice basis as a PDF: each member's amount, the sum, the budget and key it comes from.",
+    params(doc::YearPath),
+    responses(
+        (status = 200, description = "A PDF document.", body = inline(doc::Bytes), content_type = "application/pdf"),
+        doc::BadYear,
+        doc::NoAdoptedBasis,
+        doc::Unsplittable,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn invoice_pdf(S(state): S<State>, Path(y): Path<String>) -> Result<Response, Error> {
     let (b, chain) = basis_of(&state, y).await?;
     let pdf = export::invoice_document(&b, &chain).to_pdf();
     Ok(file("application/pdf", format!("fakturaunderlag-{}.pdf", b.year), pdf))

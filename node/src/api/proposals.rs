@@ -22,6 +22,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{self, Json, Path, RecordUpload};
+use super::openapi as doc;
 use super::records::{ingest, member_of};
 use super::roster::{chain, update_view};
 use super::{Error, State};
@@ -33,6 +34,17 @@ use crate::proposal;
 pub const MAX_PROPOSALS: usize = 64;
 
 /// `GET /api/v1/roster/proposals`
+#[utoipa::path(
+    get,
+    path = "/api/v1/roster/proposals",
+    operation_id = "proposals",
+    tag = "roster",
+    summary = "Pending roster proposals.",
+    responses(
+        (status = 200, description = "Pending proposals.", body = inline(doc::Proposals)),
+        doc::ReadFailures,
+    ),
+)]
 pub(super) async fn list(S(state): S<State>) -> Result<Json<Value>, Error> {
     let chain = chain(&state)?;
     let views: Vec<Value> = state.ledger.store().proposals()?.iter().map(|p| proposal_view(p, &chain, false)).collect();
@@ -40,6 +52,20 @@ pub(super) async fn list(S(state): S<State>) -> Result<Json<Value>, Error> {
 }
 
 /// `GET /api/v1/roster/proposals/{id}`
+#[utoipa::path(
+    get,
+    path = "/api/v1/roster/proposals/{id}",
+    operation_id = "proposal",
+    tag = "roster",
+    summary = "One pending proposal, with its record hex for signing offline.",
+    params(doc::ProposalIdPath),
+    responses(
+        (status = 200, description = "The proposal, with `record`.", body = doc::Proposal),
+        doc::BadInput,
+        doc::NotFound,
+        doc::NoFederation,
+    ),
+)]
 pub(super) async fn get(S(state): S<State>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
     let id = extract::record_id(&id)?;
     let chain = chain(&state)?;
@@ -49,6 +75,23 @@ pub(super) async fn get(S(state): S<State>, Path(id): Path<String>) -> Result<Js
 
 /// `POST /api/v1/roster/proposals`: a roster-update record, as canonical bytes or
 /// `{"record": "<hex>"}`. Copies of a pending proposal merge their countersignatures into it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/roster/proposals",
+    operation_id = "propose",
+    tag = "roster",
+    summary = "Submit a roster version that still lacks countersignatures. Everything but the threshold is verified. A copy of a pending proposal merges its countersignatures; a proposal that meets the threshold is adopted at once.",
+    request_body(description = "A record's canonical bytes, raw or as hex in JSON.", content((inline(doc::Bytes) = "application/octet-stream"), (super::extract::HexRecord = "application/json"))),
+    responses(
+        (status = 200, description = "Merged into a pending proposal, or already adopted.", body = inline(doc::ProposalOrAdopted)),
+        (status = 201, description = "The threshold is met: adopted as the next roster version.", body = doc::Adopted),
+        (status = 202, description = "Stored as a pending proposal.", body = doc::Proposal),
+        doc::BadInput,
+        doc::ProposalConflict,
+        doc::WriteFailures,
+        doc::UploadRefusals,
+    ),
+)]
 pub(super) async fn submit(S(state): S<State>, RecordUpload(bytes): RecordUpload) -> Result<Response, Error> {
     let record = Record::<Unverified>::decode(&bytes).map_err(|e| Error::rejection(&Rejection::Malformed(e), None))?;
     if record.header().kind != Kind::RosterUpdate {
@@ -89,15 +132,35 @@ fn submit_blocking(state: &State, record: Record<Unverified>) -> Result<Response
 }
 
 /// A countersignature sent for a proposal.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CountersignatureUpload)]
 pub(super) struct CountersignatureBody {
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     key: String,
+    #[schema(pattern = "^[0-9a-f]{128}$")]
     signature: String,
 }
 
 /// `POST /api/v1/roster/proposals/{id}/countersignatures` with `{"key": "<hex>", "signature": "<hex>"}`:
 /// an organisation key's signature over the proposal's header signing input.
+#[utoipa::path(
+    post,
+    path = "/api/v1/roster/proposals/{id}/countersignatures",
+    operation_id = "countersignProposal",
+    tag = "roster",
+    summary = "Add an organisation key's countersignature over the proposal's header signing input (`signing_input` in the proposal). Adopts the proposal when the threshold is met.",
+    params(doc::ProposalIdPath),
+    request_body = CountersignatureBody,
+    responses(
+        (status = 200, description = "Added; still pending.", body = doc::Proposal),
+        (status = 201, description = "The threshold is met: adopted as the next roster version.", body = doc::Adopted),
+        doc::BadInput,
+        doc::NotFound,
+        doc::WriteFailures,
+        doc::UploadRefusals,
+    ),
+)]
 pub(super) async fn countersign(
     S(state): S<State>,
     Path(id): Path<String>,

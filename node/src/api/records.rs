@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{self, Json, Path, Query, RecordUpload};
+use super::openapi as doc;
 use super::roster::{charter_view, update_view};
 use super::{Error, State};
 use crate::ledger::Outcome;
@@ -22,15 +23,36 @@ use crate::storage::MAX_PAGE;
 /// Records per page when the request names no `limit`.
 pub const DEFAULT_PAGE: usize = 100;
 
-#[derive(Deserialize)]
+/// The query of `GET /api/v1/records`.
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ListQuery {
+    /// A kind name, e.g. `note`, `roster-update`.
+    #[param(value_type = Option<doc::KindName>)]
     kind: Option<String>,
+    /// `next_cursor` from the previous page, unchanged.
+    #[param(min_length = 16, max_length = 16, pattern = "^[0-9a-fA-F]{16}$")]
     cursor: Option<String>,
+    /// Records per page, 1..=1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
 /// `GET /api/v1/records?kind=&cursor=&limit=`
+#[utoipa::path(
+    get,
+    path = "/api/v1/records",
+    operation_id = "records",
+    tag = "records",
+    summary = "Records in arrival order, optionally of one kind, paged with an opaque cursor.",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page.", body = doc::RecordPage),
+        doc::BadInput,
+        doc::Internal,
+    ),
+)]
 pub(super) async fn list(S(state): S<State>, Query(q): Query<ListQuery>) -> Result<Json<Value>, Error> {
     let kind = q.kind.as_deref().map(parse_kind).transpose()?;
     let after = q.cursor.as_deref().map(extract::decode_cursor).transpose()?;
@@ -42,14 +64,33 @@ pub(super) async fn list(S(state): S<State>, Query(q): Query<ListQuery>) -> Resu
     Ok(Json(json!({ "records": views, "next_cursor": next })))
 }
 
-#[derive(Deserialize)]
+/// The query of `GET /api/v1/authors/{key}/records`.
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(super) struct AuthorQuery {
+    /// First seq (default 0), at most 2^64 − 1.
+    #[param(maximum = 18446744073709551615usize)]
     from_seq: Option<u64>,
+    /// Records per page, 1..=1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
 /// `GET /api/v1/authors/{key}/records?from_seq=&limit=`
+#[utoipa::path(
+    get,
+    path = "/api/v1/authors/{key}/records",
+    operation_id = "recordsByAuthor",
+    tag = "records",
+    summary = "An author's records in chain order, from `from_seq`.",
+    params(doc::AuthorPath, AuthorQuery),
+    responses(
+        (status = 200, description = "A page.", body = doc::AuthorPage),
+        doc::BadInput,
+        doc::Internal,
+    ),
+)]
 pub(super) async fn by_author(
     S(state): S<State>,
     Path(key): Path<String>,
@@ -68,13 +109,40 @@ pub(super) async fn by_author(
     Ok(Json(json!({ "author": author.to_hex(), "member": member, "records": views, "next_seq": next })))
 }
 
-#[derive(Deserialize)]
+/// The query of `GET /api/v1/records/{id}`.
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(super) struct GetQuery {
+    /// `json` (default) or `raw`.
+    #[param(value_type = Option<RecordFormat>)]
     format: Option<String>,
 }
 
+/// How `GET /api/v1/records/{id}` answers.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code, reason = "it describes `format`'s values, read as a string")]
+pub(super) enum RecordFormat {
+    Json,
+    Raw,
+}
+
 /// `GET /api/v1/records/{id}?format=json|raw`
+#[utoipa::path(
+    get,
+    path = "/api/v1/records/{id}",
+    operation_id = "record",
+    tag = "records",
+    summary = "One record: a JSON view, or its canonical bytes with `format=raw`.",
+    params(doc::RecordIdPath, GetQuery),
+    responses(
+        (status = 200, description = "The record.", content((doc::Record = "application/json"), (inline(doc::Bytes) = "application/octet-stream"))),
+        doc::BadInput,
+        doc::NotFound,
+        doc::Internal,
+    ),
+)]
 pub(super) async fn get(
     S(state): S<State>,
     Path(id): Path<String>,
@@ -99,6 +167,25 @@ pub(super) async fn get(
 }
 
 /// `POST /api/v1/records`: a record signed elsewhere, as canonical bytes or `{"record": "<hex>"}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/records",
+    operation_id = "submitRecord",
+    tag = "records",
+    summary = "Submit a record signed elsewhere. Verified and stored through the node's one ingest path.",
+    request_body(description = "A record's canonical bytes, raw or as hex in JSON.", content((inline(doc::Bytes) = "application/octet-stream"), (super::extract::HexRecord = "application/json"))),
+    responses(
+        (status = 200, description = "Already held (`duplicate`).", body = doc::IngestOutcome),
+        (status = 201, description = "Stored (`stored` or `equivocation`).", body = doc::IngestOutcome),
+        (status = 202, description = "Parked: genuine, but waiting for the roster version it names, a record it references, or (from a peer) its author's previous record (`parked`).", body = doc::IngestOutcome),
+        doc::BadInput,
+        doc::ChainConflict,
+        doc::ParkingFull,
+        doc::DiskFull,
+        doc::ReadFailures,
+        doc::UploadRefusals,
+    ),
+)]
 pub(super) async fn submit(S(state): S<State>, RecordUpload(bytes): RecordUpload) -> Result<Response, Error> {
     let record = Record::<Unverified>::decode(&bytes).map_err(|e| {
         state.metrics.rejection("malformed");
@@ -115,6 +202,23 @@ pub(super) async fn submit(S(state): S<State>, RecordUpload(bytes): RecordUpload
 }
 
 /// `POST /api/v1/records/check`: what submitting the record would give, with nothing stored.
+#[utoipa::path(
+    post,
+    path = "/api/v1/records/check",
+    operation_id = "checkRecord",
+    tag = "records",
+    summary = "Judge a signed record by every rule of the ingest path without storing it: what submitting it would give. Signers call this before they keep a chain position.",
+    request_body(description = "A record's canonical bytes, raw or as hex in JSON.", content((inline(doc::Bytes) = "application/octet-stream"), (super::extract::HexRecord = "application/json"))),
+    responses(
+        (status = 200, description = "What submitting it would give: `stored`, `duplicate`, `parked` or `equivocation`. Nothing was stored.", body = doc::IngestOutcome),
+        doc::BadInput,
+        doc::WouldConflict,
+        doc::TooLarge,
+        doc::NotARecordType,
+        doc::WouldBeRejected,
+        doc::WriteFailures,
+    ),
+)]
 pub(super) async fn check(S(state): S<State>, RecordUpload(bytes): RecordUpload) -> Result<Json<Value>, Error> {
     let record = Record::<Unverified>::decode(&bytes).map_err(|e| Error::rejection(&Rejection::Malformed(e), None))?;
     let kind = record.header().kind;
@@ -186,6 +290,20 @@ pub(super) fn outcome_response(outcome: &Outcome) -> Response {
 }
 
 /// `GET /api/v1/records/{id}/receipts`: which members' nodes hold the record.
+#[utoipa::path(
+    get,
+    path = "/api/v1/records/{id}/receipts",
+    operation_id = "receipts",
+    tag = "records",
+    summary = "Which members' nodes hold the record (replication receipts).",
+    params(doc::RecordIdPath),
+    responses(
+        (status = 200, description = "Receipts.", body = doc::Receipts),
+        doc::BadInput,
+        doc::NotFound,
+        doc::Internal,
+    ),
+)]
 pub(super) async fn receipts(S(state): S<State>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
     let id = extract::record_id(&id)?;
     held(&state, &id)?;
@@ -207,6 +325,17 @@ pub(super) async fn receipt(state: &State, id: &RecordId) -> Value {
 }
 
 /// `GET /api/v1/equivocators`
+#[utoipa::path(
+    get,
+    path = "/api/v1/equivocators",
+    operation_id = "equivocators",
+    tag = "records",
+    summary = "Authors caught signing two records at one position, with the records.",
+    responses(
+        (status = 200, description = "Equivocators.", body = inline(doc::Equivocators)),
+        doc::Internal,
+    ),
+)]
 pub(super) async fn equivocators(S(state): S<State>) -> Result<Json<Value>, Error> {
     let chain = state.ledger.chain();
     let list: Vec<Value> = state

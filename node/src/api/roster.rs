@@ -10,6 +10,7 @@ use samverka_protocol::{
 use serde_json::{json, Value};
 
 use super::extract::{Json, Path};
+use super::openapi as doc;
 use super::{Error, State};
 
 /// The roster chain, or 503 when the node has no federation.
@@ -18,6 +19,17 @@ pub(super) fn chain(state: &State) -> Result<std::sync::Arc<RosterChain>, Error>
 }
 
 /// `GET /api/v1/charter`
+#[utoipa::path(
+    get,
+    path = "/api/v1/charter",
+    operation_id = "charter",
+    tag = "roster",
+    summary = "The federation's charter (its genesis record).",
+    responses(
+        (status = 200, description = "The charter.", body = inline(doc::CharterView)),
+        doc::ReadFailures,
+    ),
+)]
 pub(super) async fn charter(S(state): S<State>) -> Result<Json<Value>, Error> {
     let chain = chain(&state)?;
     let id = chain.federation();
@@ -29,12 +41,34 @@ pub(super) async fn charter(S(state): S<State>) -> Result<Json<Value>, Error> {
 }
 
 /// `GET /api/v1/roster`
+#[utoipa::path(
+    get,
+    path = "/api/v1/roster",
+    operation_id = "roster",
+    tag = "roster",
+    summary = "The current roster version.",
+    responses(
+        (status = 200, description = "The newest roster version.", body = doc::Roster),
+        doc::NoFederation,
+    ),
+)]
 pub(super) async fn current(S(state): S<State>) -> Result<Json<Value>, Error> {
     let chain = chain(&state)?;
     Ok(Json(roster_view(chain.current(), &chain)))
 }
 
 /// `GET /api/v1/roster/history`
+#[utoipa::path(
+    get,
+    path = "/api/v1/roster/history",
+    operation_id = "rosterHistory",
+    tag = "roster",
+    summary = "Every roster version, oldest (the charter, version 0) first.",
+    responses(
+        (status = 200, description = "All versions.", body = inline(doc::RosterHistory)),
+        doc::NoFederation,
+    ),
+)]
 pub(super) async fn history(S(state): S<State>) -> Result<Json<Value>, Error> {
     let chain = chain(&state)?;
     let versions: Vec<Value> = chain.versions().iter().map(|r| roster_view(r, &chain)).collect();
@@ -42,6 +76,20 @@ pub(super) async fn history(S(state): S<State>) -> Result<Json<Value>, Error> {
 }
 
 /// `GET /api/v1/roster/versions/{version}`
+#[utoipa::path(
+    get,
+    path = "/api/v1/roster/versions/{version}",
+    operation_id = "rosterVersion",
+    tag = "roster",
+    summary = "One roster version.",
+    params(("version" = u64, Path, description = "The version number (0 is the charter).")),
+    responses(
+        (status = 200, description = "The version.", body = doc::Roster),
+        doc::BadInput,
+        doc::NotFound,
+        doc::NoFederation,
+    ),
+)]
 pub(super) async fn version(S(state): S<State>, Path(version): Path<String>) -> Result<Json<Value>, Error> {
     let n: u64 = version.parse().map_err(|_| {
         Error::bad_request("bad_version", format!("{version:?} is not a roster version: expected a whole number"))
@@ -57,6 +105,17 @@ pub(super) async fn version(S(state): S<State>, Path(version): Path<String>) -> 
 }
 
 /// `GET /api/v1/members`
+#[utoipa::path(
+    get,
+    path = "/api/v1/members",
+    operation_id = "members",
+    tag = "roster",
+    summary = "The current members.",
+    responses(
+        (status = 200, description = "Members.", body = inline(doc::Members)),
+        doc::NoFederation,
+    ),
+)]
 pub(super) async fn members(S(state): S<State>) -> Result<Json<Value>, Error> {
     let chain = chain(&state)?;
     let roster = chain.current();
@@ -65,6 +124,19 @@ pub(super) async fn members(S(state): S<State>) -> Result<Json<Value>, Error> {
 }
 
 /// `GET /api/v1/members/{id}`
+#[utoipa::path(
+    get,
+    path = "/api/v1/members/{id}",
+    operation_id = "member",
+    tag = "roster",
+    summary = "One member with its keys and roles.",
+    params(("id" = String, Path, description = "Kommunkod (e.g. 2580) or organisation number (NNNNNN-NNNN).")),
+    responses(
+        (status = 200, description = "The member.", body = doc::MemberDetail),
+        doc::NotFound,
+        doc::NoFederation,
+    ),
+)]
 pub(super) async fn member(S(state): S<State>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
     let chain = chain(&state)?;
     let roster = chain.current();

@@ -6,13 +6,21 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::extract::Json;
+use super::openapi as doc;
 use super::records::{receipt, refresh_stored};
 use super::{Error, State};
 
-/// The OpenAPI 3.1 document describing every route of [`super::router`].
-pub const OPENAPI: &str = include_str!("openapi.json");
-
 /// `GET /healthz`: the process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "node",
+    summary = "The process is alive.",
+    responses(
+        (status = 200, description = "Alive.", body = inline(doc::Alive)),
+    ),
+)]
 pub(super) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "alive" }))
 }
@@ -20,6 +28,17 @@ pub(super) async fn healthz() -> Json<Value> {
 /// `GET /readyz`: the store answers and takes writes (no failed write, room on its disk), and the
 /// node has a federation. Not ready while the disk is full; ready again by itself once space is
 /// freed.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "node",
+    summary = "The store answers and the node has a federation.",
+    responses(
+        (status = 200, description = "Ready.", body = inline(doc::Ready)),
+        doc::NotReady,
+    ),
+)]
 pub(super) async fn readyz(S(state): S<State>) -> Response {
     if let Err(e) = state.ledger.store().count() {
         tracing::error!(error = %e, "readiness: the store does not answer");
@@ -38,6 +57,17 @@ pub(super) async fn readyz(S(state): S<State>) -> Response {
 }
 
 /// `GET /api/v1/status`
+#[utoipa::path(
+    get,
+    path = "/api/v1/status",
+    operation_id = "status",
+    tag = "node",
+    summary = "The node's status.",
+    responses(
+        (status = 200, description = "Status.", body = doc::Status),
+        doc::Internal,
+    ),
+)]
 pub(super) async fn status(S(state): S<State>) -> Result<Json<Value>, Error> {
     let store = state.ledger.store();
     let chain = state.ledger.chain();
@@ -69,6 +99,16 @@ pub(super) async fn status(S(state): S<State>) -> Result<Json<Value>, Error> {
 }
 
 /// `GET /api/v1/peers`
+#[utoipa::path(
+    get,
+    path = "/api/v1/peers",
+    operation_id = "peers",
+    tag = "node",
+    summary = "Peers connected now (empty when the network is not running).",
+    responses(
+        (status = 200, description = "Peers.", body = inline(doc::Peers)),
+    ),
+)]
 pub(super) async fn peers(S(state): S<State>) -> Json<Value> {
     let peers = match &state.network {
         Some(n) => n.peers().await,
@@ -78,6 +118,16 @@ pub(super) async fn peers(S(state): S<State>) -> Json<Value> {
 }
 
 /// `GET /metrics`: Prometheus text exposition.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "node",
+    summary = "Prometheus metrics in the OpenMetrics text format.",
+    responses(
+        (status = 200, description = "samverka_records_ingested_total{source}, samverka_rejections_total{reason}, samverka_peers, samverka_records_stored, and the network's: samverka_p2p_sync_lag, samverka_p2p_records_in_total{source}, samverka_p2p_records_out_total{path}, samverka_p2p_rejections_total{reason} and libp2p's.", body = String, content_type = "application/openmetrics-text"),
+    ),
+)]
 pub(super) async fn metrics(S(state): S<State>) -> Response {
     refresh_stored(&state);
     if let Some(n) = &state.network {
@@ -88,6 +138,16 @@ pub(super) async fn metrics(S(state): S<State>) -> Response {
 }
 
 /// `GET /api/v1/openapi.json`
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    operation_id = "openapi",
+    tag = "node",
+    summary = "This document.",
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document.", body = inline(doc::OpenApiDocument)),
+    ),
+)]
 pub(super) async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+    ([(header::CONTENT_TYPE, "application/json")], doc::document()).into_response()
 }
