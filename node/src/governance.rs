@@ -206,6 +206,28 @@ pub fn matters(store: &Store) -> Result<Vec<MatterSummary>, Error> {
     Ok(model.matters().rev().map(|m| summary(&model, m)).collect())
 }
 
+/// The matters `keep` chooses (by body and status), newest first: `take` of them after the first
+/// `skip`, with how many it chooses in all. Only the ones returned are copied out.
+pub fn matters_where(
+    store: &Store,
+    keep: impl Fn(&Matter, Status) -> bool,
+    skip: usize,
+    take: usize,
+) -> (Vec<MatterSummary>, usize) {
+    let model = model(store);
+    let mut total = 0;
+    let mut out = Vec::new();
+    for m in model.matters().rev() {
+        if keep(&m.body, status_of(&model.settlement(&m.id()))) {
+            if total >= skip && out.len() < take {
+                out.push(summary(&model, m));
+            }
+            total += 1;
+        }
+    }
+    (out, total)
+}
+
 /// How many matters held are open (no final closing, not disputed), counted in the read model
 /// without copying any.
 pub fn open_matters(store: &Store) -> usize {

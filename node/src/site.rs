@@ -94,6 +94,17 @@ impl samverka_web::Node for Site {
         Ok(governance::matters(self.ledger.store())?.iter().map(row).collect())
     }
 
+    fn matter_list(&self, query: &view::MatterQuery) -> Result<view::MatterList, view::Error> {
+        self.chain()?;
+        let (page, total) = governance::matters_where(
+            self.ledger.store(),
+            |m, status| query.admits(m.kind, view_status(status)),
+            query.skip,
+            query.take,
+        );
+        Ok(view::MatterList { rows: page.iter().map(row).collect(), total })
+    }
+
     fn open_matters(&self) -> Result<usize, view::Error> {
         self.chain()?;
         Ok(governance::open_matters(self.ledger.store()))
@@ -228,11 +239,13 @@ impl samverka_web::Node for Site {
             Some(n) => {
                 let peers = n.peers().await.into_iter().map(|p| (name(&p.member), p.address)).collect();
                 let ledger = self.ledger.clone();
-                let newest = tokio::task::spawn_blocking(move || governance::matters(ledger.store()))
-                    .await
-                    .map_err(|e| view::Error::Read(Box::new(e)))??
-                    .into_iter()
-                    .next();
+                let newest =
+                    tokio::task::spawn_blocking(move || governance::matters_page(ledger.store(), None, 1, false))
+                        .await
+                        .map_err(|e| view::Error::Read(Box::new(e)))?
+                        .items
+                        .into_iter()
+                        .next();
                 let replication = match newest {
                     Some(m) => {
                         let holders = n.holders(&m.matter.id()).await.iter().map(|h| name(h)).collect();
@@ -665,11 +678,15 @@ fn row(m: &MatterSummary) -> view::MatterRow {
         diarienummer: m.diarium.as_ref().map(|d| d.body.diarienummer.to_string()),
         title: m.matter.body.title.clone(),
         kind: m.matter.body.kind,
-        status: match m.status {
-            Status::Open => view::Status::Open,
-            Status::Closed => view::Status::Closed,
-            Status::Disputed => view::Status::Disputed,
-        },
+        status: view_status(m.status),
         time_ms: m.matter.record.header().time_ms,
+    }
+}
+
+fn view_status(s: Status) -> view::Status {
+    match s {
+        Status::Open => view::Status::Open,
+        Status::Closed => view::Status::Closed,
+        Status::Disputed => view::Status::Disputed,
     }
 }

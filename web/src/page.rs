@@ -294,16 +294,19 @@ impl MatterFilter {
 }
 
 impl MatterFilter {
-    fn admits(&self, r: &view::MatterRow) -> bool {
-        let status = match self.status.as_deref() {
-            Some("oppna") => r.status == view::Status::Open,
-            Some("avslutade") => r.status != view::Status::Open,
-            _ => true,
+    /// The query for page `page` of this filter. A kind this node does not know (or none)
+    /// filters nothing.
+    fn query(&self, page: usize) -> view::MatterQuery {
+        let open = match self.status.as_deref() {
+            Some("oppna") => Some(true),
+            Some("avslutade") => Some(false),
+            _ => None,
         };
-        // A kind this node does not know (or none) filters nothing.
-        let known = |k: &str| MatterKind::ALL.into_iter().any(|m| kind_key(m).trim_start_matches("kind.") == k);
-        let kind = self.typ.as_deref().filter(|k| known(k));
-        status && kind.is_none_or(|k| kind_key(r.kind).trim_start_matches("kind.") == k)
+        let kind = self
+            .typ
+            .as_deref()
+            .and_then(|k| MatterKind::ALL.into_iter().find(|m| kind_key(*m).trim_start_matches("kind.") == k));
+        view::MatterQuery { open, kind, skip: (page - 1) * MATTERS_PER_PAGE, take: MATTERS_PER_PAGE }
     }
 }
 
@@ -439,14 +442,19 @@ pub async fn matters<N: Node>(
     v: Visitor,
 ) -> Response {
     let page = async {
-        let rows: Vec<view::MatterRow> =
-            read(&web.node, |n| n.matters()).await?.into_iter().filter(|r| filter.admits(r)).collect();
+        let asked = filter.sida.as_deref().and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).max(1);
+        let query = filter.query(asked);
+        let mut list = read(&web.node, move |n| n.matter_list(&query)).await?;
+        let pages = list.total.div_ceil(MATTERS_PER_PAGE).max(1);
+        let page = asked.min(pages);
+        if page != asked {
+            let query = filter.query(page);
+            list = read(&web.node, move |n| n.matter_list(&query)).await?;
+        }
         let t = v.t();
-        let pages = rows.len().div_ceil(MATTERS_PER_PAGE).max(1);
-        let page = filter.sida.as_deref().and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).clamp(1, pages);
-        let shown = &rows[((page - 1) * MATTERS_PER_PAGE).min(rows.len())..(page * MATTERS_PER_PAGE).min(rows.len())];
+        let shown = &list.rows;
         let caption = if pages == 1 {
-            t.fill("matters.caption", &[("count", &rows.len().to_string())])
+            t.fill("matters.caption", &[("count", &list.total.to_string())])
         } else {
             let first = (page - 1) * MATTERS_PER_PAGE + 1;
             t.fill(
@@ -454,7 +462,7 @@ pub async fn matters<N: Node>(
                 &[
                     ("first", &first.to_string()),
                     ("last", &(first + shown.len() - 1).to_string()),
-                    ("count", &locale::grouped(rows.len() as u64)),
+                    ("count", &locale::grouped(list.total as u64)),
                 ],
             )
         };

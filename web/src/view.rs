@@ -16,6 +16,12 @@ pub trait Node: Send + Sync + 'static {
     fn federation(&self) -> Result<Federation, Error>;
     /// Every matter held, newest first.
     fn matters(&self) -> Result<Vec<MatterRow>, Error>;
+    /// The matters `query` asks for, newest first, and how many match in all.
+    fn matter_list(&self, query: &MatterQuery) -> Result<MatterList, Error> {
+        let all: Vec<MatterRow> = self.matters()?.into_iter().filter(|r| query.admits(r.kind, r.status)).collect();
+        let total = all.len();
+        Ok(MatterList { rows: all.into_iter().skip(query.skip).take(query.take).collect(), total })
+    }
     /// How many matters held are open.
     fn open_matters(&self) -> Result<usize, Error> {
         Ok(self.matters()?.iter().filter(|m| m.status == Status::Open).count())
@@ -66,6 +72,35 @@ pub trait Node: Send + Sync + 'static {
     fn invoice(&self, _year: u16) -> Result<plan::Invoice, Error> {
         Ok(plan::Invoice::NoAdoptedBudget)
     }
+}
+
+/// Which matters a list shows: by status and kind, a page of them.
+#[derive(Clone, Debug)]
+pub struct MatterQuery {
+    /// Only open (`Some(true)`) or only settled (`Some(false)`) matters; all when `None`.
+    pub open: Option<bool>,
+    /// Only matters of this kind.
+    pub kind: Option<MatterKind>,
+    /// How many matching matters to pass over (the pages before).
+    pub skip: usize,
+    /// How many to return.
+    pub take: usize,
+}
+
+impl MatterQuery {
+    /// Whether a matter of `kind` with `status` matches.
+    pub fn admits(&self, kind: MatterKind, status: Status) -> bool {
+        self.open.is_none_or(|open| open == (status == Status::Open)) && self.kind.is_none_or(|k| k == kind)
+    }
+}
+
+/// A page of matters, and how many match in all.
+#[derive(Clone, Debug)]
+pub struct MatterList {
+    /// The page's matters, newest first.
+    pub rows: Vec<MatterRow>,
+    /// How many matters match the query.
+    pub total: usize,
 }
 
 /// What the host's förvaltare or ordförande has the host's node do.

@@ -36,9 +36,9 @@ impl Routes {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(super) struct OnQuery {
-    /// The day the status is computed for, `YYYY-MM-DD`; default: today in Europe/Stockholm. A
-    /// display: no rule depends on it.
-    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    /// The day the status is computed for, `YYYY-MM-DD` from 1900 on; default: today in
+    /// Europe/Stockholm. A display: no rule depends on it.
+    #[param(value_type = Option<String>, format = Date, pattern = "^(19|[2-9][0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$")]
     on: Option<String>,
 }
 
