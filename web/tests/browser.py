@@ -237,32 +237,33 @@ def host_forms(driver, axe, base):
     return failures
 
 
+def write_minutes(driver, second_justerare):
+    """Fills in the minutes form (the first justerare, the chair, and the second justerare by its
+    index among the options) and sends it."""
+    from selenium.webdriver.support.ui import Select
+    for text in driver.find_elements(By.CSS_SELECTOR, "textarea[name=text]"):
+        text.send_keys("Ärendet föredrogs.")
+    Select(driver.find_element(By.ID, "justerare-1")).select_by_index(1)
+    Select(driver.find_element(By.ID, "justerare-2")).select_by_index(second_justerare)
+    Select(driver.find_element(By.ID, "chair")).select_by_index(1)
+    driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]").click()
+
+
 def minutes_form(driver, axe, base):
     """Writes the minutes of the meeting just called: the form, the form refused (one justerare
     twice), and the minutes signed. Returns the number of violations."""
-    from selenium.webdriver.support.ui import Select
     failures = 0
     driver.get(base + "/sammantraden?lang=sv")
     driver.find_element(By.LINK_TEXT, "Skriv protokoll").click()
     wait_for(driver, "the minutes form", lambda d: d.current_url.endswith("/protokoll"))
     failures += axe_page(driver, axe, "host form: minutes")
-    for text in driver.find_elements(By.CSS_SELECTOR, "textarea[name=text]"):
-        text.send_keys("Ärendet föredrogs.")
-    Select(driver.find_element(By.ID, "justerare-1")).select_by_index(1)
-    Select(driver.find_element(By.ID, "justerare-2")).select_by_index(1)
-    Select(driver.find_element(By.ID, "chair")).select_by_index(1)
-    driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]").click()
+    write_minutes(driver, second_justerare=1)
     wait_for(driver, "the refused minutes", lambda d: d.find_elements(By.CSS_SELECTOR, ".error-summary"))
     message = driver.find_element(By.CSS_SELECTOR, ".error-summary").text
     if "tre olika personer" not in message:
         sys.exit("minutes with one justerare twice do not say why: " + message)
     failures += axe_page(driver, axe, "minutes refused: one justerare twice")
-    for text in driver.find_elements(By.CSS_SELECTOR, "textarea[name=text]"):
-        text.send_keys("Ärendet föredrogs.")
-    Select(driver.find_element(By.ID, "justerare-1")).select_by_index(1)
-    Select(driver.find_element(By.ID, "justerare-2")).select_by_index(2)
-    Select(driver.find_element(By.ID, "chair")).select_by_index(1)
-    driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]").click()
+    write_minutes(driver, second_justerare=2)
     wait_for(driver, "the signing page for the minutes", lambda d: d.current_url.endswith("/underskrift"))
     failures += axe_page(driver, axe, "the minutes offered for signing")
     driver.find_element(By.CSS_SELECTOR, "#sign-form button[type=submit]").click()
