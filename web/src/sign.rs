@@ -369,12 +369,7 @@ pub async fn justera<N: Node>(
     v: Visitor,
     posted: Posted,
 ) -> Response {
-    let (me, _) = match signed_form(&web, &v, posted) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
-    let Ok(minutes) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
-    prepare(&web, &v, me, view::Action::Justera { minutes }, &id).await
+    prepare_on(web, id, v, posted, |minutes| view::Action::Justera { minutes }).await
 }
 
 /// `POST /avtal/{id}/skriv-under`: prepares the person's signature on the agreement for their
@@ -385,12 +380,24 @@ pub async fn sign_agreement<N: Node>(
     v: Visitor,
     posted: Posted,
 ) -> Response {
+    prepare_on(web, id, v, posted, |agreement| view::Action::SignAgreement { agreement }).await
+}
+
+/// Prepares the action `action` makes of the record `id` names (a form with only the CSRF
+/// token), for a signed-in person.
+async fn prepare_on<N: Node>(
+    web: Arc<Web<N>>,
+    id: String,
+    v: Visitor,
+    posted: Posted,
+    action: fn(RecordId) -> view::Action,
+) -> Response {
     let (me, _) = match signed_form(&web, &v, posted) {
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let Ok(agreement) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
-    prepare(&web, &v, me, view::Action::SignAgreement { agreement }, &id).await
+    let Ok(record) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
+    prepare(&web, &v, me, action(record), &id).await
 }
 
 pub(crate) async fn prepare<N: Node>(
