@@ -11,6 +11,7 @@
 
 pub mod export;
 pub mod file;
+pub mod pages;
 
 use std::collections::BTreeMap;
 
@@ -213,6 +214,13 @@ impl Loaded {
         };
         Summary { agreement: a.clone(), status, signed, deadline }
     }
+}
+
+/// The index of `member`'s party in `a`, if it is a party: the party a firmatecknare of
+/// `member` signs for.
+pub fn party_of(a: &Agreement, member: &MemberId) -> Option<u16> {
+    let i = a.parties.iter().position(|p| p.member() == Some(member))?;
+    Some(u16::try_from(i).expect("at most MAX_PARTIES parties"))
 }
 
 /// The next notice deadline of an agreement in force: `None` when its end date comes first.

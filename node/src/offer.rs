@@ -27,6 +27,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use samverka_protocol::agreement::{Act, AgreementSignature};
 use samverka_protocol::governance::{Choice, Justering, Matter, Meeting, Minutes, MinutesItem, Procedure, Vote};
 use samverka_protocol::roster::{Change, KeyKind, RosterUpdate};
 use samverka_protocol::{encoding, Body, Draft, Kind, MatterKind, MemberId, PublicKey, RecordId, Role, Signature};
@@ -77,6 +78,15 @@ pub enum Refusal {
     /// The person is not one of the minutes' justerare.
     #[error("you are not a justerare of minutes {0}")]
     NotJusterare(RecordId),
+    /// No agreement with this id is held.
+    #[error("no agreement {0} is held here")]
+    UnknownAgreement(RecordId),
+    /// The person's member is not a party to the agreement.
+    #[error("{0} is not a party to agreement {1}")]
+    NotAParty(MemberId, RecordId),
+    /// The person's member's party has already signed the agreement.
+    #[error("{0} has already signed agreement {1}")]
+    AlreadySigned(MemberId, RecordId),
     /// Nothing waits for this signature: the offer was replaced, or already stored or refused.
     #[error("record {0} is not offered to you (any more): start again from the page")]
     NotOffered(RecordId),
@@ -103,6 +113,9 @@ impl Refusal {
             Refusal::FederationRole(_) => "federation_role",
             Refusal::NotJusterare(_) => "not_justerare",
             Refusal::NotOffered(_) => "not_offered",
+            Refusal::UnknownAgreement(_) => "unknown_agreement",
+            Refusal::NotAParty(..) => "not_a_party",
+            Refusal::AlreadySigned(..) => "already_signed",
             Refusal::Refused(e) | Refusal::NotStored(e) => e.code(),
         }
     }
@@ -183,6 +196,28 @@ impl Offers {
             return Ok(Err(Refusal::NotJusterare(*minutes)));
         }
         Ok(Ok(Justering { minutes: *minutes }.to_bytes()))
+    }
+
+    /// The body of a signature on the agreement version `agreement` for the party of `member`
+    /// (its firmatecknare signs; the rules judge the key's role).
+    pub fn agreement_signature_body(
+        &self,
+        member: &MemberId,
+        agreement: &RecordId,
+    ) -> Result<Result<Vec<u8>, Refusal>, Error> {
+        let store = self.ledger.store();
+        let chain = self.ledger.chain().ok_or(ledger::Error::NoFederation)?;
+        let Some(report) = crate::agreement::agreement(store, &chain, agreement, crate::agreement::today())? else {
+            return Ok(Err(Refusal::UnknownAgreement(*agreement)));
+        };
+        let Some(party) = crate::agreement::party_of(&report.summary.agreement.body, member) else {
+            return Ok(Err(Refusal::NotAParty(member.clone(), *agreement)));
+        };
+        if report.parties.iter().any(|p| p.index == party && p.signature.is_some()) {
+            return Ok(Err(Refusal::AlreadySigned(member.clone(), *agreement)));
+        }
+        let body = AgreementSignature { agreement: *agreement, party, act: Act::Sign, original: None };
+        Ok(Ok(body.to_bytes()))
     }
 
     /// The body of a new matter put by a host officer, closed by `closer` (this node's key).

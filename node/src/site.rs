@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use samverka_protocol::agreement::AgreementSignature;
 use samverka_protocol::governance::{Justering, JusteringStatus, Minutes, MinutesItem, Vote};
 use samverka_protocol::roster::{Change, KeyKind, RosterUpdate};
 use samverka_protocol::testkit;
@@ -321,6 +322,9 @@ impl samverka_web::Node for Site {
                 todo.justering.push(minutes_row(&report));
             }
         }
+        let today = crate::agreement::today();
+        (todo.agreements, todo.deadlines) =
+            crate::agreement::pages::todo(&self.ledger, &me.member, &me.roles, today, view::TODO_DEADLINE_DAYS)?;
         Ok(todo)
     }
 
@@ -341,6 +345,9 @@ impl samverka_web::Node for Site {
                     items.into_iter().map(|(matter, text)| MinutesItem { matter, closing: None, text }).collect();
                 let draft = Minutes { meeting, present, items, justerare, chair, anslag_date };
                 (Kind::Minutes, self.offers.minutes_body(draft)?)
+            }
+            view::Action::SignAgreement { agreement } => {
+                (Kind::AgreementSignature, self.offers.agreement_signature_body(&me.member, &agreement)?)
             }
             view::Action::Certify { member, key, roles, valid, reason } => {
                 match self.offers.certify_body(&member, key, roles, valid, reason)? {
@@ -385,6 +392,8 @@ impl samverka_web::Node for Site {
                     Some((Kind::Meeting, _)) => "/sammantraden".into(),
                     Some((Kind::Minutes, _)) => format!("/protokoll/{}", id.to_hex()),
                     Some((Kind::RosterUpdate, _)) => "/medlemmar".into(),
+                    Some((Kind::AgreementSignature, body)) => AgreementSignature::from_bytes(body)
+                        .map_or_else(|_| "/avtal".into(), |s| format!("/avtal/{}", s.agreement.to_hex())),
                     _ => "/att-gora".into(),
                 };
                 Ok(Ok(view::Submitted { id, back }))
@@ -408,6 +417,14 @@ impl samverka_web::Node for Site {
 
     fn invoice(&self, year: u16) -> Result<view::plan::Invoice, view::Error> {
         crate::plan::pages::invoice(&self.ledger, year)
+    }
+
+    fn agreements(&self) -> Result<Vec<view::agreement::AgreementRow>, view::Error> {
+        crate::agreement::pages::rows(&self.ledger)
+    }
+
+    fn agreement(&self, id: &RecordId) -> Result<Option<view::agreement::AgreementView>, view::Error> {
+        crate::agreement::pages::view(&self.ledger, id)
     }
 
     fn holds(&self, id: &RecordId) -> Result<bool, view::Error> {
@@ -610,6 +627,11 @@ impl Site {
                 let (member, person) = certified
                     .ok_or_else(|| view::Error::Read("an offered roster version certifies no person's key".into()))?;
                 view::Subject::Certify { version: update.version, member, person, reason: update.reason }
+            }
+            Kind::AgreementSignature => {
+                let signature =
+                    AgreementSignature::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
+                crate::agreement::pages::subject(&self.ledger, &signature)?
             }
             Kind::Minutes => {
                 let minutes = Minutes::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;

@@ -575,3 +575,85 @@ async fn a_members_organisation_key_certifies_a_new_persons_key_signed_in_the_br
     let members = html(&newcomer_browser.get("/medlemmar").await);
     assert!(members.contains(&format!("nyckel {} godkänd som Ersättare", &hex_key[..8])), "{members}");
 }
+
+fn firmatecknare(member: &str) -> SigningKey {
+    testkit::key(&format!("demo/{member}/firmatecknare"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agreement_list_and_page_show_status_parties_rule_and_annexes() {
+    let f = fixture::fixture().await;
+    let anyone = Browser { router: f.router.clone(), cookie: None };
+    let href = format!("/avtal/{}", f.agreement.to_hex());
+    let list = html(&anyone.get("/avtal").await);
+    assert!(list.contains(&href) && list.contains("Överenskommelse om e-arkiv"), "{list}");
+    assert!(list.contains("Under signering") && list.contains("1 av 2 har skrivit under"), "{list}");
+    assert!(list.contains("<a href=\"/avtal\""), "Avtal is in the main navigation:\n{list}");
+    let page = html(&anyone.get(&href).await);
+    for text in [
+        "Luleå kommun",
+        "Firmatecknare, Luleå kommun",
+        "Kiruna kommun",
+        "Har inte skrivit under",
+        "12 månaders uppsägningstid till årsskifte",
+        "Tills vidare",
+        "Bilaga 1 Tjänstebeskrivning.pdf",
+        "/agreement.pdf",
+    ] {
+        assert!(page.contains(text), "{text} on the agreement page:\n{page}");
+    }
+    assert!(!page.contains("skriv-under"), "no sign button for someone signed out");
+    let english = html(&anyone.get(&format!("{href}?lang=en")).await);
+    assert!(english.contains("Being signed") && english.contains("notice to the end of a year"), "{english}");
+    assert_eq!(anyone.get("/avtal/00").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_firmatecknare_signs_an_agreement_in_the_browser_and_it_comes_into_force() {
+    let f = fixture::fixture().await;
+    let href = format!("/avtal/{}", f.agreement.to_hex());
+    let key = firmatecknare("2584");
+    let (browser, csrf) = signed_in(&f, &key).await;
+    let todo = html(&browser.get("/att-gora").await);
+    assert!(todo.contains(&href), "the agreement waits for Kiruna's firmatecknare:\n{todo}");
+    let page = html(&browser.get(&href).await);
+    assert!(page.contains(&format!("{href}/skriv-under")) && page.contains("Skriv under avtalet"), "{page}");
+    let r = browser.post(&format!("{href}/skriv-under"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let offer = html(&browser.get("/underskrift").await);
+    assert!(offer.contains("Du skriver under det här avtalet för din organisation"), "{offer}");
+    assert!(offer.contains("Överenskommelse om e-arkiv") && offer.contains("Kiruna kommun"), "{offer}");
+    let r = sign_offer(&browser, &key, &csrf).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+
+    let page = html(&browser.get(&href).await);
+    assert!(page.contains("Gällande sedan") && page.contains("Firmatecknare, Kiruna kommun"), "{page}");
+    assert!(page.contains("Sista dag att säga upp för upphörande"), "{page}");
+    assert!(page.contains(&format!("/api/v1/agreements/{}/deadline.ics", f.agreement.to_hex())), "{page}");
+    assert!(!page.contains("skriv-under"), "no second signature is offered");
+    let list = html(&browser.get("/avtal").await);
+    assert!(list.contains("Gällande sedan") && list.contains("Sista dag att säga upp för upphörande"), "{list}");
+    let todo = html(&browser.get("/att-gora").await);
+    assert!(todo.contains("Inga avtal väntar på din underskrift."), "{todo}");
+    // Twelve months to a year end: the last day to give notice is always this year's 31 December.
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::get("Europe/Stockholm").expect("the zone")).date();
+    let within_90 = (jiff::civil::date(today.year(), 12, 31) - today).get_days() <= 90;
+    assert_eq!(todo.contains("Sista dag att säga upp för upphörande"), within_90, "deadlines within 90 days:\n{todo}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn someone_who_is_not_a_firmatecknare_gets_no_button_and_is_refused_in_swedish() {
+    let f = fixture::fixture().await;
+    let href = format!("/avtal/{}", f.agreement.to_hex());
+    let (browser, csrf) = signed_in(&f, &ordinarie("2584")).await;
+    let page = html(&browser.get(&href).await);
+    assert!(!page.contains("skriv-under"), "{page}");
+    let r = browser.post(&format!("{href}/skriv-under"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+    assert!(html(&r).contains("Nyckeln har inte rätt att göra det här."), "{}", html(&r));
+
+    let (other, csrf) = signed_in(&f, &ordinarie("2505")).await;
+    let r = other.post(&format!("{href}/skriv-under"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+    assert!(html(&r).contains("Din organisation är inte part i det här avtalet."), "{}", html(&r));
+}

@@ -78,6 +78,9 @@ pub fn router<N: Node>(web: Arc<Web<N>>) -> Router {
         .route("/planer", get(page::plans::plans::<N>))
         .route("/planer/{id}", get(page::plans::plan::<N>))
         .route("/fakturaunderlag/{year}", get(page::plans::invoice::<N>))
+        .route("/avtal", get(page::agreements::agreements::<N>))
+        .route("/avtal/{id}", get(page::agreements::agreement::<N>))
+        .route("/avtal/{id}/skriv-under", post(sign::sign_agreement::<N>))
         .route("/noden", get(page::node_state::<N>))
         .route("/tillganglighet", get(page::accessibility::<N>))
         .route(STYLESHEET, get(stylesheet))
@@ -93,7 +96,7 @@ pub fn not_found<N: Node>(web: Arc<Web<N>>) -> Router {
 
 /// Every page anyone may load, for tests and the browser check (`{id}` stands for a matter
 /// id).
-pub const PAGES: [&str; 13] = [
+pub const PAGES: [&str; 14] = [
     "/",
     "/arenden",
     "/arenden/{id}",
@@ -101,6 +104,7 @@ pub const PAGES: [&str; 13] = [
     "/diariet",
     "/planer",
     "/fakturaunderlag/2027",
+    "/avtal",
     "/medlemmar",
     "/noden",
     "/tillganglighet",

@@ -14,6 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 use samverka_protocol::governance::{Choice, Outcome};
 use samverka_protocol::{MatterKind, MemberKind, RecordId, Role};
 
+pub mod agreements;
 pub mod plans;
 
 use crate::catalog::{Catalog, Lang};
@@ -26,12 +27,13 @@ use crate::Web;
 pub const LANG_COOKIE: &str = "samverka_lang";
 
 /// Where the pages are, in menu order: (path, catalog key).
-const MENU: [(&str, &str); 7] = [
+const MENU: [(&str, &str); 8] = [
     ("/", "nav.overview"),
     ("/arenden", "nav.matters"),
     ("/sammantraden", "nav.meetings"),
     ("/diariet", "nav.diarium"),
     ("/planer", "nav.plans"),
+    ("/avtal", "nav.agreements"),
     ("/medlemmar", "nav.members"),
     ("/noden", "nav.node"),
 ];

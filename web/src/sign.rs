@@ -116,6 +116,8 @@ struct TodoPage {
     c: Chrome,
     ballots: Vec<Row>,
     justering: Vec<MinutesLine>,
+    agreements: Vec<crate::page::agreements::Line>,
+    deadlines: Vec<crate::page::agreements::Line>,
     csrf: String,
     error: Option<String>,
 }
@@ -278,6 +280,8 @@ async fn todo_page<N: Node>(
                 action: format!("/protokoll/{}/justera", m.id.to_hex()),
             })
             .collect(),
+        agreements: todo.agreements.iter().map(|r| crate::page::agreements::line(t, r)).collect(),
+        deadlines: todo.deadlines.iter().map(|r| crate::page::agreements::line(t, r)).collect(),
         csrf: session.csrf.clone(),
         error,
     };
@@ -365,12 +369,35 @@ pub async fn justera<N: Node>(
     v: Visitor,
     posted: Posted,
 ) -> Response {
+    prepare_on(web, id, v, posted, |minutes| view::Action::Justera { minutes }).await
+}
+
+/// `POST /avtal/{id}/skriv-under`: prepares the person's signature on the agreement for their
+/// member's party and shows it for signing.
+pub async fn sign_agreement<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    prepare_on(web, id, v, posted, |agreement| view::Action::SignAgreement { agreement }).await
+}
+
+/// Prepares the action `action` makes of the record `id` names (a form with only the CSRF
+/// token), for a signed-in person.
+async fn prepare_on<N: Node>(
+    web: Arc<Web<N>>,
+    id: String,
+    v: Visitor,
+    posted: Posted,
+    action: fn(RecordId) -> view::Action,
+) -> Response {
     let (me, _) = match signed_form(&web, &v, posted) {
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let Ok(minutes) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
-    prepare(&web, &v, me, view::Action::Justera { minutes }, &id).await
+    let Ok(record) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
+    prepare(&web, &v, me, action(record), &id).await
 }
 
 pub(crate) async fn prepare<N: Node>(
@@ -387,6 +414,7 @@ pub(crate) async fn prepare<N: Node>(
         view::Action::Meeting { .. } => ActionKind::Meeting,
         view::Action::Minutes { meeting, .. } => ActionKind::Minutes(meeting),
         view::Action::Certify { .. } => ActionKind::Certify,
+        view::Action::SignAgreement { .. } => ActionKind::SignAgreement,
     };
     let who = me.clone();
     match read(&web.node, move |n| n.prepare(&who, action)).await {
@@ -404,6 +432,7 @@ pub(crate) async fn prepare<N: Node>(
                 ActionKind::Meeting => crate::host::Form::Meeting.page(web, v, error).await,
                 ActionKind::Minutes(meeting) => crate::host::Form::Minutes(meeting).page(web, v, error).await,
                 ActionKind::Certify => crate::certify::page(web, v, None, error).await,
+                ActionKind::SignAgreement => crate::page::agreements::agreement_page(web, v, id, error).await,
             };
             v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo())
         }
@@ -420,6 +449,7 @@ enum ActionKind {
     Meeting,
     Minutes(RecordId),
     Certify,
+    SignAgreement,
 }
 
 /// `GET /underskrift`: the record waiting for the person's signature, in plain words.
@@ -519,6 +549,16 @@ pub async fn offer<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Respo
             }
             (facts, t.get("offer.certify_intro").to_owned(), "/medlemmar".to_owned())
         }
+        view::Subject::AgreementSignature { agreement, party, others } => (
+            vec![
+                (t.get("offer.agreement"), agreement.title.clone()),
+                (t.get("offer.party"), party.clone()),
+                (t.get("offer.others"), others.join(", ")),
+                (t.get("agreement.status"), crate::page::agreements::line(t, agreement).status),
+            ],
+            t.get("offer.agreement_intro").to_owned(),
+            format!("/avtal/{}", agreement.id.to_hex()),
+        ),
     };
     let mut facts = facts;
     facts.push((t.get("offer.seq"), (offer.seq + 1).to_string()));

@@ -7,6 +7,7 @@ use std::future::Future;
 use samverka_protocol::governance::{Choice, Outcome, Tally};
 use samverka_protocol::{Hash, Kind, MatterKind, MemberId, MemberKind, PublicKey, RecordId, Role, Signature};
 
+pub mod agreement;
 pub mod plan;
 
 /// A node as the pages see it. Every method but [`Node::node_state`] reads the store and may block:
@@ -71,6 +72,14 @@ pub trait Node: Send + Sync + 'static {
     /// Each member's invoice basis for `year`: the adopted budget split by the adopted key.
     fn invoice(&self, _year: u16) -> Result<plan::Invoice, Error> {
         Ok(plan::Invoice::NoAdoptedBudget)
+    }
+    /// Every agreement version held, newest first, with its status today.
+    fn agreements(&self) -> Result<Vec<agreement::AgreementRow>, Error> {
+        Ok(Vec::new())
+    }
+    /// One agreement version in full, or `None` if no agreement with that id is held.
+    fn agreement(&self, _id: &RecordId) -> Result<Option<agreement::AgreementView>, Error> {
+        Ok(None)
     }
 }
 
@@ -146,7 +155,14 @@ pub struct Todo {
     pub ballots: Vec<MatterRow>,
     /// Minutes the person is a justerare of and has not justerat.
     pub justering: Vec<MinutesRow>,
+    /// Agreements waiting for the person's signature (a firmatecknare of an unsigned party).
+    pub agreements: Vec<agreement::AgreementRow>,
+    /// Agreements in force whose notice deadline falls within [`TODO_DEADLINE_DAYS`] days.
+    pub deadlines: Vec<agreement::AgreementRow>,
 }
+
+/// How many days ahead "Att göra" shows an agreement's notice deadline.
+pub const TODO_DEADLINE_DAYS: i64 = 90;
 
 /// Minutes in a list.
 #[derive(Clone, Debug)]
@@ -302,6 +318,11 @@ pub enum Action {
         /// Why (a decision reference).
         reason: String,
     },
+    /// A signature on an agreement version for the party of the person's member (firmatecknare).
+    SignAgreement {
+        /// The agreement version.
+        agreement: RecordId,
+    },
 }
 
 /// A record prepared for a person to sign in the browser.
@@ -377,6 +398,15 @@ pub enum Subject {
         person: Person,
         /// Why.
         reason: String,
+    },
+    /// An agreement signed for a party.
+    AgreementSignature {
+        /// The agreement as listed.
+        agreement: agreement::AgreementRow,
+        /// The party signed for (the person's member).
+        party: String,
+        /// The other parties, by name.
+        others: Vec<String>,
     },
 }
 

@@ -300,6 +300,14 @@ def plan_id(base):
     return items[0]["id"]
 
 
+def agreement_id(base):
+    """The id of the fixture's agreement, from the agreements list."""
+    with urllib.request.urlopen(base + "/api/v1/agreements") as r:
+        agreements = json.loads(r.read())
+    items = agreements.get("agreements", agreements) if isinstance(agreements, dict) else agreements
+    return items[0]["id"]
+
+
 # The web fixture's operator token (node/tests/support/fixture.rs).
 FIXTURE_TOKEN = "fixture-token"
 
@@ -316,7 +324,7 @@ def main():
             self_check(driver, axe)
             keyboard(driver, base)
             pages = ["/", "/arenden", "/arenden/" + closed, "/arenden/" + opened, "/sammantraden", "/diariet",
-                     "/protokoll/" + minutes, "/planer", "/planer/" + plan_id(base), "/fakturaunderlag/2027", "/medlemmar", "/noden", "/tillganglighet", "/logga-in", "/nyckel",
+                     "/protokoll/" + minutes, "/planer", "/planer/" + plan_id(base), "/fakturaunderlag/2027", "/avtal", "/avtal/" + agreement_id(base), "/medlemmar", "/noden", "/tillganglighet", "/logga-in", "/nyckel",
                      "/finns-inte"]
             for lang in ["sv", "en"]:
                 for page in pages:

@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::Router;
 use samverka_node::demo::content;
 use samverka_node::ledger::Ledger;
+use samverka_protocol::agreement::{Act, Agreement, AgreementSignature, NoticeRule, Party};
 use samverka_protocol::governance::{Choice, Date, Matter, Meeting, Minutes, MinutesItem, PaperRef, Vote};
 use samverka_protocol::testkit::{self, Author, Federation, T0_MS};
 use samverka_protocol::{Body as _, Hash, Kind, MemberId, Record, RecordId, Role, Unverified};
@@ -20,6 +21,8 @@ use crate::support::{ledger_with, post_empty, post_raw, router_with};
 /// The operator token of the fixture's node.
 pub const TOKEN: &str = "fixture-token";
 const HOST: &str = "2580";
+/// The other party to the fixture's agreement (Kiruna).
+const AGREEMENT_PARTY: &str = "2584";
 
 /// The fixture: a ledger in a temporary directory and the node's router over it.
 pub struct Fixture {
@@ -36,6 +39,10 @@ pub struct Fixture {
     pub open: RecordId,
     /// The minutes of a meeting with both matters on its agenda, waiting for every justering (Kiruna's and Boden's ordinarie, the chair).
     pub minutes: RecordId,
+    /// An agreement between Luleå and Kiruna, signed by Luleå's firmatecknare and waiting for
+    /// Kiruna's (`demo/2584/firmatecknare`).
+    #[allow(dead_code)] // only some test files sign it
+    pub agreement: RecordId,
 }
 
 struct Builder {
@@ -81,6 +88,8 @@ pub async fn fixture() -> Fixture {
     let forvaltare = fed.certify_person(HOST, &format!("demo/{HOST}/forvaltare"), &[Role::Forvaltare]);
     let chair = fed.certify_person(HOST, &format!("demo/{HOST}/ordforande"), &[Role::Ordforande]).key.public();
     let host_node = fed.certify_node(HOST, &format!("demo/{HOST}/node"));
+    let mut host_signatory = fed.certify_person(HOST, &format!("demo/{HOST}/firmatecknare"), &[Role::Firmatecknare]);
+    fed.certify_person(AGREEMENT_PARTY, &format!("demo/{AGREEMENT_PARTY}/firmatecknare"), &[Role::Firmatecknare]);
     let (dir, ledger) = ledger_with(&fed);
     let router = router_with(&ledger, host_node.key.clone(), Some(TOKEN));
     let mut b = Builder { fed, router, ordinarie, forvaltare, host_node: host_node.key.public() };
@@ -126,5 +135,25 @@ pub async fn fixture() -> Fixture {
     };
     let minutes = b.author_as_forvaltare(Kind::Minutes, minutes.to_bytes()).await;
     b.author_as_forvaltare(Kind::Plan, content::plan_2027().to_bytes()).await;
-    Fixture { _dir: dir, fed: b.fed, ledger, router: b.router, closed, open, minutes }
+    let agreement = Agreement {
+        title: "Överenskommelse om e-arkiv".into(),
+        system: "e-arkiv".into(),
+        parties: [HOST, AGREEMENT_PARTY].map(|m| Party::Member { member: m.into() }).to_vec(),
+        start: day(T0_MS),
+        end: None,
+        notice: NoticeRule { months: 12, at_year_end: true },
+        cost_key: None,
+        annexes: vec![PaperRef {
+            name: "Bilaga 1 Tjänstebeskrivning.pdf".into(),
+            content_hash: Hash::of(b"samverka/v1/paper", &[b"bilaga"]),
+            size: 48_213,
+        }],
+        text: "Parterna samverkar kring ett gemensamt e-arkiv. Luleå kommun är värdkommun.".into(),
+        amends: None,
+    };
+    let agreement = b.author_as_forvaltare(Kind::Agreement, agreement.to_bytes()).await;
+    let signature = AgreementSignature { agreement, party: 0, act: Act::Sign, original: None };
+    let record = host_signatory.next(b.fed.id(), b.fed.version(), Kind::AgreementSignature, signature.to_bytes());
+    b.submit(&record).await;
+    Fixture { _dir: dir, fed: b.fed, ledger, router: b.router, closed, open, minutes, agreement }
 }

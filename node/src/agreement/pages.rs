@@ -1,0 +1,142 @@
+//! The agreement pages' read models (`samverka_web::view::agreement`) from [`super`]'s queries,
+//! for [`crate::site::Site`]: the pages show what the API, the PDF and the .ics serve.
+
+use samverka_protocol::agreement::{AgreementSignature, Party, Status};
+use samverka_protocol::governance::Date;
+use samverka_protocol::{KeyKind, MemberId, RecordId, Role, RosterChain};
+use samverka_web::view::{self, agreement as av};
+
+use super::{agreement, agreements, party_of, today, SignatureLine, Summary};
+use crate::ledger::Ledger;
+
+fn row(s: &Summary) -> av::AgreementRow {
+    let status_day = match &s.status {
+        Status::Gallande { since } => Some(since.to_string()),
+        Status::Uppsagt { ends, .. } => Some(ends.to_string()),
+        Status::Upphort { ended, .. } => Some(ended.to_string()),
+        Status::Utkast | Status::UnderSignering { .. } | Status::Andrat { .. } => None,
+    };
+    let a = &s.agreement;
+    av::AgreementRow {
+        id: a.id(),
+        title: a.body.title.clone(),
+        system: a.body.system.clone(),
+        parties: a.body.parties.len(),
+        signed: s.signed,
+        status: s.status.name(),
+        status_day,
+        deadline: s.deadline.map(|d| (d.last_day.to_string(), d.ends.to_string())),
+        time_ms: a.record.header().time_ms,
+    }
+}
+
+fn signature(chain: &RosterChain, l: &SignatureLine) -> av::SignatureView {
+    let roles = match chain.at(l.roster).and_then(|r| r.keys.get(&l.author)).map(|g| &g.kind) {
+        Some(KeyKind::Person { roles, .. }) => roles.clone(),
+        _ => Vec::new(),
+    };
+    av::SignatureView {
+        record: l.record,
+        fingerprint: l.author.to_hex()[..8].to_owned(),
+        member: l.member_name.clone(),
+        roles,
+        time_ms: l.time_ms,
+    }
+}
+
+/// Every agreement version held, newest first, with its status today.
+pub fn rows(ledger: &Ledger) -> Result<Vec<av::AgreementRow>, view::Error> {
+    let chain = ledger.chain().ok_or(view::Error::NoFederation)?;
+    let mut rows: Vec<av::AgreementRow> = agreements(ledger.store(), &chain, today())?.iter().map(row).collect();
+    rows.reverse();
+    Ok(rows)
+}
+
+/// One agreement version in full, with its status today.
+pub fn view(ledger: &Ledger, id: &RecordId) -> Result<Option<av::AgreementView>, view::Error> {
+    let chain = ledger.chain().ok_or(view::Error::NoFederation)?;
+    let Some(r) = agreement(ledger.store(), &chain, id, today())? else { return Ok(None) };
+    let body = &r.summary.agreement.body;
+    let parties = r
+        .parties
+        .iter()
+        .map(|p| av::PartyView {
+            name: p.name.clone(),
+            member: p.party.member().cloned(),
+            organisationsnummer: match &p.party {
+                Party::Outside { organisationsnummer, .. } => Some(organisationsnummer.clone()),
+                Party::Member { .. } => None,
+            },
+            signature: p.signature.as_ref().map(|l| signature(&chain, l)),
+            withdrawn: p.withdrawal.as_ref().map(|w| w.effective.to_string()),
+        })
+        .collect();
+    let party_name = |i: u16| r.parties.get(usize::from(i)).map(|p| p.name.clone()).unwrap_or_default();
+    Ok(Some(av::AgreementView {
+        row: row(&r.summary),
+        start: body.start.clone(),
+        end: body.end.clone(),
+        notice_months: body.notice.months,
+        at_year_end: body.notice.at_year_end,
+        parties,
+        annexes: body
+            .annexes
+            .iter()
+            .map(|a| av::Annex { name: a.name.clone(), size: a.size, hash: a.content_hash })
+            .collect(),
+        text: body.text.clone(),
+        amends: body.amends,
+        history: r.history.clone(),
+        notices: r
+            .notices
+            .iter()
+            .map(|n| av::NoticeView {
+                signature: signature(&chain, &n.signature),
+                party: party_name(n.party),
+                given: n.given.to_string(),
+                ends: n.ends.to_string(),
+            })
+            .collect(),
+        decisions: r.decisions.iter().map(|d| (d.matter, d.title.clone())).collect(),
+    }))
+}
+
+/// What waits for a person of `member` with `roles` on `day`: agreements whose party for
+/// `member` has not signed (for a firmatecknare), and agreements in force whose notice deadline
+/// is within `days` days.
+pub fn todo(
+    ledger: &Ledger,
+    member: &MemberId,
+    roles: &[Role],
+    day: Date,
+    days: i64,
+) -> Result<(Vec<av::AgreementRow>, Vec<av::AgreementRow>), view::Error> {
+    let chain = ledger.chain().ok_or(view::Error::NoFederation)?;
+    let all = agreements(ledger.store(), &chain, day)?;
+    let mut to_sign = Vec::new();
+    if roles.contains(&Role::Firmatecknare) {
+        for s in all.iter().filter(|s| !s.status.signed_by_all()) {
+            let Some(index) = party_of(&s.agreement.body, member) else { continue };
+            let signed = match &s.status {
+                Status::UnderSignering { signed, .. } => signed.contains(&index),
+                _ => false,
+            };
+            if !signed {
+                to_sign.push(row(s));
+            }
+        }
+    }
+    let soon =
+        all.iter().filter(|s| s.deadline.is_some_and(|d| d.last_day.days() - day.days() <= days)).map(row).collect();
+    Ok((to_sign, soon))
+}
+
+/// What an offered agreement signature says: the agreement, the party signed for, the others.
+pub fn subject(ledger: &Ledger, s: &AgreementSignature) -> Result<view::Subject, view::Error> {
+    let v = view(ledger, &s.agreement)?.ok_or_else(|| {
+        view::Error::Read(format!("agreement {} of an offered signature is not held", s.agreement).into())
+    })?;
+    let party = v.parties.get(usize::from(s.party)).map(|p| p.name.clone()).unwrap_or_default();
+    let others = v.parties.iter().enumerate().filter(|(i, _)| *i != usize::from(s.party)).map(|(_, p)| p.name.clone());
+    Ok(view::Subject::AgreementSignature { agreement: v.row.clone(), party, others: others.collect() })
+}
