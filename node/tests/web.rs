@@ -147,12 +147,7 @@ async fn the_api_listings_are_paged_newest_first_with_a_cursor() {
     let cursor = first["next_cursor"].as_str().expect("more follow").to_owned();
     let second = get(&f.router, &format!("/api/v1/matters?limit=1&cursor={cursor}")).await.ok(StatusCode::OK);
     assert_eq!(second["matters"][0]["id"], f.closed.to_hex(), "{second}");
-    let rest = second["next_cursor"].as_str().map(|c| format!("/api/v1/matters?cursor={c}"));
-    if let Some(rest) = rest {
-        let last = get(&f.router, &rest).await.ok(StatusCode::OK);
-        assert_eq!(last["matters"].as_array().map(Vec::len), Some(0), "{last}");
-        assert!(last["next_cursor"].is_null());
-    }
+    assert!(second["next_cursor"].is_null(), "the last page names no next one: {second}");
     let all = get(&f.router, "/api/v1/matters").await.ok(StatusCode::OK);
     assert_eq!(all["matters"].as_array().map(Vec::len), Some(2));
     assert!(all["next_cursor"].is_null(), "one page holds both: {all}");
