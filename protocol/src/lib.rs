@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod encoding;
 pub mod evidence;
 pub mod governance;
+pub mod identity;
 pub mod plan;
 pub mod record;
 pub mod roster;

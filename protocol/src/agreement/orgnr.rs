@@ -16,15 +16,10 @@ pub fn check_organisationsnummer(number: &str) -> Result<(), Violation> {
     if digits[2] < 2 {
         return Err(Violation::Personnummer);
     }
-    if !luhn_sum(&digits).is_multiple_of(10) {
+    if !crate::identity::luhn_valid(&digits) {
         return Err(Violation::BadOrganisationsnummer);
     }
     Ok(())
-}
-
-/// The Luhn sum of ten digits: every other digit from the first doubled (digit sum taken).
-fn luhn_sum(digits: &[u32]) -> u32 {
-    digits.iter().enumerate().map(|(i, d)| if i % 2 == 0 { (d * 2) / 10 + (d * 2) % 10 } else { *d }).sum()
 }
 
 #[cfg(test)]
