@@ -28,7 +28,9 @@
 use std::sync::{Arc, Mutex};
 
 use samverka_protocol::agreement::{Act, AgreementSignature};
-use samverka_protocol::governance::{Choice, Justering, Matter, Meeting, Minutes, MinutesItem, Procedure, Vote};
+use samverka_protocol::governance::{
+    Choice, Justering, Matter, Meeting, Minutes, MinutesItem, PaperRef, Procedure, Vote,
+};
 use samverka_protocol::roster::{Change, KeyKind, RosterUpdate};
 use samverka_protocol::{encoding, Body, Draft, Kind, MatterKind, MemberId, PublicKey, RecordId, Role, Signature};
 use serde::{Deserialize, Serialize};
@@ -226,10 +228,11 @@ impl Offers {
         title: String,
         proposal: String,
         alternatives: Vec<String>,
+        papers: Vec<PaperRef>,
         closer: PublicKey,
     ) -> Vec<u8> {
         let procedure = Procedure::Meeting { meeting: None };
-        Matter { kind, title, proposal, alternatives, papers: Vec::new(), procedure, closer, subject: None }.to_bytes()
+        Matter { kind, title, proposal, alternatives, papers, procedure, closer, subject: None }.to_bytes()
     }
 
     /// The body of a meeting called with notice given on the Stockholm day of `now_ms`.

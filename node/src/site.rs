@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use samverka_protocol::agreement::AgreementSignature;
-use samverka_protocol::governance::{Justering, JusteringStatus, Minutes, MinutesItem, Vote};
+use samverka_protocol::governance::{Justering, JusteringStatus, Minutes, MinutesItem, PaperRef, Vote};
 use samverka_protocol::roster::{Change, KeyKind, RosterUpdate};
 use samverka_protocol::testkit;
 use samverka_protocol::{Body as _, Kind, PublicKey, RecordId, Role, RosterChain, Signature, SigningKey};
@@ -44,6 +44,12 @@ impl From<offer::Error> for view::Error {
             offer::Error::Ledger(crate::ledger::Error::NoFederation) => view::Error::NoFederation,
             other => view::Error::Read(Box::new(other)),
         }
+    }
+}
+
+impl From<crate::storage::Error> for view::Error {
+    fn from(e: crate::storage::Error) -> view::Error {
+        view::Error::Read(Box::new(e))
     }
 }
 
@@ -125,11 +131,7 @@ impl samverka_web::Node for Site {
             row: row(&summary),
             proposal: matter.proposal.clone(),
             alternatives: matter.alternatives.clone(),
-            papers: matter
-                .papers
-                .iter()
-                .map(|p| view::Paper { name: p.name.clone(), hash: p.content_hash, size: p.size })
-                .collect(),
+            papers: matter.papers.iter().map(paper_view).collect(),
             votes: report
                 .votes
                 .iter()
@@ -263,16 +265,15 @@ impl samverka_web::Node for Site {
             let grant = c.current().keys.get(&self.node_key)?;
             Some(governance::member_name(c, &grant.member))
         });
-        let read = |e: crate::storage::Error| view::Error::Read(Box::new(e));
         Ok(view::NodeState {
             node_key: self.node_key.to_hex(),
             member,
-            records: store.count().map_err(read)?,
+            records: store.count()?,
             parked: self.ledger.parked(),
             peers,
             replication,
             roster_version: chain.as_ref().map(|c| c.current().version),
-            equivocators: store.equivocators().map_err(read)?.len(),
+            equivocators: store.equivocators()?.len(),
             version: env!("CARGO_PKG_VERSION"),
         })
     }
@@ -331,11 +332,14 @@ impl samverka_web::Node for Site {
     fn prepare(&self, me: &view::Me, action: view::Action) -> Result<Result<view::Offer, view::Refusal>, view::Error> {
         let now = jiff::Timestamp::now().as_millisecond();
         let mut author = me.key;
+        let mut uploads: Vec<view::Upload> = Vec::new();
         let (kind, body) = match action {
             view::Action::Vote { matter, choice } => (Kind::Vote, self.offers.vote_body(&me.member, &matter, choice)?),
             view::Action::Justera { minutes } => (Kind::Justering, self.offers.justering_body(&me.key, &minutes)?),
-            view::Action::Matter { kind, title, proposal, alternatives } => {
-                (Kind::Matter, Ok(Offers::matter_body(kind, title, proposal, alternatives, self.node_key)))
+            view::Action::Matter { kind, title, proposal, alternatives, papers } => {
+                let refs = papers.iter().map(|p| PaperRef::describe(&p.name, &p.bytes)).collect();
+                uploads = papers;
+                (Kind::Matter, Ok(Offers::matter_body(kind, title, proposal, alternatives, refs, self.node_key)))
             }
             view::Action::Meeting { title, date, place, agenda } => {
                 (Kind::Meeting, Ok(Offers::meeting_body(title, date, place, agenda, now)))
@@ -364,7 +368,15 @@ impl samverka_web::Node for Site {
             Err(refusal) => return Ok(Err(refused(&refusal, None))),
         };
         match self.offers.prepare(me.key, author, kind, body, now)? {
-            Ok(pending) => Ok(Ok(self.describe(me, &pending)?)),
+            Ok(pending) => {
+                // The record names the papers, so their bytes are kept now: the record may be
+                // signed from another tab, and a peer asks for them as soon as it holds it
+                // (docs/web.md §3.4).
+                for paper in &uploads {
+                    self.ledger.store().put_blob(&paper.bytes)?;
+                }
+                Ok(Ok(self.describe(me, &pending)?))
+            }
             Err(refusal) => Ok(Err(refused(&refusal, None))),
         }
     }
@@ -428,7 +440,7 @@ impl samverka_web::Node for Site {
     }
 
     fn holds(&self, id: &RecordId) -> Result<bool, view::Error> {
-        Ok(self.ledger.store().get(id).map_err(|e| view::Error::Read(Box::new(e)))?.is_some())
+        Ok(self.ledger.store().get(id)?.is_some())
     }
 
     fn demo_people(&self) -> Vec<view::DemoPerson> {
@@ -573,6 +585,7 @@ impl Site {
                     title: m.title,
                     proposal: m.proposal,
                     alternatives: m.alternatives,
+                    papers: m.papers.iter().map(paper_view).collect(),
                 }
             }
             Kind::Meeting => {
@@ -692,6 +705,10 @@ fn is_demo_key(ledger: &Ledger, key: &PublicKey) -> bool {
     let Some(chain) = ledger.chain() else { return false };
     let Some(grant) = chain.current().keys.get(key) else { return false };
     testkit::key(&crate::demo::node_label(&grant.member)).public() == *key
+}
+
+fn paper_view(p: &PaperRef) -> view::Paper {
+    view::Paper { name: p.name.clone(), hash: p.content_hash, size: p.size }
 }
 
 fn row(m: &MatterSummary) -> view::MatterRow {

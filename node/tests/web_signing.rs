@@ -57,6 +57,36 @@ impl Browser {
         send(&self.router, req.body(Body::from(body)).expect("request")).await
     }
 
+    /// Posts `fields` and `files` (name, bytes) as `multipart/form-data`, as a form with a file
+    /// input sends them.
+    async fn post_multipart(&self, uri: &str, fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Reply {
+        const BOUNDARY: &str = "----samverka-test-boundary";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        for (file, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"papers\"; filename=\"{file}\"\r\n\
+                     Content-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let req = self
+            .request(Request::post(uri))
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+            .header(header::HOST, "127.0.0.1:7080");
+        send(&self.router, req.body(Body::from(body)).expect("request")).await
+    }
+
     /// Signs in with `key` as the login page's script does; returns the answer.
     async fn sign_in(&mut self, key: &SigningKey) -> Reply {
         let page = html(&self.get("/logga-in").await);
@@ -399,6 +429,60 @@ async fn the_forvaltare_puts_a_matter_and_calls_a_meeting_signing_both_in_the_br
     member.sign_in(&ordinarie(VOTER)).await;
     let r = member.get("/arenden/nytt").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "only host officers put matters");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_matter_takes_its_papers_from_the_form_and_the_node_serves_them_once_signed() {
+    let f = fixture::fixture().await;
+    let key = testkit::key("demo/2580/forvaltare");
+    let (host, csrf) = signed_in(&f, &key).await;
+    let fields = [("csrf", csrf.as_str()), ("kind", "investering"), ("title", "E-arkiv"), ("proposal", "Bifall.")];
+    let plan: &[u8] = b"%PDF-1.4 the plan";
+    let budget: &[u8] = b"budget;2027\n";
+
+    let nine: Vec<(String, &[u8])> = (0..9).map(|i| (format!("bilaga-{i}.pdf"), plan)).collect();
+    let nine: Vec<(&str, &[u8])> = nine.iter().map(|(n, b)| (n.as_str(), *b)).collect();
+    let r = host.post_multipart("/arenden/nytt", &fields, &nine).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "nine papers are more than a form takes");
+    assert!(html(&r).contains("högst 8 underlag"), "{}", html(&r));
+    let r = host.post_multipart("/arenden/nytt", &fields, &[("tom.pdf", b"")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "an empty file is refused");
+    assert!(html(&r).contains("En av filerna är tom"), "{}", html(&r));
+    let r = host.post_multipart("/arenden/nytt", &fields, &[("a.pdf", plan), ("a.pdf", budget)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "two papers of one name are refused by the rules");
+    assert!(html(&r).contains("samma filnamn"), "{}", html(&r));
+    let hash = samverka_protocol::governance::content_hash(plan).to_hex();
+    let r = host.get(&format!("/api/v1/papers/{hash}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "a refused form keeps no paper: {}", html(&r));
+
+    let r = host
+        .post_multipart(
+            "/arenden/nytt",
+            &fields,
+            &[("C:\\Users\\anna\\Förvaltningsplan 2027.pdf", plan), ("budget.csv", budget), ("", b"")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let offer = html(&host.get("/underskrift").await);
+    assert!(
+        offer.contains("Förvaltningsplan 2027.pdf") && offer.contains(&hash),
+        "the offer names the papers: {offer}"
+    );
+    assert!(!offer.contains("Users"), "the browser's folders are not the paper's name");
+    let r = sign_offer(&host, &key, &csrf).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let location = r.headers[header::LOCATION].to_str().expect("ascii").to_owned();
+    let matter = location.split("tillbaka=/arenden/").nth(1).expect("back to the new matter").to_owned();
+    let page = html(&host.get(&format!("/arenden/{matter}")).await);
+    assert!(page.contains("Förvaltningsplan 2027.pdf") && page.contains("budget.csv"), "{page}");
+    let r = host.get(&format!("/api/v1/papers/{hash}")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.bytes, plan, "the node serves the paper's bytes");
+
+    let (member, member_csrf) = signed_in(&f, &ordinarie(VOTER)).await;
+    let fields = [("csrf", member_csrf.as_str()), ("kind", "investering"), ("title", "X"), ("proposal", "Y")];
+    let r = member.post_multipart("/arenden/nytt", &fields, &[("x.pdf", plan)]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "only host officers send papers");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,12 +1,13 @@
-//! The host officers' forms: a new matter put to the styrgrupp, a meeting called with its
-//! agenda, and a meeting's minutes (protokoll). Each becomes a record the officer signs in the
-//! browser ([`crate::sign`]); the rules (one-line titles, dates, the charter's notice days, the
-//! justerare's roles …) are the protocol's, and a refusal shows the form again with what to do.
+//! The host officers' forms: a new matter put to the styrgrupp with its papers
+//! ([`crate::upload`]), a meeting called with its agenda, and a meeting's minutes (protokoll).
+//! Each becomes a record the officer signs in the browser ([`crate::sign`]); the rules (one-line
+//! titles, dates, the charter's notice days, the justerare's roles …) are the protocol's, and a
+//! refusal shows the form again with what to do.
 
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use samverka_protocol::{MatterKind, MemberId, PublicKey, RecordId, Role};
@@ -14,7 +15,7 @@ use samverka_protocol::{MatterKind, MemberId, PublicKey, RecordId, Role};
 use crate::page::{kind_key, read, roles_text, Chrome, Failure, Visitor};
 use crate::sign::{prepare, signed_form, signed_in, Posted};
 use crate::view::{self, Node};
-use crate::Web;
+use crate::{upload, Web};
 
 #[derive(Template)]
 #[template(path = "new_matter.html")]
@@ -200,8 +201,18 @@ pub async fn new_matter<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> 
     Form::Matter.show(&web, &v).await
 }
 
-/// `POST /arenden/nytt`: prepares the new matter for the officer to sign.
-pub async fn put_matter<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
+/// `POST /arenden/nytt`: prepares the new matter, with the papers uploaded with it, for the
+/// officer to sign. Only a host officer's body is read ([`crate::upload`]).
+pub async fn put_matter<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, request: Request) -> Response {
+    match signed_in(&v) {
+        Err(r) => return *r,
+        Ok((_, me)) if !me.host_officer() => return forbidden(&web, &v),
+        Ok(_) => {}
+    }
+    let (posted, papers) = match upload::read(request, &web).await {
+        Ok(x) => x,
+        Err(refused) => return Form::Matter.again(&web, &v, refused.key()).await,
+    };
     let (me, f) = match signed_form(&web, &v, posted) {
         Ok(x) => x,
         Err(r) => return *r,
@@ -221,6 +232,7 @@ pub async fn put_matter<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, pos
         title: f.title.unwrap_or_default().trim().to_owned(),
         proposal: f.proposal.unwrap_or_default().trim().replace("\r\n", "\n"),
         alternatives,
+        papers,
     };
     prepare(&web, &v, me, action, "").await
 }

@@ -16,6 +16,7 @@ pub mod page;
 pub mod paper_trail;
 pub mod session;
 pub mod sign;
+pub mod upload;
 pub mod view;
 
 use std::sync::Arc;
@@ -54,7 +55,12 @@ pub fn router<N: Node>(web: Arc<Web<N>>) -> Router {
     Router::new()
         .route("/", get(page::overview::<N>))
         .route("/arenden", get(page::matters::<N>))
-        .route("/arenden/nytt", get(host::new_matter::<N>).post(host::put_matter::<N>))
+        .route(
+            "/arenden/nytt",
+            get(host::new_matter::<N>)
+                .post(host::put_matter::<N>)
+                .layer(axum::extract::DefaultBodyLimit::max(upload::MAX_FORM_BYTES)),
+        )
         .route("/arenden/{id}", get(page::matter::<N>))
         .route("/arenden/{id}/rosta", post(sign::vote::<N>))
         .route("/arenden/{id}/diariefor", post(sign::register::<N>))

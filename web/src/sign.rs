@@ -488,7 +488,7 @@ pub async fn offer<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Respo
             t.get("offer.justering_intro").to_owned(),
             "/att-gora".to_owned(),
         ),
-        view::Subject::Matter { kind, title, proposal, alternatives } => {
+        view::Subject::Matter { kind, title, proposal, alternatives, papers } => {
             let mut facts = vec![
                 (t.get("matter.title"), title.clone()),
                 (t.get("matter.kind"), t.get(crate::page::kind_key(*kind)).to_owned()),
@@ -496,6 +496,10 @@ pub async fn offer<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Respo
             ];
             if !alternatives.is_empty() {
                 facts.push((t.get("matter.alternatives"), alternatives.join(" · ")));
+            }
+            for p in papers {
+                let size = t.fill("matter.bytes", &[("size", &crate::locale::grouped(p.size))]);
+                facts.push((t.get("matter.papers"), format!("{} ({size}), {}", p.name, p.hash.to_hex())));
             }
             (facts, t.get("offer.matter_intro").to_owned(), "/arenden".to_owned())
         }

@@ -277,6 +277,9 @@ pub enum Action {
         proposal: String,
         /// The alternatives, one per line; none for a yes/no matter.
         alternatives: Vec<String>,
+        /// Papers (underlag) uploaded with the form: the matter names each by its content hash
+        /// and size, and the node keeps their bytes.
+        papers: Vec<Upload>,
     },
     /// A meeting called with an agenda (host officers); notice is given today.
     Meeting {
@@ -377,6 +380,8 @@ pub enum Subject {
         proposal: String,
         /// Its alternatives.
         alternatives: Vec<String>,
+        /// The papers it names.
+        papers: Vec<Paper>,
     },
     /// A meeting called.
     Meeting {
@@ -614,6 +619,21 @@ pub struct Paper {
     pub hash: Hash,
     /// Its size in bytes.
     pub size: u64,
+}
+
+/// A paper's file as uploaded with a form.
+#[derive(Clone)]
+pub struct Upload {
+    /// The file's name, without any folder the browser sent.
+    pub name: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upload").field("name", &self.name).field("bytes", &self.bytes.len()).finish()
+    }
 }
 
 /// A vote held on a matter.

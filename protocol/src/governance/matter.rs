@@ -56,6 +56,17 @@ pub struct PaperRef {
     pub size: u64,
 }
 
+impl PaperRef {
+    /// Names `content` as the paper `name`: its size and content hash.
+    pub fn describe(name: &str, content: &[u8]) -> PaperRef {
+        PaperRef {
+            name: name.into(),
+            content_hash: super::content_hash(content),
+            size: u64::try_from(content.len()).expect("a length fits in u64"),
+        }
+    }
+}
+
 /// How a matter is decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Procedure {
