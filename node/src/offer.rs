@@ -33,6 +33,7 @@ use samverka_protocol::governance::{
 };
 use samverka_protocol::roster::{Change, KeyKind, RosterUpdate};
 use samverka_protocol::{encoding, Body, Draft, Kind, MatterKind, MemberId, PublicKey, RecordId, Role, Signature};
+use samverka_web::view::agreement::AgreementAct;
 use serde::{Deserialize, Serialize};
 
 use crate::governance::{self, Status};
@@ -89,6 +90,13 @@ pub enum Refusal {
     /// The person's member's party has already signed the agreement.
     #[error("{0} has already signed agreement {1}")]
     AlreadySigned(MemberId, RecordId),
+    /// Notice or withdrawal on an agreement version that is not in force (gällande): not yet
+    /// signed by all, amended, given notice on already, or ended.
+    #[error("agreement {0} is not in force: notice and withdrawal apply to an agreement in force")]
+    NotInForce(RecordId),
+    /// The member's party has already withdrawn from the agreement.
+    #[error("{0} has already withdrawn from agreement {1}")]
+    AlreadyWithdrawn(MemberId, RecordId),
     /// Nothing waits for this signature: the offer was replaced, or already stored or refused.
     #[error("record {0} is not offered to you (any more): start again from the page")]
     NotOffered(RecordId),
@@ -118,6 +126,8 @@ impl Refusal {
             Refusal::UnknownAgreement(_) => "unknown_agreement",
             Refusal::NotAParty(..) => "not_a_party",
             Refusal::AlreadySigned(..) => "already_signed",
+            Refusal::NotInForce(_) => "not_in_force",
+            Refusal::AlreadyWithdrawn(..) => "already_withdrawn",
             Refusal::Refused(e) | Refusal::NotStored(e) => e.code(),
         }
     }
@@ -200,12 +210,14 @@ impl Offers {
         Ok(Ok(Justering { minutes: *minutes }.to_bytes()))
     }
 
-    /// The body of a signature on the agreement version `agreement` for the party of `member`
-    /// (its firmatecknare signs; the rules judge the key's role).
+    /// The body of a signature, notice or withdrawal (`act`; the last two given today, Stockholm)
+    /// on the agreement version `agreement` for the party of `member` (its firmatecknare signs;
+    /// the rules judge the key's role and whether the act is allowed).
     pub fn agreement_signature_body(
         &self,
         member: &MemberId,
         agreement: &RecordId,
+        act: AgreementAct,
     ) -> Result<Result<Vec<u8>, Refusal>, Error> {
         let store = self.ledger.store();
         let chain = self.ledger.chain().ok_or(ledger::Error::NoFederation)?;
@@ -215,10 +227,24 @@ impl Offers {
         let Some(party) = crate::agreement::party_of(&report.summary.agreement.body, member) else {
             return Ok(Err(Refusal::NotAParty(member.clone(), *agreement)));
         };
-        if report.parties.iter().any(|p| p.index == party && p.signature.is_some()) {
-            return Ok(Err(Refusal::AlreadySigned(member.clone(), *agreement)));
-        }
-        let body = AgreementSignature { agreement: *agreement, party, act: Act::Sign, original: None };
+        let ours = report.parties.iter().find(|p| p.index == party);
+        let in_force = matches!(report.summary.status, samverka_protocol::agreement::Status::Gallande { .. });
+        let given = || crate::agreement::today().to_string();
+        let act = match act {
+            AgreementAct::Sign if ours.is_some_and(|p| p.signature.is_some()) => {
+                return Ok(Err(Refusal::AlreadySigned(member.clone(), *agreement)));
+            }
+            AgreementAct::Sign => Act::Sign,
+            AgreementAct::Notice | AgreementAct::Withdrawal if !in_force => {
+                return Ok(Err(Refusal::NotInForce(*agreement)));
+            }
+            AgreementAct::Withdrawal if ours.is_some_and(|p| p.withdrawal.is_some()) => {
+                return Ok(Err(Refusal::AlreadyWithdrawn(member.clone(), *agreement)));
+            }
+            AgreementAct::Notice => Act::Notice { given: given() },
+            AgreementAct::Withdrawal => Act::Withdrawal { given: given() },
+        };
+        let body = AgreementSignature { agreement: *agreement, party, act, original: None };
         Ok(Ok(body.to_bytes()))
     }
 

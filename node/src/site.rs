@@ -350,8 +350,8 @@ impl samverka_web::Node for Site {
                 let draft = Minutes { meeting, present, items, justerare, chair, anslag_date };
                 (Kind::Minutes, self.offers.minutes_body(draft)?)
             }
-            view::Action::SignAgreement { agreement } => {
-                (Kind::AgreementSignature, self.offers.agreement_signature_body(&me.member, &agreement)?)
+            view::Action::Agreement { agreement, act } => {
+                (Kind::AgreementSignature, self.offers.agreement_signature_body(&me.member, &agreement, act)?)
             }
             view::Action::Certify { member, key, roles, valid, reason } => {
                 match self.offers.certify_body(&member, key, roles, valid, reason)? {
@@ -435,8 +435,12 @@ impl samverka_web::Node for Site {
         crate::agreement::pages::rows(&self.ledger)
     }
 
-    fn agreement(&self, id: &RecordId) -> Result<Option<view::agreement::AgreementView>, view::Error> {
-        crate::agreement::pages::view(&self.ledger, id)
+    fn agreement(
+        &self,
+        id: &RecordId,
+        me: Option<&view::Me>,
+    ) -> Result<Option<view::agreement::AgreementView>, view::Error> {
+        crate::agreement::pages::view(&self.ledger, id, me)
     }
 
     fn holds(&self, id: &RecordId) -> Result<bool, view::Error> {

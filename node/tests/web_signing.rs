@@ -725,6 +725,83 @@ async fn a_firmatecknare_signs_an_agreement_in_the_browser_and_it_comes_into_for
     assert_eq!(todo.contains("Sista dag att säga upp för upphörande"), within_90, "deadlines within 90 days:\n{todo}");
 }
 
+/// The fixture's agreement brought into force: Kiruna's firmatecknare signs in the browser.
+async fn in_force(f: &fixture::Fixture) {
+    let key = firmatecknare("2584");
+    let (browser, csrf) = signed_in(f, &key).await;
+    let r = browser.post(&format!("/avtal/{}/skriv-under", f.agreement.to_hex()), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let r = sign_offer(&browser, &key, &csrf).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+}
+
+/// The last day in force after notice given today under the fixture's rule (12 months, to a year
+/// end): 31 December next year.
+fn next_year_end() -> String {
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::get("Europe/Stockholm").expect("the zone")).date();
+    format!("{}-12-31", today.year() + 1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_firmatecknare_gives_notice_in_the_browser_with_the_end_date_computed() {
+    let f = fixture::fixture().await;
+    let href = format!("/avtal/{}", f.agreement.to_hex());
+    let key = firmatecknare("2580");
+    let (browser, csrf) = signed_in(&f, &key).await;
+    let page = html(&browser.get(&href).await);
+    assert!(!page.contains("sag-upp"), "no notice before the agreement is in force:\n{page}");
+    in_force(&f).await;
+
+    let ends = next_year_end();
+    let page = html(&browser.get(&href).await);
+    assert!(page.contains(&format!("{href}/sag-upp")) && page.contains("Säg upp avtalet"), "{page}");
+    assert!(
+        page.contains(&format!("det gäller till och med {ends} (12 månaders uppsägningstid till årsskifte)")),
+        "{page}"
+    );
+    assert!(page.contains(&format!("{href}/utrad")), "a member party may also withdraw:\n{page}");
+    let r = browser.post(&format!("{href}/sag-upp"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let offer = html(&browser.get("/underskrift").await);
+    assert!(offer.contains("Du säger upp det här avtalet för din organisation"), "{offer}");
+    assert!(offer.contains("Gäller till och med") && offer.contains(&ends), "the offer states the end:\n{offer}");
+    let r = sign_offer(&browser, &key, &csrf).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+
+    let page = html(&browser.get(&href).await);
+    assert!(page.contains(&format!("Uppsagt, gäller till och med {ends}")), "{page}");
+    assert!(!page.contains("sag-upp") && !page.contains("utrad"), "nothing more is offered:\n{page}");
+    let r = browser.post(&format!("{href}/sag-upp"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a second notice is refused");
+    assert!(html(&r).contains("Avtalet gäller inte just nu"), "{}", html(&r));
+
+    let (member, csrf) = signed_in(&f, &ordinarie("2584")).await;
+    let r = member.post(&format!("{href}/sag-upp"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "only a firmatecknare gives notice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_firmatecknare_withdraws_a_member_in_the_browser_and_the_others_stay_bound() {
+    let f = fixture::fixture().await;
+    let href = format!("/avtal/{}", f.agreement.to_hex());
+    in_force(&f).await;
+    let key = firmatecknare("2584");
+    let (browser, csrf) = signed_in(&f, &key).await;
+    let r = browser.post(&format!("{href}/utrad"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let offer = html(&browser.get("/underskrift").await);
+    assert!(offer.contains("Du anmäler din organisations utträde"), "{offer}");
+    let r = sign_offer(&browser, &key, &csrf).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let page = html(&browser.get(&href).await);
+    assert!(page.contains(&format!("utträder {}", next_year_end())), "{page}");
+    assert!(page.contains("Gällande sedan"), "the agreement stays in force for the others:\n{page}");
+    assert!(!page.contains("utrad"), "a withdrawn party is not offered a second one:\n{page}");
+    let r = browser.post(&format!("{href}/utrad"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+    assert!(html(&r).contains("redan anmält utträde"), "{}", html(&r));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn someone_who_is_not_a_firmatecknare_gets_no_button_and_is_refused_in_swedish() {
     let f = fixture::fixture().await;

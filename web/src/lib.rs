@@ -87,6 +87,8 @@ pub fn router<N: Node>(web: Arc<Web<N>>) -> Router {
         .route("/avtal", get(page::agreements::agreements::<N>))
         .route("/avtal/{id}", get(page::agreements::agreement::<N>))
         .route("/avtal/{id}/skriv-under", post(sign::sign_agreement::<N>))
+        .route("/avtal/{id}/sag-upp", post(sign::give_notice::<N>))
+        .route("/avtal/{id}/utrad", post(sign::withdraw::<N>))
         .route("/noden", get(page::node_state::<N>))
         .route("/tillganglighet", get(page::accessibility::<N>))
         .route(STYLESHEET, get(stylesheet))

@@ -35,6 +35,7 @@ use crate::page::{
     choice_text, choices, matter_page, outcome_text, read, roles_text, row, Chrome, Failure, Row, TextPage, Visitor,
 };
 use crate::session::{self, LoginError, Session, SESSION_COOKIE};
+use crate::view::agreement::AgreementAct;
 use crate::view::{self, Me, Node};
 use crate::Web;
 
@@ -380,7 +381,28 @@ pub async fn sign_agreement<N: Node>(
     v: Visitor,
     posted: Posted,
 ) -> Response {
-    prepare_on(web, id, v, posted, |agreement| view::Action::SignAgreement { agreement }).await
+    prepare_on(web, id, v, posted, |agreement| view::Action::Agreement { agreement, act: AgreementAct::Sign }).await
+}
+
+/// `POST /avtal/{id}/sag-upp`: prepares the party's notice (uppsägning), given today.
+pub async fn give_notice<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    prepare_on(web, id, v, posted, |agreement| view::Action::Agreement { agreement, act: AgreementAct::Notice }).await
+}
+
+/// `POST /avtal/{id}/utrad`: prepares the member's withdrawal (utträde), given today.
+pub async fn withdraw<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    prepare_on(web, id, v, posted, |agreement| view::Action::Agreement { agreement, act: AgreementAct::Withdrawal })
+        .await
 }
 
 /// Prepares the action `action` makes of the record `id` names (a form with only the CSRF
@@ -414,7 +436,7 @@ pub(crate) async fn prepare<N: Node>(
         view::Action::Meeting { .. } => ActionKind::Meeting,
         view::Action::Minutes { meeting, .. } => ActionKind::Minutes(meeting),
         view::Action::Certify { .. } => ActionKind::Certify,
-        view::Action::SignAgreement { .. } => ActionKind::SignAgreement,
+        view::Action::Agreement { .. } => ActionKind::Agreement,
     };
     let who = me.clone();
     match read(&web.node, move |n| n.prepare(&who, action)).await {
@@ -432,7 +454,7 @@ pub(crate) async fn prepare<N: Node>(
                 ActionKind::Meeting => crate::host::Form::Meeting.page(web, v, error).await,
                 ActionKind::Minutes(meeting) => crate::host::Form::Minutes(meeting).page(web, v, error).await,
                 ActionKind::Certify => crate::certify::page(web, v, None, error).await,
-                ActionKind::SignAgreement => crate::page::agreements::agreement_page(web, v, id, error).await,
+                ActionKind::Agreement => crate::page::agreements::agreement_page(web, v, id, error).await,
             };
             v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo())
         }
@@ -449,7 +471,7 @@ enum ActionKind {
     Meeting,
     Minutes(RecordId),
     Certify,
-    SignAgreement,
+    Agreement,
 }
 
 /// `GET /underskrift`: the record waiting for the person's signature, in plain words.
@@ -553,16 +575,23 @@ pub async fn offer<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Respo
             }
             (facts, t.get("offer.certify_intro").to_owned(), "/medlemmar".to_owned())
         }
-        view::Subject::AgreementSignature { agreement, party, others } => (
-            vec![
+        view::Subject::AgreementSignature { agreement, party, others, act, ends } => {
+            let mut facts = vec![
                 (t.get("offer.agreement"), agreement.title.clone()),
                 (t.get("offer.party"), party.clone()),
                 (t.get("offer.others"), others.join(", ")),
                 (t.get("agreement.status"), crate::page::agreements::line(t, agreement).status),
-            ],
-            t.get("offer.agreement_intro").to_owned(),
-            format!("/avtal/{}", agreement.id.to_hex()),
-        ),
+            ];
+            if let Some(ends) = ends {
+                facts.push((t.get("offer.ends"), ends.clone()));
+            }
+            let intro = match act {
+                AgreementAct::Sign => "offer.agreement_intro",
+                AgreementAct::Notice => "offer.notice_intro",
+                AgreementAct::Withdrawal => "offer.withdrawal_intro",
+            };
+            (facts, t.get(intro).to_owned(), format!("/avtal/{}", agreement.id.to_hex()))
+        }
     };
     let mut facts = facts;
     facts.push((t.get("offer.seq"), (offer.seq + 1).to_string()));

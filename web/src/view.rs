@@ -77,8 +77,9 @@ pub trait Node: Send + Sync + 'static {
     fn agreements(&self) -> Result<Vec<agreement::AgreementRow>, Error> {
         Ok(Vec::new())
     }
-    /// One agreement version in full, or `None` if no agreement with that id is held.
-    fn agreement(&self, _id: &RecordId) -> Result<Option<agreement::AgreementView>, Error> {
+    /// One agreement version in full, or `None` if no agreement with that id is held, with what
+    /// `me` (when signed in) may do to it.
+    fn agreement(&self, _id: &RecordId, _me: Option<&Me>) -> Result<Option<agreement::AgreementView>, Error> {
         Ok(None)
     }
 }
@@ -321,10 +322,13 @@ pub enum Action {
         /// Why (a decision reference).
         reason: String,
     },
-    /// A signature on an agreement version for the party of the person's member (firmatecknare).
-    SignAgreement {
+    /// A signature, notice or withdrawal on an agreement version for the party of the person's
+    /// member (firmatecknare).
+    Agreement {
         /// The agreement version.
         agreement: RecordId,
+        /// What the party does.
+        act: agreement::AgreementAct,
     },
 }
 
@@ -412,6 +416,11 @@ pub enum Subject {
         party: String,
         /// The other parties, by name.
         others: Vec<String>,
+        /// What the party does.
+        act: agreement::AgreementAct,
+        /// For a notice or withdrawal: the day the agreement (or the member's part in it) ends,
+        /// by the notice rule.
+        ends: Option<String>,
     },
 }
 

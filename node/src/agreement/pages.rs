@@ -1,12 +1,12 @@
 //! The agreement pages' read models (`samverka_web::view::agreement`) from [`super`]'s queries,
 //! for [`crate::site::Site`]: the pages show what the API, the PDF and the .ics serve.
 
-use samverka_protocol::agreement::{AgreementSignature, Party, Status};
+use samverka_protocol::agreement::{ends, Act, AgreementSignature, NoticeRule, Party, Status};
 use samverka_protocol::governance::Date;
 use samverka_protocol::{KeyKind, MemberId, RecordId, Role, RosterChain};
 use samverka_web::view::{self, agreement as av};
 
-use super::{agreement, agreements, party_of, today, SignatureLine, Summary};
+use super::{agreement, agreements, party_of, today, Report, SignatureLine, Summary};
 use crate::ledger::Ledger;
 
 fn row(s: &Summary) -> av::AgreementRow {
@@ -52,10 +52,27 @@ pub fn rows(ledger: &Ledger) -> Result<Vec<av::AgreementRow>, view::Error> {
     Ok(rows)
 }
 
-/// One agreement version in full, with its status today.
-pub fn view(ledger: &Ledger, id: &RecordId) -> Result<Option<av::AgreementView>, view::Error> {
+/// What `me` may do to the agreement `r` on `day` (see [`av::Acts`]): the pages offer only
+/// these; the rules judge the prepared record again.
+fn acts(r: &Report, me: Option<&view::Me>, day: Date) -> av::Acts {
+    let Some(me) = me.filter(|me| me.roles.contains(&Role::Firmatecknare)) else { return av::Acts::default() };
+    let body = &r.summary.agreement.body;
+    let Some(index) = party_of(body, &me.member) else { return av::Acts::default() };
+    let party = r.parties.iter().find(|p| p.index == index);
+    let in_force = matches!(r.summary.status, Status::Gallande { .. });
+    let ends = ends(day, body.notice).to_string();
+    av::Acts {
+        sign: !r.summary.status.signed_by_all() && party.is_some_and(|p| p.signature.is_none()),
+        notice: in_force.then(|| ends.clone()),
+        withdraw: (in_force && party.is_some_and(|p| p.withdrawal.is_none())).then_some(ends),
+    }
+}
+
+/// One agreement version in full, with its status today and what `me` may do to it.
+pub fn view(ledger: &Ledger, id: &RecordId, me: Option<&view::Me>) -> Result<Option<av::AgreementView>, view::Error> {
     let chain = ledger.chain().ok_or(view::Error::NoFederation)?;
-    let Some(r) = agreement(ledger.store(), &chain, id, today())? else { return Ok(None) };
+    let day = today();
+    let Some(r) = agreement(ledger.store(), &chain, id, day)? else { return Ok(None) };
     let body = &r.summary.agreement.body;
     let parties = r
         .parties
@@ -98,6 +115,7 @@ pub fn view(ledger: &Ledger, id: &RecordId) -> Result<Option<av::AgreementView>,
             })
             .collect(),
         decisions: r.decisions.iter().map(|d| (d.matter, d.title.clone())).collect(),
+        acts: acts(&r, me, day),
     }))
 }
 
@@ -133,10 +151,16 @@ pub fn todo(
 
 /// What an offered agreement signature says: the agreement, the party signed for, the others.
 pub fn subject(ledger: &Ledger, s: &AgreementSignature) -> Result<view::Subject, view::Error> {
-    let v = view(ledger, &s.agreement)?.ok_or_else(|| {
+    let v = view(ledger, &s.agreement, None)?.ok_or_else(|| {
         view::Error::Read(format!("agreement {} of an offered signature is not held", s.agreement).into())
     })?;
     let party = v.parties.get(usize::from(s.party)).map(|p| p.name.clone()).unwrap_or_default();
     let others = v.parties.iter().enumerate().filter(|(i, _)| *i != usize::from(s.party)).map(|(_, p)| p.name.clone());
-    Ok(view::Subject::AgreementSignature { agreement: v.row.clone(), party, others: others.collect() })
+    let rule = NoticeRule { months: v.notice_months, at_year_end: v.at_year_end };
+    let (act, ends) = match &s.act {
+        Act::Sign => (av::AgreementAct::Sign, None),
+        Act::Notice { .. } => (av::AgreementAct::Notice, s.act.given().map(|d| ends(d, rule).to_string())),
+        Act::Withdrawal { .. } => (av::AgreementAct::Withdrawal, s.act.given().map(|d| ends(d, rule).to_string())),
+    };
+    Ok(view::Subject::AgreementSignature { agreement: v.row.clone(), party, others: others.collect(), act, ends })
 }

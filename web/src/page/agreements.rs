@@ -1,7 +1,8 @@
 //! The agreement pages: `/avtal` lists the agreements (överenskommelser) a node holds with their
 //! status and next notice deadline, `/avtal/{id}` shows one with its parties and signatures, term,
-//! notice rule, annexes, text, history, notices and the decisions it rests on; a firmatecknare of
-//! a party that has not signed gets the button that prepares the signature (`crate::sign`).
+//! notice rule, annexes, text, history, notices and the decisions it rests on; a party's
+//! firmatecknare gets the buttons the node offers them (sign; while in force, give notice or
+//! withdraw, with the end date the rule gives), each preparing the record (`crate::sign`).
 //! A child of [`super`], so it shares the page chrome.
 
 use std::sync::Arc;
@@ -9,12 +10,12 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use samverka_protocol::{RecordId, Role};
+use samverka_protocol::RecordId;
 
 use super::{read, roles_text, Chrome, Failure, Visitor};
 use crate::catalog::Catalog;
 use crate::locale;
-use crate::view::agreement::{AgreementRow, AgreementView, SignatureView};
+use crate::view::agreement::{Acts, AgreementRow, AgreementView, SignatureView};
 use crate::view::Node;
 use crate::Web;
 
@@ -106,7 +107,9 @@ struct AgreementPage {
     deadline: Option<String>,
     parties_caption: String,
     parties: Vec<PartyLine>,
-    sign: Option<(String, String)>,
+    /// The forms the signed-in person may send: (action, button, note).
+    acts: Vec<(String, String, String)>,
+    csrf: String,
     error: Option<String>,
     annexes: Vec<(String, String, String)>,
     text: Vec<String>,
@@ -123,13 +126,26 @@ fn rule_text(t: &Catalog, a: &AgreementView) -> String {
     t.fill(key, &[("months", &months)])
 }
 
-/// Whether the signed-in person may sign for their member: a firmatecknare of a party that has
-/// not signed, while the version is not yet signed by all. The node judges it again.
-fn may_sign(v: &Visitor, a: &AgreementView) -> bool {
-    let Some((_, me)) = v.me.as_ref() else { return false };
-    me.roles.contains(&Role::Firmatecknare)
-        && matches!(a.row.status, "utkast" | "under-signering")
-        && a.parties.iter().any(|p| p.member.as_ref() == Some(&me.member) && p.signature.is_none())
+/// The forms for what the node says the signed-in person may do (`AgreementView::acts`):
+/// (action, button, note with the end date the notice rule gives).
+fn act_forms(t: &Catalog, hex: &str, acts: &Acts, rule: &str) -> Vec<(String, String, String)> {
+    let mut forms = Vec::new();
+    if acts.sign {
+        forms.push((
+            format!("/avtal/{hex}/skriv-under"),
+            t.get("agreement.sign").into(),
+            t.get("agreement.sign_note").into(),
+        ));
+    }
+    if let Some(ends) = &acts.notice {
+        let note = t.fill("agreement.notice_note", &[("ends", ends), ("rule", rule)]);
+        forms.push((format!("/avtal/{hex}/sag-upp"), t.get("agreement.give_notice").into(), note));
+    }
+    if let Some(ends) = &acts.withdraw {
+        let note = t.fill("agreement.withdraw_note", &[("ends", ends), ("rule", rule)]);
+        forms.push((format!("/avtal/{hex}/utrad"), t.get("agreement.withdraw").into(), note));
+    }
+    forms
 }
 
 /// The agreement page, with `error` (a refused signature) above the button.
@@ -140,7 +156,8 @@ pub(crate) async fn agreement_page<N: Node>(
     error: Option<String>,
 ) -> Result<String, Failure> {
     let id = RecordId::from_hex(id).map_err(|_| Failure::NotFound)?;
-    let a = read(&web.node, move |n| n.agreement(&id)).await?.ok_or(Failure::NotFound)?;
+    let me = v.me.as_ref().map(|(_, me)| me.clone());
+    let a = read(&web.node, move |n| n.agreement(&id, me.as_ref())).await?.ok_or(Failure::NotFound)?;
     let t = v.t();
     let hex = id.to_hex();
     let rule = rule_text(t, &a);
@@ -160,10 +177,8 @@ pub(crate) async fn agreement_page<N: Node>(
             withdrawn: p.withdrawn.as_ref().map(|d| t.fill("agreement.withdrawn", &[("date", d)])),
         })
         .collect();
-    let sign = may_sign(v, &a).then(|| {
-        let csrf = v.me.as_ref().map(|(s, _)| s.csrf.clone()).unwrap_or_default();
-        (format!("/avtal/{hex}/skriv-under"), csrf)
-    });
+    let acts = act_forms(t, &hex, &a.acts, &rule);
+    let csrf = v.me.as_ref().map(|(s, _)| s.csrf.clone()).unwrap_or_default();
     let history = a
         .history
         .iter()
@@ -189,7 +204,8 @@ pub(crate) async fn agreement_page<N: Node>(
             &[("n", &a.row.signed.to_string()), ("total", &a.row.parties.to_string())],
         ),
         parties,
-        sign,
+        acts,
+        csrf,
         error,
         annexes: a
             .annexes

@@ -81,6 +81,32 @@ pub struct Annex {
     pub hash: Hash,
 }
 
+/// What a party's firmatecknare does to an agreement version in the browser.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AgreementAct {
+    /// Signs its text.
+    Sign,
+    /// Gives notice (uppsägning): the agreement ends for every party.
+    Notice,
+    /// Withdraws the member (utträde): the others stay bound.
+    Withdrawal,
+}
+
+/// What the signed-in person may do to an agreement version, as the node judges it now (it
+/// judges again, by every rule, when the record is prepared).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Acts {
+    /// Sign for their member's party: a firmatecknare of a party that has not signed, while the
+    /// version is not yet signed by all.
+    pub sign: bool,
+    /// Give notice for their member's party while the version is in force: the last day in force
+    /// if notice is given today.
+    pub notice: Option<String>,
+    /// Withdraw their member while the version is in force: the day the withdrawal takes effect
+    /// if given today.
+    pub withdraw: Option<String>,
+}
+
 /// An agreement version in full.
 #[derive(Clone, Debug)]
 pub struct AgreementView {
@@ -108,4 +134,6 @@ pub struct AgreementView {
     pub notices: Vec<NoticeView>,
     /// The adopted decisions that name it: matter id and title.
     pub decisions: Vec<(RecordId, String)>,
+    /// What the signed-in person may do to it (nothing when no one is signed in).
+    pub acts: Acts,
 }
