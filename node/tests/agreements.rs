@@ -1,7 +1,8 @@
 //! Agreements at a node: the status from utkast to gällande as each party's firmatecknare
 //! signs, a signature for another party refused over the API with its code, a notice signed
 //! while the federation is partitioned giving every node the same end date, an amendment chain
-//! with its history, the decision an agreement rests on, and `samverka agreement check`.
+//! with its history, the decision an agreement rests on, `samverka agreement check`, and the CLI
+//! drafting, signing and giving notice against a live node.
 
 mod support;
 
@@ -289,4 +290,77 @@ async fn the_pdf_certificate_lists_every_signature_and_the_deadline_is_a_calenda
     get(&router, &format!("/api/v1/agreements/{}/deadline.ics", draft.id()))
         .await
         .refused(StatusCode::NOT_FOUND, "no_deadline");
+}
+
+/// Runs the `samverka` binary off the async runtime (the node it talks to runs on it).
+async fn cli(dir: &std::path::Path, args: Vec<String>) -> (bool, String, String) {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = samverka(&dir, &args);
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.success(), text(&out.stdout), text(&out.stderr))
+    })
+    .await
+    .expect("finished")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_drafts_signs_and_gives_notice_against_a_live_node_and_refuses_a_key_without_the_role() {
+    let w = World::new();
+    let router = router_with(&w.ledger, w.host_node.clone(), None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let api = format!("http://{}", listener.local_addr().expect("address"));
+    let server = tokio::spawn(async move { axum::serve(listener, router).await.expect("serves") });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = |name: &str, k: &SigningKey| {
+        let path = dir.path().join(format!("{name}.key"));
+        samverka_node::keyfile::write_secret(&path, name, k).expect("key file");
+        path.display().to_string()
+    };
+    let forvaltare = key("forvaltare", &w.forvaltare.key);
+    let lulea = key("lulea", &w.signers["2580"].key);
+    let boden = key("boden", &w.signers["2582"].key);
+    let voter = key("ordinarie", &w.ordinarie["2582"].key);
+    let file = dir.path().join("avtal.toml");
+    std::fs::write(
+        &file,
+        r#"
+title = "Överenskommelse om e-arkiv"
+system = "e-arkiv"
+start = "2027-01-01"
+text = "Parterna samverkar kring e-arkivet."
+notice = { months = 12, at_year_end = true }
+parties = [{ member = "2580" }, { member = "2582" }]
+"#,
+    )
+    .expect("write");
+    let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let file = file.display().to_string();
+
+    let (ok, out, err) = cli(dir.path(), s(&["agreement", "draft", &file, "--key", &forvaltare, "--api", &api])).await;
+    assert!(ok, "{err}");
+    let id = out.lines().last().and_then(|l| l.split_whitespace().nth(1)).expect("<kind> <id> stored").to_owned();
+    assert!(out.contains(&format!("{id} stored")), "{out}");
+
+    let (ok, _, err) = cli(dir.path(), s(&["agreement", "sign", &id, "--key", &voter, "--api", &api])).await;
+    assert!(!ok && err.contains("not_authorised"), "an ordinarie is no firmatecknare: {err}");
+    assert_eq!(w.ledger.store().head(&w.ordinarie["2582"].key.public()).expect("head"), None, "nothing stored");
+
+    for signer in [&lulea, &boden] {
+        let (ok, out, err) = cli(dir.path(), s(&["agreement", "sign", &id, "--key", signer, "--api", &api])).await;
+        assert!(ok, "{err}");
+        assert!(out.contains("stored"), "{out}");
+    }
+    let (ok, out, err) = cli(dir.path(), s(&["agreement", "show", &id, "--api", &api])).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("gällande"), "both signed, in force: {out}");
+
+    let (ok, _, err) =
+        cli(dir.path(), s(&["agreement", "notice", &id, "--given", ON, "--key", &boden, "--api", &api])).await;
+    assert!(ok, "{err}");
+    let (ok, out, err) = cli(dir.path(), s(&["agreement", "show", &id, "--api", &api])).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("2027-12-31"), "notice given 2026-11-30 under 12 months to a year end: {out}");
+    server.abort();
 }

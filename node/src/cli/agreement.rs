@@ -195,6 +195,19 @@ fn text<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key].as_str().unwrap_or("")
 }
 
+/// A status as people say it, from the API's name (`gallande` → `gällande`).
+fn status_words(v: &Value) -> &str {
+    match text(v, "status") {
+        "utkast" => "utkast",
+        "under-signering" => "under signering",
+        "gallande" => "gällande",
+        "andrat" => "ändrat",
+        "uppsagt" => "uppsagt",
+        "upphort" => "upphört",
+        other => other,
+    }
+}
+
 async fn list(node: &Node) -> Result<()> {
     let body = get_json(&node.api, "/api/v1/agreements").await?;
     for a in body["agreements"].as_array().map(Vec::as_slice).unwrap_or_default() {
@@ -205,7 +218,7 @@ async fn list(node: &Node) -> Result<()> {
         say!(
             "{} {:<16} {}/{} undertecknat  {}  {deadline}",
             text(a, "id"),
-            text(&a["status"], "status"),
+            status_words(&a["status"]),
             a["signed"],
             a["parties"],
             text(a, "title"),
@@ -221,7 +234,7 @@ async fn show(node: &Node, agreement: &str, json: bool) -> Result<()> {
         return output::json(&view);
     }
     let (s, a) = (&view["summary"], &view["agreement"]);
-    say!("{} ({}) — {}", text(a, "title"), text(a, "system"), text(&s["status"], "status"));
+    say!("{} ({}) — {}", text(a, "title"), text(a, "system"), status_words(&s["status"]));
     say!("uppsägning: {}", text(&a["notice"], "text"));
     if let Some(d) = s["deadline"]["last_day"].as_str() {
         say!("sista dag att säga upp: {d} (upphör {})", text(&s["deadline"], "ends"));
