@@ -326,6 +326,9 @@ impl samverka_web::Node for Site {
         let today = crate::agreement::today();
         (todo.agreements, todo.deadlines) =
             crate::agreement::pages::todo(&self.ledger, &me.member, &me.roles, today, view::TODO_DEADLINE_DAYS)?;
+        if me.host_officer() {
+            todo.withdrawals = crate::agreement::pages::withdrawals(&self.ledger, today)?;
+        }
         Ok(todo)
     }
 

@@ -800,6 +800,13 @@ async fn a_firmatecknare_withdraws_a_member_in_the_browser_and_the_others_stay_b
     let r = browser.post(&format!("{href}/utrad"), &[("csrf", &csrf)], None).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
     assert!(html(&r).contains("redan anmält utträde"), "{}", html(&r));
+    let todo = html(&browser.get("/att-gora").await);
+    assert!(!todo.contains("Utträden att besluta om"), "only host officers are asked to decide:\n{todo}");
+    let (host, _) = signed_in(&f, &testkit::key("demo/2580/forvaltare")).await;
+    let todo = html(&host.get("/att-gora").await);
+    let asked =
+        format!("Kiruna kommun utträder ur Överenskommelse om e-arkiv, bunden till och med {}", next_year_end());
+    assert!(todo.contains("Utträden att besluta om") && todo.contains(&asked), "{todo}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

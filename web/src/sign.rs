@@ -119,6 +119,9 @@ struct TodoPage {
     justering: Vec<MinutesLine>,
     agreements: Vec<crate::page::agreements::Line>,
     deadlines: Vec<crate::page::agreements::Line>,
+    /// Withdrawals waiting for the styrgrupp's decision on the roster (host officers): (link,
+    /// text).
+    withdrawals: Vec<(String, String)>,
     csrf: String,
     error: Option<String>,
 }
@@ -283,6 +286,17 @@ async fn todo_page<N: Node>(
             .collect(),
         agreements: todo.agreements.iter().map(|r| crate::page::agreements::line(t, r)).collect(),
         deadlines: todo.deadlines.iter().map(|r| crate::page::agreements::line(t, r)).collect(),
+        withdrawals: todo
+            .withdrawals
+            .iter()
+            .map(|w| {
+                let text = t.fill(
+                    "todo.withdrawal",
+                    &[("member", &w.member), ("agreement", &w.agreement.title), ("date", &w.bound_until)],
+                );
+                (format!("/avtal/{}", w.agreement.id.to_hex()), text)
+            })
+            .collect(),
         csrf: session.csrf.clone(),
         error,
     };

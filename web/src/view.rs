@@ -160,6 +160,8 @@ pub struct Todo {
     pub agreements: Vec<agreement::AgreementRow>,
     /// Agreements in force whose notice deadline falls within [`TODO_DEADLINE_DAYS`] days.
     pub deadlines: Vec<agreement::AgreementRow>,
+    /// For host officers: members withdrawing from an agreement who are still in the roster.
+    pub withdrawals: Vec<agreement::Withdrawing>,
 }
 
 /// How many days ahead "Att göra" shows an agreement's notice deadline.

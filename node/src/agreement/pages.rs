@@ -149,6 +149,25 @@ pub fn todo(
     Ok((to_sign, soon))
 }
 
+/// Members that have given their withdrawal (utträde) from an agreement version held and are
+/// still members in the current roster, for the host officers' "Att göra": the roster change
+/// follows by the styrgrupp's decision (`docs/agreements.md` §6).
+pub fn withdrawals(ledger: &Ledger, day: Date) -> Result<Vec<av::Withdrawing>, view::Error> {
+    let chain = ledger.chain().ok_or(view::Error::NoFederation)?;
+    let mut out = Vec::new();
+    for s in agreements(ledger.store(), &chain, day)? {
+        let Some(r) = agreement(ledger.store(), &chain, &s.agreement.id(), day)? else { continue };
+        for p in &r.parties {
+            let (Some(w), Some(member)) = (&p.withdrawal, p.party.member()) else { continue };
+            if chain.current().members.contains_key(member) {
+                let bound_until = w.effective.to_string();
+                out.push(av::Withdrawing { agreement: row(&s), member: p.name.clone(), bound_until });
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// What an offered agreement signature says: the agreement, the party signed for, the others.
 pub fn subject(ledger: &Ledger, s: &AgreementSignature) -> Result<view::Subject, view::Error> {
     let v = view(ledger, &s.agreement, None)?.ok_or_else(|| {

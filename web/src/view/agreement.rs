@@ -107,6 +107,19 @@ pub struct Acts {
     pub withdraw: Option<String>,
 }
 
+/// A member's withdrawal (utträde) from an agreement, while the member is still in the roster:
+/// the styrgrupp decides the roster change (a matter of kind medlemskap), which the members then
+/// sign (`samverka roster propose`).
+#[derive(Clone, Debug)]
+pub struct Withdrawing {
+    /// The agreement as listed.
+    pub agreement: AgreementRow,
+    /// The withdrawing member, by name.
+    pub member: String,
+    /// The member's last day bound by the agreement.
+    pub bound_until: String,
+}
+
 /// An agreement version in full.
 #[derive(Clone, Debug)]
 pub struct AgreementView {
