@@ -39,9 +39,10 @@ fn main() -> Result<()> {
             reads: n("--reads", 200),
             votes: n("--votes", 50_000),
             clients: n("--clients", 32),
+            peer: args.iter().any(|a| a == "--peer"),
         }),
         _ => {
-            eprintln!("usage: samverka-bench ingest [--records N] | store [--records N] [--data DIR] | reopen --data DIR | crash-writer --data DIR | web [--records N] [--matters M] [--data DIR] [--reads N] [--votes N] [--clients N]");
+            eprintln!("usage: samverka-bench ingest [--records N] | store [--records N] [--data DIR] | reopen --data DIR | crash-writer --data DIR | web [--records N] [--matters M] [--data DIR] [--reads N] [--votes N] [--clients N] [--peer]");
             std::process::exit(2)
         }
     }

@@ -12,8 +12,12 @@
 //!
 //! The node: `daemon::Node::start` (ledger, network, API and pages) with the key of a member
 //! that is not the host, so it receipts nothing itself (the host's node does that, elsewhere).
-//! Its network runs, but no peer connects: each vote is published on gossipsub, which has no one
-//! to send it to. The API's per-client write limit is raised, since every client is 127.0.0.1.
+//! Its network runs. Without `--peer` no peer connects: each vote is published on gossipsub,
+//! which has no one to send it to. With `--peer` a second node — the host's, opened on a copy of
+//! the store, in the same process and on the same cores — dials it before the votes, so each vote
+//! is gossiped to a peer that verifies and stores it; the run waits for the peer to hold every
+//! vote and prints how long after the last answer that took. The API's per-client write limit is
+//! raised, since every client is 127.0.0.1.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -54,6 +58,8 @@ pub struct Options {
     pub votes: usize,
     /// Concurrent HTTP clients submitting votes.
     pub clients: usize,
+    /// Connect a peer that receives every vote by gossip.
+    pub peer: bool,
 }
 
 /// The federation's people and node keys.
@@ -273,15 +279,62 @@ async fn serve(people: People, data: &Path, options: &Options) -> Result<()> {
         ..Config::default()
     };
     let t = Instant::now();
+    let peer = if options.peer { Some(copy_store(data)?) } else { None };
     let node = daemon::Node::start(&config, people.node.clone()).await?;
     println!("node started in {:.2} s; resident memory {} MiB", t.elapsed().as_secs_f64(), rss_mib());
+    let peer = match peer {
+        Some(dir) => Some(start_peer(&node, &config, &dir, &people).await?),
+        None => None,
+    };
     let base = format!("http://{}", node.api_addr);
-    let result = measure(&node, &people, &base, data, options).await;
+    let result = measure(&node, peer.as_ref(), &people, &base, data, options).await;
+    if let Some(peer) = peer {
+        peer.shutdown().await;
+    }
     node.shutdown().await;
     result
 }
 
-async fn measure(node: &daemon::Node, people: &People, base: &str, data: &Path, options: &Options) -> Result<()> {
+/// A copy of the measured node's store for the peer, taken before the node opens it (so it
+/// holds none of this run's votes).
+fn copy_store(data: &Path) -> Result<PathBuf> {
+    let dir = data.join("peer");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let t = Instant::now();
+    let status = std::process::Command::new("cp").arg("-a").arg(data.join("store")).arg(&dir).status()?;
+    ensure!(status.success(), "copying the store for the peer failed");
+    println!("peer: store copied in {:.1} s", t.elapsed().as_secs_f64());
+    Ok(dir)
+}
+
+/// Starts the host's node on `dir` and waits until it is connected to `node`.
+async fn start_peer(node: &daemon::Node, config: &Config, dir: &Path, people: &People) -> Result<daemon::Node> {
+    let network = node.network.as_ref().context("the measured node's network")?;
+    let address = network.listen_addrs().await.first().context("the measured node listens")?.to_string();
+    let peer_config = Config {
+        data_dir: dir.to_owned(),
+        bootstrap: vec![samverka_node::network::dial_address(&address, &people.node.public())],
+        ..config.clone()
+    };
+    let peer = daemon::Node::start(&peer_config, people.host_node.key.clone()).await?;
+    let t = Instant::now();
+    while network.peers().await.is_empty() {
+        ensure!(t.elapsed() < Duration::from_secs(60), "the peer did not connect within 60 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!("peer: the host's node connected in {:.2} s", t.elapsed().as_secs_f64());
+    Ok(peer)
+}
+
+async fn measure(
+    node: &daemon::Node,
+    peer: Option<&daemon::Node>,
+    people: &People,
+    base: &str,
+    data: &Path,
+    options: &Options,
+) -> Result<()> {
     let store = node.ledger.store();
     let matters = governance::matters(store)?;
     let full = matters.iter().find(|m| {
@@ -350,7 +403,7 @@ async fn measure(node: &daemon::Node, people: &People, base: &str, data: &Path, 
     let probe = tempfile::tempdir_in(data)?;
     let fsync = crate::fsync_latency(probe.path())?;
     println!("limit: fsync of a 4 KiB write: {:.3} ms", fsync.as_secs_f64() * 1e3);
-    submit_votes(node, people, base, options).await
+    submit_votes(node, peer, people, base, options).await
 }
 
 /// `GET /healthz` from `clients` clients, `total` requests in all: requests/s, p50, p99 (ms).
@@ -381,8 +434,15 @@ async fn concurrent_healthz(base: &str, clients: usize, total: usize) -> Result<
 
 /// Submits `options.votes` signed votes with `options.clients` clients, each the only sender for
 /// its members' keys (one chain per key, in order), on the open matters.
-async fn submit_votes(node: &daemon::Node, people: &People, base: &str, options: &Options) -> Result<()> {
+async fn submit_votes(
+    node: &daemon::Node,
+    peer: Option<&daemon::Node>,
+    people: &People,
+    base: &str,
+    options: &Options,
+) -> Result<()> {
     let store = node.ledger.store();
+    let peer_before = peer.map(|p| p.ledger.store().count()).transpose()?;
     let open: Vec<RecordId> = governance::matters(store)?
         .iter()
         .filter(|m| m.status == governance::Status::Open)
@@ -474,6 +534,22 @@ async fn submit_votes(node: &daemon::Node, people: &People, base: &str, options:
         met(p99 <= 20.0),
         rss_mib()
     );
+    if let (Some(peer), Some(before)) = (peer, peer_before) {
+        let answered = Instant::now();
+        let wanted = all.0.len() as u64;
+        let mut held = 0;
+        while answered.elapsed() < Duration::from_secs(300) {
+            held = peer.ledger.store().count()? - before;
+            if held >= wanted {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        println!(
+            "  peer (the host's node, by gossip): {held} of {wanted} votes stored, the last {:.2} s after the last vote was answered",
+            answered.elapsed().as_secs_f64()
+        );
+    }
     Ok(())
 }
 
