@@ -7,7 +7,8 @@
 //! Queries scan the two outage kinds ([`scan`]): a federation publishes a few notices a month,
 //! each acknowledged once per member.
 
-use samverka_protocol::outage::{state, State};
+use samverka_protocol::outage::{state, State, Violation};
+use samverka_protocol::plan::Violation as PlanViolation;
 use samverka_protocol::{Kind, MemberId, PublicKey, RecordId, RosterChain};
 
 use crate::governance::{member_name, scan, Error};
@@ -83,4 +84,51 @@ pub fn active(store: &Store, chain: &RosterChain) -> Result<Vec<Report>, Error> 
 /// One notice in full, or `None` when no notice with that id is held.
 pub fn outage(store: &Store, chain: &RosterChain, id: &RecordId) -> Result<Option<Report>, Error> {
     Ok(outages(store, chain)?.into_iter().find(|r| r.state.id == *id))
+}
+
+/// A time as people type it in Europe/Stockholm — `2026-11-30 14.30`, `2026-11-30 14:30` or
+/// `2026-11-30T14:30` — as ms since the epoch; `None` if it is not one.
+pub fn parse_stockholm(text: &str) -> Option<i64> {
+    let t = text.trim().replacen(' ', "T", 1).replace('.', ":");
+    let civil: jiff::civil::DateTime = t.parse().ok()?;
+    Some(civil.in_tz("Europe/Stockholm").ok()?.timestamp().as_millisecond())
+}
+
+/// A time in Europe/Stockholm as the pages and the CLI show it: `2026-11-30 14.30`.
+pub fn stockholm_time(time_ms: i64) -> String {
+    samverka_web::locale::date_time(time_ms)
+}
+
+/// Why a notice cannot be signed, in Swedish for the person who wrote it: which field to correct
+/// and what to do. A personal identity number is named by field and position, never repeated.
+pub fn refusal_in_swedish(v: &Violation) -> String {
+    match v {
+        Violation::PersonalIdentityNumber { field, at } => format!(
+            "Fältet ”{}” innehåller ett personnummer eller samordningsnummer (vid tecken {}). Ta bort det: \
+             en driftinformation får aldrig innehålla uppgifter om en enskild person.",
+            field_in_swedish(field),
+            at + 1
+        ),
+        Violation::Field(PlanViolation::Empty { field }) => format!("Fyll i fältet ”{}”.", field_in_swedish(field)),
+        Violation::Field(PlanViolation::NotOneLine { field }) => {
+            format!("Fältet ”{}” ska vara en enda rad.", field_in_swedish(field))
+        }
+        Violation::Field(PlanViolation::LineTooLong { field, .. }) | Violation::TextTooLong { field, .. } => {
+            format!("Fältet ”{}” är för långt; korta det.", field_in_swedish(field))
+        }
+        Violation::NoAffectedPart => "Ange minst en berörd del.".into(),
+        Violation::EndsBeforeStart { .. } => "Beräknat slut ligger före starten; rätta tiderna.".into(),
+        other => format!("Driftinformationen kan inte signeras: {other}."),
+    }
+}
+
+fn field_in_swedish(field: &str) -> &'static str {
+    match field {
+        "title" => "Rubrik",
+        "text" => "Text",
+        "affected part" | "affected parts" => "Berörda delar",
+        "start" => "Start",
+        "expected end" => "Beräknat slut",
+        _ => "okänt fält",
+    }
 }
