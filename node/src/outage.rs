@@ -7,6 +7,8 @@
 //! Queries scan the two outage kinds ([`scan`]): a federation publishes a few notices a month,
 //! each acknowledged once per member.
 
+pub mod pages;
+
 use samverka_protocol::outage::{state, State, Violation};
 use samverka_protocol::plan::Violation as PlanViolation;
 use samverka_protocol::{Kind, MemberId, PublicKey, RecordId, RosterChain};

@@ -427,6 +427,14 @@ impl samverka_web::Node for Site {
         crate::agreement::pages::view(&self.ledger, id)
     }
 
+    fn outages(&self) -> Result<Vec<view::outage::OutageRow>, view::Error> {
+        crate::outage::pages::rows(&self.ledger)
+    }
+
+    fn outage(&self, id: &RecordId) -> Result<Option<view::outage::OutageView>, view::Error> {
+        crate::outage::pages::view(&self.ledger, id)
+    }
+
     fn holds(&self, id: &RecordId) -> Result<bool, view::Error> {
         Ok(self.ledger.store().get(id).map_err(|e| view::Error::Read(Box::new(e)))?.is_some())
     }

@@ -2,7 +2,8 @@
 //! who has not (since when) over the API, a notice holding a personnummer refused with its code,
 //! `samverka outage publish` refusing one in Swedish before anything is signed, an
 //! acknowledgement made at a member's node while the federation is partitioned reaching the
-//! host after the heal, and the all-clear taking a notice out of the active ones.
+//! host after the heal, the all-clear taking a notice out of the active ones, and the banner on
+//! every page until then.
 
 mod support;
 
@@ -187,4 +188,33 @@ fn the_cli_names_the_field_holding_a_personnummer_before_anything_is_signed() {
     assert!(err.contains("Fältet ”Text” innehåller ett personnummer"), "{err}");
     assert!(!err.contains("811218"), "the number is not repeated: {err}");
     assert!(!key.exists(), "no key was read or made");
+}
+
+fn page(r: &support::Reply) -> String {
+    assert_eq!(r.status, StatusCode::OK);
+    String::from_utf8(r.bytes.clone()).expect("UTF-8 page")
+}
+
+#[tokio::test]
+async fn every_page_shows_the_banner_until_the_all_clear() {
+    let mut w = World::new();
+    let notice = w.notice(&treserva_down());
+    w.everywhere(&notice);
+    let ack = World::ack(&w.fed, &mut w.boden, notice.id());
+    w.host.ingest(ack).expect("ingests");
+    let router = router_with(&w.host, w.host_node.clone(), None);
+    for uri in ["/", "/avtal", "/driftstorningar"] {
+        let html = page(&get(&router, uri).await);
+        assert!(html.contains("aria-labelledby=\"outage-banner-heading\""), "{uri}: the banner is a region");
+        assert!(html.contains("Pågående driftinformation") && html.contains("Treserva svarar inte"), "{uri}");
+    }
+    let detail = page(&get(&router, &format!("/driftstorningar/{}", notice.id())).await);
+    assert!(detail.contains("Kvittenser: 1 av 14 medlemmar"), "{detail}");
+    assert!(detail.contains("Inte kvitterad sedan"));
+    let clear = w.notice(&OutageNotice::Clear { notice: notice.id(), text: "Fungerar igen.".into() });
+    w.host.ingest(clear).expect("ingests");
+    let html = page(&get(&router, "/").await);
+    assert!(!html.contains("outage-banner-heading"), "no banner after the all-clear");
+    let list = page(&get(&router, "/driftstorningar").await);
+    assert!(list.contains("Friskförklarad"));
 }

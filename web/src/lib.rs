@@ -81,6 +81,8 @@ pub fn router<N: Node>(web: Arc<Web<N>>) -> Router {
         .route("/avtal", get(page::agreements::agreements::<N>))
         .route("/avtal/{id}", get(page::agreements::agreement::<N>))
         .route("/avtal/{id}/skriv-under", post(sign::sign_agreement::<N>))
+        .route("/driftstorningar", get(page::outages::outages::<N>))
+        .route("/driftstorningar/{id}", get(page::outages::outage::<N>))
         .route("/noden", get(page::node_state::<N>))
         .route("/tillganglighet", get(page::accessibility::<N>))
         .route(STYLESHEET, get(stylesheet))
@@ -96,7 +98,7 @@ pub fn not_found<N: Node>(web: Arc<Web<N>>) -> Router {
 
 /// Every page anyone may load, for tests and the browser check (`{id}` stands for a matter
 /// id).
-pub const PAGES: [&str; 14] = [
+pub const PAGES: [&str; 15] = [
     "/",
     "/arenden",
     "/arenden/{id}",
@@ -105,6 +107,7 @@ pub const PAGES: [&str; 14] = [
     "/planer",
     "/fakturaunderlag/2027",
     "/avtal",
+    "/driftstorningar",
     "/medlemmar",
     "/noden",
     "/tillganglighet",

@@ -8,6 +8,7 @@ use samverka_protocol::governance::{Choice, Outcome, Tally};
 use samverka_protocol::{Hash, Kind, MatterKind, MemberId, MemberKind, PublicKey, RecordId, Role, Signature};
 
 pub mod agreement;
+pub mod outage;
 pub mod plan;
 
 /// A node as the pages see it. Every method but [`Node::node_state`] reads the store and may block:
@@ -79,6 +80,14 @@ pub trait Node: Send + Sync + 'static {
     }
     /// One agreement version in full, or `None` if no agreement with that id is held.
     fn agreement(&self, _id: &RecordId) -> Result<Option<agreement::AgreementView>, Error> {
+        Ok(None)
+    }
+    /// Every outage notice held, the active ones first (the banner on every page shows those).
+    fn outages(&self) -> Result<Vec<outage::OutageRow>, Error> {
+        Ok(Vec::new())
+    }
+    /// One outage notice in full, or `None` if no notice with that id is held.
+    fn outage(&self, _id: &RecordId) -> Result<Option<outage::OutageView>, Error> {
         Ok(None)
     }
 }
