@@ -83,6 +83,7 @@ pub fn router<N: Node>(web: Arc<Web<N>>) -> Router {
         .route("/avtal/{id}/skriv-under", post(sign::sign_agreement::<N>))
         .route("/driftstorningar", get(page::outages::outages::<N>))
         .route("/driftstorningar/{id}", get(page::outages::outage::<N>))
+        .route("/driftstorningar/{id}/kvittera", post(sign::acknowledge_outage::<N>))
         .route("/noden", get(page::node_state::<N>))
         .route("/tillganglighet", get(page::accessibility::<N>))
         .route(STYLESHEET, get(stylesheet))

@@ -332,6 +332,12 @@ pub enum Action {
         /// The agreement version.
         agreement: RecordId,
     },
+    /// An acknowledgement (kvittens) of an outage notice for the person's member
+    /// (objektspecialist): they have read it.
+    AcknowledgeOutage {
+        /// The notice.
+        notice: RecordId,
+    },
 }
 
 /// A record prepared for a person to sign in the browser.
@@ -416,6 +422,13 @@ pub enum Subject {
         party: String,
         /// The other parties, by name.
         others: Vec<String>,
+    },
+    /// An outage notice acknowledged for the person's member.
+    OutageAck {
+        /// The notice as listed.
+        outage: outage::OutageRow,
+        /// The member acknowledging.
+        member: String,
     },
 }
 

@@ -47,7 +47,11 @@ pub fn view(ledger: &Ledger, id: &RecordId) -> Result<Option<ov::OutageView>, vi
         members: r
             .members
             .iter()
-            .map(|m| ov::AckView { member_name: m.member_name.clone(), acknowledged_ms: m.acknowledged.map(|a| a.2) })
+            .map(|m| ov::AckView {
+                member: m.member.clone(),
+                member_name: m.member_name.clone(),
+                acknowledged_ms: m.acknowledged.map(|a| a.2),
+            })
             .collect(),
     }))
 }

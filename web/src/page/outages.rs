@@ -9,12 +9,12 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use samverka_protocol::RecordId;
+use samverka_protocol::{RecordId, Role};
 
 use super::{read, Chrome, Failure, Visitor};
 use crate::catalog::Catalog;
 use crate::locale;
-use crate::view::outage::OutageRow;
+use crate::view::outage::{OutageRow, OutageView};
 use crate::view::Node;
 use crate::Web;
 
@@ -119,34 +119,61 @@ struct OutagePage {
     members_caption: String,
     /// (member, acknowledged at, or missing since)
     members: Vec<(String, Option<String>, String)>,
+    /// The acknowledgement form's action and CSRF token, for an objektspecialist whose member
+    /// has not acknowledged.
+    acknowledge: Option<(String, String)>,
+    /// Why the acknowledgement was refused.
+    error: Option<String>,
+}
+
+/// Whether the signed-in person may acknowledge the notice: an objektspecialist of a member
+/// that has not.
+fn may_acknowledge(v: &Visitor, o: &OutageView) -> bool {
+    let Some((_, me)) = v.me.as_ref() else { return false };
+    me.roles.contains(&Role::Objektspecialist)
+        && o.members.iter().any(|m| m.member == me.member && m.acknowledged_ms.is_none())
+}
+
+/// The notice page, with `error` (a refused acknowledgement) above the button.
+pub(crate) async fn outage_page<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    id: &str,
+    error: Option<String>,
+) -> Result<String, Failure> {
+    let id = RecordId::from_hex(id).map_err(|_| Failure::NotFound)?;
+    let o = read(&web.node, move |n| n.outage(&id)).await?.ok_or(Failure::NotFound)?;
+    let t = v.t();
+    let published = locale::date_time(o.published_ms);
+    let acknowledge = may_acknowledge(v, &o).then(|| {
+        let csrf = v.me.as_ref().map(|(s, _)| s.csrf.clone()).unwrap_or_default();
+        (format!("/driftstorningar/{}/kvittera", id.to_hex()), csrf)
+    });
+    let page = OutagePage {
+        c: v.chrome(o.row.title.clone(), web.node.demo()),
+        id: id.to_hex(),
+        line: line(t, &o.row),
+        published: published.clone(),
+        text: o.text.split("\n\n").map(str::to_owned).collect(),
+        updates: o.updates.iter().map(|u| (locale::date_time(u.time_ms), u.text.clone(), u.after_clear)).collect(),
+        cleared: o.cleared_text.clone(),
+        members_caption: t.fill(
+            "outage.members_caption",
+            &[("n", &o.row.acknowledged.to_string()), ("total", &o.row.members.to_string())],
+        ),
+        members: o
+            .members
+            .iter()
+            .map(|m| (m.member_name.clone(), m.acknowledged_ms.map(locale::date_time), published.clone()))
+            .collect(),
+        acknowledge,
+        error,
+    };
+    Ok(page.render()?)
 }
 
 /// `GET /driftstorningar/{id}`: one notice in full.
 pub async fn outage<N: Node>(State(web): State<Arc<Web<N>>>, Path(id): Path<String>, v: Visitor) -> Response {
-    let page = async {
-        let id = RecordId::from_hex(&id).map_err(|_| Failure::NotFound)?;
-        let o = read(&web.node, move |n| n.outage(&id)).await?.ok_or(Failure::NotFound)?;
-        let t = v.t();
-        let published = locale::date_time(o.published_ms);
-        let page = OutagePage {
-            c: v.chrome(o.row.title.clone(), web.node.demo()),
-            id: id.to_hex(),
-            line: line(t, &o.row),
-            published: published.clone(),
-            text: o.text.split("\n\n").map(str::to_owned).collect(),
-            updates: o.updates.iter().map(|u| (locale::date_time(u.time_ms), u.text.clone(), u.after_clear)).collect(),
-            cleared: o.cleared_text.clone(),
-            members_caption: t.fill(
-                "outage.members_caption",
-                &[("n", &o.row.acknowledged.to_string()), ("total", &o.row.members.to_string())],
-            ),
-            members: o
-                .members
-                .iter()
-                .map(|m| (m.member_name.clone(), m.acknowledged_ms.map(locale::date_time), published.clone()))
-                .collect(),
-        };
-        Ok(page.render()?)
-    };
-    v.answer(page.await, web.node.demo())
+    let page = outage_page(&web, &v, &id, None).await;
+    v.answer(page, web.node.demo())
 }

@@ -3,7 +3,7 @@
 //! acknowledged it are computed by the node (`samverka_protocol::outage`); the pages only render
 //! them.
 
-use samverka_protocol::RecordId;
+use samverka_protocol::{MemberId, RecordId};
 
 /// An outage notice in a listing and in the banner.
 #[derive(Clone, Debug)]
@@ -44,6 +44,8 @@ pub struct UpdateView {
 /// A member's acknowledgement, or since when it is missing.
 #[derive(Clone, Debug)]
 pub struct AckView {
+    /// The member.
+    pub member: MemberId,
     /// The member's name.
     pub member_name: String,
     /// When its objektspecialist acknowledged; `None`: missing since the notice's time.
