@@ -1,7 +1,7 @@
 //! The outage pages: `/driftstorningar` lists the notices (driftstörning, planerat underhåll) a
 //! node holds, the active ones first; `/driftstorningar/{id}` shows one with its updates, the
 //! all-clear, and every member with its acknowledgement or since when it is missing. The banner
-//! on every page ([`Banner`], filled in by [`super::Visitor`]) names the active ones. A child of
+//! on every page (`Banner`, filled in by [`super::Visitor`]) names the active ones. A child of
 //! [`super`], so it shares the page chrome.
 
 use std::sync::Arc;
