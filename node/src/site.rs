@@ -323,6 +323,9 @@ impl samverka_web::Node for Site {
                 todo.justering.push(minutes_row(&report));
             }
         }
+        if me.roles.contains(&Role::Objektspecialist) {
+            todo.outages = crate::outage::pages::unacknowledged(&self.ledger, &me.member)?;
+        }
         let today = crate::agreement::today();
         (todo.agreements, todo.deadlines) =
             crate::agreement::pages::todo(&self.ledger, &me.member, &me.roles, today, view::TODO_DEADLINE_DAYS)?;

@@ -659,7 +659,7 @@ async fn someone_who_is_not_a_firmatecknare_gets_no_button_and_is_refused_in_swe
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_objektspecialist_acknowledges_an_outage_notice_in_the_browser() {
+async fn an_objektspecialist_acknowledges_an_outage_notice_from_att_gora_in_the_browser() {
     use samverka_protocol::outage::{NoticeKind, OutageNotice, Published};
     let mut f = fixture::fixture().await;
     let specialist = f.fed.certify_person(
@@ -690,6 +690,8 @@ async fn an_objektspecialist_acknowledges_an_outage_notice_in_the_browser() {
     assert!(html(&r).contains("Nyckeln har inte rätt att göra det här."), "{}", html(&r));
 
     let (browser, csrf) = signed_in(&f, &specialist.key).await;
+    let todo = html(&browser.get("/att-gora").await);
+    assert!(todo.contains("Driftinformation att kvittera") && todo.contains(&format!("{href}/kvittera")), "{todo}");
     let page = html(&browser.get(&href).await);
     assert!(page.contains(&format!("{href}/kvittera")) && page.contains("Kvittenser: 0 av 14 medlemmar"), "{page}");
     let r = browser.post(&format!("{href}/kvittera"), &[("csrf", &csrf)], None).await;
@@ -703,4 +705,9 @@ async fn an_objektspecialist_acknowledges_an_outage_notice_in_the_browser() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
     let page = html(&browser.get(&href).await);
     assert!(page.contains("Kvittenser: 1 av 14 medlemmar") && !page.contains("/kvittera"), "{page}");
+    let todo = html(&browser.get("/att-gora").await);
+    assert!(
+        !todo.contains(&format!("{href}/kvittera")) && todo.contains("E-arkivet svarar långsamt"),
+        "the acknowledged notice leaves the inbox; the fixture's own notice stays:\n{todo}"
+    );
 }

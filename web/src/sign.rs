@@ -118,6 +118,7 @@ struct TodoPage {
     justering: Vec<MinutesLine>,
     agreements: Vec<crate::page::agreements::Line>,
     deadlines: Vec<crate::page::agreements::Line>,
+    outages: Vec<crate::page::outages::Line>,
     csrf: String,
     error: Option<String>,
 }
@@ -282,6 +283,7 @@ async fn todo_page<N: Node>(
             .collect(),
         agreements: todo.agreements.iter().map(|r| crate::page::agreements::line(t, r)).collect(),
         deadlines: todo.deadlines.iter().map(|r| crate::page::agreements::line(t, r)).collect(),
+        outages: todo.outages.iter().map(|r| crate::page::outages::line(t, r)).collect(),
         csrf: session.csrf.clone(),
         error,
     };

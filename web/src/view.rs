@@ -168,6 +168,9 @@ pub struct Todo {
     pub agreements: Vec<agreement::AgreementRow>,
     /// Agreements in force whose notice deadline falls within [`TODO_DEADLINE_DAYS`] days.
     pub deadlines: Vec<agreement::AgreementRow>,
+    /// Outage notices in force that the person's member has not acknowledged (for an
+    /// objektspecialist): the inbox of outage information.
+    pub outages: Vec<outage::OutageRow>,
 }
 
 /// How many days ahead "Att göra" shows an agreement's notice deadline.

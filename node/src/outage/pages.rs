@@ -29,6 +29,13 @@ pub fn rows(ledger: &Ledger) -> Result<Vec<ov::OutageRow>, view::Error> {
     Ok(outages(ledger.store(), &chain)?.iter().map(row).collect())
 }
 
+/// The notices in force that `member` has not acknowledged: an objektspecialist's inbox.
+pub fn unacknowledged(ledger: &Ledger, member: &str) -> Result<Vec<ov::OutageRow>, view::Error> {
+    let chain = ledger.chain().ok_or(view::Error::NoFederation)?;
+    let active = super::active(ledger.store(), &chain)?;
+    Ok(active.iter().filter(|r| !r.acknowledged_by(member)).map(row).collect())
+}
+
 /// One notice in full.
 pub fn view(ledger: &Ledger, id: &RecordId) -> Result<Option<ov::OutageView>, view::Error> {
     let chain = ledger.chain().ok_or(view::Error::NoFederation)?;

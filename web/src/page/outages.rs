@@ -64,7 +64,7 @@ pub(crate) fn banner(t: &Catalog, rows: &[OutageRow]) -> Vec<Banner> {
         .collect()
 }
 
-fn line(t: &Catalog, r: &OutageRow) -> Line {
+pub(crate) fn line(t: &Catalog, r: &OutageRow) -> Line {
     let (state, state_class) = match r.cleared_ms {
         None => (t.get("outage.active").to_owned(), "disputed"),
         Some(ms) => (t.fill("outage.cleared_at", &[("time", &locale::date_time(ms))]), "closed"),
