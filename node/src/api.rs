@@ -27,6 +27,7 @@ mod governance;
 pub mod guard;
 mod notes;
 mod openapi;
+mod outages;
 mod plans;
 mod proposals;
 mod records;
@@ -221,6 +222,7 @@ fn routes() -> Routes {
         .governance()
         .plans()
         .agreements()
+        .outages()
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> Error {

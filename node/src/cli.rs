@@ -11,6 +11,7 @@ macro_rules! say {
 mod agreement;
 mod cost;
 mod governance;
+mod outage;
 pub mod output;
 mod plan;
 mod signing;
@@ -188,6 +189,11 @@ pub enum Command {
     /// withdraw as your member's firmatecknare, and read agreements with their status.
     #[command(subcommand)]
     Agreement(agreement::AgreementCommand),
+    /// Outage notices (driftstörning, planerat underhåll): publish, update and give the
+    /// all-clear as the host's förvaltare, acknowledge as your member's objektspecialist, and
+    /// read who has not acknowledged, since when.
+    #[command(subcommand)]
+    Outage(outage::OutageCommand),
     /// Re-check every signature and rule of an archive, or of this node's store, offline.
     Verify {
         /// An archive file; without it, the store in the data directory is checked.
@@ -520,6 +526,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
         Command::Cost(command) => cost::run(command)?,
         Command::Plan(command) => plan::run(command).await?,
         Command::Agreement(command) => agreement::run(command).await?,
+        Command::Outage(command) => outage::run(command).await?,
         Command::Sign(args) => governance::sign(args).await?,
         Command::Matters { node, decided } => governance::matters(node, decided).await?,
         Command::Decision { node, matter, pdf, csv, json } => {

@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod network;
 pub mod offer;
+pub mod outage;
 pub mod plan;
 pub mod proposal;
 pub mod read;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use samverka_protocol::agreement::AgreementSignature;
 use samverka_protocol::governance::{Justering, JusteringStatus, Minutes, MinutesItem, PaperRef, Vote};
+use samverka_protocol::outage::OutageAck;
 use samverka_protocol::roster::{Change, KeyKind, RosterUpdate};
 use samverka_protocol::testkit;
 use samverka_protocol::{Body as _, Kind, PublicKey, RecordId, Role, RosterChain, Signature, SigningKey};
@@ -323,6 +324,9 @@ impl samverka_web::Node for Site {
                 todo.justering.push(minutes_row(&report));
             }
         }
+        if me.roles.contains(&Role::Objektspecialist) {
+            todo.outages = crate::outage::pages::unacknowledged(&self.ledger, &me.member)?;
+        }
         let today = crate::agreement::today();
         (todo.agreements, todo.deadlines) =
             crate::agreement::pages::todo(&self.ledger, &me.member, &me.roles, today, view::TODO_DEADLINE_DAYS)?;
@@ -356,6 +360,7 @@ impl samverka_web::Node for Site {
             view::Action::Agreement { agreement, act } => {
                 (Kind::AgreementSignature, self.offers.agreement_signature_body(&me.member, &agreement, act)?)
             }
+            view::Action::AcknowledgeOutage { notice } => (Kind::OutageAck, Ok(OutageAck { notice }.to_bytes())),
             view::Action::Certify { member, key, roles, valid, reason } => {
                 match self.offers.certify_body(&member, key, roles, valid, reason)? {
                     Ok((org, body)) => {
@@ -409,6 +414,10 @@ impl samverka_web::Node for Site {
                     Some((Kind::RosterUpdate, _)) => "/medlemmar".into(),
                     Some((Kind::AgreementSignature, body)) => AgreementSignature::from_bytes(body)
                         .map_or_else(|_| "/avtal".into(), |s| format!("/avtal/{}", s.agreement.to_hex())),
+                    Some((Kind::OutageAck, body)) => OutageAck::from_bytes(body).map_or_else(
+                        |_| "/driftstorningar".into(),
+                        |a| format!("/driftstorningar/{}", a.notice.to_hex()),
+                    ),
                     _ => "/att-gora".into(),
                 };
                 Ok(Ok(view::Submitted { id, back }))
@@ -444,6 +453,14 @@ impl samverka_web::Node for Site {
         me: Option<&view::Me>,
     ) -> Result<Option<view::agreement::AgreementView>, view::Error> {
         crate::agreement::pages::view(&self.ledger, id, me)
+    }
+
+    fn outages(&self) -> Result<Vec<view::outage::OutageRow>, view::Error> {
+        crate::outage::pages::rows(&self.ledger)
+    }
+
+    fn outage(&self, id: &RecordId) -> Result<Option<view::outage::OutageView>, view::Error> {
+        crate::outage::pages::view(&self.ledger, id)
     }
 
     fn holds(&self, id: &RecordId) -> Result<bool, view::Error> {
@@ -652,6 +669,15 @@ impl Site {
                 let signature =
                     AgreementSignature::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
                 crate::agreement::pages::subject(&self.ledger, &signature)?
+            }
+            Kind::OutageAck => {
+                let ack = OutageAck::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
+                let outage = crate::outage::pages::view(&self.ledger, &ack.notice)?.ok_or_else(|| {
+                    view::Error::Read(
+                        format!("the outage notice {} of an offered acknowledgement is not held", ack.notice).into(),
+                    )
+                })?;
+                view::Subject::OutageAck { outage: outage.row, member: me.member_name.clone() }
             }
             Kind::Minutes => {
                 let minutes = Minutes::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;

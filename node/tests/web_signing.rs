@@ -825,3 +825,57 @@ async fn someone_who_is_not_a_firmatecknare_gets_no_button_and_is_refused_in_swe
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
     assert!(html(&r).contains("Din organisation är inte part i det här avtalet."), "{}", html(&r));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_objektspecialist_acknowledges_an_outage_notice_from_att_gora_in_the_browser() {
+    use samverka_protocol::outage::{NoticeKind, OutageNotice, Published};
+    let mut f = fixture::fixture().await;
+    let specialist = f.fed.certify_person(
+        VOTER,
+        &format!("demo/{VOTER}/objektspecialist"),
+        &[samverka_protocol::Role::Objektspecialist],
+    );
+    let update = f.fed.updates.last().expect("the certification").to_unverified();
+    f.ledger.ingest(update).expect("the roster update is stored");
+    let now = jiff::Timestamp::now().as_millisecond();
+    let notice = OutageNotice::Publish(Published {
+        kind: NoticeKind::Driftstorning,
+        title: "Inloggningen fungerar inte".into(),
+        text: "Leverantören felsöker.".into(),
+        affected: vec!["Inloggning".into()],
+        start_ms: now,
+        expected_end_ms: None,
+    });
+    let forvaltare = testkit::key("demo/2580/forvaltare");
+    let id = f.ledger.author(&forvaltare, Kind::OutageNotice, notice.to_bytes(), now).expect("published").id();
+    let href = format!("/driftstorningar/{}", id.to_hex());
+
+    let (other, other_csrf) = signed_in(&f, &ordinarie(VOTER)).await;
+    let page = html(&other.get(&href).await);
+    assert!(!page.contains("/kvittera"), "no button for someone who is not an objektspecialist:\n{page}");
+    let r = other.post(&format!("{href}/kvittera"), &[("csrf", &other_csrf)], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+    assert!(html(&r).contains("Nyckeln har inte rätt att göra det här."), "{}", html(&r));
+
+    let (browser, csrf) = signed_in(&f, &specialist.key).await;
+    let todo = html(&browser.get("/att-gora").await);
+    assert!(todo.contains("Driftinformation att kvittera") && todo.contains(&format!("{href}/kvittera")), "{todo}");
+    let page = html(&browser.get(&href).await);
+    assert!(page.contains(&format!("{href}/kvittera")) && page.contains("Kvittenser: 0 av 14 medlemmar"), "{page}");
+    let r = browser.post(&format!("{href}/kvittera"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let offer = html(&browser.get("/underskrift").await);
+    assert!(
+        offer.contains("Du kvitterar med nyckeln i din webbläsare") && offer.contains("Inloggningen fungerar inte"),
+        "{offer}"
+    );
+    let r = sign_offer(&browser, &specialist.key, &csrf).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let page = html(&browser.get(&href).await);
+    assert!(page.contains("Kvittenser: 1 av 14 medlemmar") && !page.contains("/kvittera"), "{page}");
+    let todo = html(&browser.get("/att-gora").await);
+    assert!(
+        !todo.contains(&format!("{href}/kvittera")) && todo.contains("E-arkivet svarar långsamt"),
+        "the acknowledged notice leaves the inbox; the fixture's own notice stays:\n{todo}"
+    );
+}

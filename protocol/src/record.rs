@@ -73,13 +73,17 @@ pub enum Kind {
     NeedUpdate = 41,
     /// A support escalation.
     SupportCase = 50,
-    /// An outage notice to every member.
+    /// An outage notice to every member, an update of one, or its all-clear
+    /// ([`crate::outage::OutageNotice`]).
     OutageNotice = 51,
+    /// A member's objektspecialist acknowledging an outage notice (kvittens,
+    /// [`crate::outage::OutageAck`]).
+    OutageAck = 56,
 }
 
 impl Kind {
     /// Every kind, in code order.
-    pub const ALL: [Kind; 24] = [
+    pub const ALL: [Kind; 25] = [
         Kind::Charter,
         Kind::RosterUpdate,
         Kind::Equivocation,
@@ -104,6 +108,7 @@ impl Kind {
         Kind::NeedUpdate,
         Kind::SupportCase,
         Kind::OutageNotice,
+        Kind::OutageAck,
     ];
 
     /// The lowercase name used in the API (`roster-update`).
@@ -133,6 +138,7 @@ impl Kind {
             Kind::NeedUpdate => "need-update",
             Kind::SupportCase => "support-case",
             Kind::OutageNotice => "outage-notice",
+            Kind::OutageAck => "outage-ack",
         }
     }
 

@@ -11,6 +11,7 @@ use crate::crypto::{verify_batch, Hash, PublicKey, SignedMessage};
 use crate::encoding::{check_text, DecodeError, MAX_TEXT_BYTES};
 use crate::evidence::{Equivocation, Redaction};
 use crate::governance::{self, Violation};
+use crate::outage;
 use crate::plan;
 use crate::record::{Body, Kind, Record, RecordId, Unverified, Verified, FORMAT_VERSION};
 pub use crate::record::{Lookup, NoLookup};
@@ -177,6 +178,15 @@ pub enum Rejection {
         /// The rule broken.
         violation: agreement::Violation,
     },
+    /// An outage notice or acknowledgement body breaks a rule of its kind (`docs/outages.md`);
+    /// the code is the violation's.
+    #[error("invalid {kind:?} body: {violation}")]
+    Outage {
+        /// The record kind.
+        kind: Kind,
+        /// The rule broken.
+        violation: outage::Violation,
+    },
     /// A governance body breaks a rule of its kind (`docs/governance.md` §2); the code is the
     /// violation's.
     #[error("invalid {kind:?} body: {violation}")]
@@ -226,6 +236,7 @@ impl Rejection {
             Rejection::Governance { violation, .. } => violation.code(),
             Rejection::Plan { violation, .. } => violation.code(),
             Rejection::Agreement { violation, .. } => violation.code(),
+            Rejection::Outage { violation, .. } => violation.code(),
         }
     }
 
@@ -262,9 +273,13 @@ pub fn permits(kind: Kind, grant: &KeyGrant, roster: &Roster) -> bool {
         Kind::BallotClose | Kind::VoteReceipt => host_machine || role(Role::Ordforande),
         Kind::Justering => matches!(grant.kind, KeyKind::Person { .. }),
         Kind::AgreementSignature => role(Role::Firmatecknare),
-        Kind::Need | Kind::NeedUpdate | Kind::SupportCase | Kind::OutageNotice => {
+        Kind::Need | Kind::NeedUpdate | Kind::SupportCase => {
             grant.kind == KeyKind::Node || role(Role::Objektspecialist) || role(Role::Forvaltare)
         }
+        // The host's management publishes, updates and clears outage notices; a person reads and
+        // acknowledges them, so no node key acknowledges (`docs/outages.md` §2).
+        Kind::OutageNotice => host && (grant.kind == KeyKind::Node || role(Role::Forvaltare)),
+        Kind::OutageAck => role(Role::Objektspecialist),
     }
 }
 
@@ -478,6 +493,10 @@ fn check_body(
         Kind::Agreement | Kind::AgreementSignature => match agreement::check_body(record, body, roster, lookup) {
             None => Err(Rejection::UnsupportedKind { kind }),
             Some(checked) => checked.map_err(|e| rejection(e, |violation| Rejection::Agreement { kind, violation })),
+        },
+        Kind::OutageNotice | Kind::OutageAck => match outage::check_body(record, body, lookup) {
+            None => Err(Rejection::UnsupportedKind { kind }),
+            Some(checked) => checked.map_err(|e| rejection(e, |violation| Rejection::Outage { kind, violation })),
         },
         _ => match governance::check_body(record, body, roster, chain, lookup, permits) {
             None => Err(Rejection::UnsupportedKind { kind }),

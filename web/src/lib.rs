@@ -89,6 +89,9 @@ pub fn router<N: Node>(web: Arc<Web<N>>) -> Router {
         .route("/avtal/{id}/skriv-under", post(sign::sign_agreement::<N>))
         .route("/avtal/{id}/sag-upp", post(sign::give_notice::<N>))
         .route("/avtal/{id}/utrad", post(sign::withdraw::<N>))
+        .route("/driftstorningar", get(page::outages::outages::<N>))
+        .route("/driftstorningar/{id}", get(page::outages::outage::<N>))
+        .route("/driftstorningar/{id}/kvittera", post(sign::acknowledge_outage::<N>))
         .route("/noden", get(page::node_state::<N>))
         .route("/tillganglighet", get(page::accessibility::<N>))
         .route(STYLESHEET, get(stylesheet))
@@ -104,7 +107,7 @@ pub fn not_found<N: Node>(web: Arc<Web<N>>) -> Router {
 
 /// Every page anyone may load, for tests and the browser check (`{id}` stands for a matter
 /// id).
-pub const PAGES: [&str; 14] = [
+pub const PAGES: [&str; 15] = [
     "/",
     "/arenden",
     "/arenden/{id}",
@@ -113,6 +116,7 @@ pub const PAGES: [&str; 14] = [
     "/planer",
     "/fakturaunderlag/2027",
     "/avtal",
+    "/driftstorningar",
     "/medlemmar",
     "/noden",
     "/tillganglighet",

@@ -15,6 +15,7 @@ use samverka_protocol::governance::{Choice, Outcome};
 use samverka_protocol::{MatterKind, MemberKind, RecordId, Role};
 
 pub mod agreements;
+pub mod outages;
 pub mod plans;
 
 use crate::catalog::{Catalog, Lang};
@@ -27,13 +28,14 @@ use crate::Web;
 pub const LANG_COOKIE: &str = "samverka_lang";
 
 /// Where the pages are, in menu order: (path, catalog key).
-const MENU: [(&str, &str); 8] = [
+const MENU: [(&str, &str); 9] = [
     ("/", "nav.overview"),
     ("/arenden", "nav.matters"),
     ("/sammantraden", "nav.meetings"),
     ("/diariet", "nav.diarium"),
     ("/planer", "nav.plans"),
     ("/avtal", "nav.agreements"),
+    ("/driftstorningar", "nav.outages"),
     ("/medlemmar", "nav.members"),
     ("/noden", "nav.node"),
 ];
@@ -65,6 +67,8 @@ pub struct Visitor {
     /// Whether the request's `Origin`, when sent, is this node's own (checked for every form
     /// post, with the CSRF token).
     pub(crate) same_origin: bool,
+    /// The outage notices in force, for the banner on every page.
+    outages: Vec<crate::view::outage::OutageRow>,
 }
 
 impl Visitor {
@@ -94,6 +98,7 @@ impl Visitor {
             me: None,
             token: None,
             same_origin,
+            outages: Vec::new(),
         }
     }
 
@@ -126,6 +131,7 @@ impl Visitor {
             other_href: format!("{}?lang={}", self.path, other.tag()),
             signed_in,
             script: false,
+            outages: outages::banner(t, &self.outages),
         }
     }
 
@@ -179,6 +185,12 @@ impl<N: Node> FromRequestParts<Arc<Web<N>>> for Visitor {
     /// a person's key in force (otherwise the session is ended).
     async fn from_request_parts(parts: &mut Parts, web: &Arc<Web<N>>) -> Result<Visitor, Self::Rejection> {
         let mut visitor = Visitor::of(parts);
+        // The banner's notices: a short read of two record kinds, as `me` below reads the roster.
+        // A page whose read fails shows no banner rather than no page.
+        visitor.outages = web.node.outages().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "outage notices not read for the banner");
+            Vec::new()
+        });
         if let Some(token) = cookie(parts, SESSION_COOKIE) {
             visitor.token = Some(token.to_owned());
             if let Some(session) = web.sessions.get(token) {
@@ -227,6 +239,8 @@ pub(crate) struct Chrome {
     pub(crate) signed_in: Option<SignedIn>,
     /// Whether the page loads the script (only pages that use the browser's key do).
     pub(crate) script: bool,
+    /// The outage notices in force: the banner on every page until their all-clear.
+    pub(crate) outages: Vec<outages::Banner>,
 }
 
 pub(crate) struct SignedIn {

@@ -122,6 +122,7 @@ struct TodoPage {
     /// Withdrawals waiting for the styrgrupp's decision on the roster (host officers): (link,
     /// text).
     withdrawals: Vec<(String, String)>,
+    outages: Vec<crate::page::outages::Line>,
     csrf: String,
     error: Option<String>,
 }
@@ -297,6 +298,7 @@ async fn todo_page<N: Node>(
                 (format!("/avtal/{}", w.agreement.id.to_hex()), text)
             })
             .collect(),
+        outages: todo.outages.iter().map(|r| crate::page::outages::line(t, r)).collect(),
         csrf: session.csrf.clone(),
         error,
     };
@@ -419,6 +421,17 @@ pub async fn withdraw<N: Node>(
         .await
 }
 
+/// `POST /driftstorningar/{id}/kvittera`: prepares the objektspecialist's acknowledgement of the
+/// outage notice for their member and shows it for signing.
+pub async fn acknowledge_outage<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    prepare_on(web, id, v, posted, |notice| view::Action::AcknowledgeOutage { notice }).await
+}
+
 /// Prepares the action `action` makes of the record `id` names (a form with only the CSRF
 /// token), for a signed-in person.
 async fn prepare_on<N: Node>(
@@ -451,6 +464,7 @@ pub(crate) async fn prepare<N: Node>(
         view::Action::Minutes { meeting, .. } => ActionKind::Minutes(meeting),
         view::Action::Certify { .. } => ActionKind::Certify,
         view::Action::Agreement { .. } => ActionKind::Agreement,
+        view::Action::AcknowledgeOutage { .. } => ActionKind::AcknowledgeOutage,
     };
     let who = me.clone();
     match read(&web.node, move |n| n.prepare(&who, action)).await {
@@ -469,6 +483,7 @@ pub(crate) async fn prepare<N: Node>(
                 ActionKind::Minutes(meeting) => crate::host::Form::Minutes(meeting).page(web, v, error).await,
                 ActionKind::Certify => crate::certify::page(web, v, None, error).await,
                 ActionKind::Agreement => crate::page::agreements::agreement_page(web, v, id, error).await,
+                ActionKind::AcknowledgeOutage => crate::page::outages::outage_page(web, v, id, error).await,
             };
             v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo())
         }
@@ -486,6 +501,7 @@ enum ActionKind {
     Minutes(RecordId),
     Certify,
     Agreement,
+    AcknowledgeOutage,
 }
 
 /// `GET /underskrift`: the record waiting for the person's signature, in plain words.
@@ -606,6 +622,15 @@ pub async fn offer<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Respo
             };
             (facts, t.get(intro).to_owned(), format!("/avtal/{}", agreement.id.to_hex()))
         }
+        view::Subject::OutageAck { outage, member } => (
+            vec![
+                (t.get("offer.outage"), outage.title.clone()),
+                (t.get("outage.kind"), t.get(&format!("outage.kind_{}", outage.kind.replace('-', "_"))).to_owned()),
+                (t.get("offer.member"), member.clone()),
+            ],
+            t.get("offer.outage_intro").to_owned(),
+            format!("/driftstorningar/{}", outage.id.to_hex()),
+        ),
     };
     let mut facts = facts;
     facts.push((t.get("offer.seq"), (offer.seq + 1).to_string()));

@@ -8,6 +8,7 @@ use samverka_protocol::governance::{Choice, Outcome, Tally};
 use samverka_protocol::{Hash, Kind, MatterKind, MemberId, MemberKind, PublicKey, RecordId, Role, Signature};
 
 pub mod agreement;
+pub mod outage;
 pub mod plan;
 
 /// A node as the pages see it. Every method but [`Node::node_state`] reads the store and may block:
@@ -80,6 +81,14 @@ pub trait Node: Send + Sync + 'static {
     /// One agreement version in full, or `None` if no agreement with that id is held, with what
     /// `me` (when signed in) may do to it.
     fn agreement(&self, _id: &RecordId, _me: Option<&Me>) -> Result<Option<agreement::AgreementView>, Error> {
+        Ok(None)
+    }
+    /// Every outage notice held, the active ones first (the banner on every page shows those).
+    fn outages(&self) -> Result<Vec<outage::OutageRow>, Error> {
+        Ok(Vec::new())
+    }
+    /// One outage notice in full, or `None` if no notice with that id is held.
+    fn outage(&self, _id: &RecordId) -> Result<Option<outage::OutageView>, Error> {
         Ok(None)
     }
 }
@@ -162,6 +171,9 @@ pub struct Todo {
     pub deadlines: Vec<agreement::AgreementRow>,
     /// For host officers: members withdrawing from an agreement who are still in the roster.
     pub withdrawals: Vec<agreement::Withdrawing>,
+    /// Outage notices in force that the person's member has not acknowledged (for an
+    /// objektspecialist): the inbox of outage information.
+    pub outages: Vec<outage::OutageRow>,
 }
 
 /// How many days ahead "Att göra" shows an agreement's notice deadline.
@@ -332,6 +344,12 @@ pub enum Action {
         /// What the party does.
         act: agreement::AgreementAct,
     },
+    /// An acknowledgement (kvittens) of an outage notice for the person's member
+    /// (objektspecialist): they have read it.
+    AcknowledgeOutage {
+        /// The notice.
+        notice: RecordId,
+    },
 }
 
 /// A record prepared for a person to sign in the browser.
@@ -423,6 +441,13 @@ pub enum Subject {
         /// For a notice or withdrawal: the day the agreement (or the member's part in it) ends,
         /// by the notice rule.
         ends: Option<String>,
+    },
+    /// An outage notice acknowledged for the person's member.
+    OutageAck {
+        /// The notice as listed.
+        outage: outage::OutageRow,
+        /// The member acknowledging.
+        member: String,
     },
 }
 

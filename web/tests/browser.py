@@ -1,5 +1,6 @@
 """Accessibility of the web pages in a real browser: starts the web fixture (a node holding a
-small federation with a closed and an open matter), loads every page in headless Chromium, in
+small federation with a closed and an open matter and an active outage notice, so every page
+shows the outage banner), loads every page in headless Chromium, in
 Swedish and English, runs axe-core with the WCAG 2.0/2.1 A and AA rules and fails on any
 violation. Saves screenshots of /arenden and a closed matter in $SAMVERKA_SCREENSHOTS
 (target/screenshots unless set; docs/screenshots holds the committed ones).
@@ -308,6 +309,12 @@ def agreement_id(base):
     return items[0]["id"]
 
 
+def outage_id(base):
+    """The id of the fixture's active outage notice, from the outages list."""
+    with urllib.request.urlopen(base + "/api/v1/outages") as r:
+        return json.loads(r.read())["outages"][0]["id"]
+
+
 # The web fixture's operator token (node/tests/support/fixture.rs).
 FIXTURE_TOKEN = "fixture-token"
 
@@ -324,7 +331,7 @@ def main():
             self_check(driver, axe)
             keyboard(driver, base)
             pages = ["/", "/arenden", "/arenden/" + closed, "/arenden/" + opened, "/sammantraden", "/diariet",
-                     "/protokoll/" + minutes, "/planer", "/planer/" + plan_id(base), "/fakturaunderlag/2027", "/avtal", "/avtal/" + agreement_id(base), "/medlemmar", "/noden", "/tillganglighet", "/logga-in", "/nyckel",
+                     "/protokoll/" + minutes, "/planer", "/planer/" + plan_id(base), "/fakturaunderlag/2027", "/avtal", "/avtal/" + agreement_id(base), "/driftstorningar", "/driftstorningar/" + outage_id(base), "/medlemmar", "/noden", "/tillganglighet", "/logga-in", "/nyckel",
                      "/finns-inte"]
             for lang in ["sv", "en"]:
                 for page in pages:

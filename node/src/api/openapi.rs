@@ -21,7 +21,7 @@ use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 pub use shapes::*;
 
 use super::error::ErrorBody;
-use super::{agreements, governance, notes, plans, proposals, records, roster, status};
+use super::{agreements, governance, notes, outages, plans, proposals, records, roster, status};
 
 /// Where the browsable page lives.
 pub const DOCS_PATH: &str = "/api/v1/docs";
@@ -45,6 +45,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         (name = "records"),
         (name = "governance", description = "Matters, the diarium, votes, closings, decisions, meetings, minutes and papers. Signed records are submitted with POST /api/v1/records."),
         (name = "operator", description = "Act as the node itself; require the operator token."),
+        (name = "outages", description = "Outage notices (driftstörning, planerat underhåll), their updates and all-clear, and each member's acknowledgement. Signed notices and acknowledgements are submitted with POST /api/v1/records."),
         (name = "plans", description = "Förvaltningsplaner, utvecklingsplaner, budgets, their receipts and adoption, cost keys and the invoice basis. Signed plans are submitted with POST /api/v1/records."),
     ),
     paths(
@@ -61,6 +62,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         plans::plans, plans::import_check, plans::plan, plans::plan_csv, plans::plan_pdf, plans::plan_xlsx,
         plans::cost_keys, plans::invoice_basis, plans::invoice_csv, plans::invoice_xlsx, plans::invoice_pdf,
         agreements::list, agreements::one, agreements::pdf, agreements::calendar,
+        outages::list, outages::one,
     ),
     components(schemas(ErrorBody, KindName, Role, records::RecordFormat)),
     modifiers(&OperatorToken),
@@ -228,6 +230,10 @@ error_responses! {
     UnknownPlan = 404;
     /// No agreement with that id is held (`unknown_agreement`).
     UnknownAgreement = 404;
+    /// No outage notice with that id is held (`unknown_outage`).
+    UnknownOutage = 404;
+    /// `active` is not `true` or `false`, or an unknown query parameter (`bad_query`).
+    BadActive = 400;
     /// No agreement with that id is held (`unknown_agreement`), or it has no notice deadline (`no_deadline`).
     NoDeadline = 404;
     /// `on` is not a date (`bad_date`).

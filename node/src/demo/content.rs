@@ -18,6 +18,7 @@ use samverka_protocol::agreement::{Act, Agreement, AgreementSignature, NoticeRul
 use samverka_protocol::governance::{
     content_hash, Choice, Date, Justering, Matter, Meeting, Minutes, MinutesItem, PaperRef, Procedure, Vote,
 };
+use samverka_protocol::outage::{NoticeKind, OutageAck, OutageNotice, Published};
 use samverka_protocol::plan::{
     Activity, BudgetLine, Days, Effort, Goal, Mode, Outcome, OutcomeLine, Period, Plan, PlanKind, Sides,
 };
@@ -318,6 +319,24 @@ pub struct Seeded {
     pub agreement: RecordId,
     /// The signatures on it, each authored at its member's node.
     pub agreement_signatures: Vec<RecordId>,
+    /// An active driftstörning, its update and the acknowledgements of half the members.
+    pub outage: Outages,
+}
+
+/// The demo's outage notices (`docs/outages.md`).
+#[derive(Clone, Debug)]
+pub struct Outages {
+    /// A driftstörning in progress: no all-clear.
+    pub active: RecordId,
+    /// The update on it, with a later expected end.
+    pub update: RecordId,
+    /// A planned maintenance last week, cleared.
+    pub maintenance: RecordId,
+    /// Its all-clear.
+    pub all_clear: RecordId,
+    /// Acknowledgements, each by its member's objektspecialist at its own node: every member's
+    /// of the maintenance, the first half's of the driftstörning.
+    pub acknowledgements: Vec<RecordId>,
 }
 
 impl Seeded {
@@ -334,11 +353,70 @@ impl Seeded {
             self.minutes,
         ];
         out.push(self.agreement);
+        let o = &self.outage;
+        out.extend([o.active, o.update, o.maintenance, o.all_clear]);
+        out.extend(&o.acknowledgements);
         out.extend(
             self.votes.iter().chain(&self.budget_votes).chain(&self.justeringar).chain(&self.agreement_signatures),
         );
         out
     }
+}
+
+/// A driftstörning in progress since two hours with one update, acknowledged by the first half
+/// of the members; and last week's planned maintenance, cleared and acknowledged by every member.
+async fn outages(seats: &[Seat], h: &Seat, forvaltare: &SigningKey, now_ms: i64) -> Result<Outages, Error> {
+    let last_week = now_ms - 7 * DAY_MS;
+    let maintenance = OutageNotice::Publish(Published {
+        kind: NoticeKind::PlaneratUnderhall,
+        title: "Uppgradering av verksamhetssystemet".into(),
+        text: "Leverantören installerar en ny version. Systemet går inte att använda under tiden; \
+               planera in dokumentationen före eller efter."
+            .into(),
+        affected: vec!["Hela systemet".into(), "Mobil dokumentation".into()],
+        start_ms: last_week,
+        expected_end_ms: Some(last_week + 3 * HOUR_MS),
+    });
+    let maintenance = author(h, forvaltare, Kind::OutageNotice, maintenance.to_bytes(), last_week - 3 * DAY_MS).await?;
+    let done = OutageNotice::Clear {
+        notice: maintenance,
+        text: "Uppgraderingen är klar och systemet fungerar som vanligt.".into(),
+    };
+    let all_clear = author(h, forvaltare, Kind::OutageNotice, done.to_bytes(), last_week + 2 * HOUR_MS).await?;
+    let started = now_ms - 2 * HOUR_MS;
+    let down = OutageNotice::Publish(Published {
+        kind: NoticeKind::Driftstorning,
+        title: "Inloggningen i verksamhetssystemet fungerar inte".into(),
+        text: "Ingen kan logga in sedan i förmiddags. Leverantören felsöker. Dokumentera på papper \
+               och för in det när systemet fungerar igen."
+            .into(),
+        affected: vec!["Inloggning".into(), "Journal IFO".into(), "Journal ÄO".into()],
+        start_ms: started - 15 * MINUTE_MS,
+        expected_end_ms: Some(now_ms + HOUR_MS),
+    });
+    let active = author(h, forvaltare, Kind::OutageNotice, down.to_bytes(), started).await?;
+    let news = OutageNotice::Update {
+        notice: active,
+        text: "Felet sitter i inloggningstjänsten hos leverantören. Beräknat slut flyttas en timme.".into(),
+        expected_end_ms: Some(now_ms + 2 * HOUR_MS),
+    };
+    let update = author(h, forvaltare, Kind::OutageNotice, news.to_bytes(), now_ms - HOUR_MS).await?;
+    let mut acknowledgements = Vec::new();
+    for (i, seat) in seats.iter().enumerate() {
+        until_held(seat, &[maintenance, active]).await?;
+        let specialist = key(&seat.member, "objektspecialist");
+        let minutes = i64::try_from(i).expect("few members") * MINUTE_MS;
+        let ack = OutageAck { notice: maintenance };
+        acknowledgements
+            .push(author(seat, &specialist, Kind::OutageAck, ack.to_bytes(), last_week - DAY_MS + minutes).await?);
+        if i < seats.len().div_ceil(2) {
+            let ack = OutageAck { notice: active };
+            acknowledgements.push(
+                author(seat, &specialist, Kind::OutageAck, ack.to_bytes(), started + 10 * MINUTE_MS + minutes).await?,
+            );
+        }
+    }
+    Ok(Outages { active, update, maintenance, all_clear, acknowledgements })
 }
 
 /// Whether the demo's content (any matter) is already held by `ledger`: a demo restarted on the
@@ -566,9 +644,11 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
         let signer = key(&seat.member, "firmatecknare");
         agreement_signatures.push(author(seat, &signer, Kind::AgreementSignature, body.to_bytes(), at).await?);
     }
+    let outage = outages(seats, h, &forvaltare, now_ms).await?;
     Ok(Seeded {
         agreement,
         agreement_signatures,
+        outage,
         plan_record,
         budget_record,
         plan,

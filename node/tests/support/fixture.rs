@@ -155,5 +155,15 @@ pub async fn fixture() -> Fixture {
     let signature = AgreementSignature { agreement, party: 0, act: Act::Sign, original: None };
     let record = host_signatory.next(b.fed.id(), b.fed.version(), Kind::AgreementSignature, signature.to_bytes());
     b.submit(&record).await;
+    // A driftstörning in progress, so every page shows the outage banner.
+    let outage = samverka_protocol::outage::OutageNotice::Publish(samverka_protocol::outage::Published {
+        kind: samverka_protocol::outage::NoticeKind::Driftstorning,
+        title: "E-arkivet svarar långsamt".into(),
+        text: "Sökningar tar flera minuter. Leverantören felsöker.".into(),
+        affected: vec!["Sökning i e-arkivet".into()],
+        start_ms: samverka_protocol::testkit::T0_MS,
+        expected_end_ms: Some(samverka_protocol::testkit::T0_MS + 3_600_000),
+    });
+    b.author_as_forvaltare(Kind::OutageNotice, outage.to_bytes()).await;
     Fixture { _dir: dir, fed: b.fed, ledger, router: b.router, closed, open, minutes, agreement }
 }

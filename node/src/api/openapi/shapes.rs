@@ -66,6 +66,7 @@ pub enum KindName {
     NeedUpdate,
     SupportCase,
     OutageNotice,
+    OutageAck,
 }
 
 /// A role a person's key may hold.
@@ -1329,4 +1330,78 @@ pub struct AgreementSigned {
     time_ms: i64,
     #[schema(required = false, value_type = Option<Object>)]
     original: Option<serde_json::Value>,
+}
+
+/// The outage notices held.
+#[derive(ToSchema, Serialize)]
+pub struct Outages {
+    outages: Vec<OutageSummary>,
+}
+
+/// An outage notice in a listing.
+#[derive(ToSchema, Serialize)]
+pub struct OutageSummary {
+    #[schema(value_type = Id)]
+    id: String,
+    kind: OutageKind,
+    title: String,
+    /// The affected parts (berörda delar).
+    affected: Vec<String>,
+    /// When it began or will begin, as stated (ms since the epoch).
+    start_ms: i64,
+    /// The expected end: the last update's that gives one, else the notice's.
+    expected_end_ms: Option<i64>,
+    /// The notice's claimed time.
+    published_ms: i64,
+    /// No all-clear (friskförklaring) is held.
+    active: bool,
+    /// The all-clear's claimed time.
+    cleared_ms: Option<i64>,
+    /// Updates held.
+    updates: u64,
+    /// Members of the current roster that have acknowledged.
+    acknowledged: u64,
+    /// Members of the current roster.
+    members: u64,
+}
+
+/// What an outage notice tells of.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutageKind {
+    /// Driftstörning: an unplanned fault.
+    Driftstorning,
+    /// Planerat underhåll.
+    PlaneratUnderhall,
+}
+
+/// One outage notice in full.
+#[derive(ToSchema, Serialize)]
+pub struct OutageDetail {
+    summary: OutageSummary,
+    text: String,
+    author: String,
+    /// Updates in the stated order (claimed time, seq, id): record, author, time_ms, text,
+    /// expected_end_ms, after_clear.
+    #[schema(value_type = Vec<Object>)]
+    updates: Vec<serde_json::Value>,
+    /// Updates beyond the 256 shown.
+    more_updates: u64,
+    /// The all-clear: record, author, time_ms, text.
+    #[schema(value_type = Option<Object>)]
+    cleared: Option<serde_json::Value>,
+    members: Vec<OutageMember>,
+}
+
+/// A member with its acknowledgement, or since when it is missing.
+#[derive(ToSchema, Serialize)]
+pub struct OutageMember {
+    member: String,
+    member_name: String,
+    /// The first acknowledgement: record, author (the objektspecialist's key), time_ms.
+    #[schema(value_type = Option<Object>)]
+    acknowledged: Option<serde_json::Value>,
+    /// When not acknowledged: the notice's claimed time.
+    #[schema(required = false)]
+    missing_since_ms: i64,
 }

@@ -1,0 +1,179 @@
+//! The outage pages: `/driftstorningar` lists the notices (driftstörning, planerat underhåll) a
+//! node holds, the active ones first; `/driftstorningar/{id}` shows one with its updates, the
+//! all-clear, and every member with its acknowledgement or since when it is missing. The banner
+//! on every page (`Banner`, filled in by [`super::Visitor`]) names the active ones. A child of
+//! [`super`], so it shares the page chrome.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use samverka_protocol::{RecordId, Role};
+
+use super::{read, Chrome, Failure, Visitor};
+use crate::catalog::Catalog;
+use crate::locale;
+use crate::view::outage::{OutageRow, OutageView};
+use crate::view::Node;
+use crate::Web;
+
+/// An active notice as the banner on every page names it.
+pub(crate) struct Banner {
+    pub(crate) href: String,
+    pub(crate) kind: String,
+    pub(crate) title: String,
+    pub(crate) when: String,
+}
+
+/// A notice's list row as text.
+pub(crate) struct Line {
+    pub(crate) href: String,
+    pub(crate) kind: String,
+    pub(crate) title: String,
+    pub(crate) affected: String,
+    pub(crate) when: String,
+    pub(crate) state: String,
+    pub(crate) state_class: &'static str,
+    pub(crate) acknowledged: String,
+}
+
+fn kind(t: &Catalog, r: &OutageRow) -> String {
+    t.get(&format!("outage.kind_{}", r.kind.replace('-', "_"))).to_owned()
+}
+
+/// From when, and until when it is expected to last.
+fn when(t: &Catalog, r: &OutageRow) -> String {
+    let start = locale::date_time(r.start_ms);
+    match r.expected_end_ms {
+        Some(end) => t.fill("outage.from_until", &[("start", &start), ("end", &locale::date_time(end))]),
+        None => t.fill("outage.from", &[("start", &start)]),
+    }
+}
+
+/// The banner's lines: the active notices among `rows`.
+pub(crate) fn banner(t: &Catalog, rows: &[OutageRow]) -> Vec<Banner> {
+    rows.iter()
+        .filter(|r| r.active)
+        .map(|r| Banner {
+            href: format!("/driftstorningar/{}", r.id.to_hex()),
+            kind: kind(t, r),
+            title: r.title.clone(),
+            when: when(t, r),
+        })
+        .collect()
+}
+
+pub(crate) fn line(t: &Catalog, r: &OutageRow) -> Line {
+    let (state, state_class) = match r.cleared_ms {
+        None => (t.get("outage.active").to_owned(), "disputed"),
+        Some(ms) => (t.fill("outage.cleared_at", &[("time", &locale::date_time(ms))]), "closed"),
+    };
+    Line {
+        href: format!("/driftstorningar/{}", r.id.to_hex()),
+        kind: kind(t, r),
+        title: r.title.clone(),
+        affected: r.affected.join(", "),
+        when: when(t, r),
+        state,
+        state_class,
+        acknowledged: t
+            .fill("outage.acknowledged_of", &[("n", &r.acknowledged.to_string()), ("total", &r.members.to_string())]),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "outages.html")]
+struct OutagesPage {
+    c: Chrome,
+    caption: String,
+    rows: Vec<Line>,
+}
+
+/// `GET /driftstorningar`: every notice held, the active ones first.
+pub async fn outages<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
+    let page = async {
+        let rows = read(&web.node, |n| n.outages()).await?;
+        let t = v.t();
+        let page = OutagesPage {
+            c: v.chrome(t.get("outages.heading").into(), web.node.demo()),
+            caption: t.fill("outages.caption", &[("count", &rows.len().to_string())]),
+            rows: rows.iter().map(|r| line(t, r)).collect(),
+        };
+        Ok(page.render()?)
+    };
+    v.answer(page.await, web.node.demo())
+}
+
+#[derive(Template)]
+#[template(path = "outage.html")]
+struct OutagePage {
+    c: Chrome,
+    id: String,
+    line: Line,
+    published: String,
+    text: Vec<String>,
+    /// (time, text, after the all-clear)
+    updates: Vec<(String, String, bool)>,
+    cleared: Option<String>,
+    members_caption: String,
+    /// (member, acknowledged at, or missing since)
+    members: Vec<(String, Option<String>, String)>,
+    /// The acknowledgement form's action and CSRF token, for an objektspecialist whose member
+    /// has not acknowledged.
+    acknowledge: Option<(String, String)>,
+    /// Why the acknowledgement was refused.
+    error: Option<String>,
+}
+
+/// Whether the signed-in person may acknowledge the notice: an objektspecialist of a member
+/// that has not.
+fn may_acknowledge(v: &Visitor, o: &OutageView) -> bool {
+    let Some((_, me)) = v.me.as_ref() else { return false };
+    me.roles.contains(&Role::Objektspecialist)
+        && o.members.iter().any(|m| m.member == me.member && m.acknowledged_ms.is_none())
+}
+
+/// The notice page, with `error` (a refused acknowledgement) above the button.
+pub(crate) async fn outage_page<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    id: &str,
+    error: Option<String>,
+) -> Result<String, Failure> {
+    let id = RecordId::from_hex(id).map_err(|_| Failure::NotFound)?;
+    let o = read(&web.node, move |n| n.outage(&id)).await?.ok_or(Failure::NotFound)?;
+    let t = v.t();
+    let published = locale::date_time(o.published_ms);
+    let acknowledge = may_acknowledge(v, &o).then(|| {
+        let csrf = v.me.as_ref().map(|(s, _)| s.csrf.clone()).unwrap_or_default();
+        (format!("/driftstorningar/{}/kvittera", id.to_hex()), csrf)
+    });
+    let page = OutagePage {
+        c: v.chrome(o.row.title.clone(), web.node.demo()),
+        id: id.to_hex(),
+        line: line(t, &o.row),
+        published: published.clone(),
+        text: o.text.split("\n\n").map(str::to_owned).collect(),
+        updates: o.updates.iter().map(|u| (locale::date_time(u.time_ms), u.text.clone(), u.after_clear)).collect(),
+        cleared: o.cleared_text.clone(),
+        members_caption: t.fill(
+            "outage.members_caption",
+            &[("n", &o.row.acknowledged.to_string()), ("total", &o.row.members.to_string())],
+        ),
+        members: o
+            .members
+            .iter()
+            .map(|m| (m.member_name.clone(), m.acknowledged_ms.map(locale::date_time), published.clone()))
+            .collect(),
+        acknowledge,
+        error,
+    };
+    Ok(page.render()?)
+}
+
+/// `GET /driftstorningar/{id}`: one notice in full.
+pub async fn outage<N: Node>(State(web): State<Arc<Web<N>>>, Path(id): Path<String>, v: Visitor) -> Response {
+    let page = outage_page(&web, &v, &id, None).await;
+    v.answer(page, web.node.demo())
+}
