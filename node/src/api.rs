@@ -25,6 +25,7 @@ mod error;
 mod extract;
 mod governance;
 pub mod guard;
+mod needs;
 mod notes;
 mod openapi;
 mod plans;
@@ -221,6 +222,7 @@ fn routes() -> Routes {
         .governance()
         .plans()
         .agreements()
+        .needs()
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> Error {

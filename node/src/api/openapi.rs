@@ -21,7 +21,7 @@ use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 pub use shapes::*;
 
 use super::error::ErrorBody;
-use super::{agreements, governance, notes, plans, proposals, records, roster, status};
+use super::{agreements, governance, needs, notes, plans, proposals, records, roster, status};
 
 /// Where the browsable page lives.
 pub const DOCS_PATH: &str = "/api/v1/docs";
@@ -45,6 +45,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         (name = "records"),
         (name = "governance", description = "Matters, the diarium, votes, closings, decisions, meetings, minutes and papers. Signed records are submitted with POST /api/v1/records."),
         (name = "operator", description = "Act as the node itself; require the operator token."),
+        (name = "needs", description = "The shared needs backlog (behov): each need's state, path, the members that need it and the federation's priority order. Needs, endorsements, rankings and steps are submitted with POST /api/v1/records."),
         (name = "plans", description = "Förvaltningsplaner, utvecklingsplaner, budgets, their receipts and adoption, cost keys and the invoice basis. Signed plans are submitted with POST /api/v1/records."),
     ),
     paths(
@@ -61,6 +62,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         plans::plans, plans::import_check, plans::plan, plans::plan_csv, plans::plan_pdf, plans::plan_xlsx,
         plans::cost_keys, plans::invoice_basis, plans::invoice_csv, plans::invoice_xlsx, plans::invoice_pdf,
         agreements::list, agreements::one, agreements::pdf, agreements::calendar,
+        needs::list, needs::one,
     ),
     components(schemas(ErrorBody, KindName, Role, records::RecordFormat)),
     modifiers(&OperatorToken),
@@ -228,10 +230,14 @@ error_responses! {
     UnknownPlan = 404;
     /// No agreement with that id is held (`unknown_agreement`).
     UnknownAgreement = 404;
+    /// No need with that id is held (`unknown_need`).
+    UnknownNeed = 404;
     /// No agreement with that id is held (`unknown_agreement`), or it has no notice deadline (`no_deadline`).
     NoDeadline = 404;
     /// `on` is not a date (`bad_date`).
     BadDay = 400;
+    /// `state` or `area` is not one the backlog knows (`bad_state`, `bad_area`).
+    BadNeedFilter = 400;
     /// Malformed input (`bad_id`, `bad_date`).
     BadIdOrDay = 400;
     /// No budget or no cost key for the year is fastställd (`no_adopted_budget`, `no_adopted_key`).

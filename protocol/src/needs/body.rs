@@ -97,17 +97,7 @@ impl Area {
 
 /// Checks a need by `docs/needs.md` §3, in order.
 pub(super) fn check(n: &Need, header: &Header, roster: &Roster) -> Result<(), Error> {
-    line("title", &n.title)?;
-    pin("title", &n.title)?;
-    text("description", &n.description)?;
-    text("benefit", &n.benefit)?;
-    if let Some(day) = &n.wished {
-        Date::parse(day).map_err(|_| crate::plan::Violation::BadDate { field: "wished date" })?;
-    }
-    line("asker name", &n.asker.name)?;
-    pin("asker name", &n.asker.name)?;
-    line("asker role", &n.asker.role)?;
-    pin("asker role", &n.asker.role)?;
+    n.check_alone()?;
     if !roster.members.contains_key(&n.member) {
         return Err(Violation::NotAMember { member: n.member.clone() }.into());
     }
@@ -116,6 +106,27 @@ pub(super) fn check(n: &Need, header: &Header, roster: &Roster) -> Result<(), Er
         return Err(Violation::MemberNotAuthor { named: n.member.clone(), author: author.clone() }.into());
     }
     Ok(())
+}
+
+impl Need {
+    /// The rules a need is checked by alone, before anything is signed (`docs/needs.md` §3
+    /// rules 1–5): its text fields and date. A form or the CLI calls this to tell the writer
+    /// which field to correct.
+    pub fn check_alone(&self) -> Result<(), Error> {
+        let n = self;
+        line("title", &n.title)?;
+        pin("title", &n.title)?;
+        text("description", &n.description)?;
+        text("benefit", &n.benefit)?;
+        if let Some(day) = &n.wished {
+            Date::parse(day).map_err(|_| crate::plan::Violation::BadDate { field: "wished date" })?;
+        }
+        line("asker name", &n.asker.name)?;
+        pin("asker name", &n.asker.name)?;
+        line("asker role", &n.asker.role)?;
+        pin("asker role", &n.asker.role)?;
+        Ok(())
+    }
 }
 
 /// Checks a required free-text field: not blank, at most [`MAX_TEXT_BYTES`], no identity number.

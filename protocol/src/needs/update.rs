@@ -254,8 +254,8 @@ pub(super) fn check(u: &NeedUpdate, header: &Header, roster: &Roster, lookup: &d
             }
             Ok(())
         }
-        NeedUpdate::Step { need, follows, step, note } => {
-            optional_text("note", note)?;
+        NeedUpdate::Step { need, follows, step, .. } => {
+            u.check_alone()?;
             let (_, n) = fetch::<Need>(lookup, need)?;
             let from = followed_state(lookup, need, follows)?;
             let to = step.state();
@@ -291,16 +291,26 @@ fn followed_state(lookup: &dyn Lookup, need: &RecordId, follows: &RecordId) -> R
     }
 }
 
-/// Checks what a step records: the consequences and the estimate, the decision, the plan.
-fn check_step(step: &Step, need: &RecordId, lookup: &dyn Lookup) -> Result<(), Error> {
-    match step {
-        Step::Beredd { consequences, cost_ore } => {
+impl NeedUpdate {
+    /// The rules an update is checked by alone, before anything is signed: a step's note, and
+    /// a beredd step's consequences and estimate (`docs/needs.md` §4, step rule 1). A form or the
+    /// CLI calls this to tell the writer which field to correct.
+    pub fn check_alone(&self) -> Result<(), Error> {
+        let NeedUpdate::Step { step, note, .. } = self else { return Ok(()) };
+        optional_text("note", note)?;
+        if let Step::Beredd { consequences, cost_ore } = step {
             text("consequences", consequences)?;
             if *cost_ore > MAX_COST_ORE {
                 return Err(Violation::CostTooLarge { ore: *cost_ore }.into());
             }
-            Ok(())
         }
+        Ok(())
+    }
+}
+
+/// Checks the records a step names: the plan, or the decision's closing and matter.
+fn check_step(step: &Step, need: &RecordId, lookup: &dyn Lookup) -> Result<(), Error> {
+    match step {
         Step::Beslutad { by: Decision::Forvaltningsgrupp { plan } } | Step::Planerad { plan } => {
             fetch::<Plan>(lookup, plan)?;
             Ok(())
