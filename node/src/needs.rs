@@ -133,3 +133,73 @@ pub fn correction(e: &needs::Error) -> String {
         other => other.to_string(),
     }
 }
+
+/// The need pages' read models (`samverka_web::view::need`) for [`crate::site::Site`].
+pub mod pages {
+    use samverka_protocol::needs::{Decision, Step, Taken};
+    use samverka_protocol::RecordId;
+    use samverka_web::view::{self, need as nv};
+
+    use super::{backlog, lines, Filter, Line};
+    use crate::governance::member_name;
+    use crate::ledger::Ledger;
+
+    fn read(e: crate::governance::Error) -> view::Error {
+        view::Error::Read(Box::new(e))
+    }
+
+    fn row(l: &Line) -> nv::NeedRow {
+        nv::NeedRow {
+            id: l.entry.id,
+            title: l.entry.need.title.clone(),
+            area: l.entry.need.area,
+            state: l.entry.state(),
+            priority: l.priority,
+            points: l.entry.points,
+            members: l.members.iter().map(|(_, name)| name.clone()).collect(),
+            time_ms: l.entry.time_ms,
+        }
+    }
+
+    fn step(chain: &samverka_protocol::RosterChain, t: &Taken) -> nv::StepView {
+        let (prepared, names) = match &t.step {
+            Step::Beredd { consequences, cost_ore } => (Some((consequences.clone(), *cost_ore)), None),
+            Step::Beslutad { by: Decision::Forvaltningsgrupp { plan } } | Step::Planerad { plan } => {
+                (None, Some(*plan))
+            }
+            Step::Beslutad { by: Decision::Styrgrupp { closing } } => (None, Some(*closing)),
+            _ => (None, None),
+        };
+        nv::StepView {
+            state: t.step.state(),
+            member: member_name(chain, &t.member),
+            time_ms: t.time_ms,
+            prepared,
+            names,
+            note: t.note.clone(),
+        }
+    }
+
+    /// Every need held, for `/behov`.
+    pub fn rows(ledger: &Ledger) -> Result<Vec<nv::NeedRow>, view::Error> {
+        let Some(chain) = ledger.chain() else { return Ok(Vec::new()) };
+        let b = backlog(ledger.store(), &chain).map_err(read)?;
+        Ok(lines(&b, &chain, Filter::default()).iter().map(row).collect())
+    }
+
+    /// One need, for `/behov/{id}`.
+    pub fn view(ledger: &Ledger, id: &RecordId) -> Result<Option<nv::NeedView>, view::Error> {
+        let Some(chain) = ledger.chain() else { return Ok(None) };
+        let Some(l) = super::need(ledger.store(), &chain, id).map_err(read)? else { return Ok(None) };
+        let n = &l.entry.need;
+        Ok(Some(nv::NeedView {
+            row: row(&l),
+            description: n.description.clone(),
+            benefit: n.benefit.clone(),
+            wished: n.wished.clone(),
+            asker: (n.asker.name.clone(), n.asker.role.clone()),
+            path: l.entry.path.iter().map(|t| step(&chain, t)).collect(),
+            other_steps: l.entry.other_steps.iter().map(|t| step(&chain, t)).collect(),
+        }))
+    }
+}

@@ -427,6 +427,14 @@ impl samverka_web::Node for Site {
         crate::agreement::pages::view(&self.ledger, id)
     }
 
+    fn needs(&self) -> Result<Vec<view::need::NeedRow>, view::Error> {
+        crate::needs::pages::rows(&self.ledger)
+    }
+
+    fn need(&self, id: &RecordId) -> Result<Option<view::need::NeedView>, view::Error> {
+        crate::needs::pages::view(&self.ledger, id)
+    }
+
     fn holds(&self, id: &RecordId) -> Result<bool, view::Error> {
         Ok(self.ledger.store().get(id).map_err(|e| view::Error::Read(Box::new(e)))?.is_some())
     }

@@ -80,6 +80,8 @@ pub fn router<N: Node>(web: Arc<Web<N>>) -> Router {
         .route("/fakturaunderlag/{year}", get(page::plans::invoice::<N>))
         .route("/avtal", get(page::agreements::agreements::<N>))
         .route("/avtal/{id}", get(page::agreements::agreement::<N>))
+        .route("/behov", get(page::needs::needs::<N>))
+        .route("/behov/{id}", get(page::needs::need::<N>))
         .route("/avtal/{id}/skriv-under", post(sign::sign_agreement::<N>))
         .route("/noden", get(page::node_state::<N>))
         .route("/tillganglighet", get(page::accessibility::<N>))
@@ -96,7 +98,7 @@ pub fn not_found<N: Node>(web: Arc<Web<N>>) -> Router {
 
 /// Every page anyone may load, for tests and the browser check (`{id}` stands for a matter
 /// id).
-pub const PAGES: [&str; 14] = [
+pub const PAGES: [&str; 15] = [
     "/",
     "/arenden",
     "/arenden/{id}",
@@ -105,6 +107,7 @@ pub const PAGES: [&str; 14] = [
     "/planer",
     "/fakturaunderlag/2027",
     "/avtal",
+    "/behov",
     "/medlemmar",
     "/noden",
     "/tillganglighet",

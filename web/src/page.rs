@@ -15,6 +15,7 @@ use samverka_protocol::governance::{Choice, Outcome};
 use samverka_protocol::{MatterKind, MemberKind, RecordId, Role};
 
 pub mod agreements;
+pub mod needs;
 pub mod plans;
 
 use crate::catalog::{Catalog, Lang};
@@ -27,13 +28,14 @@ use crate::Web;
 pub const LANG_COOKIE: &str = "samverka_lang";
 
 /// Where the pages are, in menu order: (path, catalog key).
-const MENU: [(&str, &str); 8] = [
+const MENU: [(&str, &str); 9] = [
     ("/", "nav.overview"),
     ("/arenden", "nav.matters"),
     ("/sammantraden", "nav.meetings"),
     ("/diariet", "nav.diarium"),
     ("/planer", "nav.plans"),
     ("/avtal", "nav.agreements"),
+    ("/behov", "nav.needs"),
     ("/medlemmar", "nav.members"),
     ("/noden", "nav.node"),
 ];

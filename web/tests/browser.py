@@ -308,6 +308,12 @@ def agreement_id(base):
     return items[0]["id"]
 
 
+def need_id(base):
+    """The id of the fixture's need, from the backlog."""
+    with urllib.request.urlopen(base + "/api/v1/needs") as r:
+        return json.loads(r.read())["needs"][0]["id"]
+
+
 # The web fixture's operator token (node/tests/support/fixture.rs).
 FIXTURE_TOKEN = "fixture-token"
 
@@ -324,7 +330,7 @@ def main():
             self_check(driver, axe)
             keyboard(driver, base)
             pages = ["/", "/arenden", "/arenden/" + closed, "/arenden/" + opened, "/sammantraden", "/diariet",
-                     "/protokoll/" + minutes, "/planer", "/planer/" + plan_id(base), "/fakturaunderlag/2027", "/avtal", "/avtal/" + agreement_id(base), "/medlemmar", "/noden", "/tillganglighet", "/logga-in", "/nyckel",
+                     "/protokoll/" + minutes, "/planer", "/planer/" + plan_id(base), "/fakturaunderlag/2027", "/avtal", "/avtal/" + agreement_id(base), "/behov", "/behov/" + need_id(base), "/medlemmar", "/noden", "/tillganglighet", "/logga-in", "/nyckel",
                      "/finns-inte"]
             for lang in ["sv", "en"]:
                 for page in pages:
