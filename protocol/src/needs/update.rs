@@ -214,6 +214,22 @@ impl State {
 }
 
 impl Step {
+    /// The step to `state` when that step records nothing but its note (utvecklad … uppföljd,
+    /// avslagen, återkallad); `None` for registrerad, beredd, beslutad and planerad.
+    pub fn plain(state: State) -> Option<Step> {
+        Some(match state {
+            State::Registrerad | State::Beredd | State::Beslutad | State::Planerad => return None,
+            State::Utvecklad => Step::Utvecklad,
+            State::Testad => Step::Testad,
+            State::Driftsattningsbeslut => Step::Driftsattningsbeslut,
+            State::Informerad => Step::Informerad,
+            State::Driftsatt => Step::Driftsatt,
+            State::Uppfoljd => Step::Uppfoljd,
+            State::Avslagen => Step::Avslagen,
+            State::Aterkallad => Step::Aterkallad,
+        })
+    }
+
     /// The state the step leads to.
     pub fn state(&self) -> State {
         match self {
