@@ -25,6 +25,7 @@ mod error;
 mod extract;
 mod governance;
 pub mod guard;
+mod needs;
 mod notes;
 mod openapi;
 mod outages;
@@ -223,6 +224,7 @@ fn routes() -> Routes {
         .plans()
         .agreements()
         .outages()
+        .needs()
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> Error {

@@ -11,6 +11,7 @@ macro_rules! say {
 mod agreement;
 mod cost;
 mod governance;
+mod need;
 mod outage;
 pub mod output;
 mod plan;
@@ -194,6 +195,10 @@ pub enum Command {
     /// read who has not acknowledged, since when.
     #[command(subcommand)]
     Outage(outage::OutageCommand),
+    /// Needs (behov): register a need, endorse another member's, take a step on its path,
+    /// rank the open needs, and read the backlog.
+    #[command(subcommand)]
+    Need(need::NeedCommand),
     /// Re-check every signature and rule of an archive, or of this node's store, offline.
     Verify {
         /// An archive file; without it, the store in the data directory is checked.
@@ -527,6 +532,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
         Command::Plan(command) => plan::run(command).await?,
         Command::Agreement(command) => agreement::run(command).await?,
         Command::Outage(command) => outage::run(command).await?,
+        Command::Need(command) => need::run(command).await?,
         Command::Sign(args) => governance::sign(args).await?,
         Command::Matters { node, decided } => governance::matters(node, decided).await?,
         Command::Decision { node, matter, pdf, csv, json } => {

@@ -10,6 +10,7 @@ pub mod governance;
 pub mod keyfile;
 pub mod ledger;
 pub mod metrics;
+pub mod needs;
 pub mod network;
 pub mod offer;
 pub mod outage;

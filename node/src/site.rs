@@ -463,6 +463,14 @@ impl samverka_web::Node for Site {
         crate::outage::pages::view(&self.ledger, id)
     }
 
+    fn needs(&self) -> Result<Vec<view::need::NeedRow>, view::Error> {
+        crate::needs::pages::rows(&self.ledger)
+    }
+
+    fn need(&self, id: &RecordId) -> Result<Option<view::need::NeedView>, view::Error> {
+        crate::needs::pages::view(&self.ledger, id)
+    }
+
     fn holds(&self, id: &RecordId) -> Result<bool, view::Error> {
         Ok(self.ledger.store().get(id)?.is_some())
     }

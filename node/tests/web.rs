@@ -31,7 +31,8 @@ fn assert_page(uri: &str, r: &Reply, lang: &str) -> String {
 
 fn pages(f: &fixture::Fixture) -> Vec<String> {
     let minutes = format!("/protokoll/{}", f.minutes.to_hex());
-    samverka_web::PAGES.iter().map(|p| p.replace("{id}", &f.closed.to_hex())).chain([minutes]).collect()
+    let need = format!("/behov/{}", f.need.to_hex());
+    samverka_web::PAGES.iter().map(|p| p.replace("{id}", &f.closed.to_hex())).chain([minutes, need]).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,6 +12,7 @@ pub mod encoding;
 pub mod evidence;
 pub mod governance;
 pub mod identity;
+pub mod needs;
 pub mod outage;
 pub mod plan;
 pub mod record;

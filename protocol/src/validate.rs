@@ -11,6 +11,7 @@ use crate::crypto::{verify_batch, Hash, PublicKey, SignedMessage};
 use crate::encoding::{check_text, DecodeError, MAX_TEXT_BYTES};
 use crate::evidence::{Equivocation, Redaction};
 use crate::governance::{self, Violation};
+use crate::needs;
 use crate::outage;
 use crate::plan;
 use crate::record::{Body, Kind, Record, RecordId, Unverified, Verified, FORMAT_VERSION};
@@ -187,6 +188,15 @@ pub enum Rejection {
         /// The rule broken.
         violation: outage::Violation,
     },
+    /// A need or need-update body breaks a rule of its kind (`docs/needs.md`); the code is the
+    /// violation's.
+    #[error("invalid {kind:?} body: {violation}")]
+    Need {
+        /// The record kind.
+        kind: Kind,
+        /// The rule broken.
+        violation: needs::Violation,
+    },
     /// A governance body breaks a rule of its kind (`docs/governance.md` §2); the code is the
     /// violation's.
     #[error("invalid {kind:?} body: {violation}")]
@@ -237,6 +247,7 @@ impl Rejection {
             Rejection::Plan { violation, .. } => violation.code(),
             Rejection::Agreement { violation, .. } => violation.code(),
             Rejection::Outage { violation, .. } => violation.code(),
+            Rejection::Need { violation, .. } => violation.code(),
         }
     }
 
@@ -273,9 +284,12 @@ pub fn permits(kind: Kind, grant: &KeyGrant, roster: &Roster) -> bool {
         Kind::BallotClose | Kind::VoteReceipt => host_machine || role(Role::Ordforande),
         Kind::Justering => matches!(grant.kind, KeyKind::Person { .. }),
         Kind::AgreementSignature => role(Role::Firmatecknare),
-        Kind::Need | Kind::NeedUpdate | Kind::SupportCase => {
+        // Any key speaking for a member registers, endorses and ranks needs; which steps a key
+        // may take is the body's rule (`docs/needs.md` §4).
+        Kind::Need | Kind::NeedUpdate => {
             grant.kind == KeyKind::Node || role(Role::Objektspecialist) || role(Role::Forvaltare)
         }
+        Kind::SupportCase => grant.kind == KeyKind::Node || role(Role::Objektspecialist) || role(Role::Forvaltare),
         // The host's management publishes, updates and clears outage notices; a person reads and
         // acknowledges them, so no node key acknowledges (`docs/outages.md` §2).
         Kind::OutageNotice => host && (grant.kind == KeyKind::Node || role(Role::Forvaltare)),
@@ -497,6 +511,10 @@ fn check_body(
         Kind::OutageNotice | Kind::OutageAck => match outage::check_body(record, body, lookup) {
             None => Err(Rejection::UnsupportedKind { kind }),
             Some(checked) => checked.map_err(|e| rejection(e, |violation| Rejection::Outage { kind, violation })),
+        },
+        Kind::Need | Kind::NeedUpdate => match needs::check_body(record, body, roster, lookup) {
+            None => Err(Rejection::UnsupportedKind { kind }),
+            Some(checked) => checked.map_err(|e| rejection(e, |violation| Rejection::Need { kind, violation })),
         },
         _ => match governance::check_body(record, body, roster, chain, lookup, permits) {
             None => Err(Rejection::UnsupportedKind { kind }),

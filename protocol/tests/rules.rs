@@ -465,11 +465,11 @@ fn rejects_roster_update_whose_body_does_not_decode() {
 }
 
 #[test]
-fn rejects_need_since_this_version_cannot_validate_it() {
+fn rejects_a_support_case_since_this_version_cannot_validate_it() {
     let mut fed = fed3();
     let mut node = fed.certify_node("1001", "regler/1001/node");
-    let record = node.next(fed.id(), 1, Kind::Need, vec![0]);
-    assert_eq!(verify(record, &fed.chain).err(), Some(Rejection::UnsupportedKind { kind: Kind::Need }));
+    let record = node.next(fed.id(), 1, Kind::SupportCase, vec![0]);
+    assert_eq!(verify(record, &fed.chain).err(), Some(Rejection::UnsupportedKind { kind: Kind::SupportCase }));
 }
 
 #[test]

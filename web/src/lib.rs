@@ -86,6 +86,8 @@ pub fn router<N: Node>(web: Arc<Web<N>>) -> Router {
         .route("/fakturaunderlag/{year}", get(page::plans::invoice::<N>))
         .route("/avtal", get(page::agreements::agreements::<N>))
         .route("/avtal/{id}", get(page::agreements::agreement::<N>))
+        .route("/behov", get(page::needs::needs::<N>))
+        .route("/behov/{id}", get(page::needs::need::<N>))
         .route("/avtal/{id}/skriv-under", post(sign::sign_agreement::<N>))
         .route("/avtal/{id}/sag-upp", post(sign::give_notice::<N>))
         .route("/avtal/{id}/utrad", post(sign::withdraw::<N>))
@@ -107,7 +109,7 @@ pub fn not_found<N: Node>(web: Arc<Web<N>>) -> Router {
 
 /// Every page anyone may load, for tests and the browser check (`{id}` stands for a matter
 /// id).
-pub const PAGES: [&str; 15] = [
+pub const PAGES: [&str; 16] = [
     "/",
     "/arenden",
     "/arenden/{id}",
@@ -117,6 +119,7 @@ pub const PAGES: [&str; 15] = [
     "/fakturaunderlag/2027",
     "/avtal",
     "/driftstorningar",
+    "/behov",
     "/medlemmar",
     "/noden",
     "/tillganglighet",

@@ -15,6 +15,7 @@ use samverka_protocol::governance::{Choice, Outcome};
 use samverka_protocol::{MatterKind, MemberKind, RecordId, Role};
 
 pub mod agreements;
+pub mod needs;
 pub mod outages;
 pub mod plans;
 
@@ -28,7 +29,7 @@ use crate::Web;
 pub const LANG_COOKIE: &str = "samverka_lang";
 
 /// Where the pages are, in menu order: (path, catalog key).
-const MENU: [(&str, &str); 9] = [
+const MENU: [(&str, &str); 10] = [
     ("/", "nav.overview"),
     ("/arenden", "nav.matters"),
     ("/sammantraden", "nav.meetings"),
@@ -36,6 +37,7 @@ const MENU: [(&str, &str); 9] = [
     ("/planer", "nav.plans"),
     ("/avtal", "nav.agreements"),
     ("/driftstorningar", "nav.outages"),
+    ("/behov", "nav.needs"),
     ("/medlemmar", "nav.members"),
     ("/noden", "nav.node"),
 ];

@@ -8,6 +8,7 @@ use samverka_protocol::governance::{Choice, Outcome, Tally};
 use samverka_protocol::{Hash, Kind, MatterKind, MemberId, MemberKind, PublicKey, RecordId, Role, Signature};
 
 pub mod agreement;
+pub mod need;
 pub mod outage;
 pub mod plan;
 
@@ -89,6 +90,15 @@ pub trait Node: Send + Sync + 'static {
     }
     /// One outage notice in full, or `None` if no notice with that id is held.
     fn outage(&self, _id: &RecordId) -> Result<Option<outage::OutageView>, Error> {
+        Ok(None)
+    }
+    /// Every need held: the open ones in the federation's priority order, then the others,
+    /// newest first.
+    fn needs(&self) -> Result<Vec<need::NeedRow>, Error> {
+        Ok(Vec::new())
+    }
+    /// One need with its path, or `None` if no need with that id is held.
+    fn need(&self, _id: &RecordId) -> Result<Option<need::NeedView>, Error> {
         Ok(None)
     }
 }

@@ -313,6 +313,10 @@ def outage_id(base):
     """The id of the fixture's active outage notice, from the outages list."""
     with urllib.request.urlopen(base + "/api/v1/outages") as r:
         return json.loads(r.read())["outages"][0]["id"]
+def need_id(base):
+    """The id of the fixture's need, from the backlog."""
+    with urllib.request.urlopen(base + "/api/v1/needs") as r:
+        return json.loads(r.read())["needs"][0]["id"]
 
 
 # The web fixture's operator token (node/tests/support/fixture.rs).
@@ -331,7 +335,7 @@ def main():
             self_check(driver, axe)
             keyboard(driver, base)
             pages = ["/", "/arenden", "/arenden/" + closed, "/arenden/" + opened, "/sammantraden", "/diariet",
-                     "/protokoll/" + minutes, "/planer", "/planer/" + plan_id(base), "/fakturaunderlag/2027", "/avtal", "/avtal/" + agreement_id(base), "/driftstorningar", "/driftstorningar/" + outage_id(base), "/medlemmar", "/noden", "/tillganglighet", "/logga-in", "/nyckel",
+                     "/protokoll/" + minutes, "/planer", "/planer/" + plan_id(base), "/fakturaunderlag/2027", "/avtal", "/avtal/" + agreement_id(base), "/driftstorningar", "/driftstorningar/" + outage_id(base), "/behov", "/behov/" + need_id(base), "/medlemmar", "/noden", "/tillganglighet", "/logga-in", "/nyckel",
                      "/finns-inte"]
             for lang in ["sv", "en"]:
                 for page in pages:

@@ -21,7 +21,7 @@ use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 pub use shapes::*;
 
 use super::error::ErrorBody;
-use super::{agreements, governance, notes, outages, plans, proposals, records, roster, status};
+use super::{agreements, governance, needs, notes, outages, plans, proposals, records, roster, status};
 
 /// Where the browsable page lives.
 pub const DOCS_PATH: &str = "/api/v1/docs";
@@ -46,6 +46,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         (name = "governance", description = "Matters, the diarium, votes, closings, decisions, meetings, minutes and papers. Signed records are submitted with POST /api/v1/records."),
         (name = "operator", description = "Act as the node itself; require the operator token."),
         (name = "outages", description = "Outage notices (driftstörning, planerat underhåll), their updates and all-clear, and each member's acknowledgement. Signed notices and acknowledgements are submitted with POST /api/v1/records."),
+        (name = "needs", description = "The shared needs backlog (behov): each need's state, path, the members that need it and the federation's priority order. Needs, endorsements, rankings and steps are submitted with POST /api/v1/records."),
         (name = "plans", description = "Förvaltningsplaner, utvecklingsplaner, budgets, their receipts and adoption, cost keys and the invoice basis. Signed plans are submitted with POST /api/v1/records."),
     ),
     paths(
@@ -63,6 +64,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         plans::cost_keys, plans::invoice_basis, plans::invoice_csv, plans::invoice_xlsx, plans::invoice_pdf,
         agreements::list, agreements::one, agreements::pdf, agreements::calendar,
         outages::list, outages::one,
+        needs::list, needs::one,
     ),
     components(schemas(ErrorBody, KindName, Role, records::RecordFormat)),
     modifiers(&OperatorToken),
@@ -234,10 +236,14 @@ error_responses! {
     UnknownOutage = 404;
     /// `active` is not `true` or `false`, or an unknown query parameter (`bad_query`).
     BadActive = 400;
+    /// No need with that id is held (`unknown_need`).
+    UnknownNeed = 404;
     /// No agreement with that id is held (`unknown_agreement`), or it has no notice deadline (`no_deadline`).
     NoDeadline = 404;
     /// `on` is not a date (`bad_date`).
     BadDay = 400;
+    /// `state` or `area` is not one the backlog knows (`bad_state`, `bad_area`).
+    BadNeedFilter = 400;
     /// Malformed input (`bad_id`, `bad_date`).
     BadIdOrDay = 400;
     /// No budget or no cost key for the year is fastställd (`no_adopted_budget`, `no_adopted_key`).

@@ -18,6 +18,7 @@ use samverka_protocol::agreement::{Act, Agreement, AgreementSignature, NoticeRul
 use samverka_protocol::governance::{
     content_hash, Choice, Date, Justering, Matter, Meeting, Minutes, MinutesItem, PaperRef, Procedure, Vote,
 };
+use samverka_protocol::needs::{Area, Asker, Decision, Need, NeedUpdate, Step};
 use samverka_protocol::outage::{NoticeKind, OutageAck, OutageNotice, Published};
 use samverka_protocol::plan::{
     Activity, BudgetLine, Days, Effort, Goal, Mode, Outcome, OutcomeLine, Period, Plan, PlanKind, Sides,
@@ -321,6 +322,8 @@ pub struct Seeded {
     pub agreement_signatures: Vec<RecordId>,
     /// An active driftstörning, its update and the acknowledgements of half the members.
     pub outage: Outages,
+    /// The needs backlog: needs, endorsements, steps and rankings, in the order authored.
+    pub needs: Vec<RecordId>,
 }
 
 /// The demo's outage notices (`docs/outages.md`).
@@ -357,7 +360,12 @@ impl Seeded {
         out.extend([o.active, o.update, o.maintenance, o.all_clear]);
         out.extend(&o.acknowledgements);
         out.extend(
-            self.votes.iter().chain(&self.budget_votes).chain(&self.justeringar).chain(&self.agreement_signatures),
+            self.votes
+                .iter()
+                .chain(&self.budget_votes)
+                .chain(&self.justeringar)
+                .chain(&self.agreement_signatures)
+                .chain(&self.needs),
         );
         out
     }
@@ -645,7 +653,9 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
         agreement_signatures.push(author(seat, &signer, Kind::AgreementSignature, body.to_bytes(), at).await?);
     }
     let outage = outages(seats, h, &forvaltare, now_ms).await?;
+    let needs = seed_needs(seats, h, plan_record, now_ms - 5 * DAY_MS).await?;
     Ok(Seeded {
+        needs,
         agreement,
         agreement_signatures,
         outage,
@@ -661,6 +671,121 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
         minutes,
         justeringar,
     })
+}
+
+/// A need as the demo registers it: (title, description, benefit, wished, area, asker name, role).
+type NeedText = (&'static str, &'static str, &'static str, Option<&'static str>, Area, &'static str, &'static str);
+
+/// The demo's needs, from the seeds' areas (WebCare's ändringsförfrågningar).
+const NEEDS: [NeedText; 4] = [
+    (
+        "Avgiftsberäkning för hemtjänst direkt i systemet",
+        "Avgiften för hemtjänst räknas i dag i ett kalkylark efter varje månadsskifte och förs in för hand.",
+        "Avgiftshandläggarna sparar två dagar i månaden och felen i fakturorna minskar.",
+        Some("2027-06-30"),
+        Area::Avgift,
+        "Anna Lind",
+        "avgiftshandläggare",
+    ),
+    (
+        "Mall för utredning enligt BBIC",
+        "Utredningsmallen följer inte BBIC:s senaste version; rubrikerna måste läggas till för hand.",
+        "Enhetliga utredningar i alla kommuner och mindre dubbelarbete för socialsekreterarna.",
+        None,
+        Area::Ifo,
+        "Erik Holm",
+        "enhetschef IFO",
+    ),
+    (
+        "Signering av genomförandeplan i HSL",
+        "Sjuksköterskan kan inte signera genomförandeplanen digitalt; den skrivs ut och skannas.",
+        "Snabbare och spårbar dokumentation i hälso- och sjukvården.",
+        Some("2027-12-31"),
+        Area::Hsl,
+        "Maria Ek",
+        "MAS",
+    ),
+    (
+        "Egen statistikrapport för LSS-beslut",
+        "Varje kommun vill ha en rapport med sina LSS-beslut per insats och månad.",
+        "Underlag till nämnden utan manuell sammanställning.",
+        None,
+        Area::SolLss,
+        "Jonas Berg",
+        "systemförvaltare",
+    ),
+];
+
+/// The needs backlog: each need registered by its member's objektspecialist (the members in
+/// turn, the host last), endorsed by the others at their nodes, the first prepared, decided
+/// within the förvaltningsplan's frame and planned, the second prepared, the last refused; two
+/// members rank the open needs.
+async fn seed_needs(seats: &[Seat], h: &Seat, plan: RecordId, start_ms: i64) -> Result<Vec<RecordId>, Error> {
+    let forvaltare = key(&h.member, "forvaltare");
+    let seat = |i: usize| &seats[(i + 1) % seats.len()];
+    let mut out = Vec::new();
+    let mut ids = Vec::new();
+    for (i, (title, description, benefit, wished, area, name, role)) in NEEDS.into_iter().enumerate() {
+        let s = seat(i);
+        let need = Need {
+            title: title.into(),
+            description: description.into(),
+            benefit: benefit.into(),
+            wished: wished.map(Into::into),
+            area,
+            asker: Asker { name: name.into(), role: role.into() },
+            member: s.member.clone(),
+        };
+        let at = start_ms + i64::try_from(i).expect("four needs") * HOUR_MS;
+        ids.push(author(s, &key(&s.member, "objektspecialist"), Kind::Need, need.to_bytes(), at).await?);
+    }
+    out.extend(&ids);
+    let mut at = start_ms + DAY_MS;
+    // "Vi behöver också": the first need by every other member, the second by one.
+    for (need, endorsers) in [(0, seats.len() - 1), (1, 1)] {
+        for e in 1..=endorsers {
+            let s = seat(need + e);
+            until_held(s, &[ids[need]]).await?;
+            let body = NeedUpdate::Endorse { need: ids[need] };
+            out.push(author(s, &key(&s.member, "objektspecialist"), Kind::NeedUpdate, body.to_bytes(), at).await?);
+            at += MINUTE_MS;
+        }
+    }
+    until_held(h, &ids).await?;
+    let steps = [
+        (
+            0,
+            Step::Beredd {
+                consequences: "En ny beräkningsmodul; taxorna läggs in per kommun.".into(),
+                cost_ore: 18_500_000,
+            },
+        ),
+        (0, Step::Beslutad { by: Decision::Forvaltningsgrupp { plan } }),
+        (0, Step::Planerad { plan }),
+        (
+            1,
+            Step::Beredd {
+                consequences: "Leverantören uppdaterar mallen; ingen ändring i databasen.".into(),
+                cost_ore: 4_000_000,
+            },
+        ),
+        (3, Step::Avslagen),
+    ];
+    let mut follows: Vec<RecordId> = ids.clone();
+    for (need, step) in steps {
+        let note = if matches!(step, Step::Avslagen) { "Finns redan som standardrapport i version 7.2." } else { "" };
+        let body = NeedUpdate::Step { need: ids[need], follows: follows[need], step, note: note.into() };
+        at += HOUR_MS;
+        follows[need] = author(h, &forvaltare, Kind::NeedUpdate, body.to_bytes(), at).await?;
+        out.push(follows[need]);
+    }
+    for (s, ranked) in [(h, vec![ids[1], ids[0], ids[2]]), (seat(0), vec![ids[0], ids[2]])] {
+        until_held(s, &ids).await?;
+        at += MINUTE_MS;
+        let body = NeedUpdate::Rank { needs: ranked };
+        out.push(author(s, &key(&s.member, "objektspecialist"), Kind::NeedUpdate, body.to_bytes(), at).await?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

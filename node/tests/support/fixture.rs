@@ -13,6 +13,7 @@ use samverka_node::demo::content;
 use samverka_node::ledger::Ledger;
 use samverka_protocol::agreement::{Act, Agreement, AgreementSignature, NoticeRule, Party};
 use samverka_protocol::governance::{Choice, Date, Matter, Meeting, Minutes, MinutesItem, PaperRef, Vote};
+use samverka_protocol::needs::{Area, Asker, Need, NeedUpdate, Step};
 use samverka_protocol::testkit::{self, Author, Federation, T0_MS};
 use samverka_protocol::{Body as _, Hash, Kind, MemberId, Record, RecordId, Role, Unverified};
 
@@ -43,6 +44,9 @@ pub struct Fixture {
     /// Kiruna's (`demo/2584/firmatecknare`).
     #[allow(dead_code)] // only some test files sign it
     pub agreement: RecordId,
+    /// Luleå's need (avgift), beredd by the förvaltningsgrupp.
+    #[allow(dead_code)] // only the page tests read it
+    pub need: RecordId,
 }
 
 struct Builder {
@@ -165,5 +169,18 @@ pub async fn fixture() -> Fixture {
         expected_end_ms: Some(samverka_protocol::testkit::T0_MS + 3_600_000),
     });
     b.author_as_forvaltare(Kind::OutageNotice, outage.to_bytes()).await;
-    Fixture { _dir: dir, fed: b.fed, ledger, router: b.router, closed, open, minutes, agreement }
+    let need = Need {
+        title: "Avgiftsberäkning i hemtjänsten".into(),
+        description: "Avgiften räknas i dag för hand efter varje månadsskifte.".into(),
+        benefit: "Handläggarna sparar två dagar i månaden.".into(),
+        wished: Some("2027-06-30".into()),
+        area: Area::Avgift,
+        asker: Asker { name: "Eva Berg".into(), role: "avgiftshandläggare".into() },
+        member: HOST.into(),
+    };
+    let need = b.author_as_forvaltare(Kind::Need, need.to_bytes()).await;
+    let step = Step::Beredd { consequences: "En ny exportfil från verksamhetssystemet.".into(), cost_ore: 12_000_000 };
+    let prepared = NeedUpdate::Step { need, follows: need, step, note: String::new() };
+    b.author_as_forvaltare(Kind::NeedUpdate, prepared.to_bytes()).await;
+    Fixture { _dir: dir, fed: b.fed, ledger, router: b.router, closed, open, minutes, agreement, need }
 }

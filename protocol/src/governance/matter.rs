@@ -11,6 +11,7 @@ use super::{
 use crate::agreement::Agreement;
 use crate::charter::MatterKind;
 use crate::crypto::{Hash, PublicKey};
+use crate::needs::Need;
 use crate::plan::{CostKey, Plan};
 use crate::record::{Body, Kind, RecordId};
 
@@ -35,8 +36,9 @@ pub struct Matter {
     /// at the matter's roster version (the host's node key, normally).
     pub closer: PublicKey,
     /// The exact record the matter decides on, if any: a plan version (of the kind the matter's
-    /// kind adopts) or a cost key (on a budget matter). A yes/no matter only. When its closing
-    /// adopts it, that record is *fastställd* (`docs/plans.md` §7).
+    /// kind adopts), a cost key (on a budget matter), an agreement, or a need (`docs/needs.md`).
+    /// A yes/no matter only. When its closing adopts it, that record is *fastställd*
+    /// (`docs/plans.md` §7; a need is then beslutad once a step names the closing).
     pub subject: Option<RecordId>,
 }
 
@@ -135,8 +137,9 @@ pub(super) fn check(cx: &Context<'_>, m: &Matter) -> Result<(), Error> {
 }
 
 /// A subject is a held plan of the kind this matter's kind adopts, a cost key on a budget
-/// matter, or an agreement on an avtalsförlängning, uppsägning av avtal or nytt avtal matter;
-/// the matter is yes/no.
+/// matter, an agreement on an avtalsförlängning, uppsägning av avtal or nytt avtal matter, or a
+/// need beyond the plan's frame on a större förändring, investering or övrigt matter; the matter
+/// is yes/no.
 fn check_subject(cx: &Context<'_>, m: &Matter, id: RecordId) -> Result<(), Error> {
     if !m.alternatives.is_empty() {
         return Err(Violation::SubjectWithAlternatives.into());
@@ -156,6 +159,10 @@ fn check_subject(cx: &Context<'_>, m: &Matter, id: RecordId) -> Result<(), Error
         Kind::Agreement => {
             record.body().and_then(|b| Agreement::from_bytes(b).ok()).ok_or_else(unreadable)?;
             matches!(m.kind, MatterKind::Avtalsforlangning | MatterKind::UppsagningAvAvtal | MatterKind::NyttAvtal)
+        }
+        Kind::Need => {
+            record.body().and_then(|b| Need::from_bytes(b).ok()).ok_or_else(unreadable)?;
+            matches!(m.kind, MatterKind::StorreForandring | MatterKind::Investering | MatterKind::Ovrigt)
         }
         _ => return Err(Violation::WrongKind { id, found, expected: Kind::Plan }.into()),
     };

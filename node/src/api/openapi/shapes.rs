@@ -1405,3 +1405,107 @@ pub struct OutageMember {
     #[schema(required = false)]
     missing_since_ms: i64,
 }
+
+/// A need in the backlog.
+#[derive(ToSchema, Serialize)]
+pub struct NeedSummary {
+    id: Id,
+    /// What is asked for.
+    title: String,
+    area: NeedArea,
+    /// The member that registered it.
+    member: String,
+    /// The need record's claimed time, ms since the epoch.
+    registered_ms: i64,
+    state: NeedStateName,
+    /// Its place in the federation's priority order, from 1; null when it is not open.
+    #[schema(required = false)]
+    priority: Option<u64>,
+    /// Its Borda points from the members' latest rankings (`docs/needs.md` §7).
+    points: u64,
+    /// The members that need it: its own first, then every endorser.
+    members: Vec<NeedMember>,
+}
+
+/// A member that needs a need.
+#[derive(ToSchema, Serialize)]
+pub struct NeedMember {
+    member: String,
+    name: String,
+}
+
+/// The areas a need concerns: IFO, HSL, ÄO, SoL/LSS, Avgift, Övrigt.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NeedArea {
+    /// Individ- och familjeomsorg.
+    Ifo,
+    /// Hälso- och sjukvård.
+    Hsl,
+    /// Äldreomsorg.
+    Ao,
+    /// SoL/LSS.
+    SolLss,
+    /// Avgift.
+    Avgift,
+    /// Övrigt.
+    Ovrigt,
+}
+
+/// Where a need stands on its path (`docs/needs.md` §5).
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NeedStateName {
+    /// Registrerad.
+    Registrerad,
+    /// Beredd.
+    Beredd,
+    /// Beslutad.
+    Beslutad,
+    /// Planerad.
+    Planerad,
+    /// Utvecklad.
+    Utvecklad,
+    /// Testad.
+    Testad,
+    /// Driftsättningsbeslut.
+    Driftsattningsbeslut,
+    /// Informerad.
+    Informerad,
+    /// Driftsatt.
+    Driftsatt,
+    /// Uppföljd.
+    Uppfoljd,
+    /// Avslagen.
+    Avslagen,
+    /// Återkallad.
+    Aterkallad,
+}
+
+/// The needs held, open ones in priority order first.
+#[derive(ToSchema, Serialize)]
+pub struct Needs {
+    needs: Vec<NeedSummary>,
+}
+
+/// One need in full.
+#[derive(ToSchema, Serialize)]
+pub struct NeedDetail {
+    summary: NeedSummary,
+    /// The body: title, description, benefit, wished (date or null), area, asker {name, role},
+    /// member.
+    #[schema(value_type = Object)]
+    need: serde_json::Value,
+    /// The steps on its path, in order: record, follows, state, author, member, time_ms, note,
+    /// and what the step records (consequences and cost_ore; decided_by with plan or closing;
+    /// plan).
+    #[schema(value_type = Vec<Object>)]
+    path: Vec<serde_json::Value>,
+    /// Valid steps off the path (a later step after the same record took it elsewhere).
+    #[schema(value_type = Vec<Object>)]
+    other_steps: Vec<serde_json::Value>,
+    /// The states a next step may lead to.
+    next: Vec<NeedStateName>,
+    /// The record a new step follows: the last step on the path, or the need.
+    follows: Id,
+}
