@@ -33,6 +33,7 @@ mod records;
 mod roster;
 pub mod server;
 mod status;
+mod support;
 pub mod tls;
 
 use std::sync::{Arc, Mutex};
@@ -221,6 +222,7 @@ fn routes() -> Routes {
         .governance()
         .plans()
         .agreements()
+        .support()
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> Error {

@@ -14,6 +14,7 @@ mod governance;
 pub mod output;
 mod plan;
 mod signing;
+mod support;
 
 use std::path::{Path, PathBuf};
 
@@ -188,6 +189,10 @@ pub enum Command {
     /// withdraw as your member's firmatecknare, and read agreements with their status.
     #[command(subcommand)]
     Agreement(agreement::AgreementCommand),
+    /// Support cases (ärenden) with SLA clocks: raise a case (line 1), take a step on it as line 1
+    /// or the förvaltningsgrupp (line 2), and read the cases with their clocks.
+    #[command(subcommand)]
+    Support(support::SupportCommand),
     /// Re-check every signature and rule of an archive, or of this node's store, offline.
     Verify {
         /// An archive file; without it, the store in the data directory is checked.
@@ -520,6 +525,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
         Command::Cost(command) => cost::run(command)?,
         Command::Plan(command) => plan::run(command).await?,
         Command::Agreement(command) => agreement::run(command).await?,
+        Command::Support(command) => support::run(command).await?,
         Command::Sign(args) => governance::sign(args).await?,
         Command::Matters { node, decided } => governance::matters(node, decided).await?,
         Command::Decision { node, matter, pdf, csv, json } => {

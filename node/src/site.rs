@@ -427,6 +427,18 @@ impl samverka_web::Node for Site {
         crate::agreement::pages::view(&self.ledger, id)
     }
 
+    fn support_cases(&self, inbox: &view::support::Inbox) -> Result<Vec<view::support::CaseRow>, view::Error> {
+        crate::support::pages::rows(&self.ledger, inbox)
+    }
+
+    fn support_case(&self, id: &RecordId) -> Result<Option<view::support::CaseView>, view::Error> {
+        crate::support::pages::view(&self.ledger, id)
+    }
+
+    fn support_breaches(&self) -> Result<Vec<view::support::BreachRow>, view::Error> {
+        crate::support::pages::breach_rows(&self.ledger)
+    }
+
     fn holds(&self, id: &RecordId) -> Result<bool, view::Error> {
         Ok(self.ledger.store().get(id).map_err(|e| view::Error::Read(Box::new(e)))?.is_some())
     }

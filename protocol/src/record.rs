@@ -75,11 +75,13 @@ pub enum Kind {
     SupportCase = 50,
     /// An outage notice to every member.
     OutageNotice = 51,
+    /// An event on a support case: escalation, start of repair, a message, a pause, resolution …
+    SupportEvent = 52,
 }
 
 impl Kind {
     /// Every kind, in code order.
-    pub const ALL: [Kind; 24] = [
+    pub const ALL: [Kind; 25] = [
         Kind::Charter,
         Kind::RosterUpdate,
         Kind::Equivocation,
@@ -104,6 +106,7 @@ impl Kind {
         Kind::NeedUpdate,
         Kind::SupportCase,
         Kind::OutageNotice,
+        Kind::SupportEvent,
     ];
 
     /// The lowercase name used in the API (`roster-update`).
@@ -133,6 +136,7 @@ impl Kind {
             Kind::NeedUpdate => "need-update",
             Kind::SupportCase => "support-case",
             Kind::OutageNotice => "outage-notice",
+            Kind::SupportEvent => "support-event",
         }
     }
 

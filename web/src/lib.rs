@@ -80,6 +80,8 @@ pub fn router<N: Node>(web: Arc<Web<N>>) -> Router {
         .route("/fakturaunderlag/{year}", get(page::plans::invoice::<N>))
         .route("/avtal", get(page::agreements::agreements::<N>))
         .route("/avtal/{id}", get(page::agreements::agreement::<N>))
+        .route("/support", get(page::support::inbox::<N>))
+        .route("/support/{id}", get(page::support::case::<N>))
         .route("/avtal/{id}/skriv-under", post(sign::sign_agreement::<N>))
         .route("/noden", get(page::node_state::<N>))
         .route("/tillganglighet", get(page::accessibility::<N>))

@@ -16,6 +16,7 @@ use samverka_protocol::{MatterKind, MemberKind, RecordId, Role};
 
 pub mod agreements;
 pub mod plans;
+pub mod support;
 
 use crate::catalog::{Catalog, Lang};
 use crate::locale;
@@ -27,13 +28,14 @@ use crate::Web;
 pub const LANG_COOKIE: &str = "samverka_lang";
 
 /// Where the pages are, in menu order: (path, catalog key).
-const MENU: [(&str, &str); 8] = [
+const MENU: [(&str, &str); 9] = [
     ("/", "nav.overview"),
     ("/arenden", "nav.matters"),
     ("/sammantraden", "nav.meetings"),
     ("/diariet", "nav.diarium"),
     ("/planer", "nav.plans"),
     ("/avtal", "nav.agreements"),
+    ("/support", "nav.support"),
     ("/medlemmar", "nav.members"),
     ("/noden", "nav.node"),
 ];

@@ -9,6 +9,7 @@ use samverka_protocol::{Hash, Kind, MatterKind, MemberId, MemberKind, PublicKey,
 
 pub mod agreement;
 pub mod plan;
+pub mod support;
 
 /// A node as the pages see it. Every method but [`Node::node_state`] reads the store and may block:
 /// the pages call them off the async workers.
@@ -80,6 +81,18 @@ pub trait Node: Send + Sync + 'static {
     /// One agreement version in full, or `None` if no agreement with that id is held.
     fn agreement(&self, _id: &RecordId) -> Result<Option<agreement::AgreementView>, Error> {
         Ok(None)
+    }
+    /// The support cases in `inbox`, the earliest running deadline first.
+    fn support_cases(&self, _inbox: &support::Inbox) -> Result<Vec<support::CaseRow>, Error> {
+        Ok(Vec::new())
+    }
+    /// One support case with its steps, or `None` if no case with that id is held.
+    fn support_case(&self, _id: &RecordId) -> Result<Option<support::CaseView>, Error> {
+        Ok(None)
+    }
+    /// Breaches per member, category and month.
+    fn support_breaches(&self) -> Result<Vec<support::BreachRow>, Error> {
+        Ok(Vec::new())
     }
 }
 

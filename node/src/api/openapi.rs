@@ -21,7 +21,7 @@ use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 pub use shapes::*;
 
 use super::error::ErrorBody;
-use super::{agreements, governance, notes, plans, proposals, records, roster, status};
+use super::{agreements, governance, notes, plans, proposals, records, roster, status, support};
 
 /// Where the browsable page lives.
 pub const DOCS_PATH: &str = "/api/v1/docs";
@@ -45,6 +45,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         (name = "records"),
         (name = "governance", description = "Matters, the diarium, votes, closings, decisions, meetings, minutes and papers. Signed records are submitted with POST /api/v1/records."),
         (name = "operator", description = "Act as the node itself; require the operator token."),
+        (name = "support", description = "Support cases (ärenden) per line with their SLA clocks, and breaches per member, category and month (docs/support.md). Cases and their events are submitted with POST /api/v1/records."),
         (name = "plans", description = "Förvaltningsplaner, utvecklingsplaner, budgets, their receipts and adoption, cost keys and the invoice basis. Signed plans are submitted with POST /api/v1/records."),
     ),
     paths(
@@ -61,6 +62,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         plans::plans, plans::import_check, plans::plan, plans::plan_csv, plans::plan_pdf, plans::plan_xlsx,
         plans::cost_keys, plans::invoice_basis, plans::invoice_csv, plans::invoice_xlsx, plans::invoice_pdf,
         agreements::list, agreements::one, agreements::pdf, agreements::calendar,
+        support::list, support::one, support::breaches,
     ),
     components(schemas(ErrorBody, KindName, Role, records::RecordFormat)),
     modifiers(&OperatorToken),
@@ -230,6 +232,10 @@ error_responses! {
     UnknownAgreement = 404;
     /// No agreement with that id is held (`unknown_agreement`), or it has no notice deadline (`no_deadline`).
     NoDeadline = 404;
+    /// No support case with that id is held (`unknown_support_case`).
+    UnknownSupportCase = 404;
+    /// `line` and `member` do not go together, `at` is not a number, or an unknown query parameter (`bad_query`).
+    BadLine = 400;
     /// `on` is not a date (`bad_date`).
     BadDay = 400;
     /// Malformed input (`bad_id`, `bad_date`).
