@@ -1,5 +1,6 @@
 //! Support cases at a node (`docs/support.md`): a case raised in Boden and escalated to the
-//! förvaltningsgrupp shows in both lines' inboxes with its SLA clocks over the API, a step by the
+//! förvaltningsgrupp shows in both lines' inboxes with its SLA clocks over the API and on the
+//! pages, a step by the
 //! wrong line and a personnummer are refused over the API with their codes, two nodes that
 //! receive the events in different orders show the same case, and the breaches are summed.
 
@@ -127,6 +128,16 @@ async fn a_medel_case_from_friday_afternoon_is_due_monday_1530_in_both_inboxes()
     );
     assert_eq!(row["breached_cases"], 1);
     assert_eq!(row["clocks"]["start"], 1);
+    // The pages read the clocks at the node's clock: long after Monday 15:30, so breached, in words.
+    for page in ["/support".to_owned(), format!("/support?linje=1&medlem={BODEN}"), format!("/support/{}", case.id())] {
+        let reply = get(&router, &page).await;
+        assert_eq!(reply.status, StatusCode::OK, "{page}");
+        let html = String::from_utf8(reply.bytes).expect("utf-8");
+        assert!(
+            html.contains("Påbörjad felrättning: <span class=\"tag tag-disputed\">överskriden med"),
+            "{page}: {html}"
+        );
+    }
 }
 
 #[tokio::test]

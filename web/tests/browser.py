@@ -300,6 +300,12 @@ def plan_id(base):
     return items[0]["id"]
 
 
+def support_case_id(base):
+    """The id of the fixture's support case, from the support API."""
+    with urllib.request.urlopen(base + "/api/v1/support/cases") as r:
+        return json.loads(r.read())["cases"][0]["id"]
+
+
 def agreement_id(base):
     """The id of the fixture's agreement, from the agreements list."""
     with urllib.request.urlopen(base + "/api/v1/agreements") as r:
@@ -324,7 +330,7 @@ def main():
             self_check(driver, axe)
             keyboard(driver, base)
             pages = ["/", "/arenden", "/arenden/" + closed, "/arenden/" + opened, "/sammantraden", "/diariet",
-                     "/protokoll/" + minutes, "/planer", "/planer/" + plan_id(base), "/fakturaunderlag/2027", "/avtal", "/avtal/" + agreement_id(base), "/medlemmar", "/noden", "/tillganglighet", "/logga-in", "/nyckel",
+                     "/protokoll/" + minutes, "/planer", "/planer/" + plan_id(base), "/fakturaunderlag/2027", "/avtal", "/avtal/" + agreement_id(base), "/support", "/support?linje=2", "/support/" + support_case_id(base), "/medlemmar", "/noden", "/tillganglighet", "/logga-in", "/nyckel",
                      "/finns-inte"]
             for lang in ["sv", "en"]:
                 for page in pages:

@@ -21,6 +21,7 @@ use samverka_protocol::governance::{
 use samverka_protocol::plan::{
     Activity, BudgetLine, Days, Effort, Goal, Mode, Outcome, OutcomeLine, Period, Plan, PlanKind, Sides,
 };
+use samverka_protocol::support::{Action as SupportAction, Priority, SupportCase, SupportEvent};
 use samverka_protocol::{testkit, Body as _, Kind, MatterKind, MemberId, PublicKey, RecordId, SigningKey};
 
 use crate::governance::{self, Refusal};
@@ -318,6 +319,8 @@ pub struct Seeded {
     pub agreement: RecordId,
     /// The signatures on it, each authored at its member's node.
     pub agreement_signatures: Vec<RecordId>,
+    /// The support cases (one breached, one paused, one resolved and closed) and their events.
+    pub support: Vec<RecordId>,
 }
 
 impl Seeded {
@@ -335,7 +338,12 @@ impl Seeded {
         ];
         out.push(self.agreement);
         out.extend(
-            self.votes.iter().chain(&self.budget_votes).chain(&self.justeringar).chain(&self.agreement_signatures),
+            self.votes
+                .iter()
+                .chain(&self.budget_votes)
+                .chain(&self.justeringar)
+                .chain(&self.agreement_signatures)
+                .chain(&self.support),
         );
         out
     }
@@ -438,6 +446,63 @@ pub async fn until_held(seat: &Seat, ids: &[RecordId]) -> Result<(), Error> {
 
 fn day(time_ms: i64) -> String {
     Date::of_utc_ms(time_ms).to_string()
+}
+
+/// A support case for the demo: raised by `seat`'s objektspecialist.
+fn support_case(seat: &Seat, priority: Priority, category: &str, title: &str, description: &str) -> SupportCase {
+    SupportCase {
+        member: seat.member.clone(),
+        category: category.into(),
+        priority,
+        title: title.into(),
+        description: description.into(),
+    }
+}
+
+/// Three support cases (docs/support.md), each raised at its member's node and escalated, the
+/// förvaltningsgrupp's steps taken at the host's: a kritisk case escalated five days ago (longer
+/// than any stretch of holidays without business hours) and never started, so its clocks are
+/// breached; a medel case paused waiting for the reporter; and a medel case started, informed,
+/// resolved and closed in time. Returns every record authored.
+async fn support_cases(seats: &[Seat], h: &Seat, forvaltare: &SigningKey, now_ms: i64) -> Result<Vec<RecordId>, Error> {
+    let others: Vec<&Seat> = seats.iter().filter(|s| s.member != h.member).chain([h]).collect();
+    let cases = [
+        (others[0], Priority::High, "Inloggning", "Ingen kan logga in i verksamhetssystemet", "Sedan i morse får alla användare felet 'okänd användare' vid inloggning. Omstart av klienten hjälper inte.", 5 * DAY_MS),
+        (others[1 % others.len()], Priority::Medium, "Utskrift", "Utskrift av beslut hänger", "Utskrift av beslut i IFO hänger sig efter förhandsgranskningen. Andra dokument skrivs ut.", DAY_MS),
+        (others[2 % others.len()], Priority::Medium, "Integration", "Meddelanden till e-tjänsten fördröjs", "Meddelanden till e-tjänsten kommer fram med flera timmars fördröjning.", 6 * DAY_MS),
+    ];
+    let mut out = Vec::new();
+    for (i, (seat, priority, category, title, description, ago)) in cases.into_iter().enumerate() {
+        let os = key(&seat.member, "objektspecialist");
+        let at = now_ms - ago;
+        let body = support_case(seat, priority, category, title, description);
+        let case = author(seat, &os, Kind::SupportCase, body.to_bytes(), at).await?;
+        let step = |after, action, text: &str| SupportEvent { case, after, action, text: text.into() };
+        let escalate = step(case, SupportAction::Escalate, "");
+        let escalated = author(seat, &os, Kind::SupportEvent, escalate.to_bytes(), at + MINUTE_MS).await?;
+        out.extend([case, escalated]);
+        if i == 0 {
+            continue;
+        }
+        until_held(h, &[escalated]).await?;
+        let started = step(escalated, SupportAction::Start, "Vi felsöker.");
+        let started = author(h, forvaltare, Kind::SupportEvent, started.to_bytes(), at + 20 * MINUTE_MS).await?;
+        out.push(started);
+        if i == 1 {
+            let pause =
+                step(started, SupportAction::Pause, "Vilken skrivare och vilken version av klienten gäller det?");
+            out.push(author(h, forvaltare, Kind::SupportEvent, pause.to_bytes(), at + 25 * MINUTE_MS).await?);
+            continue;
+        }
+        let inform = step(started, SupportAction::Inform, "Felet är känt hos leverantören; rättning pågår.");
+        out.push(author(h, forvaltare, Kind::SupportEvent, inform.to_bytes(), at + 25 * MINUTE_MS).await?);
+        let resolve = step(started, SupportAction::Resolve, "Rättningen är installerad.");
+        let resolved = author(h, forvaltare, Kind::SupportEvent, resolve.to_bytes(), at + 3 * HOUR_MS).await?;
+        until_held(seat, &[resolved]).await?;
+        let close = step(resolved, SupportAction::Close, "Bekräftat: meddelandena kommer fram.");
+        out.extend([resolved, author(seat, &os, Kind::SupportEvent, close.to_bytes(), at + 4 * HOUR_MS).await?]);
+    }
+    Ok(out)
 }
 
 /// Seeds the demo's content over running nodes, `host` among `seats`, with `now_ms` as today.
@@ -566,9 +631,11 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
         let signer = key(&seat.member, "firmatecknare");
         agreement_signatures.push(author(seat, &signer, Kind::AgreementSignature, body.to_bytes(), at).await?);
     }
+    let support = support_cases(seats, h, &forvaltare, now_ms).await?;
     Ok(Seeded {
         agreement,
         agreement_signatures,
+        support,
         plan_record,
         budget_record,
         plan,
