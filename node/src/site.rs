@@ -349,6 +349,18 @@ impl samverka_web::Node for Site {
             view::Action::SignAgreement { agreement } => {
                 (Kind::AgreementSignature, self.offers.agreement_signature_body(&me.member, &agreement)?)
             }
+            view::Action::SupportCase { category, priority, title, description } => {
+                match crate::support::pages::case_body(&me.member, category, &priority, title, description) {
+                    Ok(body) => (Kind::SupportCase, Ok(body)),
+                    Err(refusal) => return Ok(Err(refusal)),
+                }
+            }
+            view::Action::SupportStep { case, step, text, reference } => {
+                match crate::support::pages::step_body(&self.ledger, &case, &step, text, reference)? {
+                    Ok(body) => (Kind::SupportEvent, Ok(body)),
+                    Err(refusal) => return Ok(Err(refusal)),
+                }
+            }
             view::Action::Certify { member, key, roles, valid, reason } => {
                 match self.offers.certify_body(&member, key, roles, valid, reason)? {
                     Ok((org, body)) => {
@@ -394,6 +406,9 @@ impl samverka_web::Node for Site {
                     Some((Kind::RosterUpdate, _)) => "/medlemmar".into(),
                     Some((Kind::AgreementSignature, body)) => AgreementSignature::from_bytes(body)
                         .map_or_else(|_| "/avtal".into(), |s| format!("/avtal/{}", s.agreement.to_hex())),
+                    Some((kind @ (Kind::SupportCase | Kind::SupportEvent), body)) => {
+                        crate::support::pages::back(*kind, &id, body)
+                    }
                     _ => "/att-gora".into(),
                 };
                 Ok(Ok(view::Submitted { id, back }))
@@ -644,6 +659,9 @@ impl Site {
                 let signature =
                     AgreementSignature::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
                 crate::agreement::pages::subject(&self.ledger, &signature)?
+            }
+            Kind::SupportCase | Kind::SupportEvent => {
+                crate::support::pages::subject(&self.ledger, draft.header.kind, &draft.body)?
             }
             Kind::Minutes => {
                 let minutes = Minutes::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;

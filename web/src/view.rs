@@ -336,6 +336,28 @@ pub enum Action {
         /// The agreement version.
         agreement: RecordId,
     },
+    /// A support case raised for the person's member (objektspecialist, docs/support.md).
+    SupportCase {
+        /// What kind of fault, one line.
+        category: String,
+        /// `high`, `medium` or `low`.
+        priority: String,
+        /// One-line title.
+        title: String,
+        /// What happens.
+        description: String,
+    },
+    /// A step on a support case, following its last counted step.
+    SupportStep {
+        /// The case.
+        case: RecordId,
+        /// The step's API name (`escalate`, `start`, `message` …).
+        step: String,
+        /// Its text.
+        text: String,
+        /// The vendor's reference, for `vendor`.
+        reference: String,
+    },
 }
 
 /// A record prepared for a person to sign in the browser.
@@ -411,6 +433,17 @@ pub enum Subject {
         person: Person,
         /// Why.
         reason: String,
+    },
+    /// A support case raised, or a step on one.
+    Support {
+        /// The case, or `None` for the case itself.
+        case: Option<RecordId>,
+        /// The case's title.
+        title: String,
+        /// `open` for a new case, else the step's API name.
+        step: &'static str,
+        /// The description or the step's text.
+        text: String,
     },
     /// An agreement signed for a party.
     AgreementSignature {

@@ -1,8 +1,12 @@
 //! The support pages' read models (`samverka_web::view::support`) from [`super`]'s queries, for
-//! [`crate::site::Site`]: the pages show what the API serves, read at the node's clock.
+//! [`crate::site::Site`]: the pages show what the API serves, read at the node's clock. Also the
+//! bodies of the cases and steps a person signs in the browser, checked before they are offered
+//! (a personnummer is refused naming its field, before anything is signed).
 
-use samverka_protocol::support::{Action, ClockKind};
-use samverka_protocol::{RecordId, RosterChain};
+use samverka_protocol::support::{
+    check_case_alone, check_text_alone, Action, ClockKind, Priority, SupportCase, SupportEvent, Violation,
+};
+use samverka_protocol::{Body, Kind, MemberId, RecordId, RosterChain};
 use samverka_web::view::{self, support as sv};
 
 use super::{breaches, case, cases, now_ms, Case, Inbox};
@@ -88,4 +92,97 @@ pub fn breach_rows(ledger: &Ledger) -> Result<Vec<sv::BreachRow>, view::Error> {
             clocks: [count(b, ClockKind::Start), count(b, ClockKind::Inform), count(b, ClockKind::Downtime)],
         })
         .collect())
+}
+
+/// A refusal before anything is signed, with a code the pages have a text for.
+fn refusal(code: &'static str, detail: String) -> view::Refusal {
+    view::Refusal { code, detail, given_back: None }
+}
+
+/// A support rule a typed text breaks, as a refusal naming the field (`refusal.support_*`).
+fn refused(v: &Violation) -> view::Refusal {
+    use samverka_protocol::plan::Violation as Field;
+    let code = match v {
+        Violation::PersonalIdentityNumber { field, .. } => match *field {
+            "category" => "support_pnr_category",
+            "title" => "support_pnr_title",
+            "description" => "support_pnr_description",
+            "reference" => "support_pnr_reference",
+            _ => "support_pnr_text",
+        },
+        Violation::TextTooLong { .. } | Violation::Field(Field::LineTooLong { .. }) => "support_too_long",
+        Violation::EmptyText { .. } | Violation::Field(Field::Empty { .. }) => "support_empty",
+        Violation::Field(Field::NotOneLine { .. }) => "support_line",
+        other => other.code(),
+    };
+    refusal(code, super::refusal(v))
+}
+
+/// The body of a support case `member`'s objektspecialist raises, checked by every rule a case
+/// can be checked by alone, or the refusal to show.
+pub fn case_body(
+    member: &MemberId,
+    category: String,
+    priority: &str,
+    title: String,
+    description: String,
+) -> Result<Vec<u8>, view::Refusal> {
+    let priority =
+        Priority::parse(priority).ok_or_else(|| refusal("support_priority", format!("no priority {priority:?}")))?;
+    let case = SupportCase { member: member.clone(), category, priority, title, description };
+    check_case_alone(&case).map_err(|v| refused(&v))?;
+    Ok(case.to_bytes())
+}
+
+/// The body of the step `step` on `case`, following its last counted step, or the refusal to
+/// show.
+pub fn step_body(
+    ledger: &Ledger,
+    case_id: &RecordId,
+    step: &str,
+    text: String,
+    reference: String,
+) -> Result<Result<Vec<u8>, view::Refusal>, view::Error> {
+    let action = match step {
+        "escalate" => Action::Escalate,
+        "start" => Action::Start,
+        "vendor" => Action::Vendor { reference },
+        "message" => Action::Message,
+        "inform" => Action::Inform,
+        "pause" => Action::Pause,
+        "resume" => Action::Resume,
+        "resolve" => Action::Resolve,
+        "close" => Action::Close,
+        _ => return Ok(Err(refusal("support_unknown_step", format!("no step {step:?}")))),
+    };
+    if let Err(v) = check_text_alone(&action, &text) {
+        return Ok(Err(refused(&v)));
+    }
+    let chain = chain(ledger)?;
+    let Some(c) = case(ledger.store(), &chain, case_id, now_ms())? else {
+        return Ok(Err(refusal("support_unknown_case", format!("no support case {case_id} is held here"))));
+    };
+    Ok(Ok(SupportEvent { case: *case_id, after: c.history.head, action, text }.to_bytes()))
+}
+
+/// What an offered support case or step shows the person who signs it.
+pub fn subject(ledger: &Ledger, kind: Kind, body: &[u8]) -> Result<view::Subject, view::Error> {
+    let read = |e: samverka_protocol::encoding::DecodeError| view::Error::Read(Box::new(e));
+    if kind == Kind::SupportCase {
+        let c = SupportCase::from_bytes(body).map_err(read)?;
+        return Ok(view::Subject::Support { case: None, title: c.title, step: "open", text: c.description });
+    }
+    let e = SupportEvent::from_bytes(body).map_err(read)?;
+    let chain = chain(ledger)?;
+    let title = case(ledger.store(), &chain, &e.case, now_ms())?.map(|c| c.history.case.title).unwrap_or_default();
+    Ok(view::Subject::Support { case: Some(e.case), title, step: e.action.name(), text: e.text })
+}
+
+/// Where the page goes once an offered support record is stored: its case.
+pub fn back(kind: Kind, id: &RecordId, body: &[u8]) -> String {
+    match kind {
+        Kind::SupportCase => format!("/support/{}", id.to_hex()),
+        _ => SupportEvent::from_bytes(body)
+            .map_or_else(|_| "/support".into(), |e| format!("/support/{}", e.case.to_hex())),
+    }
 }

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
-use samverka_protocol::RecordId;
+use axum::response::{IntoResponse, Response};
+use samverka_protocol::{RecordId, Role};
 use serde::Deserialize;
 
 use super::{read, Chrome, Failure, Visitor};
@@ -159,39 +159,108 @@ struct CasePage {
     line: Line,
     description: Vec<String>,
     steps: Vec<StepLine>,
+    /// The step form for a signed-in objektspecialist or förvaltare: CSRF token and the steps.
+    form: Option<(String, Vec<(&'static str, String)>)>,
+    error: Option<String>,
+}
+
+/// Every step a person may ask to sign; the node judges whether it is allowed now.
+const STEPS: [&str; 9] = ["escalate", "start", "vendor", "message", "inform", "pause", "resume", "resolve", "close"];
+
+/// The case page, with `error` (a refused step) above the step form.
+pub(crate) async fn case_page<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    id: &str,
+    error: Option<String>,
+) -> Result<String, Failure> {
+    let id = RecordId::from_hex(id).map_err(|_| Failure::NotFound)?;
+    let case = read(&web.node, move |n| n.support_case(&id)).await?.ok_or(Failure::NotFound)?;
+    let t = v.t();
+    let steps = case
+        .steps
+        .iter()
+        .map(|s| {
+            let action = t.get(&format!("support.action_{}", s.action)).to_owned();
+            StepLine {
+                time: locale::date_time(s.time_ms),
+                action: match &s.reference {
+                    Some(r) => t.fill("support.action_vendor_ref", &[("reference", r)]),
+                    None => action,
+                },
+                member: s.member.clone(),
+                text: s.text.clone(),
+                counted: s.counted,
+            }
+        })
+        .collect();
+    let form = v.me.as_ref().filter(|(_, me)| may_act(me)).map(|(session, _)| {
+        let steps = STEPS.iter().map(|s| (*s, t.get(&format!("support.step_{s}")).to_owned())).collect();
+        (session.csrf.clone(), steps)
+    });
+    let page = CasePage {
+        c: v.chrome(case.row.title.clone(), web.node.demo()),
+        id: id.to_hex(),
+        line: line(t, &case.row),
+        description: case.description.split("\n\n").map(str::to_owned).collect(),
+        steps,
+        form,
+        error,
+    };
+    Ok(page.render()?)
+}
+
+/// Whether the person holds a role that takes steps on cases (line 1 or line 2); the node
+/// judges the line and the state.
+fn may_act(me: &crate::view::Me) -> bool {
+    me.roles.iter().any(|r| matches!(r, Role::Objektspecialist | Role::Forvaltare))
 }
 
 /// `GET /support/{id}`: one case with its steps and clocks.
 pub async fn case<N: Node>(State(web): State<Arc<Web<N>>>, Path(id): Path<String>, v: Visitor) -> Response {
-    let page = async {
-        let id = RecordId::from_hex(&id).map_err(|_| Failure::NotFound)?;
-        let case = read(&web.node, move |n| n.support_case(&id)).await?.ok_or(Failure::NotFound)?;
-        let t = v.t();
-        let steps = case
-            .steps
-            .iter()
-            .map(|s| {
-                let action = t.get(&format!("support.action_{}", s.action)).to_owned();
-                StepLine {
-                    time: locale::date_time(s.time_ms),
-                    action: match &s.reference {
-                        Some(r) => t.fill("support.action_vendor_ref", &[("reference", r)]),
-                        None => action,
-                    },
-                    member: s.member.clone(),
-                    text: s.text.clone(),
-                    counted: s.counted,
-                }
-            })
-            .collect();
-        let page = CasePage {
-            c: v.chrome(case.row.title.clone(), web.node.demo()),
-            id: id.to_hex(),
-            line: line(t, &case.row),
-            description: case.description.split("\n\n").map(str::to_owned).collect(),
-            steps,
-        };
-        Ok(page.render()?)
+    let page = case_page(&web, &v, &id, None).await;
+    v.answer(page, web.node.demo())
+}
+
+#[derive(Template)]
+#[template(path = "support_new.html")]
+struct NewCasePage {
+    c: Chrome,
+    csrf: String,
+    priorities: Vec<(&'static str, String, bool)>,
+    typed: [String; 4],
+    error: Option<String>,
+}
+
+/// The raise-a-case form, with `error` above it and what was `typed` (category, priority, title,
+/// description) kept.
+pub(crate) async fn new_case_page<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    error: Option<String>,
+    typed: [String; 4],
+) -> Result<String, Failure> {
+    let t = v.t();
+    let csrf = v.me.as_ref().map(|(s, _)| s.csrf.clone()).unwrap_or_default();
+    let priorities = ["high", "medium", "low"]
+        .into_iter()
+        .map(|p| (p, t.get(&format!("support.priority_{p}")).to_owned(), typed[1] == p))
+        .collect();
+    let page = NewCasePage {
+        c: v.chrome(t.get("support.new_heading").into(), web.node.demo()),
+        csrf,
+        priorities,
+        typed,
+        error,
     };
-    v.answer(page.await, web.node.demo())
+    Ok(page.render()?)
+}
+
+/// `GET /support/nytt`: the form an objektspecialist raises a case with (signed in the browser).
+pub async fn new_case<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
+    if v.me.is_none() {
+        return axum::response::Redirect::to("/logga-in").into_response();
+    }
+    let page = new_case_page(&web, &v, None, Default::default()).await;
+    v.answer(page, web.node.demo())
 }
