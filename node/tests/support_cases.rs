@@ -14,7 +14,7 @@ use samverka_protocol::governance::Date;
 use samverka_protocol::support::{stockholm_offset_ms, Action, Priority, SupportCase, SupportEvent};
 use samverka_protocol::testkit::{Author, Federation};
 use samverka_protocol::{Body, Draft, Kind, Record, RecordId, Role, SigningKey, Unverified};
-use support::{get, ledger_with, norrbotten_with_ordinarie, post_raw, router_with};
+use support::{fails, get, ledger_with, norrbotten_with_ordinarie, post_raw, router_with};
 
 const HOST: &str = "2580";
 const BODEN: &str = "2582";
@@ -181,4 +181,20 @@ fn two_nodes_receiving_the_steps_in_different_orders_show_the_same_case() {
     assert_eq!(here.history.head, start.id());
     assert!(!here.history.steps.iter().find(|s| s.id == pause.id()).expect("shown").counted);
     assert_eq!(here.clocks, there.clocks);
+}
+
+#[test]
+fn the_cli_refuses_a_personnummer_naming_the_field_before_anything_is_signed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = dir.path().join("no-such-key.json");
+    let key = key.to_str().expect("a UTF-8 path");
+    let args = ["support", "open", "--category", "Utskrift", "--priority", "medium", "--title", "Utskrift hänger"];
+    let description = ["--description", "Klienten 811218-9876 kan inte skriva ut.", "--key", key];
+    let err = fails(dir.path(), &[&args[..], &description[..], &["--api", "http://127.0.0.1:9"]].concat());
+    assert!(err.contains("Fältet Beskrivning innehåller ett personnummer eller samordningsnummer"), "{err}");
+    assert!(err.contains("Inget har signerats"), "{err}");
+    let case = "ab".repeat(32);
+    let message = ["support", "event", case.as_str(), "message", "--text", "Se 811218-9876", "--key", key];
+    let err = fails(dir.path(), &[&message[..], &["--api", "http://127.0.0.1:9"]].concat());
+    assert!(err.contains("Fältet Text innehåller ett personnummer"), "{err}");
 }

@@ -118,10 +118,11 @@ pub async fn run(command: SupportCommand) -> Result<()> {
                 PriorityArg::Medium => Priority::Medium,
                 PriorityArg::Low => Priority::Low,
             };
-            let ready = ready(&signing.key, &signing.api).await?;
-            let member = ready.member.clone().context("the node's roster names no member for your key")?;
-            let case = SupportCase { member, category, priority, title, description };
+            // Checked before the key file or the node is touched: nothing is signed.
+            let mut case = SupportCase { member: String::new(), category, priority, title, description };
             check_case_alone(&case).map_err(|v| anyhow::anyhow!(refusal(&v)))?;
+            let ready = ready(&signing.key, &signing.api).await?;
+            case.member = ready.member.clone().context("the node's roster names no member for your key")?;
             ready.deliver(&signing.api, signing.out.as_deref(), Kind::SupportCase, case.to_bytes()).await?;
             Ok(())
         }
