@@ -18,6 +18,7 @@ fn row(c: &Case) -> sv::CaseRow {
     sv::CaseRow {
         id: h.id,
         member: c.member_name.clone(),
+        member_id: h.member().clone(),
         category: h.case.category.clone(),
         priority: h.case.priority.name(),
         title: h.case.title.clone(),

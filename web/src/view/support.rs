@@ -39,6 +39,8 @@ pub struct CaseRow {
     pub id: RecordId,
     /// The member's name.
     pub member: String,
+    /// The member's id (kommunkod).
+    pub member_id: String,
     /// The category.
     pub category: String,
     /// `high`, `medium` or `low`.
