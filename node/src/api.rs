@@ -35,6 +35,7 @@ mod records;
 mod roster;
 pub mod server;
 mod status;
+mod support;
 pub mod tls;
 
 use std::sync::{Arc, Mutex};
@@ -225,6 +226,7 @@ fn routes() -> Routes {
         .agreements()
         .outages()
         .needs()
+        .support()
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> Error {

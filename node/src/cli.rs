@@ -16,6 +16,7 @@ mod outage;
 pub mod output;
 mod plan;
 mod signing;
+mod support;
 
 use std::path::{Path, PathBuf};
 
@@ -199,6 +200,10 @@ pub enum Command {
     /// rank the open needs, and read the backlog.
     #[command(subcommand)]
     Need(need::NeedCommand),
+    /// Support cases (ärenden) with SLA clocks: raise a case (line 1), take a step on it as line 1
+    /// or the förvaltningsgrupp (line 2), and read the cases with their clocks.
+    #[command(subcommand)]
+    Support(support::SupportCommand),
     /// Re-check every signature and rule of an archive, or of this node's store, offline.
     Verify {
         /// An archive file; without it, the store in the data directory is checked.
@@ -533,6 +538,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
         Command::Agreement(command) => agreement::run(command).await?,
         Command::Outage(command) => outage::run(command).await?,
         Command::Need(command) => need::run(command).await?,
+        Command::Support(command) => support::run(command).await?,
         Command::Sign(args) => governance::sign(args).await?,
         Command::Matters { node, decided } => governance::matters(node, decided).await?,
         Command::Decision { node, matter, pdf, csv, json } => {

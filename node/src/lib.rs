@@ -21,6 +21,7 @@ pub mod report;
 pub mod signer;
 pub mod site;
 pub mod storage;
+pub mod support;
 pub mod sync;
 
 /// How many threads this process may run at once, read once: asking the OS reads the cgroup's

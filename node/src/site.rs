@@ -361,6 +361,18 @@ impl samverka_web::Node for Site {
                 (Kind::AgreementSignature, self.offers.agreement_signature_body(&me.member, &agreement, act)?)
             }
             view::Action::AcknowledgeOutage { notice } => (Kind::OutageAck, Ok(OutageAck { notice }.to_bytes())),
+            view::Action::SupportCase { category, priority, title, description } => {
+                match crate::support::pages::case_body(&me.member, category, &priority, title, description) {
+                    Ok(body) => (Kind::SupportCase, Ok(body)),
+                    Err(refusal) => return Ok(Err(refusal)),
+                }
+            }
+            view::Action::SupportStep { case, step, text, reference } => {
+                match crate::support::pages::step_body(&self.ledger, &case, &step, text, reference)? {
+                    Ok(body) => (Kind::SupportEvent, Ok(body)),
+                    Err(refusal) => return Ok(Err(refusal)),
+                }
+            }
             view::Action::Certify { member, key, roles, valid, reason } => {
                 match self.offers.certify_body(&member, key, roles, valid, reason)? {
                     Ok((org, body)) => {
@@ -418,6 +430,9 @@ impl samverka_web::Node for Site {
                         |_| "/driftstorningar".into(),
                         |a| format!("/driftstorningar/{}", a.notice.to_hex()),
                     ),
+                    Some((kind @ (Kind::SupportCase | Kind::SupportEvent), body)) => {
+                        crate::support::pages::back(*kind, &id, body)
+                    }
                     _ => "/att-gora".into(),
                 };
                 Ok(Ok(view::Submitted { id, back }))
@@ -469,6 +484,18 @@ impl samverka_web::Node for Site {
 
     fn need(&self, id: &RecordId) -> Result<Option<view::need::NeedView>, view::Error> {
         crate::needs::pages::view(&self.ledger, id)
+    }
+
+    fn support_cases(&self, inbox: &view::support::Inbox) -> Result<Vec<view::support::CaseRow>, view::Error> {
+        crate::support::pages::rows(&self.ledger, inbox)
+    }
+
+    fn support_case(&self, id: &RecordId) -> Result<Option<view::support::CaseView>, view::Error> {
+        crate::support::pages::view(&self.ledger, id)
+    }
+
+    fn support_breaches(&self) -> Result<Vec<view::support::BreachRow>, view::Error> {
+        crate::support::pages::breach_rows(&self.ledger)
     }
 
     fn holds(&self, id: &RecordId) -> Result<bool, view::Error> {
@@ -686,6 +713,9 @@ impl Site {
                     )
                 })?;
                 view::Subject::OutageAck { outage: outage.row, member: me.member_name.clone() }
+            }
+            Kind::SupportCase | Kind::SupportEvent => {
+                crate::support::pages::subject(&self.ledger, draft.header.kind, &draft.body)?
             }
             Kind::Minutes => {
                 let minutes = Minutes::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;

@@ -829,14 +829,9 @@ async fn someone_who_is_not_a_firmatecknare_gets_no_button_and_is_refused_in_swe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_objektspecialist_acknowledges_an_outage_notice_from_att_gora_in_the_browser() {
     use samverka_protocol::outage::{NoticeKind, OutageNotice, Published};
-    let mut f = fixture::fixture().await;
-    let specialist = f.fed.certify_person(
-        VOTER,
-        &format!("demo/{VOTER}/objektspecialist"),
-        &[samverka_protocol::Role::Objektspecialist],
-    );
-    let update = f.fed.updates.last().expect("the certification").to_unverified();
-    f.ledger.ingest(update).expect("the roster update is stored");
+    let f = fixture::fixture().await;
+    // The fixture certifies Kiruna's objektspecialist.
+    let specialist = testkit::key(&format!("demo/{VOTER}/objektspecialist"));
     let now = jiff::Timestamp::now().as_millisecond();
     let notice = OutageNotice::Publish(Published {
         kind: NoticeKind::Driftstorning,
@@ -857,7 +852,7 @@ async fn an_objektspecialist_acknowledges_an_outage_notice_from_att_gora_in_the_
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
     assert!(html(&r).contains("Nyckeln har inte rätt att göra det här."), "{}", html(&r));
 
-    let (browser, csrf) = signed_in(&f, &specialist.key).await;
+    let (browser, csrf) = signed_in(&f, &specialist).await;
     let todo = html(&browser.get("/att-gora").await);
     assert!(todo.contains("Driftinformation att kvittera") && todo.contains(&format!("{href}/kvittera")), "{todo}");
     let page = html(&browser.get(&href).await);
@@ -869,7 +864,7 @@ async fn an_objektspecialist_acknowledges_an_outage_notice_from_att_gora_in_the_
         offer.contains("Du kvitterar med nyckeln i din webbläsare") && offer.contains("Inloggningen fungerar inte"),
         "{offer}"
     );
-    let r = sign_offer(&browser, &specialist.key, &csrf).await;
+    let r = sign_offer(&browser, &specialist, &csrf).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
     let page = html(&browser.get(&href).await);
     assert!(page.contains("Kvittenser: 1 av 14 medlemmar") && !page.contains("/kvittera"), "{page}");
@@ -878,4 +873,52 @@ async fn an_objektspecialist_acknowledges_an_outage_notice_from_att_gora_in_the_
         !todo.contains(&format!("{href}/kvittera")) && todo.contains("E-arkivet svarar långsamt"),
         "the acknowledged notice leaves the inbox; the fixture's own notice stays:\n{todo}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_objektspecialist_raises_a_support_case_in_the_browser_and_a_personnummer_is_refused_first() {
+    let f = fixture::fixture().await;
+    let key = testkit::key("demo/2584/objektspecialist");
+    let (browser, csrf) = signed_in(&f, &key).await;
+    let form = html(&browser.get("/support/nytt").await);
+    assert!(form.contains("action=\"/support/nytt\"") && form.contains("<legend>Prioritet</legend>"), "{form}");
+    let typed =
+        [("csrf", csrf.as_str()), ("category", "Utskrift"), ("priority", "medium"), ("title", "Utskrift+hänger")];
+    let with_number = [&typed[..], &[("description", "Klienten+811218-9876+kan+inte+skriva+ut")]].concat();
+    let r = browser.post("/support/nytt", &with_number, None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+    let page = html(&r);
+    assert!(page.contains("Fältet Beskrivning innehåller ett personnummer eller samordningsnummer"), "{page}");
+    assert!(page.contains("value=\"Utskrift\""), "what was typed is kept:\n{page}");
+    assert!(
+        html(&browser.get("/underskrift").await).contains("Inget väntar på din underskrift"),
+        "nothing was offered"
+    );
+
+    let clean = [&typed[..], &[("description", "Utskrift+av+beslut+h%C3%A4nger+sig.")]].concat();
+    let r = browser.post("/support/nytt", &clean, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let offer = html(&browser.get("/underskrift").await);
+    assert!(offer.contains("Nytt ärende") && offer.contains("Utskrift hänger"), "{offer}");
+    assert_eq!(sign_offer(&browser, &key, &csrf).await.status, StatusCode::SEE_OTHER);
+
+    // The fixture's escalated case: line 1 sends a message on it, signed in the browser.
+    let cases = support::get(&f.router, "/api/v1/support/cases?line=2").await.ok(StatusCode::OK);
+    let case = cases["cases"][0]["id"].as_str().expect("the fixture's case").to_owned();
+    let page = html(&browser.get(&format!("/support/{case}")).await);
+    assert!(page.contains(&format!("action=\"/support/{case}/steg\"")), "{page}");
+    let step =
+        [("csrf", csrf.as_str()), ("step", "message"), ("text", "Vi+har+startat+om+klienterna."), ("reference", "")];
+    let r = browser.post(&format!("/support/{case}/steg"), &step, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    assert_eq!(sign_offer(&browser, &key, &csrf).await.status, StatusCode::SEE_OTHER);
+    let page = html(&browser.get(&format!("/support/{case}")).await);
+    assert!(page.contains("Vi har startat om klienterna.") && page.contains("Meddelande"), "{page}");
+    // Starting repair is the förvaltningsgrupp's: refused in Swedish, nothing offered.
+    let start = [("csrf", csrf.as_str()), ("step", "start"), ("text", ""), ("reference", "")];
+    let r = browser.post(&format!("/support/{case}/steg"), &start, None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+    assert!(html(&r).contains("Det steget tas av en annan linje"), "{}", html(&r));
+    let list = html(&browser.get("/support").await);
+    assert!(list.contains("Utskrift hänger"), "{list}");
 }

@@ -18,6 +18,7 @@ pub mod plan;
 pub mod record;
 pub mod roster;
 pub mod rule;
+pub mod support;
 pub mod testkit;
 pub mod validate;
 

@@ -76,6 +76,8 @@ pub enum Kind {
     /// An outage notice to every member, an update of one, or its all-clear
     /// ([`crate::outage::OutageNotice`]).
     OutageNotice = 51,
+    /// An event on a support case: escalation, start of repair, a message, a pause, resolution …
+    SupportEvent = 52,
     /// A member's objektspecialist acknowledging an outage notice (kvittens,
     /// [`crate::outage::OutageAck`]).
     OutageAck = 56,
@@ -83,7 +85,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in code order.
-    pub const ALL: [Kind; 25] = [
+    pub const ALL: [Kind; 26] = [
         Kind::Charter,
         Kind::RosterUpdate,
         Kind::Equivocation,
@@ -108,6 +110,7 @@ impl Kind {
         Kind::NeedUpdate,
         Kind::SupportCase,
         Kind::OutageNotice,
+        Kind::SupportEvent,
         Kind::OutageAck,
     ];
 
@@ -139,6 +142,7 @@ impl Kind {
             Kind::SupportCase => "support-case",
             Kind::OutageNotice => "outage-notice",
             Kind::OutageAck => "outage-ack",
+            Kind::SupportEvent => "support-event",
         }
     }
 

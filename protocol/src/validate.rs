@@ -17,6 +17,7 @@ use crate::plan;
 use crate::record::{Body, Kind, Record, RecordId, Unverified, Verified, FORMAT_VERSION};
 pub use crate::record::{Lookup, NoLookup};
 use crate::roster::{KeyGrant, KeyKind, Roster, RosterChain, RosterUpdate};
+use crate::support;
 
 /// Why a record was refused. Each variant names one rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -197,6 +198,15 @@ pub enum Rejection {
         /// The rule broken.
         violation: needs::Violation,
     },
+    /// A support case or support event body breaks a rule of its kind (`docs/support.md`); the
+    /// code is the violation's.
+    #[error("invalid {kind:?} body: {violation}")]
+    Support {
+        /// The record kind.
+        kind: Kind,
+        /// The rule broken.
+        violation: support::Violation,
+    },
     /// A governance body breaks a rule of its kind (`docs/governance.md` §2); the code is the
     /// violation's.
     #[error("invalid {kind:?} body: {violation}")]
@@ -248,6 +258,7 @@ impl Rejection {
             Rejection::Agreement { violation, .. } => violation.code(),
             Rejection::Outage { violation, .. } => violation.code(),
             Rejection::Need { violation, .. } => violation.code(),
+            Rejection::Support { violation, .. } => violation.code(),
         }
     }
 
@@ -261,7 +272,16 @@ impl Rejection {
 /// Whether this kind's body may be removed by a redaction (personal data, gallring). Records
 /// that carry authority (charter, roster, votes, closings, minutes) never may.
 pub fn redactable(kind: Kind) -> bool {
-    matches!(kind, Kind::Note | Kind::Need | Kind::NeedUpdate | Kind::SupportCase | Kind::OutageNotice | Kind::Paper)
+    matches!(
+        kind,
+        Kind::Note
+            | Kind::Need
+            | Kind::NeedUpdate
+            | Kind::SupportCase
+            | Kind::SupportEvent
+            | Kind::OutageNotice
+            | Kind::Paper
+    )
 }
 
 /// Whether a key with `grant` may author `kind` under `roster`.
@@ -289,11 +309,14 @@ pub fn permits(kind: Kind, grant: &KeyGrant, roster: &Roster) -> bool {
         Kind::Need | Kind::NeedUpdate => {
             grant.kind == KeyKind::Node || role(Role::Objektspecialist) || role(Role::Forvaltare)
         }
-        Kind::SupportCase => grant.kind == KeyKind::Node || role(Role::Objektspecialist) || role(Role::Forvaltare),
         // The host's management publishes, updates and clears outage notices; a person reads and
         // acknowledges them, so no node key acknowledges (`docs/outages.md` §2).
         Kind::OutageNotice => host && (grant.kind == KeyKind::Node || role(Role::Forvaltare)),
         Kind::OutageAck => role(Role::Objektspecialist),
+        // Line 1 raises a case; line 1 or the förvaltningsgrupp (line 2) records its events. Which
+        // line may take which step is `support`'s rule (docs/support.md §4).
+        Kind::SupportCase => role(Role::Objektspecialist),
+        Kind::SupportEvent => role(Role::Objektspecialist) || (host && role(Role::Forvaltare)),
     }
 }
 
@@ -515,6 +538,10 @@ fn check_body(
         Kind::Need | Kind::NeedUpdate => match needs::check_body(record, body, roster, lookup) {
             None => Err(Rejection::UnsupportedKind { kind }),
             Some(checked) => checked.map_err(|e| rejection(e, |violation| Rejection::Need { kind, violation })),
+        },
+        Kind::SupportCase | Kind::SupportEvent => match support::check_body(record, body, roster, lookup) {
+            None => Err(Rejection::UnsupportedKind { kind }),
+            Some(checked) => checked.map_err(|e| rejection(e, |violation| Rejection::Support { kind, violation })),
         },
         _ => match governance::check_body(record, body, roster, chain, lookup, permits) {
             None => Err(Rejection::UnsupportedKind { kind }),

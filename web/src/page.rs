@@ -18,6 +18,7 @@ pub mod agreements;
 pub mod needs;
 pub mod outages;
 pub mod plans;
+pub mod support;
 
 use crate::catalog::{Catalog, Lang};
 use crate::locale;
@@ -29,7 +30,7 @@ use crate::Web;
 pub const LANG_COOKIE: &str = "samverka_lang";
 
 /// Where the pages are, in menu order: (path, catalog key).
-const MENU: [(&str, &str); 10] = [
+const MENU: [(&str, &str); 11] = [
     ("/", "nav.overview"),
     ("/arenden", "nav.matters"),
     ("/sammantraden", "nav.meetings"),
@@ -38,6 +39,7 @@ const MENU: [(&str, &str); 10] = [
     ("/avtal", "nav.agreements"),
     ("/driftstorningar", "nav.outages"),
     ("/behov", "nav.needs"),
+    ("/support", "nav.support"),
     ("/medlemmar", "nav.members"),
     ("/noden", "nav.node"),
 ];

@@ -65,6 +65,11 @@ pub struct Fields {
     pub(crate) from: Option<String>,
     pub(crate) until: Option<String>,
     pub(crate) reason: Option<String>,
+    pub(crate) category: Option<String>,
+    pub(crate) priority: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) step: Option<String>,
+    pub(crate) reference: Option<String>,
 }
 
 impl Fields {
@@ -89,6 +94,11 @@ impl Fields {
                 "from" => &mut f.from,
                 "until" => &mut f.until,
                 "reason" => &mut f.reason,
+                "category" => &mut f.category,
+                "priority" => &mut f.priority,
+                "description" => &mut f.description,
+                "step" => &mut f.step,
+                "reference" => &mut f.reference,
                 "agenda" | "present" | "text" | "justerare" | "role" => {
                     let list = match name.as_str() {
                         "agenda" => &mut f.agenda,
@@ -432,6 +442,42 @@ pub async fn acknowledge_outage<N: Node>(
     prepare_on(web, id, v, posted, |notice| view::Action::AcknowledgeOutage { notice }).await
 }
 
+/// `POST /support/nytt`: prepares a support case for the signed-in objektspecialist to sign.
+pub async fn open_case<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
+    let (me, f) = match signed_form(&web, &v, posted) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let action = view::Action::SupportCase {
+        category: f.category.unwrap_or_default(),
+        priority: f.priority.unwrap_or_default(),
+        title: f.title.unwrap_or_default(),
+        description: f.description.unwrap_or_default(),
+    };
+    prepare(&web, &v, me, action, "").await
+}
+
+/// `POST /support/{id}/steg`: prepares a step on the case for the signed-in person to sign.
+pub async fn step_case<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    let (me, f) = match signed_form(&web, &v, posted) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let Ok(case) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
+    let action = view::Action::SupportStep {
+        case,
+        step: f.step.unwrap_or_default(),
+        text: f.text.into_iter().next().unwrap_or_default(),
+        reference: f.reference.unwrap_or_default(),
+    };
+    prepare(&web, &v, me, action, &id).await
+}
+
 /// Prepares the action `action` makes of the record `id` names (a form with only the CSRF
 /// token), for a signed-in person.
 async fn prepare_on<N: Node>(
@@ -456,15 +502,19 @@ pub(crate) async fn prepare<N: Node>(
     action: view::Action,
     id: &str,
 ) -> Response {
-    let kind = match action {
+    let kind = match &action {
         view::Action::Vote { .. } => ActionKind::Vote,
         view::Action::Justera { .. } => ActionKind::Justera,
         view::Action::Matter { .. } => ActionKind::Matter,
         view::Action::Meeting { .. } => ActionKind::Meeting,
-        view::Action::Minutes { meeting, .. } => ActionKind::Minutes(meeting),
+        view::Action::Minutes { meeting, .. } => ActionKind::Minutes(*meeting),
         view::Action::Certify { .. } => ActionKind::Certify,
         view::Action::Agreement { .. } => ActionKind::Agreement,
         view::Action::AcknowledgeOutage { .. } => ActionKind::AcknowledgeOutage,
+        view::Action::SupportCase { category, priority, title, description } => {
+            ActionKind::SupportCase(Box::new([category.clone(), priority.clone(), title.clone(), description.clone()]))
+        }
+        view::Action::SupportStep { .. } => ActionKind::SupportStep,
     };
     let who = me.clone();
     match read(&web.node, move |n| n.prepare(&who, action)).await {
@@ -484,6 +534,8 @@ pub(crate) async fn prepare<N: Node>(
                 ActionKind::Certify => crate::certify::page(web, v, None, error).await,
                 ActionKind::Agreement => crate::page::agreements::agreement_page(web, v, id, error).await,
                 ActionKind::AcknowledgeOutage => crate::page::outages::outage_page(web, v, id, error).await,
+                ActionKind::SupportCase(typed) => crate::page::support::new_case_page(web, v, error, *typed).await,
+                ActionKind::SupportStep => crate::page::support::case_page(web, v, id, error).await,
             };
             v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo())
         }
@@ -491,8 +543,7 @@ pub(crate) async fn prepare<N: Node>(
     }
 }
 
-/// Which page shows a refused action again.
-#[derive(Clone, Copy)]
+/// Which page shows a refused action again (a refused new support case with what was typed).
 enum ActionKind {
     Vote,
     Justera,
@@ -502,6 +553,8 @@ enum ActionKind {
     Certify,
     Agreement,
     AcknowledgeOutage,
+    SupportCase(Box<[String; 4]>),
+    SupportStep,
 }
 
 /// `GET /underskrift`: the record waiting for the person's signature, in plain words.
@@ -605,6 +658,15 @@ pub async fn offer<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Respo
             }
             (facts, t.get("offer.certify_intro").to_owned(), "/medlemmar".to_owned())
         }
+        view::Subject::Support { case, title, step, text } => (
+            vec![
+                (t.get("offer.support_case"), title.clone()),
+                (t.get("offer.support_step"), t.get(&format!("support.action_{step}")).to_owned()),
+                (t.get("offer.support_text"), text.clone()),
+            ],
+            t.get("offer.support_intro").to_owned(),
+            case.map_or_else(|| "/support".to_owned(), |c| format!("/support/{}", c.to_hex())),
+        ),
         view::Subject::AgreementSignature { agreement, party, others, act, ends } => {
             let mut facts = vec![
                 (t.get("offer.agreement"), agreement.title.clone()),

@@ -11,6 +11,7 @@ pub mod agreement;
 pub mod need;
 pub mod outage;
 pub mod plan;
+pub mod support;
 
 /// A node as the pages see it. Every method but [`Node::node_state`] reads the store and may block:
 /// the pages call them off the async workers.
@@ -100,6 +101,18 @@ pub trait Node: Send + Sync + 'static {
     /// One need with its path, or `None` if no need with that id is held.
     fn need(&self, _id: &RecordId) -> Result<Option<need::NeedView>, Error> {
         Ok(None)
+    }
+    /// The support cases in `inbox`, the earliest running deadline first.
+    fn support_cases(&self, _inbox: &support::Inbox) -> Result<Vec<support::CaseRow>, Error> {
+        Ok(Vec::new())
+    }
+    /// One support case with its steps, or `None` if no case with that id is held.
+    fn support_case(&self, _id: &RecordId) -> Result<Option<support::CaseView>, Error> {
+        Ok(None)
+    }
+    /// Breaches per member, category and month.
+    fn support_breaches(&self) -> Result<Vec<support::BreachRow>, Error> {
+        Ok(Vec::new())
     }
 }
 
@@ -360,6 +373,28 @@ pub enum Action {
         /// The notice.
         notice: RecordId,
     },
+    /// A support case raised for the person's member (objektspecialist, docs/support.md).
+    SupportCase {
+        /// What kind of fault, one line.
+        category: String,
+        /// `high`, `medium` or `low`.
+        priority: String,
+        /// One-line title.
+        title: String,
+        /// What happens.
+        description: String,
+    },
+    /// A step on a support case, following its last counted step.
+    SupportStep {
+        /// The case.
+        case: RecordId,
+        /// The step's API name (`escalate`, `start`, `message` …).
+        step: String,
+        /// Its text.
+        text: String,
+        /// The vendor's reference, for `vendor`.
+        reference: String,
+    },
 }
 
 /// A record prepared for a person to sign in the browser.
@@ -437,6 +472,17 @@ pub enum Subject {
         person: Person,
         /// Why.
         reason: String,
+    },
+    /// A support case raised, or a step on one.
+    Support {
+        /// The case, or `None` for the case itself.
+        case: Option<RecordId>,
+        /// The case's title.
+        title: String,
+        /// `open` for a new case, else the step's API name.
+        step: &'static str,
+        /// The description or the step's text.
+        text: String,
     },
     /// An agreement signed for a party.
     AgreementSignature {

@@ -238,6 +238,31 @@ def host_forms(driver, axe, base):
     return failures
 
 
+def support_forms(driver, axe, base):
+    """Signs in as Kiruna's objektspecialist through a demo link and checks the support forms
+    with axe: a new case, refused first for a personnummer in its description (the message names
+    the field), and the case page with its step form. Returns the number of violations."""
+    failures = 0
+    driver.get(base + "/demo/2584/objektspecialist")
+    wait_for(driver, "the demo link signing the objektspecialist in", lambda d: d.current_url.endswith("/att-gora"))
+    driver.get(base + "/support/nytt?lang=sv")
+    failures += axe_page(driver, axe, "support form: a new case")
+    driver.find_element(By.ID, "category").send_keys("Utskrift")
+    driver.find_element(By.ID, "priority-medium").click()
+    driver.find_element(By.ID, "title").send_keys("Utskrift hänger")
+    driver.find_element(By.ID, "description").send_keys("Klienten 811218-9876 kan inte skriva ut.")
+    driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]").click()
+    wait_for(driver, "the refused case", lambda d: d.find_elements(By.CSS_SELECTOR, ".error-summary"))
+    message = driver.find_element(By.CSS_SELECTOR, ".error-summary").text
+    if "Fältet Beskrivning innehåller ett personnummer" not in message:
+        sys.exit("a case with a personnummer is not refused naming the field: " + message)
+    failures += axe_page(driver, axe, "a support case refused for a personnummer")
+    driver.get(base + "/support/" + support_case_id(base) + "?lang=sv")
+    failures += axe_page(driver, axe, "a support case with its step form")
+    print("support: a case with a personnummer in its description is refused before signing, naming the field")
+    return failures
+
+
 def write_minutes(driver, second_justerare):
     """Fills in the minutes form (the first justerare, the chair, and the second justerare by its
     index among the options) and sends it."""
@@ -301,6 +326,12 @@ def plan_id(base):
     return items[0]["id"]
 
 
+def support_case_id(base):
+    """The id of the fixture's support case, from the support API."""
+    with urllib.request.urlopen(base + "/api/v1/support/cases") as r:
+        return json.loads(r.read())["cases"][0]["id"]
+
+
 def agreement_id(base):
     """The id of the fixture's agreement, from the agreements list."""
     with urllib.request.urlopen(base + "/api/v1/agreements") as r:
@@ -335,7 +366,7 @@ def main():
             self_check(driver, axe)
             keyboard(driver, base)
             pages = ["/", "/arenden", "/arenden/" + closed, "/arenden/" + opened, "/sammantraden", "/diariet",
-                     "/protokoll/" + minutes, "/planer", "/planer/" + plan_id(base), "/fakturaunderlag/2027", "/avtal", "/avtal/" + agreement_id(base), "/driftstorningar", "/driftstorningar/" + outage_id(base), "/behov", "/behov/" + need_id(base), "/medlemmar", "/noden", "/tillganglighet", "/logga-in", "/nyckel",
+                     "/protokoll/" + minutes, "/planer", "/planer/" + plan_id(base), "/fakturaunderlag/2027", "/avtal", "/avtal/" + agreement_id(base), "/driftstorningar", "/driftstorningar/" + outage_id(base), "/behov", "/behov/" + need_id(base), "/support", "/support/" + support_case_id(base), "/medlemmar", "/noden", "/tillganglighet", "/logga-in", "/nyckel",
                      "/finns-inte"]
             for lang in ["sv", "en"]:
                 for page in pages:
@@ -352,6 +383,7 @@ def main():
             failures += keyboard_vote(driver, axe, base, opened)
             failures += host_forms(driver, axe, base)
             failures += certify_key(driver, axe, base, org_key_file, newcomer)
+            failures += support_forms(driver, axe, base)
             driver.get(base + "/arenden?lang=sv")
             shots = os.path.join(ROOT, os.environ.get("SAMVERKA_SCREENSHOTS", "target/screenshots"))
             os.makedirs(shots, exist_ok=True)

@@ -21,7 +21,7 @@ use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 pub use shapes::*;
 
 use super::error::ErrorBody;
-use super::{agreements, governance, needs, notes, outages, plans, proposals, records, roster, status};
+use super::{agreements, governance, needs, notes, outages, plans, proposals, records, roster, status, support};
 
 /// Where the browsable page lives.
 pub const DOCS_PATH: &str = "/api/v1/docs";
@@ -47,6 +47,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         (name = "operator", description = "Act as the node itself; require the operator token."),
         (name = "outages", description = "Outage notices (driftstörning, planerat underhåll), their updates and all-clear, and each member's acknowledgement. Signed notices and acknowledgements are submitted with POST /api/v1/records."),
         (name = "needs", description = "The shared needs backlog (behov): each need's state, path, the members that need it and the federation's priority order. Needs, endorsements, rankings and steps are submitted with POST /api/v1/records."),
+        (name = "support", description = "Support cases (ärenden) per line with their SLA clocks, and breaches per member, category and month (docs/support.md). Cases and their events are submitted with POST /api/v1/records."),
         (name = "plans", description = "Förvaltningsplaner, utvecklingsplaner, budgets, their receipts and adoption, cost keys and the invoice basis. Signed plans are submitted with POST /api/v1/records."),
     ),
     paths(
@@ -65,6 +66,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         agreements::list, agreements::one, agreements::pdf, agreements::calendar,
         outages::list, outages::one,
         needs::list, needs::one,
+        support::list, support::one, support::breaches,
     ),
     components(schemas(ErrorBody, KindName, Role, records::RecordFormat)),
     modifiers(&OperatorToken),
@@ -240,6 +242,10 @@ error_responses! {
     UnknownNeed = 404;
     /// No agreement with that id is held (`unknown_agreement`), or it has no notice deadline (`no_deadline`).
     NoDeadline = 404;
+    /// No support case with that id is held (`unknown_support_case`).
+    UnknownSupportCase = 404;
+    /// `line` and `member` do not go together, `at` is not a number, or an unknown query parameter (`bad_query`).
+    BadLine = 400;
     /// `on` is not a date (`bad_date`).
     BadDay = 400;
     /// `state` or `area` is not one the backlog knows (`bad_state`, `bad_area`).

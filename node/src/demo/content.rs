@@ -23,6 +23,7 @@ use samverka_protocol::outage::{NoticeKind, OutageAck, OutageNotice, Published};
 use samverka_protocol::plan::{
     Activity, BudgetLine, Days, Effort, Goal, Mode, Outcome, OutcomeLine, Period, Plan, PlanKind, Sides,
 };
+use samverka_protocol::support::{Action as SupportAction, Priority, SupportCase, SupportEvent};
 use samverka_protocol::{testkit, Body as _, Kind, MatterKind, MemberId, PublicKey, RecordId, SigningKey};
 
 use crate::governance::{self, Refusal};
@@ -324,6 +325,8 @@ pub struct Seeded {
     pub outage: Outages,
     /// The needs backlog: needs, endorsements, steps and rankings, in the order authored.
     pub needs: Vec<RecordId>,
+    /// The support cases (one breached, one paused, one resolved and closed) and their events.
+    pub support: Vec<RecordId>,
 }
 
 /// The demo's outage notices (`docs/outages.md`).
@@ -365,7 +368,8 @@ impl Seeded {
                 .chain(&self.budget_votes)
                 .chain(&self.justeringar)
                 .chain(&self.agreement_signatures)
-                .chain(&self.needs),
+                .chain(&self.needs)
+                .chain(&self.support),
         );
         out
     }
@@ -526,6 +530,63 @@ fn day(time_ms: i64) -> String {
     Date::of_utc_ms(time_ms).to_string()
 }
 
+/// A support case for the demo: raised by `seat`'s objektspecialist.
+fn support_case(seat: &Seat, priority: Priority, category: &str, title: &str, description: &str) -> SupportCase {
+    SupportCase {
+        member: seat.member.clone(),
+        category: category.into(),
+        priority,
+        title: title.into(),
+        description: description.into(),
+    }
+}
+
+/// Three support cases (docs/support.md), each raised at its member's node and escalated, the
+/// förvaltningsgrupp's steps taken at the host's: a kritisk case escalated five days ago (longer
+/// than any stretch of holidays without business hours) and never started, so its clocks are
+/// breached; a medel case paused waiting for the reporter; and a medel case started, informed,
+/// resolved and closed in time. Returns every record authored.
+async fn support_cases(seats: &[Seat], h: &Seat, forvaltare: &SigningKey, now_ms: i64) -> Result<Vec<RecordId>, Error> {
+    let others: Vec<&Seat> = seats.iter().filter(|s| s.member != h.member).chain([h]).collect();
+    let cases = [
+        (others[0], Priority::High, "Inloggning", "Ingen kan logga in i verksamhetssystemet", "Sedan i morse får alla användare felet 'okänd användare' vid inloggning. Omstart av klienten hjälper inte.", 5 * DAY_MS),
+        (others[1 % others.len()], Priority::Medium, "Utskrift", "Utskrift av beslut hänger", "Utskrift av beslut i IFO hänger sig efter förhandsgranskningen. Andra dokument skrivs ut.", DAY_MS),
+        (others[2 % others.len()], Priority::Medium, "Integration", "Meddelanden till e-tjänsten fördröjs", "Meddelanden till e-tjänsten kommer fram med flera timmars fördröjning.", 6 * DAY_MS),
+    ];
+    let mut out = Vec::new();
+    for (i, (seat, priority, category, title, description, ago)) in cases.into_iter().enumerate() {
+        let os = key(&seat.member, "objektspecialist");
+        let at = now_ms - ago;
+        let body = support_case(seat, priority, category, title, description);
+        let case = author(seat, &os, Kind::SupportCase, body.to_bytes(), at).await?;
+        let step = |after, action, text: &str| SupportEvent { case, after, action, text: text.into() };
+        let escalate = step(case, SupportAction::Escalate, "");
+        let escalated = author(seat, &os, Kind::SupportEvent, escalate.to_bytes(), at + MINUTE_MS).await?;
+        out.extend([case, escalated]);
+        if i == 0 {
+            continue;
+        }
+        until_held(h, &[escalated]).await?;
+        let started = step(escalated, SupportAction::Start, "Vi felsöker.");
+        let started = author(h, forvaltare, Kind::SupportEvent, started.to_bytes(), at + 20 * MINUTE_MS).await?;
+        out.push(started);
+        if i == 1 {
+            let pause =
+                step(started, SupportAction::Pause, "Vilken skrivare och vilken version av klienten gäller det?");
+            out.push(author(h, forvaltare, Kind::SupportEvent, pause.to_bytes(), at + 25 * MINUTE_MS).await?);
+            continue;
+        }
+        let inform = step(started, SupportAction::Inform, "Felet är känt hos leverantören; rättning pågår.");
+        out.push(author(h, forvaltare, Kind::SupportEvent, inform.to_bytes(), at + 25 * MINUTE_MS).await?);
+        let resolve = step(started, SupportAction::Resolve, "Rättningen är installerad.");
+        let resolved = author(h, forvaltare, Kind::SupportEvent, resolve.to_bytes(), at + 3 * HOUR_MS).await?;
+        until_held(seat, &[resolved]).await?;
+        let close = step(resolved, SupportAction::Close, "Bekräftat: meddelandena kommer fram.");
+        out.extend([resolved, author(seat, &os, Kind::SupportEvent, close.to_bytes(), at + 4 * HOUR_MS).await?]);
+    }
+    Ok(out)
+}
+
 /// Seeds the demo's content over running nodes, `host` among `seats`, with `now_ms` as today.
 ///
 /// Of `seats`, all but one in seven vote on the plan; the two first members other than the host
@@ -654,11 +715,13 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
     }
     let outage = outages(seats, h, &forvaltare, now_ms).await?;
     let needs = seed_needs(seats, h, plan_record, now_ms - 5 * DAY_MS).await?;
+    let support = support_cases(seats, h, &forvaltare, now_ms).await?;
     Ok(Seeded {
         needs,
         agreement,
         agreement_signatures,
         outage,
+        support,
         plan_record,
         budget_record,
         plan,

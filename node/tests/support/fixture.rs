@@ -14,6 +14,7 @@ use samverka_node::ledger::Ledger;
 use samverka_protocol::agreement::{Act, Agreement, AgreementSignature, NoticeRule, Party};
 use samverka_protocol::governance::{Choice, Date, Matter, Meeting, Minutes, MinutesItem, PaperRef, Vote};
 use samverka_protocol::needs::{Area, Asker, Need, NeedUpdate, Step};
+use samverka_protocol::support::{Action as SupportAction, Priority, SupportCase, SupportEvent};
 use samverka_protocol::testkit::{self, Author, Federation, T0_MS};
 use samverka_protocol::{Body as _, Hash, Kind, MemberId, Record, RecordId, Role, Unverified};
 
@@ -94,6 +95,11 @@ pub async fn fixture() -> Fixture {
     let host_node = fed.certify_node(HOST, &format!("demo/{HOST}/node"));
     let mut host_signatory = fed.certify_person(HOST, &format!("demo/{HOST}/firmatecknare"), &[Role::Firmatecknare]);
     fed.certify_person(AGREEMENT_PARTY, &format!("demo/{AGREEMENT_PARTY}/firmatecknare"), &[Role::Firmatecknare]);
+    let mut objektspecialist = fed.certify_person(
+        AGREEMENT_PARTY,
+        &format!("demo/{AGREEMENT_PARTY}/objektspecialist"),
+        &[Role::Objektspecialist],
+    );
     let (dir, ledger) = ledger_with(&fed);
     let router = router_with(&ledger, host_node.key.clone(), Some(TOKEN));
     let mut b = Builder { fed, router, ordinarie, forvaltare, host_node: host_node.key.public() };
@@ -182,5 +188,18 @@ pub async fn fixture() -> Fixture {
     let step = Step::Beredd { consequences: "En ny exportfil från verksamhetssystemet.".into(), cost_ore: 12_000_000 };
     let prepared = NeedUpdate::Step { need, follows: need, step, note: String::new() };
     b.author_as_forvaltare(Kind::NeedUpdate, prepared.to_bytes()).await;
+    // A support case raised in Kiruna and escalated to the förvaltningsgrupp (docs/support.md).
+    let case = SupportCase {
+        member: AGREEMENT_PARTY.into(),
+        category: "Inloggning".into(),
+        priority: Priority::High,
+        title: "Ingen kan logga in".into(),
+        description: "Alla användare får felet 'okänd användare'.".into(),
+    };
+    let record = objektspecialist.next(b.fed.id(), b.fed.version(), Kind::SupportCase, case.to_bytes());
+    let case = b.submit(&record).await;
+    let escalate = SupportEvent { case, after: case, action: SupportAction::Escalate, text: String::new() };
+    let record = objektspecialist.next(b.fed.id(), b.fed.version(), Kind::SupportEvent, escalate.to_bytes());
+    b.submit(&record).await;
     Fixture { _dir: dir, fed: b.fed, ledger, router: b.router, closed, open, minutes, agreement, need }
 }

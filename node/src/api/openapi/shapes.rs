@@ -1509,3 +1509,63 @@ pub struct NeedDetail {
     /// The record a new step follows: the last step on the path, or the need.
     follows: Id,
 }
+
+/// Support cases with their SLA clocks.
+#[derive(ToSchema, Serialize)]
+pub struct SupportCases {
+    /// The instant the clocks were read at, ms since the epoch.
+    at_ms: i64,
+    /// The SLA table applied.
+    table: String,
+    /// Each case: id, member, member_name, category, priority (`high`, `medium`, `low`), title,
+    /// reported_ms, stage (`registered`, `escalated`, `started`, `vendor`, `resolved`,
+    /// `closed`), paused, breached, next_deadline_ms, and its clocks (clock `start`, `inform` or
+    /// `downtime`; hours, target_ms, from_ms, stopped_ms, elapsed_ms, remaining_ms, deadline_ms,
+    /// stopped, paused, breached).
+    #[schema(value_type = Vec<Object>)]
+    cases: Vec<serde_json::Value>,
+}
+
+/// One support case in full.
+#[derive(ToSchema, Serialize)]
+pub struct SupportCaseDetail {
+    /// The case's record id.
+    id: String,
+    /// The member (kommunkod).
+    member: String,
+    /// What kind of fault.
+    category: String,
+    /// `high`, `medium` or `low`.
+    priority: String,
+    /// One-line title.
+    title: String,
+    /// The description.
+    description: String,
+    /// Where it stands.
+    stage: String,
+    /// Waiting for the reporter.
+    paused: bool,
+    /// The vendor's reference, once with line 3.
+    vendor_reference: Option<String>,
+    /// The record the next step names as `after`: the last counted state event, or the case.
+    head: String,
+    /// Each step: id, time_ms, author, action, reference, text, counted.
+    #[schema(value_type = Vec<Object>)]
+    steps: Vec<serde_json::Value>,
+    /// The clocks, as in the list.
+    #[schema(value_type = Vec<Object>)]
+    clocks: Vec<serde_json::Value>,
+}
+
+/// Breaches per member, category and month.
+#[derive(ToSchema, Serialize)]
+pub struct SupportBreaches {
+    /// The instant the clocks were read at, ms since the epoch.
+    at_ms: i64,
+    /// The SLA table applied.
+    table: String,
+    /// Each row: member, member_name, category, month (`YYYY-MM`), cases, breached_cases, and
+    /// clocks (breached clocks by clock name).
+    #[schema(value_type = Vec<Object>)]
+    breaches: Vec<serde_json::Value>,
+}

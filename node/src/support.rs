@@ -1,0 +1,164 @@
+//! Node-side support cases: each case held with its history, state and SLA clocks, the inbox of
+//! each line (line 1: a member's cases; line 2: the cases with the förvaltningsgrupp or the
+//! vendor), and the breaches summed per member, category and month — computed from the store
+//! with the pure rules of `samverka_protocol::support` (`docs/support.md`). The API, the CLI and
+//! the pages call these; no handler holds a rule.
+//!
+//! The instant the clocks are read at is the caller's ([`now_ms`], the node's clock): a display,
+//! never a validity check. Queries scan the two support kinds ([`crate::governance::scan`]),
+//! bounded like every scan.
+
+pub mod pages;
+
+use std::collections::BTreeMap;
+
+use samverka_protocol::support::{self, Breach, BreachKey, Clock, History, Reading, SupportEvent, Table};
+use samverka_protocol::{Body, Kind, MemberId, Record, RecordId, RosterChain, Verified};
+
+use crate::governance::{member_name, scan, Error};
+use crate::storage::Store;
+
+/// The SLA table this version applies: WebCare's (`docs/support.md` §7).
+pub const TABLE: Table = Table::WEBCARE;
+
+/// Which cases to list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inbox {
+    /// Every case held.
+    All,
+    /// Line 1: the cases raised for this member.
+    Member(MemberId),
+    /// Line 2: the cases escalated to the förvaltningsgrupp and not yet resolved or closed.
+    Forvaltning,
+}
+
+impl Inbox {
+    fn holds(&self, h: &History) -> bool {
+        match self {
+            Inbox::All => true,
+            Inbox::Member(m) => h.member() == m,
+            Inbox::Forvaltning => h.state.stage.is_with_forvaltning(),
+        }
+    }
+}
+
+/// A case as the API, the CLI and the pages show it.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// The case with its steps and state.
+    pub history: History,
+    /// The name of the case's member.
+    pub member_name: String,
+    /// The SLA clocks, each read at the instant asked about.
+    pub clocks: Vec<(Clock, Reading)>,
+}
+
+impl Case {
+    fn of(history: History, chain: &RosterChain, now_ms: i64) -> Case {
+        let clocks = history
+            .clocks(&TABLE)
+            .into_iter()
+            .map(|c| {
+                let r = c.read(now_ms);
+                (c, r)
+            })
+            .collect();
+        Case { member_name: member_name(chain, history.member()), history, clocks }
+    }
+
+    /// Whether any clock is breached.
+    pub fn breached(&self) -> bool {
+        self.clocks.iter().any(|(_, r)| r.breached)
+    }
+
+    /// The earliest deadline of a clock still running, for ordering an inbox.
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.clocks.iter().filter(|(_, r)| !r.stopped && !r.paused).filter_map(|(_, r)| r.deadline_ms).min()
+    }
+}
+
+/// The node's clock, for reading SLA clocks (never for validity).
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// Every case held with its events, as histories; events grouped by the case they name.
+fn histories(store: &Store) -> Result<Vec<History>, Error> {
+    let cases = scan(store, Kind::SupportCase)?;
+    let mut events: BTreeMap<RecordId, Vec<Record<Verified>>> = BTreeMap::new();
+    for e in scan(store, Kind::SupportEvent)? {
+        if let Some(body) = e.body().and_then(|b| SupportEvent::from_bytes(b).ok()) {
+            events.entry(body.case).or_default().push(e);
+        }
+    }
+    Ok(cases.iter().filter_map(|c| support::history(c, events.get(&c.id()).map_or(&[][..], Vec::as_slice))).collect())
+}
+
+/// The cases in `inbox`, read at `now_ms`: the earliest running deadline first, then the
+/// newest report.
+pub fn cases(store: &Store, chain: &RosterChain, inbox: &Inbox, now_ms: i64) -> Result<Vec<Case>, Error> {
+    let mut list: Vec<Case> =
+        histories(store)?.into_iter().filter(|h| inbox.holds(h)).map(|h| Case::of(h, chain, now_ms)).collect();
+    list.sort_by_key(|c| (c.next_deadline().is_none(), c.next_deadline(), std::cmp::Reverse(c.history.reported_ms)));
+    Ok(list)
+}
+
+/// The case `id`, read at `now_ms`, if held.
+pub fn case(store: &Store, chain: &RosterChain, id: &RecordId, now_ms: i64) -> Result<Option<Case>, Error> {
+    let Some(record) = store.get(id)?.filter(|r| r.header().kind == Kind::SupportCase) else { return Ok(None) };
+    let events: Vec<Record<Verified>> = scan(store, Kind::SupportEvent)?
+        .into_iter()
+        .filter(|e| e.body().and_then(|b| SupportEvent::from_bytes(b).ok()).is_some_and(|b| b.case == *id))
+        .collect();
+    Ok(support::history(&record, &events).map(|h| Case::of(h, chain, now_ms)))
+}
+
+/// Cases and breaches at `now_ms`, per member, category and month.
+pub fn breaches(store: &Store, now_ms: i64) -> Result<BTreeMap<BreachKey, Breach>, Error> {
+    Ok(support::breaches(&histories(store)?, &TABLE, now_ms))
+}
+
+/// A claimed time in Stockholm, `YYYY-MM-DD HH:MM`, as the CLI and the pages show it.
+pub fn stockholm_time(time_ms: i64) -> String {
+    let local = support::Local::of(time_ms);
+    format!("{} {:02}:{:02}", local.date, local.minute / 60, local.minute % 60)
+}
+
+/// A span of counted time in words: `2 h 30 min`, `45 min`.
+pub fn span(ms: i64) -> String {
+    let minutes = ms.unsigned_abs() / 60_000;
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// A refused support text in Swedish, for the form or the CLI that refuses it before anything is
+/// signed: which field, and what to do.
+pub fn refusal(v: &support::Violation) -> String {
+    use support::Violation as V;
+    let field = |f: &str| match f {
+        "category" => "Kategori",
+        "title" => "Rubrik",
+        "description" => "Beskrivning",
+        "reference" => "Leverantörens referens",
+        _ => "Text",
+    };
+    match v {
+        V::PersonalIdentityNumber { field: f, at } => format!(
+            "Fältet {} innehåller ett personnummer eller samordningsnummer (vid tecken {}). Ta bort det: ett supportärende får aldrig innehålla personuppgifter om en klient. Inget har signerats.",
+            field(f),
+            at + 1
+        ),
+        V::TextTooLong { field: f, .. } => {
+            format!("Fältet {} är för långt (högst {} byte). Korta texten.", field(f), support::MAX_MESSAGE_BYTES)
+        }
+        V::EmptyText { .. } => "Skriv en text: den behövs för det här steget.".into(),
+        V::Field(samverka_protocol::plan::Violation::Empty { field: f }) => format!("Fyll i fältet {}.", field(f)),
+        V::Field(samverka_protocol::plan::Violation::NotOneLine { field: f }) => {
+            format!("Fältet {} ska vara en enda rad.", field(f))
+        }
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,130 @@
+//! Why a support case or support event record is refused: one [`Violation`] variant per rule of
+//! `docs/support.md` §3–§4, each with a stable [`Violation::code`], and the [`Error`] the rules
+//! return. `crate::validate` maps these into its `Rejection`; this module imports nothing from it.
+
+use super::{Stage, MAX_MESSAGE_BYTES, MAX_STATE_EVENTS};
+use crate::charter::MemberId;
+use crate::plan;
+use crate::record::RecordId;
+
+/// What a support rule can answer besides "valid".
+pub type Error = crate::rule::Error<Violation>;
+
+impl From<Violation> for Error {
+    fn from(v: Violation) -> Error {
+        Error::Violation(v)
+    }
+}
+
+impl From<plan::Error> for Error {
+    fn from(e: plan::Error) -> Error {
+        match e {
+            plan::Error::Violation(v) => Error::Violation(Violation::Field(v)),
+            plan::Error::MissingDependency { id } => Error::MissingDependency { id },
+            plan::Error::Malformed(e) => Error::Malformed(e),
+        }
+    }
+}
+
+impl From<plan::Violation> for Violation {
+    fn from(v: plan::Violation) -> Violation {
+        Violation::Field(v)
+    }
+}
+
+/// A support rule the body breaks. Each variant is one rule; [`Violation::code`] names it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Violation {
+    /// A field rule shared with plans (one line, not blank, a referenced record of the right
+    /// kind): `docs/plans.md`'s code is kept.
+    #[error("{0}")]
+    Field(plan::Violation),
+    /// A free-text field holds a personnummer or samordningsnummer. The number is not repeated.
+    #[error("the field {field} holds a personnummer or samordningsnummer at character {at}; remove it — a support case never carries one")]
+    PersonalIdentityNumber {
+        /// The field.
+        field: &'static str,
+        /// Where in the field, counted in characters from 0.
+        at: usize,
+    },
+    /// A free-text field is longer than [`MAX_MESSAGE_BYTES`].
+    #[error("the field {field} is {len} bytes, more than {MAX_MESSAGE_BYTES}")]
+    TextTooLong {
+        /// The field.
+        field: &'static str,
+        /// Its length.
+        len: usize,
+    },
+    /// A case names a member other than its author's.
+    #[error("a case is raised for the author's own member {author}, not {named}")]
+    NotAuthorsMember {
+        /// The member the body names.
+        named: MemberId,
+        /// The author's member.
+        author: MemberId,
+    },
+    /// An event follows an event of another case.
+    #[error("the event follows {after}, which is an event of another case")]
+    OtherCase {
+        /// The event named as predecessor.
+        after: RecordId,
+    },
+    /// An event follows a message or an information note: a step follows the case or a state
+    /// event.
+    #[error("an event follows the case or a state event, not the note {after}")]
+    FollowsNote {
+        /// The note named as predecessor.
+        after: RecordId,
+    },
+    /// The event claims a time before the record it follows.
+    #[error("the event claims a time before the record it follows")]
+    TimeBeforePredecessor,
+    /// The case already has [`MAX_STATE_EVENTS`] state events in this chain.
+    #[error("the case has {MAX_STATE_EVENTS} state events already; open a new case")]
+    TooManyEvents,
+    /// The step is not allowed from the case's state (the table in `docs/support.md` §4).
+    #[error("{action} is not allowed while the case is {}{}", stage.name(), if *paused { " (paused)" } else { "" })]
+    NotAllowedInState {
+        /// The step ([`super::Action::name`]).
+        action: &'static str,
+        /// The case's stage.
+        stage: Stage,
+        /// Whether the case is paused.
+        paused: bool,
+    },
+    /// The author is not on a line allowed to take this step: line 1 is the case member's
+    /// objektspecialist, line 2 the host's förvaltare.
+    #[error("{action} is taken by {}, and the author is not", if *line_two { "the förvaltningsgrupp (line 2)" } else { "the case's member's objektspecialist (line 1)" })]
+    WrongLine {
+        /// The step ([`super::Action::name`]).
+        action: &'static str,
+        /// Whether the step is line 2's (else line 1's).
+        line_two: bool,
+    },
+    /// A step whose text says something (a message, a pause, information) has a blank text.
+    #[error("{action} needs a text")]
+    EmptyText {
+        /// The step ([`super::Action::name`]).
+        action: &'static str,
+    },
+}
+
+impl Violation {
+    /// A short, stable code for logs, metrics and API errors (`docs/support.md`). A shared field
+    /// rule answers with `docs/plans.md`'s code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Violation::Field(v) => v.code(),
+            Violation::PersonalIdentityNumber { .. } => "personal_identity_number",
+            Violation::TextTooLong { .. } => "text_too_long",
+            Violation::NotAuthorsMember { .. } => "not_authors_member",
+            Violation::OtherCase { .. } => "event_of_other_case",
+            Violation::FollowsNote { .. } => "follows_note",
+            Violation::TimeBeforePredecessor => "time_before_predecessor",
+            Violation::TooManyEvents => "too_many_events",
+            Violation::NotAllowedInState { .. } => "not_allowed_in_state",
+            Violation::WrongLine { .. } => "wrong_line",
+            Violation::EmptyText { .. } => "empty_text",
+        }
+    }
+}
