@@ -113,7 +113,11 @@ async fn a_medel_case_from_friday_afternoon_is_due_monday_1530_in_both_inboxes()
     }
     let pitea = get(&router, &format!("/api/v1/support/cases?line=1&member=2581&at={monday}")).await.ok(StatusCode::OK);
     assert_eq!(pitea["cases"], serde_json::json!([]), "Piteå's line 1 does not see Boden's case");
-    get(&router, "/api/v1/support/cases?line=1").await.refused(StatusCode::BAD_REQUEST, "bad_query");
+    get(&router, "/api/v1/support/cases?line=3").await.refused(StatusCode::BAD_REQUEST, "bad_query");
+    let boden = get(&router, &format!("/api/v1/support/cases?line=2&member=2582&at={monday}")).await.ok(StatusCode::OK);
+    assert_eq!(boden["cases"].as_array().map(Vec::len), Some(1), "line 2's inbox narrowed to Boden's cases");
+    let pitea = get(&router, &format!("/api/v1/support/cases?line=2&member=2581&at={monday}")).await.ok(StatusCode::OK);
+    assert_eq!(pitea["cases"], serde_json::json!([]), "line 2's inbox holds no case of Piteå's");
     let detail = get(&router, &format!("/api/v1/support/cases/{}?at={monday}", case.id())).await.ok(StatusCode::OK);
     assert_eq!(detail["head"], escalate.id().to_hex());
     assert_eq!(detail["steps"][0]["action"], "escalate");

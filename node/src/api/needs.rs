@@ -30,8 +30,10 @@ pub(super) struct NeedQuery {
     /// Only needs in this state: `registrerad`, `beredd`, `beslutad`, `planerad`, `utvecklad`,
     /// `testad`, `driftsattningsbeslut`, `informerad`, `driftsatt`, `uppfoljd`, `avslagen`,
     /// `aterkallad`.
+    #[param(value_type = Option<doc::NeedStateName>)]
     state: Option<String>,
     /// Only needs in this area: `ifo`, `hsl`, `ao`, `sol-lss`, `avgift`, `ovrigt`.
+    #[param(value_type = Option<doc::NeedArea>)]
     area: Option<String>,
 }
 

@@ -14,6 +14,7 @@ use super::extract::{self, Json, Path, Query};
 use super::openapi as doc;
 use super::{Error, Routes, State};
 use crate::support::{self, Case, Inbox};
+use samverka_protocol::MemberId;
 
 impl Routes {
     /// The support routes.
@@ -39,10 +40,12 @@ pub(super) struct AtQuery {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(super) struct CasesQuery {
-    /// `1`: the cases of `member` (line 1's inbox); `2`: the cases with the förvaltningsgrupp or
-    /// the vendor (line 2's inbox); absent: every case.
+    /// `1`: line 1's inbox, the cases raised for members (with `member`, that member's: what its
+    /// objektspecialist sees); `2`: line 2's inbox, the cases with the förvaltningsgrupp or the
+    /// vendor (with `member`, those raised for that member); absent: as `1`.
+    #[param(minimum = 1, maximum = 2)]
     line: Option<u8>,
-    /// The member (kommunkod) whose cases line 1 sees; required with `line=1`.
+    /// Only the cases raised for this member (kommunkod).
     member: Option<String>,
     /// As in `AtQuery`.
     at: Option<i64>,
@@ -144,20 +147,21 @@ fn at(at: Option<i64>) -> i64 {
     ),
 )]
 pub(super) async fn list(S(state): S<State>, Query(q): Query<CasesQuery>) -> Result<Json<Value>, Error> {
-    let inbox = match (q.line, q.member) {
-        (None, None) => Inbox::All,
-        (Some(1), Some(member)) => Inbox::Member(member),
-        (Some(2), None) => Inbox::Forvaltning,
-        _ => {
-            return Err(Error::bad_request(
-                "bad_query",
-                "line is 1 with member=<kommunkod>, or 2 without a member, or absent for every case",
-            ))
+    let member: Option<MemberId> = q.member;
+    let inbox = match q.line {
+        None | Some(1) => member.clone().map_or(Inbox::All, Inbox::Member),
+        Some(2) => Inbox::Forvaltning,
+        Some(_) => {
+            return Err(Error::bad_request("bad_query", "line is 1 (a member's cases) or 2 (the förvaltningsgrupp's)"))
         }
     };
     let now = at(q.at);
     let chain = state.ledger.chain().ok_or(Error::NoFederation)?;
-    let list = state.blocking(move |s| support::cases(s.ledger.store(), &chain, &inbox, now).map_err(query)).await?;
+    let mut list =
+        state.blocking(move |s| support::cases(s.ledger.store(), &chain, &inbox, now).map_err(query)).await?;
+    if let Some(m) = &member {
+        list.retain(|c| c.history.member() == m);
+    }
     Ok(Json(
         json!({ "at_ms": now, "table": support::TABLE.name, "cases": list.iter().map(summary_view).collect::<Vec<_>>() }),
     ))

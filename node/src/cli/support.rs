@@ -189,7 +189,8 @@ async fn list(node: &Node, line: Option<u8>, member: Option<String>) -> Result<(
     let query = match (line, member) {
         (Some(l), Some(m)) => format!("?line={l}&member={m}"),
         (Some(l), None) => format!("?line={l}"),
-        (None, _) => String::new(),
+        (None, Some(m)) => format!("?member={m}"),
+        (None, None) => String::new(),
     };
     let body = get_json(&node.api, &format!("/api/v1/support/cases{query}")).await?;
     for c in body["cases"].as_array().map(Vec::as_slice).unwrap_or_default() {
