@@ -27,3 +27,40 @@ impl<V: std::error::Error + 'static> From<DecodeError> for Error<V> {
         Error::Malformed(e)
     }
 }
+
+/// The conversions of a rule module whose `Violation` keeps the field rules it shares with plans
+/// as `Violation::Field(plan::Violation)` (`agreement`, `needs`, `outage`, `support`): its own
+/// violation, a plan field violation, and a plan rule's whole answer, each into the module's
+/// [`Error`]; and a plan field violation into its `Violation`.
+macro_rules! shares_plan_field_rules {
+    ($violation:ident) => {
+        impl From<$violation> for crate::rule::Error<$violation> {
+            fn from(v: $violation) -> crate::rule::Error<$violation> {
+                crate::rule::Error::Violation(v)
+            }
+        }
+
+        impl From<crate::plan::Violation> for $violation {
+            fn from(v: crate::plan::Violation) -> $violation {
+                $violation::Field(v)
+            }
+        }
+
+        impl From<crate::plan::Violation> for crate::rule::Error<$violation> {
+            fn from(v: crate::plan::Violation) -> crate::rule::Error<$violation> {
+                crate::rule::Error::Violation($violation::Field(v))
+            }
+        }
+
+        impl From<crate::plan::Error> for crate::rule::Error<$violation> {
+            fn from(e: crate::plan::Error) -> crate::rule::Error<$violation> {
+                match e {
+                    crate::plan::Error::Violation(v) => v.into(),
+                    crate::plan::Error::MissingDependency { id } => crate::rule::Error::MissingDependency { id },
+                    crate::plan::Error::Malformed(e) => crate::rule::Error::Malformed(e),
+                }
+            }
+        }
+    };
+}
+pub(crate) use shares_plan_field_rules;

@@ -11,27 +11,7 @@ use super::State;
 /// What a need rule can answer besides "valid".
 pub type Error = crate::rule::Error<Violation>;
 
-impl From<Violation> for Error {
-    fn from(v: Violation) -> Error {
-        Error::Violation(v)
-    }
-}
-
-impl From<plan::Error> for Error {
-    fn from(e: plan::Error) -> Error {
-        match e {
-            plan::Error::Violation(v) => Error::Violation(Violation::Field(v)),
-            plan::Error::MissingDependency { id } => Error::MissingDependency { id },
-            plan::Error::Malformed(e) => Error::Malformed(e),
-        }
-    }
-}
-
-impl From<plan::Violation> for Error {
-    fn from(v: plan::Violation) -> Error {
-        Error::Violation(Violation::Field(v))
-    }
-}
+crate::rule::shares_plan_field_rules!(Violation);
 
 /// A need rule the body breaks. Each variant is one rule; [`Violation::code`] names it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -9,27 +9,7 @@ use crate::record::RecordId;
 /// What an outage rule can answer besides "valid".
 pub type Error = crate::rule::Error<Violation>;
 
-impl From<Violation> for Error {
-    fn from(v: Violation) -> Error {
-        Error::Violation(v)
-    }
-}
-
-impl From<plan::Violation> for Error {
-    fn from(v: plan::Violation) -> Error {
-        Error::Violation(Violation::Field(v))
-    }
-}
-
-impl From<plan::Error> for Error {
-    fn from(e: plan::Error) -> Error {
-        match e {
-            plan::Error::Violation(v) => v.into(),
-            plan::Error::MissingDependency { id } => Error::MissingDependency { id },
-            plan::Error::Malformed(e) => Error::Malformed(e),
-        }
-    }
-}
+crate::rule::shares_plan_field_rules!(Violation);
 
 /// An outage rule the body breaks. Each variant is one rule; [`Violation::code`] names it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
