@@ -188,10 +188,16 @@ pub mod pages {
     }
 
     /// One need, for `/behov/{id}`.
-    pub fn view(ledger: &Ledger, id: &RecordId) -> Result<Option<nv::NeedView>, view::Error> {
+    pub fn view(ledger: &Ledger, id: &RecordId, me: Option<&view::Me>) -> Result<Option<nv::NeedView>, view::Error> {
         let Some(chain) = ledger.chain() else { return Ok(None) };
         let Some(l) = super::need(ledger.store(), &chain, id).map_err(read)? else { return Ok(None) };
         let n = &l.entry.need;
+        let may_endorse = me.is_some_and(|me| {
+            me.roles
+                .iter()
+                .any(|r| matches!(r, samverka_protocol::Role::Objektspecialist | samverka_protocol::Role::Forvaltare))
+                && !l.members.iter().any(|(m, _)| *m == me.member)
+        });
         Ok(Some(nv::NeedView {
             row: row(&l),
             description: n.description.clone(),
@@ -200,6 +206,7 @@ pub mod pages {
             asker: (n.asker.name.clone(), n.asker.role.clone()),
             path: l.entry.path.iter().map(|t| step(&chain, t)).collect(),
             other_steps: l.entry.other_steps.iter().map(|t| step(&chain, t)).collect(),
+            may_endorse,
         }))
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use samverka_protocol::agreement::AgreementSignature;
 use samverka_protocol::governance::{Justering, JusteringStatus, Minutes, MinutesItem, PaperRef, Vote};
+use samverka_protocol::needs::NeedUpdate;
 use samverka_protocol::outage::OutageAck;
 use samverka_protocol::roster::{Change, KeyKind, RosterUpdate};
 use samverka_protocol::testkit;
@@ -360,6 +361,7 @@ impl samverka_web::Node for Site {
             view::Action::Agreement { agreement, act } => {
                 (Kind::AgreementSignature, self.offers.agreement_signature_body(&me.member, &agreement, act)?)
             }
+            view::Action::EndorseNeed { need } => (Kind::NeedUpdate, Ok(NeedUpdate::Endorse { need }.to_bytes())),
             view::Action::AcknowledgeOutage { notice } => (Kind::OutageAck, Ok(OutageAck { notice }.to_bytes())),
             view::Action::SupportCase { category, priority, title, description } => {
                 match crate::support::pages::case_body(&me.member, category, &priority, title, description) {
@@ -426,6 +428,10 @@ impl samverka_web::Node for Site {
                     Some((Kind::RosterUpdate, _)) => "/medlemmar".into(),
                     Some((Kind::AgreementSignature, body)) => AgreementSignature::from_bytes(body)
                         .map_or_else(|_| "/avtal".into(), |s| format!("/avtal/{}", s.agreement.to_hex())),
+                    Some((Kind::NeedUpdate, body)) => NeedUpdate::from_bytes(body)
+                        .ok()
+                        .and_then(|u| u.need())
+                        .map_or_else(|| "/behov".into(), |need| format!("/behov/{}", need.to_hex())),
                     Some((Kind::OutageAck, body)) => OutageAck::from_bytes(body).map_or_else(
                         |_| "/driftstorningar".into(),
                         |a| format!("/driftstorningar/{}", a.notice.to_hex()),
@@ -482,8 +488,8 @@ impl samverka_web::Node for Site {
         crate::needs::pages::rows(&self.ledger)
     }
 
-    fn need(&self, id: &RecordId) -> Result<Option<view::need::NeedView>, view::Error> {
-        crate::needs::pages::view(&self.ledger, id)
+    fn need(&self, id: &RecordId, me: Option<&view::Me>) -> Result<Option<view::need::NeedView>, view::Error> {
+        crate::needs::pages::view(&self.ledger, id, me)
     }
 
     fn support_cases(&self, inbox: &view::support::Inbox) -> Result<Vec<view::support::CaseRow>, view::Error> {
@@ -704,6 +710,15 @@ impl Site {
                 let signature =
                     AgreementSignature::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
                 crate::agreement::pages::subject(&self.ledger, &signature)?
+            }
+            Kind::NeedUpdate => {
+                let update = NeedUpdate::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
+                let need =
+                    update.need().ok_or_else(|| view::Error::Read("an offered ranking is not a need's".into()))?;
+                let need = crate::needs::pages::view(&self.ledger, &need, None)?.ok_or_else(|| {
+                    view::Error::Read(format!("the need {need} of an offered endorsement is not held").into())
+                })?;
+                view::Subject::NeedEndorsement { need: need.row, member: me.member_name.clone() }
             }
             Kind::OutageAck => {
                 let ack = OutageAck::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;

@@ -922,3 +922,26 @@ async fn an_objektspecialist_raises_a_support_case_in_the_browser_and_a_personnu
     let list = html(&browser.get("/support").await);
     assert!(list.contains("Utskrift hänger"), "{list}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_members_objektspecialist_endorses_a_need_in_the_browser() {
+    let f = fixture::fixture().await;
+    let href = format!("/behov/{}", f.need.to_hex());
+    let (host, _) = signed_in(&f, &testkit::key("demo/2580/forvaltare")).await;
+    assert!(!html(&host.get(&href).await).contains("behover-ocksa"), "no endorsing one's own member's need");
+    let (voter, _) = signed_in(&f, &ordinarie(VOTER)).await;
+    assert!(!html(&voter.get(&href).await).contains("behover-ocksa"), "an ordinarie does not endorse");
+
+    let key = testkit::key(&format!("demo/{VOTER}/objektspecialist"));
+    let (browser, csrf) = signed_in(&f, &key).await;
+    let page = html(&browser.get(&href).await);
+    assert!(page.contains(&format!("{href}/behover-ocksa")) && page.contains("Vi behöver också"), "{page}");
+    let r = browser.post(&format!("{href}/behover-ocksa"), &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let offer = html(&browser.get("/underskrift").await);
+    assert!(offer.contains("din organisation också behöver") && offer.contains("Avgiftsberäkning i hemtjänsten"), "{offer}");
+    let r = sign_offer(&browser, &key, &csrf).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let page = html(&browser.get(&href).await);
+    assert!(page.contains("Kiruna kommun") && !page.contains("behover-ocksa"), "Kiruna needs it too:\n{page}");
+}

@@ -88,6 +88,7 @@ pub fn router<N: Node>(web: Arc<Web<N>>) -> Router {
         .route("/avtal/{id}", get(page::agreements::agreement::<N>))
         .route("/behov", get(page::needs::needs::<N>))
         .route("/behov/{id}", get(page::needs::need::<N>))
+        .route("/behov/{id}/behover-ocksa", post(sign::endorse_need::<N>))
         .route("/support", get(page::support::inbox::<N>))
         .route("/support/nytt", get(page::support::new_case::<N>).post(sign::open_case::<N>))
         .route("/support/{id}", get(page::support::case::<N>))

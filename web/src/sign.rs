@@ -431,6 +431,17 @@ pub async fn withdraw<N: Node>(
         .await
 }
 
+/// `POST /behov/{id}/behover-ocksa`: prepares the person's endorsement of the need for their
+/// member ("vi behöver också").
+pub async fn endorse_need<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    prepare_on(web, id, v, posted, |need| view::Action::EndorseNeed { need }).await
+}
+
 /// `POST /driftstorningar/{id}/kvittera`: prepares the objektspecialist's acknowledgement of the
 /// outage notice for their member and shows it for signing.
 pub async fn acknowledge_outage<N: Node>(
@@ -511,6 +522,7 @@ pub(crate) async fn prepare<N: Node>(
         view::Action::Certify { .. } => ActionKind::Certify,
         view::Action::Agreement { .. } => ActionKind::Agreement,
         view::Action::AcknowledgeOutage { .. } => ActionKind::AcknowledgeOutage,
+        view::Action::EndorseNeed { .. } => ActionKind::EndorseNeed,
         view::Action::SupportCase { category, priority, title, description } => {
             ActionKind::SupportCase(Box::new([category.clone(), priority.clone(), title.clone(), description.clone()]))
         }
@@ -534,6 +546,7 @@ pub(crate) async fn prepare<N: Node>(
                 ActionKind::Certify => crate::certify::page(web, v, None, error).await,
                 ActionKind::Agreement => crate::page::agreements::agreement_page(web, v, id, error).await,
                 ActionKind::AcknowledgeOutage => crate::page::outages::outage_page(web, v, id, error).await,
+                ActionKind::EndorseNeed => crate::page::needs::need_page(web, v, id, error).await,
                 ActionKind::SupportCase(typed) => crate::page::support::new_case_page(web, v, error, *typed).await,
                 ActionKind::SupportStep => crate::page::support::case_page(web, v, id, error).await,
             };
@@ -553,6 +566,7 @@ enum ActionKind {
     Certify,
     Agreement,
     AcknowledgeOutage,
+    EndorseNeed,
     SupportCase(Box<[String; 4]>),
     SupportStep,
 }
@@ -684,6 +698,11 @@ pub async fn offer<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Respo
             };
             (facts, t.get(intro).to_owned(), format!("/avtal/{}", agreement.id.to_hex()))
         }
+        view::Subject::NeedEndorsement { need, member } => (
+            vec![(t.get("offer.need"), need.title.clone()), (t.get("offer.member"), member.clone())],
+            t.get("offer.need_intro").to_owned(),
+            format!("/behov/{}", need.id.to_hex()),
+        ),
         view::Subject::OutageAck { outage, member } => (
             vec![
                 (t.get("offer.outage"), outage.title.clone()),

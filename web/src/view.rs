@@ -99,7 +99,7 @@ pub trait Node: Send + Sync + 'static {
         Ok(Vec::new())
     }
     /// One need with its path, or `None` if no need with that id is held.
-    fn need(&self, _id: &RecordId) -> Result<Option<need::NeedView>, Error> {
+    fn need(&self, _id: &RecordId, _me: Option<&Me>) -> Result<Option<need::NeedView>, Error> {
         Ok(None)
     }
     /// The support cases in `inbox`, the earliest running deadline first.
@@ -367,6 +367,11 @@ pub enum Action {
         /// What the party does.
         act: agreement::AgreementAct,
     },
+    /// An endorsement of a need for the person's member ("vi behöver också").
+    EndorseNeed {
+        /// The need.
+        need: RecordId,
+    },
     /// An acknowledgement (kvittens) of an outage notice for the person's member
     /// (objektspecialist): they have read it.
     AcknowledgeOutage {
@@ -497,6 +502,13 @@ pub enum Subject {
         /// For a notice or withdrawal: the day the agreement (or the member's part in it) ends,
         /// by the notice rule.
         ends: Option<String>,
+    },
+    /// A need endorsed for the person's member.
+    NeedEndorsement {
+        /// The need as listed.
+        need: need::NeedRow,
+        /// The member endorsing.
+        member: String,
     },
     /// An outage notice acknowledged for the person's member.
     OutageAck {

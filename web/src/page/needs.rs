@@ -120,13 +120,28 @@ struct NeedPage {
     benefit: Vec<String>,
     path: Vec<(String, String, String, String)>,
     other_steps: Vec<(String, String, String, String)>,
+    /// The endorse form's action and CSRF token, when the node says the person may endorse.
+    endorse: Option<(String, String)>,
+    error: Option<String>,
 }
 
 /// `GET /behov/{id}`: one need with its path.
 pub async fn need<N: Node>(State(web): State<Arc<Web<N>>>, Path(id): Path<String>, v: Visitor) -> Response {
-    let page = async {
-        let id = RecordId::from_hex(&id).map_err(|_| super::Failure::NotFound)?;
-        let n = read(&web.node, move |n| n.need(&id)).await?.ok_or(super::Failure::NotFound)?;
+    let page = need_page(&web, &v, &id, None).await;
+    v.answer(page, web.node.demo())
+}
+
+/// The need page, with `error` (a refused endorsement) above the endorse button.
+pub(crate) async fn need_page<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    id: &str,
+    error: Option<String>,
+) -> Result<String, super::Failure> {
+    {
+        let id = RecordId::from_hex(id).map_err(|_| super::Failure::NotFound)?;
+        let me = v.me.as_ref().map(|(_, me)| me.clone());
+        let n = read(&web.node, move |n| n.need(&id, me.as_ref())).await?.ok_or(super::Failure::NotFound)?;
         let t = v.t();
         let facts = vec![
             (t.get("need.area").to_owned(), n.row.area.swedish().to_owned()),
@@ -146,8 +161,13 @@ pub async fn need<N: Node>(State(web): State<Arc<Web<N>>>, Path(id): Path<String
             benefit: paragraphs(&n.benefit),
             path: n.path.iter().map(|s| step_line(t, s)).collect(),
             other_steps: n.other_steps.iter().map(|s| step_line(t, s)).collect(),
+            endorse: v
+                .me
+                .as_ref()
+                .filter(|_| n.may_endorse)
+                .map(|(session, _)| (format!("/behov/{}/behover-ocksa", n.row.id.to_hex()), session.csrf.clone())),
+            error,
         };
         Ok(page.render()?)
-    };
-    v.answer(page.await, web.node.demo())
+    }
 }

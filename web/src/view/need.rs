@@ -60,4 +60,8 @@ pub struct NeedView {
     pub path: Vec<StepView>,
     /// Valid steps off the path.
     pub other_steps: Vec<StepView>,
+    /// Whether the signed-in person may endorse it for their member ("vi behöver också"), as the
+    /// node judges it now: an objektspecialist or förvaltare of another member that has not
+    /// endorsed it. The rules judge the prepared record again.
+    pub may_endorse: bool,
 }
