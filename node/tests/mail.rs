@@ -315,3 +315,49 @@ async fn a_relay_that_does_not_answer_is_retried_then_given_up_without_noting_th
     let _ = stop_tx.send(true);
     task.await.expect("ends");
 }
+
+#[tokio::test]
+async fn a_node_refuses_to_start_with_an_address_that_is_not_one_and_names_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = Config {
+        data_dir: dir.path().into(),
+        api_listen: "127.0.0.1:0".parse().expect("addr"),
+        mail_relay: Some("smtp.intern.boden.se".into()),
+        mail_from: Some("samverka@boden.se".into()),
+        mail_to: vec!["objektspecialist.boden.se".into()],
+        ..Config::default()
+    };
+    let err = samverka_node::daemon::Node::start(&config, samverka_protocol::SigningKey::from_seed(&[7; 32]))
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("mail_to: \"objektspecialist.boden.se\" is not an e-mail address"), "{err}");
+}
+
+#[test]
+fn planned_maintenance_without_an_end_or_a_public_url_is_told_so_with_the_path() {
+    let mut world = World::new();
+    let (_dir, ledger) = ledger_with(&world.fed);
+    let notice = world.notice(&OutageNotice::Publish(Published {
+        kind: NoticeKind::PlaneratUnderhall,
+        title: "Uppgradering av Lifecare".into(),
+        text: "Systemet är stängt under uppgraderingen.".into(),
+        affected: vec!["Lifecare SP".into(), "Mobil dokumentation".into()],
+        start_ms: T0_MS,
+        expected_end_ms: None,
+    }));
+    let id = notice.id();
+    ledger.ingest(notice).expect("the notice ingests");
+    let record = ledger.store().get(&id).expect("read").expect("held");
+    let letter = mail::letter(&record, None, |_| None).expect("an outage record is mailed");
+    assert_eq!(letter.subject, "Planerat underhåll: Uppgradering av Lifecare");
+    assert!(letter.body.contains("Berörda delar: Lifecare SP, Mobil dokumentation"), "{}", letter.body);
+    assert!(letter.body.contains("Beräknat slut: ej känt"), "{}", letter.body);
+    assert!(
+        letter.body.contains(&format!("Läs mer och kvittera: /driftstorningar/{}\n", id.to_hex())),
+        "{}",
+        letter.body
+    );
+    let roster = ledger.store().get(&world.fed.charter.id()).expect("read").expect("held");
+    assert_eq!(mail::letter(&roster, None, |_| None), None, "only outage notices are mailed");
+}
