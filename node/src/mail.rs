@@ -290,7 +290,8 @@ async fn send_all(
             l = waiting.recv() => match l { Some(l) => l, None => return },
         };
         // Queued twice (a sweep and the subscription both saw it): sent once.
-        if ledger.store().mailed(&letter.record).unwrap_or(false) {
+        let (l, id) = (ledger.clone(), letter.record);
+        if tokio::task::spawn_blocking(move || l.store().mailed(&id)).await.is_ok_and(|m| m.unwrap_or(false)) {
             continue;
         }
         let sent = tokio::select! {
@@ -299,7 +300,12 @@ async fn send_all(
         };
         if sent {
             metrics.mail("sent");
-            if let Err(e) = ledger.store().mark_mailed(&letter.record) {
+            let (l, id) = (ledger.clone(), letter.record);
+            // Durable (a sync): off the async threads.
+            if let Err(e) = tokio::task::spawn_blocking(move || l.store().mark_mailed(&id))
+                .await
+                .unwrap_or_else(|e| Err(crate::storage::Error::Failed(e.to_string())))
+            {
                 tracing::warn!(error = %e, record = %letter.record.to_hex(), "e-mail: sent, but cannot note it; it may be sent again at the next start");
             }
         } else {
