@@ -42,6 +42,19 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter in `RUST_LOG` syntax.
     pub log: String,
+    /// The address people reach this node's web pages at, e.g. `https://samverka.kommun.se`:
+    /// links in e-mail are made from it. Unset: e-mail gives the page's path only.
+    pub public_url: Option<String>,
+    /// The kommun's SMTP relay (host name or address) that e-mails outage notices
+    /// ([`crate::mail`]). Unset: no e-mail is sent.
+    pub mail_relay: Option<String>,
+    /// The relay's port (plain SMTP, no authentication).
+    pub mail_port: u16,
+    /// The sender address of the e-mail, e.g. `samverka@kommun.se`.
+    pub mail_from: Option<String>,
+    /// The recipients: functional mailboxes such as `objektspecialist@kommun.se`. Kept in this
+    /// file only, never in a record.
+    pub mail_to: Vec<String>,
 }
 
 /// How logs are written.
@@ -72,6 +85,11 @@ impl Default for Config {
             cache_bytes: crate::storage::DEFAULT_CACHE_BYTES,
             log_format: LogFormat::Text,
             log: "info,libp2p_swarm=warn,libp2p_gossipsub=warn".into(),
+            public_url: None,
+            mail_relay: None,
+            mail_port: crate::mail::DEFAULT_PORT,
+            mail_from: None,
+            mail_to: Vec::new(),
         }
     }
 }
@@ -105,6 +123,9 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The e-mail settings do not fit together or an address is not one.
+    #[error("the e-mail settings are invalid: {0}")]
+    Mail(String),
 }
 
 impl Config {
@@ -120,6 +141,7 @@ impl Config {
         for (name, value) in env {
             config.apply_env(&name, &value)?;
         }
+        config.mail()?;
         Ok(config)
     }
 
@@ -154,6 +176,11 @@ impl Config {
                 }
             }
             "SAMVERKA_LOG" => self.log = value.into(),
+            "SAMVERKA_PUBLIC_URL" => self.public_url = Some(value.into()),
+            "SAMVERKA_MAIL_RELAY" => self.mail_relay = Some(value.into()),
+            "SAMVERKA_MAIL_PORT" => self.mail_port = value.parse().map_err(|e| bad(format!("{e}")))?,
+            "SAMVERKA_MAIL_FROM" => self.mail_from = Some(value.into()),
+            "SAMVERKA_MAIL_TO" => self.mail_to = list(value),
             _ => {}
         }
         Ok(())
@@ -163,6 +190,11 @@ impl Config {
     /// `None` when neither is set (plain http).
     pub fn api_tls(&self) -> Result<Option<std::sync::Arc<rustls::ServerConfig>>, crate::api::tls::Error> {
         crate::api::tls::load(self.api_tls_cert.as_deref(), self.api_tls_key.as_deref())
+    }
+
+    /// The e-mail settings, checked now: `None` when `mail_relay` is unset (no e-mail).
+    pub fn mail(&self) -> Result<Option<crate::mail::Settings>, Error> {
+        crate::mail::Settings::from_config(self).map_err(Error::Mail)
     }
 
     /// The store's directory.
@@ -199,6 +231,48 @@ mod tests {
         std::fs::write(&file, "data_dri = \"x\"\n").expect("write");
         let err = Config::load(Some(&file), []).expect_err("typo is an error");
         assert!(err.to_string().contains("data_dri"), "{err}");
+    }
+
+    fn load_text(text: &str) -> Result<Config, Error> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("samverka.toml");
+        std::fs::write(&file, text).expect("write");
+        Config::load(Some(&file), [])
+    }
+
+    #[test]
+    fn mail_settings_load_and_are_off_by_default() {
+        assert!(Config::default().mail().expect("valid").is_none());
+        let config = load_text(
+            "mail_relay = \"smtp.kommun.se\"\nmail_from = \"samverka@kommun.se\"\n\
+             mail_to = [\"objektspecialist@kommun.se\", \"it-drift@kommun.se\"]\n\
+             public_url = \"https://samverka.kommun.se/\"\n",
+        )
+        .expect("loads");
+        let mail = config.mail().expect("valid").expect("configured");
+        assert_eq!((mail.relay.as_str(), mail.port), ("smtp.kommun.se", 25));
+        assert_eq!(mail.to.len(), 2);
+        assert_eq!(mail.public_url.as_deref(), Some("https://samverka.kommun.se"));
+    }
+
+    #[test]
+    fn mail_settings_that_do_not_fit_are_refused_naming_what_to_fix() {
+        let cases = [
+            ("mail_relay = \"smtp\"\nmail_to = [\"a@kommun.se\"]\n", "mail_from"),
+            ("mail_relay = \"smtp\"\nmail_from = \"s@kommun.se\"\n", "mail_to"),
+            ("mail_relay = \"smtp\"\nmail_from = \"s@kommun.se\"\nmail_to = [\"a@kommun.se\", \"nej\"]\n", "\"nej\""),
+            ("mail_relay = \"smtp\"\nmail_from = \"s kommun\"\nmail_to = [\"a@kommun.se\"]\n", "\"s kommun\""),
+            ("mail_to = [\"a@kommun.se\"]\n", "mail_relay"),
+            (
+                "mail_relay = \"smtp\"\nmail_port = 0\nmail_from = \"s@kommun.se\"\nmail_to = [\"a@kommun.se\"]\n",
+                "mail_port",
+            ),
+            ("public_url = \"samverka.kommun.se\"\n", "public_url"),
+        ];
+        for (text, named) in cases {
+            let err = load_text(text).expect_err(text).to_string();
+            assert!(err.contains(named), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -41,8 +41,9 @@ pub struct Node {
 impl Node {
     /// Opens the store in `config.data_dir` and starts the network and the API.
     pub async fn start(config: &Config, key: SigningKey) -> Result<Node> {
-        // Checked first: a wrong certificate setting is told before anything else starts.
+        // Checked first: a wrong certificate or e-mail setting is told before anything else starts.
         let tls = config.api_tls()?;
+        let mail = config.mail()?;
         let dir = config.store_dir();
         let ledger = Arc::new(
             Ledger::open(&dir, config.cache_bytes)
@@ -73,6 +74,7 @@ impl Node {
             }
             None => None,
         };
+        let mail_metrics = metrics.clone();
         let mut state = api::State::new(ledger.clone(), key.clone(), metrics);
         state.token = config.api_token.clone();
         state.network = network.clone();
@@ -114,6 +116,11 @@ impl Node {
         tasks.push(tokio::spawn(
             crate::plan::issue_receipts(ledger.clone(), key.clone(), stopped.clone()).instrument(span.clone()),
         ));
+        if let Some(settings) = mail {
+            tasks.push(tokio::spawn(
+                crate::mail::run(ledger.clone(), settings, mail_metrics, stopped.clone()).instrument(span.clone()),
+            ));
+        }
         drop(stopped);
         let roster = ledger.chain().map_or(0, |c| c.current().version);
         span.in_scope(|| {

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod governance;
 pub mod keyfile;
 pub mod ledger;
+pub mod mail;
 pub mod metrics;
 pub mod needs;
 pub mod network;

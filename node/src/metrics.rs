@@ -58,6 +58,7 @@ pub struct Metrics {
     registry: Mutex<Registry>,
     records_ingested: Family<Labels, Counter>,
     rejections: Family<Labels, Counter>,
+    mail: Family<Labels, Counter>,
     /// `samverka_peers`: certified peers connected now. Set from the network on each scrape.
     pub peers: Gauge,
     /// `samverka_records_stored`: records in the store. Refreshed by the API on each scrape and
@@ -77,6 +78,7 @@ impl Metrics {
         let mut registry = Registry::default();
         let records_ingested = Family::<Labels, Counter>::default();
         let rejections = Family::<Labels, Counter>::default();
+        let mail = Family::<Labels, Counter>::default();
         let (peers, records_stored) = (Gauge::default(), Gauge::default());
         registry.register(
             "samverka_records_ingested",
@@ -84,9 +86,10 @@ impl Metrics {
             records_ingested.clone(),
         );
         registry.register("samverka_rejections", "Records refused, by rejection code", rejections.clone());
+        registry.register("samverka_mail", "E-mails about outage notices, sent or failed", mail.clone());
         registry.register("samverka_peers", "Certified peers connected now", peers.clone());
         registry.register("samverka_records_stored", "Records held in the store", records_stored.clone());
-        Metrics { registry: Mutex::new(registry), records_ingested, rejections, peers, records_stored }
+        Metrics { registry: Mutex::new(registry), records_ingested, rejections, mail, peers, records_stored }
     }
 
     /// Counts one record newly stored (`samverka_records_ingested_total{source}`).
@@ -98,6 +101,12 @@ impl Metrics {
     /// code such as [`crate::ledger::Error::code`], never free text (each value is a series).
     pub fn rejection(&self, reason: &'static str) {
         self.rejections.get_or_create(&[("reason", reason)]).inc();
+    }
+
+    /// Counts one e-mail about an outage notice (`samverka_mail_total{outcome}`): `sent` or
+    /// `failed` (given up after every attempt).
+    pub fn mail(&self, outcome: &'static str) {
+        self.mail.get_or_create(&[("outcome", outcome)]).inc();
     }
 
     /// Runs `f` with the registry locked, e.g. to register libp2p's metrics at start-up.

@@ -939,7 +939,10 @@ async fn another_members_objektspecialist_endorses_a_need_in_the_browser() {
     let r = browser.post(&format!("{href}/behover-ocksa"), &[("csrf", &csrf)], None).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
     let offer = html(&browser.get("/underskrift").await);
-    assert!(offer.contains("din organisation också behöver") && offer.contains("Avgiftsberäkning i hemtjänsten"), "{offer}");
+    assert!(
+        offer.contains("din organisation också behöver") && offer.contains("Avgiftsberäkning i hemtjänsten"),
+        "{offer}"
+    );
     let r = sign_offer(&browser, &key, &csrf).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
     let page = html(&browser.get(&href).await);
