@@ -17,8 +17,9 @@
 //! # Once per record per node
 //! A record is mailed only if
 //! - this node has not mailed it before: each record mailed is noted in the store
-//!   ([`Store::mark_mailed`], local, never replicated) once the relay has accepted it, so a
-//!   restart, a record stored again or a catch-up of old records sends nothing again; and
+//!   ([`crate::storage::Store::mark_mailed`], local, never replicated) once the relay has
+//!   accepted it, so a restart, a record stored again or a catch-up of old records sends nothing
+//!   again; and
 //! - its claimed time is at most [`MAX_AGE`] (7 days) before the moment the node sees it, so a
 //!   new or restored node catching up the federation's history does not mail old notices.
 //!
