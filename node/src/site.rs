@@ -504,6 +504,10 @@ impl samverka_web::Node for Site {
         crate::support::pages::breach_rows(&self.ledger)
     }
 
+    fn support_sla(&self) -> Result<view::support::SlaLine, view::Error> {
+        crate::support::pages::sla_line(&self.ledger)
+    }
+
     fn holds(&self, id: &RecordId) -> Result<bool, view::Error> {
         Ok(self.ledger.store().get(id)?.is_some())
     }

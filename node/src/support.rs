@@ -4,22 +4,23 @@
 //! with the pure rules of `samverka_protocol::support` (`docs/support.md`). The API, the CLI and
 //! the pages call these; no handler holds a rule.
 //!
+//! Each case is clocked by the SLA table in force when it was reported ([`tables`]: the tables
+//! the styrgrupp adopted, `samverka_protocol::support::Schedule`; WebCare's when none is).
+//!
 //! The instant the clocks are read at is the caller's ([`now_ms`], the node's clock): a display,
-//! never a validity check. Queries scan the two support kinds ([`crate::governance::scan`]),
+//! never a validity check. Queries scan the support kinds ([`crate::governance::scan`]),
 //! bounded like every scan.
 
 pub mod pages;
 
 use std::collections::BTreeMap;
 
-use samverka_protocol::support::{self, Breach, BreachKey, Clock, History, Reading, SupportEvent, Table};
+use samverka_protocol::governance::Settlement;
+use samverka_protocol::support::{self, Breach, BreachKey, Clock, History, Reading, Schedule, SlaTable, SupportEvent};
 use samverka_protocol::{Body, Kind, MemberId, Record, RecordId, RosterChain, Verified};
 
-use crate::governance::{member_name, scan, Error};
+use crate::governance::{member_name, scan, scan_bodies, Error};
 use crate::storage::Store;
-
-/// The SLA table this version applies: WebCare's (`docs/support.md` §7).
-pub const TABLE: Table = Table::WEBCARE;
 
 /// Which cases to list.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,19 +52,32 @@ pub struct Case {
     pub member_name: String,
     /// The SLA clocks, each read at the instant asked about.
     pub clocks: Vec<(Clock, Reading)>,
+    /// The SLA table the clocks use: the adopted table record in force when the case was
+    /// reported, or `None` for the default (WebCare's).
+    pub table: Option<RecordId>,
+    /// That table's name.
+    pub table_name: String,
 }
 
 impl Case {
-    fn of(history: History, chain: &RosterChain, now_ms: i64) -> Case {
+    fn of(history: History, chain: &RosterChain, tables: &Schedule, now_ms: i64) -> Case {
+        let in_force = tables.in_force(history.reported_ms);
+        let table = tables.table(history.reported_ms);
         let clocks = history
-            .clocks(&TABLE)
+            .clocks(table)
             .into_iter()
             .map(|c| {
                 let r = c.read(now_ms);
                 (c, r)
             })
             .collect();
-        Case { member_name: member_name(chain, history.member()), history, clocks }
+        Case {
+            member_name: member_name(chain, history.member()),
+            history,
+            clocks,
+            table: in_force.map(|t| t.id),
+            table_name: table.name.to_string(),
+        }
     }
 
     /// Whether any clock is breached.
@@ -82,6 +96,26 @@ pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
+/// Every SLA table held with its adoption, and which is in force when: from the tables, the
+/// matters naming them and the closings' claimed times (`docs/support.md` §8).
+pub fn tables(store: &Store) -> Result<Schedule, Error> {
+    let held: Vec<(RecordId, SlaTable)> =
+        scan_bodies::<SlaTable>(store)?.into_iter().map(|t| (t.id(), t.body)).collect();
+    if held.is_empty() {
+        return Ok(Schedule::default());
+    }
+    let decided = crate::plan::decided(store)?;
+    let mut closed_ms = BTreeMap::new();
+    for d in &decided {
+        if let Settlement::Closed { closing, .. } = d.settlement {
+            if let Some(record) = store.get(&closing)? {
+                closed_ms.insert(closing, record.header().time_ms);
+            }
+        }
+    }
+    Ok(support::schedule(&held, &decided, &closed_ms))
+}
+
 /// Every case held with its events, as histories; events grouped by the case they name.
 fn histories(store: &Store) -> Result<Vec<History>, Error> {
     let cases = scan(store, Kind::SupportCase)?;
@@ -97,8 +131,9 @@ fn histories(store: &Store) -> Result<Vec<History>, Error> {
 /// The cases in `inbox`, read at `now_ms`: the earliest running deadline first, then the
 /// newest report.
 pub fn cases(store: &Store, chain: &RosterChain, inbox: &Inbox, now_ms: i64) -> Result<Vec<Case>, Error> {
+    let tables = tables(store)?;
     let mut list: Vec<Case> =
-        histories(store)?.into_iter().filter(|h| inbox.holds(h)).map(|h| Case::of(h, chain, now_ms)).collect();
+        histories(store)?.into_iter().filter(|h| inbox.holds(h)).map(|h| Case::of(h, chain, &tables, now_ms)).collect();
     list.sort_by_key(|c| (c.next_deadline().is_none(), c.next_deadline(), std::cmp::Reverse(c.history.reported_ms)));
     Ok(list)
 }
@@ -110,12 +145,13 @@ pub fn case(store: &Store, chain: &RosterChain, id: &RecordId, now_ms: i64) -> R
         .into_iter()
         .filter(|e| e.body().and_then(|b| SupportEvent::from_bytes(b).ok()).is_some_and(|b| b.case == *id))
         .collect();
-    Ok(support::history(&record, &events).map(|h| Case::of(h, chain, now_ms)))
+    let tables = tables(store)?;
+    Ok(support::history(&record, &events).map(|h| Case::of(h, chain, &tables, now_ms)))
 }
 
 /// Cases and breaches at `now_ms`, per member, category and month.
 pub fn breaches(store: &Store, now_ms: i64) -> Result<BTreeMap<BreachKey, Breach>, Error> {
-    Ok(support::breaches(&histories(store)?, &TABLE, now_ms))
+    Ok(support::breaches(&histories(store)?, &tables(store)?, now_ms))
 }
 
 /// A claimed time in Stockholm, `YYYY-MM-DD HH:MM`, as the CLI and the pages show it.

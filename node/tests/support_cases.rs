@@ -2,18 +2,25 @@
 //! förvaltningsgrupp shows in both lines' inboxes with its SLA clocks over the API and on the
 //! pages, a step by the
 //! wrong line and a personnummer are refused over the API with their codes, two nodes that
-//! receive the events in different orders show the same case, and the breaches are summed.
+//! receive the events in different orders show the same case, and the breaches are summed; an SLA
+//! table adopted by the styrgrupp clocks the cases reported after it came into force
+//! (`GET /api/v1/support/sla`), the earlier ones keep WebCare's, and the CLI refuses a table
+//! that breaks a rule before anything is signed.
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
 use samverka_node::ledger::Ledger;
 use samverka_protocol::governance::Date;
-use samverka_protocol::support::{stockholm_offset_ms, Action, Priority, SupportCase, SupportEvent};
+use samverka_protocol::governance::{self, Choice, Matter, Procedure, Vote};
+use samverka_protocol::support::{
+    stockholm_offset_ms, Action, Hours, Priority, SlaTable, SupportCase, SupportEvent, Target,
+};
 use samverka_protocol::testkit::{Author, Federation};
-use samverka_protocol::{Body, Draft, Kind, Record, RecordId, Role, SigningKey, Unverified};
+use samverka_protocol::{Body, Draft, Kind, MatterKind, MemberId, Record, RecordId, Role, SigningKey, Unverified};
 use support::{fails, get, ledger_with, norrbotten_with_ordinarie, post_raw, router_with};
 
 const HOST: &str = "2580";
@@ -35,6 +42,7 @@ struct World {
     line2: Author,
     line2b: Author,
     host_node: SigningKey,
+    ordinarie: BTreeMap<MemberId, Author>,
     ledger: Arc<Ledger>,
     other: Arc<Ledger>,
     _dirs: (tempfile::TempDir, tempfile::TempDir),
@@ -42,7 +50,7 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let (mut fed, _) = norrbotten_with_ordinarie();
+        let (mut fed, ordinarie) = norrbotten_with_ordinarie();
         let boden = fed.certify_person(BODEN, "support/boden/os", &[Role::Objektspecialist]);
         let pitea = fed.certify_person("2581", "support/pitea/os", &[Role::Objektspecialist]);
         let line2 = fed.certify_person(HOST, "support/forvaltare", &[Role::Forvaltare]);
@@ -50,7 +58,7 @@ impl World {
         let host_node = fed.certify_node(HOST, "support/node").key;
         let (a, ledger) = ledger_with(&fed);
         let (b, other) = ledger_with(&fed);
-        World { fed, boden, pitea, line2, line2b, host_node, ledger, other, _dirs: (a, b) }
+        World { fed, boden, pitea, line2, line2b, host_node, ordinarie, ledger, other, _dirs: (a, b) }
     }
 
     /// `who`'s next record, claiming `time_ms`.
@@ -201,4 +209,107 @@ fn the_cli_refuses_a_personnummer_naming_the_field_before_anything_is_signed() {
     let message = ["support", "event", case.as_str(), "message", "--text", "Se 811218-9876", "--key", key];
     let err = fails(dir.path(), &[&message[..], &["--api", "http://127.0.0.1:9"]].concat());
     assert!(err.contains("Fältet Text innehåller ett personnummer"), "{err}");
+}
+
+/// Line 2 drafts a table (medel: 2 h to start repair) applying from `from`; an övrigt matter
+/// names it, every member votes yes, and the host's node closes it at `closed_ms`. Returns the
+/// table, and the closing (to ingest when the test wants the table adopted).
+fn adopt_table(
+    w: &mut World,
+    from: &str,
+    drafted_ms: i64,
+    closed_ms: i64,
+) -> (Record<Unverified>, Vec<Record<Unverified>>) {
+    let table = SlaTable {
+        name: "Egen SLA-tabell".into(),
+        from: from.into(),
+        high: Some(Target { start_min: 30, inform_min: 15, downtime_min: 240, hours: Hours::Business }),
+        medium: Some(Target { start_min: 120, inform_min: 30, downtime_min: 960, hours: Hours::Business }),
+        low: None,
+        replaces: None,
+    };
+    let table = World::signed(&w.fed, &mut w.line2, Kind::SlaTable, table.to_bytes(), drafted_ms);
+    let matter = Matter {
+        kind: MatterKind::Ovrigt,
+        title: "SLA-tabell".into(),
+        proposal: "Styrgruppen fastställer SLA-tabellen.".into(),
+        alternatives: vec![],
+        papers: vec![],
+        procedure: Procedure::PerCapsulam { voting_window_days: 7 },
+        closer: w.host_node.public(),
+        subject: Some(table.id()),
+    };
+    let m = World::signed(&w.fed, &mut w.line2, Kind::Matter, matter.to_bytes(), drafted_ms + 60_000);
+    ingest(&w.ledger, &[&table, &m]);
+    let mut votes = Vec::new();
+    for (member, voter) in &mut w.ordinarie {
+        let body = Vote { matter: m.id(), member: member.clone(), choice: Choice::Yes };
+        let vote = World::signed(&w.fed, voter, Kind::Vote, body.to_bytes(), drafted_ms + HOUR);
+        votes.push(w.ledger.ingest(vote.clone()).map(|_| vote).expect("a vote"));
+    }
+    let held: Vec<_> = votes.iter().map(|v| w.ledger.store().get(&v.id()).expect("read").expect("held")).collect();
+    let closing = governance::close(m.id(), &matter, &held, &w.fed.chain, w.fed.chain.current());
+    let mut closer = Author::new(w.host_node.clone());
+    let closing = World::signed(&w.fed, &mut closer, Kind::BallotClose, closing.to_bytes(), closed_ms);
+    (table, vec![closing])
+}
+
+#[tokio::test]
+async fn an_adopted_sla_table_clocks_the_cases_reported_after_it_came_into_force() {
+    let mut w = World::new();
+    let (table, closing) = adopt_table(&mut w, "2026-11-02", at("2026-11-02", 9, 0), at("2026-11-16", 12, 0));
+    let router = router_with(&w.ledger, w.host_node.clone(), None);
+    let early = w.case(at("2026-11-10", 10, 0));
+    let early_escalated = w.step(false, early.id(), early.id(), Action::Escalate, at("2026-11-10", 10, 0));
+    ingest(&w.ledger, &[&early, &early_escalated]);
+    let sla = get(&router, "/api/v1/support/sla").await.ok(StatusCode::OK);
+    assert_eq!(sla["in_force"], serde_json::Value::Null, "no table adopted yet");
+    assert_eq!(sla["in_force_name"], "WebCare, applikationsförvaltning, produktionsmiljö");
+    assert_eq!(sla["tables"][0]["id"], table.id().to_hex());
+    assert_eq!(sla["tables"][0]["adoption"]["faststalld"], false);
+    assert_eq!(sla["tables"][0]["medium"]["start_min"], 120);
+
+    ingest(&w.ledger, &closing.iter().collect::<Vec<_>>());
+    let friday = at("2026-11-27", 16, 30);
+    let case = w.case(friday);
+    let escalate = w.step(false, case.id(), case.id(), Action::Escalate, friday);
+    ingest(&w.ledger, &[&case, &escalate]);
+    let monday = at("2026-11-30", 9, 0);
+    let sla = get(&router, &format!("/api/v1/support/sla?at={monday}")).await.ok(StatusCode::OK);
+    assert_eq!(sla["in_force"], table.id().to_hex());
+    assert_eq!(sla["tables"][0]["adoption"]["faststalld"], true);
+    assert_eq!(sla["tables"][0]["since_ms"], at("2026-11-16", 12, 0), "in force from the decision, after its from day");
+    assert_eq!(sla["tables"][0]["in_force"], true);
+    let before = get(&router, &format!("/api/v1/support/sla?at={}", at("2026-11-16", 11, 0))).await.ok(StatusCode::OK);
+    assert_eq!(before["in_force"], serde_json::Value::Null);
+
+    let list = get(&router, &format!("/api/v1/support/cases?at={monday}")).await.ok(StatusCode::OK);
+    let find = |id: RecordId| {
+        list["cases"].as_array().expect("cases").iter().find(|c| c["id"] == id.to_hex()).expect("listed").clone()
+    };
+    // Reported after the adoption: 30 min on Friday, 1 h 30 from Monday 08:00.
+    let late = find(case.id());
+    assert_eq!(late["table"], table.id().to_hex());
+    assert_eq!(late["clocks"][0]["deadline_ms"], at("2026-11-30", 9, 30));
+    // Reported before it: WebCare's eight hours, whatever was decided later.
+    let old = find(early.id());
+    assert_eq!(old["table"], serde_json::Value::Null);
+    assert_eq!(old["clocks"][0]["target_ms"], 8 * HOUR);
+    assert_eq!(list["table"], "Egen SLA-tabell");
+    let reply = get(&router, "/support").await;
+    let html = String::from_utf8(reply.bytes).expect("utf-8");
+    assert!(html.contains("SLA-tabell som gäller: Egen SLA-tabell (fastställd av styrgruppen)."), "{html}");
+}
+
+#[test]
+fn the_cli_refuses_an_sla_table_that_breaks_a_rule_before_anything_is_signed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = dir.path().join("no-such-key.json");
+    let key = key.to_str().expect("a UTF-8 path");
+    let args = ["support", "table", "--webcare", "--from", "2027-01-01", "--medium", "600,30,60", "--key", key];
+    let err = fails(dir.path(), &[&args[..], &["--api", "http://127.0.0.1:9"]].concat());
+    assert!(err.contains("target_beyond_downtime"), "{err}");
+    let args = ["support", "table", "--name", "Tom", "--from", "2027-01-01", "--key", key];
+    let err = fails(dir.path(), &[&args[..], &["--api", "http://127.0.0.1:9"]].concat());
+    assert!(err.contains("empty_sla_table"), "{err}");
 }

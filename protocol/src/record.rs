@@ -78,6 +78,9 @@ pub enum Kind {
     OutageNotice = 51,
     /// An event on a support case: escalation, start of repair, a message, a pause, resolution …
     SupportEvent = 52,
+    /// The federation's SLA table, by the host's förvaltare; in force once a styrgrupp matter
+    /// naming it is closed as adopted ([`crate::support::SlaTable`]).
+    SlaTable = 53,
     /// A member's objektspecialist acknowledging an outage notice (kvittens,
     /// [`crate::outage::OutageAck`]).
     OutageAck = 56,
@@ -85,7 +88,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in code order.
-    pub const ALL: [Kind; 26] = [
+    pub const ALL: [Kind; 27] = [
         Kind::Charter,
         Kind::RosterUpdate,
         Kind::Equivocation,
@@ -111,6 +114,7 @@ impl Kind {
         Kind::SupportCase,
         Kind::OutageNotice,
         Kind::SupportEvent,
+        Kind::SlaTable,
         Kind::OutageAck,
     ];
 
@@ -143,6 +147,7 @@ impl Kind {
             Kind::OutageNotice => "outage-notice",
             Kind::OutageAck => "outage-ack",
             Kind::SupportEvent => "support-event",
+            Kind::SlaTable => "sla-table",
         }
     }
 

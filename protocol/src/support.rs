@@ -3,7 +3,8 @@
 //! the vendor (line 3, which holds no key: line 2 records its reference), the rules every node
 //! checks, and the pure functions every node computes from them — the case's history and status,
 //! its SLA clocks on a business-hours calendar, and the breaches summed per member, category and
-//! month.
+//! month — and the federation's SLA table as a record, adopted by the styrgrupp, which the
+//! clocks of each case use ([`Schedule`]; [`Table::WEBCARE`] when none is in force).
 //!
 //! A record's validity depends only on itself, the roster version it names and the records it
 //! names by id: an event names its case and the state event it follows, so a node judges a step
@@ -17,16 +18,18 @@ mod calendar;
 mod event;
 mod history;
 mod sla;
+mod table;
 mod violation;
 
 pub use body::{check_alone as check_case_alone, Priority, SupportCase};
 pub use calendar::{
-    business_ms, easter_sunday, holidays, is_business_day, stockholm_offset_ms, weekday, Holiday, Local,
-    BUSINESS_CLOSES_MIN, BUSINESS_OPENS_MIN,
+    business_ms, easter_sunday, holidays, is_business_day, stockholm_midnight_ms, stockholm_offset_ms, weekday,
+    Holiday, Local, BUSINESS_CLOSES_MIN, BUSINESS_OPENS_MIN,
 };
 pub use event::{check_text_alone, Action, Line, Stage, State, SupportEvent};
 pub use history::{breaches, history, Breach, BreachKey, History, Step};
 pub use sla::{Clock, ClockKind, Hours, Reading, Table, Target};
+pub use table::{check_alone as check_table_alone, schedule, Schedule, SlaTable, TableState, MAX_TARGET_MIN};
 pub use violation::{Error, Violation};
 
 use crate::record::{Body, Kind, Lookup, Record, Unverified};
@@ -40,7 +43,7 @@ pub const MAX_STATE_EVENTS: usize = 128;
 /// Most days a clock is measured over (ten years): a span beyond it counts as this long.
 pub const MAX_CLOCK_DAYS: i64 = 3660;
 
-/// Checks the body of a support case or support event record. Called by [`crate::validate`]
+/// Checks the body of a support case, support event or SLA table record. Called by [`crate::validate`]
 /// after the author, role and body hash have been checked; any other kind is not this module's
 /// (`None`).
 pub(crate) fn check_body(
@@ -56,6 +59,7 @@ pub(crate) fn check_body(
         Kind::SupportEvent => SupportEvent::from_bytes(body)
             .map_err(Error::from)
             .and_then(|e| event::check(&e, record.header(), roster, lookup)),
+        Kind::SlaTable => SlaTable::from_bytes(body).map_err(Error::from).and_then(|t| table::check(&t, lookup)),
         _ => return None,
     };
     Some(checked)

@@ -317,6 +317,8 @@ pub fn permits(kind: Kind, grant: &KeyGrant, roster: &Roster) -> bool {
         // line may take which step is `support`'s rule (docs/support.md §4).
         Kind::SupportCase => role(Role::Objektspecialist),
         Kind::SupportEvent => role(Role::Objektspecialist) || (host && role(Role::Forvaltare)),
+        // The förvaltningsgrupp drafts the SLA table; the styrgrupp adopts it (docs/support.md §8).
+        Kind::SlaTable => host && role(Role::Forvaltare),
     }
 }
 
@@ -539,10 +541,12 @@ fn check_body(
             None => Err(Rejection::UnsupportedKind { kind }),
             Some(checked) => checked.map_err(|e| rejection(e, |violation| Rejection::Need { kind, violation })),
         },
-        Kind::SupportCase | Kind::SupportEvent => match support::check_body(record, body, roster, lookup) {
-            None => Err(Rejection::UnsupportedKind { kind }),
-            Some(checked) => checked.map_err(|e| rejection(e, |violation| Rejection::Support { kind, violation })),
-        },
+        Kind::SupportCase | Kind::SupportEvent | Kind::SlaTable => {
+            match support::check_body(record, body, roster, lookup) {
+                None => Err(Rejection::UnsupportedKind { kind }),
+                Some(checked) => checked.map_err(|e| rejection(e, |violation| Rejection::Support { kind, violation })),
+            }
+        }
         _ => match governance::check_body(record, body, roster, chain, lookup, permits) {
             None => Err(Rejection::UnsupportedKind { kind }),
             Some(checked) => checked.map_err(|e| rejection(e, |violation| Rejection::Governance { kind, violation })),

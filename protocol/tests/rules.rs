@@ -902,6 +902,8 @@ fn authorship_follows_the_table_in_the_specification() {
         // A case is raised by line 1; an event is line 1's or the förvaltningsgrupp's (docs/support.md).
         (Kind::SupportCase, "objektspecialist"),
         (Kind::SupportEvent, "objektspecialist host-forvaltare"),
+        // The förvaltningsgrupp drafts the SLA table; the styrgrupp adopts it (docs/support.md §8).
+        (Kind::SlaTable, "host-forvaltare"),
         // The host's management publishes outage notices; a person acknowledges (docs/outages.md).
         (Kind::OutageNotice, "host-node host-forvaltare"),
         (Kind::OutageAck, "objektspecialist"),

@@ -7,7 +7,7 @@ use samverka_protocol::governance::Date;
 use samverka_protocol::plan::Violation as FieldViolation;
 use samverka_protocol::support::{
     breaches, business_ms, easter_sunday, history, holidays, is_business_day, stockholm_offset_ms, Action, ClockKind,
-    Holiday, Line, Priority, Stage, State, SupportCase, SupportEvent, Table, Violation, MAX_STATE_EVENTS,
+    Holiday, Line, Priority, Schedule, Stage, State, SupportCase, SupportEvent, Table, Violation, MAX_STATE_EVENTS,
 };
 use samverka_protocol::testkit::{self, Author, Federation, Held};
 use samverka_protocol::validate::verify_in;
@@ -585,7 +585,7 @@ fn a_low_case_has_no_clocks_and_information_stops_its_clock() {
 fn breaches_are_summed_per_member_category_and_month() {
     let (_, late) = clocks_of(Priority::High, at(MONDAY, 10, 0), &[]);
     let (_, fine) = clocks_of(Priority::High, at(MONDAY, 10, 0), &[(Who::Line2, Action::Start, at(MONDAY, 10, 30))]);
-    let sums = breaches([&late, &fine], &Table::WEBCARE, at(MONDAY, 12, 0));
+    let sums = breaches([&late, &fine], &Schedule::default(), at(MONDAY, 12, 0));
     assert_eq!(sums.len(), 1);
     let (key, sum) = sums.iter().next().expect("one key");
     assert_eq!((key.member.as_str(), key.category.as_str(), key.month.as_str()), (MEMBER, "Inloggning", "2026-11"));

@@ -114,6 +114,11 @@ pub trait Node: Send + Sync + 'static {
     fn support_breaches(&self) -> Result<Vec<support::BreachRow>, Error> {
         Ok(Vec::new())
     }
+    /// The SLA table in force now: the default, WebCare's, unless the node says otherwise.
+    fn support_sla(&self) -> Result<support::SlaLine, Error> {
+        let name = samverka_protocol::support::Table::WEBCARE.name.into_owned();
+        Ok(support::SlaLine { name, adopted: false })
+    }
 }
 
 /// Which matters a list shows: by status and kind, a page of them.

@@ -47,7 +47,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         (name = "operator", description = "Act as the node itself; require the operator token."),
         (name = "outages", description = "Outage notices (driftstörning, planerat underhåll), their updates and all-clear, and each member's acknowledgement. Signed notices and acknowledgements are submitted with POST /api/v1/records."),
         (name = "needs", description = "The shared needs backlog (behov): each need's state, path, the members that need it and the federation's priority order. Needs, endorsements, rankings and steps are submitted with POST /api/v1/records."),
-        (name = "support", description = "Support cases (ärenden) per line with their SLA clocks, and breaches per member, category and month (docs/support.md). Cases and their events are submitted with POST /api/v1/records."),
+        (name = "support", description = "Support cases (ärenden) per line with their SLA clocks, breaches per member, category and month, and the federation's SLA tables with their adoption (docs/support.md). Cases, their events and SLA tables are submitted with POST /api/v1/records."),
         (name = "plans", description = "Förvaltningsplaner, utvecklingsplaner, budgets, their receipts and adoption, cost keys and the invoice basis. Signed plans are submitted with POST /api/v1/records."),
     ),
     paths(
@@ -66,7 +66,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         agreements::list, agreements::one, agreements::pdf, agreements::calendar,
         outages::list, outages::one,
         needs::list, needs::one,
-        support::list, support::one, support::breaches,
+        support::list, support::one, support::breaches, support::sla,
     ),
     components(schemas(ErrorBody, KindName, Role, records::RecordFormat)),
     modifiers(&OperatorToken),

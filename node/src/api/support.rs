@@ -1,12 +1,13 @@
 //! Support cases over HTTP: the cases per line with their SLA clocks, one case with its steps,
-//! and the breaches per member, category and month. Every state and clock comes from
+//! the breaches per member, category and month, and the SLA tables held with their adoption. Every state and clock comes from
 //! [`crate::support`]; the instant the clocks are read at is `?at=<ms>` or the node's clock.
 //!
 //! Cases and events arrive through `POST /api/v1/records` like every other record
 //! (`samverka support open|event` sign on the person's machine).
 
 use axum::extract::State as S;
-use samverka_protocol::support::{Action, Clock, Hours, Reading};
+use samverka_protocol::plan::Adoption;
+use samverka_protocol::support::{Action, Clock, Hours, Reading, Schedule, TableState, Target};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -14,7 +15,7 @@ use super::extract::{self, Json, Path, Query};
 use super::openapi as doc;
 use super::{Error, Routes, State};
 use crate::support::{self, Case, Inbox};
-use samverka_protocol::MemberId;
+use samverka_protocol::{MemberId, RecordId};
 
 impl Routes {
     /// The support routes.
@@ -22,6 +23,7 @@ impl Routes {
         self.get("/api/v1/support/cases", list)
             .get("/api/v1/support/cases/{id}", one)
             .get("/api/v1/support/breaches", breaches)
+            .get("/api/v1/support/sla", sla)
     }
 }
 
@@ -95,6 +97,8 @@ fn summary_view(c: &Case) -> Value {
         "paused": h.state.paused,
         "breached": c.breached(),
         "next_deadline_ms": c.next_deadline(),
+        "table": c.table.map(|t| t.to_hex()),
+        "table_name": c.table_name,
         "clocks": c.clocks.iter().map(clock_view).collect::<Vec<_>>(),
     })
 }
@@ -157,13 +161,17 @@ pub(super) async fn list(S(state): S<State>, Query(q): Query<CasesQuery>) -> Res
     };
     let now = at(q.at);
     let chain = state.ledger.chain().ok_or(Error::NoFederation)?;
-    let mut list =
-        state.blocking(move |s| support::cases(s.ledger.store(), &chain, &inbox, now).map_err(query)).await?;
+    let (mut list, tables) = state
+        .blocking(move |s| {
+            let store = s.ledger.store();
+            Ok((support::cases(store, &chain, &inbox, now).map_err(query)?, support::tables(store).map_err(query)?))
+        })
+        .await?;
     if let Some(m) = &member {
         list.retain(|c| c.history.member() == m);
     }
     Ok(Json(
-        json!({ "at_ms": now, "table": support::TABLE.name, "cases": list.iter().map(summary_view).collect::<Vec<_>>() }),
+        json!({ "at_ms": now, "table": tables.table(now).name, "cases": list.iter().map(summary_view).collect::<Vec<_>>() }),
     ))
 }
 
@@ -217,7 +225,12 @@ pub(super) async fn one(
 pub(super) async fn breaches(S(state): S<State>, Query(q): Query<AtQuery>) -> Result<Json<Value>, Error> {
     let now = at(q.at);
     let chain = state.ledger.chain().ok_or(Error::NoFederation)?;
-    let sums = state.blocking(move |s| support::breaches(s.ledger.store(), now).map_err(query)).await?;
+    let (sums, tables) = state
+        .blocking(move |s| {
+            let store = s.ledger.store();
+            Ok((support::breaches(store, now).map_err(query)?, support::tables(store).map_err(query)?))
+        })
+        .await?;
     let rows: Vec<Value> = sums
         .iter()
         .map(|(k, b)| {
@@ -232,5 +245,74 @@ pub(super) async fn breaches(S(state): S<State>, Query(q): Query<AtQuery>) -> Re
             })
         })
         .collect();
-    Ok(Json(json!({ "at_ms": now, "table": support::TABLE.name, "breaches": rows })))
+    Ok(Json(json!({ "at_ms": now, "table": tables.table(now).name, "breaches": rows })))
+}
+
+fn target_view(t: Option<Target>) -> Value {
+    t.map_or(Value::Null, |t| {
+        json!({
+            "start_min": t.start_min,
+            "inform_min": t.inform_min,
+            "downtime_min": t.downtime_min,
+            "hours": hours_name(t.hours),
+        })
+    })
+}
+
+fn table_view(t: &TableState, in_force: Option<RecordId>) -> Value {
+    let adoption = match &t.adoption {
+        Adoption::NotAdopted => json!({ "faststalld": false }),
+        Adoption::Adopted { matter, closing } => {
+            json!({ "faststalld": true, "matter": matter.to_hex(), "closing": closing.to_hex() })
+        }
+    };
+    json!({
+        "id": t.id.to_hex(),
+        "name": t.body.name,
+        "from": t.body.from,
+        "replaces": t.body.replaces.map(|r| r.to_hex()),
+        "high": target_view(t.body.high),
+        "medium": target_view(t.body.medium),
+        "low": target_view(t.body.low),
+        "adoption": adoption,
+        "since_ms": t.since_ms,
+        "in_force": in_force == Some(t.id),
+    })
+}
+
+fn sla_view(tables: &Schedule, now: i64) -> Value {
+    let in_force = tables.in_force(now).map(|t| t.id);
+    let default = samverka_protocol::support::Table::WEBCARE;
+    json!({
+        "at_ms": now,
+        "in_force": in_force.map(|t| t.to_hex()),
+        "in_force_name": tables.table(now).name,
+        "default": {
+            "name": default.name,
+            "high": target_view(default.high),
+            "medium": target_view(default.medium),
+            "low": target_view(default.low),
+        },
+        "tables": tables.tables().iter().map(|t| table_view(t, in_force)).collect::<Vec<_>>(),
+    })
+}
+
+/// `GET /api/v1/support/sla`: the SLA tables held with their adoption, and the one in force.
+#[utoipa::path(
+    get,
+    path = "/api/v1/support/sla",
+    operation_id = "getSupportSla",
+    tag = "support",
+    summary = "The SLA tables held (kind sla-table) with their targets per priority, adoption (fastställd by an övrigt matter naming the table) and since when each is in force; the table in force at `at`; and the default, WebCare's, which clocks a case reported while no adopted table is in force.",
+    params(AtQuery),
+    responses(
+        (status = 200, description = "The tables.", body = inline(doc::SupportSla)),
+        doc::BadLine,
+        doc::ReadFailures,
+    ),
+)]
+pub(super) async fn sla(S(state): S<State>, Query(q): Query<AtQuery>) -> Result<Json<Value>, Error> {
+    let now = at(q.at);
+    let tables = state.blocking(move |s| support::tables(s.ledger.store()).map_err(query)).await?;
+    Ok(Json(sla_view(&tables, now)))
 }

@@ -76,7 +76,8 @@ pub enum SignWhat {
         #[arg(long)]
         closer: Option<String>,
         /// The record the matter decides on: a plan version (record id) of the kind the matter's
-        /// kind adopts, or a cost key on a budget matter. Adopting the matter makes it fastställd.
+        /// kind adopts, a cost key on a budget matter, or an SLA table on an ovrigt matter.
+        /// Adopting the matter makes it fastställd.
         #[arg(long)]
         subject: Option<String>,
     },

@@ -2,12 +2,17 @@
 //! step on it (escalate, start, vendor, message, inform, pause, resume, resolve, close) as line 1
 //! or the förvaltningsgrupp (line 2) — each signed on your own machine and sent, or written with
 //! `--out` — and read the cases with their SLA clocks from a node. Every free text is checked
-//! for a personnummer before anything is signed (`docs/support.md`).
+//! for a personnummer before anything is signed (`docs/support.md`). `samverka support table`
+//! drafts the federation's SLA table as the host's förvaltare; `samverka support sla` shows the
+//! tables held, their adoption and the one in force (`docs/support.md` §8).
 
 use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 use samverka_node::support::{refusal, span, stockholm_time};
-use samverka_protocol::support::{check_case_alone, check_text_alone, Action, Priority, SupportCase, SupportEvent};
+use samverka_protocol::support::{
+    check_case_alone, check_table_alone, check_text_alone, Action, Hours, Priority, SlaTable, SupportCase,
+    SupportEvent, Target,
+};
 use samverka_protocol::{Body, Kind, RecordId};
 use serde_json::Value;
 
@@ -62,6 +67,45 @@ pub enum SupportCommand {
         member: Option<String>,
         #[command(flatten)]
         node: Node,
+    },
+    /// Show the SLA tables a node holds: their targets, adoption, and the one in force (WebCare's
+    /// when none is adopted).
+    Sla {
+        #[command(flatten)]
+        node: Node,
+        /// Print the node's JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Draft the federation's SLA table as the host's förvaltare, signed by your key. It is in
+    /// force once the styrgrupp adopts an övrigt matter naming it (`samverka sign matter
+    /// --kind ovrigt --subject ID`), from --from on.
+    Table {
+        /// What the table is, one line (default with --webcare: WebCare's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// The first day it may apply to, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Start from WebCare's table (kritisk/hög 1 h / 30 min / 10 h, medel 8 h / 30 min /
+        /// 24 h, business hours; låg none); --high, --medium and --low override a row.
+        #[arg(long)]
+        webcare: bool,
+        /// Kritisk/hög: `START,INFORM,DOWNTIME` in minutes, with `,all-day` to count every
+        /// hour instead of business hours; `none` for no clocks.
+        #[arg(long)]
+        high: Option<String>,
+        /// Medel, as --high.
+        #[arg(long)]
+        medium: Option<String>,
+        /// Låg, as --high.
+        #[arg(long)]
+        low: Option<String>,
+        /// The table this one replaces (its record id).
+        #[arg(long)]
+        replaces: Option<String>,
+        #[command(flatten)]
+        signing: Signing,
     },
     /// Show a case: its steps and SLA clocks.
     Show {
@@ -139,7 +183,96 @@ pub async fn run(command: SupportCommand) -> Result<()> {
         }
         SupportCommand::List { line, member, node } => list(&node, line, member).await,
         SupportCommand::Show { case, node, json } => show(&node, &case, json).await,
+        SupportCommand::Sla { node, json } => sla(&node, json).await,
+        SupportCommand::Table { name, from, webcare, high, medium, low, replaces, signing } => {
+            let mut table = if webcare {
+                SlaTable::webcare(&from)
+            } else {
+                SlaTable { name: String::new(), from, high: None, medium: None, low: None, replaces: None }
+            };
+            if let Some(name) = name {
+                table.name = name;
+            }
+            for (row, given) in [(&mut table.high, high), (&mut table.medium, medium), (&mut table.low, low)] {
+                if let Some(given) = given {
+                    *row = target(&given)?;
+                }
+            }
+            table.replaces = replaces.map(|r| record_id(&r, "replaces")).transpose()?;
+            // Checked before the key file or the node is touched: nothing is signed.
+            check_table_alone(&table).map_err(|v| anyhow::anyhow!("the table is refused ({}): {v}", v.code()))?;
+            let ready = ready(&signing.key, &signing.api).await?;
+            ready.deliver(&signing.api, signing.out.as_deref(), Kind::SlaTable, table.to_bytes()).await?;
+            Ok(())
+        }
     }
+}
+
+/// A row as typed: `START,INFORM,DOWNTIME` minutes, optionally `,all-day`; or `none`.
+fn target(given: &str) -> Result<Option<Target>> {
+    if given.trim() == "none" {
+        return Ok(None);
+    }
+    let parts: Vec<&str> = given.split(',').map(str::trim).collect();
+    let hours = match parts.get(3) {
+        None => Hours::Business,
+        Some(&"all-day") => Hours::AllDay,
+        Some(&"business") => Hours::Business,
+        Some(other) => anyhow::bail!("{other:?}: the fourth part is all-day or business"),
+    };
+    let minutes = |i: usize| -> Result<i64> {
+        let part = parts.get(i).copied().unwrap_or("");
+        part.parse().with_context(|| format!("{given:?}: START,INFORM,DOWNTIME are whole minutes, or none"))
+    };
+    if parts.len() > 4 {
+        anyhow::bail!("{given:?}: START,INFORM,DOWNTIME in minutes, optionally ,all-day");
+    }
+    Ok(Some(Target { start_min: minutes(0)?, inform_min: minutes(1)?, downtime_min: minutes(2)?, hours }))
+}
+
+/// A row in words: `påbörjad felrättning 60 min, information 30 min, maximal feltid 600 min
+/// (kontorstid)`.
+fn row_line(v: &Value) -> String {
+    if v.is_null() {
+        return "inga klockor".into();
+    }
+    let hours = if text(v, "hours") == "all_day" { "dygnet runt" } else { "kontorstid" };
+    let min = |k: &str| span(v[k].as_i64().unwrap_or(0) * 60_000);
+    format!(
+        "påbörjad felrättning {}, information {}, maximal feltid {} ({hours})",
+        min("start_min"),
+        min("inform_min"),
+        min("downtime_min")
+    )
+}
+
+async fn sla(node: &Node, json: bool) -> Result<()> {
+    let view = get_json(&node.api, "/api/v1/support/sla").await?;
+    if json {
+        return output::json(&view);
+    }
+    match view["in_force"].as_str() {
+        Some(id) => say!("gäller nu: {} ({id})", text(&view, "in_force_name")),
+        None => say!("gäller nu: {} (standard: ingen tabell är fastställd)", text(&view, "in_force_name")),
+    }
+    let rows = |v: &Value| -> Result<()> {
+        for (key, name) in [("high", "kritisk/hög"), ("medium", "medel"), ("low", "låg")] {
+            say!("    {name}: {}", row_line(&v[key]));
+        }
+        Ok(())
+    };
+    for t in view["tables"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        let state = match (t["adoption"]["faststalld"].as_bool(), t["since_ms"].as_i64()) {
+            (Some(true), Some(since)) => format!("fastställd, gäller från {}", stockholm_time(since)),
+            (Some(true), None) => "fastställd".into(),
+            _ => "ej fastställd".into(),
+        };
+        let now = if t["in_force"].as_bool() == Some(true) { ", gäller nu" } else { "" };
+        say!("{} {} (från {}; {state}{now})", text(t, "id"), text(t, "name"), text(t, "from"));
+        rows(t)?;
+    }
+    say!("standard: {}", text(&view["default"], "name"));
+    rows(&view["default"])
 }
 
 fn action_of(action: ActionArg, reference: Option<String>) -> Result<Action> {

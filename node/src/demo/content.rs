@@ -2,7 +2,8 @@
 //! federation at work — two matters with papers (a förvaltningsplan and a budget for 2027), a
 //! meeting held with both on its agenda, votes cast at the members' own nodes, the plan closed by
 //! the host and its minutes (protokoll) justerade, the budget still open on a meeting called
-//! ahead — and the matter bodies the web pages' test fixture shares.
+//! ahead, WebCare's SLA table adopted per capsulam as the federation's — and the matter bodies
+//! the web pages' test fixture shares.
 //!
 //! Every record is authored with [`Ledger::author`] (draft persisted, signed, then the one ingest
 //! path) at the node of the member whose key signs it: a vote by a member's styrgrupp ordinarie
@@ -23,7 +24,7 @@ use samverka_protocol::outage::{NoticeKind, OutageAck, OutageNotice, Published};
 use samverka_protocol::plan::{
     Activity, BudgetLine, Days, Effort, Goal, Mode, Outcome, OutcomeLine, Period, Plan, PlanKind, Sides,
 };
-use samverka_protocol::support::{Action as SupportAction, Priority, SupportCase, SupportEvent};
+use samverka_protocol::support::{Action as SupportAction, Priority, SlaTable, SupportCase, SupportEvent};
 use samverka_protocol::{testkit, Body as _, Kind, MatterKind, MemberId, PublicKey, RecordId, SigningKey};
 
 use crate::governance::{self, Refusal};
@@ -327,6 +328,21 @@ pub struct Seeded {
     pub needs: Vec<RecordId>,
     /// The support cases (one breached, one paused, one resolved and closed) and their events.
     pub support: Vec<RecordId>,
+    /// WebCare's SLA table as the federation's record, adopted before the support cases.
+    pub sla: SlaAdoption,
+}
+
+/// The SLA table record and the övrigt matter that adopted it (`docs/support.md` §8).
+#[derive(Clone, Debug)]
+pub struct SlaAdoption {
+    /// The table (WebCare's), drafted by the host's förvaltare.
+    pub table: RecordId,
+    /// The matter naming it, decided per capsulam.
+    pub matter: RecordId,
+    /// Every member's yes, each at its own node.
+    pub votes: Vec<RecordId>,
+    /// The host's closing, which adopted it.
+    pub closing: RecordId,
 }
 
 /// The demo's outage notices (`docs/outages.md`).
@@ -359,6 +375,8 @@ impl Seeded {
             self.minutes,
         ];
         out.push(self.agreement);
+        out.extend([self.sla.table, self.sla.matter, self.sla.closing]);
+        out.extend(&self.sla.votes);
         let o = &self.outage;
         out.extend([o.active, o.update, o.maintenance, o.all_clear]);
         out.extend(&o.acknowledgements);
@@ -587,6 +605,41 @@ async fn support_cases(seats: &[Seat], h: &Seat, forvaltare: &SigningKey, now_ms
     Ok(out)
 }
 
+/// WebCare's SLA table as a record by the host's förvaltare, applying from `drafted`'s day, and
+/// an övrigt matter naming it decided per capsulam: every member votes yes at its own node and
+/// the host's node closes it at `closed`, so the table is in force from then on.
+async fn adopt_sla(
+    seats: &[Seat],
+    h: &Seat,
+    node: &SigningKey,
+    forvaltare: &SigningKey,
+    drafted: i64,
+    closed: i64,
+) -> Result<SlaAdoption, Error> {
+    let table = author(h, forvaltare, Kind::SlaTable, SlaTable::webcare(&day(drafted)).to_bytes(), drafted).await?;
+    let body = Matter {
+        kind: MatterKind::Ovrigt,
+        title: "SLA-tabell för applikationsförvaltning".into(),
+        proposal: "Styrgruppen beslutar att fastställa WebCares SLA-tabell (Bilaga 3) som federationens.".into(),
+        alternatives: vec![],
+        papers: vec![],
+        procedure: Procedure::PerCapsulam { voting_window_days: 7 },
+        closer: node.public(),
+        subject: Some(table),
+    };
+    let matter = author(h, forvaltare, Kind::Matter, body.to_bytes(), drafted + MINUTE_MS).await?;
+    let mut votes = Vec::new();
+    for (i, seat) in seats.iter().enumerate() {
+        until_held(seat, &[matter]).await?;
+        let body = Vote { matter, member: seat.member.clone(), choice: Choice::Yes };
+        let at = drafted + HOUR_MS + i64::try_from(i).expect("few members") * MINUTE_MS;
+        votes.push(author(seat, &key(&seat.member, "ordinarie"), Kind::Vote, body.to_bytes(), at).await?);
+    }
+    until_held(h, &votes).await?;
+    let closing = close(h, node, matter, closed).await?;
+    Ok(SlaAdoption { table, matter, votes, closing })
+}
+
 /// Seeds the demo's content over running nodes, `host` among `seats`, with `now_ms` as today.
 ///
 /// Of `seats`, all but one in seven vote on the plan; the two first members other than the host
@@ -713,10 +766,13 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
         let signer = key(&seat.member, "firmatecknare");
         agreement_signatures.push(author(seat, &signer, Kind::AgreementSignature, body.to_bytes(), at).await?);
     }
+    // WebCare's SLA table, adopted a week before the first support case was reported.
+    let sla = adopt_sla(seats, h, &node, &forvaltare, called, held + 2 * HOUR_MS).await?;
     let outage = outages(seats, h, &forvaltare, now_ms).await?;
     let needs = seed_needs(seats, h, plan_record, now_ms - 5 * DAY_MS).await?;
     let support = support_cases(seats, h, &forvaltare, now_ms).await?;
     Ok(Seeded {
+        sla,
         needs,
         agreement,
         agreement_signatures,

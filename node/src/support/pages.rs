@@ -95,6 +95,13 @@ pub fn breach_rows(ledger: &Ledger) -> Result<Vec<sv::BreachRow>, view::Error> {
         .collect())
 }
 
+/// The SLA table in force at the node's clock.
+pub fn sla_line(ledger: &Ledger) -> Result<sv::SlaLine, view::Error> {
+    let tables = crate::support::tables(ledger.store())?;
+    let now = now_ms();
+    Ok(sv::SlaLine { name: tables.table(now).name.to_string(), adopted: tables.in_force(now).is_some() })
+}
+
 /// A refusal before anything is signed, with a code the pages have a text for.
 fn refusal(code: &'static str, detail: String) -> view::Refusal {
     view::Refusal { code, detail, given_back: None }

@@ -14,6 +14,7 @@ use crate::crypto::{Hash, PublicKey};
 use crate::needs::Need;
 use crate::plan::{CostKey, Plan};
 use crate::record::{Body, Kind, RecordId};
+use crate::support::SlaTable;
 
 /// The body of a matter record. Fields encode in this order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,7 +37,8 @@ pub struct Matter {
     /// at the matter's roster version (the host's node key, normally).
     pub closer: PublicKey,
     /// The exact record the matter decides on, if any: a plan version (of the kind the matter's
-    /// kind adopts), a cost key (on a budget matter), an agreement, or a need (`docs/needs.md`).
+    /// kind adopts), a cost key (on a budget matter), an agreement, a need (`docs/needs.md`) or
+    /// an SLA table (on an övrigt matter, `docs/support.md` §8).
     /// A yes/no matter only. When its closing adopts it, that record is *fastställd*
     /// (`docs/plans.md` §7; a need is then beslutad once a step names the closing).
     pub subject: Option<RecordId>,
@@ -138,8 +140,8 @@ pub(super) fn check(cx: &Context<'_>, m: &Matter) -> Result<(), Error> {
 
 /// A subject is a held plan of the kind this matter's kind adopts, a cost key on a budget
 /// matter, an agreement on an avtalsförlängning, uppsägning av avtal or nytt avtal matter, or a
-/// need beyond the plan's frame on a större förändring, investering or övrigt matter; the matter
-/// is yes/no.
+/// need beyond the plan's frame on a större förändring, investering or övrigt matter, or an SLA
+/// table on an övrigt matter; the matter is yes/no.
 fn check_subject(cx: &Context<'_>, m: &Matter, id: RecordId) -> Result<(), Error> {
     if !m.alternatives.is_empty() {
         return Err(Violation::SubjectWithAlternatives.into());
@@ -163,6 +165,10 @@ fn check_subject(cx: &Context<'_>, m: &Matter, id: RecordId) -> Result<(), Error
         Kind::Need => {
             record.body().and_then(|b| Need::from_bytes(b).ok()).ok_or_else(unreadable)?;
             matches!(m.kind, MatterKind::StorreForandring | MatterKind::Investering | MatterKind::Ovrigt)
+        }
+        Kind::SlaTable => {
+            record.body().and_then(|b| SlaTable::from_bytes(b).ok()).ok_or_else(unreadable)?;
+            m.kind == MatterKind::Ovrigt
         }
         _ => return Err(Violation::WrongKind { id, found, expected: Kind::Plan }.into()),
     };

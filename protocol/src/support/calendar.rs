@@ -133,6 +133,13 @@ pub fn stockholm_offset_ms(utc_ms: i64) -> i64 {
     }
 }
 
+/// The instant local midnight begins `date` in Stockholm (00:00 local time never falls in a
+/// summer-time switch, which happens at 01:00 UTC).
+pub fn stockholm_midnight_ms(date: Date) -> i64 {
+    let local = date.days() * DAY_MS;
+    local - stockholm_offset_ms(local - HOUR_MS)
+}
+
 /// Easter Sunday of `year` by the anonymous Gregorian computus (Meeus/Jones/Butcher), as days
 /// since 1970-01-01.
 pub fn easter_sunday(year: u16) -> i64 {

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::calendar::Local;
-use super::{Action, Clock, ClockKind, State, SupportCase, SupportEvent, Table};
+use super::{Action, Clock, ClockKind, Schedule, State, SupportCase, SupportEvent, Table};
 use crate::charter::MemberId;
 use crate::crypto::PublicKey;
 use crate::record::{Body, Record, RecordId, Verified};
@@ -210,11 +210,12 @@ pub struct Breach {
     pub clocks: BTreeMap<ClockKind, u32>,
 }
 
-/// Cases and breaches at `now_ms` summed per member, category and month. Cases of a priority
-/// without targets count as cases, never as breaches.
+/// Cases and breaches at `now_ms` summed per member, category and month, each case clocked by
+/// the table `tables` puts in force when it was reported. Cases of a priority without targets
+/// count as cases, never as breaches.
 pub fn breaches<'a>(
     cases: impl IntoIterator<Item = &'a History>,
-    table: &Table,
+    tables: &Schedule,
     now_ms: i64,
 ) -> BTreeMap<BreachKey, Breach> {
     let mut sums: BTreeMap<BreachKey, Breach> = BTreeMap::new();
@@ -223,7 +224,7 @@ pub fn breaches<'a>(
             BreachKey { member: h.member().clone(), category: h.case.category.trim().to_owned(), month: h.month() };
         let sum = sums.entry(key).or_default();
         sum.cases += 1;
-        let breached = h.breached(table, now_ms);
+        let breached = h.breached(tables.table(h.reported_ms), now_ms);
         if !breached.is_empty() {
             sum.breached_cases += 1;
         }

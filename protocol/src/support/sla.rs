@@ -2,13 +2,17 @@
 //! the pauses, counted in business hours or round the clock; it is breached when more time has
 //! run than its target (`docs/support.md` §5).
 
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
 use super::calendar::{add_business_ms, business_ms};
 use super::Priority;
 
 const MINUTE_MS: i64 = 60_000;
 
-/// How a target's time is counted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// How a target's time is counted. Encoded as a varint variant index (0 business, 1 all day).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Hours {
     /// Weekdays 08:00–17:00 Stockholm time, holidays excepted (serviceid vardagar 8–17).
     Business,
@@ -16,8 +20,9 @@ pub enum Hours {
     AllDay,
 }
 
-/// One row of the SLA table: the targets for a priority.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// One row of the SLA table: the targets for a priority. Fields encode in this order (an
+/// [`super::SlaTable`] carries it; minutes as zigzag varints).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Target {
     /// Start of repair (påbörjad felrättning) within this many minutes of the escalation.
     pub start_min: i64,
@@ -32,8 +37,8 @@ pub struct Target {
 /// The SLA table: a target per priority, or none (no clocks) for a priority without one.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Table {
-    /// Where the figures come from.
-    pub name: &'static str,
+    /// Where the figures come from: the table record's name, or WebCare's for the default.
+    pub name: Cow<'static, str>,
     /// Kritisk/hög.
     pub high: Option<Target>,
     /// Medel.
@@ -46,9 +51,10 @@ impl Table {
     /// WebCare's table for application management in production (Bilaga 3 of the 2012
     /// agreement, serviceid vardagar 8–17): start of repair within 1 h (kritisk/hög) or 8 h
     /// (medel), information within 30 min, at most 10 h (kritisk/hög) or 24 h (medel) of
-    /// downtime per incident, all in business hours; låg has no targets.
+    /// downtime per incident, all in business hours; låg has no targets. The clocks of a case
+    /// use it when no table adopted by the federation is in force ([`super::Schedule`]).
     pub const WEBCARE: Table = Table {
-        name: "WebCare, applikationsförvaltning, produktionsmiljö",
+        name: Cow::Borrowed("WebCare, applikationsförvaltning, produktionsmiljö"),
         high: Some(Target { start_min: 60, inform_min: 30, downtime_min: 10 * 60, hours: Hours::Business }),
         medium: Some(Target { start_min: 8 * 60, inform_min: 30, downtime_min: 24 * 60, hours: Hours::Business }),
         low: None,

@@ -1,8 +1,8 @@
-//! Why a support case or support event record is refused: one [`Violation`] variant per rule of
-//! `docs/support.md` §3–§4, each with a stable [`Violation::code`], and the [`Error`] the rules
+//! Why a support case, support event or SLA table record is refused: one [`Violation`] variant
+//! per rule of `docs/support.md` §3–§4 and §8, each with a stable [`Violation::code`], and the [`Error`] the rules
 //! return. `crate::validate` maps these into its `Rejection`; this module imports nothing from it.
 
-use super::{Stage, MAX_MESSAGE_BYTES, MAX_STATE_EVENTS};
+use super::{ClockKind, Priority, Stage, MAX_MESSAGE_BYTES, MAX_STATE_EVENTS, MAX_TARGET_MIN};
 use crate::charter::MemberId;
 use crate::plan;
 use crate::record::RecordId;
@@ -87,6 +87,43 @@ pub enum Violation {
         /// The step ([`super::Action::name`]).
         action: &'static str,
     },
+    /// An SLA table sets no targets for any priority.
+    #[error("an SLA table sets the targets of at least one priority")]
+    EmptySlaTable,
+    /// An SLA target is zero or negative minutes.
+    #[error("the {} target of priority {} is {minutes} minutes; a target is at least one minute", clock.name(), priority.name())]
+    TargetNotPositive {
+        /// The priority's row.
+        priority: Priority,
+        /// The clock.
+        clock: ClockKind,
+        /// The minutes given.
+        minutes: i64,
+    },
+    /// An SLA target is longer than [`MAX_TARGET_MIN`].
+    #[error("the {} target of priority {} is {minutes} minutes, more than {MAX_TARGET_MIN} (a year)", clock.name(), priority.name())]
+    TargetTooLong {
+        /// The priority's row.
+        priority: Priority,
+        /// The clock.
+        clock: ClockKind,
+        /// The minutes given.
+        minutes: i64,
+    },
+    /// The start-of-repair or information target is longer than the row's maximum downtime.
+    #[error("the {} target of priority {} is longer than its maximum downtime", clock.name(), priority.name())]
+    TargetBeyondDowntime {
+        /// The priority's row.
+        priority: Priority,
+        /// The clock (start or inform).
+        clock: ClockKind,
+    },
+    /// An SLA table applies from an earlier day than the table it replaces.
+    #[error("the table applies from an earlier day than the table {replaced} it replaces")]
+    FromBeforeReplaced {
+        /// The table replaced.
+        replaced: RecordId,
+    },
 }
 
 impl Violation {
@@ -105,6 +142,11 @@ impl Violation {
             Violation::NotAllowedInState { .. } => "not_allowed_in_state",
             Violation::WrongLine { .. } => "wrong_line",
             Violation::EmptyText { .. } => "empty_text",
+            Violation::EmptySlaTable => "empty_sla_table",
+            Violation::TargetNotPositive { .. } => "target_not_positive",
+            Violation::TargetTooLong { .. } => "target_too_long",
+            Violation::TargetBeyondDowntime { .. } => "target_beyond_downtime",
+            Violation::FromBeforeReplaced { .. } => "from_before_replaced",
         }
     }
 }

@@ -119,6 +119,8 @@ struct SupportPage {
     caption: String,
     rows: Vec<Line>,
     breaches: Vec<Vec<String>>,
+    /// Which SLA table is in force, in words.
+    sla: String,
 }
 
 /// `GET /support`: a line's inbox and the breach summary.
@@ -132,12 +134,15 @@ pub async fn inbox<N: Node>(State(web): State<Arc<Web<N>>>, Query(q): Query<Inbo
         };
         let rows = read(&web.node, move |n| n.support_cases(&inbox)).await?;
         let breaches = read(&web.node, |n| n.support_breaches()).await?;
+        let sla = read(&web.node, |n| n.support_sla()).await?;
         let t = v.t();
+        let sla_key = if sla.adopted { "support.sla_adopted" } else { "support.sla_default" };
         let page = SupportPage {
             c: v.chrome(t.get("support.heading").into(), web.node.demo()),
             caption: t.fill(caption_key, &[("count", &rows.len().to_string())]),
             rows: rows.iter().map(|r| line(t, r)).collect(),
             breaches: breaches.iter().map(breach_line).collect(),
+            sla: t.fill(sla_key, &[("name", &sla.name)]),
         };
         Ok(page.render()?)
     };

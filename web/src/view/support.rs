@@ -57,6 +57,15 @@ pub struct CaseRow {
     pub clocks: Vec<ClockView>,
 }
 
+/// The SLA table in force now (`docs/support.md` §8).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlaLine {
+    /// The table's name.
+    pub name: String,
+    /// Whether the styrgrupp adopted it (else it is the default, WebCare's).
+    pub adopted: bool,
+}
+
 /// A step on a case.
 #[derive(Clone, Debug)]
 pub struct StepView {

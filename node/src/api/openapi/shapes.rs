@@ -67,6 +67,7 @@ pub enum KindName {
     SupportCase,
     OutageNotice,
     OutageAck,
+    SlaTable,
 }
 
 /// A role a person's key may hold.
@@ -1515,11 +1516,13 @@ pub struct NeedDetail {
 pub struct SupportCases {
     /// The instant the clocks were read at, ms since the epoch.
     at_ms: i64,
-    /// The SLA table applied.
+    /// The name of the SLA table in force at `at_ms` (each case names its own).
     table: String,
     /// Each case: id, member, member_name, category, priority (`high`, `medium`, `low`), title,
     /// reported_ms, stage (`registered`, `escalated`, `started`, `vendor`, `resolved`,
-    /// `closed`), paused, breached, next_deadline_ms, and its clocks (clock `start`, `inform` or
+    /// `closed`), paused, breached, next_deadline_ms, table (the adopted SLA table's record id
+    /// in force when the case was reported, or null for WebCare's default), table_name, and its
+    /// clocks (clock `start`, `inform` or
     /// `downtime`; hours, target_ms, from_ms, stopped_ms, elapsed_ms, remaining_ms, deadline_ms,
     /// stopped, paused, breached).
     #[schema(value_type = Vec<Object>)]
@@ -1562,10 +1565,68 @@ pub struct SupportCaseDetail {
 pub struct SupportBreaches {
     /// The instant the clocks were read at, ms since the epoch.
     at_ms: i64,
-    /// The SLA table applied.
+    /// The name of the SLA table in force at `at_ms` (each case is clocked by the table in
+    /// force when it was reported).
     table: String,
     /// Each row: member, member_name, category, month (`YYYY-MM`), cases, breached_cases, and
     /// clocks (breached clocks by clock name).
     #[schema(value_type = Vec<Object>)]
     breaches: Vec<serde_json::Value>,
+}
+
+/// The targets of one priority, or null for none (no clocks).
+#[derive(ToSchema, Serialize)]
+pub struct SlaTargets {
+    /// Start of repair within this many minutes of the escalation.
+    start_min: i64,
+    /// Information within this many minutes.
+    inform_min: i64,
+    /// Resolved within this many minutes (maximal feltid).
+    downtime_min: i64,
+    /// `business` (weekdays 08–17 Stockholm time, holidays excepted) or `all_day`.
+    hours: String,
+}
+
+/// The default SLA table: WebCare's.
+#[derive(ToSchema, Serialize)]
+pub struct SlaDefault {
+    name: String,
+    high: Option<SlaTargets>,
+    medium: Option<SlaTargets>,
+    low: Option<SlaTargets>,
+}
+
+/// An SLA table record held, with its adoption.
+#[derive(ToSchema, Serialize)]
+pub struct SlaTableView {
+    id: Id,
+    /// One line.
+    name: String,
+    /// The first day it may apply to, `YYYY-MM-DD`.
+    from: String,
+    /// The table it replaces, if any.
+    replaces: Option<Id>,
+    high: Option<SlaTargets>,
+    medium: Option<SlaTargets>,
+    low: Option<SlaTargets>,
+    adoption: Adoption,
+    /// In force since (ms since the epoch): the later of 00:00 Stockholm time on `from` and the
+    /// adopting closing's claimed time; null while not adopted.
+    since_ms: Option<i64>,
+    /// Whether it is the table in force at `at_ms`.
+    in_force: bool,
+}
+
+/// The SLA tables held and the one in force.
+#[derive(ToSchema, Serialize)]
+pub struct SupportSla {
+    /// The instant asked about, ms since the epoch.
+    at_ms: i64,
+    /// The adopted table in force at `at_ms`, or null: the default applies.
+    in_force: Option<Id>,
+    /// The name of the table in force (the default's when none is adopted).
+    in_force_name: String,
+    default: SlaDefault,
+    /// Every table held, by `from` day then record id.
+    tables: Vec<SlaTableView>,
 }
