@@ -1,6 +1,7 @@
 //! `samverka demo` as a living federation: a small demo started in this process on loopback
 //! seeds its content, and every node comes to hold the matters, the votes cast at the members'
-//! own nodes, the host's closing and the justerade minutes; the host's pages list the matters.
+//! own nodes, the host's closing and the justerade minutes, and WebCare's SLA table adopted as a
+//! record that clocks the support cases; the host's pages list the matters.
 
 use std::time::{Duration, Instant};
 
@@ -79,6 +80,16 @@ fn lacking(seat: &content::Seat, seeded: &content::Seeded) -> Result<Option<Stri
         .context("the agreement is held")?;
     if !agreement.summary.status.signed_by_all() {
         return Ok(Some(format!("the agreement signed by all ({:?})", agreement.summary.status)));
+    }
+    // WebCare's SLA table is the federation's record, adopted before the support cases, which
+    // it clocks.
+    let tables = samverka_node::support::tables(store)?;
+    if tables.in_force(samverka_node::support::now_ms()).map(|t| t.id) != Some(seeded.sla.table) {
+        return Ok(Some("WebCare's SLA table adopted and in force".into()));
+    }
+    let cases = samverka_node::support::cases(store, &chain, &samverka_node::support::Inbox::All, 0)?;
+    if cases.iter().any(|c| c.table != Some(seeded.sla.table)) {
+        return Ok(Some("every support case clocked by the adopted SLA table".into()));
     }
     Ok(None)
 }

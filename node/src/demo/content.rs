@@ -657,6 +657,10 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
     let called = now_ms - CALLED_DAYS_AGO * DAY_MS;
     let held = called + NOTICE_DAYS * DAY_MS;
 
+    // WebCare's SLA table, adopted a week before the first support case was reported; seeded
+    // first, so the plan and the budget are the newest matters.
+    let sla = adopt_sla(seats, h, &node, &forvaltare, called - DAY_MS, held + 2 * HOUR_MS).await?;
+
     // The host's förvaltare prepares both matters with their papers; its node registers them.
     let (plan_file, budget_file) = (plan_paper(), budget_paper());
     // The plan and the budget are records first; each matter names the exact version it decides.
@@ -766,8 +770,6 @@ pub async fn seed(seats: &[Seat], host: &str, now_ms: i64) -> Result<Seeded, Err
         let signer = key(&seat.member, "firmatecknare");
         agreement_signatures.push(author(seat, &signer, Kind::AgreementSignature, body.to_bytes(), at).await?);
     }
-    // WebCare's SLA table, adopted a week before the first support case was reported.
-    let sla = adopt_sla(seats, h, &node, &forvaltare, called, held + 2 * HOUR_MS).await?;
     let outage = outages(seats, h, &forvaltare, now_ms).await?;
     let needs = seed_needs(seats, h, plan_record, now_ms - 5 * DAY_MS).await?;
     let support = support_cases(seats, h, &forvaltare, now_ms).await?;
