@@ -23,6 +23,7 @@ use samverka_node::sync;
 use samverka_protocol::plan::{
     Activity, Days, Effort, Goal, Mode, Outcome, OutcomeLine, Period, Plan, PlanKind, PlanReceipt, Sides,
 };
+use samverka_protocol::support::SlaTable;
 use samverka_protocol::testkit::{self, Federation};
 use samverka_protocol::{validate, Body as _, Kind, Record, Role, RosterChain, Unverified};
 
@@ -191,6 +192,9 @@ fn federation() -> (Federation, Vec<Record<Unverified>>) {
     records.push(plan);
     records.push(node.next(fed.id(), fed.version(), Kind::PlanReceipt, receipt.to_bytes()));
     records.push(utfall);
+    // The federation's SLA table: the support decoders.
+    let table = SlaTable::webcare("2027-01-01");
+    records.push(forvaltare.next(fed.id(), fed.version(), Kind::SlaTable, table.to_bytes()));
     (fed, records)
 }
 
