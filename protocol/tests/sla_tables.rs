@@ -181,6 +181,13 @@ fn refuses_a_table_without_a_name() {
 }
 
 #[test]
+fn refuses_a_personnummer_in_the_name() {
+    let mut w = World::new();
+    let t = table("Tabell för 811218-9876", "2026-01-01");
+    refused(w.draft(&t, T), Violation::PersonalIdentityNumber { field: "name", at: 11 });
+}
+
+#[test]
 fn refuses_a_from_that_is_no_day() {
     let mut w = World::new();
     let t = table("Tabell", "2026-02-30");
@@ -400,4 +407,19 @@ fn midnight_in_stockholm_follows_summer_time() {
     assert_eq!(stockholm_offset_ms(winter), HOUR);
     assert_eq!((winter + HOUR).rem_euclid(24 * HOUR), 0);
     assert_eq!((summer + 2 * HOUR).rem_euclid(24 * HOUR), 0);
+}
+
+#[test]
+fn webcares_table_encodes_as_documented() {
+    let name = "WebCare, applikationsförvaltning, produktionsmiljö";
+    let mut expected = vec![u8::try_from(name.len()).expect("a short name")];
+    expected.extend(name.as_bytes());
+    expected.push(10);
+    expected.extend(b"2027-01-01");
+    // high: Some {60, 30, 600, Business}; medium: Some {480, 30, 1440, Business}: zigzag varints.
+    expected.extend([0x01, 0x78, 0x3c, 0xb0, 0x09, 0x00]);
+    expected.extend([0x01, 0xc0, 0x07, 0x3c, 0xc0, 0x16, 0x00]);
+    // low: None; replaces: None.
+    expected.extend([0x00, 0x00]);
+    assert_eq!(SlaTable::webcare("2027-01-01").to_bytes(), expected);
 }
