@@ -9,6 +9,7 @@ use samverka_protocol::governance::{Justering, JusteringStatus, Minutes, Minutes
 use samverka_protocol::needs::NeedUpdate;
 use samverka_protocol::outage::OutageAck;
 use samverka_protocol::roster::{Change, KeyKind, RosterUpdate};
+use samverka_protocol::support::SlaTable;
 use samverka_protocol::testkit;
 use samverka_protocol::{Body as _, Kind, PublicKey, RecordId, Role, RosterChain, Signature, SigningKey};
 use samverka_web::view;
@@ -150,11 +151,14 @@ impl samverka_web::Node for Site {
             provisional: report.provisional,
             closing: report.closing.as_ref().map(governance::Held::id),
             subject: match matter.subject {
-                Some(id) => {
-                    let title = governance::get::<samverka_protocol::plan::Plan>(self.ledger.store(), &id)?
-                        .map(|p| p.body.title);
-                    Some((id, title))
-                }
+                Some(id) => Some(match governance::get::<SlaTable>(self.ledger.store(), &id)? {
+                    Some(table) => (id, Some(table.body.name), view::SubjectKind::SlaTable),
+                    None => {
+                        let title = governance::get::<samverka_protocol::plan::Plan>(self.ledger.store(), &id)?
+                            .map(|p| p.body.title);
+                        (id, title, view::SubjectKind::Plan)
+                    }
+                }),
                 None => None,
             },
         }))

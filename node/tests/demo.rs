@@ -144,6 +144,12 @@ async fn check(running: &demo::Demo) -> Result<()> {
         "and the plan version it adopted:\n{decided}"
     );
 
+    let sla = get(running.host_node().api_addr, &format!("/arenden/{}", seeded.sla.matter.to_hex())).await?;
+    assert!(
+        sla.contains("SLA-tabell som beslutet gäller</dt><dd><a href=\"/support\">WebCare, applikationsförvaltning"),
+        "the SLA matter's page names the table it adopted:\n{sla}"
+    );
+
     assert!(demo::seed(running).await?.is_none(), "a demo holding its content does not seed it twice");
 
     // The operator's page names the connected members and who holds the newest matter.

@@ -363,7 +363,8 @@ struct MatterPage {
     /// The host officer's commands, for the host's förvaltare or ordförande.
     host: Option<HostForms>,
     /// The plan version decided on: (link, title).
-    subject: Option<(String, String)>,
+    /// The subject's label, link and title.
+    subject: Option<(String, String, String)>,
 }
 
 /// The host officer's buttons on a matter's page.
@@ -552,8 +553,15 @@ pub(crate) async fn matter_page<N: Node>(
         }
         _ => None,
     };
-    let subject = m.subject.as_ref().map(|(id, title)| {
-        (format!("/planer/{}", id.to_hex()), title.clone().unwrap_or_else(|| t.get("matter.subject_not_held").into()))
+    let subject = m.subject.as_ref().map(|(id, title, kind)| match kind {
+        view::SubjectKind::Plan => (
+            t.get("matter.subject").to_owned(),
+            format!("/planer/{}", id.to_hex()),
+            title.clone().unwrap_or_else(|| t.get("matter.subject_not_held").into()),
+        ),
+        view::SubjectKind::SlaTable => {
+            (t.get("matter.subject_sla").to_owned(), "/support".to_owned(), title.clone().unwrap_or_default())
+        }
     });
     let page = MatterPage {
         subject,

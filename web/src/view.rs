@@ -715,8 +715,19 @@ pub struct Matter {
     pub provisional: bool,
     /// The closing that decided it, when closed.
     pub closing: Option<RecordId>,
-    /// The plan version the matter decides on, with its title when held (adoption, docs/plans.md).
-    pub subject: Option<(RecordId, Option<String>)>,
+    /// The record the matter decides on, with its title when held (adoption, docs/plans.md), and
+    /// what it is.
+    pub subject: Option<(RecordId, Option<String>, SubjectKind)>,
+}
+
+/// What a matter's subject is, for its label and link: a plan version (or a record not held
+/// yet), or an SLA table (docs/support.md §8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubjectKind {
+    /// A plan version, or a record this node does not hold yet.
+    Plan,
+    /// The federation's SLA table.
+    SlaTable,
 }
 
 /// A paper a matter rests on.
