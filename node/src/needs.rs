@@ -3,13 +3,16 @@
 //! need it and its place in the federation's priority order — filtered by state and area. The
 //! API, the CLI and the pages call these; no handler holds a rule.
 //!
-//! Queries scan the two need kinds ([`crate::governance::scan`]): a federation registers a few
-//! hundred needs a year, with a handful of updates each.
+//! The backlog is a view ([`crate::read::views`]): computed from the two need kinds held in the
+//! read model, again only once a need record has been stored or the roster has moved.
+
+use std::sync::Arc;
 
 use samverka_protocol::needs::{self, Area, Backlog, Entry, State};
 use samverka_protocol::{Kind, MemberId, RecordId, RosterChain};
 
 use crate::governance::{member_name, scan, Error};
+use crate::read::views;
 use crate::storage::Store;
 
 /// Which needs a list shows.
@@ -50,10 +53,13 @@ impl Line {
 }
 
 /// The backlog from every need record held.
-pub fn backlog(store: &Store, chain: &RosterChain) -> Result<Backlog, Error> {
-    let mut records = scan(store, Kind::Need)?;
-    records.extend(scan(store, Kind::NeedUpdate)?);
-    Ok(needs::backlog(&records, chain))
+pub fn backlog(store: &Store, chain: &RosterChain) -> Result<Arc<Backlog>, Error> {
+    let kinds = [Kind::Need, Kind::NeedUpdate];
+    store.read_model().view(&kinds, &[views::roster(chain)], || {
+        let mut records = scan(store, Kind::Need)?;
+        records.extend(scan(store, Kind::NeedUpdate)?);
+        Ok(needs::backlog(&records, chain))
+    })
 }
 
 /// The needs passing `filter`: the open ones in priority order first, then the others, newest

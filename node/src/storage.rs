@@ -842,7 +842,7 @@ impl Store {
 
     /// Reads every record of the kinds the read model holds, once, into it.
     fn build_read_model(&self) -> Result<(), Error> {
-        for kind in crate::read::KINDS {
+        for kind in Kind::ALL.into_iter().filter(|k| crate::read::holds(*k)) {
             let mut start = 0;
             loop {
                 let (page, last) = self.numbered_by_kind(Some(kind), start, MAX_PAGE)?;
@@ -856,7 +856,8 @@ impl Store {
         Ok(())
     }
 
-    /// The governance read model ([`crate::read`]): it holds every record `put` has stored.
+    /// The read model ([`crate::read`]): it holds every record of the kinds it keeps that `put`
+    /// has stored.
     pub fn read_model(&self) -> &crate::read::Index {
         &self.read
     }

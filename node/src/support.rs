@@ -5,12 +5,14 @@
 //! the pages call these; no handler holds a rule.
 //!
 //! The instant the clocks are read at is the caller's ([`now_ms`], the node's clock): a display,
-//! never a validity check. Queries scan the two support kinds ([`crate::governance::scan`]),
-//! bounded like every scan.
+//! never a validity check. The cases' histories are a view ([`crate::read::views`]): computed
+//! from the two support kinds held in the read model, again only once a support record has been
+//! stored; the clocks are read from them at each request's instant.
 
 pub mod pages;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use samverka_protocol::support::{self, Breach, BreachKey, Clock, History, Reading, SupportEvent, Table};
 use samverka_protocol::{Body, Kind, MemberId, Record, RecordId, RosterChain, Verified};
@@ -82,40 +84,41 @@ pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
+/// Every case held with its events, as histories: a view ([`crate::read::views`]).
+struct Histories(Vec<History>);
+
 /// Every case held with its events, as histories; events grouped by the case they name.
-fn histories(store: &Store) -> Result<Vec<History>, Error> {
-    let cases = scan(store, Kind::SupportCase)?;
-    let mut events: BTreeMap<RecordId, Vec<Record<Verified>>> = BTreeMap::new();
-    for e in scan(store, Kind::SupportEvent)? {
-        if let Some(body) = e.body().and_then(|b| SupportEvent::from_bytes(b).ok()) {
-            events.entry(body.case).or_default().push(e);
+fn histories(store: &Store) -> Result<Arc<Histories>, Error> {
+    store.read_model().view(&[Kind::SupportCase, Kind::SupportEvent], &[], || {
+        let cases = scan(store, Kind::SupportCase)?;
+        let mut events: BTreeMap<RecordId, Vec<Record<Verified>>> = BTreeMap::new();
+        for e in scan(store, Kind::SupportEvent)? {
+            if let Some(body) = e.body().and_then(|b| SupportEvent::from_bytes(b).ok()) {
+                events.entry(body.case).or_default().push(e);
+            }
         }
-    }
-    Ok(cases.iter().filter_map(|c| support::history(c, events.get(&c.id()).map_or(&[][..], Vec::as_slice))).collect())
+        let of = |c: &Record<Verified>| support::history(c, events.get(&c.id()).map_or(&[][..], Vec::as_slice));
+        Ok(Histories(cases.iter().filter_map(of).collect()))
+    })
 }
 
 /// The cases in `inbox`, read at `now_ms`: the earliest running deadline first, then the
 /// newest report.
 pub fn cases(store: &Store, chain: &RosterChain, inbox: &Inbox, now_ms: i64) -> Result<Vec<Case>, Error> {
     let mut list: Vec<Case> =
-        histories(store)?.into_iter().filter(|h| inbox.holds(h)).map(|h| Case::of(h, chain, now_ms)).collect();
+        histories(store)?.0.iter().filter(|h| inbox.holds(h)).map(|h| Case::of(h.clone(), chain, now_ms)).collect();
     list.sort_by_key(|c| (c.next_deadline().is_none(), c.next_deadline(), std::cmp::Reverse(c.history.reported_ms)));
     Ok(list)
 }
 
 /// The case `id`, read at `now_ms`, if held.
 pub fn case(store: &Store, chain: &RosterChain, id: &RecordId, now_ms: i64) -> Result<Option<Case>, Error> {
-    let Some(record) = store.get(id)?.filter(|r| r.header().kind == Kind::SupportCase) else { return Ok(None) };
-    let events: Vec<Record<Verified>> = scan(store, Kind::SupportEvent)?
-        .into_iter()
-        .filter(|e| e.body().and_then(|b| SupportEvent::from_bytes(b).ok()).is_some_and(|b| b.case == *id))
-        .collect();
-    Ok(support::history(&record, &events).map(|h| Case::of(h, chain, now_ms)))
+    Ok(histories(store)?.0.iter().find(|h| h.id == *id).map(|h| Case::of(h.clone(), chain, now_ms)))
 }
 
 /// Cases and breaches at `now_ms`, per member, category and month.
 pub fn breaches(store: &Store, now_ms: i64) -> Result<BTreeMap<BreachKey, Breach>, Error> {
-    Ok(support::breaches(&histories(store)?, &TABLE, now_ms))
+    Ok(support::breaches(&histories(store)?.0, &TABLE, now_ms))
 }
 
 /// A claimed time in Stockholm, `YYYY-MM-DD HH:MM`, as the CLI and the pages show it.
