@@ -4,10 +4,10 @@
 //! mailed once with the Swedish subject and the link; the same record stored again or the node
 //! restarted sends nothing again; records older than the age limit when seen are not mailed; no
 //! relay configured, no mail task. Transport: nothing but EHLO and STARTTLS crosses before TLS;
-//! an untrusted certificate gets no password; a wrong password is logged with a hint (never the
-//! password) and retried, while the node goes on storing records. Support steps: the host's
-//! node mails an escalation, the case member's node mails line 2's message, pause and
-//! resolution, no free text in either.
+//! a relay without STARTTLS gets nothing unless `none` is set; an untrusted certificate gets no
+//! password; a wrong password is logged with a hint (never the password) and retried, while the
+//! node goes on storing records. Support steps: the host's node mails an escalation, the case
+//! member's node mails line 2's message, pause and resolution, no free text in either.
 
 mod support;
 
@@ -670,6 +670,30 @@ async fn a_relay_whose_certificate_is_not_trusted_gets_nothing() {
     until(|| metrics.encode().contains("samverka_mail_total{outcome=\"failed\"} 1")).await;
     assert!(metrics.encode().contains("samverka_mail_total{outcome=\"failed\"} 1"), "{}", metrics.encode());
     assert!(relay.logins().is_empty() && relay.mails().is_empty(), "no password, no mail to an unverified relay");
+    let _ = stop_tx.send(true);
+    task.await.expect("ends");
+}
+
+#[tokio::test]
+async fn a_relay_that_offers_no_starttls_gets_nothing_when_starttls_is_asked_for() {
+    // The plain sink offers no STARTTLS: with the default security the node does not fall back
+    // to plain text (which an attacker on the path could force by hiding STARTTLS).
+    let sink = Sink::start().await;
+    let settings = Settings {
+        security: Security::Starttls,
+        max_age: Duration::from_secs(100 * 365 * 24 * 3600),
+        first_backoff: Duration::from_millis(10),
+        ..settings(&sink)
+    };
+    let mut world = World::new();
+    let (_dir, ledger) = ledger_with(&world.fed);
+    let (stop_tx, stopped) = watch::channel(false);
+    let metrics = Arc::new(Metrics::new());
+    let task = tokio::spawn(mail::run(ledger.clone(), settings, any_node(), metrics.clone(), stopped));
+    ledger.ingest(world.notice(&treserva_down())).expect("ingests");
+    until(|| metrics.encode().contains("samverka_mail_total{outcome=\"failed\"} 1")).await;
+    assert!(metrics.encode().contains("samverka_mail_total{outcome=\"failed\"} 1"), "{}", metrics.encode());
+    assert!(sink.mails().is_empty(), "nothing is sent in plain text");
     let _ = stop_tx.send(true);
     task.await.expect("ends");
 }
