@@ -29,9 +29,9 @@
 //! An outage mail holds the type, the affected parts, the start and the expected end in
 //! Europe/Stockholm (`2026-11-30 14.30`), the text, and the link
 //! `<public_url>/driftstorningar/<id>`. A support mail holds the case's title, member, category and
-//! priority, the stage after the step, each SLA clock still running with its deadline in
-//! Europe/Stockholm as [`crate::support::stockholm_time`] writes it (`2026-11-30 15:30`), read at
-//! the node's clock when the mail is written (a display, never validity), and the link
+//! priority, and — read at the node's clock when the mail is written (a display, never
+//! validity) — the case's stage and each SLA clock still running with its deadline in
+//! Europe/Stockholm as [`crate::support::stockholm_time`] writes it (`2026-11-30 15:30`), and the link
 //! `<public_url>/support/<case id>`. Links are the path alone when `public_url` is unset.
 //!
 //! **No free text of a support case is mailed** — not the description, not a step's text: a text
@@ -78,7 +78,7 @@
 //! certificates in `mail_ca_file` (the kommun's internal CA). With `mail_user` and
 //! `mail_password_file` the node logs in with AUTH PLAIN or LOGIN, whichever the relay offers,
 //! only over TLS. The password is read from its file when the node starts, never logged, and
-//! the file must not be readable by every user on the server. [`Settings::check`] (run when the
+//! the file must give "other" users no access (no `o+rwx` bit). [`Settings::check`] (run when the
 //! config is loaded) checks that the keys fit together; [`Settings::from_config`] (run when the
 //! node starts) also reads the files.
 
