@@ -7,7 +7,8 @@
 //! a relay without STARTTLS gets nothing unless `none` is set; an untrusted certificate gets no
 //! password; a wrong password is logged with a hint (never the password) and retried, while the
 //! node goes on storing records. Support steps: the host's node mails an escalation, the case
-//! member's node mails line 2's message, pause and resolution, no free text in either.
+//! member's node mails line 2's message, pause and resolution, no free text in either; a step
+//! stored while the mailer was down is mailed at start, once.
 
 mod support;
 
@@ -945,4 +946,36 @@ async fn a_support_step_letter_without_a_public_url_gives_the_path() {
         letter.body
     );
     assert_eq!(mail::support::letter(escalate, &Action::Start, &held, None), None, "Start is not mailed");
+}
+
+#[tokio::test]
+async fn a_support_step_stored_while_the_mailer_was_down_is_mailed_once_at_start() {
+    let mut desk = Desk::new().await;
+    let monday = at("2026-11-30", 10, 0);
+    let case = SupportCase {
+        member: BODEN.into(),
+        category: "Integration".into(),
+        priority: Priority::High,
+        title: "Överföringen till ekonomisystemet står".into(),
+        description: "Inga filer har gått över sedan i morse.".into(),
+    };
+    let mut boden = desk.boden.clone();
+    let case = desk.store(&mut boden, Kind::SupportCase, case.to_bytes(), monday);
+    desk.boden = boden;
+    let _ = desk.step(false, case, case, Action::Escalate, monday + 60_000);
+
+    let running = desk.start();
+    let mails = desk.host.2.wait_for(1).await;
+    assert_eq!(mails.len(), 1, "the start's sweep mails the escalation at the host's node: {mails:?}");
+    assert!(readable(&mails[0]).contains("Prioritet: Kritisk/hög"), "{}", readable(&mails[0]));
+    assert!(desk.boden_node.2.mails().is_empty());
+    for r in running {
+        stop(r).await;
+    }
+    let running = desk.start();
+    assert_eq!(desk.host.2.settled().await.len(), 1, "nothing is mailed again after a restart");
+    assert!(desk.boden_node.2.mails().is_empty());
+    for r in running {
+        stop(r).await;
+    }
 }
