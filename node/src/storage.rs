@@ -87,7 +87,8 @@
 //! - `m` name → meta values (`format`; `next`, `log` and `fp`: the record count, log length and
 //!   chain fingerprint the last checkpoint covers)
 //! - `l` matter id → this member's own diarienummer for the matter (local, never replicated)
-//! - `n` record id → empty: this node has e-mailed the outage notice (local, never replicated)
+//! - `n` record id → empty: this node has e-mailed the record (an outage notice or a support
+//!   step; local, never replicated)
 //! - `z` n → () (records found damaged and not yet repaired)
 //! - `b` content hash → bytes (paper blobs, content-addressed: the key is
 //!   `governance::content_hash` of the value, checked on the way in and on the way out)
@@ -1690,14 +1691,14 @@ impl Store {
         }
     }
 
-    /// Notes, durably, that this node has e-mailed the outage record `id` ([`crate::mail`]).
+    /// Notes, durably, that this node has e-mailed the record `id` ([`crate::mail`]).
     /// Local to this node and never replicated.
     pub fn mark_mailed(&self, id: &RecordId) -> Result<(), Error> {
         self.db.insert(key(b'n', &[&id.0]), &[])?;
         self.sync_sled()
     }
 
-    /// Whether this node has e-mailed the outage record `id`.
+    /// Whether this node has e-mailed the record `id`.
     pub fn mailed(&self, id: &RecordId) -> Result<bool, Error> {
         Ok(self.db.contains_key(key(b'n', &[&id.0]))?)
     }
