@@ -1026,6 +1026,8 @@ async fn an_objektspecialist_registers_a_need_in_the_browser_and_refusals_keep_w
     let page = html(&browser.get(&format!("/behov/{id}")).await);
     assert!(page.contains("Digital signering av beslut") && page.contains("2027-06-30"), "{page}");
     assert!(html(&browser.get("/behov").await).contains("Digital signering av beslut"));
+    let english = html(&browser.get("/behov/nytt?lang=en").await);
+    assert!(english.contains("<h1>Register a need</h1>") && english.contains("<label for=\"benefit\">Benefit</label>"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1087,40 +1089,70 @@ async fn the_forvaltningsgrupp_takes_the_next_step_on_a_need_and_others_get_no_f
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_ranks_the_open_needs_from_a_ballot_without_javascript() {
+    use samverka_protocol::needs::{Area, Asker, Need};
     let f = fixture::fixture().await;
     let (voter, _) = signed_in(&f, &ordinarie(VOTER)).await;
     assert_eq!(voter.get("/behov/rangordna").await.status, StatusCode::FORBIDDEN);
+    // A second open need, so the ballot has two places.
+    let second = Need {
+        title: "Påminnelser om uppföljning".into(),
+        description: "Uppföljningar glöms bort.".into(),
+        benefit: "Färre missade uppföljningar.".into(),
+        wished: None,
+        area: Area::Ifo,
+        asker: Asker { name: "Eva Berg".into(), role: "enhetschef".into() },
+        member: "2580".into(),
+    };
+    let now = jiff::Timestamp::now().as_millisecond();
+    let forvaltare = testkit::key("demo/2580/forvaltare");
+    let second = f.ledger.author(&forvaltare, Kind::Need, second.to_bytes(), now).expect("registered").id();
 
     let key = testkit::key(&format!("demo/{VOTER}/objektspecialist"));
     let (browser, csrf) = signed_in(&f, &key).await;
-    let field = format!("plats-{}", f.need.to_hex());
+    let first = format!("plats-{}", f.need.to_hex());
+    let other = format!("plats-{}", second.to_hex());
     let ballot = html(&browser.get("/behov/rangordna").await);
-    assert!(ballot.contains(&format!("name=\"{field}\"")) && ballot.contains(" value=\"\""), "unranked:\n{ballot}");
+    assert!(ballot.contains(&format!("name=\"{first}\"")) && ballot.contains(&format!("name=\"{other}\"")), "{ballot}");
     assert!(ballot.contains("Plats för Avgiftsberäkning i hemtjänsten</label>"), "{ballot}");
-    let r = post_form(&browser, "/behov/rangordna", &[("csrf", &csrf), (&field, "7")]).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "one open need: place 7 is refused\n{}", html(&r));
+    assert!(ballot.contains("från 1 till 2"), "the hint names the places:\n{ballot}");
+    let r = post_form(&browser, "/behov/rangordna", &[("csrf", &csrf), (&first, "3"), (&other, "")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "two open needs: place 3 is refused\n{}", html(&r));
     assert!(
-        html(&r).contains("En plats är inte ett heltal från 1 till antalet behov") && html(&r).contains("value=\"7\"")
+        html(&r).contains("En plats är inte ett heltal från 1 till antalet behov") && html(&r).contains("value=\"3\"")
     );
+    let r = post_form(&browser, "/behov/rangordna", &[("csrf", &csrf), (&first, "1"), (&other, "1")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+    assert!(html(&r).contains("Två behov har samma plats."), "{}", html(&r));
     assert!(nothing_offered(&browser).await);
 
-    let r = post_form(&browser, "/behov/rangordna", &[("csrf", &csrf), (&field, "1")]).await;
+    let r = post_form(&browser, "/behov/rangordna", &[("csrf", &csrf), (&first, "2"), (&other, " 1 ")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
     let offer = html(&browser.get("/underskrift").await);
+    let (at_first, at_second) =
+        (offer.find("1. Påminnelser om uppföljning"), offer.find("2. Avgiftsberäkning i hemtjänsten"));
     assert!(
-        offer.contains("rangordning av de öppna behoven") && offer.contains("1. Avgiftsberäkning i hemtjänsten"),
-        "{offer}"
+        offer.contains("rangordning av de öppna behoven") && at_first.is_some() && at_second > at_first,
+        "the needs by place:\n{offer}"
     );
     assert_eq!(sign_offer(&browser, &key, &csrf).await.status, StatusCode::SEE_OTHER);
     let ballot = html(&browser.get("/behov/rangordna").await);
+    let prefilled = |field: &str, place: &str| {
+        format!(
+            "name=\"{field}\" inputmode=\"numeric\" pattern=\"[0-9]*\" size=\"3\" maxlength=\"3\" value=\"{place}\""
+        )
+    };
     assert!(
-        ballot.contains(&format!(
-            "name=\"{field}\" inputmode=\"numeric\" pattern=\"[0-9]*\" size=\"3\" maxlength=\"3\" value=\"1\""
-        )),
+        ballot.contains(&prefilled(&other, "1")) && ballot.contains(&prefilled(&first, "2")),
         "prefilled:\n{ballot}"
     );
     let backlog = support::get(&f.router, "/api/v1/needs").await.ok(StatusCode::OK);
-    assert_eq!(backlog["needs"][0]["points"], 100, "{backlog}");
+    assert_eq!(backlog["needs"][0]["id"], second.to_hex(), "Kiruna's ranking puts it first:\n{backlog}");
+    assert_eq!((backlog["needs"][0]["points"].as_u64(), backlog["needs"][1]["points"].as_u64()), (Some(100), Some(99)));
+
+    // Leaving every place empty signs an empty ranking: the member's earlier one no longer counts.
+    let r = post_form(&browser, "/behov/rangordna", &[("csrf", &csrf), (&first, ""), (&other, "")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    assert!(html(&browser.get("/underskrift").await).contains("Inga behov rangordnade"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
