@@ -265,6 +265,16 @@ pub mod pages {
         view::Refusal::of_field(code, detail.to_owned(), field)
     }
 
+    /// Whether `need` is a need held here: an update naming one not held would wait for it rather
+    /// than be judged, so it is refused before it is offered.
+    pub fn held(ledger: &Ledger, need: &RecordId) -> Result<Result<(), view::Refusal>, view::Error> {
+        let Some(chain) = ledger.chain() else { return Err(view::Error::NoFederation) };
+        Ok(match super::need(ledger.store(), &chain, need).map_err(read)? {
+            Some(_) => Ok(()),
+            None => Err(refusal("unknown_need", "no such need is held here", None)),
+        })
+    }
+
     /// The body of the need `member` registers from the form, checked by every rule a need can
     /// be checked by alone (`Need::check_alone`), or the refusal naming the field to correct.
     pub fn need_body(member: &str, d: nv::NeedDraft) -> Result<Vec<u8>, view::Refusal> {

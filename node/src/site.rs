@@ -361,8 +361,14 @@ impl samverka_web::Node for Site {
             view::Action::Agreement { agreement, act } => {
                 (Kind::AgreementSignature, self.offers.agreement_signature_body(&me.member, &agreement, act)?)
             }
-            view::Action::EndorseNeed { need } => (Kind::NeedUpdate, Ok(NeedUpdate::Endorse { need }.to_bytes())),
-            view::Action::AcknowledgeOutage { notice } => (Kind::OutageAck, Ok(OutageAck { notice }.to_bytes())),
+            view::Action::EndorseNeed { need } => match crate::needs::pages::held(&self.ledger, &need)? {
+                Ok(()) => (Kind::NeedUpdate, Ok(NeedUpdate::Endorse { need }.to_bytes())),
+                Err(refusal) => return Ok(Err(refusal)),
+            },
+            view::Action::AcknowledgeOutage { notice } => match crate::outage::pages::held(&self.ledger, &notice)? {
+                Ok(()) => (Kind::OutageAck, Ok(OutageAck { notice }.to_bytes())),
+                Err(refusal) => return Ok(Err(refusal)),
+            },
             view::Action::RegisterNeed(draft) => match crate::needs::pages::need_body(&me.member, draft) {
                 Ok(body) => (Kind::Need, Ok(body)),
                 Err(refusal) => return Ok(Err(refusal)),
@@ -383,15 +389,17 @@ impl samverka_web::Node for Site {
                 Err(refusal) => return Ok(Err(refusal)),
             },
             view::Action::UpdateOutage { notice, text, end } => {
-                match crate::outage::pages::update_body(notice, text, &end) {
+                match crate::outage::pages::update_body(&self.ledger, notice, text, &end)? {
                     Ok(body) => (Kind::OutageNotice, Ok(body)),
                     Err(refusal) => return Ok(Err(refusal)),
                 }
             }
-            view::Action::ClearOutage { notice, text } => match crate::outage::pages::clear_body(notice, text) {
-                Ok(body) => (Kind::OutageNotice, Ok(body)),
-                Err(refusal) => return Ok(Err(refusal)),
-            },
+            view::Action::ClearOutage { notice, text } => {
+                match crate::outage::pages::clear_body(&self.ledger, notice, text)? {
+                    Ok(body) => (Kind::OutageNotice, Ok(body)),
+                    Err(refusal) => return Ok(Err(refusal)),
+                }
+            }
             view::Action::SupportCase { category, priority, title, description } => {
                 match crate::support::pages::case_body(&me.member, category, &priority, title, description) {
                     Ok(body) => (Kind::SupportCase, Ok(body)),

@@ -1231,6 +1231,20 @@ async fn the_hosts_forvaltare_publishes_updates_and_clears_an_outage_notice_in_t
     let page = html(&browser.get(&href).await);
     assert!(page.contains("Uppgraderingen tar längre tid.") && page.contains("2030-01-10 23.30"), "{page}");
 
+    // An update of a notice this node does not hold is refused before it is offered, not left to
+    // wait for it.
+    let unknown = format!("/driftstorningar/{}/uppdatera", "ab".repeat(32));
+    let r = post_form(&browser, &unknown, &[("csrf", &csrf), ("text", "Nyhet."), ("end", "")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", html(&r));
+    assert!(nothing_offered(&browser).await);
+    // So is an acknowledgement, and an endorsement of a need not held (they answered 500).
+    let (spec, spec_csrf) = signed_in(&f, &specialist).await;
+    let r = post_form(&spec, &format!("/driftstorningar/{}/kvittera", "ab".repeat(32)), &[("csrf", &spec_csrf)]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", html(&r));
+    let r = post_form(&spec, &format!("/behov/{}/behover-ocksa", "ab".repeat(32)), &[("csrf", &spec_csrf)]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", html(&r));
+    assert!(nothing_offered(&spec).await);
+
     let done = [("csrf", csrf.as_str()), ("text", "Uppgraderingen är klar.")];
     assert_eq!(post_form(&browser, &format!("{href}/friskforklara"), &done).await.status, StatusCode::SEE_OTHER);
     assert!(html(&browser.get("/underskrift").await).contains("Du friskförklarar"));

@@ -118,17 +118,43 @@ fn news(text: &str) -> Result<(), view::Refusal> {
     no_identity_number("text", text).map_err(|e| refused(&e))
 }
 
+/// Whether `notice` is a notice held here: an update, all-clear or acknowledgement of one not
+/// held would wait for it rather than be judged, so it is refused before it is offered.
+pub fn held(ledger: &Ledger, notice: &RecordId) -> Result<Result<(), view::Refusal>, view::Error> {
+    let chain = ledger.chain().ok_or(view::Error::NoFederation)?;
+    Ok(match outage(ledger.store(), &chain, notice)? {
+        Some(_) => Ok(()),
+        None => Err(view::Refusal::of_field("unknown_outage", format!("no outage notice {notice} is held here"), None)),
+    })
+}
+
 /// An update of `notice` from the form: the news and, if typed, a new expected end.
-pub fn update_body(notice: RecordId, text: String, end: &str) -> Result<Vec<u8>, view::Refusal> {
-    news(&text)?;
-    let expected_end_ms = time(end, "end")?;
-    Ok(OutageNotice::Update { notice, text, expected_end_ms }.to_bytes())
+pub fn update_body(
+    ledger: &Ledger,
+    notice: RecordId,
+    text: String,
+    end: &str,
+) -> Result<Result<Vec<u8>, view::Refusal>, view::Error> {
+    if let Err(refusal) = held(ledger, &notice)? {
+        return Ok(Err(refusal));
+    }
+    let body = news(&text).and_then(|()| {
+        let expected_end_ms = time(end, "end")?;
+        Ok(OutageNotice::Update { notice, text, expected_end_ms }.to_bytes())
+    });
+    Ok(body)
 }
 
 /// The all-clear of `notice` from the form: what was done.
-pub fn clear_body(notice: RecordId, text: String) -> Result<Vec<u8>, view::Refusal> {
-    news(&text)?;
-    Ok(OutageNotice::Clear { notice, text }.to_bytes())
+pub fn clear_body(
+    ledger: &Ledger,
+    notice: RecordId,
+    text: String,
+) -> Result<Result<Vec<u8>, view::Refusal>, view::Error> {
+    if let Err(refusal) = held(ledger, &notice)? {
+        return Ok(Err(refusal));
+    }
+    Ok(news(&text).map(|()| OutageNotice::Clear { notice, text }.to_bytes()))
 }
 
 /// What an offered notice, update or all-clear shows the person who signs it.
