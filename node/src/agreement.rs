@@ -6,14 +6,15 @@
 //! holds a rule.
 //!
 //! The day a status is computed for is the caller's (`today`): a display, never a validity
-//! check. Queries scan the agreement kinds ([`crate::governance::scan`]): a federation holds a handful
-//! of agreements and a few signatures on each.
+//! check. The records are read once per change ([`crate::read::views`]): a federation holds a
+//! handful of agreements and a few signatures on each.
 
 pub mod export;
 pub mod file;
 pub mod pages;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use samverka_protocol::agreement::{
     deadline, ends, status, withdrawals, Act, Agreement, Deadline, NoticeRule, Party, Signed, Status, Withdrawal,
@@ -23,6 +24,7 @@ use samverka_protocol::plan::Decided;
 use samverka_protocol::{KeyKind, MatterKind, MemberId, PublicKey, RecordId, Role, RosterChain};
 
 use crate::governance::{member_name, scan, scan_bodies, Error, Held};
+use crate::read::views;
 use crate::storage::Store;
 
 /// Most versions followed along one agreement's amendment chain: far more than any agreement
@@ -132,7 +134,14 @@ struct Loaded {
     signatures: Vec<(Signed, SignatureLine)>,
 }
 
-fn load(store: &Store, chain: &RosterChain) -> Result<Loaded, Error> {
+/// Everything the queries need: a view ([`crate::read::views`]), read again only once an
+/// agreement record has been stored or the roster has moved.
+fn load(store: &Store, chain: &RosterChain) -> Result<Arc<Loaded>, Error> {
+    let kinds = [samverka_protocol::Kind::Agreement, samverka_protocol::Kind::AgreementSignature];
+    store.read_model().view(&kinds, &[views::roster(chain)], || read(store, chain))
+}
+
+fn read(store: &Store, chain: &RosterChain) -> Result<Loaded, Error> {
     let agreements = scan_bodies::<Agreement>(store)?.into_iter().map(|a| (a.id(), a)).collect();
     let signatures = scan(store, samverka_protocol::Kind::AgreementSignature)?
         .iter()
@@ -296,7 +305,7 @@ pub fn agreement(store: &Store, chain: &RosterChain, id: &RecordId, today: Date)
         .map(|v| (v.id(), v.body.title.clone(), v.record.header().time_ms, held.summary(v, today).status.name()))
         .collect();
     history.sort_by_key(|(id, _, ms, _)| (*ms, *id));
-    let decisions = decisions_on(&crate::plan::decided(store)?, id);
+    let decisions = decisions_on(&crate::plan::decided(store)?.0, id);
     Ok(Some(Report { summary, parties, notices, history, decisions }))
 }
 

@@ -45,11 +45,23 @@ pub struct Config {
     /// The address people reach this node's web pages at, e.g. `https://samverka.kommun.se`:
     /// links in e-mail are made from it. Unset: e-mail gives the page's path only.
     pub public_url: Option<String>,
-    /// The kommun's SMTP relay (host name or address) that e-mails outage notices
-    /// ([`crate::mail`]). Unset: no e-mail is sent.
+    /// The kommun's SMTP relay (host name or address) that e-mails outage notices and support
+    /// steps ([`crate::mail`]). Unset: no e-mail is sent.
     pub mail_relay: Option<String>,
-    /// The relay's port (plain SMTP, no authentication).
-    pub mail_port: u16,
+    /// The relay's port. Unset: 25 for `none` and `starttls`, 465 for `tls`.
+    pub mail_port: Option<u16>,
+    /// How the connection to the relay is secured: `starttls` (the default), `tls` (implicit
+    /// TLS) or `none` (plain SMTP on the kommun's own network).
+    pub mail_security: crate::mail::Security,
+    /// The user name to log in to the relay with (AUTH PLAIN or LOGIN, only over TLS). Set
+    /// together with `mail_password_file`.
+    pub mail_user: Option<String>,
+    /// The file holding the relay password on one line, read when the node starts, never
+    /// logged; refused if every user on the server may read it.
+    pub mail_password_file: Option<PathBuf>,
+    /// PEM file with CA certificates trusted for the relay's certificate besides the system's
+    /// (a kommun's internal CA).
+    pub mail_ca_file: Option<PathBuf>,
     /// The sender address of the e-mail, e.g. `samverka@kommun.se`.
     pub mail_from: Option<String>,
     /// The recipients: functional mailboxes such as `objektspecialist@kommun.se`. Kept in this
@@ -87,7 +99,11 @@ impl Default for Config {
             log: "info,libp2p_swarm=warn,libp2p_gossipsub=warn".into(),
             public_url: None,
             mail_relay: None,
-            mail_port: crate::mail::DEFAULT_PORT,
+            mail_port: None,
+            mail_security: crate::mail::Security::default(),
+            mail_user: None,
+            mail_password_file: None,
+            mail_ca_file: None,
             mail_from: None,
             mail_to: Vec::new(),
         }
@@ -129,7 +145,9 @@ pub enum Error {
 }
 
 impl Config {
-    /// Loads defaults, then `file` if given, then `SAMVERKA_*` variables from `env`.
+    /// Loads defaults, then `file` if given, then `SAMVERKA_*` variables from `env`, and checks
+    /// that the `mail_*` keys fit together (the files they name are read by [`Config::mail`] when
+    /// the node starts, so a command that only talks to a node needs no access to them).
     pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, Error> {
         let mut config = match file {
             Some(path) => {
@@ -141,7 +159,7 @@ impl Config {
         for (name, value) in env {
             config.apply_env(&name, &value)?;
         }
-        config.mail()?;
+        crate::mail::Settings::check(&config).map_err(Error::Mail)?;
         Ok(config)
     }
 
@@ -178,7 +196,18 @@ impl Config {
             "SAMVERKA_LOG" => self.log = value.into(),
             "SAMVERKA_PUBLIC_URL" => self.public_url = Some(value.into()),
             "SAMVERKA_MAIL_RELAY" => self.mail_relay = Some(value.into()),
-            "SAMVERKA_MAIL_PORT" => self.mail_port = value.parse().map_err(|e| bad(format!("{e}")))?,
+            "SAMVERKA_MAIL_PORT" => self.mail_port = Some(value.parse().map_err(|e| bad(format!("{e}")))?),
+            "SAMVERKA_MAIL_SECURITY" => {
+                self.mail_security = match value {
+                    "none" => crate::mail::Security::None,
+                    "starttls" => crate::mail::Security::Starttls,
+                    "tls" => crate::mail::Security::Tls,
+                    _ => return Err(bad("expected none, starttls or tls".into())),
+                }
+            }
+            "SAMVERKA_MAIL_USER" => self.mail_user = Some(value.into()),
+            "SAMVERKA_MAIL_PASSWORD_FILE" => self.mail_password_file = Some(value.into()),
+            "SAMVERKA_MAIL_CA_FILE" => self.mail_ca_file = Some(value.into()),
             "SAMVERKA_MAIL_FROM" => self.mail_from = Some(value.into()),
             "SAMVERKA_MAIL_TO" => self.mail_to = list(value),
             _ => {}
@@ -192,7 +221,8 @@ impl Config {
         crate::api::tls::load(self.api_tls_cert.as_deref(), self.api_tls_key.as_deref())
     }
 
-    /// The e-mail settings, checked now: `None` when `mail_relay` is unset (no e-mail).
+    /// The e-mail settings, checked now with the password and CA files read: `None` when
+    /// `mail_relay` is unset (no e-mail).
     pub fn mail(&self) -> Result<Option<crate::mail::Settings>, Error> {
         crate::mail::Settings::from_config(self).map_err(Error::Mail)
     }
@@ -251,13 +281,18 @@ mod tests {
         .expect("loads");
         let mail = config.mail().expect("valid").expect("configured");
         assert_eq!((mail.relay.as_str(), mail.port), ("smtp.kommun.se", 25));
+        assert_eq!(mail.security, crate::mail::Security::Starttls, "STARTTLS unless told otherwise");
+        assert_eq!(mail.login, None);
         assert_eq!(mail.to.len(), 2);
         assert_eq!(mail.public_url.as_deref(), Some("https://samverka.kommun.se"));
     }
 
+    /// A relay, a sender and a recipient: the keys every mail case below adds to.
+    const MAIL: &str = "mail_relay = \"smtp\"\nmail_from = \"s@kommun.se\"\nmail_to = [\"a@kommun.se\"]\n";
+
     #[test]
     fn mail_settings_that_do_not_fit_are_refused_naming_what_to_fix() {
-        let cases = [
+        let cases: [(&str, &str); 14] = [
             ("mail_relay = \"smtp\"\nmail_to = [\"a@kommun.se\"]\n", "mail_from"),
             ("mail_relay = \"smtp\"\nmail_from = \"s@kommun.se\"\n", "mail_to"),
             ("mail_relay = \"smtp\"\nmail_from = \"s@kommun.se\"\nmail_to = [\"a@kommun.se\", \"nej\"]\n", "\"nej\""),
@@ -268,11 +303,81 @@ mod tests {
                 "mail_port",
             ),
             ("public_url = \"samverka.kommun.se\"\n", "public_url"),
+            ("mail_user = \"samverka\"\n", "mail_relay"),
+            (&format!("{MAIL}mail_user = \"samverka\"\n"), "mail_password_file"),
+            (&format!("{MAIL}mail_password_file = \"/etc/samverka/smtp\"\n"), "mail_user"),
+            (&format!("{MAIL}mail_user = \" \"\nmail_password_file = \"/p\"\n"), "mail_user is empty"),
+            (
+                &format!("{MAIL}mail_security = \"none\"\nmail_user = \"s\"\nmail_password_file = \"/p\"\n"),
+                "unencrypted",
+            ),
+            (&format!("{MAIL}mail_security = \"none\"\nmail_ca_file = \"/ca.pem\"\n"), "mail_ca_file"),
+            (&format!("{MAIL}mail_security = \"ssl\"\n"), "starttls"),
         ];
         for (text, named) in cases {
             let err = load_text(text).expect_err(text).to_string();
             assert!(err.contains(named), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn implicit_tls_defaults_to_port_465_and_the_environment_sets_the_mail_keys() {
+        let config = load_text(&format!("{MAIL}mail_security = \"tls\"\n")).expect("loads");
+        assert_eq!(config.mail().expect("valid").expect("configured").port, 465);
+        let env = [
+            ("SAMVERKA_MAIL_RELAY", "smtp.kommun.se"),
+            ("SAMVERKA_MAIL_FROM", "s@kommun.se"),
+            ("SAMVERKA_MAIL_TO", "a@kommun.se"),
+            ("SAMVERKA_MAIL_SECURITY", "none"),
+            ("SAMVERKA_MAIL_PORT", "2525"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let config = Config::load(None, env).expect("loads");
+        let mail = config.mail().expect("valid").expect("configured");
+        assert_eq!((mail.security, mail.port), (crate::mail::Security::None, 2525));
+        let bad = [("SAMVERKA_MAIL_SECURITY".to_owned(), "ssl".to_owned())];
+        assert!(Config::load(None, bad).expect_err("refused").to_string().contains("none, starttls or tls"));
+    }
+
+    #[test]
+    fn the_password_file_is_read_at_start_and_refused_when_open_to_all_or_empty() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("smtp-password");
+        std::fs::write(&file, "hemligt lösen\n").expect("write");
+        let text = format!("{MAIL}mail_user = \"samverka\"\nmail_password_file = {:?}\n", file.display().to_string());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+            let config = load_text(&text).expect("the keys fit: the file is not read on load");
+            let err = config.mail().expect_err("open to all").to_string();
+            assert!(err.contains("chmod 600") && err.contains("0644"), "{err}");
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
+        let config = load_text(&text).expect("loads");
+        let mail = config.mail().expect("valid").expect("configured");
+        let login = mail.login.clone().expect("a login");
+        assert_eq!(login.user, "samverka");
+        assert_eq!(login.password, crate::mail::Password::new("hemligt lösen"), "the line break is not part of it");
+        assert!(!format!("{mail:?}").contains("hemligt"), "Debug never shows the password");
+        std::fs::write(&file, "\n").expect("write");
+        assert!(config.mail().expect_err("empty").to_string().contains("one line"));
+        std::fs::remove_file(&file).expect("remove");
+        let err = config.mail().expect_err("missing").to_string();
+        assert!(err.contains("cannot read mail_password_file"), "{err}");
+    }
+
+    #[test]
+    fn the_ca_file_must_hold_a_certificate() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("ca.pem");
+        std::fs::write(&file, "inte ett certifikat\n").expect("write");
+        let config = load_text(&format!("{MAIL}mail_ca_file = {:?}\n", file.display().to_string())).expect("loads");
+        let err = config.mail().expect_err("no certificate").to_string();
+        assert!(err.contains("holds no certificate"), "{err}");
+        let cert = rcgen::generate_simple_self_signed(vec!["smtp.kommun.se".into()]).expect("a certificate");
+        std::fs::write(&file, cert.cert.pem()).expect("write");
+        assert_eq!(config.mail().expect("valid").expect("configured").ca.len(), 1);
     }
 
     #[test]

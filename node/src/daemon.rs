@@ -118,7 +118,8 @@ impl Node {
         ));
         if let Some(settings) = mail {
             tasks.push(tokio::spawn(
-                crate::mail::run(ledger.clone(), settings, mail_metrics, stopped.clone()).instrument(span.clone()),
+                crate::mail::run(ledger.clone(), settings, key.public(), mail_metrics, stopped.clone())
+                    .instrument(span.clone()),
             ));
         }
         drop(stopped);

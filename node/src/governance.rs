@@ -8,7 +8,8 @@
 //! justeringar by minutes), kept up to date as records are stored, and read the votes themselves
 //! from the store by id; no query scans every record of a kind. The reports are computed by the
 //! pure rules over the records found, so they are what a scan of every record would give.
-//! [`scan`] and [`scan_bodies`] remain for whole-kind listings outside the read model.
+//! [`scan`] and [`scan_bodies`] list a whole kind: a shared register's records from the read
+//! model's memory, any other kind's (the roster updates, for instance) from the store.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, RwLockReadGuard};
@@ -52,8 +53,13 @@ pub enum Error {
     NoFederation,
 }
 
-/// Every record of `kind` held, in arrival order, bounded by [`MAX_SCAN_PAGES`].
+/// Every record of `kind` held, in arrival order: a register kind's from the read model's
+/// memory ([`crate::read::is_register`]), any other kind's read from the store, bounded by
+/// [`MAX_SCAN_PAGES`].
 pub fn scan(store: &Store, kind: Kind) -> Result<Vec<Record<Verified>>, Error> {
+    if crate::read::is_register(kind) {
+        return Ok(store.read_model().read().register(kind).cloned().collect());
+    }
     let mut out = Vec::new();
     let mut after = None;
     for _ in 0..MAX_SCAN_PAGES {

@@ -86,7 +86,7 @@ impl Metrics {
             records_ingested.clone(),
         );
         registry.register("samverka_rejections", "Records refused, by rejection code", rejections.clone());
-        registry.register("samverka_mail", "E-mails about outage notices, sent or failed", mail.clone());
+        registry.register("samverka_mail", "E-mails (outage notices, support steps), sent or failed", mail.clone());
         registry.register("samverka_peers", "Certified peers connected now", peers.clone());
         registry.register("samverka_records_stored", "Records held in the store", records_stored.clone());
         Metrics { registry: Mutex::new(registry), records_ingested, rejections, mail, peers, records_stored }
@@ -103,7 +103,7 @@ impl Metrics {
         self.rejections.get_or_create(&[("reason", reason)]).inc();
     }
 
-    /// Counts one e-mail about an outage notice (`samverka_mail_total{outcome}`): `sent` or
+    /// Counts one e-mail (`samverka_mail_total{outcome}`): `sent` or
     /// `failed` (given up after every attempt).
     pub fn mail(&self, outcome: &'static str) {
         self.mail.get_or_create(&[("outcome", outcome)]).inc();

@@ -3,13 +3,16 @@
 //! need it and its place in the federation's priority order — filtered by state and area. The
 //! API, the CLI and the pages call these; no handler holds a rule.
 //!
-//! Queries scan the two need kinds ([`crate::governance::scan`]): a federation registers a few
-//! hundred needs a year, with a handful of updates each.
+//! The backlog is a view ([`crate::read::views`]): computed from the two need kinds held in the
+//! read model, again only once a need record has been stored or the roster has moved.
+
+use std::sync::Arc;
 
 use samverka_protocol::needs::{self, Area, Backlog, Entry, State};
 use samverka_protocol::{Kind, MemberId, RecordId, RosterChain};
 
 use crate::governance::{member_name, scan, Error};
+use crate::read::views;
 use crate::storage::Store;
 
 /// Which needs a list shows.
@@ -50,10 +53,13 @@ impl Line {
 }
 
 /// The backlog from every need record held.
-pub fn backlog(store: &Store, chain: &RosterChain) -> Result<Backlog, Error> {
-    let mut records = scan(store, Kind::Need)?;
-    records.extend(scan(store, Kind::NeedUpdate)?);
-    Ok(needs::backlog(&records, chain))
+pub fn backlog(store: &Store, chain: &RosterChain) -> Result<Arc<Backlog>, Error> {
+    let kinds = [Kind::Need, Kind::NeedUpdate];
+    store.read_model().view(&kinds, &[views::roster(chain)], || {
+        let mut records = scan(store, Kind::Need)?;
+        records.extend(scan(store, Kind::NeedUpdate)?);
+        Ok(needs::backlog(&records, chain))
+    })
 }
 
 /// The needs passing `filter`: the open ones in priority order first, then the others, newest
@@ -136,12 +142,15 @@ pub fn correction(e: &needs::Error) -> String {
 
 /// The need pages' read models (`samverka_web::view::need`) for [`crate::site::Site`].
 pub mod pages {
-    use samverka_protocol::needs::{Decision, Step, Taken};
-    use samverka_protocol::RecordId;
+    use samverka_protocol::cost::Ore;
+    use samverka_protocol::governance::BallotClose;
+    use samverka_protocol::needs::{Area, Asker, Decision, Need, NeedUpdate, State, Step, Taken, Violation};
+    use samverka_protocol::plan::{Plan, Violation as FieldViolation};
+    use samverka_protocol::{Body as _, RecordId, Role};
     use samverka_web::view::{self, need as nv};
 
-    use super::{backlog, lines, Filter, Line};
-    use crate::governance::member_name;
+    use super::{backlog, follows, lines, Filter, Line};
+    use crate::governance::{self, member_name};
     use crate::ledger::Ledger;
 
     fn read(e: crate::governance::Error) -> view::Error {
@@ -187,6 +196,246 @@ pub mod pages {
         Ok(lines(&b, &chain, Filter::default()).iter().map(row).collect())
     }
 
+    /// Whether `me` may register needs and rank them for their member: an objektspecialist or
+    /// förvaltare (a node key may too, but it is not a person signed in).
+    pub fn may_write(me: &view::Me) -> bool {
+        me.roles.iter().any(|r| matches!(r, Role::Objektspecialist | Role::Forvaltare))
+    }
+
+    /// The steps `me` may take next on the need `l` (`docs/needs.md` §4–§5): the
+    /// förvaltningsgrupp's (the host's förvaltare) every allowed step but återkallad, which is
+    /// the need's own member's.
+    pub fn next_steps(l: &Line, me: &view::Me) -> Vec<State> {
+        if !may_write(me) {
+            return Vec::new();
+        }
+        let forvaltningsgrupp = me.host && me.roles.contains(&Role::Forvaltare);
+        let own = me.member == l.entry.need.member;
+        l.entry
+            .state()
+            .next()
+            .iter()
+            .copied()
+            .filter(|s| if *s == State::Aterkallad { own } else { forvaltningsgrupp })
+            .collect()
+    }
+
+    /// The open needs in priority order, each with its place in `member`'s counting ranking.
+    pub fn ranking(ledger: &Ledger, member: &str) -> Result<Vec<(nv::NeedRow, Option<usize>)>, view::Error> {
+        let Some(chain) = ledger.chain() else { return Ok(Vec::new()) };
+        let b = backlog(ledger.store(), &chain).map_err(read)?;
+        let ranked: Vec<RecordId> = b.rankings.get(member).map(|r| r.needs.clone()).unwrap_or_default();
+        // Places count among the open needs the ranking still names, as the tally does.
+        let open: Vec<&RecordId> = ranked.iter().filter(|id| b.order.contains(id)).collect();
+        Ok(lines(&b, &chain, Filter::default())
+            .iter()
+            .filter(|l| l.entry.state().is_open())
+            .map(|l| (row(l), open.iter().position(|id| **id == l.entry.id).map(|i| i + 1)))
+            .collect())
+    }
+
+    /// The form field (its id on the page) a need rule's violation is about.
+    fn form_field(v: &Violation) -> Option<&'static str> {
+        let named = match v {
+            Violation::Field(
+                FieldViolation::Empty { field }
+                | FieldViolation::NotOneLine { field }
+                | FieldViolation::LineTooLong { field, .. }
+                | FieldViolation::BadDate { field },
+            ) => Some(*field),
+            other => other.field(),
+        };
+        Some(match named? {
+            "title" => "title",
+            "description" => "description",
+            "benefit" => "benefit",
+            "wished date" => "wished",
+            "asker name" => "asker_name",
+            "asker role" => "asker_role",
+            "consequences" => "consequences",
+            "cost estimate" => "cost",
+            "note" => "note",
+            _ => return None,
+        })
+    }
+
+    fn refused(e: &samverka_protocol::needs::Error) -> view::Refusal {
+        let (code, field) = match e {
+            samverka_protocol::needs::Error::Violation(v) => (v.code(), form_field(v)),
+            _ => ("malformed", None),
+        };
+        view::Refusal::of_field(code, super::correction(e), field)
+    }
+
+    fn refusal(code: &'static str, detail: &str, field: Option<&'static str>) -> view::Refusal {
+        view::Refusal::of_field(code, detail.to_owned(), field)
+    }
+
+    /// Whether `need` is a need held here: an update naming one not held would wait for it rather
+    /// than be judged, so it is refused before it is offered.
+    pub fn held(ledger: &Ledger, need: &RecordId) -> Result<Result<(), view::Refusal>, view::Error> {
+        let Some(chain) = ledger.chain() else { return Err(view::Error::NoFederation) };
+        Ok(match super::need(ledger.store(), &chain, need).map_err(read)? {
+            Some(_) => Ok(()),
+            None => Err(refusal("unknown_need", "no such need is held here", None)),
+        })
+    }
+
+    /// The body of the need `member` registers from the form, checked by every rule a need can
+    /// be checked by alone (`Need::check_alone`), or the refusal naming the field to correct.
+    pub fn need_body(member: &str, d: nv::NeedDraft) -> Result<Vec<u8>, view::Refusal> {
+        let area = Area::parse(&d.area).ok_or_else(|| refusal("need_area", "choose an area", Some("area")))?;
+        let wished = Some(d.wished.trim().to_owned()).filter(|w| !w.is_empty());
+        let need = Need {
+            title: d.title.trim().to_owned(),
+            description: d.description,
+            benefit: d.benefit,
+            wished,
+            area,
+            asker: Asker { name: d.asker_name.trim().to_owned(), role: d.asker_role.trim().to_owned() },
+            member: member.to_owned(),
+        };
+        need.check_alone().map_err(|e| refused(&e))?;
+        Ok(need.to_bytes())
+    }
+
+    /// The body of the step typed on the need `need`, following the last step on its path, or
+    /// the refusal to show. The records the step names must be held here (a plan, a ballot
+    /// closing), so a mistyped id is refused naming the field rather than waiting.
+    pub fn step_body(
+        ledger: &Ledger,
+        need: &RecordId,
+        d: nv::StepDraft,
+    ) -> Result<Result<Vec<u8>, view::Refusal>, view::Error> {
+        let Some(chain) = ledger.chain() else { return Err(view::Error::NoFederation) };
+        let store = ledger.store();
+        let Some(line) = super::need(store, &chain, need).map_err(read)? else {
+            return Ok(Err(refusal("unknown_need", "no such need is held here", None)));
+        };
+        let Some(state) = State::parse(&d.step).filter(|s| *s != State::Registrerad) else {
+            return Ok(Err(refusal("need_step", "choose a step", Some("step"))));
+        };
+        let reference = || RecordId::from_hex(d.reference.trim()).ok();
+        let held_plan = |id: RecordId| -> Result<bool, view::Error> {
+            Ok(governance::get::<Plan>(store, &id).map_err(read)?.is_some())
+        };
+        let no_reference = || Ok(Err(refusal("need_reference", "name a plan or closing held here", Some("reference"))));
+        let step = match state {
+            State::Beredd => match Ore::parse_sek(&d.cost) {
+                Ok(Ore(ore)) => Step::Beredd {
+                    consequences: d.consequences,
+                    cost_ore: u64::try_from(ore).expect("parse_sek refuses a negative amount"),
+                },
+                Err(_) => return Ok(Err(refusal("need_cost", "the cost estimate is not an amount", Some("cost")))),
+            },
+            State::Beslutad => {
+                let Some(id) = reference() else { return no_reference() };
+                match d.by.as_str() {
+                    "forvaltningsgrupp" if held_plan(id)? => {
+                        Step::Beslutad { by: Decision::Forvaltningsgrupp { plan: id } }
+                    }
+                    "styrgrupp" if governance::get::<BallotClose>(store, &id).map_err(read)?.is_some() => {
+                        Step::Beslutad { by: Decision::Styrgrupp { closing: id } }
+                    }
+                    "forvaltningsgrupp" | "styrgrupp" => return no_reference(),
+                    _ => return Ok(Err(refusal("need_decision", "choose who decided", Some("by")))),
+                }
+            }
+            State::Planerad => match reference() {
+                Some(id) if held_plan(id)? => Step::Planerad { plan: id },
+                _ => return no_reference(),
+            },
+            other => Step::plain(other).expect("every other state is a plain step"),
+        };
+        let update = NeedUpdate::Step { need: *need, follows: follows(&line), step, note: d.note };
+        if let Err(e) = update.check_alone() {
+            return Ok(Err(refused(&e)));
+        }
+        Ok(Ok(update.to_bytes()))
+    }
+
+    /// The ranking `member` signs from the ballot's places: the needs given a place, by place.
+    /// Each place is a whole number from 1 to the number of needs on the ballot, used once; an
+    /// empty place leaves the need unranked. Only open needs held here are ranked.
+    pub fn rank_body(
+        ledger: &Ledger,
+        member: &str,
+        places: Vec<(RecordId, String)>,
+    ) -> Result<Result<Vec<u8>, view::Refusal>, view::Error> {
+        let ballot = ranking(ledger, member)?;
+        let n = ballot.len();
+        let mut ranked: Vec<(usize, RecordId)> = Vec::new();
+        for (need, place) in places {
+            let place = place.trim();
+            if place.is_empty() {
+                continue;
+            }
+            if !ballot.iter().any(|(r, _)| r.id == need) {
+                return Ok(Err(refusal("rank_not_open", "a need on the ballot is no longer open", None)));
+            }
+            match place.parse::<usize>() {
+                Ok(p) if (1..=n).contains(&p) => {
+                    if ranked.iter().any(|(q, _)| *q == p) {
+                        return Ok(Err(refusal("rank_place_twice", "two needs have the same place", None)));
+                    }
+                    ranked.push((p, need));
+                }
+                _ => return Ok(Err(refusal("rank_place", "a place is not a number from 1 to n", None))),
+            }
+        }
+        ranked.sort();
+        Ok(Ok(NeedUpdate::Rank { needs: ranked.into_iter().map(|(_, id)| id).collect() }.to_bytes()))
+    }
+
+    /// What an offered need or need update shows the person who signs it.
+    pub fn subject(
+        ledger: &Ledger,
+        me: &view::Me,
+        kind: samverka_protocol::Kind,
+        body: &[u8],
+    ) -> Result<view::Subject, view::Error> {
+        let decode = |e: samverka_protocol::encoding::DecodeError| view::Error::Read(Box::new(e));
+        if kind == samverka_protocol::Kind::Need {
+            let n = Need::from_bytes(body).map_err(decode)?;
+            let need = nv::NeedDraft {
+                title: n.title,
+                description: n.description,
+                benefit: n.benefit,
+                wished: n.wished.unwrap_or_default(),
+                area: n.area.swedish().to_owned(),
+                asker_name: n.asker.name,
+                asker_role: n.asker.role,
+            };
+            return Ok(view::Subject::NewNeed { need, member: me.member_name.clone() });
+        }
+        let held = |id: &RecordId| -> Result<nv::NeedView, view::Error> {
+            view(ledger, id, None)?
+                .ok_or_else(|| view::Error::Read(format!("the need {id} of an offered update is not held").into()))
+        };
+        Ok(match NeedUpdate::from_bytes(body).map_err(decode)? {
+            NeedUpdate::Endorse { need } => {
+                view::Subject::NeedEndorsement { need: held(&need)?.row, member: me.member_name.clone() }
+            }
+            NeedUpdate::Rank { needs } => {
+                let titles = needs.iter().map(|id| Ok(held(id)?.row.title)).collect::<Result<_, view::Error>>()?;
+                view::Subject::NeedRanking { member: me.member_name.clone(), needs: titles }
+            }
+            NeedUpdate::Step { need, follows, step, note } => {
+                let chain = ledger.chain().ok_or(view::Error::NoFederation)?;
+                let taken = Taken {
+                    id: follows,
+                    follows,
+                    step,
+                    note,
+                    author: me.key,
+                    member: me.member.clone(),
+                    time_ms: jiff::Timestamp::now().as_millisecond(),
+                };
+                view::Subject::NeedStep { need: held(&need)?.row, step: self::step(&chain, &taken) }
+            }
+        })
+    }
+
     /// One need, for `/behov/{id}`.
     pub fn view(ledger: &Ledger, id: &RecordId, me: Option<&view::Me>) -> Result<Option<nv::NeedView>, view::Error> {
         let Some(chain) = ledger.chain() else { return Ok(None) };
@@ -198,6 +447,7 @@ pub mod pages {
                 .any(|r| matches!(r, samverka_protocol::Role::Objektspecialist | samverka_protocol::Role::Forvaltare))
                 && !l.members.iter().any(|(m, _)| *m == me.member)
         });
+        let steps = me.map(|me| next_steps(&l, me)).unwrap_or_default();
         Ok(Some(nv::NeedView {
             row: row(&l),
             description: n.description.clone(),
@@ -207,6 +457,7 @@ pub mod pages {
             path: l.entry.path.iter().map(|t| step(&chain, t)).collect(),
             other_steps: l.entry.other_steps.iter().map(|t| step(&chain, t)).collect(),
             may_endorse,
+            steps,
         }))
     }
 }

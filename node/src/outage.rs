@@ -4,16 +4,20 @@
 //! the pure [`samverka_protocol::outage::state`]. The API, the CLI and the pages call these; no
 //! handler holds a rule.
 //!
-//! Queries scan the two outage kinds ([`scan`]): a federation publishes a few notices a month,
-//! each acknowledged once per member.
+//! The notices' reports are a view ([`crate::read::views`]): computed from the two outage kinds
+//! held in the read model, again only once an outage record has been stored or the roster has
+//! moved (a federation publishes a few notices a month, each acknowledged once per member).
 
 pub mod pages;
+
+use std::sync::Arc;
 
 use samverka_protocol::outage::{state, State, Violation};
 use samverka_protocol::plan::Violation as PlanViolation;
 use samverka_protocol::{Kind, MemberId, PublicKey, RecordId, RosterChain};
 
 use crate::governance::{member_name, scan, Error};
+use crate::read::views;
 use crate::storage::Store;
 
 /// One member's acknowledgement of a notice, or its absence.
@@ -71,21 +75,31 @@ fn report(chain: &RosterChain, state: State) -> Report {
 /// Every notice held: the active ones first, then the cleared; newest claimed time first within
 /// each.
 pub fn outages(store: &Store, chain: &RosterChain) -> Result<Vec<Report>, Error> {
-    let mut records = scan(store, Kind::OutageNotice)?;
-    records.extend(scan(store, Kind::OutageAck)?);
-    let mut out: Vec<Report> = state(&records, chain).into_values().map(|s| report(chain, s)).collect();
-    out.sort_by_key(|r| (!r.state.is_active(), std::cmp::Reverse((r.state.time_ms, r.state.id))));
-    Ok(out)
+    Ok(reports(store, chain)?.0.clone())
+}
+
+/// Every notice's report, as [`outages`] orders them: a view ([`crate::read::views`]).
+struct Reports(Vec<Report>);
+
+fn reports(store: &Store, chain: &RosterChain) -> Result<Arc<Reports>, Error> {
+    let kinds = [Kind::OutageNotice, Kind::OutageAck];
+    store.read_model().view(&kinds, &[views::roster(chain)], || {
+        let mut records = scan(store, Kind::OutageNotice)?;
+        records.extend(scan(store, Kind::OutageAck)?);
+        let mut out: Vec<Report> = state(&records, chain).into_values().map(|s| report(chain, s)).collect();
+        out.sort_by_key(|r| (!r.state.is_active(), std::cmp::Reverse((r.state.time_ms, r.state.id))));
+        Ok(Reports(out))
+    })
 }
 
 /// The notices still in force (no all-clear held), newest first: what the banner shows.
 pub fn active(store: &Store, chain: &RosterChain) -> Result<Vec<Report>, Error> {
-    Ok(outages(store, chain)?.into_iter().filter(|r| r.state.is_active()).collect())
+    Ok(reports(store, chain)?.0.iter().filter(|r| r.state.is_active()).cloned().collect())
 }
 
 /// One notice in full, or `None` when no notice with that id is held.
 pub fn outage(store: &Store, chain: &RosterChain, id: &RecordId) -> Result<Option<Report>, Error> {
-    Ok(outages(store, chain)?.into_iter().find(|r| r.state.id == *id))
+    Ok(reports(store, chain)?.0.iter().find(|r| r.state.id == *id).cloned())
 }
 
 /// A time as people type it in Europe/Stockholm — `2026-11-30 14.30`, `2026-11-30 14:30` or

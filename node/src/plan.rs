@@ -4,8 +4,9 @@
 //! from the store with the pure rules of `samverka_protocol::plan`. The API, the CLI and the
 //! pages call these; no handler holds a rule.
 //!
-//! Queries scan the records of the kinds they need ([`governance::scan`]), which is fine for a
-//! federation's handful of plans a year.
+//! The plans with their receipts and adoptions are a view ([`crate::read::views`]), computed
+//! from the records held in the read model again only once one of the kinds it reads has been
+//! stored.
 
 pub mod export;
 pub mod followup;
@@ -17,15 +18,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use samverka_protocol::cost;
-use samverka_protocol::governance::{settle, Matter};
 use samverka_protocol::plan::{
     adoption, diff, totals, Adoption, Change, CostKey, Decided, Outcome, Plan, PlanKind, PlanReceipt, Totals,
 };
 use samverka_protocol::{Body, Kind, MemberId, Record, RecordId, RosterChain, SigningKey, Verified};
 use tokio::sync::{broadcast, watch};
 
-use crate::governance::{self, decoded, get, member_name, member_of_key, scan, scan_bodies, Error, Held};
+use crate::governance::{self, get, member_name, member_of_key, scan, scan_bodies, Error, Held};
 use crate::ledger::Ledger;
+use crate::read::views;
 use crate::storage::Store;
 
 /// A plan version held, with what every node computes about it.
@@ -80,28 +81,28 @@ impl PlanReport {
     }
 }
 
-/// Every matter held with how its closings settle it.
-pub(crate) fn decided(store: &Store) -> Result<Vec<Decided>, Error> {
-    let closings = scan(store, Kind::BallotClose)?;
-    let mut out = Vec::new();
-    for m in scan_bodies::<Matter>(store)?.into_iter().filter(|m| m.body.subject.is_some()) {
-        let mine: Vec<Record<Verified>> = closings
-            .iter()
-            .filter(|c| {
-                decoded::<samverka_protocol::governance::BallotClose>((*c).clone())
-                    .is_some_and(|b| b.body.matter == m.id())
-            })
-            .cloned()
-            .collect();
-        let settlement = settle(&m.id(), &m.body, &mine);
-        out.push(Decided { id: m.id(), matter: m.body, settlement });
-    }
-    Ok(out)
+/// Every matter held that names a subject, with how its closings settle it: a view
+/// ([`crate::read::views`]) found in the governance read model, which keeps each matter's
+/// settlement as its closings arrive.
+pub(crate) struct Decisions(pub(crate) Vec<Decided>);
+
+/// The matters held that name a subject, with their settlements.
+pub(crate) fn decided(store: &Store) -> Result<Arc<Decisions>, Error> {
+    let index = store.read_model();
+    index.view(&[Kind::Matter, Kind::BallotClose], &[], || {
+        let model = index.read();
+        let decided = model.matters_with_subject().map(|(m, settlement)| Decided {
+            id: m.id(),
+            matter: m.body.clone(),
+            settlement,
+        });
+        Ok(Decisions(decided.collect()))
+    })
 }
 
 /// Whether the record `id` (a plan version or a cost key) is fastställd.
 pub fn adoption_of(store: &Store, id: &RecordId) -> Result<Adoption, Error> {
-    Ok(adoption(id, &decided(store)?))
+    Ok(adoption(id, &decided(store)?.0))
 }
 
 /// Per member, its first receipt of one plan: (receipt id, claimed time).
@@ -123,31 +124,46 @@ fn receipts_by_plan(store: &Store, chain: &RosterChain) -> Result<BTreeMap<Recor
 
 /// Every plan version held, oldest claimed time first.
 pub fn plans(store: &Store, chain: &RosterChain) -> Result<Vec<PlanSummary>, Error> {
-    let held = scan_bodies::<Plan>(store)?;
-    let decided = decided(store)?;
-    let receipts = receipts_by_plan(store, chain)?;
-    let members = chain.current().members.len();
-    let mut out: Vec<PlanSummary> = held
-        .iter()
-        .map(|p| PlanSummary {
-            totals: totals(&p.body),
-            adoption: adoption(&p.id(), &decided),
-            superseded_by: held.iter().filter(|n| n.body.supersedes == Some(p.id())).map(Held::id).collect(),
-            receipted: receipts
-                .get(&p.id())
-                .map_or(0, |r| r.keys().filter(|m| chain.current().members.contains_key(*m)).count()),
-            members,
-            plan: p.clone(),
-        })
-        .collect();
-    out.sort_by_key(|s| (s.plan.record.header().time_ms, s.plan.id()));
-    Ok(out)
+    Ok(held(store, chain)?.summaries.clone())
+}
+
+/// The plans held with their receipts: a view ([`crate::read::views`]), computed again only once
+/// a plan, a receipt, a matter or a closing has been stored or the roster has moved.
+struct Plans {
+    summaries: Vec<PlanSummary>,
+    receipts: BTreeMap<RecordId, Receipts>,
+}
+
+fn held(store: &Store, chain: &RosterChain) -> Result<Arc<Plans>, Error> {
+    let kinds = [Kind::Plan, Kind::PlanReceipt, Kind::Matter, Kind::BallotClose];
+    store.read_model().view(&kinds, &[views::roster(chain)], || {
+        let held = scan_bodies::<Plan>(store)?;
+        let decided = decided(store)?;
+        let receipts = receipts_by_plan(store, chain)?;
+        let members = chain.current().members.len();
+        let mut summaries: Vec<PlanSummary> = held
+            .iter()
+            .map(|p| PlanSummary {
+                totals: totals(&p.body),
+                adoption: adoption(&p.id(), &decided.0),
+                superseded_by: held.iter().filter(|n| n.body.supersedes == Some(p.id())).map(Held::id).collect(),
+                receipted: receipts
+                    .get(&p.id())
+                    .map_or(0, |r| r.keys().filter(|m| chain.current().members.contains_key(*m)).count()),
+                members,
+                plan: p.clone(),
+            })
+            .collect();
+        summaries.sort_by_key(|s| (s.plan.record.header().time_ms, s.plan.id()));
+        Ok(Plans { summaries, receipts })
+    })
 }
 
 /// One plan version in full, or `None` when no plan with that id is held.
 pub fn plan_report(store: &Store, chain: &RosterChain, id: &RecordId) -> Result<Option<PlanReport>, Error> {
-    let Some(summary) = plans(store, chain)?.into_iter().find(|s| s.plan.id() == *id) else { return Ok(None) };
-    let receipts = receipts_by_plan(store, chain)?.remove(id).unwrap_or_default();
+    let plans = held(store, chain)?;
+    let Some(summary) = plans.summaries.iter().find(|s| s.plan.id() == *id).cloned() else { return Ok(None) };
+    let receipts = plans.receipts.get(id).cloned().unwrap_or_default();
     let lines = chain
         .current()
         .members
@@ -263,7 +279,7 @@ pub fn cost_keys(store: &Store) -> Result<Vec<KeySummary>, Error> {
     let decided = decided(store)?;
     let mut out: Vec<KeySummary> = scan_bodies::<CostKey>(store)?
         .into_iter()
-        .map(|k| KeySummary { adoption: adoption(&k.id(), &decided), key: k })
+        .map(|k| KeySummary { adoption: adoption(&k.id(), &decided.0), key: k })
         .collect();
     out.sort_by_key(|k| (k.key.record.header().time_ms, k.key.id()));
     Ok(out)
@@ -324,7 +340,7 @@ fn latest<T>(candidates: impl Iterator<Item = Held<T>>) -> Option<Held<T>> {
 /// The invoice basis for `year`: the adopted budget's total split by the adopted cost key.
 pub fn invoice_basis(store: &Store, year: u16) -> Result<InvoiceBasis, Refusal> {
     let decided = decided(store)?;
-    let adopted = |id: &RecordId| matches!(adoption(id, &decided), Adoption::Adopted { .. });
+    let adopted = |id: &RecordId| matches!(adoption(id, &decided.0), Adoption::Adopted { .. });
     let budget = latest(
         scan_bodies::<Plan>(store)?
             .into_iter()

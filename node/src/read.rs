@@ -1,7 +1,10 @@
-//! The governance read model: in-memory indexes of the governance records a store holds —
-//! matters with their registration and settlement, votes, vote receipts and closings by matter,
-//! meetings, minutes by meeting and justeringar by minutes, and the papers records name — so a
-//! query finds the records it needs without scanning every record of a kind.
+//! The read model: in-memory indexes of the governance records a store holds — matters with
+//! their registration and settlement, votes, vote receipts and closings by matter, meetings,
+//! minutes by meeting and justeringar by minutes, and the papers records name — and every record
+//! of the shared registers ([`is_register`]: agreements, plans, cost keys, needs, support cases
+//! and outage notices), so a query finds the records it needs without reading every record of a
+//! kind from disk. The reports computed from them are kept in [`views`]: each is computed again
+//! only after a record of a kind it reads has been stored.
 //!
 //! The [`storage::Store`](crate::storage::Store) owns one [`Index`]: it builds it from its
 //! records when it opens (one scan of these kinds) and adds each record [`Store::put`] stores,
@@ -19,15 +22,19 @@
 //!
 //! [`Store::put`]: crate::storage::Store::put
 
+pub mod views;
+
+use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{RwLock, RwLockReadGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use samverka_protocol::governance::{
     settle, BallotClose, Diarium, Justering, Matter, Meeting, Minutes, Paper, Settlement, Vote, VoteReceipt,
 };
 use samverka_protocol::{Body, Hash, Kind, MemberId, PublicKey, Record, RecordId, Verified};
 
-/// The kinds of record the index holds; records of other kinds are ignored.
+/// The governance kinds the index holds in its own indexes.
 pub const KINDS: [Kind; 9] = [
     Kind::Matter,
     Kind::Diarium,
@@ -39,6 +46,20 @@ pub const KINDS: [Kind; 9] = [
     Kind::Justering,
     Kind::Paper,
 ];
+
+/// Whether `kind` is a shared register's: the codes from 20 up (agreements in the 20s, plans and
+/// cost keys in the 30s, needs in the 40s, support cases and outage notices in the 50s;
+/// docs/protocol.md §3.2). The index holds every record of these kinds whole, so a new domain's
+/// kinds are held without a change here. A federation writes a few thousand of them a year,
+/// against the millions of votes and receipts the governance indexes keep small.
+pub fn is_register(kind: Kind) -> bool {
+    kind as u16 >= 20
+}
+
+/// Whether the index holds records of `kind`; records of other kinds are ignored.
+pub fn holds(kind: Kind) -> bool {
+    KINDS.contains(&kind) || is_register(kind)
+}
 
 /// A record with its decoded body.
 #[derive(Clone, Debug)]
@@ -112,14 +133,20 @@ pub struct Model {
     /// Content hash and size of each paper a paper record or a matter names (names are never
     /// removed: records are not).
     papers: BTreeSet<(Hash, u64)>,
+    /// Every record of a register kind ([`is_register`]), per kind, bodies as stored.
+    registers: BTreeMap<Kind, BTreeMap<u64, Record<Verified>>>,
 }
 
 impl Model {
-    /// Adds the record numbered `n`. A record of a kind not in [`KINDS`], or without a body
-    /// that decodes (redacted), is ignored; a record already added is left as it is.
+    /// Adds the record numbered `n`. A record of a kind not [`held`](holds), or of a governance
+    /// kind without a body that decodes (redacted), is ignored; a record already added is left
+    /// as it is.
     pub fn add(&mut self, n: u64, record: &Record<Verified>) {
         let record = record.clone();
         match record.header().kind {
+            kind if is_register(kind) => {
+                self.registers.entry(kind).or_default().entry(n).or_insert(record);
+            }
             Kind::Matter => self.add_matter(n, record),
             Kind::Diarium => self.add_diarium(n, record),
             Kind::Vote => {
@@ -285,9 +312,22 @@ impl Model {
         self.papers.iter().copied()
     }
 
+    /// Every record held of the register kind `kind` ([`is_register`]), in arrival order;
+    /// none for another kind.
+    pub fn register(&self, kind: Kind) -> impl DoubleEndedIterator<Item = &Record<Verified>> {
+        self.registers.get(&kind).into_iter().flat_map(BTreeMap::values)
+    }
+
+    /// Every matter held that names a subject (a plan version, a cost key, an agreement …)
+    /// with how its closings settle it, in arrival order.
+    pub fn matters_with_subject(&self) -> impl Iterator<Item = (&Held<Matter>, Settlement)> {
+        self.matters.values().filter(|m| m.body.subject.is_some()).map(|m| (m, self.settlement(&m.id())))
+    }
+
     /// How many records of each kind the index holds (for benchmarks and logs).
     pub fn counts(&self) -> BTreeMap<&'static str, usize> {
         let per = |m: &HashMap<RecordId, BTreeMap<u64, _>>| -> usize { m.values().map(BTreeMap::len).sum() };
+        let registers = self.registers.iter().map(|(kind, held)| (kind.name(), held.len()));
         BTreeMap::from([
             ("matter", self.matters.len()),
             ("diarium", self.diaria.len()),
@@ -298,14 +338,27 @@ impl Model {
             ("minutes", self.minutes.len()),
             ("justering", per(&self.justeringar)),
         ])
+        .into_iter()
+        .chain(registers)
+        .collect()
     }
 }
 
 /// The read model a store keeps: a [`Model`] behind a lock that writers hold only while adding
-/// one commit's records.
+/// one commit's records, how many records of each kind have been added, and the [`views`]
+/// computed from them.
 #[derive(Debug, Default)]
 pub struct Index {
     model: RwLock<Model>,
+    /// Per kind (in [`Kind::ALL`]'s order), how many records of it have been added, a record
+    /// added again counted again: a view is stale once a count of a kind it reads has moved.
+    added: [AtomicU64; Kind::ALL.len()],
+    views: views::Views,
+}
+
+/// The position of `kind` in [`Kind::ALL`].
+fn slot(kind: Kind) -> usize {
+    Kind::ALL.iter().position(|k| *k == kind).expect("every kind is in Kind::ALL")
 }
 
 impl Index {
@@ -318,18 +371,38 @@ impl Index {
 
     /// Adds records just stored, each with its local number.
     pub fn add<'a>(&self, records: impl IntoIterator<Item = (u64, &'a Record<Verified>)>) {
-        let mut records = records.into_iter().filter(|(_, r)| KINDS.contains(&r.header().kind)).peekable();
+        let mut records = records.into_iter().filter(|(_, r)| holds(r.header().kind)).peekable();
         if records.peek().is_none() {
             return;
         }
         let mut model = self.model.write().expect("read model lock poisoned");
         for (n, record) in records {
             model.add(n, record);
+            // Counted while the write lock is held, after the record is in: a reader that sees
+            // the new count takes the read lock after this writer lets go, so it sees the record.
+            self.added[slot(record.header().kind)].fetch_add(1, Ordering::Release);
         }
     }
 
     /// The model, read-locked: hold it only to copy out what a query needs (writers wait).
     pub fn read(&self) -> RwLockReadGuard<'_, Model> {
         self.model.read().expect("read model lock poisoned")
+    }
+
+    /// How many records of `kind` have been added so far (a record added again counts again).
+    pub fn added(&self, kind: Kind) -> u64 {
+        self.added[slot(kind)].load(Ordering::Acquire)
+    }
+
+    /// The view of type `T` computed by `compute` from the records of `kinds` and from whatever
+    /// `key` stands for (the roster version, the day …): the one computed before while no record
+    /// of those kinds has been added since and `key` is the same, else computed now and kept.
+    /// `T` names the view: one view per type. `compute` runs without any lock held.
+    pub fn view<T, E>(&self, kinds: &[Kind], key: &[u64], compute: impl FnOnce() -> Result<T, E>) -> Result<Arc<T>, E>
+    where
+        T: Any + Send + Sync,
+    {
+        let stamp: Vec<u64> = kinds.iter().map(|k| self.added(*k)).chain(key.iter().copied()).collect();
+        self.views.get_or(stamp, compute)
     }
 }

@@ -365,8 +365,45 @@ impl samverka_web::Node for Site {
             view::Action::Agreement { agreement, act } => {
                 (Kind::AgreementSignature, self.offers.agreement_signature_body(&me.member, &agreement, act)?)
             }
-            view::Action::EndorseNeed { need } => (Kind::NeedUpdate, Ok(NeedUpdate::Endorse { need }.to_bytes())),
-            view::Action::AcknowledgeOutage { notice } => (Kind::OutageAck, Ok(OutageAck { notice }.to_bytes())),
+            view::Action::EndorseNeed { need } => match crate::needs::pages::held(&self.ledger, &need)? {
+                Ok(()) => (Kind::NeedUpdate, Ok(NeedUpdate::Endorse { need }.to_bytes())),
+                Err(refusal) => return Ok(Err(refusal)),
+            },
+            view::Action::AcknowledgeOutage { notice } => match crate::outage::pages::held(&self.ledger, &notice)? {
+                Ok(()) => (Kind::OutageAck, Ok(OutageAck { notice }.to_bytes())),
+                Err(refusal) => return Ok(Err(refusal)),
+            },
+            view::Action::RegisterNeed(draft) => match crate::needs::pages::need_body(&me.member, draft) {
+                Ok(body) => (Kind::Need, Ok(body)),
+                Err(refusal) => return Ok(Err(refusal)),
+            },
+            view::Action::StepNeed { need, draft } => match crate::needs::pages::step_body(&self.ledger, &need, draft)?
+            {
+                Ok(body) => (Kind::NeedUpdate, Ok(body)),
+                Err(refusal) => return Ok(Err(refusal)),
+            },
+            view::Action::RankNeeds { places } => {
+                match crate::needs::pages::rank_body(&self.ledger, &me.member, places)? {
+                    Ok(body) => (Kind::NeedUpdate, Ok(body)),
+                    Err(refusal) => return Ok(Err(refusal)),
+                }
+            }
+            view::Action::PublishOutage(draft) => match crate::outage::pages::notice_body(draft) {
+                Ok(body) => (Kind::OutageNotice, Ok(body)),
+                Err(refusal) => return Ok(Err(refusal)),
+            },
+            view::Action::UpdateOutage { notice, text, end } => {
+                match crate::outage::pages::update_body(&self.ledger, notice, text, &end)? {
+                    Ok(body) => (Kind::OutageNotice, Ok(body)),
+                    Err(refusal) => return Ok(Err(refusal)),
+                }
+            }
+            view::Action::ClearOutage { notice, text } => {
+                match crate::outage::pages::clear_body(&self.ledger, notice, text)? {
+                    Ok(body) => (Kind::OutageNotice, Ok(body)),
+                    Err(refusal) => return Ok(Err(refusal)),
+                }
+            }
             view::Action::SupportCase { category, priority, title, description } => {
                 match crate::support::pages::case_body(&me.member, category, &priority, title, description) {
                     Ok(body) => (Kind::SupportCase, Ok(body)),
@@ -432,6 +469,8 @@ impl samverka_web::Node for Site {
                     Some((Kind::RosterUpdate, _)) => "/medlemmar".into(),
                     Some((Kind::AgreementSignature, body)) => AgreementSignature::from_bytes(body)
                         .map_or_else(|_| "/avtal".into(), |s| format!("/avtal/{}", s.agreement.to_hex())),
+                    Some((Kind::Need, _)) => format!("/behov/{}", id.to_hex()),
+                    Some((Kind::OutageNotice, body)) => crate::outage::pages::back(&id, body),
                     Some((Kind::NeedUpdate, body)) => NeedUpdate::from_bytes(body)
                         .ok()
                         .and_then(|u| u.need())
@@ -484,8 +523,12 @@ impl samverka_web::Node for Site {
         crate::outage::pages::rows(&self.ledger)
     }
 
-    fn outage(&self, id: &RecordId) -> Result<Option<view::outage::OutageView>, view::Error> {
-        crate::outage::pages::view(&self.ledger, id)
+    fn outage(&self, id: &RecordId, me: Option<&view::Me>) -> Result<Option<view::outage::OutageView>, view::Error> {
+        crate::outage::pages::view(&self.ledger, id, me)
+    }
+
+    fn may_publish_outage(&self, me: &view::Me) -> bool {
+        crate::outage::pages::may_notify(me)
     }
 
     fn needs(&self) -> Result<Vec<view::need::NeedRow>, view::Error> {
@@ -494,6 +537,14 @@ impl samverka_web::Node for Site {
 
     fn need(&self, id: &RecordId, me: Option<&view::Me>) -> Result<Option<view::need::NeedView>, view::Error> {
         crate::needs::pages::view(&self.ledger, id, me)
+    }
+
+    fn may_register_need(&self, me: &view::Me) -> bool {
+        crate::needs::pages::may_write(me)
+    }
+
+    fn ranking(&self, me: &view::Me) -> Result<Vec<(view::need::NeedRow, Option<usize>)>, view::Error> {
+        crate::needs::pages::ranking(&self.ledger, &me.member)
     }
 
     fn support_cases(&self, inbox: &view::support::Inbox) -> Result<Vec<view::support::CaseRow>, view::Error> {
@@ -555,6 +606,7 @@ impl Site {
                 code: "not_host_officer",
                 detail: "only the host's förvaltare or ordförande may do this".into(),
                 given_back: None,
+                field: None,
             }));
         }
         let now = jiff::Timestamp::now().as_millisecond();
@@ -570,6 +622,7 @@ impl Site {
             code,
             detail: e.to_string(),
             given_back: None,
+            field: None,
         };
         match done {
             Ok(()) => Ok(Ok(())),
@@ -719,18 +772,13 @@ impl Site {
                     AgreementSignature::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
                 crate::agreement::pages::subject(&self.ledger, &signature)?
             }
-            Kind::NeedUpdate => {
-                let update = NeedUpdate::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
-                let need =
-                    update.need().ok_or_else(|| view::Error::Read("an offered ranking is not a need's".into()))?;
-                let need = crate::needs::pages::view(&self.ledger, &need, None)?.ok_or_else(|| {
-                    view::Error::Read(format!("the need {need} of an offered endorsement is not held").into())
-                })?;
-                view::Subject::NeedEndorsement { need: need.row, member: me.member_name.clone() }
+            Kind::Need | Kind::NeedUpdate => {
+                crate::needs::pages::subject(&self.ledger, me, draft.header.kind, &draft.body)?
             }
+            Kind::OutageNotice => crate::outage::pages::subject(&self.ledger, &draft.body)?,
             Kind::OutageAck => {
                 let ack = OutageAck::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
-                let outage = crate::outage::pages::view(&self.ledger, &ack.notice)?.ok_or_else(|| {
+                let outage = crate::outage::pages::view(&self.ledger, &ack.notice, None)?.ok_or_else(|| {
                     view::Error::Read(
                         format!("the outage notice {} of an offered acknowledgement is not held", ack.notice).into(),
                     )
@@ -782,7 +830,7 @@ fn fingerprint(key: &PublicKey) -> String {
 }
 
 fn refused(refusal: &offer::Refusal, given_back: Option<RecordId>) -> view::Refusal {
-    view::Refusal { code: refusal.code(), detail: refusal.to_string(), given_back }
+    view::Refusal { code: refusal.code(), detail: refusal.to_string(), given_back, field: None }
 }
 
 fn minutes_row(report: &governance::MinutesReport) -> view::MinutesRow {

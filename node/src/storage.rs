@@ -87,7 +87,8 @@
 //! - `m` name → meta values (`format`; `next`, `log` and `fp`: the record count, log length and
 //!   chain fingerprint the last checkpoint covers)
 //! - `l` matter id → this member's own diarienummer for the matter (local, never replicated)
-//! - `n` record id → empty: this node has e-mailed the outage notice (local, never replicated)
+//! - `n` record id → empty: this node has e-mailed the record (an outage notice or a support
+//!   step; local, never replicated)
 //! - `z` n → () (records found damaged and not yet repaired)
 //! - `b` content hash → bytes (paper blobs, content-addressed: the key is
 //!   `governance::content_hash` of the value, checked on the way in and on the way out)
@@ -842,7 +843,7 @@ impl Store {
 
     /// Reads every record of the kinds the read model holds, once, into it.
     fn build_read_model(&self) -> Result<(), Error> {
-        for kind in crate::read::KINDS {
+        for kind in Kind::ALL.into_iter().filter(|k| crate::read::holds(*k)) {
             let mut start = 0;
             loop {
                 let (page, last) = self.numbered_by_kind(Some(kind), start, MAX_PAGE)?;
@@ -856,7 +857,8 @@ impl Store {
         Ok(())
     }
 
-    /// The governance read model ([`crate::read`]): it holds every record `put` has stored.
+    /// The read model ([`crate::read`]): it holds every record of the kinds it keeps that `put`
+    /// has stored.
     pub fn read_model(&self) -> &crate::read::Index {
         &self.read
     }
@@ -1689,14 +1691,14 @@ impl Store {
         }
     }
 
-    /// Notes, durably, that this node has e-mailed the outage record `id` ([`crate::mail`]).
+    /// Notes, durably, that this node has e-mailed the record `id` ([`crate::mail`]).
     /// Local to this node and never replicated.
     pub fn mark_mailed(&self, id: &RecordId) -> Result<(), Error> {
         self.db.insert(key(b'n', &[&id.0]), &[])?;
         self.sync_sled()
     }
 
-    /// Whether this node has e-mailed the outage record `id`.
+    /// Whether this node has e-mailed the record `id`.
     pub fn mailed(&self, id: &RecordId) -> Result<bool, Error> {
         Ok(self.db.contains_key(key(b'n', &[&id.0]))?)
     }

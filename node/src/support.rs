@@ -8,12 +8,14 @@
 //! the styrgrupp adopted, `samverka_protocol::support::Schedule`; WebCare's when none is).
 //!
 //! The instant the clocks are read at is the caller's ([`now_ms`], the node's clock): a display,
-//! never a validity check. Queries scan the support kinds ([`crate::governance::scan`]),
-//! bounded like every scan.
+//! never a validity check. The cases' histories are a view ([`crate::read::views`]): computed
+//! from the two support kinds held in the read model, again only once a support record has been
+//! stored; the clocks are read from them at each request's instant.
 
 pub mod pages;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use samverka_protocol::governance::Settlement;
 use samverka_protocol::support::{self, Breach, BreachKey, Clock, History, Reading, Schedule, SlaTable, SupportEvent};
@@ -97,61 +99,69 @@ pub fn now_ms() -> i64 {
 }
 
 /// Every SLA table held with its adoption, and which is in force when: from the tables, the
-/// matters naming them and the closings' claimed times (`docs/support.md` §8).
-pub fn tables(store: &Store) -> Result<Schedule, Error> {
-    let held: Vec<(RecordId, SlaTable)> =
-        scan_bodies::<SlaTable>(store)?.into_iter().map(|t| (t.id(), t.body)).collect();
-    if held.is_empty() {
-        return Ok(Schedule::default());
-    }
-    let decided = crate::plan::decided(store)?;
-    let mut closed_ms = BTreeMap::new();
-    for d in &decided {
-        if let Settlement::Closed { closing, .. } = d.settlement {
-            if let Some(record) = store.get(&closing)? {
-                closed_ms.insert(closing, record.header().time_ms);
+/// matters naming them and the closings' claimed times (`docs/support.md` §8). A view
+/// ([`crate::read::views`]) over those three kinds.
+pub fn tables(store: &Store) -> Result<Arc<Schedule>, Error> {
+    store.read_model().view(&[Kind::SlaTable, Kind::Matter, Kind::BallotClose], &[], || {
+        let held: Vec<(RecordId, SlaTable)> =
+            scan_bodies::<SlaTable>(store)?.into_iter().map(|t| (t.id(), t.body)).collect();
+        if held.is_empty() {
+            return Ok(Schedule::default());
+        }
+        let decided = crate::plan::decided(store)?;
+        let mut closed_ms = BTreeMap::new();
+        for d in &decided.0 {
+            if let Settlement::Closed { closing, .. } = d.settlement {
+                if let Some(record) = store.get(&closing)? {
+                    closed_ms.insert(closing, record.header().time_ms);
+                }
             }
         }
-    }
-    Ok(support::schedule(&held, &decided, &closed_ms))
+        Ok(support::schedule(&held, &decided.0, &closed_ms))
+    })
 }
 
+/// Every case held with its events, as histories: a view ([`crate::read::views`]).
+struct Histories(Vec<History>);
+
 /// Every case held with its events, as histories; events grouped by the case they name.
-fn histories(store: &Store) -> Result<Vec<History>, Error> {
-    let cases = scan(store, Kind::SupportCase)?;
-    let mut events: BTreeMap<RecordId, Vec<Record<Verified>>> = BTreeMap::new();
-    for e in scan(store, Kind::SupportEvent)? {
-        if let Some(body) = e.body().and_then(|b| SupportEvent::from_bytes(b).ok()) {
-            events.entry(body.case).or_default().push(e);
+fn histories(store: &Store) -> Result<Arc<Histories>, Error> {
+    store.read_model().view(&[Kind::SupportCase, Kind::SupportEvent], &[], || {
+        let cases = scan(store, Kind::SupportCase)?;
+        let mut events: BTreeMap<RecordId, Vec<Record<Verified>>> = BTreeMap::new();
+        for e in scan(store, Kind::SupportEvent)? {
+            if let Some(body) = e.body().and_then(|b| SupportEvent::from_bytes(b).ok()) {
+                events.entry(body.case).or_default().push(e);
+            }
         }
-    }
-    Ok(cases.iter().filter_map(|c| support::history(c, events.get(&c.id()).map_or(&[][..], Vec::as_slice))).collect())
+        let of = |c: &Record<Verified>| support::history(c, events.get(&c.id()).map_or(&[][..], Vec::as_slice));
+        Ok(Histories(cases.iter().filter_map(of).collect()))
+    })
 }
 
 /// The cases in `inbox`, read at `now_ms`: the earliest running deadline first, then the
 /// newest report.
 pub fn cases(store: &Store, chain: &RosterChain, inbox: &Inbox, now_ms: i64) -> Result<Vec<Case>, Error> {
     let tables = tables(store)?;
-    let mut list: Vec<Case> =
-        histories(store)?.into_iter().filter(|h| inbox.holds(h)).map(|h| Case::of(h, chain, &tables, now_ms)).collect();
+    let mut list: Vec<Case> = histories(store)?
+        .0
+        .iter()
+        .filter(|h| inbox.holds(h))
+        .map(|h| Case::of(h.clone(), chain, &tables, now_ms))
+        .collect();
     list.sort_by_key(|c| (c.next_deadline().is_none(), c.next_deadline(), std::cmp::Reverse(c.history.reported_ms)));
     Ok(list)
 }
 
 /// The case `id`, read at `now_ms`, if held.
 pub fn case(store: &Store, chain: &RosterChain, id: &RecordId, now_ms: i64) -> Result<Option<Case>, Error> {
-    let Some(record) = store.get(id)?.filter(|r| r.header().kind == Kind::SupportCase) else { return Ok(None) };
-    let events: Vec<Record<Verified>> = scan(store, Kind::SupportEvent)?
-        .into_iter()
-        .filter(|e| e.body().and_then(|b| SupportEvent::from_bytes(b).ok()).is_some_and(|b| b.case == *id))
-        .collect();
     let tables = tables(store)?;
-    Ok(support::history(&record, &events).map(|h| Case::of(h, chain, &tables, now_ms)))
+    Ok(histories(store)?.0.iter().find(|h| h.id == *id).map(|h| Case::of(h.clone(), chain, &tables, now_ms)))
 }
 
 /// Cases and breaches at `now_ms`, per member, category and month.
 pub fn breaches(store: &Store, now_ms: i64) -> Result<BTreeMap<BreachKey, Breach>, Error> {
-    Ok(support::breaches(&histories(store)?, &tables(store)?, now_ms))
+    Ok(support::breaches(&histories(store)?.0, &*tables(store)?, now_ms))
 }
 
 /// A claimed time in Stockholm, `YYYY-MM-DD HH:MM`, as the CLI and the pages show it.

@@ -183,6 +183,32 @@ fn endorsements_and_a_competing_step_made_during_a_partition_agree_after_the_hea
     assert!([State::Beredd, State::Aterkallad].contains(&entry.state()));
 }
 
+/// The backlog is a view kept between reads: the same one while nothing is stored, computed
+/// again as soon as a need record is stored (never one record behind), and left as it is when a
+/// record of another kind is stored.
+#[test]
+fn the_backlog_is_kept_between_reads_and_follows_every_need_record_stored() {
+    let mut w = World::new();
+    let chain = w.ledger.chain().expect("federation");
+    let ledger = Arc::clone(&w.ledger);
+    let store = ledger.store();
+    let empty = needs::backlog(store, &chain).expect("query");
+    assert!(empty.needs.is_empty());
+    let id = w.register(BODEN, "Avgiftsberäkning i hemtjänsten", Area::Avgift);
+    let first = needs::backlog(store, &chain).expect("query");
+    assert_eq!(first.needs.len(), 1, "the need stored is in the next read");
+    let again = needs::backlog(store, &chain).expect("query");
+    assert!(Arc::ptr_eq(&first, &again), "nothing stored: the view is kept");
+    let endorse = w.by(PITEA, Kind::NeedUpdate, NeedUpdate::Endorse { need: id }.to_bytes());
+    ledger.ingest(endorse).expect("stored");
+    let endorsed = needs::backlog(store, &chain).expect("query");
+    assert_eq!(endorsed.needs[&id].endorsers.len(), 1, "the endorsement stored is in the next read");
+    // A vote or any other kind stored leaves the view as it is.
+    let note = w.by(HOST, Kind::Note, b"Driftinformation".to_vec());
+    ledger.ingest(note).expect("stored");
+    assert!(Arc::ptr_eq(&endorsed, &needs::backlog(store, &chain).expect("query")));
+}
+
 #[test]
 fn need_register_refuses_a_personnummer_before_signing_and_names_the_field() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -17,6 +17,7 @@ use samverka_node::storage::Store;
 use samverka_protocol::governance::{
     BallotClose, Choice, Diarium, Justering, Matter, Meeting, Minutes, MinutesItem, Procedure, Vote, VoteReceipt,
 };
+use samverka_protocol::outage::{NoticeKind, OutageNotice, Published};
 use samverka_protocol::testkit::{Federation, T0_MS};
 use samverka_protocol::{
     Body as _, Kind, MatterKind, MemberId, Record, RecordId, Role, RosterChain, SigningKey, Unverified,
@@ -119,6 +120,19 @@ fn history() -> History {
     stored(&ledger, chair.next(id, version, Kind::Justering, justering.clone()));
     let justerare = ordinarie.get_mut(&members[1]).expect("a member");
     stored(&ledger, justerare.next(id, version, Kind::Justering, justering));
+    // A shared register's record (the model holds them whole): an outage notice and its update.
+    let notice = OutageNotice::Publish(Published {
+        kind: NoticeKind::Driftstorning,
+        title: "Treserva svarar inte".into(),
+        text: "Inloggningen står still. Vi felsöker.".into(),
+        affected: vec!["Journal IFO".into()],
+        start_ms: T0_MS,
+        expected_end_ms: None,
+    });
+    let notice = stored(&ledger, forvaltare.next(id, version, Kind::OutageNotice, notice.to_bytes()));
+    let update =
+        OutageNotice::Update { notice, text: "Leverantören arbetar med felet.".into(), expected_end_ms: None };
+    stored(&ledger, forvaltare.next(id, version, Kind::OutageNotice, update.to_bytes()));
 
     let records = every_record(ledger.store());
     History { dir, fed, records, node }

@@ -948,3 +948,307 @@ async fn another_members_objektspecialist_endorses_a_need_in_the_browser() {
     let page = html(&browser.get(&href).await);
     assert!(page.contains("Kiruna kommun") && !page.contains("behover-ocksa"), "Kiruna needs it too:\n{page}");
 }
+
+/// `s` percent-encoded for a form body (every byte but letters and digits).
+fn enc(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// Posts `form` with its values percent-encoded, as a browser sends a form.
+async fn post_form(browser: &Browser, uri: &str, form: &[(&str, &str)]) -> Reply {
+    let encoded: Vec<(String, String)> = form.iter().map(|(k, v)| ((*k).to_owned(), enc(v))).collect();
+    let pairs: Vec<(&str, &str)> = encoded.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    browser.post(uri, &pairs, None).await
+}
+
+/// Whether nothing waits for the person's signature.
+async fn nothing_offered(browser: &Browser) -> bool {
+    html(&browser.get("/underskrift").await).contains("Inget väntar på din underskrift")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_objektspecialist_registers_a_need_in_the_browser_and_refusals_keep_what_was_typed() {
+    let f = fixture::fixture().await;
+    let (voter, _) = signed_in(&f, &ordinarie(VOTER)).await;
+    assert!(!html(&voter.get("/behov").await).contains("/behov/nytt"), "no link for an ordinarie");
+    let r = voter.get("/behov/nytt").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", html(&r));
+    assert!(html(&r).contains("objektspecialist eller förvaltare"), "{}", html(&r));
+
+    let key = testkit::key(&format!("demo/{VOTER}/objektspecialist"));
+    let (browser, csrf) = signed_in(&f, &key).await;
+    assert!(html(&browser.get("/behov").await).contains("href=\"/behov/nytt\""));
+    let form = html(&browser.get("/behov/nytt").await);
+    assert!(
+        form.contains("action=\"/behov/nytt\"") && form.contains("<label for=\"asker_name\">Namn</label>"),
+        "{form}"
+    );
+    let records = f.ledger.store().count().expect("count");
+    let typed = [
+        ("csrf", csrf.as_str()),
+        ("title", "Digital signering av beslut"),
+        ("area", "ifo"),
+        ("benefit", "Handläggarna slipper skriva ut beslut."),
+        ("wished", "2027-06-30"),
+        ("asker_name", "Anna Andersson"),
+        ("asker_role", "enhetschef IFO"),
+    ];
+    let with_number = [&typed[..], &[("description", "Klienten 811218-9876 får vänta på beslutet.")]].concat();
+    let r = post_form(&browser, "/behov/nytt", &with_number).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+    let page = html(&r);
+    assert!(page.contains("Fältet ”Beskrivning” innehåller ett personnummer eller samordningsnummer"), "{page}");
+    assert!(page.contains("value=\"Anna Andersson\"") && page.contains("Handläggarna slipper"), "typed kept:\n{page}");
+    assert!(page.contains("aria-describedby=\"description-hint fel\" aria-invalid=\"true\""), "{page}");
+    assert!(nothing_offered(&browser).await, "nothing was offered");
+    let untitled =
+        [&typed[1..], &[("csrf", csrf.as_str()), ("description", "Beslut skrivs ut."), ("title", " ")]].concat();
+    let r = post_form(&browser, "/behov/nytt", &untitled).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+    assert!(html(&r).contains("Fyll i fältet ”Rubrik”."), "{}", html(&r));
+    assert!(nothing_offered(&browser).await);
+    assert_eq!(f.ledger.store().count().expect("count"), records, "a refusal stores nothing");
+
+    let clean = [&typed[..], &[("description", "Beslut skrivs ut och skannas.")]].concat();
+    let r = post_form(&browser, "/behov/nytt", &clean).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let offer = html(&browser.get("/underskrift").await);
+    assert!(
+        offer.contains("Du registrerar med nyckeln")
+            && offer.contains("Digital signering av beslut")
+            && offer.contains("Anna Andersson, enhetschef IFO")
+            && offer.contains("Kiruna kommun"),
+        "{offer}"
+    );
+    let r = sign_offer(&browser, &key, &csrf).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let id = r.headers[header::LOCATION].to_str().expect("ascii")["/kvitto/".len()..][..64].to_owned();
+    let page = html(&browser.get(&format!("/behov/{id}")).await);
+    assert!(page.contains("Digital signering av beslut") && page.contains("2027-06-30"), "{page}");
+    assert!(html(&browser.get("/behov").await).contains("Digital signering av beslut"));
+    let english = html(&browser.get("/behov/nytt?lang=en").await);
+    assert!(english.contains("<h1>Register a need</h1>") && english.contains("<label for=\"benefit\">Benefit</label>"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_forvaltningsgrupp_takes_the_next_step_on_a_need_and_others_get_no_form() {
+    let f = fixture::fixture().await;
+    let href = format!("/behov/{}", f.need.to_hex());
+    let (voter, _) = signed_in(&f, &ordinarie(VOTER)).await;
+    assert!(!html(&voter.get(&href).await).contains("/steg"), "no step form for an ordinarie");
+    let other = testkit::key(&format!("demo/{VOTER}/objektspecialist"));
+    let (other, other_csrf) = signed_in(&f, &other).await;
+    assert!(!html(&other.get(&href).await).contains("/steg"), "another member's objektspecialist takes no step");
+    let r = post_form(&other, &format!("{href}/steg"), &[("csrf", &other_csrf), ("step", "avslagen")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "refused by the rules too:\n{}", html(&r));
+    assert!(nothing_offered(&other).await);
+
+    let key = testkit::key("demo/2580/forvaltare");
+    let (browser, csrf) = signed_in(&f, &key).await;
+    let page = html(&browser.get(&href).await);
+    // The fixture's need is beredd: beslutad, avslagen and (its own member) återkallad follow.
+    assert!(
+        page.contains(&format!("action=\"{href}/steg\""))
+            && page.contains("id=\"step-beslutad\"")
+            && page.contains("id=\"step-avslagen\"")
+            && page.contains("id=\"step-aterkallad\"")
+            && !page.contains("id=\"step-planerad\"")
+            && page.contains("<legend>Beslutat av (för beslutad)</legend>"),
+        "{page}"
+    );
+    let bad = [("csrf", csrf.as_str()), ("step", "beslutad"), ("by", "forvaltningsgrupp"), ("reference", "abc")];
+    let r = post_form(&browser, &format!("{href}/steg"), &[&bad[..], &[("note", "Inom ramen.")]].concat()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+    let page = html(&r);
+    assert!(page.contains("Fältet ”Plan eller beslut (post-id)” ska vara post-id:t"), "{page}");
+    assert!(
+        page.contains("Inom ramen.")
+            && page.contains("id=\"step-beslutad\" name=\"step\" value=\"beslutad\" required checked"),
+        "{page}"
+    );
+    assert!(nothing_offered(&browser).await);
+
+    let plan = samverka_node::governance::scan(f.ledger.store(), Kind::Plan).expect("plans")[0].id().to_hex();
+    let good = [("csrf", csrf.as_str()), ("step", "beslutad"), ("by", "forvaltningsgrupp"), ("reference", &plan)];
+    let r = post_form(&browser, &format!("{href}/steg"), &[&good[..], &[("note", "Inom ramen.")]].concat()).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let offer = html(&browser.get("/underskrift").await);
+    assert!(
+        offer.contains("Du tar med nyckeln")
+            && offer.contains("Beslutad")
+            && offer.contains("Avgiftsberäkning i hemtjänsten"),
+        "{offer}"
+    );
+    assert_eq!(sign_offer(&browser, &key, &csrf).await.status, StatusCode::SEE_OTHER);
+    let page = html(&browser.get(&href).await);
+    assert!(
+        page.contains("Inom ramen.") && page.contains("id=\"step-planerad\""),
+        "beslutad; planerad follows:\n{page}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_ranks_the_open_needs_from_a_ballot_without_javascript() {
+    use samverka_protocol::needs::{Area, Asker, Need};
+    let f = fixture::fixture().await;
+    let (voter, _) = signed_in(&f, &ordinarie(VOTER)).await;
+    assert_eq!(voter.get("/behov/rangordna").await.status, StatusCode::FORBIDDEN);
+    // A second open need, so the ballot has two places.
+    let second = Need {
+        title: "Påminnelser om uppföljning".into(),
+        description: "Uppföljningar glöms bort.".into(),
+        benefit: "Färre missade uppföljningar.".into(),
+        wished: None,
+        area: Area::Ifo,
+        asker: Asker { name: "Eva Berg".into(), role: "enhetschef".into() },
+        member: "2580".into(),
+    };
+    let now = jiff::Timestamp::now().as_millisecond();
+    let forvaltare = testkit::key("demo/2580/forvaltare");
+    let second = f.ledger.author(&forvaltare, Kind::Need, second.to_bytes(), now).expect("registered").id();
+
+    let key = testkit::key(&format!("demo/{VOTER}/objektspecialist"));
+    let (browser, csrf) = signed_in(&f, &key).await;
+    let first = format!("plats-{}", f.need.to_hex());
+    let other = format!("plats-{}", second.to_hex());
+    let ballot = html(&browser.get("/behov/rangordna").await);
+    assert!(ballot.contains(&format!("name=\"{first}\"")) && ballot.contains(&format!("name=\"{other}\"")), "{ballot}");
+    assert!(ballot.contains("Plats för Avgiftsberäkning i hemtjänsten</label>"), "{ballot}");
+    assert!(ballot.contains("från 1 till 2"), "the hint names the places:\n{ballot}");
+    let r = post_form(&browser, "/behov/rangordna", &[("csrf", &csrf), (&first, "3"), (&other, "")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "two open needs: place 3 is refused\n{}", html(&r));
+    assert!(
+        html(&r).contains("En plats är inte ett heltal från 1 till antalet behov") && html(&r).contains("value=\"3\"")
+    );
+    let r = post_form(&browser, "/behov/rangordna", &[("csrf", &csrf), (&first, "1"), (&other, "1")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+    assert!(html(&r).contains("Två behov har samma plats."), "{}", html(&r));
+    assert!(nothing_offered(&browser).await);
+
+    let r = post_form(&browser, "/behov/rangordna", &[("csrf", &csrf), (&first, "2"), (&other, " 1 ")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let offer = html(&browser.get("/underskrift").await);
+    let (at_first, at_second) =
+        (offer.find("1. Påminnelser om uppföljning"), offer.find("2. Avgiftsberäkning i hemtjänsten"));
+    assert!(
+        offer.contains("rangordning av de öppna behoven") && at_first.is_some() && at_second > at_first,
+        "the needs by place:\n{offer}"
+    );
+    assert_eq!(sign_offer(&browser, &key, &csrf).await.status, StatusCode::SEE_OTHER);
+    let ballot = html(&browser.get("/behov/rangordna").await);
+    let prefilled = |field: &str, place: &str| {
+        format!(
+            "name=\"{field}\" inputmode=\"numeric\" pattern=\"[0-9]*\" size=\"3\" maxlength=\"3\" value=\"{place}\""
+        )
+    };
+    assert!(
+        ballot.contains(&prefilled(&other, "1")) && ballot.contains(&prefilled(&first, "2")),
+        "prefilled:\n{ballot}"
+    );
+    let backlog = support::get(&f.router, "/api/v1/needs").await.ok(StatusCode::OK);
+    assert_eq!(backlog["needs"][0]["id"], second.to_hex(), "Kiruna's ranking puts it first:\n{backlog}");
+    assert_eq!((backlog["needs"][0]["points"].as_u64(), backlog["needs"][1]["points"].as_u64()), (Some(100), Some(99)));
+
+    // Leaving every place empty signs an empty ranking: the member's earlier one no longer counts.
+    let r = post_form(&browser, "/behov/rangordna", &[("csrf", &csrf), (&first, ""), (&other, "")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    assert!(html(&browser.get("/underskrift").await).contains("Inga behov rangordnade"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hosts_forvaltare_publishes_updates_and_clears_an_outage_notice_in_the_browser() {
+    let f = fixture::fixture().await;
+    let specialist = testkit::key(&format!("demo/{VOTER}/objektspecialist"));
+    let (other, _) = signed_in(&f, &specialist).await;
+    assert!(!html(&other.get("/driftstorningar").await).contains("/driftstorningar/ny"));
+    assert_eq!(other.get("/driftstorningar/ny").await.status, StatusCode::FORBIDDEN);
+
+    let key = testkit::key("demo/2580/forvaltare");
+    let (browser, csrf) = signed_in(&f, &key).await;
+    assert!(html(&browser.get("/driftstorningar").await).contains("href=\"/driftstorningar/ny\""));
+    let form = html(&browser.get("/driftstorningar/ny").await);
+    assert!(form.contains("action=\"/driftstorningar/ny\"") && form.contains("<legend>Typ</legend>"), "{form}");
+    let records = f.ledger.store().count().expect("count");
+    let typed = [
+        ("csrf", csrf.as_str()),
+        ("kind", "planerat-underhall"),
+        ("title", "Uppgradering av Treserva"),
+        ("affected", "Journal IFO\nMobil dokumentation"),
+        ("start", "2030-01-10 18.00"),
+    ];
+    let early = [&typed[..], &[("text", "Systemet stängs."), ("end", "2030-01-10 17.00")]].concat();
+    let r = post_form(&browser, "/driftstorningar/ny", &early).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+    assert!(html(&r).contains("”Beräknat slut” ligger före starten."), "{}", html(&r));
+    let with_number = [&typed[..], &[("text", "Ring 811218-9876 vid frågor."), ("end", "")]].concat();
+    let r = post_form(&browser, "/driftstorningar/ny", &with_number).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+    let page = html(&r);
+    assert!(page.contains("Fältet ”Text” innehåller ett personnummer"), "{page}");
+    assert!(page.contains("value=\"Uppgradering av Treserva\"") && page.contains("Journal IFO\nMobil"), "{page}");
+    assert!(nothing_offered(&browser).await);
+    assert_eq!(f.ledger.store().count().expect("count"), records, "a refusal stores nothing");
+
+    let clean =
+        [&typed[..], &[("text", "Systemet stängs under uppgraderingen."), ("end", "2030-01-10 22.00")]].concat();
+    let r = post_form(&browser, "/driftstorningar/ny", &clean).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let offer = html(&browser.get("/underskrift").await);
+    assert!(
+        offer.contains("Du publicerar med nyckeln")
+            && offer.contains("Planerat underhåll")
+            && offer.contains("2030-01-10 18.00")
+            && offer.contains("Journal IFO, Mobil dokumentation"),
+        "{offer}"
+    );
+    let r = sign_offer(&browser, &key, &csrf).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+    let back = r.headers[header::LOCATION].to_str().expect("ascii").to_owned();
+    let href = back.split("tillbaka=").nth(1).expect("back").to_owned();
+    assert!(href.starts_with("/driftstorningar/"), "{back}");
+    assert!(!html(&other.get(&href).await).contains("/uppdatera"), "no update form for an objektspecialist");
+    let page = html(&browser.get(&href).await);
+    assert!(
+        page.contains(&format!("action=\"{href}/uppdatera\""))
+            && page.contains(&format!("action=\"{href}/friskforklara\"")),
+        "{page}"
+    );
+
+    let r = post_form(&browser, &format!("{href}/uppdatera"), &[("csrf", &csrf), ("text", " "), ("end", "")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+    assert!(
+        html(&r).contains("Fyll i fältet ”Text”.")
+            && html(&r).contains(
+                "id=\"update-text\" name=\"text\" rows=\"4\" required aria-describedby=\"update-text-hint fel\""
+            ),
+        "{}",
+        html(&r)
+    );
+    let news = [("csrf", csrf.as_str()), ("text", "Uppgraderingen tar längre tid."), ("end", "2030-01-10 23.30")];
+    assert_eq!(post_form(&browser, &format!("{href}/uppdatera"), &news).await.status, StatusCode::SEE_OTHER);
+    assert!(html(&browser.get("/underskrift").await).contains("uppdateringen av driftinformationen"));
+    assert_eq!(sign_offer(&browser, &key, &csrf).await.status, StatusCode::SEE_OTHER);
+    let page = html(&browser.get(&href).await);
+    assert!(page.contains("Uppgraderingen tar längre tid.") && page.contains("2030-01-10 23.30"), "{page}");
+
+    // An update of a notice this node does not hold is refused before it is offered, not left to
+    // wait for it.
+    let unknown = format!("/driftstorningar/{}/uppdatera", "ab".repeat(32));
+    let r = post_form(&browser, &unknown, &[("csrf", &csrf), ("text", "Nyhet."), ("end", "")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", html(&r));
+    assert!(nothing_offered(&browser).await);
+    // So is an acknowledgement, and an endorsement of a need not held (they answered 500).
+    let (spec, spec_csrf) = signed_in(&f, &specialist).await;
+    let r = post_form(&spec, &format!("/driftstorningar/{}/kvittera", "ab".repeat(32)), &[("csrf", &spec_csrf)]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", html(&r));
+    let r = post_form(&spec, &format!("/behov/{}/behover-ocksa", "ab".repeat(32)), &[("csrf", &spec_csrf)]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", html(&r));
+    assert!(nothing_offered(&spec).await);
+
+    let done = [("csrf", csrf.as_str()), ("text", "Uppgraderingen är klar.")];
+    assert_eq!(post_form(&browser, &format!("{href}/friskforklara"), &done).await.status, StatusCode::SEE_OTHER);
+    assert!(html(&browser.get("/underskrift").await).contains("Du friskförklarar"));
+    assert_eq!(sign_offer(&browser, &key, &csrf).await.status, StatusCode::SEE_OTHER);
+    let page = html(&browser.get(&href).await);
+    assert!(page.contains("Uppgraderingen är klar.") && !page.contains("/uppdatera"), "cleared: no more forms\n{page}");
+}

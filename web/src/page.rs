@@ -221,6 +221,17 @@ pub(crate) enum Failure {
     Task(#[from] tokio::task::JoinError),
 }
 
+/// The 403 page of a form the signed-in person may not use, saying why (the catalog's `key`).
+pub(crate) fn forbidden<N: Node>(web: &Web<N>, v: &Visitor, key: &str) -> Response {
+    let t = v.t();
+    let page = TextPage {
+        c: v.chrome(t.get("form.forbidden_heading").into(), web.node.demo()),
+        paragraphs: vec![t.get(key).into()],
+        link: Some(("/", t.get("not_found.link").into())),
+    };
+    v.answer_with(StatusCode::FORBIDDEN, page.render().map_err(Failure::from), web.node.demo())
+}
+
 /// Runs a blocking read of the node off the async workers.
 pub(crate) async fn read<N: Node, T: Send + 'static>(
     node: &Arc<N>,

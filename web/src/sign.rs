@@ -6,7 +6,9 @@
 //! Signing takes three requests, each a plain form (the script only fills in signatures):
 //!
 //! 1. `POST /arenden/{id}/rosta` (or `/protokoll/{id}/justera`, `/arenden/nytt`,
-//!    `/sammantraden/nytt`): the node prepares the record and persists the chain position it
+//!    `/sammantraden/nytt`, the need and outage forms `/behov/nytt`, `/behov/{id}/steg`,
+//!    `/behov/rangordna`, `/driftstorningar/ny`, `/driftstorningar/{id}/uppdatera` and
+//!    `/friskforklara`): the node prepares the record and persists the chain position it
 //!    takes (`Node::prepare`), then answers `303 /underskrift`. A refusal shows the form again
 //!    with the reason (422); nothing is taken.
 //! 2. `GET /underskrift`: what will be signed, in plain words, and the exact bytes in data
@@ -36,6 +38,8 @@ use crate::page::{
 };
 use crate::session::{self, LoginError, Session, SESSION_COOKIE};
 use crate::view::agreement::AgreementAct;
+use crate::view::need::{NeedDraft, StepDraft};
+use crate::view::outage::NoticeDraft;
 use crate::view::{self, Me, Node};
 use crate::Web;
 
@@ -70,6 +74,20 @@ pub struct Fields {
     pub(crate) description: Option<String>,
     pub(crate) step: Option<String>,
     pub(crate) reference: Option<String>,
+    pub(crate) benefit: Option<String>,
+    pub(crate) wished: Option<String>,
+    pub(crate) area: Option<String>,
+    pub(crate) asker_name: Option<String>,
+    pub(crate) asker_role: Option<String>,
+    pub(crate) by: Option<String>,
+    pub(crate) consequences: Option<String>,
+    pub(crate) cost: Option<String>,
+    pub(crate) note: Option<String>,
+    pub(crate) affected: Option<String>,
+    pub(crate) start: Option<String>,
+    pub(crate) end: Option<String>,
+    /// A ranking ballot's places: (need id as hex, place as typed), from fields `plats-<id>`.
+    pub(crate) places: Vec<(String, String)>,
 }
 
 impl Fields {
@@ -99,6 +117,24 @@ impl Fields {
                 "description" => &mut f.description,
                 "step" => &mut f.step,
                 "reference" => &mut f.reference,
+                "benefit" => &mut f.benefit,
+                "wished" => &mut f.wished,
+                "area" => &mut f.area,
+                "asker_name" => &mut f.asker_name,
+                "asker_role" => &mut f.asker_role,
+                "by" => &mut f.by,
+                "consequences" => &mut f.consequences,
+                "cost" => &mut f.cost,
+                "note" => &mut f.note,
+                "affected" => &mut f.affected,
+                "start" => &mut f.start,
+                "end" => &mut f.end,
+                other if other.starts_with(PLACE_PREFIX) => {
+                    if f.places.len() < samverka_protocol::needs::MAX_RANKED * 4 {
+                        f.places.push((other[PLACE_PREFIX.len()..].to_owned(), value));
+                    }
+                    continue;
+                }
                 "agenda" | "present" | "text" | "justerare" | "role" => {
                     let list = match name.as_str() {
                         "agenda" => &mut f.agenda,
@@ -117,6 +153,9 @@ impl Fields {
         f
     }
 }
+
+/// The prefix of a ranking ballot's place fields: `plats-<need id>`.
+pub(crate) const PLACE_PREFIX: &str = "plats-";
 
 /// A posted form, as pairs (the request body is bounded by the node's request limit).
 pub(crate) type Posted = Result<Form<Vec<(String, String)>>, FormRejection>;
@@ -252,8 +291,17 @@ pub(crate) fn signed_form<'v, N: Node>(
     Ok((me, checked(web, v, posted, Some(session))?))
 }
 
-/// The text of a refusal: the catalog's `refusal.<code>`, or the general one naming the code.
+/// The text of a refusal: the catalog's `refusal.field.<code>` naming the field to correct
+/// (`form_field.<field>`) when the refusal is about one, else `refusal.<code>`, or the general
+/// one naming the code.
 pub(crate) fn refusal_text(t: &'static Catalog, r: &view::Refusal) -> String {
+    if let Some(field) = r.field {
+        let key = format!("refusal.field.{}", r.code);
+        let label = t.get(&format!("form_field.{field}"));
+        if t.get(&key) != crate::catalog::MISSING && label != crate::catalog::MISSING {
+            return t.fill(&key, &[("field", label)]);
+        }
+    }
     let key = format!("refusal.{}", r.code);
     match t.get(&key) {
         crate::catalog::MISSING => t.fill("refusal.general", &[("code", r.code)]),
@@ -489,6 +537,111 @@ pub async fn step_case<N: Node>(
     prepare(&web, &v, me, action, &id).await
 }
 
+/// `POST /behov/nytt`: prepares the need the signed-in person registers for their member.
+pub async fn register_need<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
+    let (me, f) = match signed_form(&web, &v, posted) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let draft = NeedDraft {
+        title: f.title.unwrap_or_default(),
+        description: f.description.unwrap_or_default(),
+        benefit: f.benefit.unwrap_or_default(),
+        wished: f.wished.unwrap_or_default(),
+        area: f.area.unwrap_or_default(),
+        asker_name: f.asker_name.unwrap_or_default(),
+        asker_role: f.asker_role.unwrap_or_default(),
+    };
+    prepare(&web, &v, me, view::Action::RegisterNeed(draft), "").await
+}
+
+/// `POST /behov/{id}/steg`: prepares the next step on the need's path.
+pub async fn step_need<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    let (me, f) = match signed_form(&web, &v, posted) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let Ok(need) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
+    let draft = StepDraft {
+        step: f.step.unwrap_or_default(),
+        by: f.by.unwrap_or_default(),
+        reference: f.reference.unwrap_or_default(),
+        consequences: f.consequences.unwrap_or_default(),
+        cost: f.cost.unwrap_or_default(),
+        note: f.note.unwrap_or_default(),
+    };
+    prepare(&web, &v, me, view::Action::StepNeed { need, draft }, &id).await
+}
+
+/// `POST /behov/rangordna`: prepares the member's ranking from the ballot's places.
+pub async fn rank_needs<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
+    let (me, f) = match signed_form(&web, &v, posted) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let mut places = Vec::new();
+    for (need, place) in f.places {
+        let Ok(need) = RecordId::from_hex(&need) else { continue };
+        places.push((need, place));
+    }
+    prepare(&web, &v, me, view::Action::RankNeeds { places }, "").await
+}
+
+/// `POST /driftstorningar/ny`: prepares the notice the host's förvaltare publishes.
+pub async fn publish_outage<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
+    let (me, f) = match signed_form(&web, &v, posted) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let draft = NoticeDraft {
+        kind: f.kind.unwrap_or_default(),
+        title: f.title.unwrap_or_default(),
+        text: f.text.into_iter().next().unwrap_or_default(),
+        affected: f.affected.unwrap_or_default(),
+        start: f.start.unwrap_or_default(),
+        end: f.end.unwrap_or_default(),
+    };
+    prepare(&web, &v, me, view::Action::PublishOutage(draft), "").await
+}
+
+/// `POST /driftstorningar/{id}/uppdatera`: prepares an update of the notice.
+pub async fn update_outage<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    let (me, f) = match signed_form(&web, &v, posted) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let Ok(notice) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
+    let text = f.text.into_iter().next().unwrap_or_default();
+    let action = view::Action::UpdateOutage { notice, text, end: f.end.unwrap_or_default() };
+    prepare(&web, &v, me, action, &id).await
+}
+
+/// `POST /driftstorningar/{id}/friskforklara`: prepares the notice's all-clear.
+pub async fn clear_outage<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    let (me, f) = match signed_form(&web, &v, posted) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let Ok(notice) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
+    let action = view::Action::ClearOutage { notice, text: f.text.into_iter().next().unwrap_or_default() };
+    prepare(&web, &v, me, action, &id).await
+}
+
 /// Prepares the action `action` makes of the record `id` names (a form with only the CSRF
 /// token), for a signed-in person.
 async fn prepare_on<N: Node>(
@@ -527,6 +680,16 @@ pub(crate) async fn prepare<N: Node>(
             ActionKind::SupportCase(Box::new([category.clone(), priority.clone(), title.clone(), description.clone()]))
         }
         view::Action::SupportStep { .. } => ActionKind::SupportStep,
+        view::Action::RegisterNeed(draft) => ActionKind::NewNeed(Box::new(draft.clone())),
+        view::Action::StepNeed { draft, .. } => ActionKind::NeedStep(Box::new(draft.clone())),
+        view::Action::RankNeeds { places } => ActionKind::Rank(places.clone()),
+        view::Action::PublishOutage(draft) => ActionKind::NewOutage(Box::new(draft.clone())),
+        view::Action::UpdateOutage { text, end, .. } => {
+            ActionKind::OutageNews(OutageNews { clear: false, text: text.clone(), end: end.clone() })
+        }
+        view::Action::ClearOutage { text, .. } => {
+            ActionKind::OutageNews(OutageNews { clear: true, text: text.clone(), end: String::new() })
+        }
     };
     let who = me.clone();
     match read(&web.node, move |n| n.prepare(&who, action)).await {
@@ -534,6 +697,7 @@ pub(crate) async fn prepare<N: Node>(
         Ok(Err(refusal)) => {
             tracing::info!(code = refusal.code, detail = %refusal.detail, "a record was not offered");
             let error = Some(refusal_text(v.t(), &refusal));
+            let field = refusal.field;
             let page = match kind {
                 ActionKind::Vote => matter_page(web, v, id, error).await,
                 ActionKind::Justera => {
@@ -549,6 +713,19 @@ pub(crate) async fn prepare<N: Node>(
                 ActionKind::EndorseNeed => crate::page::needs::need_page(web, v, id, error).await,
                 ActionKind::SupportCase(typed) => crate::page::support::new_case_page(web, v, error, *typed).await,
                 ActionKind::SupportStep => crate::page::support::case_page(web, v, id, error).await,
+                ActionKind::NewNeed(typed) => {
+                    crate::page::needs::new_need_page(web, v, Refused::new(error, field), *typed).await
+                }
+                ActionKind::NeedStep(typed) => {
+                    crate::page::needs::need_page_with(web, v, id, Refused::new(error, field), *typed).await
+                }
+                ActionKind::Rank(typed) => crate::page::needs::rank_page(web, v, error, Some(typed)).await,
+                ActionKind::NewOutage(typed) => {
+                    crate::page::outages::new_outage_page(web, v, Refused::new(error, field), *typed).await
+                }
+                ActionKind::OutageNews(typed) => {
+                    crate::page::outages::outage_page_with(web, v, id, Refused::new(error, field), typed).await
+                }
             };
             v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo())
         }
@@ -569,6 +746,39 @@ enum ActionKind {
     EndorseNeed,
     SupportCase(Box<[String; 4]>),
     SupportStep,
+    NewNeed(Box<NeedDraft>),
+    NeedStep(Box<StepDraft>),
+    Rank(Vec<(RecordId, String)>),
+    NewOutage(Box<NoticeDraft>),
+    OutageNews(OutageNews),
+}
+
+/// An outage update or all-clear as typed, to show again with its refusal.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OutageNews {
+    /// The all-clear's form (else the update's).
+    pub(crate) clear: bool,
+    pub(crate) text: String,
+    pub(crate) end: String,
+}
+
+/// A refusal as a form shows it: the text in the error summary, and the field it is about (its
+/// id), which the form marks `aria-invalid` and describes by the summary.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Refused {
+    pub(crate) error: Option<String>,
+    pub(crate) field: Option<&'static str>,
+}
+
+impl Refused {
+    pub(crate) fn new(error: Option<String>, field: Option<&'static str>) -> Refused {
+        Refused { error, field }
+    }
+
+    /// Whether the field `id` is the one to correct.
+    pub(crate) fn on(&self, id: &str) -> bool {
+        self.error.is_some() && self.field == Some(id)
+    }
 }
 
 /// `GET /underskrift`: the record waiting for the person's signature, in plain words.
@@ -703,6 +913,59 @@ pub async fn offer<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Respo
             t.get("offer.need_intro").to_owned(),
             format!("/behov/{}", need.id.to_hex()),
         ),
+        view::Subject::NewNeed { need, member } => {
+            let mut facts = vec![
+                (t.get("need.title"), need.title.clone()),
+                (t.get("need.area"), need.area.clone()),
+                (t.get("offer.member"), member.clone()),
+                (t.get("need.asker"), format!("{}, {}", need.asker_name, need.asker_role)),
+            ];
+            if !need.wished.is_empty() {
+                facts.push((t.get("need.wished"), need.wished.clone()));
+            }
+            facts.push((t.get("need.description"), need.description.clone()));
+            facts.push((t.get("need.benefit"), need.benefit.clone()));
+            (facts, t.get("offer.new_need_intro").to_owned(), "/behov".to_owned())
+        }
+        view::Subject::NeedStep { need, step } => {
+            let (state, _, _, what) = crate::page::needs::step_line(t, step);
+            let mut facts = vec![(t.get("offer.need"), need.title.clone()), (t.get("need.step"), state)];
+            if !what.is_empty() {
+                facts.push((t.get("need.what"), what));
+            }
+            (facts, t.get("offer.need_step_intro").to_owned(), format!("/behov/{}", need.id.to_hex()))
+        }
+        view::Subject::NeedRanking { member, needs } => {
+            let mut facts = vec![(t.get("offer.member"), member.clone())];
+            if needs.is_empty() {
+                facts.push((t.get("offer.ranking"), t.get("offer.ranking_empty").to_owned()));
+            }
+            for (place, title) in needs.iter().enumerate() {
+                facts.push((t.get("offer.ranking"), format!("{}. {title}", place + 1)));
+            }
+            (facts, t.get("offer.ranking_intro").to_owned(), "/behov/rangordna".to_owned())
+        }
+        view::Subject::Outage { act, notice, kind, text, affected, start_ms, end_ms } => {
+            let mut facts = vec![(t.get("offer.outage"), notice.1.clone())];
+            if let Some(kind) = kind {
+                facts
+                    .push((t.get("outage.kind"), t.get(&format!("outage.kind_{}", kind.replace('-', "_"))).to_owned()));
+            }
+            if !affected.is_empty() {
+                facts.push((t.get("outage.affected"), affected.join(", ")));
+            }
+            if let Some(start) = start_ms {
+                facts.push((t.get("outage.start"), crate::locale::date_time(*start)));
+            }
+            if let Some(end) = end_ms {
+                facts.push((t.get("outage.expected_end"), crate::locale::date_time(*end)));
+            }
+            facts.push((t.get("outage.text"), text.clone()));
+            let back = notice
+                .0
+                .map_or_else(|| "/driftstorningar".to_owned(), |id| format!("/driftstorningar/{}", id.to_hex()));
+            (facts, t.get(&format!("offer.outage_{act}_intro")).to_owned(), back)
+        }
         view::Subject::OutageAck { outage, member } => (
             vec![
                 (t.get("offer.outage"), outage.title.clone()),

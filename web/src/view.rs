@@ -89,9 +89,15 @@ pub trait Node: Send + Sync + 'static {
     fn outages(&self) -> Result<Vec<outage::OutageRow>, Error> {
         Ok(Vec::new())
     }
-    /// One outage notice in full, or `None` if no notice with that id is held.
-    fn outage(&self, _id: &RecordId) -> Result<Option<outage::OutageView>, Error> {
+    /// One outage notice in full, or `None` if no notice with that id is held, with what `me`
+    /// (when signed in) may do to it.
+    fn outage(&self, _id: &RecordId, _me: Option<&Me>) -> Result<Option<outage::OutageView>, Error> {
         Ok(None)
+    }
+    /// Whether `me` may publish an outage notice (the host's förvaltare), as the node judges it
+    /// now; the rules judge the prepared record again.
+    fn may_publish_outage(&self, _me: &Me) -> bool {
+        false
     }
     /// Every need held: the open ones in the federation's priority order, then the others,
     /// newest first.
@@ -101,6 +107,16 @@ pub trait Node: Send + Sync + 'static {
     /// One need with its path, or `None` if no need with that id is held.
     fn need(&self, _id: &RecordId, _me: Option<&Me>) -> Result<Option<need::NeedView>, Error> {
         Ok(None)
+    }
+    /// Whether `me` may register needs and rank them for their member (an objektspecialist or
+    /// förvaltare), as the node judges it now; the rules judge the prepared record again.
+    fn may_register_need(&self, _me: &Me) -> bool {
+        false
+    }
+    /// The open needs in the federation's priority order, each with its place in `me`'s
+    /// member's counting ranking (from 1), if it has one: the ranking ballot.
+    fn ranking(&self, _me: &Me) -> Result<Vec<(need::NeedRow, Option<usize>)>, Error> {
+        Ok(Vec::new())
     }
     /// The support cases in `inbox`, the earliest running deadline first.
     fn support_cases(&self, _inbox: &support::Inbox) -> Result<Vec<support::CaseRow>, Error> {
@@ -383,6 +399,39 @@ pub enum Action {
         /// The notice.
         notice: RecordId,
     },
+    /// A need registered for the person's member (objektspecialist or förvaltare).
+    RegisterNeed(need::NeedDraft),
+    /// A step on a need's path, following its last step.
+    StepNeed {
+        /// The need.
+        need: RecordId,
+        /// The step as typed.
+        draft: need::StepDraft,
+    },
+    /// The person's member's ranking of the open needs: each need with the place typed for it
+    /// (`1` is the highest; empty is not ranked).
+    RankNeeds {
+        /// (need, place as typed).
+        places: Vec<(RecordId, String)>,
+    },
+    /// An outage notice published to every member (the host's förvaltare).
+    PublishOutage(outage::NoticeDraft),
+    /// News on an outage notice, with a new expected end if typed.
+    UpdateOutage {
+        /// The notice.
+        notice: RecordId,
+        /// The news.
+        text: String,
+        /// The new expected end as typed (`2026-11-30 16.00`), or empty.
+        end: String,
+    },
+    /// The all-clear (friskförklaring) of an outage notice.
+    ClearOutage {
+        /// The notice.
+        notice: RecordId,
+        /// What was done.
+        text: String,
+    },
     /// A support case raised for the person's member (objektspecialist, docs/support.md).
     SupportCase {
         /// What kind of fault, one line.
@@ -515,6 +564,44 @@ pub enum Subject {
         /// The member endorsing.
         member: String,
     },
+    /// A need registered for the person's member.
+    NewNeed {
+        /// The need as it will read.
+        need: need::NeedDraft,
+        /// The member registering it.
+        member: String,
+    },
+    /// A step taken on a need.
+    NeedStep {
+        /// The need as listed.
+        need: need::NeedRow,
+        /// The step as it will read on the path.
+        step: need::StepView,
+    },
+    /// The person's member's ranking of the open needs.
+    NeedRanking {
+        /// The member ranking.
+        member: String,
+        /// The needs' titles, the highest first.
+        needs: Vec<String>,
+    },
+    /// An outage notice published, updated or cleared.
+    Outage {
+        /// `publish`, `update` or `clear`.
+        act: &'static str,
+        /// The notice: its id for an update or all-clear (`None` for a new one), and its title.
+        notice: (Option<RecordId>, String),
+        /// For a new notice: `driftstorning` or `planerat-underhall`.
+        kind: Option<&'static str>,
+        /// The text: the notice's, the news, or what was done.
+        text: String,
+        /// For a new notice: the affected parts.
+        affected: Vec<String>,
+        /// For a new notice: its start (ms since the epoch).
+        start_ms: Option<i64>,
+        /// The expected end, if given (ms since the epoch).
+        end_ms: Option<i64>,
+    },
     /// An outage notice acknowledged for the person's member.
     OutageAck {
         /// The notice as listed.
@@ -543,6 +630,17 @@ pub struct Refusal {
     pub detail: String,
     /// A signed record the node refused: its position is free again.
     pub given_back: Option<RecordId>,
+    /// The form field to correct (its `id` on the page: `title`, `asker_name` …), when the
+    /// refusal is about one; the form points at it and the text `refusal.field.<code>` names it.
+    pub field: Option<&'static str>,
+}
+
+impl Refusal {
+    /// A refusal before anything is signed: `code`, the node's `detail`, and the form field to
+    /// correct, if any.
+    pub fn of_field(code: &'static str, detail: String, field: Option<&'static str>) -> Refusal {
+        Refusal { code, detail, given_back: None, field }
+    }
 }
 
 /// A demo person whose key anyone may use.

@@ -19,6 +19,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 from selenium.webdriver.support.ui import WebDriverWait
 import json
 import urllib.request
@@ -263,6 +264,68 @@ def support_forms(driver, axe, base):
     return failures
 
 
+def need_forms(driver, axe, base):
+    """Signs in as Kiruna's objektspecialist and checks the need forms with axe: registering a
+    need, refused first for a personnummer (the message names the field), and the ranking ballot;
+    then as the host's förvaltare, a need with its step form. Returns the number of violations."""
+    failures = 0
+    driver.get(base + "/demo/2584/objektspecialist")
+    wait_for(driver, "the demo link signing the objektspecialist in", lambda d: d.current_url.endswith("/att-gora"))
+    driver.get(base + "/behov/nytt?lang=sv")
+    failures += axe_page(driver, axe, "need form: register a need")
+    driver.find_element(By.ID, "title").send_keys("Digital signering av beslut")
+    Select(driver.find_element(By.ID, "area")).select_by_value("ifo")
+    driver.find_element(By.ID, "description").send_keys("Klienten 811218-9876 väntar på beslutet.")
+    driver.find_element(By.ID, "benefit").send_keys("Handläggarna slipper skriva ut beslut.")
+    driver.find_element(By.ID, "asker_name").send_keys("Anna Andersson")
+    driver.find_element(By.ID, "asker_role").send_keys("enhetschef IFO")
+    driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]").click()
+    wait_for(driver, "the refused need", lambda d: d.find_elements(By.CSS_SELECTOR, ".error-summary"))
+    message = driver.find_element(By.CSS_SELECTOR, ".error-summary").text
+    if "Beskrivning" not in message or "personnummer" not in message:
+        sys.exit("a need with a personnummer is not refused naming the field: " + message)
+    failures += axe_page(driver, axe, "a need refused for a personnummer")
+    driver.get(base + "/behov/rangordna?lang=sv")
+    failures += axe_page(driver, axe, "need form: the ranking ballot")
+    driver.get(base + "/demo/2580/forvaltare")
+    wait_for(driver, "the demo link signing the förvaltare in", lambda d: d.current_url.endswith("/att-gora"))
+    driver.get(base + "/behov/" + need_id(base) + "?lang=sv")
+    if not driver.find_elements(By.CSS_SELECTOR, "input[name=step]"):
+        sys.exit("the förvaltare sees no step form on the need")
+    failures += axe_page(driver, axe, "a need with its step form")
+    print("needs: a need with a personnummer is refused before signing, naming the field; the ballot and the step form")
+    return failures
+
+
+def outage_forms(driver, axe, base):
+    """Signs in as the host's förvaltare and checks the outage forms with axe: publishing, refused
+    first for an end before the start, and a notice with its update and all-clear forms. Returns
+    the number of violations."""
+    failures = 0
+    driver.get(base + "/demo/2580/forvaltare")
+    wait_for(driver, "the demo link signing the förvaltare in", lambda d: d.current_url.endswith("/att-gora"))
+    driver.get(base + "/driftstorningar/ny?lang=sv")
+    failures += axe_page(driver, axe, "outage form: publish a notice")
+    driver.find_element(By.ID, "kind-planerat-underhall").click()
+    driver.find_element(By.ID, "title").send_keys("Uppgradering av Treserva")
+    driver.find_element(By.ID, "text").send_keys("Systemet stängs under uppgraderingen.")
+    driver.find_element(By.ID, "affected").send_keys("Journal IFO")
+    driver.find_element(By.ID, "start").send_keys("2030-01-10 18.00")
+    driver.find_element(By.ID, "end").send_keys("2030-01-10 17.00")
+    driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]").click()
+    wait_for(driver, "the refused notice", lambda d: d.find_elements(By.CSS_SELECTOR, ".error-summary"))
+    message = driver.find_element(By.CSS_SELECTOR, ".error-summary").text
+    if "före starten" not in message:
+        sys.exit("a notice ending before it starts is not refused saying so: " + message)
+    failures += axe_page(driver, axe, "a notice refused for an end before its start")
+    driver.get(base + "/driftstorningar/" + outage_id(base) + "?lang=sv")
+    if not driver.find_elements(By.ID, "update-text"):
+        sys.exit("the förvaltare sees no update form on the notice")
+    failures += axe_page(driver, axe, "a notice with its update and all-clear forms")
+    print("outages: a notice ending before it starts is refused; the update and all-clear forms")
+    return failures
+
+
 def write_minutes(driver, second_justerare):
     """Fills in the minutes form (the first justerare, the chair, and the second justerare by its
     index among the options) and sends it."""
@@ -384,6 +447,8 @@ def main():
             failures += host_forms(driver, axe, base)
             failures += certify_key(driver, axe, base, org_key_file, newcomer)
             failures += support_forms(driver, axe, base)
+            failures += need_forms(driver, axe, base)
+            failures += outage_forms(driver, axe, base)
             driver.get(base + "/arenden?lang=sv")
             shots = os.path.join(ROOT, os.environ.get("SAMVERKA_SCREENSHOTS", "target/screenshots"))
             os.makedirs(shots, exist_ok=True)
@@ -399,7 +464,7 @@ def main():
         proc.wait()
     if failures:
         sys.exit(f"{failures} accessibility violations")
-    print("axe:", TAGS, "no violations on", 2 * len(pages), "pages and 16 signed-in states")
+    print("axe:", TAGS, "no violations on", 2 * len(pages), "pages and 23 signed-in states")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 //! The outage pages' and the banner's read models (`samverka_web::view::outage`) from
 //! [`super`]'s queries, for [`crate::site::Site`]: the pages show what the API serves.
 
-use samverka_protocol::RecordId;
+use samverka_protocol::outage::{check_alone, no_identity_number, NoticeKind, OutageNotice, Published, Violation};
+use samverka_protocol::plan::Violation as FieldViolation;
+use samverka_protocol::{Body as _, RecordId, Role};
 use samverka_web::view::{self, outage as ov};
 
-use super::{outage, outages, Report};
+use super::{outage, outages, parse_stockholm, refusal_in_swedish, Report};
 use crate::ledger::Ledger;
 
 fn row(r: &Report) -> ov::OutageRow {
@@ -36,8 +38,172 @@ pub fn unacknowledged(ledger: &Ledger, member: &str) -> Result<Vec<ov::OutageRow
     Ok(active.iter().filter(|r| !r.acknowledged_by(member)).map(row).collect())
 }
 
-/// One notice in full.
-pub fn view(ledger: &Ledger, id: &RecordId) -> Result<Option<ov::OutageView>, view::Error> {
+/// Whether `me` may publish, update and clear outage notices: the host's förvaltare
+/// (`docs/outages.md` §2; the host's node key may too, but it is not a person signed in).
+pub fn may_notify(me: &view::Me) -> bool {
+    me.host && me.roles.contains(&Role::Forvaltare)
+}
+
+/// The form field (its id on the page) an outage rule's violation is about.
+fn form_field(v: &Violation) -> Option<&'static str> {
+    let named = match v {
+        Violation::Field(
+            FieldViolation::Empty { field }
+            | FieldViolation::NotOneLine { field }
+            | FieldViolation::LineTooLong { field, .. }
+            | FieldViolation::TooMany { field, .. },
+        ) => *field,
+        Violation::PersonalIdentityNumber { field, .. }
+        | Violation::TextTooLong { field, .. }
+        | Violation::TimeOutOfRange { field, .. } => *field,
+        Violation::NoAffectedPart => "affected part",
+        Violation::EndsBeforeStart { .. } => "expected end",
+        _ => return None,
+    };
+    Some(match named {
+        "title" => "title",
+        "text" => "text",
+        "affected part" | "affected parts" => "affected",
+        "start" => "start",
+        "expected end" => "end",
+        _ => return None,
+    })
+}
+
+fn refused(e: &samverka_protocol::outage::Error) -> view::Refusal {
+    match e {
+        samverka_protocol::outage::Error::Violation(v) => {
+            view::Refusal::of_field(v.code(), refusal_in_swedish(v), form_field(v))
+        }
+        other => view::Refusal::of_field("malformed", other.to_string(), None),
+    }
+}
+
+/// A time as typed (`2026-11-30 14.30`, Europe/Stockholm): `None` when empty, or the refusal
+/// naming `field`.
+fn time(typed: &str, field: &'static str) -> Result<Option<i64>, view::Refusal> {
+    if typed.trim().is_empty() {
+        return Ok(None);
+    }
+    parse_stockholm(typed).map(Some).ok_or_else(|| {
+        view::Refusal::of_field("outage_time", format!("{typed:?} is not a time like 2026-11-30 14.30"), Some(field))
+    })
+}
+
+/// The notice the host's förvaltare publishes from the form, checked by every rule a notice is
+/// checked by (`outage::check_alone`), or the refusal naming the field to correct.
+pub fn notice_body(d: ov::NoticeDraft) -> Result<Vec<u8>, view::Refusal> {
+    let kind = NoticeKind::parse(&d.kind)
+        .ok_or_else(|| view::Refusal::of_field("outage_kind", "choose a kind".into(), Some("kind")))?;
+    let start_ms = time(&d.start, "start")?
+        .ok_or_else(|| view::Refusal::of_field("outage_time", "the start is empty".into(), Some("start")))?;
+    let published = Published {
+        kind,
+        title: d.title.trim().to_owned(),
+        text: d.text,
+        affected: d.affected.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+        start_ms,
+        expected_end_ms: time(&d.end, "end")?,
+    };
+    check_alone(&published).map_err(|e| refused(&e))?;
+    Ok(OutageNotice::Publish(published).to_bytes())
+}
+
+/// Checks the text of an update or all-clear alone: not blank, no personal identity number
+/// (the rest of the rules are the ledger's, judged on the prepared record).
+fn news(text: &str) -> Result<(), view::Refusal> {
+    if text.trim().is_empty() {
+        return Err(refused(&Violation::Field(FieldViolation::Empty { field: "text" }).into()));
+    }
+    no_identity_number("text", text).map_err(|e| refused(&e))
+}
+
+/// Whether `notice` is a notice held here: an update, all-clear or acknowledgement of one not
+/// held would wait for it rather than be judged, so it is refused before it is offered.
+pub fn held(ledger: &Ledger, notice: &RecordId) -> Result<Result<(), view::Refusal>, view::Error> {
+    let chain = ledger.chain().ok_or(view::Error::NoFederation)?;
+    Ok(match outage(ledger.store(), &chain, notice)? {
+        Some(_) => Ok(()),
+        None => Err(view::Refusal::of_field("unknown_outage", format!("no outage notice {notice} is held here"), None)),
+    })
+}
+
+/// An update of `notice` from the form: the news and, if typed, a new expected end.
+pub fn update_body(
+    ledger: &Ledger,
+    notice: RecordId,
+    text: String,
+    end: &str,
+) -> Result<Result<Vec<u8>, view::Refusal>, view::Error> {
+    if let Err(refusal) = held(ledger, &notice)? {
+        return Ok(Err(refusal));
+    }
+    let body = news(&text).and_then(|()| {
+        let expected_end_ms = time(end, "end")?;
+        Ok(OutageNotice::Update { notice, text, expected_end_ms }.to_bytes())
+    });
+    Ok(body)
+}
+
+/// The all-clear of `notice` from the form: what was done.
+pub fn clear_body(
+    ledger: &Ledger,
+    notice: RecordId,
+    text: String,
+) -> Result<Result<Vec<u8>, view::Refusal>, view::Error> {
+    if let Err(refusal) = held(ledger, &notice)? {
+        return Ok(Err(refusal));
+    }
+    Ok(news(&text).map(|()| OutageNotice::Clear { notice, text }.to_bytes()))
+}
+
+/// What an offered notice, update or all-clear shows the person who signs it.
+pub fn subject(ledger: &Ledger, body: &[u8]) -> Result<view::Subject, view::Error> {
+    let notice = OutageNotice::from_bytes(body).map_err(|e| view::Error::Read(Box::new(e)))?;
+    let act = notice.act();
+    Ok(match notice {
+        OutageNotice::Publish(p) => view::Subject::Outage {
+            act,
+            notice: (None, p.title),
+            kind: Some(p.kind.name()),
+            text: p.text,
+            affected: p.affected,
+            start_ms: Some(p.start_ms),
+            end_ms: p.expected_end_ms,
+        },
+        OutageNotice::Update { notice, text, expected_end_ms } => view::Subject::Outage {
+            act,
+            notice: (Some(notice), title(ledger, &notice)?),
+            kind: None,
+            text,
+            affected: Vec::new(),
+            start_ms: None,
+            end_ms: expected_end_ms,
+        },
+        OutageNotice::Clear { notice, text } => view::Subject::Outage {
+            act,
+            notice: (Some(notice), title(ledger, &notice)?),
+            kind: None,
+            text,
+            affected: Vec::new(),
+            start_ms: None,
+            end_ms: None,
+        },
+    })
+}
+
+fn title(ledger: &Ledger, notice: &RecordId) -> Result<String, view::Error> {
+    Ok(view(ledger, notice, None)?.map(|o| o.row.title).unwrap_or_default())
+}
+
+/// Where the page goes once an offered notice record is stored: the notice's page.
+pub fn back(id: &RecordId, body: &[u8]) -> String {
+    let notice = OutageNotice::from_bytes(body).ok().and_then(|n| n.names()).unwrap_or(*id);
+    format!("/driftstorningar/{}", notice.to_hex())
+}
+
+/// One notice in full, with what `me` may do to it.
+pub fn view(ledger: &Ledger, id: &RecordId, me: Option<&view::Me>) -> Result<Option<ov::OutageView>, view::Error> {
     let chain = ledger.chain().ok_or(view::Error::NoFederation)?;
     let Some(r) = outage(ledger.store(), &chain, id)? else { return Ok(None) };
     let s = &r.state;
@@ -60,5 +226,6 @@ pub fn view(ledger: &Ledger, id: &RecordId) -> Result<Option<ov::OutageView>, vi
                 acknowledged_ms: m.acknowledged.map(|a| a.2),
             })
             .collect(),
+        may_notify: me.is_some_and(may_notify),
     }))
 }

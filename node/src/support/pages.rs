@@ -104,7 +104,7 @@ pub fn sla_line(ledger: &Ledger) -> Result<sv::SlaLine, view::Error> {
 
 /// A refusal before anything is signed, with a code the pages have a text for.
 fn refusal(code: &'static str, detail: String) -> view::Refusal {
-    view::Refusal { code, detail, given_back: None }
+    view::Refusal::of_field(code, detail, None)
 }
 
 /// A support rule a typed text breaks, as a refusal naming the field (`refusal.support_*`).

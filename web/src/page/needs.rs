@@ -1,13 +1,16 @@
 //! The need pages: `/behov` is the backlog board — every need with its state, area, the members
 //! that need it and its place in the federation's priority order, filtered by state and area with
-//! a plain GET form — and `/behov/{id}` shows one need with its path. A child of [`super`], so it
-//! shares the page chrome.
+//! a plain GET form — and `/behov/{id}` shows one need with its path and, for those the node
+//! allows, the form for its next step. `/behov/nytt` registers a need and `/behov/rangordna` is
+//! the member's ranking ballot (one place field per open need, no JavaScript); both are posted
+//! to [`crate::sign`] and signed in the browser. A child of [`super`], so it shares the page
+//! chrome.
 
 use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use samverka_protocol::needs::{Area, State as NeedState};
 use samverka_protocol::RecordId;
 use serde::Deserialize;
@@ -15,7 +18,8 @@ use serde::Deserialize;
 use super::{read, Chrome, Visitor};
 use crate::catalog::Catalog;
 use crate::locale;
-use crate::view::need::{NeedRow, StepView};
+use crate::sign::{Refused, PLACE_PREFIX};
+use crate::view::need::{NeedDraft, NeedRow, StepDraft, StepView};
 use crate::view::Node;
 use crate::Web;
 
@@ -64,6 +68,8 @@ struct NeedsPage {
     rows: Vec<Line>,
     states: Vec<Choice>,
     areas: Vec<Choice>,
+    /// Whether the signed-in person may register and rank needs (the node says).
+    may_register: bool,
 }
 
 /// `GET /behov`: the backlog board.
@@ -72,6 +78,7 @@ pub async fn needs<N: Node>(State(web): State<Arc<Web<N>>>, Query(f): Query<Filt
         let state = f.state.as_deref().and_then(NeedState::parse);
         let area = f.area.as_deref().and_then(Area::parse);
         let rows = read(&web.node, |n| n.needs()).await?;
+        let may_register = v.me.as_ref().is_some_and(|(_, me)| web.node.may_register_need(me));
         let t = v.t();
         let shown: Vec<Line> = rows
             .iter()
@@ -88,6 +95,7 @@ pub async fn needs<N: Node>(State(web): State<Arc<Web<N>>>, Query(f): Query<Filt
             rows: shown,
             states,
             areas,
+            may_register,
         };
         Ok(page.render()?)
     };
@@ -95,7 +103,7 @@ pub async fn needs<N: Node>(State(web): State<Arc<Web<N>>>, Query(f): Query<Filt
 }
 
 /// A step on the path as text: (state, date, member, what it records).
-fn step_line(t: &Catalog, s: &StepView) -> (String, String, String, String) {
+pub(crate) fn step_line(t: &Catalog, s: &StepView) -> (String, String, String, String) {
     let mut what = Vec::new();
     if let Some((consequences, ore)) = &s.prepared {
         what.push(t.fill("need.prepared", &[("cost", &locale::kronor(i64::try_from(*ore).unwrap_or(i64::MAX)))]));
@@ -123,6 +131,25 @@ struct NeedPage {
     /// The endorse form's action and CSRF token, when the node says the person may endorse.
     endorse: Option<(String, String)>,
     error: Option<String>,
+    /// The step form, when the node says the person may take a step.
+    step_form: Option<StepForm>,
+    refused: Refused,
+}
+
+/// The form for the next step on a need's path: the steps the node allows the person, and the
+/// fields those steps need, with what was typed.
+struct StepForm {
+    action: String,
+    csrf: String,
+    /// (state name, label, checked)
+    steps: Vec<(&'static str, String, bool)>,
+    /// Beredd is among them: consequences and cost estimate.
+    prepares: bool,
+    /// Beslutad is among them: who decided.
+    decides: bool,
+    /// Beslutad or planerad is among them: the plan or closing named.
+    names: bool,
+    typed: StepDraft,
 }
 
 /// `GET /behov/{id}`: one need with its path.
@@ -137,6 +164,17 @@ pub(crate) async fn need_page<N: Node>(
     v: &Visitor,
     id: &str,
     error: Option<String>,
+) -> Result<String, super::Failure> {
+    need_page_with(web, v, id, Refused::new(error, None), StepDraft::default()).await
+}
+
+/// The need page with a refused step: the message, the field to correct, what was typed.
+pub(crate) async fn need_page_with<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    id: &str,
+    refused: Refused,
+    typed: StepDraft,
 ) -> Result<String, super::Failure> {
     {
         let id = RecordId::from_hex(id).map_err(|_| super::Failure::NotFound)?;
@@ -153,6 +191,15 @@ pub(crate) async fn need_page<N: Node>(
             (t.get("need.needed_by").to_owned(), n.row.members.join(", ")),
         ];
         let paragraphs = |s: &str| s.split("\n\n").map(str::to_owned).collect();
+        let step_form = v.me.as_ref().filter(|_| !n.steps.is_empty()).map(|(session, _)| StepForm {
+            action: format!("/behov/{}/steg", n.row.id.to_hex()),
+            csrf: session.csrf.clone(),
+            steps: n.steps.iter().map(|s| (s.name(), state_text(t, *s), typed.step == s.name())).collect(),
+            prepares: n.steps.contains(&NeedState::Beredd),
+            decides: n.steps.contains(&NeedState::Beslutad),
+            names: n.steps.iter().any(|s| matches!(s, NeedState::Beslutad | NeedState::Planerad)),
+            typed,
+        });
         let page = NeedPage {
             c: v.chrome(n.row.title.clone(), web.node.demo()),
             line: line(t, &n.row),
@@ -166,8 +213,132 @@ pub(crate) async fn need_page<N: Node>(
                 .as_ref()
                 .filter(|_| n.may_endorse)
                 .map(|(session, _)| (format!("/behov/{}/behover-ocksa", n.row.id.to_hex()), session.csrf.clone())),
-            error,
+            error: refused.error.clone(),
+            step_form,
+            refused,
         };
         Ok(page.render()?)
     }
+}
+
+#[derive(Template)]
+#[template(path = "need_new.html")]
+struct NewNeedPage {
+    c: Chrome,
+    csrf: String,
+    /// (value, label, selected)
+    areas: Vec<Choice>,
+    typed: NeedDraft,
+    error: Option<String>,
+    refused: Refused,
+}
+
+/// The register-a-need form, with a refusal above it and what was typed kept.
+pub(crate) async fn new_need_page<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    refused: Refused,
+    typed: NeedDraft,
+) -> Result<String, super::Failure> {
+    let t = v.t();
+    let csrf = v.me.as_ref().map(|(s, _)| s.csrf.clone()).unwrap_or_default();
+    let areas =
+        Area::ALL.into_iter().map(|a| (a.name().to_owned(), a.swedish().to_owned(), typed.area == a.name())).collect();
+    let page = NewNeedPage {
+        c: v.chrome(t.get("need_form.heading").into(), web.node.demo()),
+        csrf,
+        areas,
+        typed,
+        error: refused.error.clone(),
+        refused,
+    };
+    Ok(page.render()?)
+}
+
+/// `GET /behov/nytt`: the form an objektspecialist or förvaltare registers a need with, for
+/// their member (signed in the browser). Others get the 403 page.
+pub async fn new_need<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
+    let Some((_, me)) = v.me.as_ref() else { return Redirect::to("/logga-in").into_response() };
+    if !web.node.may_register_need(me) {
+        return super::forbidden(&web, &v, "need_form.forbidden");
+    }
+    let page = new_need_page(&web, &v, Refused::default(), NeedDraft::default()).await;
+    v.answer(page, web.node.demo())
+}
+
+/// One need on the ranking ballot: its page, title, state, and the place field.
+struct BallotLine {
+    href: String,
+    title: String,
+    area: &'static str,
+    priority: String,
+    /// The field's name (`plats-<id>`) and id (`plats-<first 16 hex digits>`).
+    name: String,
+    id: String,
+    place: String,
+    /// The field's label (shown to screen readers; the row names the need for the eye).
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "need_rank.html")]
+struct RankPage {
+    c: Chrome,
+    csrf: String,
+    lines: Vec<BallotLine>,
+    hint: String,
+    error: Option<String>,
+}
+
+/// The ranking ballot of the signed-in person's member: one place field per open need,
+/// prefilled with the member's counting ranking, or with what was `typed` when refused.
+pub(crate) async fn rank_page<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    error: Option<String>,
+    typed: Option<Vec<(RecordId, String)>>,
+) -> Result<String, super::Failure> {
+    let (session, me) = v.me.as_ref().ok_or(super::Failure::NotFound)?;
+    let who = me.clone();
+    let ballot = read(&web.node, move |n| n.ranking(&who)).await?;
+    let t = v.t();
+    let lines: Vec<BallotLine> = ballot
+        .iter()
+        .map(|(row, place)| {
+            let hex = row.id.to_hex();
+            let place = match &typed {
+                Some(typed) => typed.iter().find(|(id, _)| *id == row.id).map(|(_, p)| p.clone()).unwrap_or_default(),
+                None => place.map(|p| p.to_string()).unwrap_or_default(),
+            };
+            BallotLine {
+                href: format!("/behov/{hex}"),
+                title: row.title.clone(),
+                area: row.area.swedish(),
+                priority: line(t, row).priority,
+                id: format!("{PLACE_PREFIX}{}", &hex[..16]),
+                name: format!("{PLACE_PREFIX}{hex}"),
+                place,
+                label: t.fill("need_rank.place_for", &[("title", &row.title)]),
+            }
+        })
+        .collect();
+    let page = RankPage {
+        c: v.chrome(t.get("need_rank.heading").into(), web.node.demo()),
+        csrf: session.csrf.clone(),
+        hint: t.fill("need_rank.hint", &[("count", &lines.len().to_string())]),
+        lines,
+        error,
+    };
+    Ok(page.render()?)
+}
+
+/// `GET /behov/rangordna`: the member's ranking ballot over the open needs (objektspecialist or
+/// förvaltare); others get the 403 page.
+pub async fn rank<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
+    let Some((_, me)) = v.me.as_ref() else { return Redirect::to("/logga-in").into_response() };
+    if !web.node.may_register_need(me) {
+        return super::forbidden(&web, &v, "need_form.forbidden");
+    }
+    let page = rank_page(&web, &v, None, None).await;
+    v.answer(page, web.node.demo())
 }

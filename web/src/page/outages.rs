@@ -1,6 +1,8 @@
 //! The outage pages: `/driftstorningar` lists the notices (driftstörning, planerat underhåll) a
 //! node holds, the active ones first; `/driftstorningar/{id}` shows one with its updates, the
-//! all-clear, and every member with its acknowledgement or since when it is missing. The banner
+//! all-clear, and every member with its acknowledgement or since when it is missing, and for the
+//! host's förvaltare the update and all-clear forms; `/driftstorningar/ny` publishes a notice
+//! (each posted to [`crate::sign`] and signed in the browser). The banner
 //! on every page (`Banner`, filled in by [`super::Visitor`]) names the active ones. A child of
 //! [`super`], so it shares the page chrome.
 
@@ -8,13 +10,14 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use samverka_protocol::{RecordId, Role};
 
 use super::{read, Chrome, Failure, Visitor};
 use crate::catalog::Catalog;
 use crate::locale;
-use crate::view::outage::{OutageRow, OutageView};
+use crate::sign::{OutageNews, Refused};
+use crate::view::outage::{NoticeDraft, OutageRow, OutageView};
 use crate::view::Node;
 use crate::Web;
 
@@ -88,6 +91,8 @@ struct OutagesPage {
     c: Chrome,
     caption: String,
     rows: Vec<Line>,
+    /// Whether the signed-in person may publish a notice (the node says).
+    may_publish: bool,
 }
 
 /// `GET /driftstorningar`: every notice held, the active ones first.
@@ -99,6 +104,7 @@ pub async fn outages<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Res
             c: v.chrome(t.get("outages.heading").into(), web.node.demo()),
             caption: t.fill("outages.caption", &[("count", &rows.len().to_string())]),
             rows: rows.iter().map(|r| line(t, r)).collect(),
+            may_publish: v.me.as_ref().is_some_and(|(_, me)| web.node.may_publish_outage(me)),
         };
         Ok(page.render()?)
     };
@@ -122,8 +128,23 @@ struct OutagePage {
     /// The acknowledgement form's action and CSRF token, for an objektspecialist whose member
     /// has not acknowledged.
     acknowledge: Option<(String, String)>,
-    /// Why the acknowledgement was refused.
+    /// Why the acknowledgement, update or all-clear was refused.
     error: Option<String>,
+    /// The update and all-clear forms' CSRF token, for the host's förvaltare while the notice
+    /// is in force.
+    notify: Option<String>,
+    /// What was typed in the update or all-clear form, and which field to correct.
+    news: OutageNews,
+    refused: Refused,
+}
+
+impl OutagePage {
+    /// Whether the field `id` (`update-text`, `update-end`, `clear-text`) is the one to correct.
+    fn invalid(&self, id: &str) -> bool {
+        let Some(field) = self.refused.field.filter(|_| self.refused.error.is_some()) else { return false };
+        let form = if self.news.clear { "clear" } else { "update" };
+        id == format!("{form}-{field}")
+    }
 }
 
 /// Whether the signed-in person may acknowledge the notice: an objektspecialist of a member
@@ -141,8 +162,21 @@ pub(crate) async fn outage_page<N: Node>(
     id: &str,
     error: Option<String>,
 ) -> Result<String, Failure> {
+    outage_page_with(web, v, id, Refused::new(error, None), OutageNews::default()).await
+}
+
+/// The notice page with a refused update or all-clear: the message, the field to correct and
+/// what was typed.
+pub(crate) async fn outage_page_with<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    id: &str,
+    refused: Refused,
+    news: OutageNews,
+) -> Result<String, Failure> {
     let id = RecordId::from_hex(id).map_err(|_| Failure::NotFound)?;
-    let o = read(&web.node, move |n| n.outage(&id)).await?.ok_or(Failure::NotFound)?;
+    let me = v.me.as_ref().map(|(_, me)| me.clone());
+    let o = read(&web.node, move |n| n.outage(&id, me.as_ref())).await?.ok_or(Failure::NotFound)?;
     let t = v.t();
     let published = locale::date_time(o.published_ms);
     let acknowledge = may_acknowledge(v, &o).then(|| {
@@ -167,7 +201,10 @@ pub(crate) async fn outage_page<N: Node>(
             .map(|m| (m.member_name.clone(), m.acknowledged_ms.map(locale::date_time), published.clone()))
             .collect(),
         acknowledge,
-        error,
+        error: refused.error.clone(),
+        notify: v.me.as_ref().filter(|_| o.may_notify && o.row.active).map(|(s, _)| s.csrf.clone()),
+        news,
+        refused,
     };
     Ok(page.render()?)
 }
@@ -175,5 +212,52 @@ pub(crate) async fn outage_page<N: Node>(
 /// `GET /driftstorningar/{id}`: one notice in full.
 pub async fn outage<N: Node>(State(web): State<Arc<Web<N>>>, Path(id): Path<String>, v: Visitor) -> Response {
     let page = outage_page(&web, &v, &id, None).await;
+    v.answer(page, web.node.demo())
+}
+
+#[derive(Template)]
+#[template(path = "outage_new.html")]
+struct NewOutagePage {
+    c: Chrome,
+    csrf: String,
+    /// (value, label, checked)
+    kinds: Vec<(&'static str, String, bool)>,
+    typed: NoticeDraft,
+    error: Option<String>,
+    refused: Refused,
+}
+
+/// The publish-a-notice form, with a refusal above it and what was typed kept.
+pub(crate) async fn new_outage_page<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    refused: Refused,
+    typed: NoticeDraft,
+) -> Result<String, Failure> {
+    let t = v.t();
+    let csrf = v.me.as_ref().map(|(s, _)| s.csrf.clone()).unwrap_or_default();
+    let kinds = ["driftstorning", "planerat-underhall"]
+        .into_iter()
+        .map(|k| (k, t.get(&format!("outage.kind_{}", k.replace('-', "_"))).to_owned(), typed.kind == k))
+        .collect();
+    let page = NewOutagePage {
+        c: v.chrome(t.get("outage_form.heading").into(), web.node.demo()),
+        csrf,
+        kinds,
+        typed,
+        error: refused.error.clone(),
+        refused,
+    };
+    Ok(page.render()?)
+}
+
+/// `GET /driftstorningar/ny`: the form the host's förvaltare publishes a notice with (signed in
+/// the browser). Others get the 403 page.
+pub async fn new_outage<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
+    let Some((_, me)) = v.me.as_ref() else { return Redirect::to("/logga-in").into_response() };
+    if !web.node.may_publish_outage(me) {
+        return super::forbidden(&web, &v, "outage_form.forbidden");
+    }
+    let page = new_outage_page(&web, &v, Refused::default(), NoticeDraft::default()).await;
     v.answer(page, web.node.demo())
 }

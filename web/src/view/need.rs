@@ -64,4 +64,44 @@ pub struct NeedView {
     /// node judges it now: an objektspecialist or förvaltare of another member that has not
     /// endorsed it. The rules judge the prepared record again.
     pub may_endorse: bool,
+    /// The steps the signed-in person may take next, as the node judges them now (the
+    /// förvaltningsgrupp's steps for the host's förvaltare, återkallad for the need's own
+    /// member); empty when none. The rules judge the prepared record again.
+    pub steps: Vec<State>,
+}
+
+/// A need as typed in the registration form (and as the offer shows it).
+#[derive(Clone, Debug, Default)]
+pub struct NeedDraft {
+    /// What is asked for.
+    pub title: String,
+    /// The description.
+    pub description: String,
+    /// The benefit (nytta).
+    pub benefit: String,
+    /// The wished date, `2027-06-30`, or empty.
+    pub wished: String,
+    /// The area's name (`ifo`, `sol-lss` …).
+    pub area: String,
+    /// Who asks: the name.
+    pub asker_name: String,
+    /// Who asks: the role.
+    pub asker_role: String,
+}
+
+/// A step as typed in a need's step form.
+#[derive(Clone, Debug, Default)]
+pub struct StepDraft {
+    /// The state it leads to ([`State::name`]).
+    pub step: String,
+    /// For beslutad: `forvaltningsgrupp` (within a plan's frame) or `styrgrupp` (a closing).
+    pub by: String,
+    /// For beslutad and planerad: the plan's or the ballot closing's record id (hex).
+    pub reference: String,
+    /// For beredd: the consequences.
+    pub consequences: String,
+    /// For beredd: the cost estimate in kronor (`125 000`, `8,50`).
+    pub cost: String,
+    /// Why, or what was done; may be empty.
+    pub note: String,
 }

@@ -67,4 +67,24 @@ pub struct OutageView {
     pub cleared_text: Option<String>,
     /// Every member of the current roster.
     pub members: Vec<AckView>,
+    /// Whether the signed-in person may publish updates and the all-clear (the host's
+    /// förvaltare), as the node judges it now.
+    pub may_notify: bool,
+}
+
+/// A notice as typed in the publish form.
+#[derive(Clone, Debug, Default)]
+pub struct NoticeDraft {
+    /// `driftstorning` or `planerat-underhall`.
+    pub kind: String,
+    /// One-line title.
+    pub title: String,
+    /// What is wrong or what will be done.
+    pub text: String,
+    /// The affected parts, one a line.
+    pub affected: String,
+    /// The start in Europe/Stockholm as typed (`2026-11-30 14.30`).
+    pub start: String,
+    /// The expected end as typed, or empty.
+    pub end: String,
 }

@@ -9,6 +9,9 @@
 //! under `--data DIR`. Each 50 matters name their own closer key: the closing rule walks the
 //! closer's whole chain back to its first record (`protocol::governance::ballot::check_close`),
 //! so one key closing 5 000 matters after 500 000 receipts costs billions of reads to generate.
+//! Beside them, the shared registers of a busy year ([`registers`]): needs registered by every
+//! member's objektspecialist, endorsed and ranked, some prepared by the förvaltningsgrupp;
+//! support cases escalated, started and resolved; outage notices acknowledged by every member.
 //!
 //! The node: `daemon::Node::start` (ledger, network, API and pages) with the key of a member
 //! that is not the host, so it receipts nothing itself (the host's node does that, elsewhere).
@@ -29,7 +32,10 @@ use samverka_node::daemon;
 use samverka_node::governance;
 use samverka_node::ledger::{Ledger, Outcome};
 use samverka_protocol::governance::{Choice, Diarienummer, Diarium, Matter, Meeting, Procedure, Vote, VoteReceipt};
+use samverka_protocol::needs::{Area, Asker, Need, NeedUpdate, Step};
+use samverka_protocol::outage::{NoticeKind, OutageAck, OutageNotice, Published};
 use samverka_protocol::roster::{Change, KeyKind};
+use samverka_protocol::support::{Action, Priority, SupportCase, SupportEvent};
 use samverka_protocol::testkit::{self, Author, Federation};
 use samverka_protocol::{Body as _, Kind, MatterKind, MemberId, Record, RecordId, Role, SigningKey, Unverified};
 
@@ -43,6 +49,17 @@ const FULL_EVERY: usize = 100;
 const AGENDA: usize = 10;
 /// Records per `ingest_many` while generating.
 const CHUNK_MATTERS: usize = 50;
+/// Needs in the backlog, each endorsed by [`ENDORSERS`] other members; every member ranks
+/// [`RANKED`] of them, and every [`PREPARED_EVERY`]th is prepared (beredd).
+const NEEDS: usize = 1_000;
+const ENDORSERS: usize = 3;
+const RANKED: usize = 20;
+const PREPARED_EVERY: usize = 3;
+/// Support cases: two in three escalated, half of those started, one in four resolved.
+const CASES: usize = 3_000;
+/// Outage notices, each acknowledged by every member, updated once and cleared (the last one
+/// still active).
+const NOTICES: usize = 40;
 
 /// What to measure.
 pub struct Options {
@@ -73,6 +90,8 @@ struct People {
     closers: Vec<Author>,
     node: SigningKey,
     ordinarie: Vec<(MemberId, Author)>,
+    /// Every member's objektspecialist: needs, support cases, acknowledgements.
+    specialists: Vec<(MemberId, Author)>,
 }
 
 fn people(matters: usize) -> People {
@@ -85,6 +104,10 @@ fn people(matters: usize) -> People {
     let members: Vec<MemberId> = fed.chain.current().members.keys().cloned().collect();
     let ordinarie: Vec<(MemberId, Author)> =
         members.iter().map(|m| (m.clone(), Author::new(testkit::key(&format!("bench/{m}/ordinarie"))))).collect();
+    let specialists: Vec<(MemberId, Author)> = members
+        .iter()
+        .map(|m| (m.clone(), Author::new(testkit::key(&format!("bench/{m}/objektspecialist")))))
+        .collect();
     let person = |roles: &[Role]| KeyKind::Person { roles: roles.to_vec(), valid_from_ms: None, valid_until_ms: None };
     let mut changes = vec![
         Change::CertifyKey { member: HOST.into(), key: forvaltare.public(), kind: person(&[Role::Forvaltare]) },
@@ -101,18 +124,31 @@ fn people(matters: usize) -> People {
         key: a.key.public(),
         kind: person(&[Role::StyrgruppOrdinarie]),
     }));
+    changes.extend(specialists.iter().map(|(m, a)| Change::CertifyKey {
+        member: m.clone(),
+        key: a.key.public(),
+        kind: person(&[Role::Objektspecialist]),
+    }));
     for part in changes.chunks(80) {
         fed.update(HOST, part.to_vec()).expect("the bench roster is valid");
     }
     let closers = closers.into_iter().map(Author::new).collect();
-    People { fed, forvaltare: Author::new(forvaltare), host_node: Author::new(host_node), closers, node, ordinarie }
+    People {
+        fed,
+        forvaltare: Author::new(forvaltare),
+        host_node: Author::new(host_node),
+        closers,
+        node,
+        ordinarie,
+        specialists,
+    }
 }
 
 /// Runs the benchmark.
 pub fn run(options: &Options) -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let data = match &options.data {
-        Some(d) => d.join(format!("web-{}-{}", options.records, options.matters)),
+        Some(d) => d.join(format!("web-v2-{}-{}", options.records, options.matters)),
         None => tmp.path().join("web"),
     };
     let mut people = people(options.matters.max(1));
@@ -194,14 +230,7 @@ fn generate(p: &mut People, dir: &Path, options: &Options) -> Result<()> {
                 batches[3].push(closer.next(fid, version, Kind::VoteReceipt, receipt.to_bytes()));
             }
         }
-        for batch in batches {
-            written += batch.len();
-            let kinds: Vec<Kind> = batch.iter().map(|r| r.header().kind).collect();
-            for (k, (r, kind)) in ledger.ingest_many(batch).into_iter().zip(kinds).enumerate() {
-                let outcome = r.with_context(|| format!("a generated {} record", kind.name()))?;
-                ensure!(matches!(outcome, Outcome::Stored(_)), "generated {} record {k}: {outcome:?}", kind.name());
-            }
-        }
+        written += store_batches(&ledger, batches)?;
         let chain = ledger.chain().context("federation")?;
         let mut closings = Vec::new();
         for (_, id) in chunk.iter().filter(|(i, _)| i % 2 == 0) {
@@ -217,8 +246,136 @@ fn generate(p: &mut People, dir: &Path, options: &Options) -> Result<()> {
             println!("  {written} records after {} matters, {:.0} s", start + CHUNK_MATTERS, t.elapsed().as_secs_f64());
         }
     }
+    written += registers(p, &ledger)?;
     println!("generated {written} records in {:.0} s", t.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Stores each batch in its own commit, in order, every record stored.
+fn store_batches(ledger: &Ledger, batches: impl IntoIterator<Item = Vec<Record<Unverified>>>) -> Result<usize> {
+    let mut written = 0;
+    for batch in batches {
+        written += batch.len();
+        let kinds: Vec<Kind> = batch.iter().map(|r| r.header().kind).collect();
+        for (k, (r, kind)) in ledger.ingest_many(batch).into_iter().zip(kinds).enumerate() {
+            let outcome = r.with_context(|| format!("a generated {} record", kind.name()))?;
+            ensure!(matches!(outcome, Outcome::Stored(_)), "generated {} record {k}: {outcome:?}", kind.name());
+        }
+    }
+    Ok(written)
+}
+
+/// The shared registers of a busy year: [`NEEDS`] needs, [`CASES`] support cases and
+/// [`NOTICES`] outage notices, with their updates, events and acknowledgements. Returns how
+/// many records it stored.
+fn registers(p: &mut People, ledger: &Ledger) -> Result<usize> {
+    let t = Instant::now();
+    let (fid, version) = (p.fed.id(), p.fed.version());
+    let areas = [Area::Ifo, Area::Hsl, Area::Ao, Area::SolLss, Area::Avgift];
+    // Needs, then endorsements, rankings and preparations (which name the needs).
+    let mut needs = Vec::with_capacity(NEEDS);
+    for i in 0..NEEDS {
+        let (member, author) = &mut p.specialists[i % MEMBERS];
+        let need = Need {
+            title: format!("Behov {i}: stöd för uppföljning i verksamhetssystemet"),
+            description: "Görs i dag för hand i ett kalkylark; uppgifterna skrivs in två gånger.".into(),
+            benefit: "Sparar tid för handläggarna och ger säkrare uppföljning.".into(),
+            wished: Some("2027-06-30".into()),
+            area: areas[i % areas.len()],
+            asker: Asker { name: "Eva Berg".into(), role: "objektspecialist".into() },
+            member: member.clone(),
+        };
+        needs.push(author.next(fid, version, Kind::Need, need.to_bytes()));
+    }
+    let ids: Vec<RecordId> = needs.iter().map(Record::id).collect();
+    let mut updates = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        for e in 1..=ENDORSERS {
+            let (_, author) = &mut p.specialists[(i + e * 37) % MEMBERS];
+            updates.push(author.next(fid, version, Kind::NeedUpdate, NeedUpdate::Endorse { need: *id }.to_bytes()));
+        }
+        if i % PREPARED_EVERY == 0 {
+            let step = Step::Beredd { consequences: "En ny rapport och en ändrad vy.".into(), cost_ore: 4_500_000 };
+            let update = NeedUpdate::Step { need: *id, follows: *id, step, note: String::new() };
+            updates.push(p.forvaltare.next(fid, version, Kind::NeedUpdate, update.to_bytes()));
+        }
+    }
+    for (m, (_, author)) in p.specialists.iter_mut().enumerate() {
+        let ranked = (0..RANKED).map(|k| ids[(m * 13 + k * 7) % NEEDS]).collect::<std::collections::BTreeSet<_>>();
+        let rank = NeedUpdate::Rank { needs: ranked.into_iter().collect() };
+        updates.push(author.next(fid, version, Kind::NeedUpdate, rank.to_bytes()));
+    }
+    // Support cases, then their events in the order each case's chain needs.
+    let priorities = [Priority::High, Priority::Medium, Priority::Medium, Priority::Low];
+    let mut cases = Vec::with_capacity(CASES);
+    for i in 0..CASES {
+        let (member, author) = &mut p.specialists[(i * 11) % MEMBERS];
+        let case = SupportCase {
+            member: member.clone(),
+            category: ["Inloggning", "Utskrift", "Integration", "Behörighet"][i % 4].into(),
+            priority: priorities[i % priorities.len()],
+            title: format!("Ärende {i}: handläggare kan inte spara journalanteckning"),
+            description: "Felet kommer efter uppdateringen; omstart hjälper inte. Gäller flera handläggare.".into(),
+        };
+        cases.push((i * 11 % MEMBERS, author.next(fid, version, Kind::SupportCase, case.to_bytes())));
+    }
+    let event = |case: RecordId, after: RecordId, action: Action, text: &str| SupportEvent {
+        case,
+        after,
+        action,
+        text: text.into(),
+    };
+    let (mut escalations, mut later) = (Vec::new(), Vec::new());
+    for (i, (m, case)) in cases.iter().enumerate() {
+        if i % 3 == 2 {
+            continue;
+        }
+        let id = case.id();
+        let escalate = event(id, id, Action::Escalate, "Behöver hjälp av förvaltningsgruppen.");
+        let escalated = p.specialists[*m].1.next(fid, version, Kind::SupportEvent, escalate.to_bytes());
+        let after = escalated.id();
+        escalations.push(escalated);
+        if i % 2 == 0 {
+            let start = event(id, after, Action::Start, "Vi felsöker.");
+            let started = p.forvaltare.next(fid, version, Kind::SupportEvent, start.to_bytes());
+            let after = started.id();
+            later.push(started);
+            if i % 4 == 0 {
+                let resolve = event(id, after, Action::Resolve, "Rättat i version 4.2.1.");
+                later.push(p.forvaltare.next(fid, version, Kind::SupportEvent, resolve.to_bytes()));
+            }
+        }
+    }
+    // Outage notices, their updates and all-clears, and every member's acknowledgement.
+    let mut notices = Vec::with_capacity(NOTICES);
+    for i in 0..NOTICES {
+        let notice = OutageNotice::Publish(Published {
+            kind: if i % 4 == 0 { NoticeKind::PlaneratUnderhall } else { NoticeKind::Driftstorning },
+            title: format!("Störning {i}: verksamhetssystemet svarar långsamt"),
+            text: "Inloggningen tar flera minuter. Leverantören felsöker; vi återkommer.".into(),
+            affected: vec!["Journal IFO".into(), "Mobil dokumentation".into()],
+            start_ms: testkit::T0_MS,
+            expected_end_ms: None,
+        });
+        notices.push(p.forvaltare.next(fid, version, Kind::OutageNotice, notice.to_bytes()));
+    }
+    let mut follow = Vec::new();
+    for (i, notice) in notices.iter().enumerate() {
+        let id = notice.id();
+        let update = OutageNotice::Update { notice: id, text: "Felet är hittat.".into(), expected_end_ms: None };
+        follow.push(p.forvaltare.next(fid, version, Kind::OutageNotice, update.to_bytes()));
+        if i + 1 < NOTICES {
+            let clear = OutageNotice::Clear { notice: id, text: "Åtgärdat.".into() };
+            follow.push(p.forvaltare.next(fid, version, Kind::OutageNotice, clear.to_bytes()));
+        }
+        for (_, author) in &mut p.specialists {
+            follow.push(author.next(fid, version, Kind::OutageAck, OutageAck { notice: id }.to_bytes()));
+        }
+    }
+    let cases = cases.into_iter().map(|(_, c)| c).collect();
+    let written = store_batches(ledger, [needs, updates, cases, escalations, later, notices, follow])?;
+    println!("  {written} register records (needs, support, outages) in {:.0} s", t.elapsed().as_secs_f64());
+    Ok(written)
 }
 
 fn bench_matter(i: usize, closer: samverka_protocol::PublicKey) -> Matter {
@@ -345,6 +502,11 @@ async fn measure(
     let typical = matters.get(matters.len() / 2 + 1).context("matters")?.matter.id();
     let vote = governance::votes_on(store, &full)?.first().context("a vote")?.id();
     let meeting = governance::meetings(store)?.first().map(|m| m.meeting.id());
+    let chain = node.ledger.chain().context("federation")?;
+    let need = samverka_node::needs::list(store, &chain, Default::default())?.first().context("a need")?.entry.id;
+    let notice = samverka_node::outage::outages(store, &chain)?.first().context("a notice")?.state.id;
+    let case = samverka_node::support::cases(store, &chain, &samverka_node::support::Inbox::All, 0)?;
+    let case = case.first().context("a support case")?.history.id;
     let mut routes: Vec<(&str, String)> = vec![
         ("limit: GET /healthz", "/healthz".into()),
         ("page /", "/".into()),
@@ -366,6 +528,20 @@ async fn measure(
         ("api record", format!("/api/v1/records/{}", vote.to_hex())),
         ("api record receipts", format!("/api/v1/records/{}/receipts", vote.to_hex())),
         ("api records (first page)", "/api/v1/records".into()),
+        ("page /behov, 1 000 needs", "/behov".into()),
+        ("page /behov/{id}", format!("/behov/{}", need.to_hex())),
+        ("page /support, 3 000 cases", "/support".into()),
+        ("page /support/{id}", format!("/support/{}", case.to_hex())),
+        ("page /driftstorningar", "/driftstorningar".into()),
+        ("page /driftstorningar/{id}", format!("/driftstorningar/{}", notice.to_hex())),
+        ("page /planer", "/planer".into()),
+        ("page /avtal", "/avtal".into()),
+        ("page /sammantraden", "/sammantraden".into()),
+        ("page /diariet", "/diariet".into()),
+        ("api needs", "/api/v1/needs".into()),
+        ("api support cases", "/api/v1/support/cases".into()),
+        ("api outages", "/api/v1/outages".into()),
+        ("api outage", format!("/api/v1/outages/{}", notice.to_hex())),
     ];
     if meeting.is_none() {
         routes.retain(|(_, path)| path != "/api/v1/meetings");
