@@ -1,6 +1,6 @@
 //! Views: the reports a node computes from the records it holds (the needs backlog, the support
-//! cases' histories, the outage notices' states, the agreements and plans with their
-//! signatures, receipts and adoptions), kept between requests.
+//! cases' histories, the SLA tables in force, the outage notices' states, the agreements and
+//! plans with their signatures, receipts and adoptions), kept between requests.
 //!
 //! A view is computed by a pure function of the records of some kinds and of a few numbers
 //! (the roster version, the day) — its *stamp* is how many records of each of those kinds the
