@@ -151,14 +151,7 @@ impl samverka_web::Node for Site {
             provisional: report.provisional,
             closing: report.closing.as_ref().map(governance::Held::id),
             subject: match matter.subject {
-                Some(id) => Some(match governance::get::<SlaTable>(self.ledger.store(), &id)? {
-                    Some(table) => (id, Some(table.body.name), view::SubjectKind::SlaTable),
-                    None => {
-                        let title = governance::get::<samverka_protocol::plan::Plan>(self.ledger.store(), &id)?
-                            .map(|p| p.body.title);
-                        (id, title, view::SubjectKind::Plan)
-                    }
-                }),
+                Some(id) => Some(matter_subject(&self.ledger, id)?),
                 None => None,
             },
         }))
@@ -870,4 +863,25 @@ fn view_status(s: Status) -> view::Status {
         Status::Closed => view::Status::Closed,
         Status::Disputed => view::Status::Disputed,
     }
+}
+
+/// The record a matter decides on, with its title and what it is, for the matter page's
+/// label and link.
+fn matter_subject(ledger: &Ledger, id: RecordId) -> Result<(RecordId, Option<String>, view::SubjectKind), view::Error> {
+    use samverka_protocol::agreement::Agreement;
+    use samverka_protocol::needs::Need;
+    use samverka_protocol::plan::{CostKey, Plan};
+    use view::SubjectKind as S;
+    let Some(record) = ledger.store().get(&id)? else { return Ok((id, None, S::NotHeld)) };
+    Ok(match record.header().kind {
+        Kind::Plan => (id, governance::decoded::<Plan>(record).map(|p| p.body.title), S::Plan),
+        Kind::CostKey => match governance::decoded::<CostKey>(record) {
+            Some(k) => (id, Some(k.body.title), S::CostKey(k.body.year)),
+            None => (id, None, S::NotHeld),
+        },
+        Kind::Agreement => (id, governance::decoded::<Agreement>(record).map(|a| a.body.title), S::Agreement),
+        Kind::Need => (id, governance::decoded::<Need>(record).map(|n| n.body.title), S::Need),
+        Kind::SlaTable => (id, governance::decoded::<SlaTable>(record).map(|t| t.body.name), S::SlaTable),
+        _ => (id, None, S::NotHeld),
+    })
 }

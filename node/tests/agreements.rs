@@ -212,6 +212,21 @@ fn an_amendment_chain_keeps_its_history_and_the_decision_each_version_rests_on()
     assert_eq!((deadline.last_day, deadline.ends), (day("2027-06-30"), day("2027-12-31")));
 }
 
+/// The matter page names the agreement a decision rests on, and links to it.
+#[tokio::test]
+async fn the_matter_page_links_the_agreement_its_decision_names() {
+    let mut w = World::new();
+    let v1 = w.draft(&webcare());
+    let matter = w.decide(MatterKind::NyttAvtal, v1.id());
+    let router = router_with(&w.ledger, w.host_node.clone(), None);
+    let page = get(&router, &format!("/arenden/{}", matter.to_hex())).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = String::from_utf8(page.bytes).expect("UTF-8");
+    let link =
+        format!("Avtal som beslutet gäller</dt><dd><a href=\"/avtal/{}\">{}</a>", v1.id().to_hex(), webcare().title);
+    assert!(html.contains(&link), "{html}");
+}
+
 const FILE: &str = r#"
 title = "Överenskommelse om samverkan kring WebCare"
 system = "WebCare"

@@ -564,15 +564,17 @@ pub(crate) async fn matter_page<N: Node>(
         }
         _ => None,
     };
-    let subject = m.subject.as_ref().map(|(id, title, kind)| match kind {
-        view::SubjectKind::Plan => (
-            t.get("matter.subject").to_owned(),
-            format!("/planer/{}", id.to_hex()),
-            title.clone().unwrap_or_else(|| t.get("matter.subject_not_held").into()),
-        ),
-        view::SubjectKind::SlaTable => {
-            (t.get("matter.subject_sla").to_owned(), "/support".to_owned(), title.clone().unwrap_or_default())
-        }
+    let subject = m.subject.as_ref().map(|(id, title, kind)| {
+        let (label, link) = match kind {
+            view::SubjectKind::Plan => ("matter.subject", format!("/planer/{}", id.to_hex())),
+            view::SubjectKind::CostKey(year) => ("matter.subject_cost_key", format!("/fakturaunderlag/{year}")),
+            view::SubjectKind::Agreement => ("matter.subject_agreement", format!("/avtal/{}", id.to_hex())),
+            view::SubjectKind::Need => ("matter.subject_need", format!("/behov/{}", id.to_hex())),
+            view::SubjectKind::SlaTable => ("matter.subject_sla", "/support".to_owned()),
+            view::SubjectKind::NotHeld => ("matter.subject_record", format!("/api/v1/records/{}", id.to_hex())),
+        };
+        let title = title.clone().unwrap_or_else(|| t.get("matter.subject_not_held").into());
+        (t.get(label).to_owned(), link, title)
     });
     let page = MatterPage {
         subject,

@@ -818,14 +818,22 @@ pub struct Matter {
     pub subject: Option<(RecordId, Option<String>, SubjectKind)>,
 }
 
-/// What a matter's subject is, for its label and link: a plan version (or a record not held
-/// yet), or an SLA table (docs/support.md §8).
+/// What a matter's subject is, for its label and link (docs/governance.md: what a matter may
+/// name as its subject).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SubjectKind {
-    /// A plan version, or a record this node does not hold yet.
+    /// A plan version (docs/plans.md).
     Plan,
-    /// The federation's SLA table.
+    /// A cost key for the year (docs/cost.md).
+    CostKey(u16),
+    /// An agreement version (docs/agreements.md).
+    Agreement,
+    /// A need (docs/needs.md).
+    Need,
+    /// The federation's SLA table (docs/support.md §8).
     SlaTable,
+    /// A record this node does not hold yet.
+    NotHeld,
 }
 
 /// A paper a matter rests on.
