@@ -152,6 +152,31 @@ async fn a_medel_case_from_friday_afternoon_is_due_monday_1530_in_both_inboxes()
     }
 }
 
+/// An inbox longer than a page shows 100 cases a page, says which, and links the pages.
+#[tokio::test]
+async fn the_inbox_is_paged_a_hundred_cases_at_a_time() {
+    let mut w = World::new();
+    let monday = at("2026-11-30", 9, 0);
+    let cases: Vec<Record<Unverified>> = (0..101).map(|i| w.case(monday + i)).collect();
+    ingest(&w.ledger, &cases.iter().collect::<Vec<_>>());
+    let router = router_with(&w.ledger, w.host_node.clone(), None);
+    let html = |reply: support::Reply| String::from_utf8(reply.bytes).expect("utf-8");
+    let first = html(get(&router, "/support").await);
+    assert!(first.contains("Visar ärende 1–100 av 101."), "{first}");
+    assert!(first.contains("<a href=\"/support?sida=2\" rel=\"next\">Nästa sida</a>"), "{first}");
+    assert!(!first.contains("rel=\"prev\""));
+    assert_eq!(first.matches("<th scope=\"row\"><a href=\"/support/").count(), 100);
+    let second = html(get(&router, &format!("/support?linje=1&medlem={BODEN}&sida=2")).await);
+    assert!(second.contains("Visar ärende 101–101 av 101."), "{second}");
+    assert!(
+        second.contains(&format!("<a href=\"/support?linje=1&#38;medlem={BODEN}&#38;sida=1\" rel=\"prev\">")),
+        "{second}"
+    );
+    assert_eq!(second.matches("<th scope=\"row\"><a href=\"/support/").count(), 1);
+    let beyond = get(&router, "/support?sida=9").await;
+    assert_eq!(beyond.status, StatusCode::OK, "a page beyond the last is empty, not an error");
+}
+
 #[tokio::test]
 async fn a_step_by_the_wrong_line_and_a_personnummer_are_refused_over_the_api() {
     let mut w = World::new();

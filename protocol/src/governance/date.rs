@@ -27,14 +27,20 @@ impl Date {
             part.parse().map_err(|_| err())
         };
         let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (Ok(month), Ok(day)) = (u8::try_from(month), u8::try_from(day)) else { return Err(err()) };
         if !(1900..=9999).contains(&year) || !(1..=12).contains(&month) {
             return Err(err());
         }
-        let month = u8::try_from(month).expect("checked 1..=12");
-        if day == 0 || day > u16::from(days_in_month(year, month)) {
-            return Err(format!("{s:?} is not a day of that month"));
-        }
-        Ok(Date { year, month, day: u8::try_from(day).expect("checked ≤ 31") })
+        Date::from_ymd(year, month, day).ok_or_else(|| format!("{s:?} is not a day of that month"))
+    }
+
+    /// The date `year-month-day`, if it is a real day of a real month in 1900–9999 (what
+    /// [`Date::parse`] accepts, without the text).
+    pub fn from_ymd(year: u16, month: u8, day: u8) -> Option<Date> {
+        let real = (1900..=9999).contains(&year)
+            && (1..=12).contains(&month)
+            && (1..=days_in_month(year, month)).contains(&day);
+        real.then_some(Date { year, month, day })
     }
 
     /// The date of the UTC day holding `ms` milliseconds since 1970-01-01T00:00Z.

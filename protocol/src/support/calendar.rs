@@ -106,7 +106,7 @@ fn clamp(ms: i64) -> i64 {
 
 /// The date `y-m-d` as days since 1970-01-01.
 fn day(y: u16, m: u8, d: u8) -> i64 {
-    Date::parse(&format!("{y:04}-{m:02}-{d:02}")).expect("a day of the calendar").days()
+    Date::from_ymd(y, m, d).expect("a day of the calendar").days()
 }
 
 /// The weekday of a day number (days since 1970-01-01): 0 Monday … 6 Sunday.
@@ -117,7 +117,7 @@ pub fn weekday(days: i64) -> i64 {
 
 /// The last Sunday of `month` in `year`, as days since 1970-01-01.
 fn last_sunday(year: u16, month: u8) -> i64 {
-    let last = Date::parse(&format!("{year:04}-{month:02}-01")).expect("a month").month_end().days();
+    let last = Date::from_ymd(year, month, 1).expect("a month").month_end().days();
     last - (weekday(last) + 1) % 7
 }
 
@@ -164,9 +164,17 @@ fn on_or_after(from: i64, weekday_wanted: i64) -> i64 {
 
 /// Every non-working holiday of `year`, in date order, as days since 1970-01-01.
 pub fn holidays(year: u16) -> Vec<(i64, Holiday)> {
+    let mut days = holidays_of(year).to_vec();
+    days.sort();
+    days
+}
+
+/// Every non-working holiday of `year`, unsorted: what [`is_business_day`] checks a day against
+/// without allocating (business time walks day by day).
+fn holidays_of(year: u16) -> [(i64, Holiday); 15] {
     let easter = easter_sunday(year);
     let midsommarafton = on_or_after(day(year, 6, 19), 4);
-    let mut days = vec![
+    [
         (day(year, 1, 1), Holiday::Nyarsdagen),
         (day(year, 1, 6), Holiday::Trettondedagen),
         (easter - 2, Holiday::Langfredagen),
@@ -182,9 +190,7 @@ pub fn holidays(year: u16) -> Vec<(i64, Holiday)> {
         (day(year, 12, 25), Holiday::Juldagen),
         (day(year, 12, 26), Holiday::AnnandagJul),
         (day(year, 12, 31), Holiday::Nyarsafton),
-    ];
-    days.sort();
-    days
+    ]
 }
 
 /// Whether the day (days since 1970-01-01) is a business day: Monday to Friday and not a
@@ -194,7 +200,7 @@ pub fn is_business_day(days: i64) -> bool {
         return false;
     }
     let year = Date::of_utc_ms(days * DAY_MS).year();
-    !holidays(year).iter().any(|(d, _)| *d == days)
+    !holidays_of(year).iter().any(|(d, _)| *d == days)
 }
 
 /// The business hours of a local day as a UTC interval, or `None` on a non-working day.

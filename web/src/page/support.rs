@@ -95,11 +95,15 @@ fn breach_line(b: &BreachRow) -> Vec<String> {
     cells
 }
 
-/// `?linje=1&medlem=<kommunkod>` or `?linje=2`.
+/// Cases shown on one page of an inbox.
+pub const PAGE_ROWS: usize = 100;
+
+/// `?linje=1&medlem=<kommunkod>` or `?linje=2`, and `&sida=<n>` (from 1).
 #[derive(Deserialize, Default)]
 pub struct InboxQuery {
     linje: Option<u8>,
     medlem: Option<String>,
+    sida: Option<usize>,
 }
 
 impl InboxQuery {
@@ -117,6 +121,12 @@ impl InboxQuery {
 struct SupportPage {
     c: Chrome,
     caption: String,
+    /// Which rows the page shows, when the inbox has more than one page.
+    shown: Option<String>,
+    /// The link to the page before, if any.
+    previous: Option<String>,
+    /// The link to the page after, if any.
+    next: Option<String>,
     rows: Vec<Line>,
     breaches: Vec<Vec<String>>,
     /// Which SLA table is in force, in words.
@@ -132,15 +142,30 @@ pub async fn inbox<N: Node>(State(web): State<Arc<Web<N>>>, Query(q): Query<Inbo
             Inbox::Member(_) => "support.caption_line1",
             Inbox::Forvaltning => "support.caption_line2",
         };
+        let link = |sida: usize| match (q.linje, &q.medlem) {
+            (Some(1), Some(m)) => format!("/support?linje=1&medlem={m}&sida={sida}"),
+            (Some(2), _) => format!("/support?linje=2&sida={sida}"),
+            _ => format!("/support?sida={sida}"),
+        };
         let rows = read(&web.node, move |n| n.support_cases(&inbox)).await?;
         let breaches = read(&web.node, |n| n.support_breaches()).await?;
         let sla = read(&web.node, |n| n.support_sla()).await?;
         let t = v.t();
         let sla_key = if sla.adopted { "support.sla_adopted" } else { "support.sla_default" };
+        let sida = q.sida.unwrap_or(1).max(1);
+        let first = (sida - 1).saturating_mul(PAGE_ROWS).min(rows.len());
+        let last = first.saturating_add(PAGE_ROWS).min(rows.len());
+        let shown = t.fill(
+            "support.shown",
+            &[("from", &(first + 1).to_string()), ("to", &last.to_string()), ("count", &rows.len().to_string())],
+        );
         let page = SupportPage {
             c: v.chrome(t.get("support.heading").into(), web.node.demo()),
             caption: t.fill(caption_key, &[("count", &rows.len().to_string())]),
-            rows: rows.iter().map(|r| line(t, r)).collect(),
+            shown: (rows.len() > PAGE_ROWS && first < last).then_some(shown),
+            previous: (sida > 1 && first > 0).then(|| link(sida - 1)),
+            next: (last < rows.len()).then(|| link(sida + 1)),
+            rows: rows[first..last].iter().map(|r| line(t, r)).collect(),
             breaches: breaches.iter().map(breach_line).collect(),
             sla: t.fill(sla_key, &[("name", &sla.name)]),
         };
