@@ -175,6 +175,14 @@ async fn the_inbox_is_paged_a_hundred_cases_at_a_time() {
     assert_eq!(second.matches("<th scope=\"row\"><a href=\"/support/").count(), 1);
     let beyond = get(&router, "/support?sida=9").await;
     assert_eq!(beyond.status, StatusCode::OK, "a page beyond the last is empty, not an error");
+    // The API pages the same inbox: `total`, and `next_offset` until the last page.
+    let page = get(&router, &format!("/api/v1/support/cases?at={monday}")).await.ok(StatusCode::OK);
+    assert_eq!((page["total"].as_u64(), page["next_offset"].as_u64()), (Some(101), Some(100)));
+    assert_eq!(page["cases"].as_array().map(Vec::len), Some(100), "100 by default");
+    let last = get(&router, &format!("/api/v1/support/cases?at={monday}&offset=100&limit=50")).await.ok(StatusCode::OK);
+    assert_eq!(last["cases"].as_array().map(Vec::len), Some(1));
+    assert!(last["next_offset"].is_null());
+    get(&router, "/api/v1/support/cases?limit=0").await.refused(StatusCode::BAD_REQUEST, "bad_limit");
 }
 
 #[tokio::test]

@@ -244,7 +244,8 @@ error_responses! {
     NoDeadline = 404;
     /// No support case with that id is held (`unknown_support_case`).
     UnknownSupportCase = 404;
-    /// `line` and `member` do not go together, `at` is not a number, or an unknown query parameter (`bad_query`).
+    /// `line` and `member` do not go together, `at` is not a number, or an unknown query parameter
+    /// (`bad_query`); `limit` is outside 1..=1000 (`bad_limit`).
     BadLine = 400;
     /// `on` is not a date (`bad_date`).
     BadDay = 400;

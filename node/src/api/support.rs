@@ -37,7 +37,7 @@ pub(super) struct AtQuery {
     at: Option<i64>,
 }
 
-/// `?line=1&member=…` or `?line=2`, and `?at=<ms>`.
+/// `?line=1&member=…` or `?line=2`, `?at=<ms>`, and a page: `limit` and `offset`.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -51,6 +51,13 @@ pub(super) struct CasesQuery {
     member: Option<String>,
     /// As in `AtQuery`.
     at: Option<i64>,
+    /// Cases per page, 1..=1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<usize>,
+    /// How many cases of the ordered inbox to skip (default 0): the previous answer's
+    /// `next_offset`. The order is by deadline, read at `at`: pass the same `at` for every page.
+    #[param(minimum = 0)]
+    offset: Option<usize>,
 }
 
 fn query(e: crate::governance::Error) -> Error {
@@ -142,7 +149,7 @@ fn at(at: Option<i64>) -> i64 {
     path = "/api/v1/support/cases",
     operation_id = "listSupportCases",
     tag = "support",
-    summary = "The support cases held — every one, line 1's (one member's) or line 2's (with the förvaltningsgrupp or the vendor) — with stage, priority and each SLA clock read at `at`: elapsed, remaining, deadline, paused, breached. The earliest running deadline first.",
+    summary = "The support cases held — every one, line 1's (one member's) or line 2's (with the förvaltningsgrupp or the vendor) — with stage, priority and each SLA clock read at `at`: elapsed, remaining, deadline, paused, breached. The earliest running deadline first, a page of `limit` from `offset`; `total` counts the inbox and `next_offset` starts the next page (null on the last).",
     params(CasesQuery),
     responses(
         (status = 200, description = "The cases.", body = inline(doc::SupportCases)),
@@ -170,9 +177,16 @@ pub(super) async fn list(S(state): S<State>, Query(q): Query<CasesQuery>) -> Res
     if let Some(m) = &member {
         list.retain(|c| c.history.member() == m);
     }
-    Ok(Json(
-        json!({ "at_ms": now, "table": tables.table(now).name, "cases": list.iter().map(summary_view).collect::<Vec<_>>() }),
-    ))
+    let total = list.len();
+    let first = q.offset.unwrap_or(0).min(total);
+    let last = first.saturating_add(super::records::page_limit(q.limit)?).min(total);
+    Ok(Json(json!({
+        "at_ms": now,
+        "table": tables.table(now).name,
+        "total": total,
+        "next_offset": (last < total).then_some(last),
+        "cases": list[first..last].iter().map(summary_view).collect::<Vec<_>>(),
+    })))
 }
 
 /// `GET /api/v1/support/cases/{id}`: one case with its steps and clocks.

@@ -319,14 +319,22 @@ fn clock_line(c: &Value) -> String {
 }
 
 async fn list(node: &Node, line: Option<u8>, member: Option<String>) -> Result<()> {
-    let query = match (line, member) {
-        (Some(l), Some(m)) => format!("?line={l}&member={m}"),
-        (Some(l), None) => format!("?line={l}"),
-        (None, Some(m)) => format!("?member={m}"),
-        (None, None) => String::new(),
+    let mut query = match (line, member) {
+        (Some(l), Some(m)) => format!("?line={l}&member={m}&"),
+        (Some(l), None) => format!("?line={l}&"),
+        (None, Some(m)) => format!("?member={m}&"),
+        (None, None) => "?".to_owned(),
     };
-    let body = get_json(&node.api, &format!("/api/v1/support/cases{query}")).await?;
-    for c in body["cases"].as_array().map(Vec::as_slice).unwrap_or_default() {
+    // Every page, read at one instant so the order holds from page to page.
+    query.push_str(&format!("at={}&limit=1000", samverka_node::support::now_ms()));
+    let mut cases = Vec::new();
+    let mut offset = Some(0);
+    while let Some(o) = offset {
+        let body = get_json(&node.api, &format!("/api/v1/support/cases{query}&offset={o}")).await?;
+        cases.extend(body["cases"].as_array().cloned().unwrap_or_default());
+        offset = body["next_offset"].as_u64();
+    }
+    for c in &cases {
         let clocks: Vec<String> =
             c["clocks"].as_array().map(Vec::as_slice).unwrap_or_default().iter().map(clock_line).collect();
         say!(

@@ -1518,7 +1518,11 @@ pub struct SupportCases {
     at_ms: i64,
     /// The name of the SLA table in force at `at_ms` (each case names its own).
     table: String,
-    /// Each case: id, member, member_name, category, priority (`high`, `medium`, `low`), title,
+    /// How many cases the inbox holds, on every page.
+    total: usize,
+    /// The `offset` of the next page, or null on the last.
+    next_offset: Option<usize>,
+    /// This page's cases: id, member, member_name, category, priority (`high`, `medium`, `low`), title,
     /// reported_ms, stage (`registered`, `escalated`, `started`, `vendor`, `resolved`,
     /// `closed`), paused, breached, next_deadline_ms, table (the adopted SLA table's record id
     /// in force when the case was reported, or null for WebCare's default), table_name, and its
