@@ -2,7 +2,8 @@
 small federation with a closed and an open matter and an active outage notice, so every page
 shows the outage banner), loads every page in headless Chromium, in
 Swedish and English, runs axe-core with the WCAG 2.0/2.1 A and AA rules and fails on any
-violation. Saves screenshots of /arenden and a closed matter in $SAMVERKA_SCREENSHOTS
+violation. Saves screenshots of /arenden, a closed matter, Att göra, a signing page and the
+register pages (/behov, /support, /driftstorningar, /planer, /avtal) in $SAMVERKA_SCREENSHOTS
 (target/screenshots unless set; docs/screenshots holds the committed ones).
 
 Run by scripts/browser-test.sh, which installs what this needs.
@@ -453,6 +454,11 @@ def main():
             shots = os.path.join(ROOT, os.environ.get("SAMVERKA_SCREENSHOTS", "target/screenshots"))
             os.makedirs(shots, exist_ok=True)
             driver.save_screenshot(os.path.join(shots, "arenden.png"))
+            for page, name in [("/behov", "behov.png"), ("/support", "support.png"),
+                               ("/driftstorningar", "driftstorningar.png"), ("/planer", "planer.png"),
+                               ("/avtal", "avtal.png")]:
+                driver.get(base + page + "?lang=sv")
+                shot(driver, name)
             driver.get(base + "/arenden/" + closed + "?lang=sv")
             height = driver.execute_script("return document.body.scrollHeight")
             driver.set_window_size(1280, min(height + 100, 4000))
