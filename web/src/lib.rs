@@ -13,6 +13,7 @@ pub mod certify;
 pub mod host;
 pub mod locale;
 pub mod page;
+pub mod pager;
 pub mod paper_trail;
 pub mod session;
 pub mod sign;

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use samverka_protocol::RecordId;
 
 use crate::catalog::Catalog;
 use crate::page::{outcome_text, read, roles_text, row, Chrome, Failure, Row, Visitor};
+use crate::pager::Pager;
 use crate::view::{self, Node};
 use crate::Web;
 
@@ -18,6 +19,8 @@ use crate::Web;
 struct MeetingsPage {
     c: Chrome,
     meetings: Vec<MeetingLine>,
+    /// Which meetings this page shows.
+    pager: Pager,
     /// Whether the visitor may call a meeting (a host officer).
     new: bool,
 }
@@ -61,6 +64,19 @@ struct DiariumPage {
     c: Chrome,
     caption: String,
     rows: Vec<Row>,
+    /// Which rows this page shows.
+    pager: Pager,
+}
+
+/// Meetings on one page of `/sammantraden` (each with its agenda).
+pub const MEETINGS_PER_PAGE: usize = 50;
+/// Rows on one page of `/diariet`.
+pub const DIARIUM_ROWS: usize = 100;
+
+/// `?sida=<n>`: a page of a long list ([`Pager`]).
+#[derive(serde::Deserialize, Default)]
+pub struct PageQuery {
+    sida: Option<String>,
 }
 
 fn agenda_text(t: &'static Catalog, item: &view::AgendaItem) -> (String, String) {
@@ -72,13 +88,15 @@ fn agenda_text(t: &'static Catalog, item: &view::AgendaItem) -> (String, String)
     (format!("/arenden/{}", item.matter.to_hex()), title)
 }
 
-/// `GET /sammantraden`: every meeting, newest first.
-pub async fn meetings<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
+/// `GET /sammantraden`: every meeting, newest first, [`MEETINGS_PER_PAGE`] a page.
+pub async fn meetings<N: Node>(State(web): State<Arc<Web<N>>>, Query(q): Query<PageQuery>, v: Visitor) -> Response {
     let page = async {
         let list = read(&web.node, |n| n.meetings()).await?;
         let t = v.t();
         let new = v.me.as_ref().is_some_and(|(_, me)| me.host_officer());
-        let meetings = list
+        let pager =
+            Pager::new(t, list.len(), q.sida.as_deref(), MEETINGS_PER_PAGE, |n| format!("/sammantraden?sida={n}"));
+        let meetings = list[pager.rows.clone()]
             .iter()
             .map(|m| MeetingLine {
                 title: m.title.clone(),
@@ -90,7 +108,8 @@ pub async fn meetings<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Re
                 write: (new && m.minutes.is_empty()).then(|| format!("/sammantraden/{}/protokoll", m.id.to_hex())),
             })
             .collect();
-        Ok(MeetingsPage { c: v.chrome(t.get("meetings.heading").into(), web.node.demo()), meetings, new }.render()?)
+        let c = v.chrome(t.get("meetings.heading").into(), web.node.demo());
+        Ok(MeetingsPage { c, meetings, pager, new }.render()?)
     };
     v.answer(page.await, web.node.demo())
 }
@@ -153,17 +172,19 @@ pub async fn minutes<N: Node>(State(web): State<Arc<Web<N>>>, Path(id): Path<Str
     v.answer(page.await, web.node.demo())
 }
 
-/// `GET /diariet`: every registered matter, by diarienummer.
-pub async fn diarium<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Response {
+/// `GET /diariet`: every registered matter, by diarienummer, [`DIARIUM_ROWS`] a page.
+pub async fn diarium<N: Node>(State(web): State<Arc<Web<N>>>, Query(q): Query<PageQuery>, v: Visitor) -> Response {
     let page = async {
         let mut registered: Vec<view::MatterRow> =
             read(&web.node, |n| n.matters()).await?.into_iter().filter(|m| m.diarienummer.is_some()).collect();
         registered.sort_by(|a, b| a.diarienummer.cmp(&b.diarienummer));
         let t = v.t();
+        let pager = Pager::new(t, registered.len(), q.sida.as_deref(), DIARIUM_ROWS, |n| format!("/diariet?sida={n}"));
         let page = DiariumPage {
             c: v.chrome(t.get("diarium.heading").into(), web.node.demo()),
             caption: t.fill("diarium.caption", &[("count", &registered.len().to_string())]),
-            rows: registered.iter().map(|r| row(t, r)).collect(),
+            rows: registered[pager.rows.clone()].iter().map(|r| row(t, r)).collect(),
+            pager,
         };
         Ok(page.render()?)
     };

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use super::{read, Chrome, Failure, Visitor};
 use crate::catalog::Catalog;
 use crate::locale;
+use crate::pager::Pager;
 use crate::view::support::{BreachRow, CaseRow, ClockView, Inbox};
 use crate::view::Node;
 use crate::Web;
@@ -98,12 +99,12 @@ fn breach_line(b: &BreachRow) -> Vec<String> {
 /// Cases shown on one page of an inbox.
 pub const PAGE_ROWS: usize = 100;
 
-/// `?linje=1&medlem=<kommunkod>` or `?linje=2`, and `&sida=<n>` (from 1).
+/// `?linje=1&medlem=<kommunkod>` or `?linje=2`, and `&sida=<n>` (from 1, [`Pager`]).
 #[derive(Deserialize, Default)]
 pub struct InboxQuery {
     linje: Option<u8>,
     medlem: Option<String>,
-    sida: Option<usize>,
+    sida: Option<String>,
 }
 
 impl InboxQuery {
@@ -121,12 +122,8 @@ impl InboxQuery {
 struct SupportPage {
     c: Chrome,
     caption: String,
-    /// Which rows the page shows, when the inbox has more than one page.
-    shown: Option<String>,
-    /// The link to the page before, if any.
-    previous: Option<String>,
-    /// The link to the page after, if any.
-    next: Option<String>,
+    /// Which cases of the inbox this page shows.
+    pager: Pager,
     rows: Vec<Line>,
     breaches: Vec<Vec<String>>,
     /// Which SLA table is in force, in words.
@@ -152,20 +149,12 @@ pub async fn inbox<N: Node>(State(web): State<Arc<Web<N>>>, Query(q): Query<Inbo
         let sla = read(&web.node, |n| n.support_sla()).await?;
         let t = v.t();
         let sla_key = if sla.adopted { "support.sla_adopted" } else { "support.sla_default" };
-        let sida = q.sida.unwrap_or(1).max(1);
-        let first = (sida - 1).saturating_mul(PAGE_ROWS).min(rows.len());
-        let last = first.saturating_add(PAGE_ROWS).min(rows.len());
-        let shown = t.fill(
-            "support.shown",
-            &[("from", &(first + 1).to_string()), ("to", &last.to_string()), ("count", &rows.len().to_string())],
-        );
+        let pager = Pager::new(t, rows.len(), q.sida.as_deref(), PAGE_ROWS, link);
         let page = SupportPage {
             c: v.chrome(t.get("support.heading").into(), web.node.demo()),
             caption: t.fill(caption_key, &[("count", &rows.len().to_string())]),
-            shown: (rows.len() > PAGE_ROWS && first < last).then_some(shown),
-            previous: (sida > 1 && first > 0).then(|| link(sida - 1)),
-            next: (last < rows.len()).then(|| link(sida + 1)),
-            rows: rows[first..last].iter().map(|r| line(t, r)).collect(),
+            rows: rows[pager.rows.clone()].iter().map(|r| line(t, r)).collect(),
+            pager,
             breaches: breaches.iter().map(breach_line).collect(),
             sla: t.fill(sla_key, &[("name", &sla.name)]),
         };
