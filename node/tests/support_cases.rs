@@ -21,7 +21,7 @@ use samverka_protocol::support::{
 };
 use samverka_protocol::testkit::{Author, Federation};
 use samverka_protocol::{Body, Draft, Kind, MatterKind, MemberId, Record, RecordId, Role, SigningKey, Unverified};
-use support::{fails, get, ledger_with, norrbotten_with_ordinarie, post_raw, router_with};
+use support::{fails, get, ledger_with, norrbotten_with_ordinarie, post_raw, router_with, samverka};
 
 const HOST: &str = "2580";
 const BODEN: &str = "2582";
@@ -183,6 +183,32 @@ async fn the_inbox_is_paged_a_hundred_cases_at_a_time() {
     assert_eq!(last["cases"].as_array().map(Vec::len), Some(1));
     assert!(last["next_offset"].is_null());
     get(&router, "/api/v1/support/cases?limit=0").await.refused(StatusCode::BAD_REQUEST, "bad_limit");
+}
+
+/// `samverka support list` reads every page of the inbox from a live node on a real socket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_lists_every_page_of_the_inbox() {
+    let mut w = World::new();
+    let monday = at("2026-11-30", 9, 0);
+    let cases: Vec<Record<Unverified>> = (0..1_001).map(|i| w.case(monday + i)).collect();
+    ingest(&w.ledger, &cases.iter().collect::<Vec<_>>());
+    let router = router_with(&w.ledger, w.host_node.clone(), None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let api = format!("http://{}", listener.local_addr().expect("address"));
+    let server = tokio::spawn(async move { axum::serve(listener, router).await.expect("serves") });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = tokio::task::spawn_blocking(move || {
+        samverka(dir.path(), &["support", "list", "--line", "1", "--member", BODEN, "--api", &api])
+    })
+    .await
+    .expect("ran");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout.lines().count(), 1_001, "two pages of the API, every case once");
+    for case in [&cases[0], &cases[1_000]] {
+        assert_eq!(stdout.matches(&case.id().to_hex()).count(), 1);
+    }
+    server.abort();
 }
 
 #[tokio::test]
