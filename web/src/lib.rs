@@ -17,6 +17,7 @@ pub mod pager;
 pub mod paper_trail;
 pub mod session;
 pub mod sign;
+pub mod signin;
 pub mod upload;
 pub mod view;
 
@@ -70,11 +71,11 @@ pub fn router<N: Node>(web: Arc<Web<N>>) -> Router {
         .route("/att-gora", get(sign::todo::<N>))
         .route("/underskrift", get(sign::offer::<N>).post(sign::submit::<N>))
         .route("/kvitto/{id}", get(sign::receipt::<N>))
-        .route("/logga-in", get(sign::login_page::<N>).post(sign::login::<N>))
-        .route("/logga-ut", post(sign::logout::<N>))
-        .route("/nyckel", get(sign::key_page::<N>))
-        .route("/demo", get(sign::demo_page::<N>))
-        .route("/demo/{member}/{role}", get(sign::demo_person::<N>))
+        .route("/logga-in", get(signin::login_page::<N>).post(signin::login::<N>))
+        .route("/logga-ut", post(signin::logout::<N>))
+        .route("/nyckel", get(signin::key_page::<N>))
+        .route("/demo", get(signin::demo_page::<N>))
+        .route("/demo/{member}/{role}", get(signin::demo_person::<N>))
         .route("/sammantraden", get(paper_trail::meetings::<N>))
         .route("/sammantraden/nytt", get(host::new_meeting::<N>).post(host::call_meeting::<N>))
         .route("/sammantraden/{id}/protokoll", get(host::new_minutes::<N>).post(host::write_minutes::<N>))
