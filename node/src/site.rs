@@ -324,6 +324,12 @@ impl samverka_web::Node for Site {
         }
         if me.roles.contains(&Role::Objektspecialist) {
             todo.outages = crate::outage::pages::unacknowledged(&self.ledger, &me.member)?;
+            let mine = self.support_cases(&view::support::Inbox::Member(me.member.clone()))?;
+            todo.support.extend(mine.into_iter().filter(|c| c.paused));
+        }
+        if me.host && me.roles.contains(&Role::Forvaltare) {
+            let line2 = self.support_cases(&view::support::Inbox::Forvaltning)?;
+            todo.support.extend(line2.into_iter().filter(|c| !c.paused));
         }
         let today = crate::agreement::today();
         (todo.agreements, todo.deadlines) =

@@ -1252,3 +1252,17 @@ async fn the_hosts_forvaltare_publishes_updates_and_clears_an_outage_notice_in_t
     let page = html(&browser.get(&href).await);
     assert!(page.contains("Uppgraderingen är klar.") && !page.contains("/uppdatera"), "cleared: no more forms\n{page}");
 }
+
+/// Att göra is the in-app inbox of support too: the host's förvaltare (line 2) sees the case
+/// escalated to the förvaltningsgrupp with its clocks; an ordinarie sees no support section.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn att_gora_lists_the_escalated_case_for_the_host_forvaltare() {
+    let f = fixture::fixture().await;
+    let (host, _) = signed_in(&f, &testkit::key("demo/2580/forvaltare")).await;
+    let todo = html(&host.get("/att-gora").await);
+    assert!(todo.contains("Supportärenden som väntar på dig"), "{todo}");
+    assert!(todo.contains(">Ingen kan logga in</a>") && todo.contains("Påbörjad felrättning:"), "{todo}");
+    let (member, _) = signed_in(&f, &ordinarie(VOTER)).await;
+    let todo = html(&member.get("/att-gora").await);
+    assert!(!todo.contains("Supportärenden som väntar på dig"), "{todo}");
+}

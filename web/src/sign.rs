@@ -172,6 +172,7 @@ struct TodoPage {
     /// text).
     withdrawals: Vec<(String, String)>,
     outages: Vec<crate::page::outages::Line>,
+    support: Vec<crate::page::support::Line>,
     csrf: String,
     error: Option<String>,
 }
@@ -334,6 +335,7 @@ async fn todo_page<N: Node>(
             })
             .collect(),
         outages: todo.outages.iter().map(|r| crate::page::outages::line(t, r)).collect(),
+        support: todo.support.iter().map(|r| crate::page::support::line(t, r)).collect(),
         csrf: session.csrf.clone(),
         error,
     };

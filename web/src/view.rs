@@ -218,6 +218,10 @@ pub struct Todo {
     /// Outage notices in force that the person's member has not acknowledged (for an
     /// objektspecialist): the inbox of outage information.
     pub outages: Vec<outage::OutageRow>,
+    /// Support cases waiting for the person: for the host's förvaltare, line 2's inbox (the cases
+    /// with the förvaltningsgrupp or the vendor, not paused); for an objektspecialist, the
+    /// member's cases paused waiting for the reporter (väntar på anmälaren).
+    pub support: Vec<support::CaseRow>,
 }
 
 /// How many days ahead "Att göra" shows an agreement's notice deadline.

@@ -75,7 +75,7 @@ fn stage_text(t: &Catalog, r: &CaseRow) -> String {
     }
 }
 
-fn line(t: &Catalog, r: &CaseRow) -> Line {
+pub(crate) fn line(t: &Catalog, r: &CaseRow) -> Line {
     Line {
         href: format!("/support/{}", r.id.to_hex()),
         title: r.title.clone(),
