@@ -140,7 +140,14 @@ fn writes_over_the_clients_rate_are_answered_429_with_retry_after() {
 #[test]
 fn every_log_line_of_the_node_names_it_and_startup_is_told_at_info() {
     let node = run(1024, &[]);
-    let log = std::fs::read_to_string(node._dir.path().join("node.log")).expect("the log");
+    // The API answers before the daemon logs that it has started: wait for the line (≤ 10 s).
+    let read = || std::fs::read_to_string(node._dir.path().join("node.log")).expect("the log");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut log = read();
+    while !log.contains("node started") && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        log = read();
+    }
     let started = log.lines().find(|l| l.contains("node started")).unwrap_or_else(|| panic!("no start line: {log}"));
     assert!(started.contains("node{member=") && started.contains(" key="), "{started}");
 }
