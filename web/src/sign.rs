@@ -423,7 +423,7 @@ pub async fn justera<N: Node>(
     v: Visitor,
     posted: Posted,
 ) -> Response {
-    prepare_on(web, id, v, posted, |minutes| view::Action::Justera { minutes }).await
+    prepare_on(web, id, v, posted, |minutes, _| view::Action::Justera { minutes }).await
 }
 
 /// `POST /avtal/{id}/skriv-under`: prepares the person's signature on the agreement for their
@@ -434,7 +434,7 @@ pub async fn sign_agreement<N: Node>(
     v: Visitor,
     posted: Posted,
 ) -> Response {
-    prepare_on(web, id, v, posted, |agreement| view::Action::Agreement { agreement, act: AgreementAct::Sign }).await
+    prepare_on(web, id, v, posted, |agreement, _| view::Action::Agreement { agreement, act: AgreementAct::Sign }).await
 }
 
 /// `POST /avtal/{id}/sag-upp`: prepares the party's notice (uppsägning), given today.
@@ -444,7 +444,8 @@ pub async fn give_notice<N: Node>(
     v: Visitor,
     posted: Posted,
 ) -> Response {
-    prepare_on(web, id, v, posted, |agreement| view::Action::Agreement { agreement, act: AgreementAct::Notice }).await
+    prepare_on(web, id, v, posted, |agreement, _| view::Action::Agreement { agreement, act: AgreementAct::Notice })
+        .await
 }
 
 /// `POST /avtal/{id}/utrad`: prepares the member's withdrawal (utträde), given today.
@@ -454,7 +455,7 @@ pub async fn withdraw<N: Node>(
     v: Visitor,
     posted: Posted,
 ) -> Response {
-    prepare_on(web, id, v, posted, |agreement| view::Action::Agreement { agreement, act: AgreementAct::Withdrawal })
+    prepare_on(web, id, v, posted, |agreement, _| view::Action::Agreement { agreement, act: AgreementAct::Withdrawal })
         .await
 }
 
@@ -466,7 +467,7 @@ pub async fn endorse_need<N: Node>(
     v: Visitor,
     posted: Posted,
 ) -> Response {
-    prepare_on(web, id, v, posted, |need| view::Action::EndorseNeed { need }).await
+    prepare_on(web, id, v, posted, |need, _| view::Action::EndorseNeed { need }).await
 }
 
 /// `POST /driftstorningar/{id}/kvittera`: prepares the objektspecialist's acknowledgement of the
@@ -477,22 +478,18 @@ pub async fn acknowledge_outage<N: Node>(
     v: Visitor,
     posted: Posted,
 ) -> Response {
-    prepare_on(web, id, v, posted, |notice| view::Action::AcknowledgeOutage { notice }).await
+    prepare_on(web, id, v, posted, |notice, _| view::Action::AcknowledgeOutage { notice }).await
 }
 
 /// `POST /support/nytt`: prepares a support case for the signed-in objektspecialist to sign.
 pub async fn open_case<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
-    let (me, f) = match signed_form(&web, &v, posted) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
-    let action = view::Action::SupportCase {
+    prepare_new(web, v, posted, |f| view::Action::SupportCase {
         category: f.category.unwrap_or_default(),
         priority: f.priority.unwrap_or_default(),
         title: f.title.unwrap_or_default(),
         description: f.description.unwrap_or_default(),
-    };
-    prepare(&web, &v, me, action, "").await
+    })
+    .await
 }
 
 /// `POST /support/{id}/steg`: prepares a step on the case for the signed-in person to sign.
@@ -502,36 +499,29 @@ pub async fn step_case<N: Node>(
     v: Visitor,
     posted: Posted,
 ) -> Response {
-    let (me, f) = match signed_form(&web, &v, posted) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
-    let Ok(case) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
-    let action = view::Action::SupportStep {
+    prepare_on(web, id, v, posted, |case, f| view::Action::SupportStep {
         case,
         step: f.step.unwrap_or_default(),
         text: f.text.into_iter().next().unwrap_or_default(),
         reference: f.reference.unwrap_or_default(),
-    };
-    prepare(&web, &v, me, action, &id).await
+    })
+    .await
 }
 
 /// `POST /behov/nytt`: prepares the need the signed-in person registers for their member.
 pub async fn register_need<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
-    let (me, f) = match signed_form(&web, &v, posted) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
-    let draft = NeedDraft {
-        title: f.title.unwrap_or_default(),
-        description: f.description.unwrap_or_default(),
-        benefit: f.benefit.unwrap_or_default(),
-        wished: f.wished.unwrap_or_default(),
-        area: f.area.unwrap_or_default(),
-        asker_name: f.asker_name.unwrap_or_default(),
-        asker_role: f.asker_role.unwrap_or_default(),
-    };
-    prepare(&web, &v, me, view::Action::RegisterNeed(draft), "").await
+    prepare_new(web, v, posted, |f| {
+        view::Action::RegisterNeed(NeedDraft {
+            title: f.title.unwrap_or_default(),
+            description: f.description.unwrap_or_default(),
+            benefit: f.benefit.unwrap_or_default(),
+            wished: f.wished.unwrap_or_default(),
+            area: f.area.unwrap_or_default(),
+            asker_name: f.asker_name.unwrap_or_default(),
+            asker_role: f.asker_role.unwrap_or_default(),
+        })
+    })
+    .await
 }
 
 /// `POST /behov/{id}/steg`: prepares the next step on the need's path.
@@ -541,51 +531,43 @@ pub async fn step_need<N: Node>(
     v: Visitor,
     posted: Posted,
 ) -> Response {
-    let (me, f) = match signed_form(&web, &v, posted) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
-    let Ok(need) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
-    let draft = StepDraft {
-        step: f.step.unwrap_or_default(),
-        by: f.by.unwrap_or_default(),
-        reference: f.reference.unwrap_or_default(),
-        consequences: f.consequences.unwrap_or_default(),
-        cost: f.cost.unwrap_or_default(),
-        note: f.note.unwrap_or_default(),
-    };
-    prepare(&web, &v, me, view::Action::StepNeed { need, draft }, &id).await
+    prepare_on(web, id, v, posted, |need, f| {
+        let draft = StepDraft {
+            step: f.step.unwrap_or_default(),
+            by: f.by.unwrap_or_default(),
+            reference: f.reference.unwrap_or_default(),
+            consequences: f.consequences.unwrap_or_default(),
+            cost: f.cost.unwrap_or_default(),
+            note: f.note.unwrap_or_default(),
+        };
+        view::Action::StepNeed { need, draft }
+    })
+    .await
 }
 
 /// `POST /behov/rangordna`: prepares the member's ranking from the ballot's places.
 pub async fn rank_needs<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
-    let (me, f) = match signed_form(&web, &v, posted) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
-    let mut places = Vec::new();
-    for (need, place) in f.places {
-        let Ok(need) = RecordId::from_hex(&need) else { continue };
-        places.push((need, place));
-    }
-    prepare(&web, &v, me, view::Action::RankNeeds { places }, "").await
+    prepare_new(web, v, posted, |f| {
+        let places =
+            f.places.into_iter().filter_map(|(need, place)| Some((RecordId::from_hex(&need).ok()?, place))).collect();
+        view::Action::RankNeeds { places }
+    })
+    .await
 }
 
 /// `POST /driftstorningar/ny`: prepares the notice the host's förvaltare publishes.
 pub async fn publish_outage<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
-    let (me, f) = match signed_form(&web, &v, posted) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
-    let draft = NoticeDraft {
-        kind: f.kind.unwrap_or_default(),
-        title: f.title.unwrap_or_default(),
-        text: f.text.into_iter().next().unwrap_or_default(),
-        affected: f.affected.unwrap_or_default(),
-        start: f.start.unwrap_or_default(),
-        end: f.end.unwrap_or_default(),
-    };
-    prepare(&web, &v, me, view::Action::PublishOutage(draft), "").await
+    prepare_new(web, v, posted, |f| {
+        view::Action::PublishOutage(NoticeDraft {
+            kind: f.kind.unwrap_or_default(),
+            title: f.title.unwrap_or_default(),
+            text: f.text.into_iter().next().unwrap_or_default(),
+            affected: f.affected.unwrap_or_default(),
+            start: f.start.unwrap_or_default(),
+            end: f.end.unwrap_or_default(),
+        })
+    })
+    .await
 }
 
 /// `POST /driftstorningar/{id}/uppdatera`: prepares an update of the notice.
@@ -595,14 +577,11 @@ pub async fn update_outage<N: Node>(
     v: Visitor,
     posted: Posted,
 ) -> Response {
-    let (me, f) = match signed_form(&web, &v, posted) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
-    let Ok(notice) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
-    let text = f.text.into_iter().next().unwrap_or_default();
-    let action = view::Action::UpdateOutage { notice, text, end: f.end.unwrap_or_default() };
-    prepare(&web, &v, me, action, &id).await
+    prepare_on(web, id, v, posted, |notice, f| {
+        let text = f.text.into_iter().next().unwrap_or_default();
+        view::Action::UpdateOutage { notice, text, end: f.end.unwrap_or_default() }
+    })
+    .await
 }
 
 /// `POST /driftstorningar/{id}/friskforklara`: prepares the notice's all-clear.
@@ -612,30 +591,43 @@ pub async fn clear_outage<N: Node>(
     v: Visitor,
     posted: Posted,
 ) -> Response {
-    let (me, f) = match signed_form(&web, &v, posted) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
-    let Ok(notice) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
-    let action = view::Action::ClearOutage { notice, text: f.text.into_iter().next().unwrap_or_default() };
-    prepare(&web, &v, me, action, &id).await
+    prepare_on(web, id, v, posted, |notice, f| view::Action::ClearOutage {
+        notice,
+        text: f.text.into_iter().next().unwrap_or_default(),
+    })
+    .await
 }
 
-/// Prepares the action `action` makes of the record `id` names (a form with only the CSRF
-/// token), for a signed-in person.
+/// Prepares the action `action` makes of the record `id` names and the posted form's fields, for
+/// a signed-in person (a malformed id is the 404 page).
 async fn prepare_on<N: Node>(
     web: Arc<Web<N>>,
     id: String,
     v: Visitor,
     posted: Posted,
-    action: fn(RecordId) -> view::Action,
+    action: impl FnOnce(RecordId, Fields) -> view::Action,
 ) -> Response {
-    let (me, _) = match signed_form(&web, &v, posted) {
+    let (me, f) = match signed_form(&web, &v, posted) {
         Ok(x) => x,
         Err(r) => return *r,
     };
     let Ok(record) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
-    prepare(&web, &v, me, action(record), &id).await
+    prepare(&web, &v, me, action(record, f), &id).await
+}
+
+/// Prepares the action `action` makes of the posted form's fields (a new record), for a
+/// signed-in person.
+async fn prepare_new<N: Node>(
+    web: Arc<Web<N>>,
+    v: Visitor,
+    posted: Posted,
+    action: impl FnOnce(Fields) -> view::Action,
+) -> Response {
+    let (me, f) = match signed_form(&web, &v, posted) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    prepare(&web, &v, me, action(f), "").await
 }
 
 pub(crate) async fn prepare<N: Node>(
