@@ -24,6 +24,11 @@
 //!
 //! So the store's head for an author is always the end of a gapless chain the node holds, and
 //! sync, which compares heads, always fetches what is missing.
+//!
+//! Single records ([`Ledger::ingest_one`]: the HTTP API, signing in the browser) are grouped by
+//! the [`intake`]: records submitted at the same moment are ingested as one batch by this path,
+//! so they share one signature batch and one durable commit, and each submitter gets its own
+//! record's outcome.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -38,8 +43,10 @@ use tokio::sync::broadcast;
 
 use crate::storage::{self, Store};
 
+pub mod intake;
 pub mod parking;
 
+use intake::Intake;
 use parking::{Parking, Wait};
 
 pub use parking::MAX_PARKED;
@@ -213,6 +220,7 @@ pub struct Ledger {
     roster_writer: Mutex<()>,
     author_lock: Mutex<()>,
     parked: Mutex<Parking>,
+    intake: Intake,
     announce: broadcast::Sender<Record<Verified>>,
 }
 
@@ -228,6 +236,7 @@ impl Ledger {
             roster_writer: Mutex::new(()),
             author_lock: Mutex::new(()),
             parked: Mutex::new(Parking::default()),
+            intake: Intake::default(),
             announce,
         })
     }
@@ -277,10 +286,10 @@ impl Ledger {
         self.ingest_one(Source::Local, record)
     }
 
-    /// Ingests one record from `source`.
+    /// Ingests one record from `source`, in one batch with the records other threads submit at
+    /// the same moment ([`intake`]); the result is this record's own.
     pub fn ingest_one(&self, source: Source, record: Record<Unverified>) -> Result<Outcome, Error> {
-        let mut out = self.ingest_from(source, vec![record]);
-        out.pop().expect("one result per record")
+        self.intake.submit(self, source, record)
     }
 
     /// Ingests records from this node ([`Source::Local`]); see [`Ledger::ingest_from`].
@@ -714,6 +723,11 @@ struct StoreLookup<'a> {
 impl validate::Lookup for StoreLookup<'_> {
     fn record(&self, id: &RecordId) -> Option<Record<Verified>> {
         if let Some(r) = self.batch.and_then(|b| b.get(id)) {
+            return Some(r.clone());
+        }
+        // The read model holds every stored matter and minutes whole (added once durable), so
+        // the records most often named are found without reading and checking their frames.
+        if let Some(r) = self.store.read_model().read().referenced(id) {
             return Some(r.clone());
         }
         self.store.get(id).ok().flatten()

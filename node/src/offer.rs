@@ -373,7 +373,7 @@ impl Offers {
             return Ok(Err(Refusal::NotOffered(*id)));
         };
         let record = pending.draft.with_signature(signature);
-        let outcome = self.ledger.ingest_from(Source::Api, vec![record]).pop().expect("one result per record");
+        let outcome = self.ledger.ingest_one(Source::Api, record);
         match outcome {
             Ok(Outcome::Stored(_) | Outcome::Duplicate(_) | Outcome::Equivocation { .. } | Outcome::Parked(_)) => {
                 self.ledger.store().clear_offer(holder)?;

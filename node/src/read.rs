@@ -240,6 +240,13 @@ impl Model {
         self.matters.get(self.matter_no.get(id)?)
     }
 
+    /// The record `id` when the index holds it whole and it is one that other records name
+    /// (a matter or minutes): what the ingest path's lookups read before the disk, since every
+    /// vote, receipt and closing names its matter.
+    pub fn referenced(&self, id: &RecordId) -> Option<&Record<Verified>> {
+        self.matter(id).map(|m| &m.record).or_else(|| self.minutes(id).map(|m| &m.record))
+    }
+
     /// How the closings held settle the matter `id` (open when none is held).
     pub fn settlement(&self, id: &RecordId) -> Settlement {
         self.settlements.get(id).cloned().unwrap_or(Settlement::Open)

@@ -185,3 +185,51 @@ async fn the_same_records_reach_the_same_store_over_http_and_from_an_archive() {
     assert_eq!(heads(&over_http), heads(&by_ledger));
     assert_eq!(heads(&imported), heads(&by_ledger));
 }
+
+/// Records submitted at the same moment from many threads are ingested in groups (the ledger's
+/// intake): each submitter gets its own record's result — a stranger's record is refused alone —
+/// and every author's chain is stored whole and in order.
+#[test]
+fn records_submitted_at_once_each_get_their_own_result() {
+    const THREADS: usize = 8;
+    const PER_THREAD: usize = 60;
+    let members = testkit::kommuner(THREADS);
+    let mut fed = Federation::found("Samtidigt", &members, "1000");
+    let authors: Vec<Author> =
+        members.iter().enumerate().map(|(i, m)| fed.certify_node(&m.id, &format!("samtidigt/{i}"))).collect();
+    let (_dir, ledger) = ledger(&fed);
+    let ledger = std::sync::Arc::new(ledger);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(THREADS + 1));
+    let (fid, version) = (fed.id(), fed.version());
+    let threads: Vec<_> = authors
+        .into_iter()
+        .map(|mut author| {
+            let records: Vec<Record<Unverified>> = (0..PER_THREAD)
+                .map(|i| author.next(fid, version, Kind::Note, format!("anteckning {i}").into_bytes()))
+                .collect();
+            let (ledger, barrier) = (ledger.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                for record in records {
+                    let id = record.id();
+                    assert_eq!(ledger.ingest_one(Source::Api, record).expect("valid"), Outcome::Stored(id));
+                }
+                author.key.public()
+            })
+        })
+        .collect();
+    let mut stranger = Author::new(testkit::key("samtidigt/stranger"));
+    let strangers: Vec<Record<Unverified>> =
+        (0..PER_THREAD).map(|_| stranger.next(fid, version, Kind::Note, b"x".to_vec())).collect();
+    barrier.wait();
+    for record in strangers {
+        let refused = ledger.ingest_one(Source::Api, record).expect_err("not certified");
+        assert_eq!(refused.code(), "unknown_author");
+    }
+    for thread in threads {
+        let key = thread.join().expect("no thread panics");
+        let chain = ledger.store().by_author(&key, 0, 1000).expect("read");
+        assert_eq!(chain.len(), PER_THREAD);
+        assert!(chain.iter().enumerate().all(|(i, r)| r.header().seq == i as u64));
+    }
+}
