@@ -11,13 +11,14 @@
 //!
 //! # How (leader and followers, no thread of its own)
 //!
-//! A submitter queues its record with a ticket. If no group is being ingested, it becomes the
-//! **leader**: it takes up to [`MAX_GROUP`] of the oldest queued records (its own among them,
-//! unless more than that many are ahead of it), ingests them as one batch without holding the
-//! queue's lock, files each result under its ticket, and wakes everyone. A submitter that finds
-//! a leader at work waits; when woken it takes its result if it is filed, or becomes the next
-//! leader. So records are taken in the order they were queued, every submitter is answered, and
-//! a record submitted while nothing else is (the common case) is ingested at once, alone.
+//! A submitter queues its record with a slot of its own. If no group is being ingested, it
+//! becomes the **leader**: it takes up to [`MAX_GROUP`] of the oldest queued records (its own
+//! first among them), ingests them as one batch without holding the queue's lock, puts each
+//! result in its submitter's slot and wakes that submitter alone. It then hands the lead to the
+//! oldest submitter still queued, if any, and returns its own result. A submitter that finds a
+//! leader at work sleeps on its slot until it holds a result or the lead. So records are taken in
+//! the order they were queued, every submitter is answered, each is woken once, and a record
+//! submitted while nothing else is (the common case) is ingested at once, alone.
 //!
 //! Each result is the one [`Ledger::ingest_sourced`] gives that record in its group, which is
 //! the one it would get ingested alone in the group's order: the ledger admits every author's
@@ -28,8 +29,8 @@
 //! The queue holds at most one record per waiting submitter, so it is bounded by the callers'
 //! own bounds (the API's concurrency limit and tokio's blocking threads).
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use samverka_protocol::{Record, Unverified};
 
@@ -39,85 +40,146 @@ use super::{Error, Ledger, Outcome, Source};
 /// ([`samverka_protocol::validate::SIGNATURE_BATCH`]).
 pub const MAX_GROUP: usize = samverka_protocol::validate::SIGNATURE_BATCH;
 
-/// Records waiting to be ingested together, and the results of those ingested.
+/// Records waiting to be ingested together.
 #[derive(Default)]
 pub(super) struct Intake {
     queue: Mutex<Queue>,
-    done: Condvar,
 }
 
 #[derive(Default)]
 struct Queue {
-    waiting: VecDeque<(u64, Record<Unverified>, Source)>,
-    results: HashMap<u64, Result<Outcome, Error>>,
-    next_ticket: u64,
+    waiting: VecDeque<(Record<Unverified>, Source, Arc<Slot>)>,
+    /// Whether a submitter leads (ingests a group, or has been handed the lead and not yet
+    /// taken it).
     leading: bool,
+}
+
+/// Where a submitter waits for its record's result.
+#[derive(Default)]
+struct Slot {
+    state: Mutex<State>,
+    woken: Condvar,
+}
+
+#[derive(Default)]
+enum State {
+    #[default]
+    Queued,
+    /// The submitter leads next: its record is still queued.
+    Lead,
+    Done(Result<Outcome, Error>),
+}
+
+impl Slot {
+    fn set(&self, state: State) {
+        *self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = state;
+        self.woken.notify_one();
+    }
+
+    /// Sleeps until the slot holds a result or the lead; answers the result, or `None` for the
+    /// lead.
+    fn wait(&self) -> Option<Result<Outcome, Error>> {
+        let mut state = self.state.lock().expect("intake slot lock poisoned");
+        loop {
+            match std::mem::take(&mut *state) {
+                State::Queued => state = self.woken.wait(state).expect("intake slot lock poisoned"),
+                State::Lead => return None,
+                State::Done(result) => return Some(result),
+            }
+        }
+    }
 }
 
 impl Intake {
     fn queue(&self) -> MutexGuard<'_, Queue> {
-        self.queue.lock().expect("intake lock poisoned")
+        self.queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Ingests `record` from `source` through `ledger`, together with whatever else is
     /// submitted at the same time; returns its own result.
     pub(super) fn submit(&self, ledger: &Ledger, source: Source, record: Record<Unverified>) -> Result<Outcome, Error> {
-        let mut queue = self.queue();
-        let ticket = queue.next_ticket;
-        queue.next_ticket += 1;
-        queue.waiting.push_back((ticket, record, source));
+        let slot = Arc::new(Slot::default());
+        {
+            let mut queue = self.queue();
+            queue.waiting.push_back((record, source, slot.clone()));
+            if queue.leading {
+                drop(queue);
+                if let Some(result) = slot.wait() {
+                    return result;
+                }
+                // Handed the lead: `leading` stayed set for us and our record is first in line.
+            } else {
+                queue.leading = true;
+            }
+        }
         loop {
-            if let Some(result) = queue.results.remove(&ticket) {
+            let group: Vec<(Record<Unverified>, Source, Arc<Slot>)> = {
+                let mut queue = self.queue();
+                let take = queue.waiting.len().min(MAX_GROUP);
+                queue.waiting.drain(..take).collect()
+            };
+            let mut lead = Lead { intake: self, slots: Vec::with_capacity(group.len()) };
+            let records: Vec<(Record<Unverified>, Source)> = group
+                .into_iter()
+                .map(|(record, source, slot)| {
+                    lead.slots.push(slot);
+                    (record, source)
+                })
+                .collect();
+            let results = ledger.ingest_sourced(records);
+            debug_assert_eq!(results.len(), lead.slots.len(), "one result per record of the group");
+            if let Some(result) = lead.file(results, &slot) {
                 return result;
             }
-            if queue.leading {
-                queue = self.done.wait(queue).expect("intake lock poisoned");
-                continue;
+            // Not reached while a leader's own record is first in line (the queue is empty when
+            // no one leads, and the lead is handed to the oldest submitter); were it not in the
+            // group, the lead has been handed on and the record waits its turn like any other.
+            if let Some(result) = slot.wait() {
+                return result;
             }
-            queue.leading = true;
-            let take = queue.waiting.len().min(MAX_GROUP);
-            let group: Vec<(u64, Record<Unverified>, Source)> = queue.waiting.drain(..take).collect();
-            drop(queue);
-            let (tickets, records): (Vec<u64>, Vec<(Record<Unverified>, Source)>) =
-                group.into_iter().map(|(t, r, s)| (t, (r, s))).unzip();
-            let lead = Lead { intake: self, tickets, filed: false };
-            let results = ledger.ingest_sourced(records);
-            queue = lead.file(results);
         }
     }
 }
 
-/// A leader's group: files its results when ingested, and unblocks the queue even if the
-/// ingest unwinds (its records then get [`Error::Storage`], and the next submitter leads).
+/// A leader's group: gives each submitter its result, then hands the lead on. If the ingest
+/// unwinds instead, its records get [`Error::Storage`] and the lead is still handed on.
 struct Lead<'a> {
     intake: &'a Intake,
-    tickets: Vec<u64>,
-    filed: bool,
+    slots: Vec<Arc<Slot>>,
 }
 
-impl<'a> Lead<'a> {
-    fn file(mut self, results: Vec<Result<Outcome, Error>>) -> MutexGuard<'a, Queue> {
-        debug_assert_eq!(results.len(), self.tickets.len(), "one result per record of the group");
-        let mut queue = self.intake.queue();
-        queue.results.extend(self.tickets.iter().copied().zip(results));
-        queue.leading = false;
-        self.filed = true;
-        self.intake.done.notify_all();
-        queue
+impl Lead<'_> {
+    /// Files `results` in their slots and hands the lead on; returns the result for `own` if
+    /// its record was in the group.
+    fn file(mut self, results: Vec<Result<Outcome, Error>>, own: &Arc<Slot>) -> Option<Result<Outcome, Error>> {
+        let mut mine = None;
+        let mut results = results.into_iter();
+        for slot in std::mem::take(&mut self.slots) {
+            let result = results.next().unwrap_or_else(|| Err(group_failed()));
+            if Arc::ptr_eq(&slot, own) {
+                mine = Some(result);
+            } else {
+                slot.set(State::Done(result));
+            }
+        }
+        mine
     }
 }
 
 impl Drop for Lead<'_> {
     fn drop(&mut self) {
-        if self.filed {
-            return;
+        for slot in self.slots.drain(..) {
+            slot.set(State::Done(Err(group_failed())));
         }
-        let mut queue = self.intake.queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        for ticket in &self.tickets {
-            let failed = crate::storage::Error::Corrupt("the ingest of this record's group failed".into());
-            queue.results.insert(*ticket, Err(Error::Storage(failed)));
+        let mut queue = self.intake.queue();
+        match queue.waiting.front() {
+            Some((_, _, next)) => next.set(State::Lead),
+            None => queue.leading = false,
         }
-        queue.leading = false;
-        self.intake.done.notify_all();
     }
+}
+
+/// The error a record gets when the ingest of its group did not finish.
+fn group_failed() -> Error {
+    Error::Storage(crate::storage::Error::Corrupt("the ingest of this record's group did not finish".into()))
 }
