@@ -7,6 +7,8 @@
 //! `samverka-bench web`           pages, API reads and votes over HTTP of a node holding a
 //!                                290-member federation's 1 000 000 records (`bench/web.rs`)
 
+#[path = "bench/http1.rs"]
+mod http1;
 #[path = "bench/web.rs"]
 mod web;
 

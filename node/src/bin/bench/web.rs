@@ -23,10 +23,11 @@
 //! raised, since every client is 127.0.0.1.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
+
+use crate::http1;
 use samverka_node::config::Config;
 use samverka_node::daemon;
 use samverka_node::governance;
@@ -571,7 +572,7 @@ async fn measure(
     let met = if worst.0 <= 50.0 { "met" } else { "MISSED" };
     println!("  slowest p99: {:.2} ms ({}) — target ≤ 50 ms: {met}", worst.0, worst.1);
 
-    let limit = concurrent_healthz(base, options.clients, options.votes.min(20_000)).await?;
+    let limit = concurrent_healthz(node.api_addr, options.clients, options.votes.min(20_000)).await?;
     println!(
         "\nlimit: GET /healthz with {} clients: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms",
         options.clients, limit.0, limit.1, limit.2
@@ -579,22 +580,23 @@ async fn measure(
     let probe = tempfile::tempdir_in(data)?;
     let fsync = crate::fsync_latency(probe.path())?;
     println!("limit: fsync of a 4 KiB write: {:.3} ms", fsync.as_secs_f64() * 1e3);
-    submit_votes(node, peer, people, base, options).await
+    submit_votes(node, peer, people, options).await
 }
 
 /// `GET /healthz` from `clients` clients, `total` requests in all: requests/s, p50, p99 (ms).
-async fn concurrent_healthz(base: &str, clients: usize, total: usize) -> Result<(f64, f64, f64)> {
-    let url = format!("{base}/healthz");
+async fn concurrent_healthz(addr: std::net::SocketAddr, clients: usize, total: usize) -> Result<(f64, f64, f64)> {
     let t = Instant::now();
     let tasks: Vec<_> = (0..clients)
         .map(|_| {
-            let url = url.clone();
             let n = total / clients;
             tokio::spawn(async move {
-                let client = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
+                let mut connection = http1::Connection::open(addr).await?;
                 let mut out = Vec::with_capacity(n);
                 for _ in 0..n {
-                    out.push(get(&client, &url).await?.0);
+                    let started = Instant::now();
+                    let answer = connection.get("/healthz").await?;
+                    ensure!(answer.status == 200, "GET /healthz answered {}", answer.status);
+                    out.push(started.elapsed());
                 }
                 anyhow::Ok(out)
             })
@@ -614,7 +616,6 @@ async fn submit_votes(
     node: &daemon::Node,
     peer: Option<&daemon::Node>,
     people: &People,
-    base: &str,
     options: &Options,
 ) -> Result<()> {
     let store = node.ledger.store();
@@ -659,27 +660,19 @@ async fn submit_votes(
     }
     println!("\nvotes: {} signed in {:.1} s (not timed below)", clients * per_client, t.elapsed().as_secs_f64());
     let before = store.count()?;
-    let url = Arc::new(format!("{base}/api/v1/records"));
+    let addr = node.api_addr;
     let t = Instant::now();
     let tasks: Vec<_> = work
         .into_iter()
         .map(|votes| {
-            let url = url.clone();
             tokio::spawn(async move {
-                let client = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
+                let mut connection = http1::Connection::open(addr).await?;
                 let mut out = Vec::with_capacity(votes.len());
                 for vote in votes {
                     let started = Instant::now();
-                    let response = client
-                        .post(url.as_str())
-                        .header("content-type", "application/octet-stream")
-                        .body(vote)
-                        .send()
-                        .await?;
-                    let status = response.status();
-                    let body = response.bytes().await?;
-                    if status != reqwest::StatusCode::CREATED {
-                        bail!("a vote was not stored: {status} {}", String::from_utf8_lossy(&body));
+                    let answer = connection.post("/api/v1/records", &vote).await?;
+                    if answer.status != 201 {
+                        bail!("a vote was not stored: {} {}", answer.status, String::from_utf8_lossy(&answer.body));
                     }
                     out.push(started.elapsed());
                 }
