@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use samverka_protocol::agreement::AgreementSignature;
-use samverka_protocol::governance::{Justering, JusteringStatus, Minutes, MinutesItem, PaperRef, Vote};
+use samverka_protocol::governance::{
+    Diarium, Justering, JusteringStatus, Matter, Minutes, MinutesItem, PaperRef, Vote,
+};
 use samverka_protocol::needs::NeedUpdate;
 use samverka_protocol::outage::OutageAck;
 use samverka_protocol::roster::{Change, KeyKind, RosterUpdate};
@@ -101,7 +103,7 @@ impl samverka_web::Node for Site {
 
     fn matters(&self) -> Result<Vec<view::MatterRow>, view::Error> {
         self.chain()?;
-        Ok(governance::matters(self.ledger.store())?.iter().map(row).collect())
+        Ok(governance::each_matter(self.ledger.store(), matter_row))
     }
 
     fn matter_list(&self, query: &view::MatterQuery) -> Result<view::MatterList, view::Error> {
@@ -853,13 +855,21 @@ fn paper_view(p: &PaperRef) -> view::Paper {
 }
 
 fn row(m: &MatterSummary) -> view::MatterRow {
+    matter_row(&m.matter, m.diarium.as_ref(), m.status)
+}
+
+fn matter_row(
+    matter: &governance::Held<Matter>,
+    diarium: Option<&governance::Held<Diarium>>,
+    status: Status,
+) -> view::MatterRow {
     view::MatterRow {
-        id: m.matter.id(),
-        diarienummer: m.diarium.as_ref().map(|d| d.body.diarienummer.to_string()),
-        title: m.matter.body.title.clone(),
-        kind: m.matter.body.kind,
-        status: view_status(m.status),
-        time_ms: m.matter.record.header().time_ms,
+        id: matter.id(),
+        diarienummer: diarium.map(|d| d.body.diarienummer.to_string()),
+        title: matter.body.title.clone(),
+        kind: matter.body.kind,
+        status: view_status(status),
+        time_ms: matter.record.header().time_ms,
     }
 }
 
