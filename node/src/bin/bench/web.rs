@@ -20,7 +20,9 @@
 //! the store, in the same process and on the same cores — dials it before the votes, so each vote
 //! is gossiped to a peer that verifies and stores it; the run waits for the peer to hold every
 //! vote and prints how long after the last answer that took. The API's per-client write limit is
-//! raised, since every client is 127.0.0.1.
+//! raised, since every client is 127.0.0.1. The 32 concurrent clients (votes, and the `/healthz`
+//! limit beside them) write HTTP/1.1 by hand on keep-alive connections ([`crate::http1`]); the
+//! one-client reads use reqwest.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
