@@ -48,8 +48,9 @@ impl Inbox {
 /// A case as the API, the CLI and the pages show it.
 #[derive(Clone, Debug)]
 pub struct Case {
-    /// The case with its steps and state.
-    pub history: History,
+    /// The case with its steps and state, shared with the histories view (a list of every case
+    /// copies none of them).
+    pub history: Arc<History>,
     /// The name of the case's member.
     pub member_name: String,
     /// The SLA clocks, each read at the instant asked about.
@@ -62,7 +63,7 @@ pub struct Case {
 }
 
 impl Case {
-    fn of(history: History, chain: &RosterChain, tables: &Schedule, now_ms: i64) -> Case {
+    fn of(history: Arc<History>, chain: &RosterChain, tables: &Schedule, now_ms: i64) -> Case {
         let in_force = tables.in_force(history.reported_ms);
         let table = tables.table(history.reported_ms);
         let clocks = history
@@ -122,7 +123,7 @@ pub fn tables(store: &Store) -> Result<Arc<Schedule>, Error> {
 }
 
 /// Every case held with its events, as histories: a view ([`crate::read::views`]).
-struct Histories(Vec<History>);
+struct Histories(Vec<Arc<History>>);
 
 /// Every case held with its events, as histories; events grouped by the case they name.
 fn histories(store: &Store) -> Result<Arc<Histories>, Error> {
@@ -135,7 +136,7 @@ fn histories(store: &Store) -> Result<Arc<Histories>, Error> {
             }
         }
         let of = |c: &Record<Verified>| support::history(c, events.get(&c.id()).map_or(&[][..], Vec::as_slice));
-        Ok(Histories(cases.iter().filter_map(of).collect()))
+        Ok(Histories(cases.iter().filter_map(of).map(Arc::new).collect()))
     })
 }
 
@@ -161,7 +162,7 @@ pub fn case(store: &Store, chain: &RosterChain, id: &RecordId, now_ms: i64) -> R
 
 /// Cases and breaches at `now_ms`, per member, category and month.
 pub fn breaches(store: &Store, now_ms: i64) -> Result<BTreeMap<BreachKey, Breach>, Error> {
-    Ok(support::breaches(&histories(store)?.0, &*tables(store)?, now_ms))
+    Ok(support::breaches(histories(store)?.0.iter().map(|h| &**h), &*tables(store)?, now_ms))
 }
 
 /// A claimed time in Stockholm, `YYYY-MM-DD HH:MM`, as the CLI and the pages show it.

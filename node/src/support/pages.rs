@@ -182,7 +182,8 @@ pub fn subject(ledger: &Ledger, kind: Kind, body: &[u8]) -> Result<view::Subject
     }
     let e = SupportEvent::from_bytes(body).map_err(read)?;
     let chain = chain(ledger)?;
-    let title = case(ledger.store(), &chain, &e.case, now_ms())?.map(|c| c.history.case.title).unwrap_or_default();
+    let title =
+        case(ledger.store(), &chain, &e.case, now_ms())?.map(|c| c.history.case.title.clone()).unwrap_or_default();
     Ok(view::Subject::Support { case: Some(e.case), title, step: e.action.name(), text: e.text })
 }
 
