@@ -11,6 +11,8 @@
 //! [`scan`] and [`scan_bodies`] list a whole kind: a shared register's records from the read
 //! model's memory, any other kind's (the roster updates, for instance) from the store.
 
+pub mod pages;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, RwLockReadGuard};
 

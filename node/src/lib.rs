@@ -19,6 +19,7 @@ pub mod plan;
 pub mod proposal;
 pub mod read;
 pub mod report;
+pub mod roster;
 pub mod signer;
 pub mod site;
 pub mod storage;

@@ -146,12 +146,13 @@ pub mod pages {
     use samverka_protocol::governance::BallotClose;
     use samverka_protocol::needs::{Area, Asker, Decision, Need, NeedUpdate, State, Step, Taken, Violation};
     use samverka_protocol::plan::{Plan, Violation as FieldViolation};
-    use samverka_protocol::{Body as _, RecordId, Role};
+    use samverka_protocol::{Body as _, Kind, RecordId, Role};
     use samverka_web::view::{self, need as nv};
 
     use super::{backlog, follows, lines, Filter, Line};
     use crate::governance::{self, member_name};
     use crate::ledger::Ledger;
+    use crate::offer::{self, Context, Made, Making};
 
     fn read(e: crate::governance::Error) -> view::Error {
         view::Error::Read(Box::new(e))
@@ -273,7 +274,7 @@ pub mod pages {
 
     /// Whether `need` is a need held here: an update naming one not held would wait for it rather
     /// than be judged, so it is refused before it is offered.
-    pub fn held(ledger: &Ledger, need: &RecordId) -> Result<Result<(), view::Refusal>, view::Error> {
+    fn held(ledger: &Ledger, need: &RecordId) -> Result<Result<(), view::Refusal>, view::Error> {
         let Some(chain) = ledger.chain() else { return Err(view::Error::NoFederation) };
         Ok(match super::need(ledger.store(), &chain, need).map_err(read)? {
             Some(_) => Ok(()),
@@ -283,7 +284,7 @@ pub mod pages {
 
     /// The body of the need `member` registers from the form, checked by every rule a need can
     /// be checked by alone (`Need::check_alone`), or the refusal naming the field to correct.
-    pub fn need_body(member: &str, d: nv::NeedDraft) -> Result<Vec<u8>, view::Refusal> {
+    fn need_body(member: &str, d: nv::NeedDraft) -> Result<Vec<u8>, view::Refusal> {
         let area = Area::parse(&d.area).ok_or_else(|| refusal("need_area", "choose an area", Some("area")))?;
         let wished = Some(d.wished.trim().to_owned()).filter(|w| !w.is_empty());
         let need = Need {
@@ -302,7 +303,7 @@ pub mod pages {
     /// The body of the step typed on the need `need`, following the last step on its path, or
     /// the refusal to show. The records the step names must be held here (a plan, a ballot
     /// closing), so a mistyped id is refused naming the field rather than waiting.
-    pub fn step_body(
+    fn step_body(
         ledger: &Ledger,
         need: &RecordId,
         d: nv::StepDraft,
@@ -357,7 +358,7 @@ pub mod pages {
     /// The ranking `member` signs from the ballot's places: the needs given a place, by place.
     /// Each place is a whole number from 1 to the number of needs on the ballot, used once; an
     /// empty place leaves the need unranked. Only open needs held here are ranked.
-    pub fn rank_body(
+    fn rank_body(
         ledger: &Ledger,
         member: &str,
         places: Vec<(RecordId, String)>,
@@ -387,15 +388,46 @@ pub mod pages {
         Ok(Ok(NeedUpdate::Rank { needs: ranked.into_iter().map(|(_, id)| id).collect() }.to_bytes()))
     }
 
+    /// The need or need update `action` makes for `me`'s member, or why not.
+    pub fn make(ctx: &Context<'_>, me: &view::Me, action: nv::Action) -> Making {
+        let ledger = ctx.ledger;
+        let (kind, body) = match action {
+            nv::Action::Endorse { need } => match held(ledger, &need)? {
+                Ok(()) => (Kind::NeedUpdate, Ok(NeedUpdate::Endorse { need }.to_bytes())),
+                Err(refusal) => return Ok(Err(refusal)),
+            },
+            nv::Action::Register(draft) => (Kind::Need, need_body(&me.member, draft)),
+            nv::Action::Step { need, draft } => (Kind::NeedUpdate, step_body(ledger, &need, draft)?),
+            nv::Action::Rank { places } => (Kind::NeedUpdate, rank_body(ledger, &me.member, places)?),
+        };
+        Ok(body.map(|body| Made::new(kind, body)))
+    }
+
+    /// Needs and need updates offered: what they say and where they are read.
+    pub struct Signing;
+
+    impl offer::Domain for Signing {
+        fn kinds(&self) -> &'static [Kind] {
+            &[Kind::Need, Kind::NeedUpdate]
+        }
+
+        fn subject(&self, ledger: &Ledger, me: &view::Me, _id: RecordId, kind: Kind, body: &[u8]) -> offer::Subject {
+            subject(ledger, me, kind, body)
+        }
+
+        fn back(&self, kind: Kind, id: &RecordId, body: &[u8]) -> String {
+            let need = match kind {
+                Kind::Need => Some(*id),
+                _ => NeedUpdate::from_bytes(body).ok().and_then(|u| u.need()),
+            };
+            need.map_or_else(|| "/behov".into(), |need| format!("/behov/{}", need.to_hex()))
+        }
+    }
+
     /// What an offered need or need update shows the person who signs it.
-    pub fn subject(
-        ledger: &Ledger,
-        me: &view::Me,
-        kind: samverka_protocol::Kind,
-        body: &[u8],
-    ) -> Result<view::Subject, view::Error> {
+    fn subject(ledger: &Ledger, me: &view::Me, kind: Kind, body: &[u8]) -> offer::Subject {
         let decode = |e: samverka_protocol::encoding::DecodeError| view::Error::Read(Box::new(e));
-        if kind == samverka_protocol::Kind::Need {
+        if kind == Kind::Need {
             let n = Need::from_bytes(body).map_err(decode)?;
             let need = nv::NeedDraft {
                 title: n.title,

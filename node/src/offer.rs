@@ -27,16 +27,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use samverka_protocol::agreement::{Act, AgreementSignature};
-use samverka_protocol::governance::{
-    Choice, Justering, Matter, Meeting, Minutes, MinutesItem, PaperRef, Procedure, Vote,
-};
-use samverka_protocol::roster::{Change, KeyKind, RosterUpdate};
-use samverka_protocol::{encoding, Body, Draft, Kind, MatterKind, MemberId, PublicKey, RecordId, Role, Signature};
-use samverka_web::view::agreement::AgreementAct;
+use samverka_protocol::{encoding, Draft, Kind, PublicKey, RecordId, Signature};
+use samverka_web::view;
 use serde::{Deserialize, Serialize};
 
-use crate::governance::{self, Status};
+use crate::governance;
 use crate::ledger::{self, Ledger, Outcome, Source};
 
 /// What is pending for one person (persisted under the person's key).
@@ -53,50 +48,10 @@ impl Pending {
     }
 }
 
-/// Why the node does not offer or store a record.
+/// Why the node does not offer or store a record, whatever its domain (a domain's own
+/// refusals are made by its [`Domain::make`]-like function as a `view::Refusal`).
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
-    /// No matter with this id is held.
-    #[error("no matter {0} is held here")]
-    UnknownMatter(RecordId),
-    /// The matter's closer has closed it: a vote would not count.
-    #[error("matter {0} is closed: votes are no longer counted")]
-    BallotClosed(RecordId),
-    /// No minutes with this id are held.
-    #[error("no minutes {0} are held here")]
-    UnknownMinutes(RecordId),
-    /// The member is not in the current roster with an organisation key.
-    #[error("member {0} has no organisation key in the current roster")]
-    NoOrganisationKey(MemberId),
-    /// Ordförande and förvaltare are federation-wide roles: certifying them needs the roster
-    /// threshold (docs/protocol.md §8.2), not one member's signature.
-    #[error("the role {} is federation-wide: certifying it needs the roster threshold (samverka roster propose)", .0.swedish())]
-    FederationRole(Role),
-    /// A day of a mandate period is not a date.
-    #[error("{0:?} is not a date like 2026-11-23")]
-    BadDay(String),
-    /// No meeting with this id is held.
-    #[error("no meeting {0} is held here")]
-    UnknownMeeting(RecordId),
-    /// The person is not one of the minutes' justerare.
-    #[error("you are not a justerare of minutes {0}")]
-    NotJusterare(RecordId),
-    /// No agreement with this id is held.
-    #[error("no agreement {0} is held here")]
-    UnknownAgreement(RecordId),
-    /// The person's member is not a party to the agreement.
-    #[error("{0} is not a party to agreement {1}")]
-    NotAParty(MemberId, RecordId),
-    /// The person's member's party has already signed the agreement.
-    #[error("{0} has already signed agreement {1}")]
-    AlreadySigned(MemberId, RecordId),
-    /// Notice or withdrawal on an agreement version that is not in force (gällande): not yet
-    /// signed by all, amended, given notice on already, or ended.
-    #[error("agreement {0} is not in force: notice and withdrawal apply to an agreement in force")]
-    NotInForce(RecordId),
-    /// The member's party has already withdrawn from the agreement.
-    #[error("{0} has already withdrawn from agreement {1}")]
-    AlreadyWithdrawn(MemberId, RecordId),
     /// Nothing waits for this signature: the offer was replaced, or already stored or refused.
     #[error("record {0} is not offered to you (any more): start again from the page")]
     NotOffered(RecordId),
@@ -114,22 +69,14 @@ impl Refusal {
     /// A stable code.
     pub fn code(&self) -> &'static str {
         match self {
-            Refusal::UnknownMatter(_) => "unknown_matter",
-            Refusal::BallotClosed(_) => "ballot_closed",
-            Refusal::UnknownMinutes(_) => "unknown_minutes",
-            Refusal::UnknownMeeting(_) => "unknown_meeting",
-            Refusal::NoOrganisationKey(_) => "no_organisation_key",
-            Refusal::BadDay(_) => "bad_date",
-            Refusal::FederationRole(_) => "federation_role",
-            Refusal::NotJusterare(_) => "not_justerare",
             Refusal::NotOffered(_) => "not_offered",
-            Refusal::UnknownAgreement(_) => "unknown_agreement",
-            Refusal::NotAParty(..) => "not_a_party",
-            Refusal::AlreadySigned(..) => "already_signed",
-            Refusal::NotInForce(_) => "not_in_force",
-            Refusal::AlreadyWithdrawn(..) => "already_withdrawn",
             Refusal::Refused(e) | Refusal::NotStored(e) => e.code(),
         }
+    }
+
+    /// As the pages show it; `given_back` names a signed record whose position is free again.
+    pub fn view(&self, given_back: Option<RecordId>) -> view::Refusal {
+        view::Refusal { code: self.code(), detail: self.to_string(), given_back, field: None }
     }
 }
 
@@ -163,6 +110,64 @@ impl From<crate::storage::Error> for Error {
     }
 }
 
+/// What a domain's application module needs to make a record of a person's action.
+pub struct Context<'a> {
+    /// The node's ledger.
+    pub ledger: &'a Ledger,
+    /// The node's key: the closer of the matters its host officers put.
+    pub node_key: PublicKey,
+    /// Now, in Unix milliseconds (a meeting's notice is given on its Stockholm day).
+    pub now_ms: i64,
+}
+
+/// The record a domain makes of a person's action, for the node to prepare (rule 1).
+#[derive(Clone, Debug)]
+pub struct Made {
+    /// The record's kind.
+    pub kind: Kind,
+    /// Its body.
+    pub body: Vec<u8>,
+    /// The key that signs it, when not the person's own: a roster change is signed with the
+    /// organisation key of the person's member, whose key file they hold.
+    pub author: Option<PublicKey>,
+    /// Bytes the record names by hash (a matter's papers), kept once the offer stands: the
+    /// record may be signed from another tab, and a peer asks for them as soon as it holds it.
+    pub blobs: Vec<Vec<u8>>,
+}
+
+impl Made {
+    /// A record of `kind` with `body`, signed by the person, naming no blobs.
+    pub fn new(kind: Kind, body: Vec<u8>) -> Made {
+        Made { kind, body, author: None, blobs: Vec::new() }
+    }
+}
+
+/// What a domain's application module makes of one of its actions: the record, or the refusal
+/// the form shows again (nothing is taken), or a failure of the node.
+pub type Making = Result<Result<Made, view::Refusal>, view::Error>;
+
+/// A domain's part in signing in the browser, besides making records of its actions (each
+/// domain's `make` takes its own action type): what an offered record says, and where the signer
+/// reads it once stored. A domain answers for the kinds it lists; the node keeps one list of
+/// domains (`crate::site`).
+pub trait Domain: Sync {
+    /// The kinds of record this domain makes.
+    fn kinds(&self) -> &'static [Kind];
+    /// What the offered record `id` of `kind` with `body` says, for `me` who signs it.
+    fn subject(&self, ledger: &Ledger, me: &view::Me, id: RecordId, kind: Kind, body: &[u8]) -> Subject;
+    /// The page where the signer reads the stored record `id` of `kind` with `body`.
+    fn back(&self, kind: Kind, id: &RecordId, body: &[u8]) -> String;
+}
+
+/// What an offered record says, or a failure reading what it names.
+pub type Subject = Result<view::Subject, view::Error>;
+
+/// The error of an offered body that does not decode: the node made it, so this is a failure of
+/// the node's store, not the person's input.
+pub fn undecodable(e: samverka_protocol::encoding::DecodeError) -> view::Error {
+    view::Error::Read(Box::new(e))
+}
+
 /// The browser-signing side of a node.
 pub struct Offers {
     ledger: Arc<Ledger>,
@@ -179,143 +184,6 @@ impl Offers {
 
     fn guard(&self) -> std::sync::MutexGuard<'_, ()> {
         self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The body of `member`'s vote on `matter`, if the matter is open.
-    pub fn vote_body(
-        &self,
-        member: &MemberId,
-        matter: &RecordId,
-        choice: Choice,
-    ) -> Result<Result<Vec<u8>, Refusal>, Error> {
-        let store = self.ledger.store();
-        let Some(summary) = governance::matter_summary(store, matter)? else {
-            return Ok(Err(Refusal::UnknownMatter(*matter)));
-        };
-        if summary.status != Status::Open {
-            return Ok(Err(Refusal::BallotClosed(*matter)));
-        }
-        Ok(Ok(Vote { matter: *matter, member: member.clone(), choice }.to_bytes()))
-    }
-
-    /// The body of `key`'s justering of `minutes`, if it is one of their justerare.
-    pub fn justering_body(&self, key: &PublicKey, minutes: &RecordId) -> Result<Result<Vec<u8>, Refusal>, Error> {
-        let Some(held) = governance::get::<samverka_protocol::governance::Minutes>(self.ledger.store(), minutes)?
-        else {
-            return Ok(Err(Refusal::UnknownMinutes(*minutes)));
-        };
-        if !held.body.signers().contains(key) {
-            return Ok(Err(Refusal::NotJusterare(*minutes)));
-        }
-        Ok(Ok(Justering { minutes: *minutes }.to_bytes()))
-    }
-
-    /// The body of a signature, notice or withdrawal (`act`; the last two given today, Stockholm)
-    /// on the agreement version `agreement` for the party of `member` (its firmatecknare signs;
-    /// the rules judge the key's role and whether the act is allowed).
-    pub fn agreement_signature_body(
-        &self,
-        member: &MemberId,
-        agreement: &RecordId,
-        act: AgreementAct,
-    ) -> Result<Result<Vec<u8>, Refusal>, Error> {
-        let store = self.ledger.store();
-        let chain = self.ledger.chain().ok_or(ledger::Error::NoFederation)?;
-        let Some(report) = crate::agreement::agreement(store, &chain, agreement, crate::agreement::today())? else {
-            return Ok(Err(Refusal::UnknownAgreement(*agreement)));
-        };
-        let Some(party) = crate::agreement::party_of(&report.summary.agreement.body, member) else {
-            return Ok(Err(Refusal::NotAParty(member.clone(), *agreement)));
-        };
-        let ours = report.parties.iter().find(|p| p.index == party);
-        let in_force = matches!(report.summary.status, samverka_protocol::agreement::Status::Gallande { .. });
-        let given = || crate::agreement::today().to_string();
-        let act = match act {
-            AgreementAct::Sign if ours.is_some_and(|p| p.signature.is_some()) => {
-                return Ok(Err(Refusal::AlreadySigned(member.clone(), *agreement)));
-            }
-            AgreementAct::Sign => Act::Sign,
-            AgreementAct::Notice | AgreementAct::Withdrawal if !in_force => {
-                return Ok(Err(Refusal::NotInForce(*agreement)));
-            }
-            AgreementAct::Withdrawal if ours.is_some_and(|p| p.withdrawal.is_some()) => {
-                return Ok(Err(Refusal::AlreadyWithdrawn(member.clone(), *agreement)));
-            }
-            AgreementAct::Notice => Act::Notice { given: given() },
-            AgreementAct::Withdrawal => Act::Withdrawal { given: given() },
-        };
-        let body = AgreementSignature { agreement: *agreement, party, act, original: None };
-        Ok(Ok(body.to_bytes()))
-    }
-
-    /// The body of a new matter put by a host officer, closed by `closer` (this node's key).
-    pub fn matter_body(
-        kind: MatterKind,
-        title: String,
-        proposal: String,
-        alternatives: Vec<String>,
-        papers: Vec<PaperRef>,
-        closer: PublicKey,
-    ) -> Vec<u8> {
-        let procedure = Procedure::Meeting { meeting: None };
-        Matter { kind, title, proposal, alternatives, papers, procedure, closer, subject: None }.to_bytes()
-    }
-
-    /// The body of a meeting called with notice given on the Stockholm day of `now_ms`.
-    pub fn meeting_body(title: String, date: String, place: String, agenda: Vec<RecordId>, now_ms: i64) -> Vec<u8> {
-        Meeting { title, date, place, agenda, notice_given_on: governance::stockholm_date(now_ms) }.to_bytes()
-    }
-
-    /// The body of minutes of the held meeting `draft.meeting`, each paragraph naming the
-    /// closing that decided its matter when one is held (the rules judge the rest).
-    pub fn minutes_body(&self, draft: Minutes) -> Result<Result<Vec<u8>, Refusal>, Error> {
-        let store = self.ledger.store();
-        if governance::get::<Meeting>(store, &draft.meeting)?.is_none() {
-            return Ok(Err(Refusal::UnknownMeeting(draft.meeting)));
-        }
-        let items = draft
-            .items
-            .into_iter()
-            .map(|item| MinutesItem { closing: governance::final_closing(store, &item.matter), ..item })
-            .collect();
-        Ok(Ok(Minutes { items, ..draft }.to_bytes()))
-    }
-
-    /// The next roster version certifying `key` for `member`, with `roles` and the mandate
-    /// period `valid` (first and last day, either open), and the member's organisation key that
-    /// signs it: a change the member makes alone (docs/protocol.md §8.2), so never of a
-    /// federation-wide role.
-    pub fn certify_body(
-        &self,
-        member: &MemberId,
-        key: PublicKey,
-        roles: Vec<Role>,
-        valid: (Option<String>, Option<String>),
-        reason: String,
-    ) -> Result<Result<(PublicKey, Vec<u8>), Refusal>, Error> {
-        if let Some(role) = roles.iter().find(|r| matches!(r, Role::Ordforande | Role::Forvaltare)) {
-            return Ok(Err(Refusal::FederationRole(*role)));
-        }
-        let chain = self.ledger.chain().ok_or(ledger::Error::NoFederation)?;
-        let current = chain.current();
-        let org = current.keys.iter().find(|(_, g)| g.kind == KeyKind::Organisation && g.member == *member);
-        let Some((org, _)) = org else { return Ok(Err(Refusal::NoOrganisationKey(member.clone()))) };
-        let day = |d: Option<String>, end: bool| match d {
-            None => Ok(None),
-            Some(d) => governance::stockholm_day_ms(&d, end).map(Some).ok_or(Refusal::BadDay(d)),
-        };
-        let (valid_from_ms, valid_until_ms) = match (day(valid.0, false), day(valid.1, true)) {
-            (Ok(from), Ok(until)) => (from, until),
-            (Err(refusal), _) | (_, Err(refusal)) => return Ok(Err(refusal)),
-        };
-        let change = Change::CertifyKey {
-            member: member.clone(),
-            key,
-            kind: KeyKind::Person { roles, valid_from_ms, valid_until_ms },
-        };
-        let update =
-            RosterUpdate { version: current.version + 1, previous: current.head, changes: vec![change], reason };
-        Ok(Ok((*org, update.to_bytes())))
     }
 
     /// Prepares `kind` with `body` for `author` (rule 1) and persists the offer (rule 2) for

@@ -4,22 +4,19 @@
 
 use std::sync::Arc;
 
-use samverka_protocol::agreement::AgreementSignature;
-use samverka_protocol::governance::{
-    Diarium, Justering, JusteringStatus, Matter, Minutes, MinutesItem, PaperRef, Vote,
-};
-use samverka_protocol::needs::NeedUpdate;
-use samverka_protocol::outage::OutageAck;
+use samverka_protocol::governance::JusteringStatus;
 use samverka_protocol::roster::{Change, KeyKind, RosterUpdate};
 use samverka_protocol::support::SlaTable;
 use samverka_protocol::testkit;
 use samverka_protocol::{Body as _, Kind, PublicKey, RecordId, Role, RosterChain, Signature, SigningKey};
 use samverka_web::view;
 
+use crate::governance::pages::{matter_row, minutes_row, minutes_view, paper_view, row, view_status};
 use crate::governance::{self, MatterSummary, Status};
 use crate::ledger::Ledger;
 use crate::network;
 use crate::offer::{self, Offers, Pending};
+use crate::roster::fingerprint;
 
 /// The web pages' view of this node.
 pub struct Site {
@@ -232,7 +229,7 @@ impl samverka_web::Node for Site {
         let signed: Vec<PublicKey> = report.justeringar.iter().map(|j| j.record.header().author).collect();
         let row = minutes_row(&report);
         let meeting = report.meeting.as_ref().map(governance::Held::id);
-        Ok(Some(self.minutes_view(&chain, row, meeting, &report.minutes.body, &report.items, &signed)?))
+        Ok(Some(minutes_view(&self.ledger, &chain, row, meeting, &report.minutes.body, &report.items, &signed)?))
     }
 
     async fn node_state(&self) -> Result<view::NodeState, view::Error> {
@@ -343,105 +340,32 @@ impl samverka_web::Node for Site {
     }
 
     fn prepare(&self, me: &view::Me, action: view::Action) -> Result<Result<view::Offer, view::Refusal>, view::Error> {
-        let now = jiff::Timestamp::now().as_millisecond();
-        let mut author = me.key;
-        let mut uploads: Vec<view::Upload> = Vec::new();
-        let (kind, body) = match action {
-            view::Action::Vote { matter, choice } => (Kind::Vote, self.offers.vote_body(&me.member, &matter, choice)?),
-            view::Action::Justera { minutes } => (Kind::Justering, self.offers.justering_body(&me.key, &minutes)?),
-            view::Action::Matter { kind, title, proposal, alternatives, papers } => {
-                let refs = papers.iter().map(|p| PaperRef::describe(&p.name, &p.bytes)).collect();
-                uploads = papers;
-                (Kind::Matter, Ok(Offers::matter_body(kind, title, proposal, alternatives, refs, self.node_key)))
-            }
-            view::Action::Meeting { title, date, place, agenda } => {
-                (Kind::Meeting, Ok(Offers::meeting_body(title, date, place, agenda, now)))
-            }
-            view::Action::Minutes { meeting, present, items, justerare, chair, anslag_date } => {
-                let items =
-                    items.into_iter().map(|(matter, text)| MinutesItem { matter, closing: None, text }).collect();
-                let draft = Minutes { meeting, present, items, justerare, chair, anslag_date };
-                (Kind::Minutes, self.offers.minutes_body(draft)?)
-            }
-            view::Action::Agreement { agreement, act } => {
-                (Kind::AgreementSignature, self.offers.agreement_signature_body(&me.member, &agreement, act)?)
-            }
-            view::Action::EndorseNeed { need } => match crate::needs::pages::held(&self.ledger, &need)? {
-                Ok(()) => (Kind::NeedUpdate, Ok(NeedUpdate::Endorse { need }.to_bytes())),
-                Err(refusal) => return Ok(Err(refusal)),
-            },
-            view::Action::AcknowledgeOutage { notice } => match crate::outage::pages::held(&self.ledger, &notice)? {
-                Ok(()) => (Kind::OutageAck, Ok(OutageAck { notice }.to_bytes())),
-                Err(refusal) => return Ok(Err(refusal)),
-            },
-            view::Action::RegisterNeed(draft) => match crate::needs::pages::need_body(&me.member, draft) {
-                Ok(body) => (Kind::Need, Ok(body)),
-                Err(refusal) => return Ok(Err(refusal)),
-            },
-            view::Action::StepNeed { need, draft } => match crate::needs::pages::step_body(&self.ledger, &need, draft)?
-            {
-                Ok(body) => (Kind::NeedUpdate, Ok(body)),
-                Err(refusal) => return Ok(Err(refusal)),
-            },
-            view::Action::RankNeeds { places } => {
-                match crate::needs::pages::rank_body(&self.ledger, &me.member, places)? {
-                    Ok(body) => (Kind::NeedUpdate, Ok(body)),
-                    Err(refusal) => return Ok(Err(refusal)),
-                }
-            }
-            view::Action::PublishOutage(draft) => match crate::outage::pages::notice_body(draft) {
-                Ok(body) => (Kind::OutageNotice, Ok(body)),
-                Err(refusal) => return Ok(Err(refusal)),
-            },
-            view::Action::UpdateOutage { notice, text, end } => {
-                match crate::outage::pages::update_body(&self.ledger, notice, text, &end)? {
-                    Ok(body) => (Kind::OutageNotice, Ok(body)),
-                    Err(refusal) => return Ok(Err(refusal)),
-                }
-            }
-            view::Action::ClearOutage { notice, text } => {
-                match crate::outage::pages::clear_body(&self.ledger, notice, text)? {
-                    Ok(body) => (Kind::OutageNotice, Ok(body)),
-                    Err(refusal) => return Ok(Err(refusal)),
-                }
-            }
-            view::Action::SupportCase { category, priority, title, description } => {
-                match crate::support::pages::case_body(&me.member, category, &priority, title, description) {
-                    Ok(body) => (Kind::SupportCase, Ok(body)),
-                    Err(refusal) => return Ok(Err(refusal)),
-                }
-            }
-            view::Action::SupportStep { case, step, text, reference } => {
-                match crate::support::pages::step_body(&self.ledger, &case, &step, text, reference)? {
-                    Ok(body) => (Kind::SupportEvent, Ok(body)),
-                    Err(refusal) => return Ok(Err(refusal)),
-                }
-            }
-            view::Action::Certify { member, key, roles, valid, reason } => {
-                match self.offers.certify_body(&member, key, roles, valid, reason)? {
-                    Ok((org, body)) => {
-                        author = org;
-                        (Kind::RosterUpdate, Ok(body))
-                    }
-                    Err(refusal) => (Kind::RosterUpdate, Err(refusal)),
-                }
-            }
+        let ctx = offer::Context {
+            ledger: &self.ledger,
+            node_key: self.node_key,
+            now_ms: jiff::Timestamp::now().as_millisecond(),
         };
-        let body = match body {
-            Ok(b) => b,
-            Err(refusal) => return Ok(Err(refused(&refusal, None))),
+        let made = match action {
+            view::Action::Governance(a) => governance::pages::make(&ctx, me, a)?,
+            view::Action::Roster(a) => crate::roster::make(&ctx, me, a)?,
+            view::Action::Agreement(a) => crate::agreement::pages::make(&ctx, me, a)?,
+            view::Action::Need(a) => crate::needs::pages::make(&ctx, me, a)?,
+            view::Action::Outage(a) => crate::outage::pages::make(&ctx, me, a)?,
+            view::Action::Support(a) => crate::support::pages::make(&ctx, me, a)?,
         };
-        match self.offers.prepare(me.key, author, kind, body, now)? {
+        let made = match made {
+            Ok(made) => made,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let author = made.author.unwrap_or(me.key);
+        match self.offers.prepare(me.key, author, made.kind, made.body, ctx.now_ms)? {
             Ok(pending) => {
-                // The record names the papers, so their bytes are kept now: the record may be
-                // signed from another tab, and a peer asks for them as soon as it holds it
-                // (docs/web.md §3.4).
-                for paper in &uploads {
-                    self.ledger.store().put_blob(&paper.bytes)?;
+                for blob in &made.blobs {
+                    self.ledger.store().put_blob(blob)?;
                 }
                 Ok(Ok(self.describe(me, &pending)?))
             }
-            Err(refusal) => Ok(Err(refused(&refusal, None))),
+            Err(refusal) => Ok(Err(refusal.view(None))),
         }
     }
 
@@ -461,34 +385,15 @@ impl samverka_web::Node for Site {
         let pending = self.offers.pending(&me.key)?;
         match self.offers.submit(&me.key, id, signature)? {
             Ok(id) => {
-                let back = match pending.as_ref().map(|p| (&p.draft.header.kind, &p.draft.body)) {
-                    Some((Kind::Vote, body)) => Vote::from_bytes(body)
-                        .map_or_else(|_| "/att-gora".into(), |v| format!("/arenden/{}", v.matter.to_hex())),
-                    Some((Kind::Matter, _)) => format!("/arenden/{}", id.to_hex()),
-                    Some((Kind::Meeting, _)) => "/sammantraden".into(),
-                    Some((Kind::Minutes, _)) => format!("/protokoll/{}", id.to_hex()),
-                    Some((Kind::RosterUpdate, _)) => "/medlemmar".into(),
-                    Some((Kind::AgreementSignature, body)) => AgreementSignature::from_bytes(body)
-                        .map_or_else(|_| "/avtal".into(), |s| format!("/avtal/{}", s.agreement.to_hex())),
-                    Some((Kind::Need, _)) => format!("/behov/{}", id.to_hex()),
-                    Some((Kind::OutageNotice, body)) => crate::outage::pages::back(&id, body),
-                    Some((Kind::NeedUpdate, body)) => NeedUpdate::from_bytes(body)
-                        .ok()
-                        .and_then(|u| u.need())
-                        .map_or_else(|| "/behov".into(), |need| format!("/behov/{}", need.to_hex())),
-                    Some((Kind::OutageAck, body)) => OutageAck::from_bytes(body).map_or_else(
-                        |_| "/driftstorningar".into(),
-                        |a| format!("/driftstorningar/{}", a.notice.to_hex()),
-                    ),
-                    Some((kind @ (Kind::SupportCase | Kind::SupportEvent), body)) => {
-                        crate::support::pages::back(*kind, &id, body)
-                    }
-                    _ => "/att-gora".into(),
-                };
+                let back = pending.as_ref().and_then(|p| {
+                    let (kind, body) = (p.draft.header.kind, &p.draft.body);
+                    signing(kind).map(|domain| domain.back(kind, &id, body))
+                });
+                let back = back.unwrap_or_else(|| "/att-gora".into());
                 Ok(Ok(view::Submitted { id, back }))
             }
-            Err(refusal @ offer::Refusal::Refused(_)) => Ok(Err(refused(&refusal, Some(*id)))),
-            Err(refusal) => Ok(Err(refused(&refusal, None))),
+            Err(refusal @ offer::Refusal::Refused(_)) => Ok(Err(refusal.view(Some(*id)))),
+            Err(refusal) => Ok(Err(refusal.view(None))),
         }
     }
 
@@ -633,191 +538,19 @@ impl Site {
         }
     }
 
-    /// An offer as the pages show it: what the record says, in the read models' terms.
-    /// Minutes as people read them: `body`'s paragraphs (resolved as `items`), present members
-    /// and signers by name, with whether each has justerat (is among `signed`).
-    fn minutes_view(
-        &self,
-        chain: &RosterChain,
-        row: view::MinutesRow,
-        meeting: Option<RecordId>,
-        body: &Minutes,
-        items: &[governance::ItemLine],
-        signed: &[PublicKey],
-    ) -> Result<view::MinutesView, view::Error> {
-        let store = self.ledger.store();
-        let roster = chain.current();
-        let signers = body
-            .signers()
-            .iter()
-            .map(|key| {
-                let grant = roster.keys.get(key);
-                let roles = match grant.map(|g| &g.kind) {
-                    Some(KeyKind::Person { roles, .. }) => roles.clone(),
-                    _ => Vec::new(),
-                };
-                let member = governance::member_of_key(chain, key)
-                    .map_or_else(String::new, |m| governance::member_name(chain, &m));
-                view::SignerView { key: *key, roles, member, chair: *key == body.chair, signed: signed.contains(key) }
-            })
-            .collect();
-        let mut lines = Vec::new();
-        for item in items {
-            let alternatives = governance::get::<samverka_protocol::governance::Matter>(store, &item.matter)?
-                .map(|m| m.body.alternatives)
-                .unwrap_or_default();
-            lines.push(view::MinutesItemView {
-                matter: view::AgendaItem {
-                    matter: item.matter,
-                    title: item.title.clone(),
-                    diarienummer: item.diarienummer.as_ref().map(ToString::to_string),
-                },
-                outcome: item.closing.and_then(|(_, outcome)| outcome),
-                alternatives,
-                text: item.text.clone(),
-            });
-        }
-        Ok(view::MinutesView {
-            row,
-            meeting,
-            present: body.present.iter().map(|m| governance::member_name(chain, m)).collect(),
-            items: lines,
-            signers,
-            justerat: body.signers().iter().all(|k| signed.contains(k)),
-            anslag_date: body.anslag_date.clone(),
-        })
-    }
-
+    /// An offer as the pages show it: what the record says, in its domain's terms.
     fn describe(&self, me: &view::Me, pending: &Pending) -> Result<view::Offer, view::Error> {
         let draft = &pending.draft;
-        let store = self.ledger.store();
-        let subject = match draft.header.kind {
-            Kind::Vote => {
-                let vote = Vote::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
-                let summary = governance::matter_summary(store, &vote.matter)?.ok_or_else(|| {
-                    view::Error::Read(format!("matter {} of an offered vote is not held", vote.matter).into())
-                })?;
-                view::Subject::Vote {
-                    alternatives: summary.matter.body.alternatives.clone(),
-                    matter: row(&summary),
-                    member: me.member_name.clone(),
-                    choice: vote.choice,
-                }
-            }
-            Kind::Matter => {
-                let m = samverka_protocol::governance::Matter::from_bytes(&draft.body)
-                    .map_err(|e| view::Error::Read(Box::new(e)))?;
-                view::Subject::Matter {
-                    kind: m.kind,
-                    title: m.title,
-                    proposal: m.proposal,
-                    alternatives: m.alternatives,
-                    papers: m.papers.iter().map(paper_view).collect(),
-                }
-            }
-            Kind::Meeting => {
-                let m = samverka_protocol::governance::Meeting::from_bytes(&draft.body)
-                    .map_err(|e| view::Error::Read(Box::new(e)))?;
-                let matters = governance::matters(store)?;
-                let agenda = m
-                    .agenda
-                    .iter()
-                    .map(|id| {
-                        let held = matters.iter().find(|s| s.matter.id() == *id);
-                        view::AgendaItem {
-                            matter: *id,
-                            title: held.map(|s| s.matter.body.title.clone()),
-                            diarienummer: held
-                                .and_then(|s| s.diarium.as_ref())
-                                .map(|d| d.body.diarienummer.to_string()),
-                        }
-                    })
-                    .collect();
-                view::Subject::Meeting {
-                    meeting: view::MeetingRow {
-                        id: pending.id(),
-                        title: m.title,
-                        date: m.date,
-                        place: m.place,
-                        notice_given_on: m.notice_given_on,
-                        agenda,
-                        minutes: Vec::new(),
-                    },
-                }
-            }
-            Kind::RosterUpdate => {
-                let update = RosterUpdate::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
-                let chain = self.chain()?;
-                let certified = update.changes.iter().find_map(|c| match c {
-                    Change::CertifyKey {
-                        member,
-                        key,
-                        kind: KeyKind::Person { roles, valid_from_ms, valid_until_ms },
-                    } => {
-                        let person = view::Person {
-                            key: *key,
-                            roles: roles.clone(),
-                            fingerprint: fingerprint(key),
-                            valid: (*valid_from_ms, *valid_until_ms),
-                        };
-                        Some((governance::member_name(&chain, member), person))
-                    }
-                    _ => None,
-                });
-                let (member, person) = certified
-                    .ok_or_else(|| view::Error::Read("an offered roster version certifies no person's key".into()))?;
-                view::Subject::Certify { version: update.version, member, person, reason: update.reason }
-            }
-            Kind::AgreementSignature => {
-                let signature =
-                    AgreementSignature::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
-                crate::agreement::pages::subject(&self.ledger, &signature)?
-            }
-            Kind::Need | Kind::NeedUpdate => {
-                crate::needs::pages::subject(&self.ledger, me, draft.header.kind, &draft.body)?
-            }
-            Kind::OutageNotice => crate::outage::pages::subject(&self.ledger, &draft.body)?,
-            Kind::OutageAck => {
-                let ack = OutageAck::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
-                let outage = crate::outage::pages::view(&self.ledger, &ack.notice, None)?.ok_or_else(|| {
-                    view::Error::Read(
-                        format!("the outage notice {} of an offered acknowledgement is not held", ack.notice).into(),
-                    )
-                })?;
-                view::Subject::OutageAck { outage: outage.row, member: me.member_name.clone() }
-            }
-            Kind::SupportCase | Kind::SupportEvent => {
-                crate::support::pages::subject(&self.ledger, draft.header.kind, &draft.body)?
-            }
-            Kind::Minutes => {
-                let minutes = Minutes::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
-                let chain = self.chain()?;
-                let meeting = governance::get::<samverka_protocol::governance::Meeting>(store, &minutes.meeting)?;
-                let row = view::MinutesRow {
-                    id: pending.id(),
-                    meeting: meeting.as_ref().map(|m| m.body.title.clone()).unwrap_or_default(),
-                    date: meeting.as_ref().map(|m| m.body.date.clone()).unwrap_or_default(),
-                };
-                let items = governance::minutes_items(store, &minutes)?;
-                let held = meeting.map(|m| m.id());
-                view::Subject::Minutes { minutes: self.minutes_view(&chain, row, held, &minutes, &items, &[])? }
-            }
-            _ => {
-                let justering = Justering::from_bytes(&draft.body).map_err(|e| view::Error::Read(Box::new(e)))?;
-                let report = governance::minutes_report(store, &justering.minutes)?.ok_or_else(|| {
-                    view::Error::Read(
-                        format!("minutes {} of an offered justering are not held", justering.minutes).into(),
-                    )
-                })?;
-                view::Subject::Justering { minutes: minutes_row(&report) }
-            }
-        };
+        let kind = draft.header.kind;
+        let domain = signing(kind)
+            .ok_or_else(|| view::Error::Read(format!("no domain makes offered records of kind {kind:?}").into()))?;
+        let subject = domain.subject(&self.ledger, me, pending.id(), kind, &draft.body)?;
         Ok(view::Offer {
             id: pending.id(),
             author: draft.header.author,
             seq: draft.header.seq,
             prev: draft.header.prev,
-            kind: draft.header.kind,
+            kind,
             subject,
             signing_input: draft.header.signing_input(),
             around: draft.around_signature(),
@@ -825,21 +558,21 @@ impl Site {
     }
 }
 
-/// A key as people tell keys apart: its first 8 hex digits.
-fn fingerprint(key: &PublicKey) -> String {
-    key.to_hex()[..8].to_owned()
-}
+/// The domains whose records people sign in the browser (docs/web.md §3): each makes records of
+/// its own actions (`make`, dispatched in [`Site`]'s `prepare`) and answers for the kinds it
+/// lists. A new domain adds itself here.
+const SIGNING: [&dyn offer::Domain; 6] = [
+    &governance::pages::Signing,
+    &crate::roster::Signing,
+    &crate::agreement::pages::Signing,
+    &crate::needs::pages::Signing,
+    &crate::outage::pages::Signing,
+    &crate::support::pages::Signing,
+];
 
-fn refused(refusal: &offer::Refusal, given_back: Option<RecordId>) -> view::Refusal {
-    view::Refusal { code: refusal.code(), detail: refusal.to_string(), given_back, field: None }
-}
-
-fn minutes_row(report: &governance::MinutesReport) -> view::MinutesRow {
-    let (meeting, date) = match &report.meeting {
-        Some(m) => (m.body.title.clone(), m.body.date.clone()),
-        None => (String::new(), String::new()),
-    };
-    view::MinutesRow { id: report.minutes.id(), meeting, date }
+/// The domain that makes records of `kind`.
+fn signing(kind: Kind) -> Option<&'static dyn offer::Domain> {
+    SIGNING.into_iter().find(|d| d.kinds().contains(&kind))
 }
 
 /// Whether `key` is a demo node key (`samverka demo` derives them from public labels, so anyone
@@ -848,37 +581,6 @@ fn is_demo_key(ledger: &Ledger, key: &PublicKey) -> bool {
     let Some(chain) = ledger.chain() else { return false };
     let Some(grant) = chain.current().keys.get(key) else { return false };
     testkit::key(&crate::demo::node_label(&grant.member)).public() == *key
-}
-
-fn paper_view(p: &PaperRef) -> view::Paper {
-    view::Paper { name: p.name.clone(), hash: p.content_hash, size: p.size }
-}
-
-fn row(m: &MatterSummary) -> view::MatterRow {
-    matter_row(&m.matter, m.diarium.as_ref(), m.status)
-}
-
-fn matter_row(
-    matter: &governance::Held<Matter>,
-    diarium: Option<&governance::Held<Diarium>>,
-    status: Status,
-) -> view::MatterRow {
-    view::MatterRow {
-        id: matter.id(),
-        diarienummer: diarium.map(|d| d.body.diarienummer.to_string()),
-        title: matter.body.title.clone(),
-        kind: matter.body.kind,
-        status: view_status(status),
-        time_ms: matter.record.header().time_ms,
-    }
-}
-
-fn view_status(s: Status) -> view::Status {
-    match s {
-        Status::Open => view::Status::Open,
-        Status::Closed => view::Status::Closed,
-        Status::Disputed => view::Status::Disputed,
-    }
 }
 
 /// The record a matter decides on, with its title and what it is, for the matter page's

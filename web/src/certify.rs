@@ -16,7 +16,7 @@ use samverka_protocol::{PublicKey, Role};
 use serde::Deserialize;
 
 use crate::page::{read, role_key, Chrome, Failure, Visitor};
-use crate::sign::{prepare, signed_form, signed_in, Posted};
+use crate::sign::{self, prepare, signed_form, signed_in, Posted};
 use crate::view::{self, Node};
 use crate::Web;
 
@@ -102,12 +102,13 @@ pub async fn certify<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted
         return again(&web, &v, "certify.choose_member", typed).await;
     };
     let day = |d: Option<String>| d.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
-    let action = view::Action::Certify {
+    let action = view::Certify {
         member,
         key,
         roles,
         valid: (day(f.from), day(f.until)),
         reason: f.reason.unwrap_or_default().trim().to_owned(),
     };
-    prepare(&web, &v, me, action, "").await
+    let prepared = prepare(&web, &v, me, action.into()).await;
+    sign::again(&web, &v, prepared, |r| page(&web, &v, None, r.error)).await
 }

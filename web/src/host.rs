@@ -13,8 +13,8 @@ use axum::response::Response;
 use samverka_protocol::{MatterKind, MemberId, PublicKey, RecordId, Role};
 
 use crate::page::{kind_key, read, roles_text, Chrome, Failure, Visitor};
-use crate::sign::{prepare, signed_form, signed_in, Posted};
-use crate::view::{self, Node};
+use crate::sign::{again, prepare, signed_form, signed_in, Posted};
+use crate::view::{self, GovernanceAction, Node};
 use crate::{upload, Web};
 
 #[derive(Template)]
@@ -227,14 +227,15 @@ pub async fn put_matter<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, req
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect();
-    let action = view::Action::Matter {
+    let action = GovernanceAction::Matter {
         kind,
         title: f.title.unwrap_or_default().trim().to_owned(),
         proposal: f.proposal.unwrap_or_default().trim().replace("\r\n", "\n"),
         alternatives,
         papers,
     };
-    prepare(&web, &v, me, action, "").await
+    let prepared = prepare(&web, &v, me, action.into()).await;
+    again(&web, &v, prepared, |r| Form::Matter.page(&web, &v, r.error)).await
 }
 
 /// `GET /sammantraden/nytt`: the form to call a meeting (host officers).
@@ -253,13 +254,14 @@ pub async fn call_meeting<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, p
         Some(a) if !a.is_empty() => a,
         _ => return Form::Meeting.again(&web, &v, "new_meeting.choose_agenda").await,
     };
-    let action = view::Action::Meeting {
+    let action = GovernanceAction::Meeting {
         title: f.title.unwrap_or_default().trim().to_owned(),
         date: f.date.unwrap_or_default().trim().to_owned(),
         place: f.place.unwrap_or_default().trim().to_owned(),
         agenda,
     };
-    prepare(&web, &v, me, action, "").await
+    let prepared = prepare(&web, &v, me, action.into()).await;
+    again(&web, &v, prepared, |r| Form::Meeting.page(&web, &v, r.error)).await
 }
 
 /// `GET /sammantraden/{id}/protokoll`: the form for a meeting's minutes (host officers).
@@ -303,6 +305,7 @@ pub async fn write_minutes<N: Node>(
     };
     let Some(chair) = key(f.chair.as_ref()) else { return form.again(&web, &v, "new_minutes.choose_chair").await };
     let anslag_date = f.date.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
-    let action = view::Action::Minutes { meeting, present, items, justerare: [first, second], chair, anslag_date };
-    prepare(&web, &v, me, action, "").await
+    let action = GovernanceAction::Minutes { meeting, present, items, justerare: [first, second], chair, anslag_date };
+    let prepared = prepare(&web, &v, me, action.into()).await;
+    again(&web, &v, prepared, |r| form.page(&web, &v, r.error)).await
 }

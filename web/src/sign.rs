@@ -38,9 +38,7 @@ use crate::page::{
 };
 use crate::session::{self, Session};
 use crate::view::agreement::AgreementAct;
-use crate::view::need::{NeedDraft, StepDraft};
-use crate::view::outage::NoticeDraft;
-use crate::view::{self, Me, Node};
+use crate::view::{self, GovernanceAction, Me, Node};
 use crate::Web;
 
 /// A form as posted: every field optional, so a form missing one gets a page saying so, not a
@@ -369,7 +367,8 @@ pub async fn vote<N: Node>(
         let page = matter_page(&web, &v, &id, Some(t.get("vote.choose").into())).await;
         return v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo());
     };
-    prepare(&web, &v, me, view::Action::Vote { matter, choice }, &id).await
+    let prepared = prepare(&web, &v, me, GovernanceAction::Vote { matter, choice }.into()).await;
+    again(&web, &v, prepared, |r| matter_page(&web, &v, &id, r.error)).await
 }
 
 /// `POST /arenden/{id}/diariefor`: the host's node registers the matter in the diarium.
@@ -423,314 +422,82 @@ pub async fn justera<N: Node>(
     v: Visitor,
     posted: Posted,
 ) -> Response {
-    prepare_on(web, id, v, posted, |minutes, _| view::Action::Justera { minutes }).await
-}
-
-/// `POST /avtal/{id}/skriv-under`: prepares the person's signature on the agreement for their
-/// member's party and shows it for signing.
-pub async fn sign_agreement<N: Node>(
-    State(web): State<Arc<Web<N>>>,
-    Path(id): Path<String>,
-    v: Visitor,
-    posted: Posted,
-) -> Response {
-    prepare_on(web, id, v, posted, |agreement, _| view::Action::Agreement { agreement, act: AgreementAct::Sign }).await
-}
-
-/// `POST /avtal/{id}/sag-upp`: prepares the party's notice (uppsägning), given today.
-pub async fn give_notice<N: Node>(
-    State(web): State<Arc<Web<N>>>,
-    Path(id): Path<String>,
-    v: Visitor,
-    posted: Posted,
-) -> Response {
-    prepare_on(web, id, v, posted, |agreement, _| view::Action::Agreement { agreement, act: AgreementAct::Notice })
-        .await
-}
-
-/// `POST /avtal/{id}/utrad`: prepares the member's withdrawal (utträde), given today.
-pub async fn withdraw<N: Node>(
-    State(web): State<Arc<Web<N>>>,
-    Path(id): Path<String>,
-    v: Visitor,
-    posted: Posted,
-) -> Response {
-    prepare_on(web, id, v, posted, |agreement, _| view::Action::Agreement { agreement, act: AgreementAct::Withdrawal })
-        .await
-}
-
-/// `POST /behov/{id}/behover-ocksa`: prepares the person's endorsement of the need for their
-/// member ("vi behöver också").
-pub async fn endorse_need<N: Node>(
-    State(web): State<Arc<Web<N>>>,
-    Path(id): Path<String>,
-    v: Visitor,
-    posted: Posted,
-) -> Response {
-    prepare_on(web, id, v, posted, |need, _| view::Action::EndorseNeed { need }).await
-}
-
-/// `POST /driftstorningar/{id}/kvittera`: prepares the objektspecialist's acknowledgement of the
-/// outage notice for their member and shows it for signing.
-pub async fn acknowledge_outage<N: Node>(
-    State(web): State<Arc<Web<N>>>,
-    Path(id): Path<String>,
-    v: Visitor,
-    posted: Posted,
-) -> Response {
-    prepare_on(web, id, v, posted, |notice, _| view::Action::AcknowledgeOutage { notice }).await
-}
-
-/// `POST /support/nytt`: prepares a support case for the signed-in objektspecialist to sign.
-pub async fn open_case<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
-    prepare_new(web, v, posted, |f| view::Action::SupportCase {
-        category: f.category.unwrap_or_default(),
-        priority: f.priority.unwrap_or_default(),
-        title: f.title.unwrap_or_default(),
-        description: f.description.unwrap_or_default(),
-    })
-    .await
-}
-
-/// `POST /support/{id}/steg`: prepares a step on the case for the signed-in person to sign.
-pub async fn step_case<N: Node>(
-    State(web): State<Arc<Web<N>>>,
-    Path(id): Path<String>,
-    v: Visitor,
-    posted: Posted,
-) -> Response {
-    prepare_on(web, id, v, posted, |case, f| view::Action::SupportStep {
-        case,
-        step: f.step.unwrap_or_default(),
-        text: f.text.into_iter().next().unwrap_or_default(),
-        reference: f.reference.unwrap_or_default(),
-    })
-    .await
-}
-
-/// `POST /behov/nytt`: prepares the need the signed-in person registers for their member.
-pub async fn register_need<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
-    prepare_new(web, v, posted, |f| {
-        view::Action::RegisterNeed(NeedDraft {
-            title: f.title.unwrap_or_default(),
-            description: f.description.unwrap_or_default(),
-            benefit: f.benefit.unwrap_or_default(),
-            wished: f.wished.unwrap_or_default(),
-            area: f.area.unwrap_or_default(),
-            asker_name: f.asker_name.unwrap_or_default(),
-            asker_role: f.asker_role.unwrap_or_default(),
-        })
-    })
-    .await
-}
-
-/// `POST /behov/{id}/steg`: prepares the next step on the need's path.
-pub async fn step_need<N: Node>(
-    State(web): State<Arc<Web<N>>>,
-    Path(id): Path<String>,
-    v: Visitor,
-    posted: Posted,
-) -> Response {
-    prepare_on(web, id, v, posted, |need, f| {
-        let draft = StepDraft {
-            step: f.step.unwrap_or_default(),
-            by: f.by.unwrap_or_default(),
-            reference: f.reference.unwrap_or_default(),
-            consequences: f.consequences.unwrap_or_default(),
-            cost: f.cost.unwrap_or_default(),
-            note: f.note.unwrap_or_default(),
-        };
-        view::Action::StepNeed { need, draft }
-    })
-    .await
-}
-
-/// `POST /behov/rangordna`: prepares the member's ranking from the ballot's places.
-pub async fn rank_needs<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
-    prepare_new(web, v, posted, |f| {
-        let places =
-            f.places.into_iter().filter_map(|(need, place)| Some((RecordId::from_hex(&need).ok()?, place))).collect();
-        view::Action::RankNeeds { places }
-    })
-    .await
-}
-
-/// `POST /driftstorningar/ny`: prepares the notice the host's förvaltare publishes.
-pub async fn publish_outage<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
-    prepare_new(web, v, posted, |f| {
-        view::Action::PublishOutage(NoticeDraft {
-            kind: f.kind.unwrap_or_default(),
-            title: f.title.unwrap_or_default(),
-            text: f.text.into_iter().next().unwrap_or_default(),
-            affected: f.affected.unwrap_or_default(),
-            start: f.start.unwrap_or_default(),
-            end: f.end.unwrap_or_default(),
-        })
-    })
-    .await
-}
-
-/// `POST /driftstorningar/{id}/uppdatera`: prepares an update of the notice.
-pub async fn update_outage<N: Node>(
-    State(web): State<Arc<Web<N>>>,
-    Path(id): Path<String>,
-    v: Visitor,
-    posted: Posted,
-) -> Response {
-    prepare_on(web, id, v, posted, |notice, f| {
-        let text = f.text.into_iter().next().unwrap_or_default();
-        view::Action::UpdateOutage { notice, text, end: f.end.unwrap_or_default() }
-    })
-    .await
-}
-
-/// `POST /driftstorningar/{id}/friskforklara`: prepares the notice's all-clear.
-pub async fn clear_outage<N: Node>(
-    State(web): State<Arc<Web<N>>>,
-    Path(id): Path<String>,
-    v: Visitor,
-    posted: Posted,
-) -> Response {
-    prepare_on(web, id, v, posted, |notice, f| view::Action::ClearOutage {
-        notice,
-        text: f.text.into_iter().next().unwrap_or_default(),
+    let prepared = prepare_on(&web, &id, &v, posted, |minutes, _| GovernanceAction::Justera { minutes }.into()).await;
+    again(&web, &v, prepared, |r| async {
+        let (session, me) = v.me.as_ref().map(|(s, m)| (s, m)).expect("prepare_on answers unless signed in");
+        todo_page(&web, &v, session, me, r.error).await
     })
     .await
 }
 
 /// Prepares the action `action` makes of the record `id` names and the posted form's fields, for
-/// a signed-in person (a malformed id is the 404 page).
-async fn prepare_on<N: Node>(
-    web: Arc<Web<N>>,
-    id: String,
-    v: Visitor,
+/// a signed-in person (a malformed id is the 404 page). A refusal comes back for the caller to
+/// show its form again with it ([`again`]).
+pub(crate) async fn prepare_on<N: Node>(
+    web: &Arc<Web<N>>,
+    id: &str,
+    v: &Visitor,
     posted: Posted,
     action: impl FnOnce(RecordId, Fields) -> view::Action,
-) -> Response {
-    let (me, f) = match signed_form(&web, &v, posted) {
+) -> Result<Response, Refused> {
+    let (me, f) = match signed_form(web, v, posted) {
         Ok(x) => x,
-        Err(r) => return *r,
+        Err(r) => return Ok(*r),
     };
-    let Ok(record) = RecordId::from_hex(&id) else { return v.answer(Err(Failure::NotFound), web.node.demo()) };
-    prepare(&web, &v, me, action(record, f), &id).await
+    let Ok(record) = RecordId::from_hex(id) else { return Ok(v.answer(Err(Failure::NotFound), web.node.demo())) };
+    prepare(web, v, me, action(record, f)).await
 }
 
 /// Prepares the action `action` makes of the posted form's fields (a new record), for a
-/// signed-in person.
-async fn prepare_new<N: Node>(
-    web: Arc<Web<N>>,
-    v: Visitor,
+/// signed-in person; a refusal comes back as from [`prepare_on`].
+pub(crate) async fn prepare_new<N: Node>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
     posted: Posted,
     action: impl FnOnce(Fields) -> view::Action,
-) -> Response {
-    let (me, f) = match signed_form(&web, &v, posted) {
+) -> Result<Response, Refused> {
+    let (me, f) = match signed_form(web, v, posted) {
         Ok(x) => x,
-        Err(r) => return *r,
+        Err(r) => return Ok(*r),
     };
-    prepare(&web, &v, me, action(f), "").await
+    prepare(web, v, me, action(f)).await
 }
 
+/// Asks the node to prepare `action` for `me` (`Node::prepare`) and sends the person on to sign
+/// it (`303 /underskrift`). A refusal comes back (`Err`) for the caller, which knows the form,
+/// to show again with it ([`again`]); nothing was taken.
 pub(crate) async fn prepare<N: Node>(
     web: &Arc<Web<N>>,
     v: &Visitor,
     me: &Me,
     action: view::Action,
-    id: &str,
-) -> Response {
-    let kind = match &action {
-        view::Action::Vote { .. } => ActionKind::Vote,
-        view::Action::Justera { .. } => ActionKind::Justera,
-        view::Action::Matter { .. } => ActionKind::Matter,
-        view::Action::Meeting { .. } => ActionKind::Meeting,
-        view::Action::Minutes { meeting, .. } => ActionKind::Minutes(*meeting),
-        view::Action::Certify { .. } => ActionKind::Certify,
-        view::Action::Agreement { .. } => ActionKind::Agreement,
-        view::Action::AcknowledgeOutage { .. } => ActionKind::AcknowledgeOutage,
-        view::Action::EndorseNeed { .. } => ActionKind::EndorseNeed,
-        view::Action::SupportCase { category, priority, title, description } => {
-            ActionKind::SupportCase(Box::new([category.clone(), priority.clone(), title.clone(), description.clone()]))
-        }
-        view::Action::SupportStep { .. } => ActionKind::SupportStep,
-        view::Action::RegisterNeed(draft) => ActionKind::NewNeed(Box::new(draft.clone())),
-        view::Action::StepNeed { draft, .. } => ActionKind::NeedStep(Box::new(draft.clone())),
-        view::Action::RankNeeds { places } => ActionKind::Rank(places.clone()),
-        view::Action::PublishOutage(draft) => ActionKind::NewOutage(Box::new(draft.clone())),
-        view::Action::UpdateOutage { text, end, .. } => {
-            ActionKind::OutageNews(OutageNews { clear: false, text: text.clone(), end: end.clone() })
-        }
-        view::Action::ClearOutage { text, .. } => {
-            ActionKind::OutageNews(OutageNews { clear: true, text: text.clone(), end: String::new() })
-        }
-    };
+) -> Result<Response, Refused> {
     let who = me.clone();
     match read(&web.node, move |n| n.prepare(&who, action)).await {
-        Ok(Ok(_offer)) => Redirect::to("/underskrift").into_response(),
+        Ok(Ok(_offer)) => Ok(Redirect::to("/underskrift").into_response()),
         Ok(Err(refusal)) => {
             tracing::info!(code = refusal.code, detail = %refusal.detail, "a record was not offered");
-            let error = Some(refusal_text(v.t(), &refusal));
-            let field = refusal.field;
-            let page = match kind {
-                ActionKind::Vote => matter_page(web, v, id, error).await,
-                ActionKind::Justera => {
-                    let (session, me) = v.me.as_ref().map(|(s, m)| (s, m)).expect("signed in");
-                    todo_page(web, v, session, me, error).await
-                }
-                ActionKind::Matter => crate::host::Form::Matter.page(web, v, error).await,
-                ActionKind::Meeting => crate::host::Form::Meeting.page(web, v, error).await,
-                ActionKind::Minutes(meeting) => crate::host::Form::Minutes(meeting).page(web, v, error).await,
-                ActionKind::Certify => crate::certify::page(web, v, None, error).await,
-                ActionKind::Agreement => crate::page::agreements::agreement_page(web, v, id, error).await,
-                ActionKind::AcknowledgeOutage => crate::page::outages::outage_page(web, v, id, error).await,
-                ActionKind::EndorseNeed => crate::page::needs::need_page(web, v, id, error).await,
-                ActionKind::SupportCase(typed) => crate::page::support::new_case_page(web, v, error, *typed).await,
-                ActionKind::SupportStep => crate::page::support::case_page(web, v, id, error).await,
-                ActionKind::NewNeed(typed) => {
-                    crate::page::needs::new_need_page(web, v, Refused::new(error, field), *typed).await
-                }
-                ActionKind::NeedStep(typed) => {
-                    crate::page::needs::need_page_with(web, v, id, Refused::new(error, field), *typed).await
-                }
-                ActionKind::Rank(typed) => crate::page::needs::rank_page(web, v, error, Some(typed)).await,
-                ActionKind::NewOutage(typed) => {
-                    crate::page::outages::new_outage_page(web, v, Refused::new(error, field), *typed).await
-                }
-                ActionKind::OutageNews(typed) => {
-                    crate::page::outages::outage_page_with(web, v, id, Refused::new(error, field), typed).await
-                }
-            };
-            v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page, web.node.demo())
+            Err(Refused::new(Some(refusal_text(v.t(), &refusal)), refusal.field))
         }
-        Err(e) => v.answer(Err(e), web.node.demo()),
+        Err(e) => Ok(v.answer(Err(e), web.node.demo())),
     }
 }
 
-/// Which page shows a refused action again (a refused new support case with what was typed).
-enum ActionKind {
-    Vote,
-    Justera,
-    Matter,
-    Meeting,
-    Minutes(RecordId),
-    Certify,
-    Agreement,
-    AcknowledgeOutage,
-    EndorseNeed,
-    SupportCase(Box<[String; 4]>),
-    SupportStep,
-    NewNeed(Box<NeedDraft>),
-    NeedStep(Box<StepDraft>),
-    Rank(Vec<(RecordId, String)>),
-    NewOutage(Box<NoticeDraft>),
-    OutageNews(OutageNews),
-}
-
-/// An outage update or all-clear as typed, to show again with its refusal.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct OutageNews {
-    /// The all-clear's form (else the update's).
-    pub(crate) clear: bool,
-    pub(crate) text: String,
-    pub(crate) end: String,
+/// The answer to a prepared action: on to signing, or — refused — the form `page` renders
+/// again with the refusal (422).
+pub(crate) async fn again<N: Node, P>(
+    web: &Arc<Web<N>>,
+    v: &Visitor,
+    prepared: Result<Response, Refused>,
+    page: impl FnOnce(Refused) -> P,
+) -> Response
+where
+    P: std::future::Future<Output = Result<String, Failure>>,
+{
+    match prepared {
+        Ok(response) => response,
+        Err(refused) => v.answer_with(StatusCode::UNPROCESSABLE_ENTITY, page(refused).await, web.node.demo()),
+    }
 }
 
 /// A refusal as a form shows it: the text in the error summary, and the field it is about (its

@@ -315,9 +315,28 @@ pub struct SignerView {
     pub signed: bool,
 }
 
-/// What a person asks to sign.
+/// What a person asks to sign: one variant per domain, each holding that domain's own action
+/// (its view module defines it). The node hands each to its domain's application module, which
+/// makes the record or says why not.
 #[derive(Clone, Debug)]
 pub enum Action {
+    /// Votes, justering, and the host officers' matters, meeting calls and minutes.
+    Governance(GovernanceAction),
+    /// A person's key certified in the roster.
+    Roster(Certify),
+    /// A party's act on an agreement version.
+    Agreement(agreement::Action),
+    /// The needs backlog.
+    Need(need::Action),
+    /// Outage notices.
+    Outage(outage::Action),
+    /// Support cases.
+    Support(support::Action),
+}
+
+/// What a person asks to sign in the styrgrupp's governance.
+#[derive(Clone, Debug)]
+pub enum GovernanceAction {
     /// A vote for the person's member.
     Vote {
         /// The matter.
@@ -370,94 +389,34 @@ pub enum Action {
         /// The day the minutes are posted (anslag), `2026-12-15`, if known.
         anslag_date: Option<String>,
     },
-    /// A person's key certified in the roster, signed with the organisation key of the member
-    /// it speaks for (whose key file the signed-in person holds).
-    Certify {
-        /// The member the key will speak for; its organisation key signs.
-        member: MemberId,
-        /// The key certified.
-        key: PublicKey,
-        /// Its roles.
-        roles: Vec<Role>,
-        /// The first and last day of its mandate (`2027-01-01`), either open.
-        valid: (Option<String>, Option<String>),
-        /// Why (a decision reference).
-        reason: String,
-    },
-    /// A signature, notice or withdrawal on an agreement version for the party of the person's
-    /// member (firmatecknare).
-    Agreement {
-        /// The agreement version.
-        agreement: RecordId,
-        /// What the party does.
-        act: agreement::AgreementAct,
-    },
-    /// An endorsement of a need for the person's member ("vi behöver också").
-    EndorseNeed {
-        /// The need.
-        need: RecordId,
-    },
-    /// An acknowledgement (kvittens) of an outage notice for the person's member
-    /// (objektspecialist): they have read it.
-    AcknowledgeOutage {
-        /// The notice.
-        notice: RecordId,
-    },
-    /// A need registered for the person's member (objektspecialist or förvaltare).
-    RegisterNeed(need::NeedDraft),
-    /// A step on a need's path, following its last step.
-    StepNeed {
-        /// The need.
-        need: RecordId,
-        /// The step as typed.
-        draft: need::StepDraft,
-    },
-    /// The person's member's ranking of the open needs: each need with the place typed for it
-    /// (`1` is the highest; empty is not ranked).
-    RankNeeds {
-        /// (need, place as typed).
-        places: Vec<(RecordId, String)>,
-    },
-    /// An outage notice published to every member (the host's förvaltare).
-    PublishOutage(outage::NoticeDraft),
-    /// News on an outage notice, with a new expected end if typed.
-    UpdateOutage {
-        /// The notice.
-        notice: RecordId,
-        /// The news.
-        text: String,
-        /// The new expected end as typed (`2026-11-30 16.00`), or empty.
-        end: String,
-    },
-    /// The all-clear (friskförklaring) of an outage notice.
-    ClearOutage {
-        /// The notice.
-        notice: RecordId,
-        /// What was done.
-        text: String,
-    },
-    /// A support case raised for the person's member (objektspecialist, docs/support.md).
-    SupportCase {
-        /// What kind of fault, one line.
-        category: String,
-        /// `high`, `medium` or `low`.
-        priority: String,
-        /// One-line title.
-        title: String,
-        /// What happens.
-        description: String,
-    },
-    /// A step on a support case, following its last counted step.
-    SupportStep {
-        /// The case.
-        case: RecordId,
-        /// The step's API name (`escalate`, `start`, `message` …).
-        step: String,
-        /// Its text.
-        text: String,
-        /// The vendor's reference, for `vendor`.
-        reference: String,
-    },
+}
+
+impl From<GovernanceAction> for Action {
+    fn from(a: GovernanceAction) -> Action {
+        Action::Governance(a)
+    }
+}
+
+/// A person's key certified in the roster, signed with the organisation key of the member it
+/// speaks for (whose key file the signed-in person holds).
+#[derive(Clone, Debug)]
+pub struct Certify {
+    /// The member the key will speak for; its organisation key signs.
+    pub member: MemberId,
+    /// The key certified.
+    pub key: PublicKey,
+    /// Its roles.
+    pub roles: Vec<Role>,
+    /// The first and last day of its mandate (`2027-01-01`), either open.
+    pub valid: (Option<String>, Option<String>),
+    /// Why (a decision reference).
+    pub reason: String,
+}
+
+impl From<Certify> for Action {
+    fn from(a: Certify) -> Action {
+        Action::Roster(a)
+    }
 }
 
 /// A record prepared for a person to sign in the browser.

@@ -3,11 +3,12 @@
 
 use samverka_protocol::agreement::{ends, Act, AgreementSignature, NoticeRule, Party, Status};
 use samverka_protocol::governance::Date;
-use samverka_protocol::{KeyKind, MemberId, RecordId, Role, RosterChain};
+use samverka_protocol::{Body as _, KeyKind, Kind, MemberId, RecordId, Role, RosterChain};
 use samverka_web::view::{self, agreement as av};
 
 use super::{agreement, agreements, party_of, today, Report, SignatureLine, Summary};
 use crate::ledger::Ledger;
+use crate::offer::{self, undecodable, Context, Made, Making};
 
 fn row(s: &Summary) -> av::AgreementRow {
     let status_day = match &s.status {
@@ -168,18 +169,71 @@ pub fn withdrawals(ledger: &Ledger, day: Date) -> Result<Vec<av::Withdrawing>, v
     Ok(out)
 }
 
-/// What an offered agreement signature says: the agreement, the party signed for, the others.
-pub fn subject(ledger: &Ledger, s: &AgreementSignature) -> Result<view::Subject, view::Error> {
-    let v = view(ledger, &s.agreement, None)?.ok_or_else(|| {
-        view::Error::Read(format!("agreement {} of an offered signature is not held", s.agreement).into())
-    })?;
-    let party = v.parties.get(usize::from(s.party)).map(|p| p.name.clone()).unwrap_or_default();
-    let others = v.parties.iter().enumerate().filter(|(i, _)| *i != usize::from(s.party)).map(|(_, p)| p.name.clone());
-    let rule = NoticeRule { months: v.notice_months, at_year_end: v.at_year_end };
-    let (act, ends) = match &s.act {
-        Act::Sign => (av::AgreementAct::Sign, None),
-        Act::Notice { .. } => (av::AgreementAct::Notice, s.act.given().map(|d| ends(d, rule).to_string())),
-        Act::Withdrawal { .. } => (av::AgreementAct::Withdrawal, s.act.given().map(|d| ends(d, rule).to_string())),
+/// The signature, notice or withdrawal (`action.act`; the last two given today, Stockholm) on
+/// an agreement version for the party of `me`'s member: its firmatecknare signs, and the rules
+/// judge the key's role and whether the act is allowed.
+pub fn make(ctx: &Context<'_>, me: &view::Me, action: av::Action) -> Making {
+    let av::Action { agreement: id, act } = action;
+    let member = &me.member;
+    let refusal = |code, detail| Ok(Err(view::Refusal::of_field(code, detail, None)));
+    let chain = ctx.ledger.chain().ok_or(view::Error::NoFederation)?;
+    let Some(report) = agreement(ctx.ledger.store(), &chain, &id, today())? else {
+        return refusal("unknown_agreement", format!("no agreement {id} is held here"));
     };
-    Ok(view::Subject::AgreementSignature { agreement: v.row.clone(), party, others: others.collect(), act, ends })
+    let Some(party) = party_of(&report.summary.agreement.body, member) else {
+        return refusal("not_a_party", format!("{member} is not a party to agreement {id}"));
+    };
+    let ours = report.parties.iter().find(|p| p.index == party);
+    let in_force = matches!(report.summary.status, Status::Gallande { .. });
+    let given = || today().to_string();
+    let act = match act {
+        av::AgreementAct::Sign if ours.is_some_and(|p| p.signature.is_some()) => {
+            return refusal("already_signed", format!("{member} has already signed agreement {id}"));
+        }
+        av::AgreementAct::Sign => Act::Sign,
+        av::AgreementAct::Notice | av::AgreementAct::Withdrawal if !in_force => {
+            let detail =
+                format!("agreement {id} is not in force: notice and withdrawal apply to an agreement in force");
+            return refusal("not_in_force", detail);
+        }
+        av::AgreementAct::Withdrawal if ours.is_some_and(|p| p.withdrawal.is_some()) => {
+            return refusal("already_withdrawn", format!("{member} has already withdrawn from agreement {id}"));
+        }
+        av::AgreementAct::Notice => Act::Notice { given: given() },
+        av::AgreementAct::Withdrawal => Act::Withdrawal { given: given() },
+    };
+    let body = AgreementSignature { agreement: id, party, act, original: None };
+    Ok(Ok(Made::new(Kind::AgreementSignature, body.to_bytes())))
+}
+
+/// Agreement signatures offered: what they say and where they are read.
+pub struct Signing;
+
+impl offer::Domain for Signing {
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::AgreementSignature]
+    }
+
+    /// The agreement, the party signed for, the others.
+    fn subject(&self, ledger: &Ledger, _me: &view::Me, _id: RecordId, _kind: Kind, body: &[u8]) -> offer::Subject {
+        let s = AgreementSignature::from_bytes(body).map_err(undecodable)?;
+        let v = view(ledger, &s.agreement, None)?.ok_or_else(|| {
+            view::Error::Read(format!("agreement {} of an offered signature is not held", s.agreement).into())
+        })?;
+        let party = v.parties.get(usize::from(s.party)).map(|p| p.name.clone()).unwrap_or_default();
+        let others =
+            v.parties.iter().enumerate().filter(|(i, _)| *i != usize::from(s.party)).map(|(_, p)| p.name.clone());
+        let rule = NoticeRule { months: v.notice_months, at_year_end: v.at_year_end };
+        let (act, ends) = match &s.act {
+            Act::Sign => (av::AgreementAct::Sign, None),
+            Act::Notice { .. } => (av::AgreementAct::Notice, s.act.given().map(|d| ends(d, rule).to_string())),
+            Act::Withdrawal { .. } => (av::AgreementAct::Withdrawal, s.act.given().map(|d| ends(d, rule).to_string())),
+        };
+        Ok(view::Subject::AgreementSignature { agreement: v.row.clone(), party, others: others.collect(), act, ends })
+    }
+
+    fn back(&self, _kind: Kind, _id: &RecordId, body: &[u8]) -> String {
+        AgreementSignature::from_bytes(body)
+            .map_or_else(|_| "/avtal".into(), |s| format!("/avtal/{}", s.agreement.to_hex()))
+    }
 }

@@ -1,13 +1,16 @@
 //! The outage pages' and the banner's read models (`samverka_web::view::outage`) from
 //! [`super`]'s queries, for [`crate::site::Site`]: the pages show what the API serves.
 
-use samverka_protocol::outage::{check_alone, no_identity_number, NoticeKind, OutageNotice, Published, Violation};
+use samverka_protocol::outage::{
+    check_alone, no_identity_number, NoticeKind, OutageAck, OutageNotice, Published, Violation,
+};
 use samverka_protocol::plan::Violation as FieldViolation;
-use samverka_protocol::{Body as _, RecordId, Role};
+use samverka_protocol::{Body as _, Kind, RecordId, Role};
 use samverka_web::view::{self, outage as ov};
 
 use super::{outage, outages, parse_stockholm, refusal_in_swedish, Report};
 use crate::ledger::Ledger;
+use crate::offer::{self, undecodable, Context, Made, Making};
 
 fn row(r: &Report) -> ov::OutageRow {
     let s = &r.state;
@@ -92,7 +95,7 @@ fn time(typed: &str, field: &'static str) -> Result<Option<i64>, view::Refusal> 
 
 /// The notice the host's förvaltare publishes from the form, checked by every rule a notice is
 /// checked by (`outage::check_alone`), or the refusal naming the field to correct.
-pub fn notice_body(d: ov::NoticeDraft) -> Result<Vec<u8>, view::Refusal> {
+fn notice_body(d: ov::NoticeDraft) -> Result<Vec<u8>, view::Refusal> {
     let kind = NoticeKind::parse(&d.kind)
         .ok_or_else(|| view::Refusal::of_field("outage_kind", "choose a kind".into(), Some("kind")))?;
     let start_ms = time(&d.start, "start")?
@@ -120,7 +123,7 @@ fn news(text: &str) -> Result<(), view::Refusal> {
 
 /// Whether `notice` is a notice held here: an update, all-clear or acknowledgement of one not
 /// held would wait for it rather than be judged, so it is refused before it is offered.
-pub fn held(ledger: &Ledger, notice: &RecordId) -> Result<Result<(), view::Refusal>, view::Error> {
+fn held(ledger: &Ledger, notice: &RecordId) -> Result<Result<(), view::Refusal>, view::Error> {
     let chain = ledger.chain().ok_or(view::Error::NoFederation)?;
     Ok(match outage(ledger.store(), &chain, notice)? {
         Some(_) => Ok(()),
@@ -129,7 +132,7 @@ pub fn held(ledger: &Ledger, notice: &RecordId) -> Result<Result<(), view::Refus
 }
 
 /// An update of `notice` from the form: the news and, if typed, a new expected end.
-pub fn update_body(
+fn update_body(
     ledger: &Ledger,
     notice: RecordId,
     text: String,
@@ -146,11 +149,7 @@ pub fn update_body(
 }
 
 /// The all-clear of `notice` from the form: what was done.
-pub fn clear_body(
-    ledger: &Ledger,
-    notice: RecordId,
-    text: String,
-) -> Result<Result<Vec<u8>, view::Refusal>, view::Error> {
+fn clear_body(ledger: &Ledger, notice: RecordId, text: String) -> Result<Result<Vec<u8>, view::Refusal>, view::Error> {
     if let Err(refusal) = held(ledger, &notice)? {
         return Ok(Err(refusal));
     }
@@ -158,7 +157,7 @@ pub fn clear_body(
 }
 
 /// What an offered notice, update or all-clear shows the person who signs it.
-pub fn subject(ledger: &Ledger, body: &[u8]) -> Result<view::Subject, view::Error> {
+fn subject(ledger: &Ledger, body: &[u8]) -> Result<view::Subject, view::Error> {
     let notice = OutageNotice::from_bytes(body).map_err(|e| view::Error::Read(Box::new(e)))?;
     let act = notice.act();
     Ok(match notice {
@@ -196,10 +195,50 @@ fn title(ledger: &Ledger, notice: &RecordId) -> Result<String, view::Error> {
     Ok(view(ledger, notice, None)?.map(|o| o.row.title).unwrap_or_default())
 }
 
-/// Where the page goes once an offered notice record is stored: the notice's page.
-pub fn back(id: &RecordId, body: &[u8]) -> String {
-    let notice = OutageNotice::from_bytes(body).ok().and_then(|n| n.names()).unwrap_or(*id);
-    format!("/driftstorningar/{}", notice.to_hex())
+/// The notice, news, all-clear or acknowledgement `action` makes, or why not (the rules judge
+/// whether the signer may).
+pub fn make(ctx: &Context<'_>, _me: &view::Me, action: ov::Action) -> Making {
+    let ledger = ctx.ledger;
+    let (kind, body) = match action {
+        ov::Action::Acknowledge { notice } => match held(ledger, &notice)? {
+            Ok(()) => (Kind::OutageAck, Ok(OutageAck { notice }.to_bytes())),
+            Err(refusal) => return Ok(Err(refusal)),
+        },
+        ov::Action::Publish(draft) => (Kind::OutageNotice, notice_body(draft)),
+        ov::Action::Update { notice, text, end } => (Kind::OutageNotice, update_body(ledger, notice, text, &end)?),
+        ov::Action::Clear { notice, text } => (Kind::OutageNotice, clear_body(ledger, notice, text)?),
+    };
+    Ok(body.map(|body| Made::new(kind, body)))
+}
+
+/// Outage notices and acknowledgements offered: what they say and where they are read.
+pub struct Signing;
+
+impl offer::Domain for Signing {
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::OutageNotice, Kind::OutageAck]
+    }
+
+    fn subject(&self, ledger: &Ledger, me: &view::Me, _id: RecordId, kind: Kind, body: &[u8]) -> offer::Subject {
+        if kind == Kind::OutageNotice {
+            return subject(ledger, body);
+        }
+        let ack = OutageAck::from_bytes(body).map_err(undecodable)?;
+        let outage = view(ledger, &ack.notice, None)?.ok_or_else(|| {
+            view::Error::Read(
+                format!("the outage notice {} of an offered acknowledgement is not held", ack.notice).into(),
+            )
+        })?;
+        Ok(view::Subject::OutageAck { outage: outage.row, member: me.member_name.clone() })
+    }
+
+    fn back(&self, kind: Kind, id: &RecordId, body: &[u8]) -> String {
+        let notice = match kind {
+            Kind::OutageAck => OutageAck::from_bytes(body).ok().map(|a| a.notice),
+            _ => OutageNotice::from_bytes(body).ok().and_then(|n| n.names()),
+        };
+        format!("/driftstorningar/{}", notice.unwrap_or(*id).to_hex())
+    }
 }
 
 /// One notice in full, with what `me` may do to it.

@@ -12,6 +12,7 @@ use samverka_web::view::{self, support as sv};
 use super::{breaches, case, cases, now_ms, Case, Inbox};
 use crate::governance::{member_name, member_of_key};
 use crate::ledger::Ledger;
+use crate::offer::{self, undecodable, Context, Made, Making};
 
 fn row(c: &Case) -> sv::CaseRow {
     let h = &c.history;
@@ -128,7 +129,7 @@ fn refused(v: &Violation) -> view::Refusal {
 
 /// The body of a support case `member`'s objektspecialist raises, checked by every rule a case
 /// can be checked by alone, or the refusal to show.
-pub fn case_body(
+fn case_body(
     member: &MemberId,
     category: String,
     priority: &str,
@@ -144,7 +145,7 @@ pub fn case_body(
 
 /// The body of the step `step` on `case`, following its last counted step, or the refusal to
 /// show.
-pub fn step_body(
+fn step_body(
     ledger: &Ledger,
     case_id: &RecordId,
     step: &str,
@@ -173,25 +174,44 @@ pub fn step_body(
     Ok(Ok(SupportEvent { case: *case_id, after: c.history.head, action, text }.to_bytes()))
 }
 
-/// What an offered support case or step shows the person who signs it.
-pub fn subject(ledger: &Ledger, kind: Kind, body: &[u8]) -> Result<view::Subject, view::Error> {
-    let read = |e: samverka_protocol::encoding::DecodeError| view::Error::Read(Box::new(e));
-    if kind == Kind::SupportCase {
-        let c = SupportCase::from_bytes(body).map_err(read)?;
-        return Ok(view::Subject::Support { case: None, title: c.title, step: "open", text: c.description });
-    }
-    let e = SupportEvent::from_bytes(body).map_err(read)?;
-    let chain = chain(ledger)?;
-    let title =
-        case(ledger.store(), &chain, &e.case, now_ms())?.map(|c| c.history.case.title.clone()).unwrap_or_default();
-    Ok(view::Subject::Support { case: Some(e.case), title, step: e.action.name(), text: e.text })
+/// The case or step `action` makes for `me`'s member, or why not.
+pub fn make(ctx: &Context<'_>, me: &view::Me, action: sv::Action) -> Making {
+    Ok(match action {
+        sv::Action::Open { category, priority, title, description } => {
+            case_body(&me.member, category, &priority, title, description)
+                .map(|body| Made::new(Kind::SupportCase, body))
+        }
+        sv::Action::Step { case, step, text, reference } => {
+            step_body(ctx.ledger, &case, &step, text, reference)?.map(|body| Made::new(Kind::SupportEvent, body))
+        }
+    })
 }
 
-/// Where the page goes once an offered support record is stored: its case.
-pub fn back(kind: Kind, id: &RecordId, body: &[u8]) -> String {
-    match kind {
-        Kind::SupportCase => format!("/support/{}", id.to_hex()),
-        _ => SupportEvent::from_bytes(body)
-            .map_or_else(|_| "/support".into(), |e| format!("/support/{}", e.case.to_hex())),
+/// Support cases and steps offered: what they say and where they are read (the case).
+pub struct Signing;
+
+impl offer::Domain for Signing {
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::SupportCase, Kind::SupportEvent]
+    }
+
+    fn subject(&self, ledger: &Ledger, _me: &view::Me, _id: RecordId, kind: Kind, body: &[u8]) -> offer::Subject {
+        if kind == Kind::SupportCase {
+            let c = SupportCase::from_bytes(body).map_err(undecodable)?;
+            return Ok(view::Subject::Support { case: None, title: c.title, step: "open", text: c.description });
+        }
+        let e = SupportEvent::from_bytes(body).map_err(undecodable)?;
+        let chain = chain(ledger)?;
+        let title =
+            case(ledger.store(), &chain, &e.case, now_ms())?.map(|c| c.history.case.title.clone()).unwrap_or_default();
+        Ok(view::Subject::Support { case: Some(e.case), title, step: e.action.name(), text: e.text })
+    }
+
+    fn back(&self, kind: Kind, id: &RecordId, body: &[u8]) -> String {
+        match kind {
+            Kind::SupportCase => format!("/support/{}", id.to_hex()),
+            _ => SupportEvent::from_bytes(body)
+                .map_or_else(|_| "/support".into(), |e| format!("/support/{}", e.case.to_hex())),
+        }
     }
 }

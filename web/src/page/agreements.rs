@@ -2,7 +2,8 @@
 //! status and next notice deadline, `/avtal/{id}` shows one with its parties and signatures, term,
 //! notice rule, annexes, text, history, notices and the decisions it rests on; a party's
 //! firmatecknare gets the buttons the node offers them (sign; while in force, give notice or
-//! withdraw, with the end date the rule gives), each preparing the record (`crate::sign`).
+//! withdraw, with the end date the rule gives), each preparing the record
+//! ([`crate::sign::prepare`]).
 //! A child of [`super`], so it shares the page chrome.
 
 use std::sync::Arc;
@@ -15,7 +16,8 @@ use samverka_protocol::RecordId;
 use super::{read, roles_text, Chrome, Failure, Visitor};
 use crate::catalog::Catalog;
 use crate::locale;
-use crate::view::agreement::{Acts, AgreementRow, AgreementView, SignatureView};
+use crate::sign::{again, prepare_on, Posted};
+use crate::view::agreement::{Action, Acts, AgreementAct, AgreementRow, AgreementView, SignatureView};
 use crate::view::Node;
 use crate::Web;
 
@@ -225,4 +227,40 @@ pub(crate) async fn agreement_page<N: Node>(
 pub async fn agreement<N: Node>(State(web): State<Arc<Web<N>>>, Path(id): Path<String>, v: Visitor) -> Response {
     let page = agreement_page(&web, &v, &id, None).await;
     v.answer(page, web.node.demo())
+}
+
+/// `POST /avtal/{id}/skriv-under`: prepares the person's signature on the agreement for their
+/// member's party and shows it for signing.
+pub async fn sign<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    act(web, id, v, posted, AgreementAct::Sign).await
+}
+
+/// `POST /avtal/{id}/sag-upp`: prepares the party's notice (uppsägning), given today.
+pub async fn give_notice<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    act(web, id, v, posted, AgreementAct::Notice).await
+}
+
+/// `POST /avtal/{id}/utrad`: prepares the member's withdrawal (utträde), given today.
+pub async fn withdraw<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    act(web, id, v, posted, AgreementAct::Withdrawal).await
+}
+
+async fn act<N: Node>(web: Arc<Web<N>>, id: String, v: Visitor, posted: Posted, act: AgreementAct) -> Response {
+    let prepared = prepare_on(&web, &id, &v, posted, |agreement, _| Action { agreement, act }.into()).await;
+    again(&web, &v, prepared, |r| agreement_page(&web, &v, &id, r.error)).await
 }

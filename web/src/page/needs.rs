@@ -3,8 +3,8 @@
 //! a plain GET form — and `/behov/{id}` shows one need with its path and, for those the node
 //! allows, the form for its next step. `/behov/nytt` registers a need and `/behov/rangordna` is
 //! the member's ranking ballot (one place field per open need, no JavaScript); both are posted
-//! to [`crate::sign`] and signed in the browser. A child of [`super`], so it shares the page
-//! chrome.
+//! here, prepared by the node ([`crate::sign::prepare`]) and signed in the browser. A child of
+//! [`super`], so it shares the page chrome.
 
 use std::sync::Arc;
 
@@ -18,8 +18,8 @@ use serde::Deserialize;
 use super::{read, Chrome, Visitor};
 use crate::catalog::Catalog;
 use crate::locale;
-use crate::sign::{Refused, PLACE_PREFIX};
-use crate::view::need::{NeedDraft, NeedRow, StepDraft, StepView};
+use crate::sign::{again, prepare_new, prepare_on, Posted, Refused, PLACE_PREFIX};
+use crate::view::need::{Action, NeedDraft, NeedRow, StepDraft, StepView};
 use crate::view::Node;
 use crate::Web;
 
@@ -341,4 +341,70 @@ pub async fn rank<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Respon
     }
     let page = rank_page(&web, &v, None, None).await;
     v.answer(page, web.node.demo())
+}
+
+/// `POST /behov/{id}/behover-ocksa`: prepares the person's endorsement of the need for their
+/// member ("vi behöver också").
+pub async fn endorse<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    let prepared = prepare_on(&web, &id, &v, posted, |need, _| Action::Endorse { need }.into()).await;
+    again(&web, &v, prepared, |r| need_page(&web, &v, &id, r.error)).await
+}
+
+/// `POST /behov/nytt`: prepares the need the signed-in person registers for their member.
+pub async fn register<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
+    let mut typed = NeedDraft::default();
+    let prepared = prepare_new(&web, &v, posted, |f| {
+        typed = NeedDraft {
+            title: f.title.unwrap_or_default(),
+            description: f.description.unwrap_or_default(),
+            benefit: f.benefit.unwrap_or_default(),
+            wished: f.wished.unwrap_or_default(),
+            area: f.area.unwrap_or_default(),
+            asker_name: f.asker_name.unwrap_or_default(),
+            asker_role: f.asker_role.unwrap_or_default(),
+        };
+        Action::Register(typed.clone()).into()
+    })
+    .await;
+    again(&web, &v, prepared, |r| new_need_page(&web, &v, r, typed)).await
+}
+
+/// `POST /behov/{id}/steg`: prepares the next step on the need's path.
+pub async fn step<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    let mut typed = StepDraft::default();
+    let prepared = prepare_on(&web, &id, &v, posted, |need, f| {
+        typed = StepDraft {
+            step: f.step.unwrap_or_default(),
+            by: f.by.unwrap_or_default(),
+            reference: f.reference.unwrap_or_default(),
+            consequences: f.consequences.unwrap_or_default(),
+            cost: f.cost.unwrap_or_default(),
+            note: f.note.unwrap_or_default(),
+        };
+        Action::Step { need, draft: typed.clone() }.into()
+    })
+    .await;
+    again(&web, &v, prepared, |r| need_page_with(&web, &v, &id, r, typed)).await
+}
+
+/// `POST /behov/rangordna`: prepares the member's ranking from the ballot's places.
+pub async fn rank_posted<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
+    let mut typed = Vec::new();
+    let prepared = prepare_new(&web, &v, posted, |f| {
+        typed =
+            f.places.into_iter().filter_map(|(need, place)| Some((RecordId::from_hex(&need).ok()?, place))).collect();
+        Action::Rank { places: typed.clone() }.into()
+    })
+    .await;
+    again(&web, &v, prepared, |r| rank_page(&web, &v, r.error, Some(typed))).await
 }

@@ -2,9 +2,9 @@
 //! node holds, the active ones first; `/driftstorningar/{id}` shows one with its updates, the
 //! all-clear, and every member with its acknowledgement or since when it is missing, and for the
 //! host's förvaltare the update and all-clear forms; `/driftstorningar/ny` publishes a notice
-//! (each posted to [`crate::sign`] and signed in the browser). The banner
-//! on every page (`Banner`, filled in by [`super::Visitor`]) names the active ones. A child of
-//! [`super`], so it shares the page chrome.
+//! (each posted here, prepared by the node ([`crate::sign::prepare`]) and signed in the
+//! browser). The banner on every page (`Banner`, filled in by [`super::Visitor`]) names the
+//! active ones. A child of [`super`], so it shares the page chrome.
 
 use std::sync::Arc;
 
@@ -16,8 +16,8 @@ use samverka_protocol::{RecordId, Role};
 use super::{read, Chrome, Failure, Visitor};
 use crate::catalog::Catalog;
 use crate::locale;
-use crate::sign::{OutageNews, Refused};
-use crate::view::outage::{NoticeDraft, OutageRow, OutageView};
+use crate::sign::{again, prepare_new, prepare_on, Posted, Refused};
+use crate::view::outage::{Action, NoticeDraft, OutageRow, OutageView};
 use crate::view::Node;
 use crate::Web;
 
@@ -260,4 +260,77 @@ pub async fn new_outage<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> 
     }
     let page = new_outage_page(&web, &v, Refused::default(), NoticeDraft::default()).await;
     v.answer(page, web.node.demo())
+}
+
+/// An outage update or all-clear as typed, to show again with its refusal.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OutageNews {
+    /// The all-clear's form (else the update's).
+    pub(crate) clear: bool,
+    pub(crate) text: String,
+    pub(crate) end: String,
+}
+
+/// `POST /driftstorningar/{id}/kvittera`: prepares the objektspecialist's acknowledgement of the
+/// notice for their member and shows it for signing.
+pub async fn acknowledge<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    let prepared = prepare_on(&web, &id, &v, posted, |notice, _| Action::Acknowledge { notice }.into()).await;
+    again(&web, &v, prepared, |r| outage_page(&web, &v, &id, r.error)).await
+}
+
+/// `POST /driftstorningar/ny`: prepares the notice the host's förvaltare publishes.
+pub async fn publish<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
+    let mut typed = NoticeDraft::default();
+    let prepared = prepare_new(&web, &v, posted, |f| {
+        typed = NoticeDraft {
+            kind: f.kind.unwrap_or_default(),
+            title: f.title.unwrap_or_default(),
+            text: f.text.into_iter().next().unwrap_or_default(),
+            affected: f.affected.unwrap_or_default(),
+            start: f.start.unwrap_or_default(),
+            end: f.end.unwrap_or_default(),
+        };
+        Action::Publish(typed.clone()).into()
+    })
+    .await;
+    again(&web, &v, prepared, |r| new_outage_page(&web, &v, r, typed)).await
+}
+
+/// `POST /driftstorningar/{id}/uppdatera`: prepares an update of the notice.
+pub async fn update<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    news(web, id, v, posted, false).await
+}
+
+/// `POST /driftstorningar/{id}/friskforklara`: prepares the notice's all-clear.
+pub async fn clear<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    news(web, id, v, posted, true).await
+}
+
+async fn news<N: Node>(web: Arc<Web<N>>, id: String, v: Visitor, posted: Posted, clear: bool) -> Response {
+    let mut typed = OutageNews { clear, ..OutageNews::default() };
+    let prepared = prepare_on(&web, &id, &v, posted, |notice, f| {
+        typed.text = f.text.into_iter().next().unwrap_or_default();
+        if clear {
+            return Action::Clear { notice, text: typed.text.clone() }.into();
+        }
+        typed.end = f.end.unwrap_or_default();
+        Action::Update { notice, text: typed.text.clone(), end: typed.end.clone() }.into()
+    })
+    .await;
+    again(&web, &v, prepared, |r| outage_page_with(&web, &v, &id, r, typed)).await
 }

@@ -17,7 +17,8 @@ use super::{read, Chrome, Failure, Visitor};
 use crate::catalog::Catalog;
 use crate::locale;
 use crate::pager::Pager;
-use crate::view::support::{BreachRow, CaseRow, ClockView, Inbox};
+use crate::sign::{again, prepare_new, prepare_on, Posted};
+use crate::view::support::{Action, BreachRow, CaseRow, ClockView, Inbox};
 use crate::view::Node;
 use crate::Web;
 
@@ -284,4 +285,36 @@ pub async fn new_case<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor) -> Re
     }
     let page = new_case_page(&web, &v, None, Default::default()).await;
     v.answer(page, web.node.demo())
+}
+
+/// `POST /support/nytt`: prepares a support case for the signed-in objektspecialist to sign.
+pub async fn open_case<N: Node>(State(web): State<Arc<Web<N>>>, v: Visitor, posted: Posted) -> Response {
+    let mut typed: [String; 4] = Default::default();
+    let prepared = prepare_new(&web, &v, posted, |f| {
+        typed = [f.category, f.priority, f.title, f.description].map(Option::unwrap_or_default);
+        let [category, priority, title, description] = typed.clone();
+        Action::Open { category, priority, title, description }.into()
+    })
+    .await;
+    again(&web, &v, prepared, |r| new_case_page(&web, &v, r.error, typed)).await
+}
+
+/// `POST /support/{id}/steg`: prepares a step on the case for the signed-in person to sign.
+pub async fn step_case<N: Node>(
+    State(web): State<Arc<Web<N>>>,
+    Path(id): Path<String>,
+    v: Visitor,
+    posted: Posted,
+) -> Response {
+    let prepared = prepare_on(&web, &id, &v, posted, |case, f| {
+        Action::Step {
+            case,
+            step: f.step.unwrap_or_default(),
+            text: f.text.into_iter().next().unwrap_or_default(),
+            reference: f.reference.unwrap_or_default(),
+        }
+        .into()
+    })
+    .await;
+    again(&web, &v, prepared, |r| case_page(&web, &v, &id, r.error)).await
 }

@@ -150,3 +150,18 @@ pub struct AgreementView {
     /// What the signed-in person may do to it (nothing when no one is signed in).
     pub acts: Acts,
 }
+
+/// What a party's firmatecknare asks to sign on an agreement version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Action {
+    /// The agreement version.
+    pub agreement: RecordId,
+    /// What the party does.
+    pub act: AgreementAct,
+}
+
+impl From<Action> for super::Action {
+    fn from(a: Action) -> super::Action {
+        super::Action::Agreement(a)
+    }
+}

@@ -105,3 +105,34 @@ pub struct StepDraft {
     /// Why, or what was done; may be empty.
     pub note: String,
 }
+
+/// What a person asks to sign on the needs backlog.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// An endorsement of a need for the person's member ("vi behöver också").
+    Endorse {
+        /// The need.
+        need: RecordId,
+    },
+    /// A need registered for the person's member (objektspecialist or förvaltare).
+    Register(NeedDraft),
+    /// A step on a need's path, following its last step.
+    Step {
+        /// The need.
+        need: RecordId,
+        /// The step as typed.
+        draft: StepDraft,
+    },
+    /// The person's member's ranking of the open needs: each need with the place typed for it
+    /// (`1` is the highest; empty is not ranked).
+    Rank {
+        /// (need, place as typed).
+        places: Vec<(RecordId, String)>,
+    },
+}
+
+impl From<Action> for super::Action {
+    fn from(a: Action) -> super::Action {
+        super::Action::Need(a)
+    }
+}

@@ -88,3 +88,38 @@ pub struct NoticeDraft {
     /// The expected end as typed, or empty.
     pub end: String,
 }
+
+/// What a person asks to sign on outage notices.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// An acknowledgement (kvittens) of a notice for the person's member (objektspecialist):
+    /// they have read it.
+    Acknowledge {
+        /// The notice.
+        notice: RecordId,
+    },
+    /// A notice published to every member (the host's förvaltare).
+    Publish(NoticeDraft),
+    /// News on a notice, with a new expected end if typed.
+    Update {
+        /// The notice.
+        notice: RecordId,
+        /// The news.
+        text: String,
+        /// The new expected end as typed (`2026-11-30 16.00`), or empty.
+        end: String,
+    },
+    /// The all-clear (friskförklaring) of a notice.
+    Clear {
+        /// The notice.
+        notice: RecordId,
+        /// What was done.
+        text: String,
+    },
+}
+
+impl From<Action> for super::Action {
+    fn from(a: Action) -> super::Action {
+        super::Action::Outage(a)
+    }
+}

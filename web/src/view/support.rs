@@ -110,3 +110,36 @@ pub struct BreachRow {
     /// Breached start, information and downtime clocks.
     pub clocks: [u32; 3],
 }
+
+/// What a person asks to sign on support cases.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// A case raised for the person's member (objektspecialist, docs/support.md).
+    Open {
+        /// What kind of fault, one line.
+        category: String,
+        /// `high`, `medium` or `low`.
+        priority: String,
+        /// One-line title.
+        title: String,
+        /// What happens.
+        description: String,
+    },
+    /// A step on a case, following its last counted step.
+    Step {
+        /// The case.
+        case: RecordId,
+        /// The step's API name (`escalate`, `start`, `message` …).
+        step: String,
+        /// Its text.
+        text: String,
+        /// The vendor's reference, for `vendor`.
+        reference: String,
+    },
+}
+
+impl From<Action> for super::Action {
+    fn from(a: Action) -> super::Action {
+        super::Action::Support(a)
+    }
+}
