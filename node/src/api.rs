@@ -141,11 +141,10 @@ impl State {
 
 /// The router: every route of the API, with body limit, tracing and JSON fallbacks.
 pub fn router(state: State) -> Router {
-    let site = samverka_web::Web::new(Arc::new(crate::site::Site::new(
-        state.ledger.clone(),
-        state.network.clone(),
-        state.node_key.clone(),
-    )));
+    let site = samverka_web::Web::kept(
+        Arc::new(crate::site::Site::new(state.ledger.clone(), state.network.clone(), state.node_key.clone())),
+        Box::new(crate::site::KeptSessions(state.ledger.clone())),
+    );
     let not_found = samverka_web::not_found(site.clone());
     let guard = state.guard.clone();
     routes()

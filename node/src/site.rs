@@ -8,8 +8,8 @@ use samverka_protocol::governance::JusteringStatus;
 use samverka_protocol::roster::{Change, KeyKind, RosterUpdate};
 use samverka_protocol::support::SlaTable;
 use samverka_protocol::testkit;
-use samverka_protocol::{Body as _, Kind, PublicKey, RecordId, Role, RosterChain, Signature, SigningKey};
-use samverka_web::view;
+use samverka_protocol::{Body as _, Hash, Kind, PublicKey, RecordId, Role, RosterChain, Signature, SigningKey};
+use samverka_web::{session, view};
 
 use crate::governance::pages::{matter_row, minutes_row, minutes_view, paper_view, row, view_status};
 use crate::governance::{self, MatterSummary, Status};
@@ -36,6 +36,25 @@ impl Site {
 
     fn chain(&self) -> Result<Arc<RosterChain>, view::Error> {
         self.ledger.chain().ok_or(view::Error::NoFederation)
+    }
+}
+
+/// Sign-in sessions kept in the node's store (`samverka_web::session`), so a restarted node
+/// keeps everyone signed in.
+pub struct KeptSessions(pub Arc<Ledger>);
+
+impl samverka_web::session::Keep for KeptSessions {
+    fn keep(&self, id: &Hash, bytes: &[u8; session::KEPT_BYTES]) -> Result<(), session::KeepError> {
+        Ok(self.0.store().put_session(id, bytes)?)
+    }
+
+    fn forget(&self, id: &Hash) -> Result<(), session::KeepError> {
+        Ok(self.0.store().remove_session(id)?)
+    }
+
+    fn kept(&self) -> Result<Vec<(Hash, Vec<u8>)>, session::KeepError> {
+        // Twice the sessions held: room for the ones that ended while the node was down.
+        Ok(self.0.store().sessions(2 * session::MAX_SESSIONS)?)
     }
 }
 

@@ -89,6 +89,9 @@
 //! - `l` matter id → this member's own diarienummer for the matter (local, never replicated)
 //! - `n` record id → empty: this node has e-mailed the record (an outage notice or a support
 //!   step; local, never replicated)
+//! - `s` hash of a cookie token → a browser sign-in session (`samverka_web::session`: key, CSRF
+//!   token, sign-in and last request; local, never replicated nor archived, not synced: a
+//!   session lost in a crash costs a sign-in)
 //! - `z` n → () (records found damaged and not yet repaired)
 //! - `b` content hash → bytes (paper blobs, content-addressed: the key is
 //!   `governance::content_hash` of the value, checked on the way in and on the way out)
@@ -102,7 +105,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use samverka_protocol::record::Draft;
-use samverka_protocol::{encoding, Kind, PublicKey, Record, RecordId, Unverified, Verified};
+use samverka_protocol::{encoding, Hash, Kind, PublicKey, Record, RecordId, Unverified, Verified};
 
 mod integrity;
 
@@ -1624,6 +1627,29 @@ impl Store {
     pub fn clear_offer(&self, author: &PublicKey) -> Result<(), Error> {
         self.db.remove(key(b'o', &[&author.0]))?;
         self.sync_sled()
+    }
+
+    /// Keeps a browser sign-in session under `id`, the hash of its cookie token.
+    pub fn put_session(&self, id: &Hash, bytes: &[u8]) -> Result<(), Error> {
+        self.db.insert(key(b's', &[&id.0]), bytes)?;
+        Ok(())
+    }
+
+    /// Forgets the sign-in session kept under `id`.
+    pub fn remove_session(&self, id: &Hash) -> Result<(), Error> {
+        self.db.remove(key(b's', &[&id.0]))?;
+        Ok(())
+    }
+
+    /// The sign-in sessions kept, at most `limit`.
+    pub fn sessions(&self, limit: usize) -> Result<Vec<(Hash, Vec<u8>)>, Error> {
+        let mut out = Vec::new();
+        for kv in self.db.scan_prefix([b's']).take(limit) {
+            let (k, v) = kv?;
+            let id: [u8; 32] = k[1..].try_into().map_err(|_| Error::Corrupt("a session key is not 32 bytes".into()))?;
+            out.push((Hash(id), v.to_vec()));
+        }
+        Ok(out)
     }
 
     /// Stores a roster proposal durably under its id, replacing an earlier copy (the same record

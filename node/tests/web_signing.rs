@@ -292,6 +292,25 @@ async fn forms_from_another_site_or_without_the_csrf_token_are_refused_and_logou
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_outlives_a_restart_of_the_node_and_logout_outlives_the_next() {
+    let f = fixture::fixture().await;
+    let (mut browser, csrf) = signed_in(&f, &ordinarie(VOTER)).await;
+    let restart = || support::router_with(&f.ledger, testkit::key("demo/2580/node"), None);
+
+    browser.router = restart();
+    let r = browser.get("/att-gora").await;
+    assert_eq!(r.status, StatusCode::OK, "still signed in after the restart");
+    assert_eq!(browser.csrf().await, csrf, "with the same CSRF token");
+
+    let r = browser.post("/logga-ut", &[("csrf", &csrf)], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    browser.router = restart();
+    let r = browser.get("/att-gora").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "the session ended for good");
+    assert_eq!(r.headers[header::LOCATION], "/logga-in");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hosts_forvaltare_closes_a_ballot_from_the_matter_page_and_no_one_else_can() {
     let f = fixture::fixture().await;
     let matter = format!("/arenden/{}", f.open.to_hex());

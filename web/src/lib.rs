@@ -45,9 +45,15 @@ pub struct Web<N> {
 }
 
 impl<N> Web<N> {
-    /// The pages' state over `node`, with no session yet.
+    /// The pages' state over `node`, with no session yet, keeping sessions in memory only.
     pub fn new(node: Arc<N>) -> Arc<Web<N>> {
         Arc::new(Web { node, sessions: session::Sessions::default() })
+    }
+
+    /// The pages' state over `node`, keeping sessions in `keep` too: the sessions still live
+    /// there are open again, so a restarted node keeps everyone signed in.
+    pub fn kept(node: Arc<N>, keep: Box<dyn session::Keep>) -> Arc<Web<N>> {
+        Arc::new(Web { node, sessions: session::Sessions::kept(keep) })
     }
 }
 
