@@ -94,8 +94,20 @@ impl PublicKey {
     }
 
     /// The key as a curve point, if its encoding is canonical and it is not of small order.
+    /// Points already decompressed come from [`KEY_POINTS`]: a federation's few thousand keys
+    /// sign again and again, and decompressing is a square root in the field.
     fn point(&self) -> Option<EdwardsPoint> {
-        strict_point(&self.0)
+        let cache = || KEY_POINTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(point) = cache().get(&self.0) {
+            return Some(*point);
+        }
+        let point = strict_point(&self.0)?;
+        let mut points = cache();
+        if points.len() >= MAX_KEY_POINTS {
+            points.clear();
+        }
+        points.insert(self.0, point);
+        Some(point)
     }
 
     /// Same key in ed25519-dalek's type, or `None` if the bytes are not a valid point.
@@ -199,6 +211,14 @@ impl fmt::Debug for SigningKey {
 
 /// Decompresses a point under the strict rule: the encoding must be canonical (`y < p`) and the
 /// point must not be of small order.
+/// Most decompressed keys [`KEY_POINTS`] holds (160 bytes each): far more than a federation's
+/// keys; when full it starts again empty, so keys from anywhere cannot grow it.
+pub const MAX_KEY_POINTS: usize = 16_384;
+
+/// Keys whose encoding [`strict_point`] accepted, decompressed (only valid points go in).
+static KEY_POINTS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<[u8; 32], EdwardsPoint>>> =
+    std::sync::LazyLock::new(Default::default);
+
 fn strict_point(bytes: &[u8; 32]) -> Option<EdwardsPoint> {
     // y ≥ p = 2^255 − 19 is a non-canonical encoding of y − p.
     let high_ones = bytes[31] & 0x7f == 0x7f && bytes[1..31].iter().all(|b| *b == 0xff);
@@ -251,19 +271,11 @@ pub struct SignedMessage<'a> {
 /// invalid one fails except with probability about 2⁻¹²⁸. When it fails, check the items one by
 /// one to find which.
 pub fn verify_batch(items: &[SignedMessage<'_>]) -> bool {
-    let mut keys: Vec<(PublicKey, EdwardsPoint)> = Vec::new();
     let mut prepared = Vec::with_capacity(items.len());
     let mut transcript = Sha512::new();
     transcript.update(b"samverka/v1/batch-weights\0");
     for item in items {
-        let point = match keys.iter().find(|(k, _)| k == item.key) {
-            Some((_, p)) => *p,
-            None => {
-                let Some(p) = item.key.point() else { return false };
-                keys.push((*item.key, p));
-                p
-            }
-        };
+        let Some(point) = item.key.point() else { return false };
         let Some(check) = Prepared::new(item.key, item.message, item.signature) else { return false };
         transcript.update(item.key.0);
         transcript.update(item.signature.0);
@@ -412,5 +424,19 @@ mod tests {
         p[31] = 0x7f;
         assert!(strict_point(&p).is_none());
         assert!(strict_point(&key.0).is_some());
+    }
+
+    #[test]
+    fn a_cached_key_point_is_the_point_and_an_invalid_key_is_never_cached() {
+        let (key, message, sig) = signed(6);
+        assert_eq!(key.point(), strict_point(&key.0));
+        assert_eq!(key.point(), strict_point(&key.0), "the second time from the cache");
+        assert!(KEY_POINTS.lock().expect("not poisoned").contains_key(&key.0));
+        let identity = PublicKey(EIGHT_TORSION[0].compress().to_bytes());
+        for _ in 0..2 {
+            assert!(identity.point().is_none());
+            assert!(!identity.verify_strict(&message, &sig));
+        }
+        assert!(!KEY_POINTS.lock().expect("not poisoned").contains_key(&identity.0));
     }
 }
