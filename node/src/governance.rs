@@ -726,6 +726,16 @@ pub async fn issue_receipts(ledger: Arc<Ledger>, key: SigningKey, mut stop: watc
             }
             Err(broadcast::error::RecvError::Closed) => return,
         };
+        // Whether one is owed is read from the read model in memory, here: most votes are owed
+        // nothing by this node, and a blocking thread for each would cost more than the check.
+        match receipt_due(ledger.store(), &key.public(), &record) {
+            Ok(Some(_)) => {}
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(vote = %record.id(), error = %e, "could not tell whether a vote receipt is owed");
+                continue;
+            }
+        }
         let (l, k, vote) = (ledger.clone(), key.clone(), record.id());
         match tokio::task::spawn_blocking(move || issue_receipt(&l, &k, &record)).await {
             Ok(Ok(Some(receipt))) => tracing::debug!(vote = %vote, receipt = %receipt.id(), "vote receipted"),
