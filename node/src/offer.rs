@@ -49,7 +49,7 @@ impl Pending {
 }
 
 /// Why the node does not offer or store a record, whatever its domain (a domain's own
-/// refusals are made by its [`Domain::make`]-like function as a `view::Refusal`).
+/// refusals are made by its `make` function as a `view::Refusal`).
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
     /// Nothing waits for this signature: the offer was replaced, or already stored or refused.

@@ -211,7 +211,7 @@ impl fmt::Debug for SigningKey {
 
 /// Decompresses a point under the strict rule: the encoding must be canonical (`y < p`) and the
 /// point must not be of small order.
-/// Most decompressed keys [`KEY_POINTS`] holds (160 bytes each): far more than a federation's
+/// Most decompressed keys the cache of key points holds (160 bytes each): far more than a federation's
 /// keys; when full it starts again empty, so keys from anywhere cannot grow it.
 pub const MAX_KEY_POINTS: usize = 16_384;
 

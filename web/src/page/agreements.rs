@@ -3,7 +3,7 @@
 //! notice rule, annexes, text, history, notices and the decisions it rests on; a party's
 //! firmatecknare gets the buttons the node offers them (sign; while in force, give notice or
 //! withdraw, with the end date the rule gives), each preparing the record
-//! ([`crate::sign::prepare`]).
+//! (`sign::prepare`).
 //! A child of [`super`], so it shares the page chrome.
 
 use std::sync::Arc;

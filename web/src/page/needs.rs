@@ -3,7 +3,7 @@
 //! a plain GET form — and `/behov/{id}` shows one need with its path and, for those the node
 //! allows, the form for its next step. `/behov/nytt` registers a need and `/behov/rangordna` is
 //! the member's ranking ballot (one place field per open need, no JavaScript); both are posted
-//! here, prepared by the node ([`crate::sign::prepare`]) and signed in the browser. A child of
+//! here, prepared by the node (`sign::prepare`) and signed in the browser. A child of
 //! [`super`], so it shares the page chrome.
 
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! node holds, the active ones first; `/driftstorningar/{id}` shows one with its updates, the
 //! all-clear, and every member with its acknowledgement or since when it is missing, and for the
 //! host's förvaltare the update and all-clear forms; `/driftstorningar/ny` publishes a notice
-//! (each posted here, prepared by the node ([`crate::sign::prepare`]) and signed in the
+//! (each posted here, prepared by the node (`sign::prepare`) and signed in the
 //! browser). The banner on every page (`Banner`, filled in by [`super::Visitor`]) names the
 //! active ones. A child of [`super`], so it shares the page chrome.
 
