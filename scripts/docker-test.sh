@@ -11,6 +11,9 @@ down() {
 }
 trap down EXIT
 down
+# The debug binary `cargo test` has built: a static release build would take CI minutes more.
+cargo build -q -p samverka-node --bin samverka
+export SAMVERKA_DOCKER_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/samverka"
 scripts/docker-build.sh
 scripts/docker-up.sh
 SAMVERKA_DOCKER_TESTS=1 cargo test -p samverka-tests --test docker -- --test-threads=1 --nocapture

@@ -4,7 +4,8 @@
 # APIs. Stop with: COMPOSE_PROJECT_NAME=samverka docker-compose -f docker/compose.yaml down
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="${CARGO_TARGET_DIR:-$PWD/target/static}/x86_64-unknown-linux-gnu/release/samverka"
+# The binary the image was built from (scripts/docker-build.sh), run here to prepare the data dirs.
+bin="${SAMVERKA_DOCKER_BIN:-${CARGO_TARGET_DIR:-$PWD/target/static}/x86_64-unknown-linux-gnu/release/samverka}"
 export SAMVERKA_DOCKER_DATA="${SAMVERKA_DOCKER_DATA:-$PWD/target/docker/data}"
 export COMPOSE_PROJECT_NAME=samverka
 members=$("$bin" demo --members 5 --dir "$SAMVERKA_DOCKER_DATA" --prepare-only)

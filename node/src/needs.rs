@@ -43,8 +43,7 @@ pub struct Line {
 }
 
 impl Line {
-    fn of(entry: &Entry, backlog: &Backlog, chain: &RosterChain) -> Line {
-        let priority = backlog.order.iter().position(|id| *id == entry.id).map(|i| i + 1);
+    fn of(entry: &Entry, priority: Option<usize>, chain: &RosterChain) -> Line {
         let own = &entry.need.member;
         let members =
             std::iter::once(own).chain(entry.endorsers.iter()).map(|m| (m.clone(), member_name(chain, m))).collect();
@@ -71,16 +70,20 @@ pub fn list(store: &Store, chain: &RosterChain, filter: Filter) -> Result<Vec<Li
 
 /// [`list`] over a backlog already computed.
 pub fn lines(backlog: &Backlog, chain: &RosterChain, filter: Filter) -> Vec<Line> {
-    let open = backlog.order.iter().filter_map(|id| backlog.needs.get(id));
+    let open = backlog.order.iter().enumerate().filter_map(|(i, id)| Some((backlog.needs.get(id)?, Some(i + 1))));
     let mut closed: Vec<&Entry> = backlog.needs.values().filter(|e| !e.state().is_open()).collect();
     closed.sort_by_key(|e| (std::cmp::Reverse(e.time_ms), e.id));
-    open.chain(closed).filter(|e| filter.admits(e)).map(|e| Line::of(e, backlog, chain)).collect()
+    open.chain(closed.into_iter().map(|e| (e, None)))
+        .filter(|(e, _)| filter.admits(e))
+        .map(|(e, priority)| Line::of(e, priority, chain))
+        .collect()
 }
 
 /// One need, if held.
 pub fn need(store: &Store, chain: &RosterChain, id: &RecordId) -> Result<Option<Line>, Error> {
     let backlog = backlog(store, chain)?;
-    Ok(backlog.needs.get(id).map(|e| Line::of(e, &backlog, chain)))
+    let priority = backlog.order.iter().position(|open| open == id).map(|i| i + 1);
+    Ok(backlog.needs.get(id).map(|e| Line::of(e, priority, chain)))
 }
 
 /// The record a new step on `id` follows: the last step on its path, or the need itself.

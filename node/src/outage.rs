@@ -73,13 +73,22 @@ fn report(chain: &RosterChain, state: State) -> Report {
 }
 
 /// Every notice held: the active ones first, then the cleared; newest claimed time first within
-/// each.
-pub fn outages(store: &Store, chain: &RosterChain) -> Result<Vec<Report>, Error> {
-    Ok(reports(store, chain)?.0.clone())
+/// each. Shared with the view, not copied: every page's banner reads it.
+pub fn outages(store: &Store, chain: &RosterChain) -> Result<Arc<Reports>, Error> {
+    reports(store, chain)
 }
 
 /// Every notice's report, as [`outages`] orders them: a view ([`crate::read::views`]).
-struct Reports(Vec<Report>);
+#[derive(Debug)]
+pub struct Reports(Vec<Report>);
+
+impl std::ops::Deref for Reports {
+    type Target = [Report];
+
+    fn deref(&self) -> &[Report] {
+        &self.0
+    }
+}
 
 fn reports(store: &Store, chain: &RosterChain) -> Result<Arc<Reports>, Error> {
     let kinds = [Kind::OutageNotice, Kind::OutageAck];
@@ -90,11 +99,6 @@ fn reports(store: &Store, chain: &RosterChain) -> Result<Arc<Reports>, Error> {
         out.sort_by_key(|r| (!r.state.is_active(), std::cmp::Reverse((r.state.time_ms, r.state.id))));
         Ok(Reports(out))
     })
-}
-
-/// The notices still in force (no all-clear held), newest first: what the banner shows.
-pub fn active(store: &Store, chain: &RosterChain) -> Result<Vec<Report>, Error> {
-    Ok(reports(store, chain)?.0.iter().filter(|r| r.state.is_active()).cloned().collect())
 }
 
 /// One notice in full, or `None` when no notice with that id is held.

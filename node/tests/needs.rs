@@ -1,8 +1,8 @@
 //! Needs at a node: the backlog over the API (states, areas, the members that need it, the
 //! priority order, a need's path), a step the path does not allow and a personnummer refused over
 //! the API with their codes, endorsements and a competing step made during a partition giving
-//! both nodes the same backlog after the heal, and `samverka need register` refusing a
-//! personnummer before anything is signed.
+//! both nodes the same backlog after the heal, `samverka need register` refusing a personnummer
+//! before anything is signed, and the board at `/behov` paged.
 
 mod support;
 
@@ -123,6 +123,33 @@ async fn the_backlog_over_the_api_shows_states_members_and_priority() {
     assert_eq!(one["next"], serde_json::json!(["beslutad", "avslagen", "aterkallad"]));
     let unknown = format!("/api/v1/needs/{}", "00".repeat(32));
     get(&router, &unknown).await.refused(StatusCode::NOT_FOUND, "unknown_need");
+}
+
+/// A board longer than a page shows 100 needs a page, says which, and its page links keep the
+/// filter.
+#[tokio::test]
+async fn the_board_is_paged_a_hundred_needs_at_a_time_and_keeps_its_filter() {
+    let mut w = World::new();
+    for i in 0..101 {
+        let record = w.by(BODEN, Kind::Need, need(BODEN, &format!("Behov nummer {i}"), Area::Avgift).to_bytes());
+        w.ledger.ingest(record).expect("ingests");
+    }
+    let router = router_with(&w.ledger, w.host_node.clone(), None);
+    let html = |reply: support::Reply| String::from_utf8(reply.bytes).expect("utf-8");
+    let rows = |page: &str| page.matches("<th scope=\"row\"><a href=\"/behov/").count();
+    let first = html(get(&router, "/behov").await);
+    assert!(first.contains("Visar 1–100 av 101."), "{first}");
+    assert!(first.contains("<a href=\"/behov?sida=2\" rel=\"next\">Nästa sida</a>"), "{first}");
+    assert_eq!(rows(&first), 100);
+    let second = html(get(&router, "/behov?area=avgift&state=registrerad&sida=2").await);
+    assert!(second.contains("Visar 101–101 av 101."), "{second}");
+    assert!(
+        second.contains("<a href=\"/behov?state=registrerad&#38;area=avgift&#38;sida=1\" rel=\"prev\">"),
+        "{second}"
+    );
+    assert_eq!(rows(&second), 1);
+    let other_area = html(get(&router, "/behov?area=ifo&sida=2").await);
+    assert_eq!(rows(&other_area), 0, "no need in that area: {other_area}");
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! clocks with pauses, breaches summed per member, category and month, and the same history
 //! whatever order the records arrive in.
 
+use proptest::prelude::*;
 use samverka_protocol::governance::Date;
 use samverka_protocol::plan::Violation as FieldViolation;
 use samverka_protocol::support::{
@@ -498,6 +499,36 @@ fn business_time_skips_nights_weekends_and_holidays() {
     assert_eq!(business_ms(at("2026-12-23", 8, 0), at("2026-12-28", 8, 0)), 9 * HOUR);
     // Across the switch to summer time: 17:00 CET Friday to 08:00 CEST Monday.
     assert_eq!(business_ms(at("2026-03-27", 16, 0), at("2026-03-30", 9, 0)), 2 * HOUR);
+    // 2008: första maj is Kristi himmelsfärds dag too, a Thursday, and counts once.
+    assert_eq!(business_ms(at("2008-04-28", 8, 0), at("2008-05-05", 8, 0)), 4 * 9 * HOUR);
+}
+
+/// Business time as its definition says it: each local day from the one holding `from` to the one
+/// holding `until`, walked one by one, adds its 08:00–17:00 within the interval unless it is a
+/// weekend day or holiday.
+fn business_ms_walked(from: i64, until: i64) -> i64 {
+    const DAY: i64 = 24 * HOUR;
+    let local_day = |ms: i64| (ms + stockholm_offset_ms(ms)).div_euclid(DAY);
+    let instant = |day: i64, hour: i64| day * DAY + hour * HOUR - stockholm_offset_ms(day * DAY + hour * HOUR);
+    if until <= from {
+        return 0;
+    }
+    (local_day(from)..=local_day(until))
+        .filter(|d| is_business_day(*d))
+        .map(|d| (instant(d, 17).min(until) - instant(d, 8).max(from)).max(0))
+        .sum()
+}
+
+proptest! {
+    /// Counting the whole days between by weeks and holidays gives what walking them gives, over
+    /// spans from minutes to years, summer-time switches and holidays that share a day.
+    #[test]
+    fn business_time_counted_is_business_time_walked(
+        from in at("1995-01-01", 0, 0)..at("2095-01-01", 0, 0),
+        span in prop_oneof![0..3 * 24 * HOUR, 0..60 * 24 * HOUR, 0..3 * 365 * 24 * HOUR],
+    ) {
+        prop_assert_eq!(business_ms(from, from + span), business_ms_walked(from, from + span));
+    }
 }
 
 // ---- SLA clocks ----

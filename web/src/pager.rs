@@ -1,7 +1,8 @@
 //! Pages of a long list (`?sida=2`): which rows one page shows, that in words, and the links to
-//! the pages before and after — for `/support`, `/diariet` and `/sammantraden`, whose lists grow
-//! with the federation (10 000 diary rows at national scale). The page number is read leniently:
-//! anything but a number from 1 shows the first page, since a link cannot be mistyped into harm.
+//! the pages before and after — for `/support`, `/behov`, `/diariet` and `/sammantraden`, whose
+//! lists grow with the federation (10 000 diary rows at national scale). The page number is read
+//! leniently: anything but a number from 1 shows the first page, since a link cannot be mistyped
+//! into harm.
 
 use std::ops::Range;
 

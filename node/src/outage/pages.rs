@@ -37,8 +37,8 @@ pub fn rows(ledger: &Ledger) -> Result<Vec<ov::OutageRow>, view::Error> {
 /// The notices in force that `member` has not acknowledged: an objektspecialist's inbox.
 pub fn unacknowledged(ledger: &Ledger, member: &str) -> Result<Vec<ov::OutageRow>, view::Error> {
     let chain = ledger.chain().ok_or(view::Error::NoFederation)?;
-    let active = super::active(ledger.store(), &chain)?;
-    Ok(active.iter().filter(|r| !r.acknowledged_by(member)).map(row).collect())
+    let all = outages(ledger.store(), &chain)?;
+    Ok(all.iter().filter(|r| r.state.is_active() && !r.acknowledged_by(member)).map(row).collect())
 }
 
 /// Whether `me` may publish, update and clear outage notices: the host's förvaltare

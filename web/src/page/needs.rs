@@ -1,6 +1,6 @@
 //! The need pages: `/behov` is the backlog board — every need with its state, area, the members
 //! that need it and its place in the federation's priority order, filtered by state and area with
-//! a plain GET form — and `/behov/{id}` shows one need with its path and, for those the node
+//! a plain GET form, [`PAGE_ROWS`] a page — and `/behov/{id}` shows one need with its path and, for those the node
 //! allows, the form for its next step. `/behov/nytt` registers a need and `/behov/rangordna` is
 //! the member's ranking ballot (one place field per open need, no JavaScript); both are posted
 //! here, prepared by the node (`sign::prepare`) and signed in the browser. A child of
@@ -18,16 +18,22 @@ use serde::Deserialize;
 use super::{read, Chrome, Visitor};
 use crate::catalog::Catalog;
 use crate::locale;
+use crate::pager::Pager;
 use crate::sign::{again, prepare_new, prepare_on, Posted, Refused, PLACE_PREFIX};
 use crate::view::need::{Action, NeedDraft, NeedRow, StepDraft, StepView};
 use crate::view::Node;
 use crate::Web;
 
-/// `?state=…&area=…` on `/behov`: unknown values show every need.
+/// Needs shown on one page of the board.
+pub const PAGE_ROWS: usize = 100;
+
+/// `?state=…&area=…` on `/behov`: unknown values show every need; `&sida=<n>` (from 1,
+/// [`Pager`]).
 #[derive(Deserialize, Default)]
 pub struct Filter {
     state: Option<String>,
     area: Option<String>,
+    sida: Option<String>,
 }
 
 /// A need's row as text.
@@ -65,6 +71,8 @@ type Choice = (String, String, bool);
 struct NeedsPage {
     c: Chrome,
     caption: String,
+    /// Which needs of the filtered board this page shows.
+    pager: Pager,
     rows: Vec<Line>,
     states: Vec<Choice>,
     areas: Vec<Choice>,
@@ -80,11 +88,15 @@ pub async fn needs<N: Node>(State(web): State<Arc<Web<N>>>, Query(f): Query<Filt
         let rows = read(&web.node, |n| n.needs()).await?;
         let may_register = v.me.as_ref().is_some_and(|(_, me)| web.node.may_register_need(me));
         let t = v.t();
-        let shown: Vec<Line> = rows
+        let shown: Vec<&NeedRow> =
+            rows.iter().filter(|r| state.is_none_or(|s| r.state == s) && area.is_none_or(|a| r.area == a)).collect();
+        // The page links keep the filter as chosen (only values the form offers are kept).
+        let filter: String = [("state", state.map(NeedState::name)), ("area", area.map(Area::name))]
             .iter()
-            .filter(|r| state.is_none_or(|s| r.state == s) && area.is_none_or(|a| r.area == a))
-            .map(|r| line(t, r))
+            .filter_map(|(k, v)| v.map(|v| format!("{k}={v}&")))
             .collect();
+        let pager =
+            Pager::new(t, shown.len(), f.sida.as_deref(), PAGE_ROWS, |sida| format!("/behov?{filter}sida={sida}"));
         let states =
             NeedState::ALL.into_iter().map(|s| (s.name().to_owned(), state_text(t, s), Some(s) == state)).collect();
         let areas =
@@ -92,7 +104,8 @@ pub async fn needs<N: Node>(State(web): State<Arc<Web<N>>>, Query(f): Query<Filt
         let page = NeedsPage {
             c: v.chrome(t.get("needs.heading").into(), web.node.demo()),
             caption: t.fill("needs.caption", &[("count", &shown.len().to_string())]),
-            rows: shown,
+            rows: shown[pager.rows.clone()].iter().map(|r| line(t, r)).collect(),
+            pager,
             states,
             areas,
             may_register,
