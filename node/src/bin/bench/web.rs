@@ -436,8 +436,14 @@ async fn serve(people: People, data: &Path, options: &Options) -> Result<()> {
         api_writes_per_second: 1_000_000,
         api_max_connections: 256,
         p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+        // sled's page cache as a node's: the default, or SAMVERKA_CACHE_BYTES as `samverka run` reads it.
+        cache_bytes: match std::env::var("SAMVERKA_CACHE_BYTES") {
+            Ok(v) => v.parse().context("SAMVERKA_CACHE_BYTES: a number of bytes")?,
+            Err(_) => samverka_node::storage::DEFAULT_CACHE_BYTES,
+        },
         ..Config::default()
     };
+    println!("sled page cache: {} MiB a node", config.cache_bytes >> 20);
     let t = Instant::now();
     let peer = if options.peer { Some(copy_store(data)?) } else { None };
     let node = daemon::Node::start(&config, people.node.clone()).await?;
