@@ -371,11 +371,16 @@ parties = [{ member = "2580" }, { member = "2582" }]
     assert!(ok, "{err}");
     assert!(out.contains("gällande"), "both signed, in force: {out}");
 
+    // Notice is given on the day the record claims (the CLI stamps it now): today in Sweden,
+    // which ends the agreement at the first year end at least 12 months later.
+    let today = jiff::Zoned::now().in_tz("Europe/Stockholm").expect("Sweden's time zone").date();
+    let given = today.to_string();
     let (ok, _, err) =
-        cli(dir.path(), s(&["agreement", "notice", &id, "--given", ON, "--key", &boden, "--api", &api])).await;
+        cli(dir.path(), s(&["agreement", "notice", &id, "--given", &given, "--key", &boden, "--api", &api])).await;
     assert!(ok, "{err}");
     let (ok, out, err) = cli(dir.path(), s(&["agreement", "show", &id, "--api", &api])).await;
     assert!(ok, "{err}");
-    assert!(out.contains("2027-12-31"), "notice given 2026-11-30 under 12 months to a year end: {out}");
+    let ends = format!("{}-12-31", today.year() + 1);
+    assert!(out.contains(&ends), "notice given {given} under 12 months to a year end ends {ends}: {out}");
     server.abort();
 }
