@@ -227,7 +227,7 @@ fn days_from(from_ms: i64) -> impl Iterator<Item = i64> {
 ///
 /// The same sum as walking those days one by one and adding each day's business hours within the
 /// interval, but only the first and last day are walked: every business day between them lies
-/// wholly inside and counts its full hours ([`business_days`]). An SLA clock is read on every
+/// wholly inside and counts its full hours (`business_days`). An SLA clock is read on every
 /// page that lists cases, and a clock running for months would otherwise walk every day of them.
 pub fn business_ms(from_ms: i64, until_ms: i64) -> i64 {
     let (from_ms, until_ms) = (clamp(from_ms), clamp(until_ms));

@@ -1,10 +1,10 @@
 //! The need pages: `/behov` is the backlog board — every need with its state, area, the members
 //! that need it and its place in the federation's priority order, filtered by state and area with
-//! a plain GET form, [`PAGE_ROWS`] a page — and `/behov/{id}` shows one need with its path and, for those the node
-//! allows, the form for its next step. `/behov/nytt` registers a need and `/behov/rangordna` is
-//! the member's ranking ballot (one place field per open need, no JavaScript); both are posted
-//! here, prepared by the node (`sign::prepare`) and signed in the browser. A child of
-//! [`super`], so it shares the page chrome.
+//! a plain GET form, [`PAGE_ROWS`] a page — and `/behov/{id}` shows one need with its path and,
+//! for those the node allows, the form for its next step. `/behov/nytt` registers a need and
+//! `/behov/rangordna` is the member's ranking ballot (one place field per open need, no
+//! JavaScript); both are posted here, prepared by the node (`sign::prepare`) and signed in the
+//! browser. A child of [`super`], so it shares the page chrome.
 
 use std::sync::Arc;
 
