@@ -25,10 +25,10 @@
 //! So the store's head for an author is always the end of a gapless chain the node holds, and
 //! sync, which compares heads, always fetches what is missing.
 //!
-//! Single records ([`Ledger::ingest_one`]: the HTTP API, signing in the browser) are grouped by
-//! the [`intake`]: records submitted at the same moment are ingested as one batch by this path,
-//! so they share one signature batch and one durable commit, and each submitter gets its own
-//! record's outcome.
+//! Single records ([`Ledger::submit`]: the HTTP API; [`Ledger::ingest_one`]: signing in the
+//! browser, the node's own authoring) are grouped by the [`intake`]: records submitted at the
+//! same moment are ingested as one batch by this path, so they share one signature batch and one
+//! durable commit, and each submitter gets its own record's outcome.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -46,7 +46,7 @@ use crate::storage::{self, Store};
 pub mod intake;
 pub mod parking;
 
-use intake::Intake;
+use intake::{Intake, Tasks};
 use parking::{Parking, Wait};
 
 pub use parking::MAX_PARKED;
@@ -221,6 +221,7 @@ pub struct Ledger {
     author_lock: Mutex<()>,
     parked: Mutex<Parking>,
     intake: Intake,
+    tasks: Tasks,
     announce: broadcast::Sender<Record<Verified>>,
 }
 
@@ -237,6 +238,7 @@ impl Ledger {
             author_lock: Mutex::new(()),
             parked: Mutex::new(Parking::default()),
             intake: Intake::default(),
+            tasks: Tasks::default(),
             announce,
         })
     }
@@ -290,6 +292,13 @@ impl Ledger {
     /// the same moment ([`intake`]); the result is this record's own.
     pub fn ingest_one(&self, source: Source, record: Record<Unverified>) -> Result<Outcome, Error> {
         self.intake.submit(self, source, record)
+    }
+
+    /// As [`Ledger::ingest_one`], for async callers (the HTTP API): the record waits for its
+    /// result on no thread, and is ingested in one batch with the records other tasks submit at
+    /// the same moment ([`intake`]). Must be called within a tokio runtime.
+    pub async fn submit(self: &Arc<Self>, source: Source, record: Record<Unverified>) -> Result<Outcome, Error> {
+        Tasks::submit(self, source, record).await
     }
 
     /// Ingests records from this node ([`Source::Local`]); see [`Ledger::ingest_from`].

@@ -233,3 +233,100 @@ fn records_submitted_at_once_each_get_their_own_result() {
         assert!(chain.iter().enumerate().all(|(i, r)| r.header().seq == i as u64));
     }
 }
+
+/// Records submitted at the same moment by async tasks (the HTTP API's path) and by threads are
+/// ingested in groups side by side: each submitter gets its own record's result — a stranger's
+/// record is refused alone — and every author's chain is stored whole and in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_submitted_at_once_by_tasks_and_threads_each_get_their_own_result() {
+    const TASKS: usize = 24;
+    const THREADS: usize = 4;
+    const PER_AUTHOR: usize = 40;
+    let members = testkit::kommuner(TASKS + THREADS);
+    let mut fed = Federation::found("Samtidigt", &members, "1000");
+    let mut authors: Vec<Author> =
+        members.iter().enumerate().map(|(i, m)| fed.certify_node(&m.id, &format!("samtidigt/{i}"))).collect();
+    let (_dir, ledger) = ledger(&fed);
+    let ledger = std::sync::Arc::new(ledger);
+    let (fid, version) = (fed.id(), fed.version());
+    let chain_of = |author: &mut Author| -> Vec<Record<Unverified>> {
+        (0..PER_AUTHOR).map(|i| author.next(fid, version, Kind::Note, format!("anteckning {i}").into_bytes())).collect()
+    };
+    let threads: Vec<_> = authors
+        .split_off(TASKS)
+        .into_iter()
+        .map(|mut author| {
+            let (records, ledger) = (chain_of(&mut author), ledger.clone());
+            std::thread::spawn(move || {
+                for record in records {
+                    let id = record.id();
+                    assert_eq!(ledger.ingest_one(Source::Api, record).expect("valid"), Outcome::Stored(id));
+                }
+                author.key.public()
+            })
+        })
+        .collect();
+    let tasks: Vec<_> = authors
+        .into_iter()
+        .map(|mut author| {
+            let (records, ledger) = (chain_of(&mut author), ledger.clone());
+            tokio::spawn(async move {
+                for record in records {
+                    let id = record.id();
+                    assert_eq!(ledger.submit(Source::Api, record).await.expect("valid"), Outcome::Stored(id));
+                }
+                author.key.public()
+            })
+        })
+        .collect();
+    let mut stranger = Author::new(testkit::key("samtidigt/stranger"));
+    for _ in 0..PER_AUTHOR {
+        let refused = ledger.submit(Source::Api, stranger.next(fid, version, Kind::Note, b"x".to_vec())).await;
+        assert_eq!(refused.expect_err("not certified").code(), "unknown_author");
+    }
+    let mut keys: Vec<_> = threads.into_iter().map(|t| t.join().expect("no thread panics")).collect();
+    for task in tasks {
+        keys.push(task.await.expect("no task panics"));
+    }
+    for key in keys {
+        let chain = ledger.store().by_author(&key, 0, 1000).expect("read");
+        assert_eq!(chain.len(), PER_AUTHOR);
+        assert!(chain.iter().enumerate().all(|(i, r)| r.header().seq == i as u64));
+    }
+}
+
+/// The task queue is bounded in bytes (`ledger::intake::MAX_QUEUED_BYTES`): records submitted
+/// at once beyond it wait for room rather than being lost, each gets its own answer (here, that
+/// a note is at most 64 KiB), and the room comes back as they are answered, so a record
+/// submitted after twice the bound is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_beyond_the_task_queues_bound_wait_for_room_and_each_is_answered() {
+    const BODY: usize = 700 * 1024;
+    let large = 2 * ledger::intake::MAX_QUEUED_BYTES / BODY + 1;
+    let members = testkit::kommuner(large + 1);
+    let mut fed = Federation::found("Fullt", &members, "1000");
+    let mut authors: Vec<Author> =
+        members.iter().enumerate().map(|(i, m)| fed.certify_node(&m.id, &format!("fullt/{i}"))).collect();
+    let (_dir, ledger) = ledger(&fed);
+    let ledger = std::sync::Arc::new(ledger);
+    let (fid, version) = (fed.id(), fed.version());
+    let mut last = authors.pop().expect("one author more");
+    let submitted: Vec<_> = authors
+        .into_iter()
+        .map(|mut author| {
+            let record = author.next(fid, version, Kind::Note, vec![b'a'; BODY]);
+            let ledger = ledger.clone();
+            tokio::spawn(async move { ledger.submit(Source::Api, record).await })
+        })
+        .collect();
+    let answered = |task| tokio::time::timeout(std::time::Duration::from_secs(120), task);
+    for task in submitted {
+        // Room not given back would leave the later records waiting for ever.
+        let outcome = answered(task).await.expect("answered while room is given back").expect("no task panics");
+        assert_eq!(outcome.expect_err("too large").code(), "bad_body");
+    }
+    let record = last.next(fid, version, Kind::Note, b"efter".to_vec());
+    let id = record.id();
+    let outcome = answered(tokio::spawn(async move { ledger.submit(Source::Api, record).await })).await;
+    assert_eq!(outcome.expect("answered").expect("no task panics").expect("valid"), Outcome::Stored(id));
+}

@@ -197,8 +197,8 @@ pub(super) async fn submit(S(state): S<State>, RecordUpload(bytes): RecordUpload
         // request anyone who reaches the API can make.
         return Err(Error::NoFederation);
     }
-    let outcome = state.blocking(move |s| ingest(s, record, Source::Api)).await?;
-    Ok(outcome_response(&outcome))
+    let outcome = state.ledger.submit(crate::ledger::Source::Api, record).await;
+    Ok(outcome_response(&counted(&state, outcome, kind, Source::Api)?))
 }
 
 /// `POST /api/v1/records/check`: what submitting the record would give, with nothing stored.
@@ -241,7 +241,17 @@ fn outcome_name(outcome: &Outcome) -> &'static str {
 /// Ingests one record through the ledger, counting the outcome.
 pub(super) fn ingest(state: &State, record: Record<Unverified>, source: Source) -> Result<Outcome, Error> {
     let kind = record.header().kind;
-    match state.ledger.ingest_one(crate::ledger::Source::Api, record) {
+    counted(state, state.ledger.ingest_one(crate::ledger::Source::Api, record), kind, source)
+}
+
+/// Counts an ingest's outcome for a record of `kind` in the metrics, as an API answer.
+fn counted(
+    state: &State,
+    outcome: Result<Outcome, crate::ledger::Error>,
+    kind: Kind,
+    source: Source,
+) -> Result<Outcome, Error> {
+    match outcome {
         Ok(outcome) => {
             if matches!(outcome, Outcome::Stored(_) | Outcome::Equivocation { .. }) {
                 state.metrics.record_ingested(source);
