@@ -330,3 +330,44 @@ async fn records_beyond_the_task_queues_bound_wait_for_room_and_each_is_answered
     let outcome = answered(tokio::spawn(async move { ledger.submit(Source::Api, record).await })).await;
     assert_eq!(outcome.expect("answered").expect("no task panics").expect("valid"), Outcome::Stored(id));
 }
+
+/// Records of one author queued at once on the task queue, without waiting for each answer,
+/// are ingested in the order they were queued, so each is stored and none is refused for a
+/// predecessor still waiting; other authors' records go on meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authors_records_queued_at_once_are_stored_in_order() {
+    const AUTHORS: usize = 6;
+    const PER_AUTHOR: usize = 50;
+    let members = testkit::kommuner(AUTHORS);
+    let mut fed = Federation::found("Ordning", &members, "1000");
+    let authors: Vec<Author> =
+        members.iter().enumerate().map(|(i, m)| fed.certify_node(&m.id, &format!("ordning/{i}"))).collect();
+    let (_dir, ledger) = ledger(&fed);
+    let ledger = std::sync::Arc::new(ledger);
+    let (fid, version) = (fed.id(), fed.version());
+    let submitters: Vec<_> = authors
+        .into_iter()
+        .map(|mut author| {
+            let records: Vec<Record<Unverified>> = (0..PER_AUTHOR)
+                .map(|i| author.next(fid, version, Kind::Note, format!("i ordning {i}").into_bytes()))
+                .collect();
+            let ledger = ledger.clone();
+            tokio::spawn(async move {
+                // `join_all` polls each submission once, in order, before awaiting any: every
+                // record is queued, in chain order, before the first is answered.
+                let ids: Vec<_> = records.iter().map(Record::id).collect();
+                let outcomes =
+                    futures::future::join_all(records.into_iter().map(|r| ledger.submit(Source::Api, r))).await;
+                for (outcome, id) in outcomes.into_iter().zip(ids) {
+                    assert_eq!(outcome.expect("stored in order"), Outcome::Stored(id));
+                }
+                author.key.public()
+            })
+        })
+        .collect();
+    for submitter in submitters {
+        let key = submitter.await.expect("no task panics");
+        let chain = ledger.store().by_author(&key, 0, 1000).expect("read");
+        assert_eq!(chain.len(), PER_AUTHOR);
+    }
+}
