@@ -198,6 +198,27 @@ impl Cluster {
         Ok(())
     }
 
+    /// Starts every node, node 0 first, each next one only once node 0 counts all before it as
+    /// connected peers, with `sync` timing. Nodes learn of each other from node 0's sync answers,
+    /// and a node in step with node 0 asks it again only after the quiet interval: started in
+    /// turn, each newcomer's first answer from node 0 names every node before it, whatever the
+    /// quiet interval and however slowly the machine starts them.
+    pub async fn start_all_in_turn(&mut self, sync: sync::Config, deadline: Duration) -> Result<()> {
+        self.nodes[0].start_synced(Vec::new(), sync).await?;
+        let seed = self.nodes[0].address.clone().expect("node 0 listens");
+        for i in 1..self.nodes.len() {
+            self.nodes[i].start_synced(vec![seed.clone()], sync).await?;
+            let end = Instant::now() + deadline;
+            while self.nodes[0].net().stats().await.connected < i {
+                if Instant::now() > end {
+                    bail!("node 0 did not count node {i} as a peer within {deadline:?}");
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        Ok(())
+    }
+
     /// Waits until every started node is connected to at least `min` certified peers.
     pub async fn connected(&self, min: usize, deadline: Duration) -> Result<()> {
         let end = Instant::now() + deadline;

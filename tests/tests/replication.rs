@@ -50,7 +50,9 @@ async fn receipts_say_every_node_holds_a_record_soon_after_they_do() -> Result<(
         ..sync::Config::default()
     };
     let mut cluster = Cluster::new(4)?;
-    cluster.start_all_synced(timing).await?;
+    // In turn: with a quiet interval longer than the deadline, nodes started at once could each
+    // sync with node 0 before it knew the others, and stay unaware of them.
+    cluster.start_all_in_turn(timing, DEADLINE).await?;
     cluster.connected(3, DEADLINE).await?;
     cluster.converge(DEADLINE).await?;
     let members: Vec<_> = cluster.nodes.iter().map(|n| n.member.clone()).collect();
