@@ -11,7 +11,7 @@
 //! There are two queues, one for each kind of submitter; each leads its own groups, and the
 //! ledger ingests their groups side by side as it does the network's batches.
 //!
-//! # Threads: leader and followers, no thread of its own ([`Intake`])
+//! # Threads: leader and followers, no thread of its own (`Intake`)
 //!
 //! A submitting thread ([`Ledger::ingest_one`]) queues its record with a slot of its own. If no
 //! group is being ingested, it becomes the **leader**: it takes up to [`MAX_GROUP`] of the
@@ -23,7 +23,7 @@
 //! is woken once, and a record submitted while nothing else is (the common case) is ingested at
 //! once, alone.
 //!
-//! # Tasks: one drain on the blocking pool ([`Tasks`])
+//! # Tasks: one drain on the blocking pool (`Tasks`)
 //!
 //! An async task ([`Ledger::submit`]: the HTTP API's record upload) waits for its result on no
 //! thread. It queues its record with a one-shot channel for the result; if nothing drains the
