@@ -14,6 +14,22 @@ fn ledger(fed: &Federation) -> (tempfile::TempDir, Ledger) {
     (dir, ledger)
 }
 
+/// A federation of `n` members named `name`, each member's node key certified, and a shared
+/// ledger holding it: the authors of the intake tests, one chain each.
+fn certified(n: usize, name: &str) -> (Federation, Vec<Author>, tempfile::TempDir, std::sync::Arc<Ledger>) {
+    let members = testkit::kommuner(n);
+    let mut fed = Federation::found(name, &members, "1000");
+    let authors: Vec<Author> =
+        members.iter().enumerate().map(|(i, m)| fed.certify_node(&m.id, &format!("{name}/{i}"))).collect();
+    let (dir, ledger) = ledger(&fed);
+    (fed, authors, dir, std::sync::Arc::new(ledger))
+}
+
+/// `n` notes extending `author`'s chain.
+fn notes(author: &mut Author, fed: &Federation, n: usize) -> Vec<Record<Unverified>> {
+    (0..n).map(|i| author.next(fed.id(), fed.version(), Kind::Note, format!("anteckning {i}").into_bytes())).collect()
+}
+
 #[test]
 fn vote_arriving_before_its_matter_waits_and_is_stored_when_the_matter_arrives() {
     let mut fed = Federation::found("Väntan", &testkit::kommuner(3), "1000");
@@ -193,20 +209,13 @@ async fn the_same_records_reach_the_same_store_over_http_and_from_an_archive() {
 fn records_submitted_at_once_each_get_their_own_result() {
     const THREADS: usize = 8;
     const PER_THREAD: usize = 60;
-    let members = testkit::kommuner(THREADS);
-    let mut fed = Federation::found("Samtidigt", &members, "1000");
-    let authors: Vec<Author> =
-        members.iter().enumerate().map(|(i, m)| fed.certify_node(&m.id, &format!("samtidigt/{i}"))).collect();
-    let (_dir, ledger) = ledger(&fed);
-    let ledger = std::sync::Arc::new(ledger);
+    let (fed, authors, _dir, ledger) = certified(THREADS, "Samtidigt");
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(THREADS + 1));
     let (fid, version) = (fed.id(), fed.version());
     let threads: Vec<_> = authors
         .into_iter()
         .map(|mut author| {
-            let records: Vec<Record<Unverified>> = (0..PER_THREAD)
-                .map(|i| author.next(fid, version, Kind::Note, format!("anteckning {i}").into_bytes()))
-                .collect();
+            let records = notes(&mut author, &fed, PER_THREAD);
             let (ledger, barrier) = (ledger.clone(), barrier.clone());
             std::thread::spawn(move || {
                 barrier.wait();
@@ -242,21 +251,13 @@ async fn records_submitted_at_once_by_tasks_and_threads_each_get_their_own_resul
     const TASKS: usize = 24;
     const THREADS: usize = 4;
     const PER_AUTHOR: usize = 40;
-    let members = testkit::kommuner(TASKS + THREADS);
-    let mut fed = Federation::found("Samtidigt", &members, "1000");
-    let mut authors: Vec<Author> =
-        members.iter().enumerate().map(|(i, m)| fed.certify_node(&m.id, &format!("samtidigt/{i}"))).collect();
-    let (_dir, ledger) = ledger(&fed);
-    let ledger = std::sync::Arc::new(ledger);
+    let (fed, mut authors, _dir, ledger) = certified(TASKS + THREADS, "Samtidigt");
     let (fid, version) = (fed.id(), fed.version());
-    let chain_of = |author: &mut Author| -> Vec<Record<Unverified>> {
-        (0..PER_AUTHOR).map(|i| author.next(fid, version, Kind::Note, format!("anteckning {i}").into_bytes())).collect()
-    };
     let threads: Vec<_> = authors
         .split_off(TASKS)
         .into_iter()
         .map(|mut author| {
-            let (records, ledger) = (chain_of(&mut author), ledger.clone());
+            let (records, ledger) = (notes(&mut author, &fed, PER_AUTHOR), ledger.clone());
             std::thread::spawn(move || {
                 for record in records {
                     let id = record.id();
@@ -269,7 +270,7 @@ async fn records_submitted_at_once_by_tasks_and_threads_each_get_their_own_resul
     let tasks: Vec<_> = authors
         .into_iter()
         .map(|mut author| {
-            let (records, ledger) = (chain_of(&mut author), ledger.clone());
+            let (records, ledger) = (notes(&mut author, &fed, PER_AUTHOR), ledger.clone());
             tokio::spawn(async move {
                 for record in records {
                     let id = record.id();
@@ -303,12 +304,7 @@ async fn records_submitted_at_once_by_tasks_and_threads_each_get_their_own_resul
 async fn records_beyond_the_task_queues_bound_wait_for_room_and_each_is_answered() {
     const BODY: usize = 700 * 1024;
     let large = 2 * ledger::intake::MAX_QUEUED_BYTES / BODY + 1;
-    let members = testkit::kommuner(large + 1);
-    let mut fed = Federation::found("Fullt", &members, "1000");
-    let mut authors: Vec<Author> =
-        members.iter().enumerate().map(|(i, m)| fed.certify_node(&m.id, &format!("fullt/{i}"))).collect();
-    let (_dir, ledger) = ledger(&fed);
-    let ledger = std::sync::Arc::new(ledger);
+    let (fed, mut authors, _dir, ledger) = certified(large + 1, "Fullt");
     let (fid, version) = (fed.id(), fed.version());
     let mut last = authors.pop().expect("one author more");
     let submitted: Vec<_> = authors
@@ -338,20 +334,11 @@ async fn records_beyond_the_task_queues_bound_wait_for_room_and_each_is_answered
 async fn an_authors_records_queued_at_once_are_stored_in_order() {
     const AUTHORS: usize = 6;
     const PER_AUTHOR: usize = 50;
-    let members = testkit::kommuner(AUTHORS);
-    let mut fed = Federation::found("Ordning", &members, "1000");
-    let authors: Vec<Author> =
-        members.iter().enumerate().map(|(i, m)| fed.certify_node(&m.id, &format!("ordning/{i}"))).collect();
-    let (_dir, ledger) = ledger(&fed);
-    let ledger = std::sync::Arc::new(ledger);
-    let (fid, version) = (fed.id(), fed.version());
+    let (fed, authors, _dir, ledger) = certified(AUTHORS, "Ordning");
     let submitters: Vec<_> = authors
         .into_iter()
         .map(|mut author| {
-            let records: Vec<Record<Unverified>> = (0..PER_AUTHOR)
-                .map(|i| author.next(fid, version, Kind::Note, format!("i ordning {i}").into_bytes()))
-                .collect();
-            let ledger = ledger.clone();
+            let (records, ledger) = (notes(&mut author, &fed, PER_AUTHOR), ledger.clone());
             tokio::spawn(async move {
                 // `join_all` polls each submission once, in order, before awaiting any: every
                 // record is queued, in chain order, before the first is answered.
